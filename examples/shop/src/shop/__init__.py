@@ -1,0 +1,1 @@
+"""shop-api: orders, payments and customers."""

@@ -1,0 +1,142 @@
+//! The [`Check`] trait and the registry of built-in checks.
+//!
+//! A built-in check is one module under `src/checks/<id>/`. It declares its rules with
+//! [`declare_rule!`], so a rule cannot exist without an id, a default severity and documentation;
+//! `gonogo list`, `gonogo explain`, SARIF rule metadata and JUnit test names all read the registry.
+//!
+//! To add a check: write the module, implement [`Check`], and add it to [`BUILT_IN`].
+
+use crate::context::Context;
+use crate::report::{Finding, Severity, Status};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// One rule: the single place that holds its id, default severity, one-line summary and docs.
+#[derive(Debug)]
+pub struct Rule {
+    /// `<check>/<kebab-name>`; stable once released.
+    pub id: &'static str,
+    pub default_severity: Severity,
+    pub summary: &'static str,
+    /// Markdown with the headings *What it catches*, *Why it matters during a deploy*, *Example*,
+    /// *Do this instead*; printed by `gonogo explain`.
+    pub docs: &'static str,
+}
+
+impl Rule {
+    /// A finding of this rule at its default severity.
+    pub fn finding(&'static self, message: impl Into<String>) -> Finding {
+        Finding::new(self.id, self.default_severity, message)
+    }
+}
+
+/// Declare a rule; its doc comment becomes the text `gonogo explain` prints.
+///
+/// ```ignore
+/// declare_rule! {
+///     /// ## What it catches
+///     /// ...
+///     pub ADD_INDEX_NOT_CONCURRENT = ("migrations/pg-add-index-not-concurrent", Fail,
+///         "CREATE INDEX without CONCURRENTLY blocks writes for the whole build");
+/// }
+/// ```
+#[macro_export]
+macro_rules! declare_rule {
+    ($(#[doc = $doc:literal])* $vis:vis $name:ident = ($id:literal, $severity:ident, $summary:literal);) => {
+        $vis static $name: $crate::checks::Rule = $crate::checks::Rule {
+            id: $id,
+            default_severity: $crate::report::Severity::$severity,
+            summary: $summary,
+            docs: concat!($($doc, "\n"),*),
+        };
+    };
+}
+
+/// What a check hands back to the runner. The runner adds timing, waivers and the final status.
+#[derive(Debug)]
+pub struct CheckOutcome {
+    /// `None`: the status follows from the findings. `Some(Skip | Error)` overrides.
+    pub status: Option<Status>,
+    pub summary: String,
+    pub findings: Vec<Finding>,
+}
+
+impl CheckOutcome {
+    pub fn findings(summary: impl Into<String>, findings: Vec<Finding>) -> Self {
+        CheckOutcome {
+            status: None,
+            summary: summary.into(),
+            findings,
+        }
+    }
+
+    pub fn skip(reason: impl Into<String>) -> Self {
+        CheckOutcome {
+            status: Some(Status::Skip),
+            summary: reason.into(),
+            findings: Vec::new(),
+        }
+    }
+}
+
+/// A check that could not reach a decision: reported as `error` with this one-line reason.
+#[derive(Debug)]
+pub struct CheckError(pub String);
+
+impl<E: std::fmt::Display> From<E> for CheckError {
+    fn from(err: E) -> Self {
+        CheckError(err.to_string())
+    }
+}
+
+pub type CheckFuture = Pin<Box<dyn Future<Output = Result<CheckOutcome, CheckError>> + Send>>;
+
+pub trait Check: Send + Sync {
+    /// `migrations`, `compat`, …; for plugins `plugin/<name>`.
+    fn id(&self) -> &str;
+    fn title(&self) -> &str;
+    /// Shown by `gonogo explain <check>`: what the check answers and how it is configured.
+    fn docs(&self) -> &str;
+    fn rules(&self) -> &'static [&'static Rule];
+    /// Whether this config turns the check on (for `gonogo list`); a check may still discover
+    /// its inputs without config.
+    fn enabled_by(&self, config: &crate::config::Config) -> bool;
+    /// Checks that need the network or a database are skipped with `--offline`.
+    fn needs_network(&self, _ctx: &Context) -> bool {
+        false
+    }
+    /// The longest this check may run; the run's `--deadline` caps it.
+    fn timeout(&self, _ctx: &Context) -> Option<Duration> {
+        None
+    }
+    fn run(&self, ctx: Arc<Context>) -> CheckFuture;
+}
+
+/// Built-in checks, in report order. Later issues add `migrations`, `compat`, `readiness`, `dns`,
+/// `grace`, `rollout` and `rollback` here.
+pub static BUILT_IN: &[&dyn Check] = &[];
+
+/// Rules that belong to gonogo itself rather than to a check (waiver bookkeeping).
+pub static GONOGO_RULES: &[&Rule] = &[
+    &crate::waivers::WAIVER_EXPIRED,
+    &crate::waivers::WAIVER_UNUSED,
+    &crate::waivers::WAIVER_WITHOUT_REASON,
+];
+
+/// Every rule gonogo knows, built-in checks first.
+pub fn all_rules() -> impl Iterator<Item = &'static Rule> {
+    BUILT_IN
+        .iter()
+        .flat_map(|check| check.rules().iter().copied())
+        .chain(GONOGO_RULES.iter().copied())
+}
+
+pub fn find_rule(id: &str) -> Option<&'static Rule> {
+    all_rules().find(|rule| rule.id == id)
+}
+
+pub fn find_check(id: &str) -> Option<&'static dyn Check> {
+    BUILT_IN.iter().copied().find(|check| check.id() == id)
+}

@@ -1,0 +1,478 @@
+//! The subcommands: each takes parsed arguments and returns the process exit code. Errors that
+//! mean "nothing was checked" are [`UsageError`]s, printed by `main` with exit code 2.
+
+use crate::checks::{self, Check};
+use crate::cli::{CheckArgs, Command};
+use crate::config::{self, Config};
+use crate::context::{self, Context};
+use crate::plugins::PluginCheck;
+use crate::report::{self, RenderOptions, Report, ReportMeta};
+use crate::runner::{self, Selection};
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(120);
+
+/// Bad arguments or config: exit 2, nothing checked.
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl From<config::ConfigError> for UsageError {
+    fn from(err: config::ConfigError) -> Self {
+        UsageError(err.to_string())
+    }
+}
+
+pub fn run(command: Command) -> Result<i32, UsageError> {
+    match command {
+        Command::Check(args) => check(args),
+        Command::Explain { id, dir } => explain(&id, &dir),
+        Command::List {
+            dir,
+            config,
+            format,
+        } => list(&dir, config.as_deref(), &format),
+        Command::Init { dir, force, stdout } => crate::init::run(&dir, force, stdout),
+        Command::Completions { shell } => {
+            let mut command = <crate::cli::Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut command, "gonogo", &mut std::io::stdout());
+            Ok(0)
+        }
+    }
+}
+
+/// The config for a project directory: explicit `--config`, or discovered.
+pub struct LoadedConfig {
+    pub root: PathBuf,
+    pub config: Config,
+    /// As shown in reports: relative to the root when inside it.
+    pub shown_path: Option<String>,
+}
+
+pub fn load_config(dir: &Path, explicit: Option<&Path>) -> Result<LoadedConfig, UsageError> {
+    let dir = dir.canonicalize().map_err(|e| {
+        UsageError(format!(
+            "{}: cannot use this project directory: {}",
+            dir.display(),
+            e.kind().to_string().replace('_', " ")
+        ))
+    })?;
+    if !dir.is_dir() {
+        return Err(UsageError(format!(
+            "{}: is a file; expected the project directory (use --config for a config file)",
+            dir.display()
+        )));
+    }
+    let (root, path) = match explicit {
+        Some(path) => (dir.clone(), Some(path.to_path_buf())),
+        None => match config::discover(&dir) {
+            Some(found) => (
+                found.parent().map(Path::to_path_buf).unwrap_or(dir.clone()),
+                Some(found),
+            ),
+            None => (dir.clone(), None),
+        },
+    };
+    let Some(path) = path else {
+        return Ok(LoadedConfig {
+            root,
+            config: Config::default(),
+            shown_path: None,
+        });
+    };
+    let absolute = if path.is_absolute() {
+        path.clone()
+    } else if explicit.is_some() {
+        std::env::current_dir().unwrap_or_default().join(&path)
+    } else {
+        path.clone()
+    };
+    let shown = match absolute.canonicalize() {
+        Ok(canonical) if canonical.starts_with(&root) => {
+            context::relative_display(&root, &canonical)
+        }
+        _ => path.display().to_string(),
+    };
+    let config = config::load(&absolute, &shown)?;
+    Ok(LoadedConfig {
+        root,
+        config,
+        shown_path: Some(shown),
+    })
+}
+
+/// Every check this config could run, in report order: built-ins, then plugins as declared.
+fn all_checks(config: &Config) -> Vec<Box<dyn CheckRef>> {
+    let mut list: Vec<Box<dyn CheckRef>> = checks::BUILT_IN
+        .iter()
+        .map(|c| Box::new(*c) as Box<dyn CheckRef>)
+        .collect();
+    for plugin in &config.checks.plugins {
+        list.push(Box::new(PluginCheck::new(plugin.clone())));
+    }
+    list
+}
+
+/// Built-in checks are `&'static`, plugins are owned; both lend a `&dyn Check`.
+trait CheckRef {
+    fn get(&self) -> &dyn Check;
+}
+impl CheckRef for &'static dyn Check {
+    fn get(&self) -> &dyn Check {
+        *self
+    }
+}
+impl CheckRef for PluginCheck {
+    fn get(&self) -> &dyn Check {
+        self
+    }
+}
+
+fn validate_ids(ids: &[String], known: &[String], flag: &str) -> Result<(), UsageError> {
+    for id in ids {
+        if id == "plugin" || known.contains(id) {
+            continue;
+        }
+        let candidates: Vec<&str> = known.iter().map(String::as_str).collect();
+        let hint = config::nearest(id, &candidates)
+            .map(|n| format!("; did you mean `{n}`?"))
+            .unwrap_or_default();
+        let known_list = if known.is_empty() {
+            "none are configured".to_string()
+        } else {
+            format!("known: {}", known.join(", "))
+        };
+        return Err(UsageError(format!(
+            "{flag}: unknown check `{id}`{hint} ({known_list})"
+        )));
+    }
+    Ok(())
+}
+
+fn check(args: CheckArgs) -> Result<i32, UsageError> {
+    let started_wall = SystemTime::now();
+    let started = Instant::now();
+    let loaded = load_config(&args.dir, args.config.as_deref())?;
+
+    let available = all_checks(&loaded.config);
+    let known_ids: Vec<String> = available.iter().map(|c| c.get().id().to_string()).collect();
+    validate_ids(&args.only, &known_ids, "--only")?;
+    validate_ids(&args.skip, &known_ids, "--skip")?;
+    for (format, file) in &args.output {
+        let parent = file.parent().filter(|p| !p.as_os_str().is_empty());
+        if let Some(parent) = parent {
+            if !parent.is_dir() {
+                return Err(UsageError(format!(
+                    "--output {}={}: directory {} does not exist",
+                    format.name(),
+                    file.display(),
+                    parent.display()
+                )));
+            }
+        }
+    }
+
+    let repo = crate::git::Repo::discover(&loaded.root);
+    let base = context::resolve_base(args.base.as_deref(), &loaded.config, repo.as_ref());
+    if let Some(base) = &base {
+        match &repo {
+            Some(repo) if !repo.resolves(base) => {
+                return Err(UsageError(format!(
+                    "base `{base}` is not a commit in {} (in CI, fetch history and tags: actions/checkout with fetch-depth: 0)",
+                    repo.top.display()
+                )));
+            }
+            None => {
+                return Err(UsageError(format!(
+                    "base `{base}` was given but {} is not inside a git repository",
+                    loaded.root.display()
+                )));
+            }
+            _ => {}
+        }
+    }
+    let head = repo.as_ref().and_then(crate::git::Repo::head);
+    let deadline = args
+        .deadline
+        .or(loaded.config.deadline.map(|d| d.0))
+        .unwrap_or(DEFAULT_DEADLINE);
+
+    let selection = Selection {
+        only: args.only.clone(),
+        skip: args.skip.clone(),
+    };
+    let ctx = Arc::new(Context {
+        root: loaded.root.clone(),
+        config: loaded.config,
+        config_path: loaded.shown_path.clone(),
+        repo,
+        base: base.clone(),
+        head: head.clone(),
+        offline: args.offline,
+        today: crate::date::Date::today(),
+        deadline,
+    });
+    let selected: Vec<&dyn Check> = available
+        .iter()
+        .map(|c| c.get())
+        .filter(|c| selection.includes(c.id()))
+        .collect();
+    if loaded.shown_path.is_none() {
+        eprintln!(
+            "gonogo: no gonogo.yaml in {} or its parents up to the git root; running what needs no config (`gonogo init` writes one)",
+            loaded.root.display()
+        );
+    }
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| UsageError(format!("cannot start the async runtime: {e}")))?;
+    let mut results = runtime.block_on(runner::run_checks(selected, Arc::clone(&ctx)));
+    // A check stuck in blocking code must not hold the process past its deadline.
+    runtime.shutdown_timeout(Duration::from_millis(200));
+
+    if let Some(bookkeeping) = crate::waivers::apply(
+        &mut results,
+        &ctx.config.waivers,
+        &ctx.root,
+        ctx.config_path.as_deref(),
+        ctx.today,
+    ) {
+        results.push(bookkeeping);
+    }
+    let report = Report::new(
+        ReportMeta {
+            strict: args.strict,
+            base,
+            head,
+            config: loaded.shown_path,
+            started_at: crate::date::rfc3339(started_wall),
+        },
+        results,
+        started.elapsed().as_millis() as u64,
+    );
+
+    let stdout_is_terminal = std::io::stdout().is_terminal();
+    let terminal_options = RenderOptions {
+        color: args.color.use_color(stdout_is_terminal),
+        width: std::env::var("COLUMNS")
+            .ok()
+            .and_then(|c| c.parse().ok())
+            .or(if stdout_is_terminal { Some(120) } else { None }),
+        markdown_max_chars: args.markdown_max_chars,
+    };
+    let file_options = RenderOptions {
+        color: false,
+        width: None,
+        markdown_max_chars: args.markdown_max_chars,
+    };
+    let mut write_failed = false;
+    for (format, file) in &args.output {
+        let text = report::render(&report, *format, &file_options);
+        if let Err(e) = std::fs::write(file, text) {
+            eprintln!("gonogo: cannot write {}: {e}", file.display());
+            write_failed = true;
+        }
+    }
+    let text = report::render(&report, args.format, &terminal_options);
+    let mut stdout = std::io::stdout().lock();
+    // A closed pipe (`gonogo check | head`) is not an error of the checklist.
+    let _ = stdout.write_all(text.as_bytes());
+    let _ = stdout.flush();
+    if write_failed {
+        return Err(UsageError(
+            "the report could not be written to every --output file".to_string(),
+        ));
+    }
+    Ok(report.verdict.exit_code())
+}
+
+fn explain(id: &str, dir: &Path) -> Result<i32, UsageError> {
+    let text = if let Some(rule) = checks::find_rule(id) {
+        format!(
+            "# {}\n\nDefault severity: {}\n\n{}\n\n{}",
+            rule.id,
+            rule.default_severity,
+            rule.summary,
+            rule.docs.trim_end()
+        )
+    } else if let Some(check) = checks::find_check(id) {
+        explain_check(check)
+    } else if id == crate::waivers::CHECK_ID {
+        let mut text = String::from(
+            "# waivers\n\nBookkeeping of the waivers in gonogo.yaml and inline `gonogo:ignore` comments.\n\nRules:\n",
+        );
+        for rule in checks::GONOGO_RULES {
+            text.push_str(&format!(
+                "  {:<28} {:<5} {}\n",
+                rule.id, rule.default_severity, rule.summary
+            ));
+        }
+        text
+    } else if id.starts_with("plugin/") {
+        let loaded = load_config(dir, None)?;
+        let name = id.trim_start_matches("plugin/");
+        let name = name.split('/').next().unwrap_or(name);
+        match loaded.config.checks.plugins.iter().find(|p| p.name == name) {
+            Some(plugin) => PluginCheck::new(plugin.clone()).docs().to_string(),
+            None => {
+                return Err(UsageError(format!(
+                    "no plugin named `{name}` in the config of {}",
+                    loaded.root.display()
+                )));
+            }
+        }
+    } else {
+        let mut candidates: Vec<&str> = checks::all_rules().map(|r| r.id).collect();
+        candidates.extend(checks::BUILT_IN.iter().map(|c| c.id()));
+        let hint = config::nearest(id, &candidates)
+            .map(|n| format!("; did you mean `{n}`?"))
+            .unwrap_or_default();
+        return Err(UsageError(format!(
+            "unknown check or rule `{id}`{hint} (`gonogo list` shows them all)"
+        )));
+    };
+    println!("{}", text.trim_end());
+    Ok(0)
+}
+
+fn explain_check(check: &dyn Check) -> String {
+    let mut text = format!(
+        "# {} — {}\n\n{}\n",
+        check.id(),
+        check.title(),
+        check.docs().trim_end()
+    );
+    if !check.rules().is_empty() {
+        text.push_str("\nRules:\n");
+        for rule in check.rules() {
+            text.push_str(&format!(
+                "  {:<44} {:<5} {}\n",
+                rule.id, rule.default_severity, rule.summary
+            ));
+        }
+    }
+    text
+}
+
+fn list(dir: &Path, config_path: Option<&Path>, format: &str) -> Result<i32, UsageError> {
+    let loaded = load_config(dir, config_path)?;
+    let config = &loaded.config;
+    struct Row {
+        id: String,
+        kind: &'static str,
+        severity: String,
+        enabled: String,
+        summary: String,
+    }
+    let mut rows = Vec::new();
+    for check in checks::BUILT_IN {
+        let enabled = if check.enabled_by(config) {
+            "yes"
+        } else {
+            "no"
+        };
+        rows.push(Row {
+            id: check.id().to_string(),
+            kind: "check",
+            severity: "-".to_string(),
+            enabled: enabled.to_string(),
+            summary: check.title().to_string(),
+        });
+        for rule in check.rules() {
+            rows.push(Row {
+                id: rule.id.to_string(),
+                kind: "rule",
+                severity: rule.default_severity.to_string(),
+                enabled: enabled.to_string(),
+                summary: rule.summary.to_string(),
+            });
+        }
+    }
+    for plugin in &config.checks.plugins {
+        rows.push(Row {
+            id: format!("plugin/{}", plugin.name),
+            kind: "plugin",
+            severity: "-".to_string(),
+            enabled: "yes".to_string(),
+            summary: plugin.run.join(" "),
+        });
+    }
+    for rule in checks::GONOGO_RULES {
+        rows.push(Row {
+            id: rule.id.to_string(),
+            kind: "rule",
+            severity: rule.default_severity.to_string(),
+            enabled: "always".to_string(),
+            summary: rule.summary.to_string(),
+        });
+    }
+    let text = if format == "json" {
+        let json: Vec<serde_json::Value> = rows
+            .iter()
+            .map(|r| {
+                serde_json::json!({
+                    "id": r.id, "kind": r.kind, "default_severity": r.severity,
+                    "enabled": r.enabled, "summary": r.summary,
+                })
+            })
+            .collect();
+        serde_json::to_string_pretty(&json).unwrap_or_default()
+    } else {
+        let mut table = comfy_table::Table::new();
+        table
+            .load_style(comfy_table::presets::NOTHING)
+            .set_header(vec!["ID", "KIND", "SEVERITY", "ENABLED", "SUMMARY"]);
+        for r in &rows {
+            table.add_row(vec![
+                r.id.as_str(),
+                r.kind,
+                r.severity.as_str(),
+                r.enabled.as_str(),
+                r.summary.as_str(),
+            ]);
+        }
+        let mut text = table.to_string();
+        if checks::BUILT_IN.is_empty() {
+            text.push_str("\n\n(no built-in checks are registered in this build yet)");
+        }
+        text
+    };
+    println!("{}", crate::secrets::redact(&text));
+    Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_ids_get_suggestions() {
+        let known = vec!["plugin/feature-flags".to_string()];
+        let err = validate_ids(&["plugin/feature-flag".to_string()], &known, "--only").unwrap_err();
+        assert!(
+            err.0.contains("did you mean `plugin/feature-flags`"),
+            "{}",
+            err.0
+        );
+        assert!(validate_ids(&["plugin".to_string()], &known, "--only").is_ok());
+    }
+
+    #[test]
+    fn format_names_round_trip() {
+        for format in [
+            Format::Table,
+            Format::Json,
+            Format::Markdown,
+            Format::Github,
+            Format::Junit,
+            Format::Sarif,
+        ] {
+            assert_eq!(Format::parse(format.name()), Some(format));
+        }
+    }
+}

@@ -1,0 +1,747 @@
+//! `gonogo.yaml`: types, discovery and validation with positions.
+//!
+//! Every key is optional. Every error names `file:line:column`, says what was expected, and an
+//! unknown key suggests the nearest valid one. `env:NAME` in a string value reads the environment;
+//! such values are treated as secrets and redacted from every output.
+
+use crate::date::Date;
+use serde::Deserialize;
+use serde::de::{self, Deserializer, Visitor};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Config files larger than this are refused: a real one is a few kilobytes, and a huge one is a
+/// mistake (or an attack on the parser) that should not cost the CI job its time budget.
+const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
+
+pub const CONFIG_FILE_NAMES: &[&str] = &["gonogo.yaml", "gonogo.yml"];
+
+// ---------------------------------------------------------------------------------------------
+// Value types
+
+/// A string that may be `env:NAME`, resolved while the config is read so a missing variable is
+/// reported with its position.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigString {
+    pub value: String,
+    /// Set when the value came from the environment; such values are redacted from output.
+    pub from_env: Option<String>,
+}
+
+impl ConfigString {
+    pub fn as_str(&self) -> &str {
+        &self.value
+    }
+}
+
+impl fmt::Display for ConfigString {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.value)
+    }
+}
+
+impl<'de> Deserialize<'de> for ConfigString {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(deserializer)?;
+        let Some(name) = raw.strip_prefix("env:") else {
+            return Ok(ConfigString {
+                value: raw,
+                from_env: None,
+            });
+        };
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(de::Error::custom(
+                "`env:` needs a variable name, e.g. `env:GONOGO_STATS_URL`",
+            ));
+        }
+        match std::env::var(name) {
+            Ok(value) => {
+                crate::secrets::register(&value);
+                Ok(ConfigString {
+                    value,
+                    from_env: Some(name.to_string()),
+                })
+            }
+            Err(std::env::VarError::NotPresent) => Err(de::Error::custom(format!(
+                "environment variable `{name}` is not set (the value is `env:{name}`); set it or remove the key"
+            ))),
+            Err(std::env::VarError::NotUnicode(_)) => Err(de::Error::custom(format!(
+                "environment variable `{name}` is not valid UTF-8"
+            ))),
+        }
+    }
+}
+
+/// A duration written with a unit: `500ms`, `20s`, `2m`, `1m30s`, `1h`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DurationValue(pub Duration);
+
+impl<'de> Deserialize<'de> for DurationValue {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct DurationVisitor;
+        impl Visitor<'_> for DurationVisitor {
+            type Value = DurationValue;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a duration with a unit, like 120s, 2m or 1m30s")
+            }
+            fn visit_str<E: de::Error>(self, value: &str) -> Result<DurationValue, E> {
+                parse_duration(value).map(DurationValue).map_err(E::custom)
+            }
+            fn visit_u64<E: de::Error>(self, value: u64) -> Result<DurationValue, E> {
+                Err(E::custom(format!(
+                    "expected a duration with a unit, like {value}s or {value}ms; found the bare number {value}"
+                )))
+            }
+            fn visit_i64<E: de::Error>(self, value: i64) -> Result<DurationValue, E> {
+                Err(E::custom(format!(
+                    "expected a duration with a unit, like 120s; found the number {value}"
+                )))
+            }
+            fn visit_f64<E: de::Error>(self, value: f64) -> Result<DurationValue, E> {
+                Err(E::custom(format!(
+                    "expected a duration with a unit, like 120s; found the number {value}"
+                )))
+            }
+        }
+        deserializer.deserialize_any(DurationVisitor)
+    }
+}
+
+/// Parse `120s`, `2m`, `1m30s`, `500ms`, `1h`. Pure, so command-line flags share it.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let expected = || format!("expected a duration like 120s, 2m or 1m30s, found `{text}`");
+    let text_trimmed = text.trim();
+    if text_trimmed.is_empty() {
+        return Err(expected());
+    }
+    let mut total = Duration::ZERO;
+    let mut rest = text_trimmed;
+    while !rest.is_empty() {
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        if digits == 0 {
+            return Err(expected());
+        }
+        let number: u64 = rest[..digits].parse().map_err(|_| expected())?;
+        rest = &rest[digits..];
+        let unit_len = rest
+            .find(|c: char| !c.is_ascii_alphabetic())
+            .unwrap_or(rest.len());
+        let unit = &rest[..unit_len];
+        rest = &rest[unit_len..];
+        let part = match unit {
+            "ms" => Duration::from_millis(number),
+            "s" => Duration::from_secs(number),
+            "m" => Duration::from_secs(number.saturating_mul(60)),
+            "h" => Duration::from_secs(number.saturating_mul(3600)),
+            "" => {
+                return Err(format!(
+                    "`{text}` has no unit: write {number}s for seconds or {number}ms for milliseconds"
+                ));
+            }
+            other => {
+                return Err(format!(
+                    "unknown unit `{other}` in `{text}`; use ms, s, m or h (e.g. 120s)"
+                ));
+            }
+        };
+        total = total.saturating_add(part);
+    }
+    Ok(total)
+}
+
+impl<'de> Deserialize<'de> for Date {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Date::parse(&text).map_err(de::Error::custom)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The config file, as DESIGN.md describes it
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub service: Option<ConfigString>,
+    pub base: Option<ConfigString>,
+    pub deadline: Option<DurationValue>,
+    #[serde(default)]
+    pub checks: ChecksConfig,
+    #[serde(default)]
+    pub waivers: Vec<WaiverConfig>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChecksConfig {
+    pub migrations: Option<MigrationsConfig>,
+    pub compat: Option<CompatConfig>,
+    pub kubernetes: Option<KubernetesConfig>,
+    pub readiness: Option<ReadinessConfig>,
+    pub dns: Option<DnsConfig>,
+    pub grace: Option<GraceConfig>,
+    pub rollback: Option<RollbackConfig>,
+    pub rollout: Option<RolloutConfig>,
+    #[serde(default)]
+    pub plugins: Vec<PluginConfig>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Dialect {
+    #[default]
+    Postgres,
+    Mysql,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum TransactionMode {
+    #[default]
+    PerFile,
+    PerStatement,
+    None,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MigrationsConfig {
+    #[serde(default)]
+    pub paths: Vec<ConfigString>,
+    #[serde(default)]
+    pub dialect: Dialect,
+    pub postgres_version: Option<u32>,
+    #[serde(default)]
+    pub transaction: TransactionMode,
+    pub max_lock_seconds: Option<f64>,
+    pub database: Option<MigrationsDatabaseConfig>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MigrationsDatabaseConfig {
+    pub stats_url: Option<ConfigString>,
+    pub scratch_url: Option<ConfigString>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CompatConfig {
+    #[serde(default)]
+    pub openapi: Vec<ConfigString>,
+    #[serde(default)]
+    pub proto: Vec<ConfigString>,
+    #[serde(default)]
+    pub avro: Vec<ConfigString>,
+    #[serde(default)]
+    pub jsonschema: Vec<ConfigString>,
+    pub database: Option<CompatDatabaseConfig>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CompatDatabaseConfig {
+    #[serde(default)]
+    pub code_paths: Vec<ConfigString>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KubernetesConfig {
+    #[serde(default)]
+    pub manifests: Vec<ConfigString>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReadinessConfig {
+    pub url: Option<ConfigString>,
+    pub liveness_url: Option<ConfigString>,
+    #[serde(default)]
+    pub dependencies: Vec<DependencyConfig>,
+    #[serde(default)]
+    pub command: Vec<ConfigString>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DependencyConfig {
+    pub name: String,
+    #[serde(default)]
+    pub soft: bool,
+    pub proxy: Option<ProxyConfig>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProxyConfig {
+    pub listen: ConfigString,
+    pub upstream: ConfigString,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DnsPhase {
+    BeforeCutover,
+    AfterCutover,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DnsConfig {
+    pub phase: Option<DnsPhase>,
+    pub max_ttl: Option<DurationValue>,
+    #[serde(default)]
+    pub nameservers: Vec<ConfigString>,
+    #[serde(default)]
+    pub records: Vec<DnsRecordConfig>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DnsRecordConfig {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub record_type: Option<String>,
+    #[serde(default)]
+    pub expect: Vec<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GraceConfig {
+    pub max_request_seconds: Option<f64>,
+    pub lb_deregistration_seconds: Option<f64>,
+    #[serde(default)]
+    pub command: Vec<ConfigString>,
+    pub url: Option<ConfigString>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RollbackConfig {
+    pub target_seconds: Option<f64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RolloutConfig {}
+
+/// A plugin entry. Keys other than `name`, `run` and `timeout` are the plugin's own config and
+/// are passed to it on stdin.
+#[derive(Debug, Clone)]
+pub struct PluginConfig {
+    pub name: String,
+    pub run: Vec<String>,
+    pub timeout: Option<Duration>,
+    /// The whole entry as JSON (what the plugin receives as `config`).
+    pub raw: serde_json::Value,
+}
+
+impl<'de> Deserialize<'de> for PluginConfig {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Known {
+            name: String,
+            run: Vec<ConfigString>,
+            timeout: Option<DurationValue>,
+            #[serde(flatten)]
+            rest: BTreeMap<String, serde_json::Value>,
+        }
+        let known = Known::deserialize(deserializer)?;
+        if !is_plugin_name(&known.name) {
+            return Err(de::Error::custom(format!(
+                "plugin name `{}` must be lowercase letters, digits and dashes (it becomes the check id `plugin/<name>`)",
+                known.name
+            )));
+        }
+        if known.run.is_empty() {
+            return Err(de::Error::custom(format!(
+                "plugin `{}` has an empty `run`; expected the command as a list, e.g. [\"checks/{}.sh\"]",
+                known.name, known.name
+            )));
+        }
+        let run: Vec<String> = known.run.into_iter().map(|s| s.value).collect();
+        let mut raw = serde_json::Map::new();
+        raw.insert("name".into(), known.name.clone().into());
+        raw.insert("run".into(), run.clone().into());
+        if let Some(timeout) = known.timeout {
+            raw.insert("timeout_ms".into(), (timeout.0.as_millis() as u64).into());
+        }
+        raw.extend(known.rest);
+        Ok(PluginConfig {
+            name: known.name,
+            run,
+            timeout: known.timeout.map(|t| t.0),
+            raw: serde_json::Value::Object(raw),
+        })
+    }
+}
+
+fn is_plugin_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+        && name.as_bytes()[0].is_ascii_alphanumeric()
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WaiverConfig {
+    pub rule: String,
+    pub path: Option<String>,
+    pub reason: String,
+    pub expires: Option<Date>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+
+/// An unusable config: exit 2, nothing checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub path: String,
+    pub line: u32,
+    pub column: u32,
+    pub message: String,
+    /// The offending source line, when there is one, for a caret snippet.
+    pub source_line: Option<String>,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.path, self.line, self.column, self.message
+        )?;
+        if let Some(source_line) = &self.source_line {
+            let gutter = self.line.to_string();
+            let pad = " ".repeat(gutter.len());
+            let caret_pad: String = source_line
+                .chars()
+                .take(self.column.saturating_sub(1) as usize)
+                .map(|c| if c == '\t' { '\t' } else { ' ' })
+                .collect();
+            write!(
+                f,
+                "\n{pad} |\n{gutter} | {source_line}\n{pad} | {caret_pad}^"
+            )?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl ConfigError {
+    fn at(path: &str, text: Option<&str>, line: u32, column: u32, message: String) -> Self {
+        let source_line = text
+            .and_then(|t| t.lines().nth(line.saturating_sub(1) as usize))
+            .filter(|l| l.len() <= 200)
+            .map(str::to_string);
+        ConfigError {
+            path: path.to_string(),
+            line,
+            column,
+            message,
+            source_line,
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Discovery and loading
+
+/// Find `gonogo.yaml` in `dir` or the nearest parent, stopping at the git root (the directory
+/// holding `.git`); outside a git repository only `dir` itself is searched.
+pub fn discover(dir: &Path) -> Option<PathBuf> {
+    let git_root = dir.ancestors().find(|d| d.join(".git").exists());
+    for candidate_dir in dir.ancestors() {
+        for name in CONFIG_FILE_NAMES {
+            let candidate = candidate_dir.join(name);
+            if candidate.is_file() {
+                return Some(candidate);
+            }
+        }
+        match git_root {
+            Some(root) if candidate_dir != root => continue,
+            _ => break,
+        }
+    }
+    None
+}
+
+/// Read and validate a config file. `shown_path` is how the file is named in messages.
+pub fn load(path: &Path, shown_path: &str) -> Result<Config, ConfigError> {
+    let whole_file = |message: String| ConfigError::at(shown_path, None, 1, 1, message);
+    let metadata = std::fs::metadata(path)
+        .map_err(|e| whole_file(format!("cannot read the config file: {}", io_reason(&e))))?;
+    if metadata.is_dir() {
+        return Err(whole_file(
+            "is a directory; expected a YAML file such as gonogo.yaml".to_string(),
+        ));
+    }
+    if metadata.len() > MAX_CONFIG_BYTES {
+        return Err(whole_file(format!(
+            "the file is {} bytes; a gonogo config is at most {} bytes (is this the right file?)",
+            metadata.len(),
+            MAX_CONFIG_BYTES
+        )));
+    }
+    let bytes = std::fs::read(path)
+        .map_err(|e| whole_file(format!("cannot read the config file: {}", io_reason(&e))))?;
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(err) => {
+            let valid = &err.as_bytes()[..err.utf8_error().valid_up_to()];
+            let valid = std::str::from_utf8(valid).unwrap_or_default();
+            let line = valid.matches('\n').count() as u32 + 1;
+            let column = valid.rsplit('\n').next().unwrap_or("").chars().count() as u32 + 1;
+            return Err(ConfigError::at(
+                shown_path,
+                None,
+                line,
+                column,
+                "the file is not valid UTF-8; expected YAML text".to_string(),
+            ));
+        }
+    };
+    parse(&text, shown_path)
+}
+
+/// Parse config text. Pure: tests feed it strings.
+pub fn parse(text: &str, shown_path: &str) -> Result<Config, ConfigError> {
+    let has_content = text.lines().any(|line| {
+        let line = line.trim();
+        !line.is_empty() && !line.starts_with('#') && line != "---"
+    });
+    if !has_content {
+        return Err(ConfigError::at(
+            shown_path,
+            None,
+            1,
+            1,
+            "the file is empty; expected a mapping of settings such as `checks:` (`gonogo init` writes a commented one)"
+                .to_string(),
+        ));
+    }
+    let config: Config = serde_saphyr::from_str(text).map_err(|err| {
+        let (line, column) = err
+            .location()
+            .map(|l| (l.line() as u32, l.column() as u32))
+            .unwrap_or((1, 1));
+        let raw = err.without_snippet().to_string();
+        let message = explain_yaml_error(strip_position_suffix(&raw));
+        ConfigError::at(shown_path, Some(text), line, column, message)
+    })?;
+    validate(&config).map_err(|message| ConfigError::at(shown_path, None, 1, 1, message))?;
+    Ok(config)
+}
+
+/// Checks serde cannot express; positions are not available here, so keep these few.
+fn validate(config: &Config) -> Result<(), String> {
+    let mut names = std::collections::BTreeSet::new();
+    for plugin in &config.checks.plugins {
+        if !names.insert(plugin.name.as_str()) {
+            return Err(format!(
+                "two plugins are named `{}`; plugin names must be unique",
+                plugin.name
+            ));
+        }
+    }
+    for waiver in &config.waivers {
+        if waiver.reason.trim().is_empty() {
+            return Err(format!(
+                "the waiver for `{}` has an empty reason; a waiver needs a reason",
+                waiver.rule
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn io_reason(err: &std::io::Error) -> String {
+    match err.kind() {
+        std::io::ErrorKind::NotFound => "no such file".to_string(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        _ => err.to_string(),
+    }
+}
+
+/// serde-saphyr appends " at line L, column C"; we print the position ourselves.
+fn strip_position_suffix(message: &str) -> &str {
+    match message.rfind(" at line ") {
+        Some(index) if message[index..].contains(", column ") => &message[..index],
+        _ => message,
+    }
+}
+
+/// Turn parser wording into what a user of gonogo.yaml needs to hear.
+fn explain_yaml_error(message: &str) -> String {
+    if let Some(rest) = message.strip_prefix("unknown field `") {
+        if let Some((key, expected)) = rest.split_once("`, expected one of ") {
+            let valid: Vec<&str> = expected.split(", ").map(|s| s.trim_matches('`')).collect();
+            let mut text = format!("unknown key `{key}`");
+            if let Some(nearest) = nearest(key, &valid) {
+                text.push_str(&format!("; did you mean `{nearest}`?"));
+            }
+            text.push_str(&format!(" (valid keys here: {})", valid.join(", ")));
+            return text;
+        }
+        if let Some((key, _)) = rest.split_once("`, expected ") {
+            return format!("unknown key `{key}`; this mapping takes no keys");
+        }
+        if let Some((key, _)) = rest.split_once("`, there are no fields") {
+            return format!("unknown key `{key}`; this mapping takes no keys");
+        }
+    }
+    if let Some(rest) = message.strip_prefix("unknown variant `") {
+        if let Some((value, expected)) = rest.split_once("`, expected one of ") {
+            let valid: Vec<&str> = expected.split(", ").map(|s| s.trim_matches('`')).collect();
+            let mut text = format!("unknown value `{value}`");
+            if let Some(nearest) = nearest(value, &valid) {
+                text.push_str(&format!("; did you mean `{nearest}`?"));
+            }
+            text.push_str(&format!(" (expected one of: {})", valid.join(", ")));
+            return text;
+        }
+    }
+    match message {
+        "expected sequence start" => {
+            "expected a list, e.g. [\"a\", \"b\"] or `- item` lines".into()
+        }
+        "expected mapping start" => "expected a mapping of `key: value` pairs".into(),
+        m if m.starts_with("invalid u") || m.starts_with("invalid i") => {
+            "expected a whole number".into()
+        }
+        m if m.starts_with("invalid f") => "expected a number".into(),
+        m if m.contains("set DuplicateKeyPolicy") => m
+            .split(", set DuplicateKeyPolicy")
+            .next()
+            .unwrap_or(m)
+            .replace("duplicate mapping key", "duplicate key")
+            .to_string(),
+        m => m.to_string(),
+    }
+}
+
+/// The candidate closest to `input` by edit distance, when it is close enough to be a typo.
+pub fn nearest<'a>(input: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    candidates
+        .iter()
+        .map(|c| (edit_distance(input, c), *c))
+        .filter(|(distance, candidate)| *distance <= (candidate.len().max(3) / 3).max(2))
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, c)| c)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(ca != *cb);
+            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
+        }
+        previous = current;
+    }
+    previous[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn error_of(text: &str) -> ConfigError {
+        parse(text, "gonogo.yaml").expect_err("config should be rejected")
+    }
+
+    #[test]
+    fn durations_need_units() {
+        assert_eq!(parse_duration("120s"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("1m30s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("2h"), Ok(Duration::from_secs(7200)));
+        assert!(parse_duration("120").unwrap_err().contains("no unit"));
+        assert!(parse_duration("2 weeks").is_err());
+        assert!(
+            parse_duration("5d")
+                .unwrap_err()
+                .contains("unknown unit `d`")
+        );
+        assert!(parse_duration("").is_err());
+    }
+
+    #[test]
+    fn unknown_key_suggests_nearest_with_position() {
+        let err = error_of("service: shop\nchecks:\n  migration:\n    paths: []\n");
+        assert_eq!((err.line, err.column), (3, 3));
+        assert!(err.message.contains("unknown key `migration`"), "{err}");
+        assert!(err.message.contains("did you mean `migrations`?"), "{err}");
+    }
+
+    #[test]
+    fn unknown_enum_value_suggests_nearest() {
+        let err = error_of("checks:\n  migrations:\n    dialect: postgress\n");
+        assert_eq!(err.line, 3);
+        assert!(err.message.contains("did you mean `postgres`?"), "{err}");
+    }
+
+    #[test]
+    fn missing_env_var_is_named() {
+        let err = error_of(
+            "checks:\n  migrations:\n    database:\n      stats_url: env:GONOGO_TEST_SURELY_UNSET_VAR\n",
+        );
+        assert_eq!(err.line, 4);
+        assert!(
+            err.message.contains("GONOGO_TEST_SURELY_UNSET_VAR"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn bad_date_and_duration_are_positioned() {
+        let err = error_of("waivers:\n  - {rule: a/b, reason: r, expires: 2026-13-01}\n");
+        assert_eq!(err.line, 2);
+        assert!(err.message.contains("month"), "{err}");
+        let err = error_of("deadline: 120\n");
+        assert!(err.message.contains("120s"), "{err}");
+        assert_eq!(err.line, 1);
+    }
+
+    #[test]
+    fn empty_and_comment_only_files_are_errors() {
+        assert!(error_of("").message.contains("empty"));
+        assert!(error_of("# nothing here\n\n").message.contains("empty"));
+    }
+
+    #[test]
+    fn plugin_entries_keep_their_own_keys() {
+        let config = parse(
+            "checks:\n  plugins:\n    - {name: flags, run: [\"a.sh\"], timeout: 5s, owner: team-a}\n",
+            "gonogo.yaml",
+        )
+        .unwrap();
+        let plugin = &config.checks.plugins[0];
+        assert_eq!(plugin.timeout, Some(Duration::from_secs(5)));
+        assert_eq!(plugin.raw["owner"], "team-a");
+    }
+
+    #[test]
+    fn nearest_only_suggests_close_names() {
+        assert_eq!(
+            nearest("migratons", &["migrations", "compat"]),
+            Some("migrations")
+        );
+        assert_eq!(nearest("zzzzzz", &["migrations", "compat"]), None);
+    }
+}

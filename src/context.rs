@@ -1,0 +1,50 @@
+//! What checks share, built once before the run: the project root, the config, base and head,
+//! git access, the clock. Later issues add loaded manifests, the HTTP client and the resolver.
+
+use crate::config::Config;
+use crate::date::Date;
+use crate::git::Repo;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+#[derive(Debug)]
+pub struct Context {
+    /// Absolute path of the project root; report paths are relative to it.
+    pub root: PathBuf,
+    pub config: Config,
+    /// The config file, relative to the root when inside it; `None` without a config.
+    pub config_path: Option<String>,
+    pub repo: Option<Repo>,
+    /// The deployed version (a git ref), when known.
+    pub base: Option<String>,
+    pub head: Option<String>,
+    pub offline: bool,
+    pub today: Date,
+    /// The whole run ends by then.
+    pub deadline: Duration,
+}
+
+/// Where `base` came from, in the order DESIGN.md gives.
+pub fn resolve_base(flag: Option<&str>, config: &Config, repo: Option<&Repo>) -> Option<String> {
+    flag.map(str::to_string)
+        .or_else(|| config.base.as_ref().map(|b| b.value.clone()))
+        .or_else(|| {
+            std::env::var("GONOGO_BASE")
+                .ok()
+                .filter(|b| !b.trim().is_empty())
+        })
+        .or_else(|| repo.and_then(Repo::newest_tag))
+}
+
+impl Context {
+    /// A path under the root as shown in reports: relative, with `/` separators.
+    pub fn display_path(&self, path: &Path) -> String {
+        relative_display(&self.root, path)
+    }
+}
+
+pub fn relative_display(root: &Path, path: &Path) -> String {
+    let shown = path.strip_prefix(root).unwrap_or(path);
+    let text = shown.to_string_lossy().replace('\\', "/");
+    text.strip_prefix("./").map(str::to_string).unwrap_or(text)
+}

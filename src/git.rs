@@ -1,0 +1,111 @@
+//! Git access through the real `git` binary: files at a ref, files changed since the base, the
+//! newest tag. Never touches the working tree or the index.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+#[derive(Debug, Clone)]
+pub struct Repo {
+    /// The repository's top-level directory.
+    pub top: PathBuf,
+}
+
+impl Repo {
+    /// The repository containing `dir`, if it is inside one and git is installed.
+    pub fn discover(dir: &Path) -> Option<Repo> {
+        let output = Command::new("git")
+            .arg("-C")
+            .arg(dir)
+            .args(["rev-parse", "--show-toplevel"])
+            .output()
+            .ok()?;
+        if !output.status.success() {
+            return None;
+        }
+        let top = String::from_utf8(output.stdout).ok()?;
+        Some(Repo {
+            top: PathBuf::from(top.trim_end()),
+        })
+    }
+
+    fn git(&self, args: &[&str]) -> Result<Vec<u8>, String> {
+        let output = Command::new("git")
+            .arg("-C")
+            .arg(&self.top)
+            .args(args)
+            .output()
+            .map_err(|e| format!("cannot run git: {e}"))?;
+        if output.status.success() {
+            Ok(output.stdout)
+        } else {
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            Err(format!(
+                "git {} failed: {}",
+                args.join(" "),
+                stderr.lines().next().unwrap_or("no message")
+            ))
+        }
+    }
+
+    fn git_text(&self, args: &[&str]) -> Result<String, String> {
+        let bytes = self.git(args)?;
+        Ok(String::from_utf8_lossy(&bytes).trim_end().to_string())
+    }
+
+    /// Short hash of HEAD; `None` in a repository without commits.
+    pub fn head(&self) -> Option<String> {
+        self.git_text(&["rev-parse", "--short", "HEAD"]).ok()
+    }
+
+    /// The newest tag reachable from HEAD: the usual name of what production runs.
+    pub fn newest_tag(&self) -> Option<String> {
+        self.git_text(&["describe", "--tags", "--abbrev=0", "HEAD"])
+            .ok()
+            .filter(|t| !t.is_empty())
+    }
+
+    /// Whether `reference` names a commit.
+    pub fn resolves(&self, reference: &str) -> bool {
+        self.git(&[
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            &format!("{reference}^{{commit}}"),
+        ])
+        .is_ok()
+    }
+
+    /// A file's bytes at `reference`; `Ok(None)` when the file does not exist there.
+    /// `path` is relative to the repository top.
+    pub fn file_at(&self, reference: &str, path: &str) -> Result<Option<Vec<u8>>, String> {
+        let spec = format!("{reference}:{path}");
+        match self.git(&["cat-file", "-e", &spec]) {
+            Ok(_) => self.git(&["cat-file", "blob", &spec]).map(Some),
+            Err(_) if self.resolves(reference) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Paths (relative to the repository top) added, copied, modified or renamed between
+    /// `reference` and the working tree, plus untracked files: "this deploy's" files.
+    pub fn changed_since(&self, reference: &str) -> Result<Vec<String>, String> {
+        let diff = self.git_text(&[
+            "diff",
+            "--name-only",
+            "--no-renames",
+            "--diff-filter=ACMR",
+            reference,
+            "--",
+        ])?;
+        let untracked = self.git_text(&["ls-files", "--others", "--exclude-standard"])?;
+        let mut paths: Vec<String> = diff
+            .lines()
+            .chain(untracked.lines())
+            .filter(|l| !l.is_empty())
+            .map(str::to_string)
+            .collect();
+        paths.sort();
+        paths.dedup();
+        Ok(paths)
+    }
+}

@@ -1,0 +1,267 @@
+//! `gonogo init`: write a commented gonogo.yaml from what is found in the repository.
+//!
+//! Discovery is by content, not only by name: a YAML file is a Kubernetes manifest when it has
+//! `apiVersion:` and `kind:`, an API spec when it starts with `openapi:`/`swagger:`.
+
+use crate::commands::UsageError;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+/// Directories that never hold a project's own migrations, manifests or schemas.
+const SKIP_DIRS: &[&str] = &[
+    ".git",
+    "target",
+    "node_modules",
+    "vendor",
+    ".venv",
+    "venv",
+    "dist",
+    "build",
+    "__pycache__",
+];
+const MAX_FILES: usize = 20_000;
+
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Found {
+    pub migration_globs: BTreeSet<String>,
+    pub manifest_globs: BTreeSet<String>,
+    pub openapi: BTreeSet<String>,
+    pub proto_globs: BTreeSet<String>,
+    pub avro_globs: BTreeSet<String>,
+    pub jsonschema_globs: BTreeSet<String>,
+    pub plugins: BTreeSet<String>,
+}
+
+pub fn run(dir: &Path, force: bool, to_stdout: bool) -> Result<i32, UsageError> {
+    let root = dir
+        .canonicalize()
+        .map_err(|e| UsageError(format!("{}: {e}", dir.display())))?;
+    let target = root.join("gonogo.yaml");
+    if !to_stdout && target.exists() && !force {
+        return Err(UsageError(format!(
+            "{} already exists; use --force to overwrite it or --stdout to print a new one",
+            target.display()
+        )));
+    }
+    let files = list_files(&root);
+    let found = discover(&root, &files);
+    let text = render(&found);
+    // What we write must load: a generated config that gonogo rejects would be a poor first step.
+    crate::config::parse(&text, "gonogo.yaml")
+        .map_err(|e| UsageError(format!("internal error: generated config is invalid: {e}")))?;
+    if to_stdout {
+        print!("{text}");
+    } else {
+        std::fs::write(&target, &text)
+            .map_err(|e| UsageError(format!("cannot write {}: {e}", target.display())))?;
+        eprintln!("gonogo: wrote {}", target.display());
+    }
+    Ok(0)
+}
+
+/// Files under `root`, relative, `/`-separated, sorted.
+fn list_files(root: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![PathBuf::new()];
+    while let Some(relative) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(root.join(&relative)) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().to_string();
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            let path = relative.join(&name);
+            if kind.is_dir() {
+                if !SKIP_DIRS.contains(&name.as_str()) && !name.starts_with('.') {
+                    stack.push(path);
+                }
+            } else if kind.is_file() {
+                out.push(path.to_string_lossy().replace('\\', "/"));
+                if out.len() >= MAX_FILES {
+                    out.sort();
+                    return out;
+                }
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn head_of(root: &Path, path: &str) -> String {
+    use std::io::Read;
+    let mut buffer = vec![0u8; 4096];
+    let read = std::fs::File::open(root.join(path))
+        .and_then(|mut f| f.read(&mut buffer))
+        .unwrap_or(0);
+    String::from_utf8_lossy(&buffer[..read]).to_string()
+}
+
+fn parent_glob(path: &str, pattern: &str) -> String {
+    match path.rsplit_once('/') {
+        Some((parent, _)) => format!("{parent}/{pattern}"),
+        None => pattern.to_string(),
+    }
+}
+
+fn top_glob(path: &str, pattern: &str) -> String {
+    match path.split_once('/') {
+        Some((top, _)) => format!("{top}/**/{pattern}"),
+        None => pattern.to_string(),
+    }
+}
+
+pub fn discover(root: &Path, files: &[String]) -> Found {
+    let mut found = Found::default();
+    for path in files {
+        let lower = path.to_ascii_lowercase();
+        if lower.ends_with(".sql") {
+            found.migration_globs.insert(parent_glob(path, "*.sql"));
+        } else if lower.ends_with(".proto") {
+            found.proto_globs.insert(top_glob(path, "*.proto"));
+        } else if lower.ends_with(".avsc") {
+            found.avro_globs.insert(top_glob(path, "*.avsc"));
+        } else if lower.ends_with(".schema.json") {
+            found
+                .jsonschema_globs
+                .insert(top_glob(path, "*.schema.json"));
+        } else if lower.ends_with(".yaml") || lower.ends_with(".yml") || lower.ends_with(".json") {
+            if lower.ends_with("gonogo.yaml") || lower.ends_with("gonogo.yml") {
+                continue;
+            }
+            let head = head_of(root, path);
+            let starts = |key: &str| {
+                head.lines().any(|l| l.starts_with(&format!("{key}:")))
+                    || head.contains(&format!("\"{key}\""))
+            };
+            if starts("openapi") || starts("swagger") {
+                found.openapi.insert(path.clone());
+            } else if starts("apiVersion") && starts("kind") {
+                let extension = if lower.ends_with(".yml") {
+                    "*.yml"
+                } else {
+                    "*.yaml"
+                };
+                found.manifest_globs.insert(parent_glob(path, extension));
+            }
+        } else if lower.starts_with("checks/") && (lower.ends_with(".sh") || lower.ends_with(".py"))
+        {
+            found.plugins.insert(path.clone());
+        }
+    }
+    found
+}
+
+fn yaml_list(items: &BTreeSet<String>) -> String {
+    let quoted: Vec<String> = items.iter().map(|i| format!("{i:?}")).collect();
+    format!("[{}]", quoted.join(", "))
+}
+
+pub fn render(found: &Found) -> String {
+    let mut out = String::from(
+        "# gonogo.yaml — the pre-deploy checklist for this repository.\n\
+         # Written by `gonogo init` from what it found; every key is optional.\n\
+         # `gonogo explain <check>` tells what each check does; `gonogo list` shows every rule.\n\
+         # A value `env:NAME` reads the environment variable NAME (use it for URLs with passwords).\n\n\
+         # service: my-service\n\
+         # base: v1.0.0                # the deployed version; usually given as --base in CI\n\
+         deadline: 120s                # the whole run ends by then\n\n\
+         checks:\n",
+    );
+    if found.migration_globs.is_empty() {
+        out.push_str("  # migrations:                 # no .sql files found\n  #   paths: [\"db/migrations/*.sql\"]\n");
+    } else {
+        out.push_str(&format!(
+            "  migrations:\n    paths: {}\n    dialect: postgres             # postgres | mysql\n    postgres_version: 15\n    transaction: per-file         # per-file | per-statement | none: how your runner wraps files\n    max_lock_seconds: 2\n    # database:\n    #   stats_url: env:GONOGO_STATS_URL     # read-only: table sizes for lock-time estimates\n    #   scratch_url: env:GONOGO_SCRATCH_URL # disposable copy of the schema: trace real locks\n",
+            yaml_list(&found.migration_globs)
+        ));
+    }
+    let has_schemas = !(found.openapi.is_empty()
+        && found.proto_globs.is_empty()
+        && found.avro_globs.is_empty()
+        && found.jsonschema_globs.is_empty());
+    if has_schemas {
+        out.push_str("  compat:\n");
+        for (key, items) in [
+            ("openapi", &found.openapi),
+            ("proto", &found.proto_globs),
+            ("avro", &found.avro_globs),
+            ("jsonschema", &found.jsonschema_globs),
+        ] {
+            if !items.is_empty() {
+                out.push_str(&format!("    {key}: {}\n", yaml_list(items)));
+            }
+        }
+    } else {
+        out.push_str("  # compat:                     # no OpenAPI, proto, Avro or JSON Schema files found\n  #   openapi: [\"api/openapi.yaml\"]\n");
+    }
+    if found.manifest_globs.is_empty() {
+        out.push_str("  # kubernetes:                 # no Kubernetes manifests found; \"-\" reads stdin (helm template . | gonogo check)\n  #   manifests: [\"deploy/*.yaml\"]\n");
+    } else {
+        out.push_str(&format!(
+            "  kubernetes:\n    manifests: {}\n  grace:\n    max_request_seconds: 30     # your slowest request\n    # lb_deregistration_seconds: 15\n  rollback:\n    target_seconds: 60\n",
+            yaml_list(&found.manifest_globs)
+        ));
+    }
+    out.push_str(
+        "  # readiness:                  # live drill against a running instance (skipped with --offline)\n\
+         #   url: http://127.0.0.1:8080/ready\n\
+         #   liveness_url: http://127.0.0.1:8080/healthz\n\
+         # dns:\n\
+         #   phase: before-cutover\n\
+         #   records:\n\
+         #     - {name: api.example.com, type: A, expect: [\"203.0.113.10\"]}\n",
+    );
+    if found.plugins.is_empty() {
+        out.push_str("  # plugins:                    # any executable; protocol in checks/PROTOCOL.md\n  #   - {name: my-check, run: [\"checks/my-check.sh\"], timeout: 20s}\n");
+    } else {
+        out.push_str("  plugins:\n");
+        for plugin in &found.plugins {
+            let name = plugin
+                .rsplit('/')
+                .next()
+                .unwrap_or(plugin)
+                .split('.')
+                .next()
+                .unwrap_or("plugin")
+                .to_ascii_lowercase()
+                .replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "-");
+            out.push_str(&format!(
+                "    - {{name: {name}, run: [{plugin:?}], timeout: 20s}}\n"
+            ));
+        }
+    }
+    out.push_str(
+        "\n# waivers:                      # accepted risks; each needs a reason, and may expire\n\
+         #   - {rule: migrations/pg-add-index-not-concurrent, path: db/migrations/0042_idx.sql,\n\
+         #      reason: \"table has 40 rows\", expires: 2026-12-31}\n",
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_repository_gives_a_valid_commented_config() {
+        let text = render(&Found::default());
+        crate::config::parse(&text, "gonogo.yaml").expect("valid");
+        assert!(text.contains("# migrations:"));
+    }
+
+    #[test]
+    fn discovers_the_shop_example() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/shop");
+        let files = list_files(&root);
+        let found = discover(&root, &files);
+        assert!(found.migration_globs.contains("db/migrations/*.sql"));
+        assert!(found.manifest_globs.contains("deploy/*.yaml"));
+        assert!(found.openapi.contains("api/openapi.yaml"));
+        assert!(found.proto_globs.contains("proto/**/*.proto"));
+        let text = render(&found);
+        crate::config::parse(&text, "gonogo.yaml").expect("valid");
+    }
+}

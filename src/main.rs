@@ -1,0 +1,30 @@
+use clap::Parser;
+use gonogo::cli::Cli;
+
+fn main() {
+    // A panic inside a check becomes that check's `error` result (see runner.rs); keep the
+    // message to one line on stderr so stdout stays a clean report.
+    std::panic::set_hook(Box::new(|info| {
+        let message = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        let location = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        eprintln!("gonogo: internal panic{location}: {message}");
+    }));
+    // clap exits 2 on bad arguments and 0 for --help/--version, as DESIGN.md wants.
+    let cli = Cli::parse();
+    let code = match gonogo::commands::run(cli.command) {
+        Ok(code) => code,
+        Err(gonogo::commands::UsageError(message)) => {
+            eprintln!("error: {message}");
+            2
+        }
+    };
+    std::process::exit(code);
+}

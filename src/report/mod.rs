@@ -1,0 +1,424 @@
+//! The report model (DESIGN.md, "The report") and one renderer per output format.
+//!
+//! Every format renders the same [`Report`]; JSON is its faithful serialisation and is described by
+//! `docs/report.schema.json`. Renderers never decide anything: statuses, verdicts and ordering are
+//! computed here, once.
+
+mod github;
+mod json;
+mod junit;
+mod markdown;
+mod sarif;
+mod table;
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+pub use table::ColorChoice;
+
+/// Bumped only when a consumer of the JSON report would have to change.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// How bad a single finding is. `Info` never changes a check's status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Warn,
+    Fail,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warn => "warn",
+            Severity::Fail => "fail",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The outcome of one check. Ordered by how much it blocks a deploy, so `max` gives the worst.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Skip,
+    Pass,
+    Warn,
+    Fail,
+    Error,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Skip => "skip",
+            Status::Pass => "pass",
+            Status::Warn => "warn",
+            Status::Fail => "fail",
+            Status::Error => "error",
+        }
+    }
+
+    pub fn from_severity(severity: Severity) -> Status {
+        match severity {
+            Severity::Info => Status::Pass,
+            Severity::Warn => Status::Warn,
+            Severity::Fail => Status::Fail,
+        }
+    }
+
+    /// `error` blocks like `fail`: not knowing is not a go.
+    pub fn blocks(self, strict: bool) -> bool {
+        matches!(self, Status::Fail | Status::Error) || (strict && self == Status::Warn)
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Location {
+    /// Relative to the project root, with `/` separators.
+    pub path: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub column: Option<u32>,
+}
+
+impl Location {
+    pub fn new(path: impl Into<String>, line: u32, column: u32) -> Self {
+        Location {
+            path: path.into(),
+            line: Some(line),
+            column: Some(column),
+        }
+    }
+
+    pub fn file(path: impl Into<String>) -> Self {
+        Location {
+            path: path.into(),
+            line: None,
+            column: None,
+        }
+    }
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.path)?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+            if let Some(column) = self.column {
+                write!(f, ":{column}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WaiverSource {
+    Config,
+    Inline,
+}
+
+/// Why a finding no longer counts: it stays in the report, marked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Waived {
+    pub reason: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<String>,
+    pub source: WaiverSource,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Finding {
+    pub rule: String,
+    pub severity: Severity,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<Location>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waived: Option<Waived>,
+}
+
+impl Finding {
+    pub fn new(rule: impl Into<String>, severity: Severity, message: impl Into<String>) -> Self {
+        Finding {
+            rule: rule.into(),
+            severity,
+            message: message.into(),
+            location: None,
+            evidence: None,
+            fix: None,
+            waived: None,
+        }
+    }
+
+    pub fn at(mut self, location: Location) -> Self {
+        self.location = Some(location);
+        self
+    }
+
+    pub fn with_fix(mut self, fix: impl Into<String>) -> Self {
+        self.fix = Some(fix.into());
+        self
+    }
+
+    pub fn with_evidence(mut self, evidence: impl Into<String>) -> Self {
+        self.evidence = Some(evidence.into());
+        self
+    }
+
+    /// The severity that counts towards the check's status.
+    pub fn effective_severity(&self) -> Option<Severity> {
+        match (&self.waived, self.severity) {
+            (Some(_), _) | (None, Severity::Info) => None,
+            (None, severity) => Some(severity),
+        }
+    }
+
+    fn sort_key(&self) -> (Option<&Location>, &str, std::cmp::Reverse<Severity>, &str) {
+        (
+            self.location.as_ref(),
+            &self.rule,
+            std::cmp::Reverse(self.severity),
+            &self.message,
+        )
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckResult {
+    pub id: String,
+    pub title: String,
+    pub status: Status,
+    pub duration_ms: u64,
+    pub summary: String,
+    pub findings: Vec<Finding>,
+}
+
+impl CheckResult {
+    /// A check's status is its worst unwaived finding (`pass` when there is none).
+    pub fn status_from_findings(findings: &[Finding]) -> Status {
+        findings
+            .iter()
+            .filter_map(Finding::effective_severity)
+            .map(Status::from_severity)
+            .max()
+            .unwrap_or(Status::Pass)
+    }
+
+    /// Recompute the status after waivers were applied, keeping `error` and `skip` as decided by
+    /// the check (a waiver cannot turn "could not decide" into a pass).
+    pub fn settle(&mut self) {
+        self.findings
+            .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        if !matches!(self.status, Status::Error | Status::Skip) {
+            self.status = Self::status_from_findings(&self.findings);
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Counts {
+    pub pass: u32,
+    pub warn: u32,
+    pub fail: u32,
+    pub error: u32,
+    pub skip: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    Go,
+    GoWithWarnings,
+    NoGo,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Go => "GO",
+            Verdict::GoWithWarnings => "GO (with warnings)",
+            Verdict::NoGo => "NO-GO",
+        }
+    }
+
+    /// DESIGN.md "Exit codes": 0 go, 1 no-go.
+    pub fn exit_code(self) -> i32 {
+        match self {
+            Verdict::NoGo => 1,
+            Verdict::Go | Verdict::GoWithWarnings => 0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Report {
+    pub schema_version: u32,
+    pub gonogo_version: String,
+    pub verdict: Verdict,
+    pub strict: bool,
+    pub counts: Counts,
+    pub base: Option<String>,
+    pub head: Option<String>,
+    pub config: Option<String>,
+    pub started_at: String,
+    pub duration_ms: u64,
+    pub checks: Vec<CheckResult>,
+}
+
+impl Report {
+    /// Build the report from finished checks (already in registry order).
+    pub fn new(meta: ReportMeta, checks: Vec<CheckResult>, duration_ms: u64) -> Report {
+        let mut counts = Counts::default();
+        for check in &checks {
+            match check.status {
+                Status::Pass => counts.pass += 1,
+                Status::Warn => counts.warn += 1,
+                Status::Fail => counts.fail += 1,
+                Status::Error => counts.error += 1,
+                Status::Skip => counts.skip += 1,
+            }
+        }
+        let verdict = if checks.iter().any(|c| c.status.blocks(meta.strict)) {
+            Verdict::NoGo
+        } else if counts.warn > 0 {
+            Verdict::GoWithWarnings
+        } else {
+            Verdict::Go
+        };
+        Report {
+            schema_version: SCHEMA_VERSION,
+            gonogo_version: env!("CARGO_PKG_VERSION").to_string(),
+            verdict,
+            strict: meta.strict,
+            counts,
+            base: meta.base,
+            head: meta.head,
+            config: meta.config,
+            started_at: meta.started_at,
+            duration_ms,
+            checks,
+        }
+    }
+
+    /// Every finding with the check it belongs to, worst first, then in report order.
+    pub fn findings_worst_first(&self) -> Vec<(&CheckResult, &Finding)> {
+        let mut all: Vec<(&CheckResult, &Finding)> = self
+            .checks
+            .iter()
+            .flat_map(|c| c.findings.iter().map(move |f| (c, f)))
+            .collect();
+        // Stable sort keeps report order within a severity; waived findings go last.
+        all.sort_by_key(|(_, f)| (f.waived.is_some(), std::cmp::Reverse(f.severity)));
+        all
+    }
+}
+
+/// What the runner knows about the run, apart from the results.
+#[derive(Debug, Clone, Default)]
+pub struct ReportMeta {
+    pub strict: bool,
+    pub base: Option<String>,
+    pub head: Option<String>,
+    pub config: Option<String>,
+    pub started_at: String,
+}
+
+/// The output formats of `--format` and `--output FORMAT=FILE`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+    Markdown,
+    Github,
+    Junit,
+    Sarif,
+}
+
+impl Format {
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Table => "table",
+            Format::Json => "json",
+            Format::Markdown => "markdown",
+            Format::Github => "github",
+            Format::Junit => "junit",
+            Format::Sarif => "sarif",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Format> {
+        <Format as clap::ValueEnum>::from_str(name, true).ok()
+    }
+}
+
+/// Options that change how a report is shown, not what it says.
+#[derive(Debug, Clone, Copy)]
+pub struct RenderOptions {
+    pub color: bool,
+    /// Width of the table; `None` lets the table take what its content needs.
+    pub width: Option<u16>,
+    /// Longest markdown output, in characters (a PR comment holds 65,536).
+    pub markdown_max_chars: usize,
+}
+
+impl Default for RenderOptions {
+    fn default() -> Self {
+        RenderOptions {
+            color: false,
+            width: None,
+            markdown_max_chars: markdown::DEFAULT_MAX_CHARS,
+        }
+    }
+}
+
+/// Render the report in one format. Secrets are redacted here, at the last step, so no renderer
+/// can forget to.
+pub fn render(report: &Report, format: Format, options: &RenderOptions) -> String {
+    let text = match format {
+        Format::Table => table::render(report, options),
+        Format::Json => json::render(report),
+        Format::Markdown => markdown::render(report, options.markdown_max_chars),
+        Format::Github => github::render(report),
+        Format::Junit => junit::render(report),
+        Format::Sarif => sarif::render(report),
+    };
+    crate::secrets::redact(&text)
+}
+
+/// "1.2 s", "35 ms": short durations for humans.
+pub(crate) fn human_ms(ms: u64) -> String {
+    if ms >= 10_000 {
+        format!("{} s", ms / 1000)
+    } else if ms >= 1000 {
+        format!("{:.1} s", ms as f64 / 1000.0)
+    } else {
+        format!("{ms} ms")
+    }
+}

@@ -1,0 +1,355 @@
+//! `sarif`: SARIF 2.1.0 for GitHub code scanning and other SARIF consumers. One run; the rules
+//! that could have fired (with their help text from the registry) and the results with locations.
+//! Waived findings are results with a suppression, which code scanning shows as dismissed.
+//! Checks that could not decide are tool execution notifications.
+
+use super::{Finding, Report, Severity, Status};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+const SARIF_SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+
+#[derive(Serialize)]
+struct Log {
+    #[serde(rename = "$schema")]
+    schema: &'static str,
+    version: &'static str,
+    runs: Vec<Run>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Run {
+    tool: Tool,
+    invocations: Vec<Invocation>,
+    results: Vec<SarifResult>,
+    column_kind: &'static str,
+}
+
+#[derive(Serialize)]
+struct Tool {
+    driver: Driver,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Driver {
+    name: &'static str,
+    version: String,
+    semantic_version: String,
+    rules: Vec<RuleDescriptor>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RuleDescriptor {
+    id: String,
+    name: String,
+    short_description: Text,
+    full_description: Text,
+    help: Help,
+    default_configuration: RuleConfiguration,
+}
+
+#[derive(Serialize)]
+struct Text {
+    text: String,
+}
+
+#[derive(Serialize)]
+struct Help {
+    text: String,
+    markdown: String,
+}
+
+#[derive(Serialize)]
+struct RuleConfiguration {
+    level: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Invocation {
+    execution_successful: bool,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tool_execution_notifications: Vec<Notification>,
+}
+
+#[derive(Serialize)]
+struct Notification {
+    level: &'static str,
+    message: Text,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SarifResult {
+    rule_id: String,
+    rule_index: usize,
+    level: &'static str,
+    message: Text,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    locations: Vec<SarifLocation>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    suppressions: Vec<Suppression>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SarifLocation {
+    physical_location: PhysicalLocation,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PhysicalLocation {
+    artifact_location: ArtifactLocation,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    region: Option<Region>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ArtifactLocation {
+    uri: String,
+    uri_base_id: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Region {
+    start_line: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    start_column: Option<u32>,
+}
+
+#[derive(Serialize)]
+struct Suppression {
+    kind: &'static str,
+    status: &'static str,
+    justification: String,
+}
+
+fn level(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Fail => "error",
+        Severity::Warn => "warning",
+        Severity::Info => "note",
+    }
+}
+
+/// `migrations/pg-add-index-not-concurrent` → `PgAddIndexNotConcurrent`: SARIF's `name` is
+/// meant to be an identifier-like label.
+fn pascal_name(rule_id: &str) -> String {
+    rule_id
+        .rsplit('/')
+        .next()
+        .unwrap_or(rule_id)
+        .split(['-', '_', '.'])
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            let mut chars = part.chars();
+            chars
+                .next()
+                .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+/// Relative paths as URI references: percent-encode what would otherwise change their meaning.
+fn uri_of(path: &str) -> String {
+    let mut uri = String::with_capacity(path.len());
+    for byte in path.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
+                uri.push(byte as char)
+            }
+            other => uri.push_str(&format!("%{other:02X}")),
+        }
+    }
+    uri
+}
+
+fn descriptor_for(rule_id: &str, seen: &Finding) -> RuleDescriptor {
+    match crate::checks::find_rule(rule_id) {
+        Some(rule) => RuleDescriptor {
+            id: rule.id.to_string(),
+            name: pascal_name(rule.id),
+            short_description: Text {
+                text: rule.summary.to_string(),
+            },
+            full_description: Text {
+                text: rule.summary.to_string(),
+            },
+            help: Help {
+                text: rule.docs.to_string(),
+                markdown: rule.docs.to_string(),
+            },
+            default_configuration: RuleConfiguration {
+                level: level(rule.default_severity),
+            },
+        },
+        None => {
+            let plugin = rule_id
+                .strip_prefix("plugin/")
+                .and_then(|rest| rest.split('/').next())
+                .unwrap_or("an external check");
+            let help = format!(
+                "Reported by the gonogo plugin `{plugin}`; its documentation lives with the plugin's script."
+            );
+            RuleDescriptor {
+                id: rule_id.to_string(),
+                name: pascal_name(rule_id),
+                short_description: Text {
+                    text: format!("{rule_id} (plugin {plugin})"),
+                },
+                full_description: Text { text: help.clone() },
+                help: Help {
+                    markdown: help.clone(),
+                    text: help,
+                },
+                default_configuration: RuleConfiguration {
+                    level: level(seen.severity),
+                },
+            }
+        }
+    }
+}
+
+pub fn render(report: &Report) -> String {
+    // Rules: every rule of every check that ran, then rules only seen in findings.
+    let mut rule_index: BTreeMap<String, usize> = BTreeMap::new();
+    let mut rules: Vec<RuleDescriptor> = Vec::new();
+    for check in report.checks.iter().filter(|c| c.status != Status::Skip) {
+        if let Some(built_in) = crate::checks::find_check(&check.id) {
+            for rule in built_in.rules() {
+                if !rule_index.contains_key(rule.id) {
+                    rule_index.insert(rule.id.to_string(), rules.len());
+                    rules.push(descriptor_for(
+                        rule.id,
+                        &Finding::new(rule.id, rule.default_severity, ""),
+                    ));
+                }
+            }
+        }
+        for finding in &check.findings {
+            if !rule_index.contains_key(&finding.rule) {
+                rule_index.insert(finding.rule.clone(), rules.len());
+                rules.push(descriptor_for(&finding.rule, finding));
+            }
+        }
+    }
+
+    let fallback_location = report.config.as_deref();
+    let mut results = Vec::new();
+    for check in &report.checks {
+        for finding in &check.findings {
+            let path = finding
+                .location
+                .as_ref()
+                .map(|l| l.path.as_str())
+                .or(fallback_location);
+            let locations = path
+                .map(|path| {
+                    let region = finding
+                        .location
+                        .as_ref()
+                        .filter(|l| l.path == path)
+                        .and_then(|l| {
+                            l.line.map(|line| Region {
+                                start_line: line,
+                                start_column: l.column,
+                            })
+                        });
+                    vec![SarifLocation {
+                        physical_location: PhysicalLocation {
+                            artifact_location: ArtifactLocation {
+                                uri: uri_of(path),
+                                uri_base_id: "%SRCROOT%",
+                            },
+                            region,
+                        },
+                    }]
+                })
+                .unwrap_or_default();
+            let mut message = finding.message.clone();
+            if let Some(fix) = &finding.fix {
+                message.push_str("\nFix: ");
+                message.push_str(fix);
+            }
+            let suppressions = finding
+                .waived
+                .iter()
+                .map(|w| Suppression {
+                    kind: match w.source {
+                        super::WaiverSource::Config => "external",
+                        super::WaiverSource::Inline => "inSource",
+                    },
+                    status: "accepted",
+                    justification: w.reason.clone(),
+                })
+                .collect();
+            results.push(SarifResult {
+                rule_index: rule_index[&finding.rule],
+                rule_id: finding.rule.clone(),
+                level: level(finding.severity),
+                message: Text { text: message },
+                locations,
+                suppressions,
+            });
+        }
+    }
+
+    let notifications: Vec<Notification> = report
+        .checks
+        .iter()
+        .filter(|c| c.status == Status::Error)
+        .map(|c| Notification {
+            level: "error",
+            message: Text {
+                text: format!("check `{}` could not decide: {}", c.id, c.summary),
+            },
+        })
+        .collect();
+
+    let log = Log {
+        schema: SARIF_SCHEMA,
+        version: "2.1.0",
+        runs: vec![Run {
+            tool: Tool {
+                driver: Driver {
+                    name: "gonogo",
+                    version: report.gonogo_version.clone(),
+                    semantic_version: report.gonogo_version.clone(),
+                    rules,
+                },
+            },
+            invocations: vec![Invocation {
+                execution_successful: notifications.is_empty(),
+                tool_execution_notifications: notifications,
+            }],
+            results,
+            column_kind: "unicodeCodePoints",
+        }],
+    };
+    let mut text = serde_json::to_string_pretty(&log)
+        .unwrap_or_else(|e| format!("{{\"error\": \"cannot serialise SARIF: {e}\"}}"));
+    text.push('\n');
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_uris() {
+        assert_eq!(
+            pascal_name("migrations/pg-add-index-not-concurrent"),
+            "PgAddIndexNotConcurrent"
+        );
+        assert_eq!(pascal_name("plugin/flags/undefined-flag"), "UndefinedFlag");
+        assert_eq!(uri_of("db/my file#1.sql"), "db/my%20file%231.sql");
+    }
+}
