@@ -162,15 +162,13 @@ fn check(args: CheckArgs) -> Result<i32, UsageError> {
     validate_ids(&args.skip, &known_ids, "--skip")?;
     for (format, file) in &args.output {
         let parent = file.parent().filter(|p| !p.as_os_str().is_empty());
-        if let Some(parent) = parent {
-            if !parent.is_dir() {
-                return Err(UsageError(format!(
-                    "--output {}={}: directory {} does not exist",
-                    format.name(),
-                    file.display(),
-                    parent.display()
-                )));
-            }
+        if let Some(parent) = parent.filter(|p| !p.is_dir()) {
+            return Err(UsageError(format!(
+                "--output {}={}: directory {} does not exist",
+                format.name(),
+                file.display(),
+                parent.display()
+            )));
         }
     }
 
@@ -449,6 +447,7 @@ fn list(dir: &Path, config_path: Option<&Path>, format: &str) -> Result<i32, Usa
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::Format;
 
     #[test]
     fn unknown_ids_get_suggestions() {

@@ -114,7 +114,7 @@ impl<'de> Deserialize<'de> for DurationValue {
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let expected = || format!("expected a duration like 120s, 2m or 1m30s, found `{text}`");
     let text_trimmed = text.trim();
-    if text_trimmed.is_empty() {
+    if text_trimmed.is_empty() || text_trimmed.contains(char::is_whitespace) {
         return Err(expected());
     }
     let mut total = Duration::ZERO;
@@ -161,6 +161,15 @@ impl<'de> Deserialize<'de> for Date {
     }
 }
 
+/// `checks:` with every entry commented out is YAML null: treat it as empty, not as an error.
+fn null_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
+}
+
 // ---------------------------------------------------------------------------------------------
 // The config file, as DESIGN.md describes it
 
@@ -170,9 +179,9 @@ pub struct Config {
     pub service: Option<ConfigString>,
     pub base: Option<ConfigString>,
     pub deadline: Option<DurationValue>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub checks: ChecksConfig,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub waivers: Vec<WaiverConfig>,
 }
 
@@ -187,7 +196,7 @@ pub struct ChecksConfig {
     pub grace: Option<GraceConfig>,
     pub rollback: Option<RollbackConfig>,
     pub rollout: Option<RolloutConfig>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub plugins: Vec<PluginConfig>,
 }
 
@@ -373,13 +382,36 @@ impl<'de> Deserialize<'de> for PluginConfig {
         if let Some(timeout) = known.timeout {
             raw.insert("timeout_ms".into(), (timeout.0.as_millis() as u64).into());
         }
-        raw.extend(known.rest);
+        for (key, mut value) in known.rest {
+            resolve_env_in_json(&mut value).map_err(de::Error::custom)?;
+            raw.insert(key, value);
+        }
         Ok(PluginConfig {
             name: known.name,
             run,
             timeout: known.timeout.map(|t| t.0),
             raw: serde_json::Value::Object(raw),
         })
+    }
+}
+
+/// A plugin's own keys may use `env:NAME` too; resolved values are registered as secrets.
+fn resolve_env_in_json(value: &mut serde_json::Value) -> Result<(), String> {
+    match value {
+        serde_json::Value::String(text) => {
+            if let Some(name) = text.strip_prefix("env:") {
+                let name = name.trim().to_string();
+                let resolved = std::env::var(&name).map_err(|_| {
+                    format!("environment variable `{name}` is not set (the value is `env:{name}`); set it or remove the key")
+                })?;
+                crate::secrets::register(&resolved);
+                *text = resolved;
+            }
+            Ok(())
+        }
+        serde_json::Value::Array(items) => items.iter_mut().try_for_each(resolve_env_in_json),
+        serde_json::Value::Object(map) => map.values_mut().try_for_each(resolve_env_in_json),
+        _ => Ok(()),
     }
 }
 
@@ -395,7 +427,8 @@ fn is_plugin_name(name: &str) -> bool {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WaiverConfig {
-    pub rule: String,
+    /// Spanned so waiver bookkeeping (expired, unused) can point at the waiver's line.
+    pub rule: serde_saphyr::Spanned<String>,
     pub path: Option<String>,
     pub reason: String,
     pub expires: Option<Date>,
@@ -561,7 +594,7 @@ fn validate(config: &Config) -> Result<(), String> {
         if waiver.reason.trim().is_empty() {
             return Err(format!(
                 "the waiver for `{}` has an empty reason; a waiver needs a reason",
-                waiver.rule
+                waiver.rule.value
             ));
         }
     }
@@ -603,16 +636,17 @@ fn explain_yaml_error(message: &str) -> String {
             return format!("unknown key `{key}`; this mapping takes no keys");
         }
     }
-    if let Some(rest) = message.strip_prefix("unknown variant `") {
-        if let Some((value, expected)) = rest.split_once("`, expected one of ") {
-            let valid: Vec<&str> = expected.split(", ").map(|s| s.trim_matches('`')).collect();
-            let mut text = format!("unknown value `{value}`");
-            if let Some(nearest) = nearest(value, &valid) {
-                text.push_str(&format!("; did you mean `{nearest}`?"));
-            }
-            text.push_str(&format!(" (expected one of: {})", valid.join(", ")));
-            return text;
+    if let Some((value, expected)) = message
+        .strip_prefix("unknown variant `")
+        .and_then(|rest| rest.split_once("`, expected one of "))
+    {
+        let valid: Vec<&str> = expected.split(", ").map(|s| s.trim_matches('`')).collect();
+        let mut text = format!("unknown value `{value}`");
+        if let Some(nearest) = nearest(value, &valid) {
+            text.push_str(&format!("; did you mean `{nearest}`?"));
         }
+        text.push_str(&format!(" (expected one of: {})", valid.join(", ")));
+        return text;
     }
     match message {
         "expected sequence start" => {

@@ -124,7 +124,7 @@ mod tests {
         assert_eq!(Date::from_days(20_415).to_string(), "2025-11-23");
         assert_eq!(
             rfc3339(UNIX_EPOCH + std::time::Duration::from_secs(1_795_962_458)),
-            "2026-11-30T13:07:38Z"
+            "2026-11-29T14:27:38Z"
         );
     }
 }

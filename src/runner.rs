@@ -105,15 +105,15 @@ pub async fn run_checks(checks: Vec<&dyn Check>, ctx: Arc<Context>) -> Vec<Check
     results
 }
 
+/// A check's outcome, or `Elapsed` when its deadline passed first.
+type TimedOutcome = Result<Result<CheckOutcome, CheckError>, tokio::time::error::Elapsed>;
+
 enum Pending {
     Done(CheckResult),
     Running {
         id: String,
         title: String,
-        task: tokio::task::JoinHandle<(
-            Result<Result<CheckOutcome, CheckError>, tokio::time::error::Elapsed>,
-            Duration,
-        )>,
+        task: tokio::task::JoinHandle<(TimedOutcome, Duration)>,
         timeout_reason: String,
         started: Instant,
     },
@@ -169,5 +169,153 @@ fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
         one_line(text)
     } else {
         "panic with a non-text payload".to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::{CheckFuture, Rule};
+    use crate::report::{Finding, Severity};
+
+    /// A check whose behaviour the test chooses.
+    struct Scripted {
+        id: &'static str,
+        behaviour: fn() -> CheckFuture,
+        timeout: Option<Duration>,
+    }
+
+    impl Check for Scripted {
+        fn id(&self) -> &str {
+            self.id
+        }
+        fn title(&self) -> &str {
+            "scripted"
+        }
+        fn docs(&self) -> &str {
+            ""
+        }
+        fn rules(&self) -> &'static [&'static Rule] {
+            &[]
+        }
+        fn enabled_by(&self, _config: &crate::config::Config) -> bool {
+            true
+        }
+        fn timeout(&self, _ctx: &Context) -> Option<Duration> {
+            self.timeout
+        }
+        fn needs_network(&self, _ctx: &Context) -> bool {
+            self.id == "network"
+        }
+        fn run(&self, _ctx: Arc<Context>) -> CheckFuture {
+            (self.behaviour)()
+        }
+    }
+
+    fn context(deadline: Duration, offline: bool) -> Arc<Context> {
+        Arc::new(Context {
+            root: std::env::temp_dir(),
+            config: Default::default(),
+            config_path: None,
+            repo: None,
+            base: None,
+            head: None,
+            offline,
+            today: crate::date::Date::today(),
+            deadline,
+        })
+    }
+
+    fn scripted(id: &'static str, behaviour: fn() -> CheckFuture) -> Scripted {
+        Scripted {
+            id,
+            behaviour,
+            timeout: None,
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn broken_checks_become_errors_and_the_report_is_complete() {
+        let panics = scripted("panics", || {
+            Box::pin(async { panic!("index out of bounds") })
+        });
+        let fails = scripted("fails", || {
+            Box::pin(async { Err(CheckError("connection refused\nsecond line".into())) })
+        });
+        let hangs = Scripted {
+            id: "hangs",
+            behaviour: || {
+                Box::pin(async {
+                    tokio::time::sleep(Duration::from_secs(60)).await;
+                    Ok(CheckOutcome::skip("never"))
+                })
+            },
+            timeout: Some(Duration::from_millis(100)),
+        };
+        let finds = scripted("finds", || {
+            Box::pin(async {
+                Ok(CheckOutcome::findings(
+                    "one warning",
+                    vec![Finding::new("finds/x", Severity::Warn, "m")],
+                ))
+            })
+        });
+        let checks: Vec<&dyn Check> = vec![&panics, &fails, &hangs, &finds];
+        let started = Instant::now();
+        let results = run_checks(checks, context(Duration::from_secs(30), false)).await;
+        assert!(started.elapsed() < Duration::from_secs(5));
+        let ids: Vec<&str> = results.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            ["panics", "fails", "hangs", "finds"],
+            "input order kept"
+        );
+        assert_eq!(results[0].status, Status::Error);
+        assert!(results[0].summary.contains("crashed: index out of bounds"));
+        assert_eq!(results[1].status, Status::Error);
+        assert_eq!(results[1].summary, "connection refused", "one line");
+        assert_eq!(results[2].status, Status::Error);
+        assert!(
+            results[2].summary.contains("timeout of 0.1s"),
+            "{}",
+            results[2].summary
+        );
+        assert_eq!(results[3].status, Status::Warn);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn run_deadline_caps_every_check() {
+        let slow = scripted("slow", || {
+            Box::pin(async {
+                tokio::time::sleep(Duration::from_secs(60)).await;
+                Ok(CheckOutcome::skip("never"))
+            })
+        });
+        let results = run_checks(vec![&slow], context(Duration::from_millis(200), false)).await;
+        assert_eq!(results[0].status, Status::Error);
+        assert!(
+            results[0].summary.contains("run's deadline of 0.2s"),
+            "{}",
+            results[0].summary
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn offline_skips_checks_that_need_the_network() {
+        let network = scripted("network", || Box::pin(async { panic!("must not run") }));
+        let results = run_checks(vec![&network], context(Duration::from_secs(5), true)).await;
+        assert_eq!(results[0].status, Status::Skip);
+        assert!(results[0].summary.contains("--offline"));
+    }
+
+    #[test]
+    fn selection_understands_plugin_groups() {
+        let selection = Selection {
+            only: vec!["plugin".into()],
+            skip: vec!["plugin/b".into()],
+        };
+        assert!(selection.includes("plugin/a"));
+        assert!(!selection.includes("plugin/b"));
+        assert!(!selection.includes("migrations"));
     }
 }

@@ -39,8 +39,7 @@ pub fn redact(text: &str) -> String {
         }
     }
     let out = mask_url_passwords(&out);
-    let out = mask_after_keywords(&out);
-    out
+    mask_after_keywords(&out)
 }
 
 /// `scheme://user:password@host` → `scheme://user:***@host`.

@@ -176,7 +176,7 @@ pub fn apply(
             }
             let location_path = finding.location.as_ref().map(|l| l.path.as_str());
             for (index, waiver) in waivers.iter().enumerate() {
-                if !rule_matches(&waiver.rule, &finding.rule) {
+                if !rule_matches(&waiver.rule.value, &finding.rule) {
                     continue;
                 }
                 let path_ok = match (&waiver.path, location_path) {
@@ -203,11 +203,10 @@ pub fn apply(
         result.settle();
     }
 
-    let config_location = config_path.map(Location::file);
     for (index, waiver) in waivers.iter().enumerate() {
         let scope = match &waiver.path {
-            Some(path) => format!("`{}` on {}", waiver.rule, path),
-            None => format!("`{}`", waiver.rule),
+            Some(path) => format!("`{}` on {}", waiver.rule.value, path),
+            None => format!("`{}`", waiver.rule.value),
         };
         let mut finding = if let Some(expires) = waiver.expires.filter(|e| *e < today) {
             let effect = if used[index] {
@@ -220,7 +219,7 @@ pub fn apply(
                 waiver.reason
             ))
             .with_fix("fix the finding, or renew the waiver with a new `expires` and a reason that still holds")
-        } else if !used[index] && check_ran(results, &waiver.rule) {
+        } else if !used[index] && check_ran(results, &waiver.rule.value) {
             WAIVER_UNUSED
                 .finding(format!(
                     "the waiver for {scope} matched no finding; it can be deleted"
@@ -229,7 +228,11 @@ pub fn apply(
         } else {
             continue;
         };
-        finding.location = config_location.clone();
+        // The waiver's own line in gonogo.yaml, so an editor jumps to it.
+        finding.location = config_path.map(|path| {
+            let at = &waiver.rule.referenced;
+            Location::new(path, at.line() as u32, at.column() as u32)
+        });
         bookkeeping.push(finding);
     }
 

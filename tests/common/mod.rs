@@ -1,0 +1,155 @@
+//! Helpers shared by the end-to-end tests: run the built binary, build throwaway projects, mask
+//! what changes between runs (timings, timestamps, the commit) so snapshots are stable.
+#![allow(dead_code)] // each test binary uses a different subset
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The pinned "today" of every test: waiver expiry and the freeze-calendar plugin depend on it.
+pub const TODAY: &str = "2026-11-23";
+
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn shop() -> PathBuf {
+    repo_root().join("examples/shop")
+}
+
+/// The gonogo binary with a clean, reproducible environment.
+pub fn gonogo() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_gonogo"));
+    command
+        .env("GONOGO_TODAY", TODAY)
+        .env_remove("NO_COLOR")
+        .env_remove("GONOGO_BASE")
+        .env_remove("COLUMNS")
+        .env_remove("GITHUB_ACTIONS");
+    command
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+pub fn run(command: &mut Command) -> Run {
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = command.output().expect("the gonogo binary runs");
+    Run {
+        code: status.code().unwrap_or(-1),
+        stdout: String::from_utf8(stdout).expect("stdout is UTF-8"),
+        stderr: String::from_utf8(stderr).expect("stderr is UTF-8"),
+    }
+}
+
+/// A project directory in a temp dir, with files written from (path, content) pairs.
+pub fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for (path, content) in files {
+        write(dir.path(), path, content);
+    }
+    dir
+}
+
+pub fn write(root: &Path, path: &str, content: &str) {
+    let full = root.join(path);
+    std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+    std::fs::write(&full, content).unwrap();
+    if path.ends_with(".sh") {
+        make_executable(&full);
+    }
+}
+
+pub fn make_executable(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let mut permissions = std::fs::metadata(path).unwrap().permissions();
+    permissions.set_mode(0o755);
+    std::fs::set_permissions(path, permissions).unwrap();
+}
+
+/// Replace what legitimately changes between runs: durations, timestamps and the commit hash.
+pub fn mask(text: &str, head: Option<&str>) -> String {
+    let mut out = text.to_string();
+    if let Some(head) = head {
+        out = out.replace(head, "[HEAD]");
+    }
+    out = mask_after(&out, "\"duration_ms\": ", |c| c.is_ascii_digit(), "[MS]");
+    out = mask_after(&out, "\"started_at\": \"", |c| c != '"', "[TIME]");
+    out = mask_after(&out, "time=\"", |c| c != '"', "[SECS]");
+    out = mask_after(&out, "timestamp=\"", |c| c != '"', "[TIME]");
+    mask_human_durations(&out)
+}
+
+fn mask_after(text: &str, prefix: &str, keep: impl Fn(char) -> bool, replacement: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(index) = rest.find(prefix) {
+        out.push_str(&rest[..index + prefix.len()]);
+        rest = &rest[index + prefix.len()..];
+        let end = rest.find(|c: char| !keep(c)).unwrap_or(rest.len());
+        out.push_str(replacement);
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// "12 ms", "1.2 s", "14 s" → "[T]", padded so table columns keep their width stable.
+fn mask_human_durations(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let chars: Vec<char> = text.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let starts_number =
+            chars[i].is_ascii_digit() && (i == 0 || !chars[i - 1].is_alphanumeric());
+        if starts_number {
+            let mut j = i;
+            while j < chars.len() && (chars[j].is_ascii_digit() || chars[j] == '.') {
+                j += 1;
+            }
+            let unit_ms = chars[j..].starts_with(&[' ', 'm', 's']);
+            let unit_s = chars[j..].starts_with(&[' ', 's']);
+            let after = |len: usize| chars.get(j + len).is_none_or(|c| !c.is_alphanumeric());
+            if unit_ms && after(3) {
+                out.push_str("[T]");
+                i = j + 3;
+                continue;
+            }
+            if unit_s && after(2) {
+                out.push_str("[T]");
+                i = j + 2;
+                continue;
+            }
+        }
+        out.push(chars[i]);
+        i += 1;
+    }
+    out
+}
+
+/// The head commit as gonogo reports it, read from a JSON report.
+pub fn head_of(json: &str) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_str(json).ok()?;
+    value["head"].as_str().map(str::to_string)
+}
+
+/// Table borders and padding follow the widest cell, and a duration's width varies from run to
+/// run: squash runs of spaces and rule characters so table snapshots compare the content.
+pub fn squash_table(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut previous: Option<char> = None;
+    for c in text.chars() {
+        let squashable = matches!(c, ' ' | '─' | '═' | '┄' | '╌');
+        if squashable && previous == Some(c) {
+            continue;
+        }
+        out.push(c);
+        previous = Some(c);
+    }
+    out
+}

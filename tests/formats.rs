@@ -1,0 +1,264 @@
+//! Every output format on the bundled example: snapshots (timings masked), schema validation of
+//! JSON and SARIF, JUnit parsed as XML, several --output files in one run, no escape codes when
+//! stdout is not a terminal.
+
+mod common;
+use common::*;
+
+/// Run the example once, writing JSON alongside, so masks know this run's head commit.
+fn example_in(format: &str) -> (Run, Option<String>) {
+    let dir = tempfile::tempdir().unwrap();
+    let json_path = dir.path().join("report.json");
+    let run = run(gonogo()
+        .arg("check")
+        .arg(shop())
+        .args(["--format", format])
+        .arg("--output")
+        .arg(format!("json={}", json_path.display())));
+    let json = std::fs::read_to_string(&json_path).unwrap();
+    (run, head_of(&json))
+}
+
+#[test]
+fn table_is_plain_text_when_not_a_terminal() {
+    let (run, head) = example_in("table");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        !run.stdout.contains('\u{1b}'),
+        "escape codes in piped output"
+    );
+    insta::assert_snapshot!("table", squash_table(&mask(&run.stdout, head.as_deref())));
+}
+
+#[test]
+fn color_always_colours_and_no_color_wins_over_auto() {
+    let coloured = run(gonogo()
+        .arg("check")
+        .arg(shop())
+        .args(["--color", "always"]));
+    assert!(
+        coloured.stdout.contains('\u{1b}'),
+        "--color always should colour"
+    );
+    let no_color = run(gonogo().arg("check").arg(shop()).env("NO_COLOR", "1"));
+    assert!(!no_color.stdout.contains('\u{1b}'));
+    let never = run(gonogo().arg("check").arg(shop()).args(["--color", "never"]));
+    assert!(!never.stdout.contains('\u{1b}'));
+}
+
+#[test]
+fn json_matches_the_published_schema() {
+    let (run, head) = example_in("json");
+    assert_eq!(run.code, 0);
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(repo_root().join("docs/report.schema.json")).unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .expect("docs/report.schema.json is a valid schema");
+    let errors: Vec<String> = validator
+        .iter_errors(&report)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "report does not match its schema: {errors:#?}"
+    );
+    assert_eq!(report["schema_version"], 1);
+    assert_eq!(report["verdict"], "go-with-warnings");
+    insta::assert_snapshot!("json", mask(&run.stdout, head.as_deref()));
+}
+
+#[test]
+fn json_schema_rejects_drift() {
+    // The schema must be able to fail: an unknown field and a bad verdict are rejected.
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(repo_root().join("docs/report.schema.json")).unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let (run, _) = example_in("json");
+    let mut report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    report["verdict"] = "maybe".into();
+    assert!(!validator.is_valid(&report));
+    report["verdict"] = "go".into();
+    assert!(validator.is_valid(&report));
+    report["surprise"] = 1.into();
+    assert!(!validator.is_valid(&report));
+}
+
+#[test]
+fn markdown_is_short_and_folds_details() {
+    let (run, head) = example_in("markdown");
+    assert_eq!(run.code, 0);
+    assert!(run.stdout.contains("<details>"));
+    insta::assert_snapshot!("markdown", mask(&run.stdout, head.as_deref()));
+}
+
+#[test]
+fn github_annotations_carry_file_and_line() {
+    let (run, head) = example_in("github");
+    assert_eq!(run.code, 0);
+    assert!(
+        run.stdout
+            .contains("::warning file=src/shop/payments.py,line=27,col=14,title=plugin/feature-flags/undefined-flag::"),
+        "{}",
+        run.stdout
+    );
+    insta::assert_snapshot!("github", mask(&run.stdout, head.as_deref()));
+}
+
+#[test]
+fn junit_parses_with_the_expected_counts() {
+    let (run, head) = example_in("junit");
+    assert_eq!(run.code, 0);
+    let document = roxmltree::Document::parse(&run.stdout).expect("JUnit output is XML");
+    let suites: Vec<_> = document
+        .descendants()
+        .filter(|n| n.has_tag_name("testsuite"))
+        .collect();
+    assert_eq!(suites.len(), 2, "a testsuite per check");
+    let cases = document
+        .descendants()
+        .filter(|n| n.has_tag_name("testcase"))
+        .count();
+    // feature-flags: two rules seen (unused-flag, undefined-flag); deploy-freeze: one case.
+    assert_eq!(cases, 3);
+    let failures = document
+        .descendants()
+        .filter(|n| n.has_tag_name("failure"))
+        .count();
+    assert_eq!(failures, 0, "warnings are not failures without --strict");
+    insta::assert_snapshot!("junit", mask(&run.stdout, head.as_deref()));
+}
+
+#[test]
+fn junit_strict_turns_warnings_into_failures() {
+    let run = run(gonogo()
+        .arg("check")
+        .arg(shop())
+        .args(["--format", "junit", "--strict"]));
+    assert_eq!(run.code, 1);
+    let document = roxmltree::Document::parse(&run.stdout).unwrap();
+    let failures = document
+        .descendants()
+        .filter(|n| n.has_tag_name("failure"))
+        .count();
+    assert_eq!(failures, 1);
+}
+
+/// The OASIS schema as published has one misplaced `anyOf` (inside `region.properties`, where
+/// it is read as a property named "anyOf"), which strict 2020-12 meta-validation rejects.
+/// Move it to where the spec text (3.30.2) puts it: a region needs a start line or offset.
+fn sarif_schema() -> serde_json::Value {
+    let mut schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(repo_root().join("tests/schemas/sarif-2.1.0.json")).unwrap(),
+    )
+    .unwrap();
+    let region = &mut schema["definitions"]["region"];
+    if let Some(any_of) = region["properties"]
+        .as_object_mut()
+        .and_then(|p| p.remove("anyOf"))
+    {
+        region["anyOf"] = any_of;
+    }
+    schema
+}
+
+#[test]
+fn sarif_validates_against_the_2_1_0_schema() {
+    let (run, head) = example_in("sarif");
+    assert_eq!(run.code, 0);
+    let sarif: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let validator = jsonschema::validator_for(&sarif_schema()).expect("SARIF schema loads");
+    let errors: Vec<String> = validator
+        .iter_errors(&sarif)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    // GitHub code scanning needs rule metadata with help and results with locations.
+    let run0 = &sarif["runs"][0];
+    let rules = run0["tool"]["driver"]["rules"].as_array().unwrap();
+    assert!(rules.iter().all(|r| r["help"]["text"].is_string()));
+    let results = run0["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2);
+    assert!(
+        results
+            .iter()
+            .all(|r| r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].is_string())
+    );
+    let waived = results
+        .iter()
+        .find(|r| r["suppressions"].is_array())
+        .expect("the waived finding");
+    assert_eq!(
+        waived["suppressions"][0]["justification"],
+        "kept for the Q1 pricing experiment"
+    );
+    insta::assert_snapshot!("sarif", mask(&run.stdout, head.as_deref()));
+}
+
+#[test]
+fn sarif_schema_can_fail() {
+    let validator = jsonschema::validator_for(&sarif_schema()).unwrap();
+    let bad = serde_json::json!({"version": "2.1.0", "runs": [{"tool": {"driver": {}}, "results": [{"message": {"text": "x"}, "level": "fatal"}]}]});
+    assert!(!validator.is_valid(&bad));
+}
+
+#[test]
+fn several_outputs_in_one_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name);
+    let run = run(gonogo()
+        .arg("check")
+        .arg(shop())
+        .args(["--format", "table"])
+        .arg("--output")
+        .arg(format!("sarif={}", path("r.sarif").display()))
+        .arg("--output")
+        .arg(format!("junit={}", path("r.xml").display()))
+        .arg("--output")
+        .arg(format!("json={}", path("r.json").display()))
+        .arg("--output")
+        .arg(format!("markdown={}", path("r.md").display())));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("plugin/feature-flags"));
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path("r.json")).unwrap()).unwrap();
+    let sarif: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path("r.sarif")).unwrap()).unwrap();
+    assert_eq!(sarif["version"], "2.1.0");
+    assert_eq!(json["counts"]["warn"], 1);
+    roxmltree::Document::parse(&std::fs::read_to_string(path("r.xml")).unwrap()).unwrap();
+    assert!(
+        std::fs::read_to_string(path("r.md"))
+            .unwrap()
+            .contains("gonogo")
+    );
+}
+
+#[test]
+fn output_to_a_missing_directory_is_a_usage_error() {
+    let run = run(gonogo()
+        .arg("check")
+        .arg(shop())
+        .args(["--output", "sarif=/nonexistent-dir/r.sarif"]));
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("does not exist"), "{}", run.stderr);
+    assert!(run.stdout.is_empty(), "nothing is checked on a usage error");
+}
+
+#[test]
+fn logs_go_to_stderr_and_stdout_is_pure_json() {
+    let dir = project(&[("README.md", "no config here\n")]);
+    let run = run(gonogo()
+        .arg("check")
+        .arg(dir.path())
+        .args(["--format", "json"]));
+    assert_eq!(run.code, 0);
+    serde_json::from_str::<serde_json::Value>(&run.stdout).expect("stdout is only JSON");
+    assert!(run.stderr.contains("no gonogo.yaml"), "{}", run.stderr);
+}
