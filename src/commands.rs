@@ -173,8 +173,9 @@ fn check(args: CheckArgs) -> Result<i32, UsageError> {
     }
 
     let repo = crate::git::Repo::discover(&loaded.root);
-    let base = context::resolve_base(args.base.as_deref(), &loaded.config, repo.as_ref());
-    if let Some(base) = &base {
+    let (base, base_from_tag) =
+        context::resolve_base(args.base.as_deref(), &loaded.config, repo.as_ref());
+    if let Some(base) = base.as_ref().filter(|_| !base_from_tag) {
         match &repo {
             Some(repo) if !repo.resolves(base) => {
                 return Err(UsageError(format!(
@@ -191,7 +192,7 @@ fn check(args: CheckArgs) -> Result<i32, UsageError> {
             _ => {}
         }
     }
-    let head = repo.as_ref().and_then(crate::git::Repo::head);
+    let head = repo.as_ref().and_then(|r| r.head.clone());
     let deadline = args
         .deadline
         .or(loaded.config.deadline.map(|d| d.0))

@@ -379,8 +379,13 @@ impl<'de> Deserialize<'de> for PluginConfig {
         let mut raw = serde_json::Map::new();
         raw.insert("name".into(), known.name.clone().into());
         raw.insert("run".into(), run.clone().into());
-        if let Some(timeout) = known.timeout {
-            raw.insert("timeout_ms".into(), (timeout.0.as_millis() as u64).into());
+        if let Some(DurationValue(timeout)) = known.timeout {
+            let text = if timeout.subsec_millis() == 0 {
+                format!("{}s", timeout.as_secs())
+            } else {
+                format!("{}ms", timeout.as_millis())
+            };
+            raw.insert("timeout".into(), text.into());
         }
         for (key, mut value) in known.rest {
             resolve_env_in_json(&mut value).map_err(de::Error::custom)?;

@@ -24,16 +24,26 @@ pub struct Context {
     pub deadline: Duration,
 }
 
-/// Where `base` came from, in the order DESIGN.md gives.
-pub fn resolve_base(flag: Option<&str>, config: &Config, repo: Option<&Repo>) -> Option<String> {
-    flag.map(str::to_string)
+/// The deployed version, in the order DESIGN.md gives: `--base`, `base:` in the config,
+/// $GONOGO_BASE, the newest tag reachable from HEAD. The flag says whether it is that tag (which
+/// needs no check that it resolves).
+pub fn resolve_base(
+    flag: Option<&str>,
+    config: &Config,
+    repo: Option<&Repo>,
+) -> (Option<String>, bool) {
+    let given = flag
+        .map(str::to_string)
         .or_else(|| config.base.as_ref().map(|b| b.value.clone()))
         .or_else(|| {
             std::env::var("GONOGO_BASE")
                 .ok()
                 .filter(|b| !b.trim().is_empty())
-        })
-        .or_else(|| repo.and_then(Repo::newest_tag))
+        });
+    match given {
+        Some(base) => (Some(base), false),
+        None => (repo.and_then(Repo::newest_tag), true),
+    }
 }
 
 impl Context {

@@ -393,3 +393,49 @@ fn completions_version_and_help() {
     assert!(help.stdout.contains("Examples:"));
     assert!(help.stdout.contains("--output sarif=gonogo.sarif"));
 }
+
+fn git(dir: &std::path::Path, args: &[&str]) {
+    let status = std::process::Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+        .args(args)
+        .status()
+        .expect("git is installed (scripts/install-deps installs it)");
+    assert!(status.success(), "git {args:?}");
+}
+
+#[test]
+fn base_defaults_to_the_newest_tag_and_a_bad_base_is_a_usage_error() {
+    let dir = mixed_project();
+    git(dir.path(), &["init", "-q"]);
+    git(dir.path(), &["add", "."]);
+    git(dir.path(), &["commit", "-qm", "first"]);
+    git(dir.path(), &["tag", "v1.0.0"]);
+    git(
+        dir.path(),
+        &["commit", "-q", "--allow-empty", "-m", "second"],
+    );
+    let report = json(&run(gonogo()
+        .arg("check")
+        .arg(dir.path())
+        .args(["--format", "json"])));
+    assert_eq!(report["base"], "v1.0.0");
+    assert_eq!(report["head"].as_str().map(str::len), Some(7));
+    let from_env = json(&run(gonogo()
+        .arg("check")
+        .arg(dir.path())
+        .args(["--format", "json"])
+        .env("GONOGO_BASE", "HEAD~1")));
+    assert_eq!(from_env["base"], "HEAD~1");
+    let bad = run(gonogo()
+        .arg("check")
+        .arg(dir.path())
+        .args(["--base", "v9.9.9"]));
+    assert_eq!(bad.code, 2);
+    assert!(
+        bad.stderr.contains("base `v9.9.9` is not a commit"),
+        "{}",
+        bad.stderr
+    );
+}

@@ -34,7 +34,7 @@ impl Rule {
 
 /// Declare a rule; its doc comment becomes the text `gonogo explain` prints.
 ///
-/// ```ignore
+/// ```text
 /// declare_rule! {
 ///     /// ## What it catches
 ///     /// ...
