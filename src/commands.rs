@@ -230,7 +230,20 @@ fn check(args: CheckArgs) -> Result<i32, UsageError> {
         .enable_all()
         .build()
         .map_err(|e| UsageError(format!("cannot start the async runtime: {e}")))?;
-    let mut results = runtime.block_on(runner::run_checks(selected, Arc::clone(&ctx)));
+    let progress = Arc::new(runner::Progress::default());
+    let spinner = std::io::stderr()
+        .is_terminal()
+        .then(|| runtime.spawn(spin(Arc::clone(&progress))));
+    let mut results = runtime.block_on(runner::run_checks(
+        selected,
+        Arc::clone(&ctx),
+        Arc::clone(&progress),
+    ));
+    if let Some(spinner) = spinner {
+        spinner.abort();
+        // Erase the spinner's line.
+        eprint!("\r\x1b[2K");
+    }
     // A check stuck in blocking code must not hold the process past its deadline.
     runtime.shutdown_timeout(Duration::from_millis(200));
 
@@ -288,6 +301,30 @@ fn check(args: CheckArgs) -> Result<i32, UsageError> {
         ));
     }
     Ok(report.verdict.exit_code())
+}
+
+/// On a terminal's stderr only: name the checks that have been running for over a second.
+async fn spin(progress: Arc<runner::Progress>) {
+    const FRAMES: [char; 10] = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+    let mut frame = 0;
+    loop {
+        tokio::time::sleep(Duration::from_millis(120)).await;
+        let slow = progress.slow(Duration::from_secs(1));
+        if slow.is_empty() {
+            continue;
+        }
+        let names: Vec<String> = slow
+            .iter()
+            .map(|(id, elapsed)| format!("{id} {:.0}s", elapsed.as_secs_f64()))
+            .collect();
+        eprint!(
+            "\r\x1b[2K{} waiting for {}",
+            FRAMES[frame % FRAMES.len()],
+            names.join(", ")
+        );
+        let _ = std::io::stderr().flush();
+        frame += 1;
+    }
 }
 
 fn explain(id: &str, dir: &Path) -> Result<i32, UsageError> {

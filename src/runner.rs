@@ -25,7 +25,39 @@ impl Selection {
     }
 }
 
-pub async fn run_checks(checks: Vec<&dyn Check>, ctx: Arc<Context>) -> Vec<CheckResult> {
+/// Which checks are still running, and since when: the stderr spinner reads it.
+#[derive(Debug, Default)]
+pub struct Progress {
+    running: std::sync::Mutex<Vec<(String, Instant)>>,
+}
+
+impl Progress {
+    fn start(&self, id: &str) {
+        let mut running = self.running.lock().unwrap_or_else(|e| e.into_inner());
+        running.push((id.to_string(), Instant::now()));
+    }
+
+    fn finish(&self, id: &str) {
+        let mut running = self.running.lock().unwrap_or_else(|e| e.into_inner());
+        running.retain(|(running_id, _)| running_id != id);
+    }
+
+    /// Checks running for longer than `at_least`, longest first.
+    pub fn slow(&self, at_least: Duration) -> Vec<(String, Duration)> {
+        let running = self.running.lock().unwrap_or_else(|e| e.into_inner());
+        running
+            .iter()
+            .map(|(id, since)| (id.clone(), since.elapsed()))
+            .filter(|(_, elapsed)| *elapsed >= at_least)
+            .collect()
+    }
+}
+
+pub async fn run_checks(
+    checks: Vec<&dyn Check>,
+    ctx: Arc<Context>,
+    progress: Arc<Progress>,
+) -> Vec<CheckResult> {
     let run_deadline = tokio::time::Instant::now() + ctx.deadline;
     let mut handles = Vec::with_capacity(checks.len());
     for check in &checks {
@@ -59,8 +91,12 @@ pub async fn run_checks(checks: Vec<&dyn Check>, ctx: Arc<Context>) -> Vec<Check
         };
         let future = check.run(Arc::clone(&ctx));
         let started = Instant::now();
+        progress.start(&id);
+        let task_progress = Arc::clone(&progress);
+        let task_id = id.clone();
         let task = tokio::spawn(async move {
             let result = tokio::time::timeout_at(check_deadline, future).await;
+            task_progress.finish(&task_id);
             (result, started.elapsed())
         });
         handles.push(Pending::Running {
@@ -83,7 +119,9 @@ pub async fn run_checks(checks: Vec<&dyn Check>, ctx: Arc<Context>) -> Vec<Check
                 timeout_reason,
                 started,
             } => {
-                let (outcome, elapsed) = match task.await {
+                let joined = task.await;
+                progress.finish(&id);
+                let (outcome, elapsed) = match joined {
                     Ok((Ok(outcome), elapsed)) => (outcome, elapsed),
                     Ok((Err(_elapsed), elapsed)) => (Err(CheckError(timeout_reason)), elapsed),
                     Err(join_error) => {
@@ -262,7 +300,12 @@ mod tests {
         });
         let checks: Vec<&dyn Check> = vec![&panics, &fails, &hangs, &finds];
         let started = Instant::now();
-        let results = run_checks(checks, context(Duration::from_secs(30), false)).await;
+        let results = run_checks(
+            checks,
+            context(Duration::from_secs(30), false),
+            Default::default(),
+        )
+        .await;
         assert!(started.elapsed() < Duration::from_secs(5));
         let ids: Vec<&str> = results.iter().map(|r| r.id.as_str()).collect();
         assert_eq!(
@@ -291,7 +334,12 @@ mod tests {
                 Ok(CheckOutcome::skip("never"))
             })
         });
-        let results = run_checks(vec![&slow], context(Duration::from_millis(200), false)).await;
+        let results = run_checks(
+            vec![&slow],
+            context(Duration::from_millis(200), false),
+            Default::default(),
+        )
+        .await;
         assert_eq!(results[0].status, Status::Error);
         assert!(
             results[0].summary.contains("run's deadline of 0.2s"),
@@ -303,7 +351,12 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn offline_skips_checks_that_need_the_network() {
         let network = scripted("network", || Box::pin(async { panic!("must not run") }));
-        let results = run_checks(vec![&network], context(Duration::from_secs(5), true)).await;
+        let results = run_checks(
+            vec![&network],
+            context(Duration::from_secs(5), true),
+            Default::default(),
+        )
+        .await;
         assert_eq!(results[0].status, Status::Skip);
         assert!(results[0].summary.contains("--offline"));
     }

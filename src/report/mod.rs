@@ -422,3 +422,138 @@ pub(crate) fn human_ms(ms: u64) -> String {
         format!("{ms} ms")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A report with `n` findings of each severity in one failing check.
+    fn big_report(n: usize) -> Report {
+        let mut findings = Vec::new();
+        for i in 0..n {
+            for severity in [Severity::Info, Severity::Warn, Severity::Fail] {
+                findings.push(
+                    Finding::new(
+                        format!("demo/{severity}"),
+                        severity,
+                        format!("{severity} finding number {i} | with a pipe <b>"),
+                    )
+                    .at(Location::new(format!("db/{i:04}.sql"), 3, 1)),
+                );
+            }
+        }
+        let mut check = CheckResult {
+            id: "demo".into(),
+            title: "Demo".into(),
+            status: Status::Pass,
+            duration_ms: 5,
+            summary: "many findings".into(),
+            findings,
+        };
+        check.settle();
+        Report::new(ReportMeta::default(), vec![check], 7)
+    }
+
+    #[test]
+    fn verdicts_and_exit_codes() {
+        let report = big_report(1);
+        assert_eq!(report.verdict, Verdict::NoGo);
+        assert_eq!(report.verdict.exit_code(), 1);
+        assert_eq!(report.counts.fail, 1);
+        let empty = Report::new(ReportMeta::default(), vec![], 0);
+        assert_eq!(empty.verdict, Verdict::Go);
+        let mut warn_only = big_report(1);
+        warn_only.checks[0]
+            .findings
+            .retain(|f| f.severity != Severity::Fail);
+        warn_only.checks[0].settle();
+        let warn_report = Report::new(ReportMeta::default(), warn_only.checks.clone(), 0);
+        assert_eq!(warn_report.verdict, Verdict::GoWithWarnings);
+        let strict = Report::new(
+            ReportMeta {
+                strict: true,
+                ..Default::default()
+            },
+            warn_only.checks,
+            0,
+        );
+        assert_eq!(strict.verdict, Verdict::NoGo);
+    }
+
+    #[test]
+    fn waived_findings_do_not_count() {
+        let mut report = big_report(1);
+        for finding in &mut report.checks[0].findings {
+            finding.waived = Some(Waived {
+                reason: "ok".into(),
+                expires: None,
+                source: WaiverSource::Config,
+            });
+        }
+        report.checks[0].settle();
+        assert_eq!(report.checks[0].status, Status::Pass);
+    }
+
+    #[test]
+    fn markdown_is_cut_worst_first_within_its_budget() {
+        let report = big_report(500);
+        let text = markdown::render(&report, 4_000);
+        assert!(
+            text.chars().count() <= 4_000,
+            "{} chars",
+            text.chars().count()
+        );
+        assert!(text.contains("…and "), "says how many more");
+        assert!(text.contains("fail finding number 0"));
+        assert!(
+            !text.contains("info finding number 0"),
+            "info is cut before fail"
+        );
+        assert!(
+            text.contains("\\| with a pipe &lt;b&gt;"),
+            "table and HTML are escaped"
+        );
+    }
+
+    #[test]
+    fn github_caps_annotations_per_level() {
+        let text = github::render(&big_report(25));
+        assert_eq!(text.matches("::error ").count(), 10);
+        assert_eq!(text.matches("::warning ").count(), 10);
+        assert_eq!(text.matches("::notice ").count(), 10);
+        assert!(text.contains("15 more error annotations not shown"));
+        assert!(text.contains(
+            "file=db/0000.sql,line=3,col=1,title=demo/fail::fail finding number 0 | with a pipe <b>"
+        ));
+    }
+
+    #[test]
+    fn github_escapes_properties_and_data() {
+        let mut report = big_report(1);
+        report.checks[0].findings[0].message = "50% done\nnext line".into();
+        report.checks[0].findings[0].location = Some(Location::new("a,b:c.sql", 1, 1));
+        let text = github::render(&report);
+        assert!(text.contains("file=a%2Cb%3Ac.sql"), "{text}");
+        assert!(text.contains("50%25 done%0Anext line"), "{text}");
+    }
+
+    #[test]
+    fn error_checks_reach_every_ci_format() {
+        let check = CheckResult {
+            id: "plugin/x".into(),
+            title: "x".into(),
+            status: Status::Error,
+            duration_ms: 1,
+            summary: "plugin did not finish within its timeout of 1s; killed".into(),
+            findings: vec![],
+        };
+        let report = Report::new(ReportMeta::default(), vec![check], 1);
+        assert!(
+            github::render(&report)
+                .contains("::error title=plugin/x could not decide::plugin did not finish")
+        );
+        assert!(junit::render(&report).contains("<error message=\"plugin did not finish"));
+        assert!(sarif::render(&report).contains("could not decide"));
+        assert!(markdown::render(&report, 10_000).contains("🛑 error"));
+    }
+}
