@@ -13,4 +13,5 @@ pub mod plugins;
 pub mod report;
 pub mod runner;
 pub mod secrets;
+pub mod sql;
 pub mod waivers;

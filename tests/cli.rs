@@ -9,6 +9,15 @@ fn json(run: &Run) -> serde_json::Value {
         .unwrap_or_else(|e| panic!("{e}: {}\n{}", run.stdout, run.stderr))
 }
 
+fn by_id<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == id)
+        .unwrap_or_else(|| panic!("no check {id} in {report}"))
+}
+
 fn ids(report: &serde_json::Value) -> Vec<String> {
     report["checks"]
         .as_array()
@@ -91,12 +100,20 @@ fn only_and_skip_select_checks_in_a_stable_order() {
         .arg("check")
         .arg(dir.path())
         .args(["--format", "json", "--skip", "plugin"])));
-    assert!(ids(&skip).is_empty());
+    assert_eq!(
+        ids(&skip),
+        ["migrations"],
+        "built-in checks still run (and skip when not applicable)"
+    );
+    assert_eq!(by_id(&skip, "migrations")["status"], "skip");
     let all = json(&run(gonogo()
         .arg("check")
         .arg(dir.path())
         .args(["--format", "json"])));
-    assert_eq!(ids(&all), ["plugin/green", "plugin/amber", "plugin/red"]);
+    assert_eq!(
+        ids(&all),
+        ["migrations", "plugin/green", "plugin/amber", "plugin/red"]
+    );
     assert_eq!(all["verdict"], "no-go");
 }
 
@@ -144,12 +161,12 @@ fn inline_sql_waiver_waives_and_stays_visible() {
         .args(["--format", "json"]));
     assert_eq!(run.code, 0, "{}", run.stdout);
     let report = json(&run);
-    let finding = &report["checks"][0]["findings"][0];
+    let finding = &by_id(&report, "plugin/sql")["findings"][0];
     assert_eq!(
         finding["waived"],
         serde_json::json!({"reason": "the table has 40 rows", "source": "inline"})
     );
-    assert_eq!(report["checks"][0]["status"], "pass");
+    assert_eq!(by_id(&report, "plugin/sql")["status"], "pass");
 }
 
 #[test]
@@ -187,11 +204,11 @@ fn config_waiver_with_path_glob_waives() {
     assert_eq!(run.code, 0, "{}", run.stdout);
     let report = json(&run);
     assert_eq!(
-        report["checks"][0]["findings"][0]["waived"]["source"],
+        by_id(&report, "plugin/sql")["findings"][0]["waived"]["source"],
         "config"
     );
     assert_eq!(
-        report["checks"][0]["findings"][0]["waived"]["expires"],
+        by_id(&report, "plugin/sql")["findings"][0]["waived"]["expires"],
         "2027-01-31"
     );
 }
@@ -208,7 +225,11 @@ fn expired_waiver_no_longer_waives_and_warns() {
         .args(["--format", "json"]));
     assert_eq!(run.code, 1, "the finding counts again");
     let report = json(&run);
-    assert!(report["checks"][0]["findings"][0].get("waived").is_none());
+    assert!(
+        by_id(&report, "plugin/sql")["findings"][0]
+            .get("waived")
+            .is_none()
+    );
     let waivers = report["checks"]
         .as_array()
         .unwrap()

@@ -242,5 +242,11 @@ fn config_is_found_in_a_parent_up_to_the_git_root() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(report["config"], "gonogo.yaml");
-    assert_eq!(report["checks"][0]["summary"], "OK - from parent config");
+    let plugin = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "plugin/ok")
+        .unwrap();
+    assert_eq!(plugin["summary"], "OK - from parent config");
 }

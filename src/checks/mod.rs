@@ -6,6 +6,8 @@
 //!
 //! To add a check: write the module, implement [`Check`], and add it to [`BUILT_IN`].
 
+pub mod migrations;
+
 use crate::context::Context;
 use crate::report::{Finding, Severity, Status};
 use std::future::Future;
@@ -116,7 +118,7 @@ pub trait Check: Send + Sync {
 
 /// Built-in checks, in report order. Later issues add `migrations`, `compat`, `readiness`, `dns`,
 /// `grace`, `rollout` and `rollback` here.
-pub static BUILT_IN: &[&dyn Check] = &[];
+pub static BUILT_IN: &[&dyn Check] = &[&migrations::Migrations];
 
 /// Rules that belong to gonogo itself rather than to a check (waiver bookkeeping).
 pub static GONOGO_RULES: &[&Rule] = &[

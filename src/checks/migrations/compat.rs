@@ -1,0 +1,102 @@
+//! Destructive or compatibility-breaking statements on existing tables, in any dialect. During a
+//! rolling deploy the old version keeps running against the migrated schema: what it reads must
+//! still exist, and what it writes must still be accepted.
+
+use crate::declare_rule;
+
+declare_rule! {
+    /// ## What it catches
+    /// `DROP TABLE` of a table that existed before this deploy.
+    ///
+    /// ## Why it matters during a deploy
+    /// The old version keeps serving until the rollout ends; every query it sends to the dropped
+    /// table fails. The drop also takes an ACCESS EXCLUSIVE lock, and the data is gone: a rollback
+    /// of the code cannot bring it back.
+    ///
+    /// ## Example
+    /// ```sql
+    /// DROP TABLE legacy_invoices;
+    /// ```
+    ///
+    /// ## Do this instead
+    /// Contract in a later deploy: first ship code that no longer uses the table, then drop it
+    /// (after a backup or a rename to a `_deprecated` name for one release).
+    pub DROP_TABLE = ("migrations/drop-table", Fail, "DROP TABLE on an existing table: old pods still query it and the data is gone");
+}
+
+declare_rule! {
+    /// ## What it catches
+    /// `DROP COLUMN` on a table that existed before this deploy.
+    ///
+    /// ## Why it matters during a deploy
+    /// Pods of the old version still select and insert that column until the rollout ends; their
+    /// queries fail as soon as the migration commits (ORMs that list every column in `SELECT`
+    /// and `INSERT` break even when the code never uses it).
+    ///
+    /// ## Example
+    /// ```sql
+    /// ALTER TABLE orders DROP COLUMN legacy_status;
+    /// ```
+    ///
+    /// ## Do this instead
+    /// Expand, migrate, contract: deploy code that stops reading and writing the column (Rails
+    /// `ignored_columns`, Django field removed), and drop it in a later deploy.
+    pub DROP_COLUMN = ("migrations/drop-column", Fail, "DROP COLUMN while the old version still reads and writes it");
+}
+
+declare_rule! {
+    /// ## What it catches
+    /// `RENAME COLUMN` on an existing table.
+    ///
+    /// ## Why it matters during a deploy
+    /// A rename is instant, and that is the problem: from the commit on, every old pod's query
+    /// naming the old column fails, and the new code cannot run before the migration either.
+    ///
+    /// ## Example
+    /// ```sql
+    /// ALTER TABLE users RENAME COLUMN name TO full_name;
+    /// ```
+    ///
+    /// ## Do this instead
+    /// Add the new column, write both, backfill in batches, switch reads, then drop the old one
+    /// in a later deploy (or keep a view or generated column under the old name for a release).
+    pub RENAME_COLUMN = ("migrations/rename-column", Fail, "RENAME COLUMN breaks every query of the old version at once");
+}
+
+declare_rule! {
+    /// ## What it catches
+    /// Renaming an existing table.
+    ///
+    /// ## Why it matters during a deploy
+    /// The old version's queries name the old table and fail from the commit on.
+    ///
+    /// ## Example
+    /// ```sql
+    /// ALTER TABLE customers RENAME TO accounts;
+    /// ```
+    ///
+    /// ## Do this instead
+    /// Rename, then create a view with the old name for one release
+    /// (`CREATE VIEW customers AS SELECT * FROM accounts;` is updatable in PostgreSQL), and drop
+    /// the view once no running version uses it.
+    pub RENAME_TABLE = ("migrations/rename-table", Fail, "renaming a table breaks every query of the old version at once");
+}
+
+declare_rule! {
+    /// ## What it catches
+    /// `ADD COLUMN … NOT NULL` without a `DEFAULT` on an existing table.
+    ///
+    /// ## Why it matters during a deploy
+    /// On a table with rows it fails outright. On an empty table it succeeds, and then every
+    /// INSERT of the old version, which does not know the column, is rejected.
+    ///
+    /// ## Example
+    /// ```sql
+    /// ALTER TABLE orders ADD COLUMN fulfillment_center_id bigint NOT NULL;
+    /// ```
+    ///
+    /// ## Do this instead
+    /// Add it nullable (or with a constant default), backfill in batches, then enforce NOT NULL
+    /// once every running version writes it.
+    pub ADD_COLUMN_NOT_NULL = ("migrations/add-column-not-null-without-default", Fail, "ADD COLUMN NOT NULL without a default: fails on existing rows and rejects old INSERTs");
+}

@@ -1,0 +1,532 @@
+//! `migrations`: does this deploy's migration need a lock, on which table, does it rewrite or scan
+//! it, and what is the safe way instead.
+//!
+//! This deploy's migrations are the SQL files under `paths` added or changed since the base ref
+//! (all of them without a base). Older migrations are read too, without findings, so gonogo knows
+//! which tables exist and the current type of each column. PostgreSQL is parsed with the real
+//! grammar (`pg_query`); MySQL with `sqlparser`.
+
+mod compat;
+mod mysql;
+mod pg;
+mod pg_rules;
+
+use crate::checks::{Check, CheckError, CheckFuture, CheckOutcome, Rule};
+use crate::config::{Config, Dialect, MigrationsConfig, TransactionMode};
+use crate::context::Context;
+use crate::declare_rule;
+use crate::report::{Finding, Location, Severity};
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::sync::Arc;
+
+pub use compat::{ADD_COLUMN_NOT_NULL, DROP_COLUMN, DROP_TABLE, RENAME_COLUMN, RENAME_TABLE};
+
+/// Files larger than this are not migrations anyone reviews; reading them whole would make memory
+/// use depend on input size.
+const MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
+/// Past this many unparsable statements in one file, one more finding says how many were left out.
+const MAX_UNPARSED_PER_FILE: usize = 10;
+pub const DEFAULT_POSTGRES_VERSION: u32 = 15;
+
+declare_rule! {
+    /// ## What it catches
+    /// A statement gonogo cannot parse, or cannot judge (an `EXECUTE` of SQL built at run time).
+    ///
+    /// ## Why it matters during a deploy
+    /// "I'm not sure" is not a pass: a statement nobody analysed may take any lock. It may also
+    /// be SQL for another database (SQLite's `AUTOINCREMENT`, MySQL's `MODIFY COLUMN`) that would
+    /// fail at deploy time.
+    ///
+    /// ## Example
+    /// ```sql
+    /// ALTER TABLE orders MODIFY COLUMN amount bigint;  -- MySQL syntax in a PostgreSQL migration
+    /// ```
+    ///
+    /// ## Do this instead
+    /// Fix the syntax, or check the statement by hand and waive it with
+    /// `-- gonogo:ignore migrations/unparsed-statement <what you checked>`.
+    pub UNPARSED_STATEMENT = ("migrations/unparsed-statement", Warn, "a statement gonogo cannot parse or judge");
+}
+
+declare_rule! {
+    /// ## What it catches
+    /// A migration file gonogo cannot read as SQL text: not UTF-8, larger than 8 MiB, or empty
+    /// (an empty file is `info`).
+    ///
+    /// ## Why it matters during a deploy
+    /// A file gonogo cannot read is a file nobody checked.
+    ///
+    /// ## Example
+    /// A migration saved as UTF-16 by an editor, or a data dump committed under `migrations/`.
+    ///
+    /// ## Do this instead
+    /// Save migrations as UTF-8; keep data loads out of schema migrations.
+    pub UNREADABLE_FILE = ("migrations/unreadable-file", Fail, "a migration file that is not UTF-8 SQL text or is too large to analyse");
+}
+
+declare_rule! {
+    /// ## What it catches
+    /// A pattern in `checks.migrations.paths` that matches no file.
+    ///
+    /// ## Why it matters during a deploy
+    /// A typo in the path silently turns the migration check off.
+    ///
+    /// ## Example
+    /// `paths: ["db/migration/*.sql"]` when the folder is `db/migrations`.
+    ///
+    /// ## Do this instead
+    /// Fix the pattern; `gonogo init` writes the paths it finds.
+    pub UNMATCHED_PATH = ("migrations/unmatched-path", Warn, "a configured migrations path matches no file");
+}
+
+/// The check's settings, from config or guessed.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub dialect: Dialect,
+    pub postgres_version: u32,
+    pub transaction: TransactionMode,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            dialect: Dialect::Postgres,
+            postgres_version: DEFAULT_POSTGRES_VERSION,
+            transaction: TransactionMode::PerFile,
+        }
+    }
+}
+
+/// One migration file, read.
+#[derive(Debug, Clone)]
+pub struct MigrationFile {
+    /// Relative to the project root, `/`-separated.
+    pub path: String,
+    pub text: String,
+    /// Whether this file is part of this deploy (added or changed since the base).
+    pub in_deploy: bool,
+}
+
+pub struct Migrations;
+
+pub static RULES: &[&Rule] = &[
+    &pg_rules::ADD_COLUMN_VOLATILE_DEFAULT,
+    &pg_rules::ADD_COLUMN_SERIAL,
+    &pg_rules::ADD_COLUMN_GENERATED_STORED,
+    &pg_rules::ALTER_COLUMN_TYPE,
+    &pg_rules::TABLE_REWRITE,
+    &pg_rules::SET_NOT_NULL,
+    &pg_rules::ADD_CHECK_CONSTRAINT,
+    &pg_rules::ADD_FOREIGN_KEY,
+    &pg_rules::VALIDATE_IN_SAME_TRANSACTION,
+    &pg_rules::ADD_INDEX_NOT_CONCURRENT,
+    &pg_rules::ADD_UNIQUE_CONSTRAINT,
+    &pg_rules::REINDEX_NOT_CONCURRENT,
+    &pg_rules::DROP_INDEX_NOT_CONCURRENT,
+    &pg_rules::REFRESH_MATVIEW_NOT_CONCURRENT,
+    &pg_rules::CONCURRENTLY_IN_TRANSACTION,
+    &pg_rules::LOCK_ACCUMULATION,
+    &pg_rules::UNBATCHED_BACKFILL,
+    &pg_rules::MISSING_LOCK_TIMEOUT,
+    &pg_rules::TRUNCATE,
+    &pg_rules::LOCK_TABLE,
+    &DROP_TABLE,
+    &DROP_COLUMN,
+    &RENAME_COLUMN,
+    &RENAME_TABLE,
+    &ADD_COLUMN_NOT_NULL,
+    &mysql::MYSQL_COPY_ALGORITHM,
+    &mysql::MYSQL_TABLE_REBUILD,
+    &mysql::MYSQL_FULLTEXT_INDEX,
+    &mysql::MYSQL_MISSING_ALGORITHM_LOCK,
+    &mysql::MYSQL_MISSING_LOCK_WAIT_TIMEOUT,
+    &UNPARSED_STATEMENT,
+    &UNREADABLE_FILE,
+    &UNMATCHED_PATH,
+];
+
+const DOCS: &str = "\
+Does this deploy's migration need a lock, on which table, does it rewrite or scan the table, and
+what is the safe way instead?
+
+gonogo reads the SQL files under `checks.migrations.paths` and reports, for those added or changed
+since the base ref (all of them without a base), every statement that blocks reads or writes on
+an existing table: the lock mode, whether it rewrites or scans, and the safe alternative written
+with your table and column names. Older migrations are read silently, so gonogo knows which
+tables exist and each column's current type. Tables created earlier in this deploy are new and
+empty: statements on them are safe.
+
+Config:
+  checks:
+    migrations:
+      paths: [\"db/migrations/*.sql\"]
+      dialect: postgres        # postgres | mysql
+      postgres_version: 15
+      transaction: per-file    # how your runner wraps files: per-file | per-statement | none
+
+Without a config, gonogo looks for **/migrations/**/*.sql and db/migrate/**/*.sql and guesses
+the dialect. Waive a statement with `-- gonogo:ignore migrations/<rule> <reason>` on the line
+before it.";
+
+impl Check for Migrations {
+    fn id(&self) -> &str {
+        "migrations"
+    }
+    fn title(&self) -> &str {
+        "Migration lock risk"
+    }
+    fn docs(&self) -> &str {
+        DOCS
+    }
+    fn rules(&self) -> &'static [&'static Rule] {
+        RULES
+    }
+    fn enabled_by(&self, config: &Config) -> bool {
+        config.checks.migrations.is_some()
+    }
+    fn run(&self, ctx: Arc<Context>) -> CheckFuture {
+        // Parsing is CPU work with no awaits: keep it off the async workers.
+        Box::pin(async move {
+            tokio::task::spawn_blocking(move || run(&ctx))
+                .await
+                .map_err(|e| CheckError(format!("the migrations check crashed: {e}")))?
+        })
+    }
+}
+
+/// Default layouts looked for when the config has no `migrations` section.
+const DISCOVERY_GLOBS: &[&str] = &[
+    "**/migrations/**/*.sql",
+    "**/migrate/**/*.sql",
+    "**/db/migrate/**/*.sql",
+];
+
+fn run(ctx: &Context) -> Result<CheckOutcome, CheckError> {
+    let configured = ctx.config.checks.migrations.as_ref();
+    let (patterns, discovered) = match configured {
+        Some(section) if !section.paths.is_empty() => (
+            section
+                .paths
+                .iter()
+                .map(|p| p.value.clone())
+                .collect::<Vec<_>>(),
+            false,
+        ),
+        _ => (
+            DISCOVERY_GLOBS.iter().map(|p| p.to_string()).collect(),
+            true,
+        ),
+    };
+    let mut findings = Vec::new();
+    let mut paths = BTreeSet::new();
+    for pattern in &patterns {
+        let matched = expand_glob(&ctx.root, pattern)?;
+        if matched.is_empty() && !discovered {
+            findings.push(
+                UNMATCHED_PATH
+                    .finding(format!(
+                        "`{pattern}` matches no file under the project root"
+                    ))
+                    .at(Location::file(
+                        ctx.config_path
+                            .clone()
+                            .unwrap_or_else(|| "gonogo.yaml".into()),
+                    ))
+                    .with_fix("fix the pattern in checks.migrations.paths"),
+            );
+        }
+        paths.extend(matched);
+    }
+    if paths.is_empty() {
+        if discovered {
+            return Ok(CheckOutcome::skip(
+                "no migrations found (looked for **/migrations/**/*.sql and db/migrate/**/*.sql; set checks.migrations.paths)",
+            ));
+        }
+        return Ok(CheckOutcome::findings(
+            "no migration files matched",
+            findings,
+        ));
+    }
+
+    let in_deploy = deploy_selection(ctx, &paths)?;
+    let mut files = Vec::with_capacity(paths.len());
+    for path in &paths {
+        match read_migration(&ctx.root, path) {
+            Ok(text) => files.push(MigrationFile {
+                path: path.clone(),
+                text,
+                in_deploy: in_deploy.as_ref().is_none_or(|set| set.contains(path)),
+            }),
+            Err(finding) => {
+                if in_deploy.as_ref().is_none_or(|set| set.contains(path)) {
+                    findings.push(*finding);
+                }
+            }
+        }
+    }
+
+    let mut settings = settings_from(configured);
+    let mut guessed = String::new();
+    if configured.is_none() {
+        settings.dialect = guess_dialect(&files);
+        guessed = format!(
+            " (no config: found {} under {}, guessed {})",
+            files.len(),
+            common_dir(&paths),
+            match settings.dialect {
+                Dialect::Postgres => "PostgreSQL",
+                Dialect::Mysql => "MySQL",
+            }
+        );
+    }
+
+    let deploy_count = files.iter().filter(|f| f.in_deploy).count();
+    let analysis = match settings.dialect {
+        Dialect::Postgres => pg::analyze(&files, &settings, in_deploy.is_some()),
+        Dialect::Mysql => match mysql::analyze(&files, &settings) {
+            Some(mysql_findings) => pg::Analysis {
+                findings: mysql_findings,
+                at_risk: Vec::new(),
+            },
+            None => {
+                return Err(CheckError(
+                    "MySQL migrations are not analysed yet (dialect: mysql); this check cannot decide"
+                        .to_string(),
+                ));
+            }
+        },
+    };
+    findings.extend(analysis.findings);
+    cap_unparsed(&mut findings);
+
+    let summary = summarize(
+        &findings,
+        &analysis.at_risk,
+        deploy_count,
+        files.len(),
+        ctx.base.as_deref().filter(|_| in_deploy.is_some()),
+    ) + &guessed;
+    Ok(CheckOutcome::findings(summary, findings))
+}
+
+/// Analyse migration files already in memory: the pure core of the check, for tests and
+/// benchmarks. `deploy_is_known` as in a run with a base ref.
+pub fn analyze_files(
+    files: &[MigrationFile],
+    settings: &Settings,
+    deploy_is_known: bool,
+) -> Vec<Finding> {
+    let mut findings = match settings.dialect {
+        Dialect::Postgres => pg::analyze(files, settings, deploy_is_known).findings,
+        Dialect::Mysql => mysql::analyze(files, settings).unwrap_or_default(),
+    };
+    cap_unparsed(&mut findings);
+    findings
+}
+
+fn settings_from(section: Option<&MigrationsConfig>) -> Settings {
+    let mut settings = Settings::default();
+    if let Some(section) = section {
+        settings.dialect = section.dialect;
+        settings.postgres_version = section.postgres_version.unwrap_or(DEFAULT_POSTGRES_VERSION);
+        settings.transaction = section.transaction;
+    }
+    settings
+}
+
+/// Paths matching `pattern` under `root`, relative and sorted. Patterns are relative to the root.
+fn expand_glob(root: &Path, pattern: &str) -> Result<Vec<String>, CheckError> {
+    let pattern = pattern.trim_start_matches("./");
+    let full = root.join(pattern);
+    let full = full.to_string_lossy();
+    let entries = glob::glob(&full)
+        .map_err(|e| CheckError(format!("invalid path pattern `{pattern}`: {e}")))?;
+    let mut out = Vec::new();
+    for entry in entries.flatten() {
+        if entry.is_file()
+            && !entry
+                .components()
+                .any(|c| c.as_os_str() == "node_modules" || c.as_os_str() == "target")
+        {
+            out.push(crate::context::relative_display(root, &entry));
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Which files are this deploy's: those added or changed since the base. `None`: all of them
+/// (no base, or not a git repository).
+fn deploy_selection(
+    ctx: &Context,
+    paths: &BTreeSet<String>,
+) -> Result<Option<BTreeSet<String>>, CheckError> {
+    let (Some(repo), Some(base)) = (&ctx.repo, &ctx.base) else {
+        return Ok(None);
+    };
+    let changed = repo
+        .changed_since(base)
+        .map_err(|e| CheckError(format!("cannot list files changed since {base}: {e}")))?;
+    // git paths are relative to the repository top; ours to the project root.
+    let root_in_repo = ctx
+        .root
+        .canonicalize()
+        .ok()
+        .and_then(|root| {
+            let top = repo.top.canonicalize().ok()?;
+            root.strip_prefix(top)
+                .ok()
+                .map(|p| p.to_string_lossy().replace('\\', "/"))
+        })
+        .unwrap_or_default();
+    let prefix = if root_in_repo.is_empty() {
+        String::new()
+    } else {
+        format!("{root_in_repo}/")
+    };
+    Ok(Some(
+        changed
+            .into_iter()
+            .filter_map(|p| p.strip_prefix(&prefix).map(str::to_string))
+            .filter(|p| paths.contains(p))
+            .collect(),
+    ))
+}
+
+fn read_migration(root: &Path, path: &str) -> Result<String, Box<Finding>> {
+    let full = root.join(path);
+    let unreadable = |severity: Severity, message: String| {
+        let mut finding = UNREADABLE_FILE.finding(message).at(Location::file(path));
+        finding.severity = severity;
+        Box::new(finding)
+    };
+    let metadata = std::fs::metadata(&full)
+        .map_err(|e| unreadable(Severity::Fail, format!("cannot read {path}: {e}")))?;
+    if metadata.len() > MAX_FILE_BYTES {
+        return Err(unreadable(
+            Severity::Fail,
+            format!(
+                "{path} is {} MB; gonogo analyses migration files up to {} MB, so this one was not checked",
+                metadata.len() / (1024 * 1024),
+                MAX_FILE_BYTES / (1024 * 1024)
+            ),
+        ));
+    }
+    let bytes = std::fs::read(&full)
+        .map_err(|e| unreadable(Severity::Fail, format!("cannot read {path}: {e}")))?;
+    match String::from_utf8(bytes) {
+        Ok(text) if text.trim().is_empty() => {
+            Err(unreadable(Severity::Info, format!("{path} is empty")))
+        }
+        Ok(text) => Ok(text),
+        Err(err) => {
+            let valid = &err.as_bytes()[..err.utf8_error().valid_up_to()];
+            let line = valid.iter().filter(|b| **b == b'\n').count() as u32 + 1;
+            let mut finding = unreadable(
+                Severity::Fail,
+                format!(
+                    "{path} is not UTF-8 text (invalid byte at line {line}); it was not checked"
+                ),
+            );
+            finding.location = Some(Location::new(path, line, 1));
+            Err(finding)
+        }
+    }
+}
+
+/// MySQL-only syntax is a strong hint; PostgreSQL is the default.
+fn guess_dialect(files: &[MigrationFile]) -> Dialect {
+    let mysql_markers = [
+        "ENGINE=",
+        "ENGINE =",
+        "AUTO_INCREMENT",
+        "MODIFY COLUMN",
+        "UNSIGNED",
+        "`",
+    ];
+    let mysql_votes = files
+        .iter()
+        .filter(|f| {
+            let upper = f.text.to_ascii_uppercase();
+            mysql_markers.iter().filter(|m| upper.contains(*m)).count() >= 2
+        })
+        .count();
+    if mysql_votes * 2 > files.len() {
+        Dialect::Mysql
+    } else {
+        Dialect::Postgres
+    }
+}
+
+fn common_dir(paths: &BTreeSet<String>) -> String {
+    let mut dirs: BTreeSet<&str> = paths
+        .iter()
+        .map(|p| p.rsplit_once('/').map_or(".", |(dir, _)| dir))
+        .collect();
+    match dirs.len() {
+        1 => dirs.pop_first().unwrap_or(".").to_string(),
+        n => format!("{n} folders"),
+    }
+}
+
+/// Keep the first few unparsable statements per file and say how many more there were.
+fn cap_unparsed(findings: &mut Vec<Finding>) {
+    let mut per_file: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    let mut dropped: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
+    findings.retain(|f| {
+        if f.rule != UNPARSED_STATEMENT.id {
+            return true;
+        }
+        let path = f
+            .location
+            .as_ref()
+            .map(|l| l.path.clone())
+            .unwrap_or_default();
+        let count = per_file.entry(path.clone()).or_default();
+        *count += 1;
+        if *count > MAX_UNPARSED_PER_FILE {
+            *dropped.entry(path).or_default() += 1;
+            false
+        } else {
+            true
+        }
+    });
+    for (path, count) in dropped {
+        findings.push(
+            UNPARSED_STATEMENT
+                .finding(format!("…and {count} more statements in {path} gonogo could not parse; is this file SQL for this dialect?"))
+                .at(Location::file(path)),
+        );
+    }
+}
+
+fn summarize(
+    findings: &[Finding],
+    at_risk: &[(String, Vec<&'static str>)],
+    deploy_files: usize,
+    all_files: usize,
+    base: Option<&str>,
+) -> String {
+    let scope = match base {
+        Some(base) => format!("{deploy_files} of {all_files} migration files changed since {base}"),
+        None => format!("{all_files} migration files (no base: all checked)"),
+    };
+    if !at_risk.is_empty() {
+        let tables: Vec<String> = at_risk
+            .iter()
+            .map(|(table, why)| format!("{table} ({})", why.join(", ")))
+            .collect();
+        return format!("{scope}; at risk: {}", tables.join(", "));
+    }
+    let counted = findings
+        .iter()
+        .filter(|f| f.severity != Severity::Info && f.waived.is_none())
+        .count();
+    if counted == 0 {
+        format!("{scope}: no lock risk found")
+    } else {
+        format!("{scope}: {counted} findings")
+    }
+}

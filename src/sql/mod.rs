@@ -1,0 +1,74 @@
+//! SQL statements → positions and parse trees, shared by the `migrations` check and (later) the
+//! database side of `compat`. PostgreSQL uses the real grammar (libpg_query through `pg_query`);
+//! MySQL uses `sqlparser`'s MySQL dialect.
+
+pub mod postgres;
+
+/// 1-based line and column (in characters) of a byte offset in `text`.
+pub fn line_col(text: &str, offset: usize) -> (u32, u32) {
+    let offset = floor_char_boundary(text, offset.min(text.len()));
+    let before = &text[..offset];
+    let line = before.matches('\n').count() as u32 + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = before[line_start..].chars().count() as u32 + 1;
+    (line, column)
+}
+
+fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
+    while offset > 0 && !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    offset
+}
+
+/// Byte offset of the first token of `piece` (skipping whitespace, `--` and `/* */` comments).
+pub fn skip_trivia(piece: &str) -> usize {
+    let bytes = piece.as_bytes();
+    let mut i = 0;
+    loop {
+        while i < bytes.len() && bytes[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        if bytes[i..].starts_with(b"--") || bytes[i..].starts_with(b"#") {
+            while i < bytes.len() && bytes[i] != b'\n' {
+                i += 1;
+            }
+        } else if bytes[i..].starts_with(b"/*") {
+            match piece[i + 2..].find("*/") {
+                Some(end) => i += 2 + end + 2,
+                None => return piece.len(),
+            }
+        } else {
+            return i;
+        }
+    }
+}
+
+/// Where a parser's "at or near \"X\"" points, as a byte offset into `text` from `from`.
+pub fn near_offset(text: &str, from: usize, message: &str) -> Option<usize> {
+    let quoted = message.split("at or near \"").nth(1)?;
+    let needle = quoted.strip_suffix('"').unwrap_or(quoted);
+    let needle: String = needle.chars().take(40).collect();
+    if needle.is_empty() {
+        return None;
+    }
+    text.get(from..)?.find(&needle).map(|i| from + i)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_count_characters() {
+        let text = "-- é\nALTER TABLE t;";
+        assert_eq!(line_col(text, text.find("ALTER").unwrap()), (2, 1));
+        assert_eq!(line_col("ab\ncdé f", 8), (2, 5));
+    }
+
+    #[test]
+    fn trivia_is_skipped() {
+        assert_eq!(skip_trivia("\n -- c;\n/* x */ SELECT"), 16);
+        assert_eq!(skip_trivia("/* never closed"), 15);
+    }
+}
