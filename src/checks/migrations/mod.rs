@@ -345,16 +345,26 @@ fn expand_glob(root: &Path, pattern: &str) -> Result<Vec<String>, CheckError> {
         .map_err(|e| CheckError(format!("invalid path pattern `{pattern}`: {e}")))?;
     let mut out = Vec::new();
     for entry in entries.flatten() {
-        if entry.is_file()
-            && !entry
-                .components()
-                .any(|c| c.as_os_str() == "node_modules" || c.as_os_str() == "target")
-        {
+        let skipped_dir = entry
+            .components()
+            .any(|c| c.as_os_str() == "node_modules" || c.as_os_str() == "target");
+        if entry.is_file() && !skipped_dir && !is_down_migration(&entry) {
             out.push(crate::context::relative_display(root, &entry));
         }
     }
     out.sort();
     Ok(out)
+}
+
+/// Rollback scripts (`down.sql`, `0042.down.sql`, `0042_down.sql`) never run during a deploy;
+/// reading them as migrations would report their DROPs and forget the tables they drop.
+fn is_down_migration(path: &Path) -> bool {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    let stem = name.strip_suffix(".sql").unwrap_or(&name);
+    stem == "down" || stem.ends_with(".down") || stem.ends_with("_down") || stem.ends_with("-down")
 }
 
 /// Which files are this deploy's: those added or changed since the base. `None`: all of them

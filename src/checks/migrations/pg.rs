@@ -167,8 +167,32 @@ impl State {
             pending_not_null_checks: HashMap::new(),
             validated_not_null: HashSet::new(),
         };
+        // PL/pgSQL functions this file defines: their bodies run when the file calls them.
+        let functions: HashMap<String, &Statement> = statements
+            .iter()
+            .filter_map(|statement| match &statement.node {
+                Ok(NodeEnum::CreateFunctionStmt(function)) if is_plpgsql(function) => {
+                    Some((last_name(&function.funcname), statement))
+                }
+                _ => None,
+            })
+            .collect();
         for statement in &statements {
             self.statement(&mut fs, statement);
+            if let Ok(node @ (NodeEnum::SelectStmt(_) | NodeEnum::CallStmt(_))) = &statement.node {
+                let mut called = Vec::new();
+                visit_func_calls(node, &mut |name| called.push(name.to_string()));
+                for name in called {
+                    let Some(function) = functions.get(&name) else {
+                        continue;
+                    };
+                    let origin =
+                        Origin::Function(format!("{name}(), called at line {}", statement.line));
+                    for nested in parser::plpgsql_statements(up, function, origin) {
+                        self.statement(&mut fs, &nested);
+                    }
+                }
+            }
             if statement.origin == Origin::TopLevel && !fs.explicit_transaction {
                 match fs.transaction_mode {
                     TransactionMode::PerFile => {}
@@ -220,8 +244,12 @@ impl State {
                 statement.column,
             ))
             .with_fix(fix);
-        if let Origin::DoBlock = statement.origin {
-            finding.message.push_str(" (inside a DO block)");
+        match &statement.origin {
+            Origin::DoBlock => finding.message.push_str(" (inside a DO block)"),
+            Origin::Function(called) => finding
+                .message
+                .push_str(&format!(" (inside function {called})")),
+            Origin::TopLevel => {}
         }
         if finding.severity == crate::report::Severity::Fail {
             let why = short_reason(rule.id.trim_start_matches("migrations/"));
@@ -1358,6 +1386,24 @@ fn visit_func_calls(node: &NodeEnum, f: &mut dyn FnMut(&str)) {
             f(&name.to_lowercase());
         }
     }
+}
+
+fn is_plpgsql(function: &protobuf::CreateFunctionStmt) -> bool {
+    function.options.iter().any(|option| {
+        matches!(option.node.as_ref(), Some(NodeEnum::DefElem(d)) if d.defname == "language"
+            && matches!(d.arg.as_ref().and_then(|a| a.node.as_ref()), Some(NodeEnum::String(s)) if s.sval.eq_ignore_ascii_case("plpgsql")))
+    })
+}
+
+fn last_name(names: &[protobuf::Node]) -> String {
+    names
+        .iter()
+        .filter_map(|n| match n.node.as_ref() {
+            Some(NodeEnum::String(s)) => Some(s.sval.to_lowercase()),
+            _ => None,
+        })
+        .next_back()
+        .unwrap_or_default()
 }
 
 fn is_null_constant(node: &NodeEnum) -> bool {
