@@ -1,15 +1,45 @@
 //! MySQL 8 (InnoDB) rules of the `migrations` check. Each ALTER is classified by MySQL's online
 //! DDL table: INSTANT, INPLACE without a rebuild, INPLACE with a table rebuild, or COPY.
+//!
+//! Every file is followed statement by statement, with the state that decides whether a statement
+//! is dangerous: which tables were created earlier in the same file (new and empty, so safe), each
+//! column's current type, nullability and character set (from every earlier migration), whether
+//! `lock_wait_timeout` and `foreign_key_checks` were set in this file. Files outside this deploy
+//! are followed silently, so the schema is known.
+//!
+//! Statements are split with sqlparser's tokenizer and parsed one by one, so one statement
+//! sqlparser cannot parse hides nothing else. ALTER TABLE clauses sqlparser does not know
+//! (`ENGINE=…`, `FORCE`, `CONVERT TO CHARACTER SET`, `RENAME INDEX`, …) are recognised one clause
+//! at a time from the tokens.
 
-use super::{MigrationFile, Settings};
+use super::compat::{ADD_COLUMN_NOT_NULL, DROP_COLUMN, DROP_TABLE, RENAME_COLUMN, RENAME_TABLE};
+use super::{MigrationFile, Settings, UNPARSED_STATEMENT};
+use crate::checks::Rule;
 use crate::declare_rule;
-use crate::report::Finding;
+use crate::report::{Finding, Location, Severity};
+use sqlparser::ast::{
+    AlterColumnOperation, AlterTableAlgorithm, AlterTableLock, AlterTableOperation,
+    CharacterLength, ColumnOption, CreateTable, CreateTableLikeKind, CreateTableOptions, DataType,
+    EnumMember, ExactNumberInfo, Expr, GeneratedExpressionMode, Ident, MySQLColumnPosition,
+    ObjectName, ObjectNamePart, ObjectType, RenameTableNameKind, Set, SqlOption, Statement,
+    TableConstraint,
+};
+use sqlparser::dialect::MySqlDialect;
+use sqlparser::parser::{Parser, ParserError};
+use sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer, TokenizerError, Whitespace};
+use std::collections::{HashMap, HashSet};
 
 declare_rule! {
     /// ## What it catches
     /// An `ALTER TABLE` that MySQL can only run with `ALGORITHM=COPY`: changing a column's type
-    /// (`MODIFY`/`CHANGE` to another type), shrinking a column, dropping the primary key,
-    /// `CONVERT TO CHARACTER SET`, or an explicit `ALGORITHM=COPY` / `LOCK=SHARED|EXCLUSIVE`.
+    /// (`MODIFY`/`CHANGE` to another type), shrinking a column, growing a `VARCHAR` across 255
+    /// bytes (its length prefix grows from 1 to 2 bytes; gonogo assumes utf8mb4 unless the
+    /// migrations say otherwise), reordering or removing `ENUM`/`SET` values, changing a column's
+    /// character set, dropping the primary key without adding one, `CONVERT TO CHARACTER SET`,
+    /// adding a foreign key while `foreign_key_checks` is on, adding an enforced `CHECK`
+    /// constraint, adding a `STORED` generated or an `AUTO_INCREMENT` column, or an explicit
+    /// `ALGORITHM=COPY` / `LOCK=SHARED|EXCLUSIVE`. When the column's current type is not in the
+    /// earlier migrations, a `MODIFY` to anything but a `VARCHAR`, `ENUM` or `SET` is reported too.
     ///
     /// ## Why it matters during a deploy
     /// COPY builds a new table row by row and blocks every write (DML) to the table until it is
@@ -29,7 +59,10 @@ declare_rule! {
 declare_rule! {
     /// ## What it catches
     /// An `ALTER TABLE` that MySQL runs INPLACE but with a full table rebuild: making a column
-    /// NULL or NOT NULL, adding a primary key, `FORCE`, `ENGINE=InnoDB`, `OPTIMIZE TABLE`.
+    /// NULL or NOT NULL, moving a column (`FIRST`/`AFTER` in a `MODIFY`), adding a primary key,
+    /// `FORCE`, `ENGINE=…`, `ROW_FORMAT`, `OPTIMIZE TABLE`, and an `ADD COLUMN` or `DROP COLUMN`
+    /// that cannot be INSTANT (written with `ALGORITHM=INPLACE`, combined with an INPLACE change in
+    /// the same statement, or on a table with a FULLTEXT index).
     ///
     /// ## Why it matters during a deploy
     /// Writes continue during most of the rebuild, but it reads and rewrites the whole table
@@ -42,13 +75,14 @@ declare_rule! {
     ///
     /// ## Do this instead
     /// Run it with `ALGORITHM=INPLACE, LOCK=NONE` off-peak, or with gh-ost /
-    /// pt-online-schema-change on large tables.
+    /// pt-online-schema-change on large tables. Put INSTANT changes (`ADD COLUMN`) in an ALTER of
+    /// their own with `ALGORITHM=INSTANT`.
     pub MYSQL_TABLE_REBUILD = ("migrations/mysql-table-rebuild", Fail, "ALTER TABLE that rebuilds the whole table");
 }
 
 declare_rule! {
     /// ## What it catches
-    /// Adding a `FULLTEXT` or `SPATIAL` index.
+    /// Adding a `FULLTEXT` or `SPATIAL` index, with `ALTER TABLE … ADD` or `CREATE … INDEX`.
     ///
     /// ## Why it matters during a deploy
     /// InnoDB builds these with a shared lock: writes to the table are blocked for the whole
@@ -66,8 +100,11 @@ declare_rule! {
 
 declare_rule! {
     /// ## What it catches
-    /// An online `ALTER TABLE` (INSTANT or INPLACE) written without `ALGORITHM=…` and
-    /// `LOCK=NONE`.
+    /// An online `ALTER TABLE`, `CREATE INDEX` or `DROP INDEX` on an existing table written
+    /// without `ALGORITHM=INPLACE, LOCK=NONE` (warn), or with an `ALGORITHM=INSTANT` the change
+    /// does not support, so MySQL rejects it (warn). A change that is INSTANT in MySQL 8
+    /// (`ADD COLUMN`, `RENAME COLUMN`, `SET DEFAULT`, appending `ENUM` values) written without
+    /// `ALGORITHM=INSTANT` is reported as `info`.
     ///
     /// ## Why it matters during a deploy
     /// Without them MySQL silently falls back to a slower algorithm or a stronger lock when the
@@ -89,8 +126,9 @@ declare_rule! {
 
 declare_rule! {
     /// ## What it catches
-    /// DDL on an existing table with no `SET lock_wait_timeout` (session) earlier in the
-    /// migration.
+    /// DDL on an existing table (`ALTER TABLE`, `CREATE`/`DROP INDEX`, `DROP`, `RENAME`,
+    /// `TRUNCATE`, `OPTIMIZE TABLE`) with no `SET [SESSION] lock_wait_timeout = …` earlier in the
+    /// same file; reported once per file, at the first such statement.
     ///
     /// ## Why it matters during a deploy
     /// Every ALTER needs an exclusive metadata lock, at least briefly. Waiting behind a long
@@ -110,7 +148,2308 @@ declare_rule! {
     pub MYSQL_MISSING_LOCK_WAIT_TIMEOUT = ("migrations/mysql-missing-lock-wait-timeout", Warn, "DDL without lock_wait_timeout can queue every query behind a metadata lock");
 }
 
-/// Analyse MySQL migration files in order. (Work in progress: see the check's summary.)
-pub fn analyze(_files: &[MigrationFile], _settings: &Settings) -> Option<Vec<Finding>> {
-    None
+/// A file is tokenized in segments of about this many bytes, each cut after a line that ends with
+/// `;`, so memory follows the segment, not the file.
+const SEGMENT_BYTES: usize = 64 * 1024;
+/// The character set gonogo assumes when the migrations do not name one: MySQL 8's default.
+const DEFAULT_CHARSET: &str = "utf8mb4";
+
+/// Analyse MySQL migration files in order. Always `Some`: every statement is either judged or
+/// reported as unparsed.
+pub fn analyze(files: &[MigrationFile], _settings: &Settings) -> Option<Vec<Finding>> {
+    let mut state = State::default();
+    for file in files {
+        state.file(file);
+    }
+    Some(state.findings)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Schema and per-file state
+
+#[derive(Debug, Clone, Default)]
+struct Table {
+    /// Lowercase column name → what gonogo knows of it.
+    columns: HashMap<String, Column>,
+    /// The table's default character set, when a CREATE TABLE named it.
+    charset: Option<String>,
+    /// Whether the table has a FULLTEXT index (no INSTANT ADD/DROP COLUMN then).
+    fulltext: bool,
+}
+
+#[derive(Debug, Clone)]
+struct Column {
+    ty: DataType,
+    nullable: bool,
+    /// The column's character set: its own, else the table's; `None` when neither was named.
+    charset: Option<String>,
+}
+
+#[derive(Default)]
+struct State {
+    /// Lowercase table name → its schema, from every migration read so far.
+    schema: HashMap<String, Table>,
+    /// Tables created earlier in the file being read: new and empty, so safe.
+    created_in_file: HashSet<String>,
+    findings: Vec<Finding>,
+}
+
+struct FileState<'a> {
+    file: &'a MigrationFile,
+    lock_wait_timeout: bool,
+    lock_wait_reported: bool,
+    foreign_key_checks: bool,
+}
+
+/// Where a statement starts (1-based; the column counts characters).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Pos {
+    line: u32,
+    column: u32,
+}
+
+/// A table as named in a statement.
+#[derive(Debug, Clone)]
+struct TableRef {
+    /// Lowercase, without schema: the key into `State::schema`.
+    key: String,
+    /// As written, without quotes or schema, for messages.
+    name: String,
+    /// As written, with quotes and schema, for fixes.
+    sql: String,
+}
+
+impl TableRef {
+    fn new(name: &ObjectName) -> TableRef {
+        let last = name.0.last().and_then(ObjectNamePart::as_ident);
+        let plain = last
+            .map(|i| i.value.clone())
+            .unwrap_or_else(|| name.to_string());
+        TableRef {
+            key: plain.to_lowercase(),
+            name: plain,
+            sql: name.to_string(),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// How MySQL runs each ALTER operation
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Level {
+    Instant,
+    Inplace,
+    Rebuild,
+    Copy,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Cost {
+    /// A metadata change with `ALGORITHM=INSTANT`. When the statement as a whole runs INPLACE,
+    /// it costs a rebuild if `rebuild_if_inplace`, else an INPLACE metadata change.
+    Instant { rebuild_if_inplace: bool },
+    /// INPLACE without a rebuild; concurrent reads and writes continue. `note`: why gonogo is
+    /// not sure (the column's current type was not found).
+    Inplace { note: Option<String> },
+    /// INPLACE with a full table rebuild.
+    Rebuild { why: String },
+    /// Only ALGORITHM=COPY: writes are blocked for the whole copy.
+    Copy { why: String, fix: Option<String> },
+}
+
+impl Cost {
+    fn level(&self) -> Level {
+        match self {
+            Cost::Instant { .. } => Level::Instant,
+            Cost::Inplace { .. } => Level::Inplace,
+            Cost::Rebuild { .. } => Level::Rebuild,
+            Cost::Copy { .. } => Level::Copy,
+        }
+    }
+
+    fn inplace() -> Cost {
+        Cost::Inplace { note: None }
+    }
+
+    fn copy(why: impl Into<String>) -> Cost {
+        Cost::Copy {
+            why: why.into(),
+            fix: None,
+        }
+    }
+
+    fn rebuild(why: impl Into<String>) -> Cost {
+        Cost::Rebuild { why: why.into() }
+    }
+}
+
+/// One operation of an ALTER TABLE (or the one operation of CREATE INDEX / DROP INDEX).
+#[derive(Debug, Clone)]
+struct Op {
+    /// The clause as SQL, for fixes: `ADD INDEX orders_status_idx (status)`.
+    sql: String,
+    /// Short, for messages: `ADD INDEX orders_status_idx`.
+    what: String,
+    cost: Cost,
+    /// A FULLTEXT or SPATIAL index build (LOCK=SHARED).
+    fulltext: bool,
+}
+
+impl Op {
+    fn new(sql: impl Into<String>, what: impl Into<String>, cost: Cost) -> Op {
+        Op {
+            sql: sql.into(),
+            what: what.into(),
+            cost,
+            fulltext: false,
+        }
+    }
+}
+
+/// One clause of an ALTER TABLE, parsed or recognised from its tokens.
+enum Clause {
+    Op(Box<AlterTableOperation>),
+    Text(Op),
+    /// Not understood: the parser's message.
+    Unknown(String),
+}
+
+/// How a statement's fix is written with `ALGORITHM=…, LOCK=…` added.
+enum Shape {
+    /// `ALTER TABLE t op, op, ALGORITHM=INPLACE, LOCK=NONE;`
+    Alter,
+    /// `CREATE INDEX … ALGORITHM=INPLACE LOCK=NONE;` (options without commas), from this SQL.
+    Index(String),
+}
+
+/// The column attributes of a column definition that matter here.
+#[derive(Debug, Default)]
+struct Props {
+    not_null: bool,
+    default: bool,
+    auto_increment: bool,
+    /// `Some(true)`: a STORED generated column; `Some(false)`: VIRTUAL.
+    generated: Option<bool>,
+    primary_key: bool,
+    unique: bool,
+    /// An enforced CHECK.
+    check: bool,
+    charset: Option<String>,
+}
+
+impl Props {
+    fn of<'a>(options: impl Iterator<Item = &'a ColumnOption>) -> Props {
+        let mut props = Props::default();
+        for option in options {
+            match option {
+                ColumnOption::NotNull => props.not_null = true,
+                ColumnOption::Null => props.not_null = false,
+                ColumnOption::Default(_) => props.default = true,
+                ColumnOption::DialectSpecific(tokens)
+                    if tokens.iter().any(|t| is_word(t, "AUTO_INCREMENT")) =>
+                {
+                    props.auto_increment = true;
+                }
+                ColumnOption::Generated {
+                    generation_expr: Some(_),
+                    generation_expr_mode,
+                    ..
+                } => {
+                    props.generated =
+                        Some(*generation_expr_mode == Some(GeneratedExpressionMode::Stored))
+                }
+                ColumnOption::PrimaryKey(_) => props.primary_key = true,
+                ColumnOption::Unique(_) => props.unique = true,
+                ColumnOption::Check(check) => props.check = check.enforced != Some(false),
+                ColumnOption::CharacterSet(name) => {
+                    props.charset = Some(normalize_charset(&name.to_string()))
+                }
+                _ => {}
+            }
+        }
+        props
+    }
+
+    fn nullable(&self) -> bool {
+        !(self.not_null || self.primary_key)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Statements
+
+impl State {
+    fn file(&mut self, file: &MigrationFile) {
+        self.created_in_file.clear();
+        let mut fs = FileState {
+            file,
+            lock_wait_timeout: false,
+            lock_wait_reported: false,
+            foreign_key_checks: true,
+        };
+        split(&file.text, &mut |piece| match piece {
+            Piece::Statement(tokens) => self.statement(&mut fs, tokens),
+            Piece::DelimiterBlock { start, end_line } => {
+                let lines = match end_line {
+                    Some(end) => format!("lines {}–{end}", start.line),
+                    None => format!("line {} to the end of the file", start.line),
+                };
+                self.report(
+                    &fs,
+                    start,
+                    &UNPARSED_STATEMENT,
+                    format!("`DELIMITER` is a mysql client command, not SQL: gonogo skipped {lines} (stored programs such as triggers or procedures) without analysing them"),
+                    "check those statements' locks by hand (CREATE TRIGGER takes an exclusive metadata lock on its table) and waive this with a reason".to_string(),
+                );
+            }
+            Piece::TokenizerError { pos, message } => {
+                self.report(
+                    &fs,
+                    pos,
+                    &UNPARSED_STATEMENT,
+                    format!("gonogo cannot read the SQL from here on ({message}): the rest of {} was not analysed", fs.file.path),
+                    "fix the SQL (an unterminated quote or comment?), or check the rest of the file by hand".to_string(),
+                );
+            }
+        });
+    }
+
+    fn existing(&self, key: &str) -> bool {
+        !self.created_in_file.contains(key)
+    }
+
+    fn report(
+        &mut self,
+        fs: &FileState,
+        pos: Pos,
+        rule: &'static Rule,
+        message: String,
+        fix: String,
+    ) {
+        self.report_at(fs, pos, rule, None, message, fix);
+    }
+
+    fn report_at(
+        &mut self,
+        fs: &FileState,
+        pos: Pos,
+        rule: &'static Rule,
+        severity: Option<Severity>,
+        message: String,
+        fix: String,
+    ) {
+        if !fs.file.in_deploy {
+            return;
+        }
+        let mut finding = rule
+            .finding(message)
+            .at(Location::new(&fs.file.path, pos.line, pos.column))
+            .with_fix(fix);
+        if let Some(severity) = severity {
+            finding.severity = severity;
+        }
+        self.findings.push(finding);
+    }
+
+    fn unparsed(&mut self, fs: &FileState, pos: Pos, tokens: &[TokenWithSpan], reason: &str) {
+        if !fs.file.in_deploy {
+            return;
+        }
+        self.findings.push(
+            UNPARSED_STATEMENT
+                .finding(format!("gonogo cannot analyse this statement: {reason}"))
+                .at(Location::new(&fs.file.path, pos.line, pos.column))
+                .with_evidence(shorten(&render(tokens)))
+                .with_fix("fix the SQL, or check this statement's locks by hand and waive it with a reason"),
+        );
+    }
+
+    /// MYSQL_MISSING_LOCK_WAIT_TIMEOUT, once per file, for DDL on an existing table.
+    fn ddl(&mut self, fs: &mut FileState, pos: Pos, table: &TableRef, ddl: &str) {
+        if fs.lock_wait_timeout || fs.lock_wait_reported {
+            return;
+        }
+        fs.lock_wait_reported = true;
+        let t = &table.name;
+        self.report(
+            fs,
+            pos,
+            &MYSQL_MISSING_LOCK_WAIT_TIMEOUT,
+            format!("{ddl} on {t} with no lock_wait_timeout set: it needs an exclusive metadata lock on {t}, and while it waits behind a long transaction every later query on {t} queues behind it (the default lock_wait_timeout is one year)"),
+            format!("add `SET SESSION lock_wait_timeout = 5;` at the top of {}, and retry the migration when it times out", fs.file.path),
+        );
+    }
+
+    fn statement(&mut self, fs: &mut FileState, tokens: Vec<TokenWithSpan>) {
+        let Some(first) = tokens.iter().find(|t| significant(t)) else {
+            return;
+        };
+        let pos = pos_of(first);
+        let significant_count = tokens.iter().filter(|t| significant(t)).count();
+        if significant_count == 1 && is_word(&first.token, "DELIMITER") {
+            return; // `DELIMITER ;`: back to the default, nothing to analyse.
+        }
+        let dialect = MySqlDialect {};
+        let mut parser = Parser::new(&dialect).with_tokens_with_locations(tokens.clone());
+        let parsed = parser.parse_statement();
+        let mut rest = Vec::new();
+        if parsed.is_ok() {
+            loop {
+                let token = parser.next_token();
+                if token.token == Token::EOF {
+                    break;
+                }
+                rest.push(token);
+            }
+        }
+        match parsed {
+            Ok(statement) if rest.is_empty() => self.parsed(fs, pos, &tokens, statement),
+            Ok(Statement::Drop {
+                object_type: ObjectType::Index,
+                names,
+                table,
+                ..
+            }) if algorithm_lock(&rest).is_some() => {
+                let (algorithm, lock) = algorithm_lock(&rest).unwrap_or_default();
+                self.drop_index(fs, pos, &tokens, &names, table.as_ref(), algorithm, lock);
+            }
+            Ok(_) => {
+                let message = format!(
+                    "unexpected `{}` at line {}, column {}",
+                    rest[0].token, rest[0].span.start.line, rest[0].span.start.column
+                );
+                self.fallback(fs, pos, &tokens, message);
+            }
+            Err(err) => self.fallback(fs, pos, &tokens, parser_message(&err)),
+        }
+    }
+
+    fn parsed(
+        &mut self,
+        fs: &mut FileState,
+        pos: Pos,
+        tokens: &[TokenWithSpan],
+        statement: Statement,
+    ) {
+        match statement {
+            Statement::CreateTable(create) => self.create_table(&create),
+            Statement::AlterTable(alter) => {
+                let clauses = alter
+                    .operations
+                    .into_iter()
+                    .map(|op| Clause::Op(Box::new(op)))
+                    .collect();
+                self.alter(fs, pos, tokens, &alter.name, clauses);
+            }
+            Statement::CreateIndex(mut index) => {
+                let algorithm = index.alter_options.iter().find_map(|o| match o {
+                    AlterTableOperation::Algorithm { algorithm, .. } => Some(*algorithm),
+                    _ => None,
+                });
+                let lock = index.alter_options.iter().find_map(|o| match o {
+                    AlterTableOperation::Lock { lock, .. } => Some(*lock),
+                    _ => None,
+                });
+                index.alter_options.clear();
+                let table = TableRef::new(&index.table_name);
+                let name = index
+                    .name
+                    .as_ref()
+                    .map(|n| n.to_string())
+                    .unwrap_or_default();
+                let kind = if index.unique {
+                    "CREATE UNIQUE INDEX"
+                } else {
+                    "CREATE INDEX"
+                };
+                let op = Op::new(
+                    index.to_string(),
+                    format!("{kind} {name}").trim_end().to_string(),
+                    Cost::inplace(),
+                );
+                self.index_statement(
+                    fs,
+                    pos,
+                    &table,
+                    op,
+                    algorithm,
+                    lock,
+                    Shape::Index(index.to_string()),
+                    kind,
+                );
+            }
+            Statement::Drop {
+                object_type,
+                names,
+                table,
+                temporary,
+                ..
+            } => match object_type {
+                ObjectType::Table => self.drop_tables(fs, pos, &names, temporary),
+                ObjectType::Index => {
+                    self.drop_index(fs, pos, tokens, &names, table.as_ref(), None, None)
+                }
+                _ => {}
+            },
+            Statement::RenameTable(renames) => {
+                for rename in renames {
+                    self.rename_table(fs, pos, &rename.old_name, &rename.new_name);
+                }
+            }
+            Statement::Set(set) => self.set(fs, &set),
+            Statement::Truncate(truncate) => {
+                for target in &truncate.table_names {
+                    let table = TableRef::new(&target.name);
+                    if self.existing(&table.key) {
+                        self.ddl(fs, pos, &table, "TRUNCATE TABLE");
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Statements sqlparser cannot parse but gonogo recognises from their tokens.
+    fn fallback(
+        &mut self,
+        fs: &mut FileState,
+        pos: Pos,
+        tokens: &[TokenWithSpan],
+        message: String,
+    ) {
+        let sig: Vec<&TokenWithSpan> = tokens.iter().filter(|t| significant(t)).collect();
+        let word_at = |i: usize| sig.get(i).and_then(|t| word(&t.token));
+        match word_at(0).as_deref() {
+            Some("ALTER") if self.alter_fallback(fs, pos, tokens) == Some(true) => return,
+            Some("OPTIMIZE") => {
+                let mut i = 1;
+                while matches!(word_at(i).as_deref(), Some("NO_WRITE_TO_BINLOG" | "LOCAL")) {
+                    i += 1;
+                }
+                if matches!(word_at(i).as_deref(), Some("TABLE" | "TABLES")) {
+                    let names = name_list(&sig[i + 1..]);
+                    if !names.is_empty() {
+                        for name in names {
+                            self.optimize(fs, pos, &name);
+                        }
+                        return;
+                    }
+                }
+            }
+            Some("CREATE")
+                if matches!(word_at(1).as_deref(), Some("FULLTEXT" | "SPATIAL"))
+                    && word_at(2).as_deref() == Some("INDEX") =>
+            {
+                let on = sig.iter().position(|t| is_word(&t.token, "ON"));
+                if let Some(table) =
+                    on.and_then(|i| object_name(&sig[i + 1..]).map(|(name, _)| name))
+                {
+                    let table = TableRef::new(&table);
+                    let kind = word_at(1).unwrap_or_default();
+                    let index = sig
+                        .get(3)
+                        .map(|t| t.token.to_string())
+                        .filter(|_| on != Some(3))
+                        .unwrap_or_default();
+                    let mut op = Op::new(
+                        render(tokens),
+                        format!("CREATE {kind} INDEX {index}")
+                            .trim_end()
+                            .to_string(),
+                        Cost::inplace(),
+                    );
+                    op.fulltext = true;
+                    let sql = render(tokens);
+                    self.index_statement(
+                        fs,
+                        pos,
+                        &table,
+                        op,
+                        None,
+                        None,
+                        Shape::Index(sql),
+                        "CREATE INDEX",
+                    );
+                    if kind == "FULLTEXT" {
+                        self.schema.entry(table.key).or_default().fulltext = true;
+                    }
+                    return;
+                }
+            }
+            _ => {}
+        }
+        self.unparsed(fs, pos, tokens, &message);
+    }
+
+    fn create_table(&mut self, create: &CreateTable) {
+        let table = TableRef::new(&create.name);
+        if create.if_not_exists && self.schema.contains_key(&table.key) && self.existing(&table.key)
+        {
+            return; // Already there: a no-op, and the table is not new.
+        }
+        self.created_in_file.insert(table.key.clone());
+        let mut info = match &create.like {
+            Some(CreateTableLikeKind::Plain(like) | CreateTableLikeKind::Parenthesized(like)) => {
+                self.schema
+                    .get(&TableRef::new(&like.name).key)
+                    .cloned()
+                    .unwrap_or_default()
+            }
+            None => Table::default(),
+        };
+        if let Some(charset) = table_charset(&create.table_options) {
+            info.charset = Some(charset);
+        }
+        for column in &create.columns {
+            let props = Props::of(column.options.iter().map(|o| &o.option));
+            info.columns.insert(
+                column.name.value.to_lowercase(),
+                Column {
+                    ty: column.data_type.clone(),
+                    nullable: props.nullable(),
+                    charset: props.charset.clone().or_else(|| info.charset.clone()),
+                },
+            );
+        }
+        for constraint in &create.constraints {
+            match constraint {
+                TableConstraint::PrimaryKey(pk) => {
+                    for column in &pk.columns {
+                        if let Some(c) = info.columns.get_mut(
+                            &column
+                                .column
+                                .expr
+                                .to_string()
+                                .trim_matches('`')
+                                .to_lowercase(),
+                        ) {
+                            c.nullable = false;
+                        }
+                    }
+                }
+                TableConstraint::FulltextOrSpatial(index) if index.fulltext => info.fulltext = true,
+                _ => {}
+            }
+        }
+        self.schema.insert(table.key, info);
+    }
+
+    fn drop_tables(&mut self, fs: &mut FileState, pos: Pos, names: &[ObjectName], temporary: bool) {
+        for name in names {
+            let table = TableRef::new(name);
+            if !temporary && self.existing(&table.key) {
+                self.ddl(fs, pos, &table, "DROP TABLE");
+                let t = &table.name;
+                self.report(
+                    fs,
+                    pos,
+                    &DROP_TABLE,
+                    format!("DROP TABLE {t}: the old version still queries it until the rollout ends, and the data cannot come back with a rollback"),
+                    format!("ship code that no longer uses {t} first; drop it in a later deploy (or rename it to {t}_deprecated for one release)"),
+                );
+            }
+            self.created_in_file.remove(&table.key);
+            self.schema.remove(&table.key);
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn drop_index(
+        &mut self,
+        fs: &mut FileState,
+        pos: Pos,
+        tokens: &[TokenWithSpan],
+        names: &[ObjectName],
+        table: Option<&ObjectName>,
+        algorithm: Option<AlterTableAlgorithm>,
+        lock: Option<AlterTableLock>,
+    ) {
+        let Some(table_name) = table else {
+            self.unparsed(fs, pos, tokens, "MySQL's DROP INDEX needs `ON <table>`");
+            return;
+        };
+        let table = TableRef::new(table_name);
+        let index = names
+            .iter()
+            .map(|n| n.to_string())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!("DROP INDEX {index} ON {}", table.sql);
+        let op = Op::new(sql.clone(), format!("DROP INDEX {index}"), Cost::inplace());
+        self.index_statement(
+            fs,
+            pos,
+            &table,
+            op,
+            algorithm,
+            lock,
+            Shape::Index(sql),
+            "DROP INDEX",
+        );
+    }
+
+    /// CREATE INDEX / DROP INDEX: a single-operation ALTER in another syntax.
+    #[allow(clippy::too_many_arguments)]
+    fn index_statement(
+        &mut self,
+        fs: &mut FileState,
+        pos: Pos,
+        table: &TableRef,
+        op: Op,
+        algorithm: Option<AlterTableAlgorithm>,
+        lock: Option<AlterTableLock>,
+        shape: Shape,
+        ddl: &str,
+    ) {
+        if !self.existing(&table.key) {
+            return;
+        }
+        self.ddl(fs, pos, table, ddl);
+        let first_fulltext =
+            op.fulltext && self.schema.get(&table.key).is_some_and(|t| !t.fulltext);
+        self.judge(
+            fs,
+            pos,
+            table,
+            &[op],
+            algorithm,
+            lock,
+            true,
+            first_fulltext,
+            &shape,
+        );
+    }
+
+    fn rename_table(&mut self, fs: &mut FileState, pos: Pos, old: &ObjectName, new: &ObjectName) {
+        let old = TableRef::new(old);
+        let new = TableRef::new(new);
+        if self.existing(&old.key) {
+            self.ddl(fs, pos, &old, "RENAME TABLE");
+            self.rename_table_finding(fs, pos, &old, &new);
+        }
+        self.move_table(&old, &new);
+    }
+
+    fn rename_table_finding(&mut self, fs: &FileState, pos: Pos, old: &TableRef, new: &TableRef) {
+        let (o, n) = (&old.name, &new.name);
+        self.report(
+            fs,
+            pos,
+            &RENAME_TABLE,
+            format!("renaming {o} to {n} breaks every query of the old version, which keeps running until the rollout ends"),
+            format!("after the rename, `CREATE VIEW {} AS SELECT * FROM {};` for one release (a simple view is updatable in MySQL), and drop the view once no running version uses {o}", old.sql, new.sql),
+        );
+    }
+
+    fn move_table(&mut self, old: &TableRef, new: &TableRef) {
+        if old.key == new.key {
+            return;
+        }
+        if let Some(info) = self.schema.remove(&old.key) {
+            self.schema.insert(new.key.clone(), info);
+        } else {
+            self.schema.remove(&new.key);
+        }
+        if self.created_in_file.remove(&old.key) {
+            self.created_in_file.insert(new.key.clone());
+        } else {
+            self.created_in_file.remove(&new.key);
+        }
+    }
+
+    fn optimize(&mut self, fs: &mut FileState, pos: Pos, name: &ObjectName) {
+        let table = TableRef::new(name);
+        if !self.existing(&table.key) {
+            return;
+        }
+        self.ddl(fs, pos, &table, "OPTIMIZE TABLE");
+        let t = &table.name;
+        self.report(
+            fs,
+            pos,
+            &MYSQL_TABLE_REBUILD,
+            format!("OPTIMIZE TABLE {t} rebuilds {t} (ALGORITHM=INPLACE): reads and writes continue, but MySQL rewrites every row of {t} (I/O, replica lag) and takes an exclusive metadata lock at the start and end"),
+            format!("do not optimize in a migration: rebuild {t} off-peak with `ALTER TABLE {} FORCE, ALGORITHM=INPLACE, LOCK=NONE;`, or with gh-ost or pt-online-schema-change", table.sql),
+        );
+    }
+
+    fn set(&mut self, fs: &mut FileState, set: &Set) {
+        let mut assign = |scope_global: bool, name: &ObjectName, value: &Expr| {
+            let parts: Vec<String> = name
+                .0
+                .iter()
+                .filter_map(|p| p.as_ident())
+                .map(|i| i.value.to_lowercase())
+                .collect();
+            let global = scope_global || parts.iter().any(|p| p == "@@global");
+            let variable = parts
+                .last()
+                .map(|p| {
+                    p.trim_start_matches("@@")
+                        .rsplit('.')
+                        .next()
+                        .unwrap_or("")
+                        .to_string()
+                })
+                .unwrap_or_default();
+            if global {
+                return; // SET GLOBAL changes later sessions, not this one.
+            }
+            let value = value
+                .to_string()
+                .trim_matches(|c| c == '\'' || c == '"')
+                .to_ascii_uppercase();
+            match variable.as_str() {
+                "lock_wait_timeout" => fs.lock_wait_timeout = value != "DEFAULT",
+                "foreign_key_checks" => {
+                    fs.foreign_key_checks = !matches!(value.as_str(), "0" | "OFF" | "FALSE")
+                }
+                _ => {}
+            }
+        };
+        match set {
+            Set::SingleAssignment {
+                scope,
+                variable,
+                values,
+                ..
+            } => {
+                if let Some(value) = values.first() {
+                    assign(
+                        matches!(scope, Some(sqlparser::ast::ContextModifier::Global)),
+                        variable,
+                        value,
+                    );
+                }
+            }
+            Set::MultipleAssignments { assignments } => {
+                for a in assignments {
+                    assign(
+                        matches!(a.scope, Some(sqlparser::ast::ContextModifier::Global)),
+                        &a.name,
+                        &a.value,
+                    );
+                }
+            }
+            _ => {}
+        }
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // ALTER TABLE
+
+    /// An ALTER TABLE sqlparser rejected as a whole: split it into clauses and recognise each.
+    /// `None`/`Some(false)`: not an ALTER TABLE gonogo can take apart.
+    fn alter_fallback(
+        &mut self,
+        fs: &mut FileState,
+        pos: Pos,
+        tokens: &[TokenWithSpan],
+    ) -> Option<bool> {
+        let sig: Vec<usize> = (0..tokens.len())
+            .filter(|&i| significant(&tokens[i]))
+            .collect();
+        let mut i = 1;
+        while sig.get(i).is_some_and(|&k| {
+            is_word(&tokens[k].token, "ONLINE") || is_word(&tokens[k].token, "IGNORE")
+        }) {
+            i += 1;
+        }
+        let &table_index = sig.get(i)?;
+        if !is_word(&tokens[table_index].token, "TABLE") {
+            return Some(false);
+        }
+        let name_start = *sig.get(i + 1)?;
+        let refs: Vec<&TokenWithSpan> = tokens[name_start..]
+            .iter()
+            .filter(|t| significant(t))
+            .collect();
+        let (name, used) = object_name(&refs)?;
+        // The token index just past the name.
+        let name_end = sig.get(i + 1 + used).copied().unwrap_or(tokens.len());
+        let space = TokenWithSpan::wrap(Token::Whitespace(Whitespace::Space));
+        let mut header = vec![
+            tokens[sig[0]].clone(),
+            space.clone(),
+            tokens[table_index].clone(),
+            space.clone(),
+        ];
+        header.extend(
+            tokens[name_start..name_end]
+                .iter()
+                .filter(|t| significant(t))
+                .cloned(),
+        );
+        header.push(space);
+        let clauses: Vec<Clause> = split_commas(&tokens[name_end..])
+            .into_iter()
+            .filter(|c| c.iter().any(significant))
+            .flat_map(|c| text_clause(&header, c))
+            .collect();
+        if clauses.is_empty() {
+            return Some(false);
+        }
+        self.alter(fs, pos, tokens, &name, clauses);
+        Some(true)
+    }
+
+    fn alter(
+        &mut self,
+        fs: &mut FileState,
+        pos: Pos,
+        tokens: &[TokenWithSpan],
+        name: &ObjectName,
+        clauses: Vec<Clause>,
+    ) {
+        let table = TableRef::new(name);
+        let existing = self.existing(&table.key);
+        let before = self.schema.get(&table.key).cloned();
+        let adds_primary_key = clauses.iter().any(|c| {
+            matches!(c, Clause::Op(op) if matches!(op.as_ref(), AlterTableOperation::AddConstraint { constraint: TableConstraint::PrimaryKey(_), .. }))
+        });
+        let mut algorithm = None;
+        let mut lock = None;
+        let mut ops = Vec::new();
+        let mut unknown = Vec::new();
+        let mut rename_to = None;
+        for clause in clauses {
+            match clause {
+                Clause::Op(op) => match *op {
+                    AlterTableOperation::Algorithm { algorithm: a, .. } => algorithm = Some(a),
+                    AlterTableOperation::Lock { lock: l, .. } => lock = Some(l),
+                    op => {
+                        let mut ctx = AlterContext {
+                            fs,
+                            pos,
+                            table: &table,
+                            existing,
+                            before: before.as_ref(),
+                            adds_primary_key,
+                        };
+                        match self.classify(&mut ctx, &op, &mut rename_to) {
+                            Ok(mut new_ops) => ops.append(&mut new_ops),
+                            Err(message) => unknown.push(message),
+                        }
+                    }
+                },
+                Clause::Text(op) => ops.push(op),
+                Clause::Unknown(message) => unknown.push(message),
+            }
+        }
+        if let Some(new_name) = &rename_to {
+            let new = TableRef::new(new_name);
+            if existing {
+                self.rename_table_finding(fs, pos, &table, &new);
+            }
+            self.move_table(&table, &new);
+        }
+        if !existing {
+            return;
+        }
+        self.ddl(fs, pos, &table, "ALTER TABLE");
+        if let Some(message) = unknown.first() {
+            self.unparsed(fs, pos, tokens, message);
+        }
+        let first_fulltext = before.as_ref().is_some_and(|t| !t.fulltext);
+        self.judge(
+            fs,
+            pos,
+            &table,
+            &ops,
+            algorithm,
+            lock,
+            unknown.is_empty(),
+            first_fulltext,
+            &Shape::Alter,
+        );
+    }
+
+    /// One parsed ALTER TABLE operation: its cost, its compatibility findings, and its effect on
+    /// the schema. `Err`: an operation gonogo does not know in MySQL.
+    fn classify(
+        &mut self,
+        ctx: &mut AlterContext,
+        op: &AlterTableOperation,
+        rename_to: &mut Option<ObjectName>,
+    ) -> Result<Vec<Op>, String> {
+        let t = ctx.table.name.clone();
+        let table_fulltext = ctx.before.is_some_and(|b| b.fulltext);
+        let sql = op.to_string();
+        let mut ops = Vec::new();
+        match op {
+            AlterTableOperation::AddColumn { column_def, .. } => {
+                let column = &column_def.name;
+                let props = Props::of(column_def.options.iter().map(|o| &o.option));
+                let what = format!("ADD COLUMN {}", column.value);
+                let cost = if props.generated == Some(true) {
+                    Cost::Copy {
+                        why: "a STORED generated column is computed and written for every row"
+                            .to_string(),
+                        fix: Some(format!(
+                            "add {} as a VIRTUAL generated column (INSTANT) and index it if needed, or use gh-ost or pt-online-schema-change for {t}",
+                            column.value
+                        )),
+                    }
+                } else if props.auto_increment {
+                    Cost::copy("an AUTO_INCREMENT column gives every existing row a value")
+                } else if table_fulltext {
+                    Cost::rebuild(format!(
+                        "{t} has a FULLTEXT index, so ADD COLUMN cannot be INSTANT"
+                    ))
+                } else {
+                    Cost::Instant {
+                        rebuild_if_inplace: props.generated.is_none(),
+                    }
+                };
+                ops.push(Op::new(sql, what, cost));
+                // Inline constraints are part of the column's SQL above: no SQL of their own.
+                if props.primary_key {
+                    ops.push(Op::new(
+                        "",
+                        format!("PRIMARY KEY on {}", column.value),
+                        Cost::rebuild("adding a primary key reorganises the clustered index"),
+                    ));
+                } else if props.unique {
+                    ops.push(Op::new(
+                        "",
+                        format!("UNIQUE on {}", column.value),
+                        Cost::inplace(),
+                    ));
+                }
+                if props.check {
+                    ops.push(Op::new("", format!("CHECK on {}", column.value), Cost::copy("MySQL checks a new enforced CHECK constraint against every row only with ALGORITHM=COPY")));
+                }
+                if ctx.existing
+                    && !props.nullable()
+                    && !props.default
+                    && !props.auto_increment
+                    && props.generated.is_none()
+                {
+                    let c = &column.value;
+                    let ty = &column_def.data_type;
+                    self.report(
+                        ctx.fs,
+                        ctx.pos,
+                        &ADD_COLUMN_NOT_NULL,
+                        format!("ADD COLUMN {c} NOT NULL without a DEFAULT on {t}: existing rows get the type's implicit default, but in strict mode every INSERT of the old version, which does not set {c}, is rejected"),
+                        format!("`ALTER TABLE {} ADD COLUMN {column} {ty} NULL, ALGORITHM=INSTANT;` (or NOT NULL with a constant DEFAULT), backfill {t} in batches, and make it NOT NULL once every running version writes it", ctx.table.sql),
+                    );
+                }
+                let charset = props
+                    .charset
+                    .clone()
+                    .or_else(|| ctx.before.and_then(|b| b.charset.clone()));
+                self.schema
+                    .entry(ctx.table.key.clone())
+                    .or_default()
+                    .columns
+                    .insert(
+                        column.value.to_lowercase(),
+                        Column {
+                            ty: column_def.data_type.clone(),
+                            nullable: props.nullable(),
+                            charset,
+                        },
+                    );
+            }
+            AlterTableOperation::DropColumn { column_names, .. } => {
+                let names: Vec<&str> = column_names.iter().map(|c| c.value.as_str()).collect();
+                for column in column_names {
+                    if ctx.existing {
+                        let c = &column.value;
+                        self.report(
+                            ctx.fs,
+                            ctx.pos,
+                            &DROP_COLUMN,
+                            format!("DROP COLUMN {t}.{c} while the old version, still running until the rollout ends, reads and writes it"),
+                            format!("ship code that ignores {t}.{c} first (Rails ignored_columns, Django field removed), and drop it in a later deploy"),
+                        );
+                    }
+                    if let Some(info) = self.schema.get_mut(&ctx.table.key) {
+                        info.columns.remove(&column.value.to_lowercase());
+                    }
+                }
+                let cost = if table_fulltext {
+                    Cost::rebuild(format!(
+                        "{t} has a FULLTEXT index, so DROP COLUMN cannot be INSTANT"
+                    ))
+                } else {
+                    Cost::Instant {
+                        rebuild_if_inplace: true,
+                    }
+                };
+                ops.push(Op::new(
+                    sql,
+                    format!("DROP COLUMN {}", names.join(", ")),
+                    cost,
+                ));
+            }
+            AlterTableOperation::RenameColumn {
+                old_column_name,
+                new_column_name,
+            } => {
+                self.rename_column(ctx, old_column_name, new_column_name);
+                ops.push(Op::new(
+                    sql,
+                    format!("RENAME COLUMN {}", old_column_name.value),
+                    Cost::Instant {
+                        rebuild_if_inplace: false,
+                    },
+                ));
+            }
+            AlterTableOperation::ChangeColumn {
+                old_name,
+                new_name,
+                data_type,
+                options,
+                column_position,
+            } => {
+                let props = Props::of(options.iter());
+                let old = ctx
+                    .before
+                    .and_then(|b| b.columns.get(&old_name.value.to_lowercase()));
+                let cost = modify_cost(
+                    ctx.table,
+                    ctx.before,
+                    &old_name.value,
+                    old,
+                    data_type,
+                    &props,
+                    column_position.as_ref(),
+                );
+                if old_name.value.to_lowercase() != new_name.value.to_lowercase() {
+                    self.rename_column(ctx, old_name, new_name);
+                }
+                self.set_column(ctx, &new_name.value, data_type, &props);
+                ops.push(Op::new(
+                    sql,
+                    format!("CHANGE COLUMN {} {}", old_name.value, new_name.value),
+                    cost,
+                ));
+            }
+            AlterTableOperation::ModifyColumn {
+                col_name,
+                data_type,
+                options,
+                column_position,
+            } => {
+                let props = Props::of(options.iter());
+                let old = ctx
+                    .before
+                    .and_then(|b| b.columns.get(&col_name.value.to_lowercase()));
+                let cost = modify_cost(
+                    ctx.table,
+                    ctx.before,
+                    &col_name.value,
+                    old,
+                    data_type,
+                    &props,
+                    column_position.as_ref(),
+                );
+                self.set_column(ctx, &col_name.value, data_type, &props);
+                ops.push(Op::new(
+                    sql,
+                    format!("MODIFY COLUMN {}", col_name.value),
+                    cost,
+                ));
+            }
+            AlterTableOperation::AlterColumn {
+                column_name,
+                op: column_op,
+            } => match column_op {
+                AlterColumnOperation::SetDefault { .. } | AlterColumnOperation::DropDefault => {
+                    let verb = if matches!(column_op, AlterColumnOperation::DropDefault) {
+                        "DROP DEFAULT"
+                    } else {
+                        "SET DEFAULT"
+                    };
+                    ops.push(Op::new(
+                        sql,
+                        format!("ALTER COLUMN {} {verb}", column_name.value),
+                        Cost::Instant {
+                            rebuild_if_inplace: false,
+                        },
+                    ));
+                }
+                other => {
+                    return Err(format!(
+                        "MySQL has no `ALTER COLUMN {} {other}`: use MODIFY COLUMN with the full column definition",
+                        column_name.value
+                    ));
+                }
+            },
+            AlterTableOperation::AddConstraint { constraint, .. } => {
+                ops.push(self.add_constraint(ctx, constraint, sql)?);
+            }
+            AlterTableOperation::DropPrimaryKey { .. } => {
+                let cost = if ctx.adds_primary_key {
+                    Cost::rebuild("replacing the primary key reorganises the clustered index")
+                } else {
+                    Cost::Copy {
+                        why: "dropping the primary key without adding another in the same ALTER is only possible with ALGORITHM=COPY".to_string(),
+                        fix: Some(format!("drop and add the primary key in one statement (`ALTER TABLE {} DROP PRIMARY KEY, ADD PRIMARY KEY (…), ALGORITHM=INPLACE, LOCK=NONE;` rebuilds {t} but lets writes continue), or use gh-ost or pt-online-schema-change for {t}", ctx.table.sql)),
+                    }
+                };
+                ops.push(Op::new(sql, "DROP PRIMARY KEY", cost));
+            }
+            AlterTableOperation::DropIndex { name } => ops.push(Op::new(
+                sql,
+                format!("DROP INDEX {}", name.value),
+                Cost::inplace(),
+            )),
+            AlterTableOperation::DropForeignKey { name, .. } => ops.push(Op::new(
+                sql,
+                format!("DROP FOREIGN KEY {}", name.value),
+                Cost::inplace(),
+            )),
+            AlterTableOperation::DropConstraint { name, .. } => ops.push(Op::new(
+                sql,
+                format!("DROP CONSTRAINT {}", name.value),
+                Cost::inplace(),
+            )),
+            AlterTableOperation::RenameTable { table_name } => {
+                let (RenameTableNameKind::To(new) | RenameTableNameKind::As(new)) = table_name;
+                *rename_to = Some(new.clone());
+                ops.push(Op::new(
+                    sql,
+                    format!("RENAME TO {new}"),
+                    Cost::Instant {
+                        rebuild_if_inplace: false,
+                    },
+                ));
+            }
+            AlterTableOperation::AutoIncrement { .. } => {
+                ops.push(Op::new(sql.clone(), sql, Cost::inplace()))
+            }
+            other => return Err(format!("gonogo does not know how MySQL runs `{other}`")),
+        }
+        Ok(ops)
+    }
+
+    fn add_constraint(
+        &mut self,
+        ctx: &mut AlterContext,
+        constraint: &TableConstraint,
+        sql: String,
+    ) -> Result<Op, String> {
+        let t = ctx.table.name.clone();
+        let named = |kind: &str, name: &Option<Ident>| match name {
+            Some(name) => format!("{kind} {}", name.value),
+            None => kind.to_string(),
+        };
+        Ok(match constraint {
+            TableConstraint::Index(index) => {
+                Op::new(sql, named("ADD INDEX", &index.name), Cost::inplace())
+            }
+            TableConstraint::Unique(unique) => {
+                Op::new(sql, named("ADD UNIQUE", &unique.name), Cost::inplace())
+            }
+            TableConstraint::PrimaryKey(pk) => {
+                if let Some(info) = self.schema.get_mut(&ctx.table.key) {
+                    for column in &pk.columns {
+                        if let Some(c) = info.columns.get_mut(
+                            &column
+                                .column
+                                .expr
+                                .to_string()
+                                .trim_matches('`')
+                                .to_lowercase(),
+                        ) {
+                            c.nullable = false;
+                        }
+                    }
+                }
+                Op::new(
+                    sql,
+                    "ADD PRIMARY KEY",
+                    Cost::rebuild("adding a primary key reorganises the clustered index"),
+                )
+            }
+            TableConstraint::FulltextOrSpatial(index) => {
+                let kind = if index.fulltext {
+                    "ADD FULLTEXT INDEX"
+                } else {
+                    "ADD SPATIAL INDEX"
+                };
+                if index.fulltext {
+                    self.schema
+                        .entry(ctx.table.key.clone())
+                        .or_default()
+                        .fulltext = true;
+                }
+                let mut op = Op::new(sql, named(kind, &index.opt_index_name), Cost::inplace());
+                op.fulltext = true;
+                op
+            }
+            TableConstraint::ForeignKey(fk) => {
+                let what = named("ADD FOREIGN KEY", &fk.name);
+                if ctx.fs.foreign_key_checks {
+                    let cost = Cost::Copy {
+                        why: "with foreign_key_checks on, MySQL adds a foreign key only with ALGORITHM=COPY".to_string(),
+                        fix: Some(format!("`SET foreign_key_checks = 0;` before it lets MySQL add it INPLACE without copying {t} (existing rows are not checked: verify them with a query first), then `SET foreign_key_checks = 1;`; or use pt-online-schema-change (gh-ost does not support foreign keys)")),
+                    };
+                    Op::new(sql, what, cost)
+                } else {
+                    Op::new(sql, what, Cost::inplace())
+                }
+            }
+            TableConstraint::Check(check) => {
+                let what = named("ADD CHECK", &check.name);
+                if check.enforced == Some(false) {
+                    Op::new(sql, what, Cost::inplace())
+                } else {
+                    let cost = Cost::Copy {
+                        why: "MySQL checks a new enforced CHECK constraint against every row only with ALGORITHM=COPY".to_string(),
+                        fix: Some(format!("use gh-ost or pt-online-schema-change for {t}, or enforce the rule in the application")),
+                    };
+                    Op::new(sql, what, cost)
+                }
+            }
+            other => return Err(format!("`ADD {other}` is not MySQL syntax")),
+        })
+    }
+
+    fn rename_column(&mut self, ctx: &mut AlterContext, old: &Ident, new: &Ident) {
+        if ctx.existing {
+            let t = &ctx.table.name;
+            let (o, n) = (&old.value, &new.value);
+            self.report(
+                ctx.fs,
+                ctx.pos,
+                &RENAME_COLUMN,
+                format!("renaming {t}.{o} to {n} breaks every query of the old version, which keeps running until the rollout ends"),
+                format!("add {n} to {t}, write both, backfill in batches, switch reads to {n}, and drop {o} in a later deploy"),
+            );
+        }
+        if let Some(info) = self.schema.get_mut(&ctx.table.key)
+            && let Some(column) = info.columns.remove(&old.value.to_lowercase())
+        {
+            info.columns.insert(new.value.to_lowercase(), column);
+        }
+    }
+
+    fn set_column(&mut self, ctx: &AlterContext, name: &str, ty: &DataType, props: &Props) {
+        let info = self.schema.entry(ctx.table.key.clone()).or_default();
+        let charset = props.charset.clone().or_else(|| info.charset.clone());
+        info.columns.insert(
+            name.to_lowercase(),
+            Column {
+                ty: ty.clone(),
+                nullable: props.nullable(),
+                charset,
+            },
+        );
+    }
+
+    /// Decide how MySQL runs the statement as a whole, and report it.
+    #[allow(clippy::too_many_arguments)]
+    fn judge(
+        &mut self,
+        fs: &FileState,
+        pos: Pos,
+        table: &TableRef,
+        ops: &[Op],
+        algorithm: Option<AlterTableAlgorithm>,
+        lock: Option<AlterTableLock>,
+        understood: bool,
+        first_fulltext: bool,
+        shape: &Shape,
+    ) {
+        let t = &table.name;
+        let whats = ops
+            .iter()
+            .map(|o| o.what.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let with_options = |options: &str| -> String {
+            match shape {
+                Shape::Alter => format!(
+                    "ALTER TABLE {} {}, {options};",
+                    table.sql,
+                    join_sql(ops.iter())
+                ),
+                Shape::Index(sql) => format!(
+                    "{} {};",
+                    sql.trim_end_matches(';'),
+                    options.replace(',', "")
+                ),
+            }
+        };
+        let gh_ost = format!("use gh-ost or pt-online-schema-change for {t}");
+        if ops.is_empty() {
+            return;
+        }
+
+        if algorithm == Some(AlterTableAlgorithm::Copy) {
+            self.report(
+                fs,
+                pos,
+                &MYSQL_COPY_ALGORITHM,
+                format!("ALGORITHM=COPY on {t} ({whats}): writes to {t} are blocked while MySQL copies the table"),
+                format!("`{}` if MySQL can do it online (it refuses otherwise), or {gh_ost}", with_options("ALGORITHM=INPLACE, LOCK=NONE")),
+            );
+            return;
+        }
+
+        let all_instant = ops.iter().all(|o| o.cost.level() == Level::Instant);
+        let instant = all_instant && algorithm != Some(AlterTableAlgorithm::Inplace);
+        let effective: Vec<Cost> = ops
+            .iter()
+            .map(|op| match &op.cost {
+                Cost::Instant { rebuild_if_inplace } if !instant => {
+                    if !rebuild_if_inplace {
+                        Cost::inplace()
+                    } else if algorithm == Some(AlterTableAlgorithm::Inplace) {
+                        Cost::rebuild(format!("{} is INSTANT, but ALGORITHM=INPLACE makes MySQL rebuild the table for it", op.what))
+                    } else {
+                        Cost::rebuild(format!(
+                            "{} alone is INSTANT, but in one ALTER with {}, MySQL runs the whole statement INPLACE, which rebuilds the table for it",
+                            op.what,
+                            ops.iter().filter(|o| o.cost.level() != Level::Instant).map(|o| o.what.as_str()).collect::<Vec<_>>().join(", ")
+                        ))
+                    }
+                }
+                other => other.clone(),
+            })
+            .collect();
+        let level = effective
+            .iter()
+            .map(Cost::level)
+            .max()
+            .unwrap_or(Level::Instant);
+        // What MySQL does with an ALGORITHM or LOCK the operation cannot honour: it refuses.
+        let rejected = |needs: Level, fulltext: bool| -> String {
+            let by_algorithm = match algorithm {
+                Some(AlterTableAlgorithm::Instant) => needs > Level::Instant || fulltext,
+                Some(AlterTableAlgorithm::Inplace) => needs == Level::Copy,
+                _ => false,
+            };
+            let by_lock = lock == Some(AlterTableLock::None) && (needs == Level::Copy || fulltext);
+            match (by_algorithm, algorithm) {
+                (true, Some(a)) => format!("; with ALGORITHM={a} as written, MySQL rejects the statement and the migration fails"),
+                _ if by_lock => "; with LOCK=NONE as written, MySQL rejects the statement and the migration fails".to_string(),
+                _ => String::new(),
+            }
+        };
+
+        let mut blocking = false;
+        for (op, cost) in ops.iter().zip(&effective) {
+            if let Cost::Copy { why, fix } = cost {
+                blocking = true;
+                let fix = fix.clone().unwrap_or_else(|| copy_fix(table, op));
+                self.report(
+                    fs,
+                    pos,
+                    &MYSQL_COPY_ALGORITHM,
+                    format!("{} on {t} needs ALGORITHM=COPY ({why}): writes to {t} are blocked while MySQL copies the table{}", op.what, rejected(Level::Copy, false)),
+                    fix,
+                );
+            }
+        }
+        if level == Level::Rebuild {
+            let split = ops.iter().any(|o| o.cost.level() == Level::Instant)
+                && algorithm != Some(AlterTableAlgorithm::Inplace)
+                && matches!(shape, Shape::Alter);
+            for (op, cost) in ops.iter().zip(&effective) {
+                if let Cost::Rebuild { why } = cost {
+                    blocking = true;
+                    let fix = if split && op.cost.level() == Level::Instant {
+                        let instant_ops =
+                            join_sql(ops.iter().filter(|o| o.cost.level() == Level::Instant));
+                        let other_ops =
+                            join_sql(ops.iter().filter(|o| o.cost.level() != Level::Instant));
+                        format!(
+                            "split it: `ALTER TABLE {tsql} {instant_ops}, ALGORITHM=INSTANT;` then `ALTER TABLE {tsql} {other_ops}, ALGORITHM=INPLACE, LOCK=NONE;`",
+                            tsql = table.sql
+                        )
+                    } else {
+                        format!(
+                            "run `{}` off-peak (writes continue; expect I/O and replica lag), or {gh_ost}",
+                            with_options("ALGORITHM=INPLACE, LOCK=NONE")
+                        )
+                    };
+                    self.report(
+                        fs,
+                        pos,
+                        &MYSQL_TABLE_REBUILD,
+                        format!(
+                            "{} on {t} rebuilds the table ({why}): with ALGORITHM=INPLACE reads and writes continue, but MySQL rewrites every row of {t} (I/O, replica lag) and takes an exclusive metadata lock at the start and end{}",
+                            op.what,
+                            rejected(Level::Rebuild, false)
+                        ),
+                        fix,
+                    );
+                }
+            }
+        }
+        for op in ops.iter().filter(|o| o.fulltext) {
+            blocking = true;
+            let first = if first_fulltext && op.what.contains("FULLTEXT") {
+                format!(", and as the first FULLTEXT index of {t} it also rebuilds the table")
+            } else {
+                String::new()
+            };
+            self.report(
+                fs,
+                pos,
+                &MYSQL_FULLTEXT_INDEX,
+                format!("{} on {t}: InnoDB builds FULLTEXT and SPATIAL indexes with LOCK=SHARED, so writes to {t} are blocked for the whole build{first}{}", op.what, rejected(Level::Inplace, true)),
+                format!("build it with gh-ost or pt-online-schema-change for {t}, or in a maintenance window"),
+            );
+        }
+        if let Some(l @ (AlterTableLock::Shared | AlterTableLock::Exclusive)) = lock
+            && level != Level::Copy
+        {
+            blocking = true;
+            let blocked = if l == AlterTableLock::Exclusive {
+                format!("reads and writes of {t} are")
+            } else {
+                format!("writes to {t} are")
+            };
+            self.report(
+                fs,
+                pos,
+                &MYSQL_COPY_ALGORITHM,
+                format!("LOCK={l} on {t} ({whats}): {blocked} blocked for the whole ALTER"),
+                format!(
+                    "`{}`",
+                    with_options(if level == Level::Instant {
+                        "ALGORITHM=INSTANT"
+                    } else {
+                        "ALGORITHM=INPLACE, LOCK=NONE"
+                    })
+                ),
+            );
+        }
+        if blocking || !understood {
+            return;
+        }
+
+        match level {
+            Level::Instant => {
+                if algorithm != Some(AlterTableAlgorithm::Instant) {
+                    self.report_at(
+                        fs,
+                        pos,
+                        &MYSQL_MISSING_ALGORITHM_LOCK,
+                        Some(Severity::Info),
+                        format!("{whats} on {t} is INSTANT in MySQL 8 (a metadata change); add `ALGORITHM=INSTANT` so MySQL refuses, instead of silently rebuilding {t}, when it cannot do it instantly (MySQL before 8.0.29 for DROP COLUMN, a FULLTEXT index, 64 instant changes already)"),
+                        format!("`{}`", with_options("ALGORITHM=INSTANT")),
+                    );
+                }
+            }
+            Level::Inplace => {
+                let note = effective.iter().find_map(|c| match c {
+                    Cost::Inplace { note: Some(note) } => Some(note.clone()),
+                    _ => None,
+                });
+                if algorithm == Some(AlterTableAlgorithm::Instant) {
+                    self.report(
+                        fs,
+                        pos,
+                        &MYSQL_MISSING_ALGORITHM_LOCK,
+                        format!("ALGORITHM=INSTANT is not supported for {whats} on {t}: MySQL rejects the statement and the migration fails"),
+                        format!("`{}`", with_options("ALGORITHM=INPLACE, LOCK=NONE")),
+                    );
+                } else if !(algorithm == Some(AlterTableAlgorithm::Inplace)
+                    && lock == Some(AlterTableLock::None))
+                {
+                    let message = match note {
+                        Some(note) => format!(
+                            "{whats} on {t}: {note}; with `ALGORITHM=INPLACE, LOCK=NONE` MySQL refuses instead of silently copying {t}"
+                        ),
+                        None => format!(
+                            "{whats} on {t} can run online (ALGORITHM=INPLACE, no table copy), but without `ALGORITHM=INPLACE, LOCK=NONE` MySQL silently copies the table or takes a stronger lock when it cannot do it online, instead of refusing"
+                        ),
+                    };
+                    self.report(
+                        fs,
+                        pos,
+                        &MYSQL_MISSING_ALGORITHM_LOCK,
+                        message,
+                        format!("`{}`", with_options("ALGORITHM=INPLACE, LOCK=NONE")),
+                    );
+                }
+            }
+            Level::Rebuild | Level::Copy => {}
+        }
+    }
+}
+
+struct AlterContext<'a, 'b> {
+    fs: &'a mut FileState<'b>,
+    pos: Pos,
+    table: &'a TableRef,
+    existing: bool,
+    /// The table as it was before this statement.
+    before: Option<&'a Table>,
+    adds_primary_key: bool,
+}
+
+/// The SQL of these operations, comma-separated.
+fn join_sql<'a>(ops: impl Iterator<Item = &'a Op>) -> String {
+    ops.filter(|o| !o.sql.is_empty())
+        .map(|o| o.sql.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn copy_fix(table: &TableRef, op: &Op) -> String {
+    format!(
+        "use gh-ost or pt-online-schema-change for {t}, or expand and contract (add a new column, backfill it in batches, switch reads, drop the old one in a later deploy) instead of `{sql}`",
+        t = table.name,
+        sql = op.sql
+    )
+}
+
+/// MODIFY / CHANGE of a column from `old` (when known) to `new`.
+fn modify_cost(
+    table: &TableRef,
+    table_info: Option<&Table>,
+    column: &str,
+    old: Option<&Column>,
+    new: &DataType,
+    props: &Props,
+    position: Option<&MySQLColumnPosition>,
+) -> Cost {
+    let t = &table.name;
+    let expand = format!(
+        "use gh-ost or pt-online-schema-change for {t}, or expand and contract: `ALTER TABLE {} ADD COLUMN {column}_new {new} NULL, ALGORITHM=INSTANT;`, backfill it in batches, switch reads to {column}_new, and drop {column} in a later deploy",
+        table.sql
+    );
+    let Some(old) = old else {
+        if varchar_length(new).is_some() || enum_members(new).is_some() {
+            return Cost::Inplace {
+                note: Some(format!(
+                    "gonogo did not find {t}.{column}'s current type in the earlier migrations: widening a VARCHAR within its length-prefix size or appending ENUM/SET values runs INPLACE or INSTANT, but any other type change copies {t} (ALGORITHM=COPY) and a NULL/NOT NULL change rebuilds it"
+                )),
+            };
+        }
+        return Cost::Copy {
+            why: format!(
+                "gonogo did not find {t}.{column}'s current type in the earlier migrations; unless it is already {new}, this is a type change, which only ALGORITHM=COPY can do"
+            ),
+            fix: Some(expand),
+        };
+    };
+    let new_charset = props
+        .charset
+        .clone()
+        .or_else(|| table_info.and_then(|t| t.charset.clone()));
+    let charsets = |old_cs: &Option<String>, new_cs: &Option<String>| -> Option<(String, String)> {
+        let o = old_cs
+            .clone()
+            .unwrap_or_else(|| DEFAULT_CHARSET.to_string());
+        let n = new_cs
+            .clone()
+            .unwrap_or_else(|| DEFAULT_CHARSET.to_string());
+        (o != n).then_some((o, n))
+    };
+    let charset_change = if is_string_type(&old.ty) && is_string_type(new) {
+        charsets(&old.charset, &new_charset)
+    } else {
+        None
+    };
+    let copy = |why: String| Cost::Copy {
+        why,
+        fix: Some(expand.clone()),
+    };
+    let mut cost = if let Some((from, to)) = charset_change {
+        copy(format!("it converts {column} from {from} to {to}"))
+    } else if type_key(&old.ty) == type_key(new) {
+        Cost::inplace()
+    } else if let (Some(n), Some(m)) = (varchar_length(&old.ty), varchar_length(new)) {
+        let (bytes, charset) = bytes_per_char(new_charset.as_deref());
+        if m < n {
+            copy(format!(
+                "it shrinks {column} from VARCHAR({n}) to VARCHAR({m})"
+            ))
+        } else if (n * bytes <= 255) == (m * bytes <= 255) {
+            Cost::inplace()
+        } else {
+            copy(format!(
+                "VARCHAR({n}) to VARCHAR({m}) in {charset} crosses 255 bytes, so the length prefix of every value grows from 1 to 2 bytes"
+            ))
+        }
+    } else if let (Some((old_set, old_members)), Some((new_set, new_members))) =
+        (enum_members(&old.ty), enum_members(new))
+    {
+        if old_set == new_set && appends(&old_members, &new_members, old_set) {
+            Cost::Instant {
+                rebuild_if_inplace: false,
+            }
+        } else {
+            let kind = if new_set { "SET" } else { "ENUM" };
+            copy(format!(
+                "it changes {column}'s {kind} values other than by appending at the end"
+            ))
+        }
+    } else {
+        copy(format!("{} to {new} is a type change", old.ty))
+    };
+    if cost.level() < Level::Rebuild {
+        let nullable = props.nullable();
+        if old.nullable != nullable {
+            let to = if nullable { "NULL" } else { "NOT NULL" };
+            cost = Cost::rebuild(format!("it makes {column} {to}"));
+        } else if position.is_some() {
+            cost = Cost::rebuild(format!(
+                "moving {column} with FIRST/AFTER reorders the columns"
+            ));
+        }
+    }
+    cost
+}
+
+/// Whether `new` only appends members to `old` without growing the storage size.
+fn appends(old: &[String], new: &[String], set: bool) -> bool {
+    if new.len() < old.len() || new[..old.len()] != *old {
+        return false;
+    }
+    if set {
+        let bytes = |n: usize| match n.div_ceil(8) {
+            0 | 1 => 1,
+            2 => 2,
+            3 => 3,
+            4 => 4,
+            _ => 8,
+        };
+        bytes(old.len()) == bytes(new.len())
+    } else {
+        (old.len() <= 255) == (new.len() <= 255)
+    }
+}
+
+fn varchar_length(ty: &DataType) -> Option<u64> {
+    match ty {
+        DataType::Varchar(length)
+        | DataType::CharVarying(length)
+        | DataType::CharacterVarying(length)
+        | DataType::Nvarchar(length) => match length {
+            Some(CharacterLength::IntegerLength { length, .. }) => Some(*length),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// `(is_set, members)` of an ENUM or SET.
+fn enum_members(ty: &DataType) -> Option<(bool, Vec<String>)> {
+    match ty {
+        DataType::Enum(members, _) => Some((
+            false,
+            members
+                .iter()
+                .map(|m| match m {
+                    EnumMember::Name(name) | EnumMember::NamedValue(name, _) => name.clone(),
+                })
+                .collect(),
+        )),
+        DataType::Set(members) => Some((true, members.clone())),
+        _ => None,
+    }
+}
+
+fn is_string_type(ty: &DataType) -> bool {
+    matches!(
+        ty,
+        DataType::Char(_)
+            | DataType::Character(_)
+            | DataType::Varchar(_)
+            | DataType::CharVarying(_)
+            | DataType::CharacterVarying(_)
+            | DataType::Nvarchar(_)
+            | DataType::Text
+            | DataType::TinyText
+            | DataType::MediumText
+            | DataType::LongText
+            | DataType::Enum(..)
+            | DataType::Set(_)
+    )
+}
+
+/// A type with MySQL's synonyms and display widths folded, for comparing old and new.
+fn type_key(ty: &DataType) -> String {
+    let decimal = |name: &str, info: &ExactNumberInfo| match info {
+        ExactNumberInfo::None => format!("{name}(10,0)"),
+        ExactNumberInfo::Precision(p) => format!("{name}({p},0)"),
+        ExactNumberInfo::PrecisionAndScale(p, s) => format!("{name}({p},{s})"),
+    };
+    let chars = |name: &str, length: &Option<CharacterLength>, default: u64| match length {
+        Some(CharacterLength::IntegerLength { length, .. }) => format!("{name}({length})"),
+        Some(CharacterLength::Max) => format!("{name}(MAX)"),
+        None => format!("{name}({default})"),
+    };
+    match ty {
+        DataType::TinyInt(_) | DataType::Bool | DataType::Boolean => "TINYINT".into(),
+        DataType::TinyIntUnsigned(_) => "TINYINT UNSIGNED".into(),
+        DataType::SmallInt(_) | DataType::Int2(_) => "SMALLINT".into(),
+        DataType::SmallIntUnsigned(_) | DataType::Int2Unsigned(_) => "SMALLINT UNSIGNED".into(),
+        DataType::MediumInt(_) => "MEDIUMINT".into(),
+        DataType::MediumIntUnsigned(_) => "MEDIUMINT UNSIGNED".into(),
+        DataType::Int(_) | DataType::Integer(_) | DataType::Int4(_) => "INT".into(),
+        DataType::IntUnsigned(_) | DataType::IntegerUnsigned(_) | DataType::Int4Unsigned(_) => {
+            "INT UNSIGNED".into()
+        }
+        DataType::BigInt(_) | DataType::Int8(_) => "BIGINT".into(),
+        DataType::BigIntUnsigned(_) | DataType::Int8Unsigned(_) => "BIGINT UNSIGNED".into(),
+        DataType::Decimal(info) | DataType::Numeric(info) | DataType::Dec(info) => {
+            decimal("DECIMAL", info)
+        }
+        DataType::DecimalUnsigned(info) | DataType::DecUnsigned(info) => {
+            decimal("DECIMAL UNSIGNED", info)
+        }
+        DataType::Real
+        | DataType::DoublePrecision
+        | DataType::Double(ExactNumberInfo::None)
+        | DataType::Float8 => "DOUBLE".into(),
+        DataType::Char(length) | DataType::Character(length) => chars("CHAR", length, 1),
+        DataType::Varchar(length)
+        | DataType::CharVarying(length)
+        | DataType::CharacterVarying(length) => chars("VARCHAR", length, 0),
+        other => other.to_string().to_ascii_uppercase().replace(", ", ","),
+    }
+}
+
+/// Maximum bytes per character of a character set, and its name for messages.
+fn bytes_per_char(charset: Option<&str>) -> (u64, String) {
+    let Some(charset) = charset else {
+        return (
+            4,
+            format!(
+                "{DEFAULT_CHARSET} (MySQL 8's default; gonogo found no character set for this column)"
+            ),
+        );
+    };
+    let bytes = match charset {
+        "latin1" | "latin2" | "latin5" | "latin7" | "ascii" | "binary" | "cp1250" | "cp1251"
+        | "cp1256" | "cp1257" | "cp850" | "cp852" | "cp866" | "dec8" | "greek" | "hebrew"
+        | "hp8" | "keybcs2" | "koi8r" | "koi8u" | "macce" | "macroman" | "swe7" | "tis620"
+        | "armscii8" | "geostd8" => 1,
+        "ucs2" | "big5" | "gbk" | "gb2312" | "sjis" | "cp932" | "euckr" => 2,
+        "utf8mb3" | "ujis" | "eucjpms" => 3,
+        _ => 4,
+    };
+    (bytes, charset.to_string())
+}
+
+fn normalize_charset(name: &str) -> String {
+    let name = name
+        .trim_matches(|c| c == '`' || c == '\'' || c == '"')
+        .to_lowercase();
+    if name == "utf8" {
+        "utf8mb3".to_string()
+    } else {
+        name
+    }
+}
+
+fn table_charset(options: &CreateTableOptions) -> Option<String> {
+    let list = match options {
+        CreateTableOptions::Plain(list)
+        | CreateTableOptions::With(list)
+        | CreateTableOptions::Options(list)
+        | CreateTableOptions::TableProperties(list) => list,
+        CreateTableOptions::None => return None,
+    };
+    list.iter().find_map(|option| match option {
+        SqlOption::KeyValue { key, value } => {
+            let key = key.to_string().to_ascii_uppercase();
+            (key.contains("CHARSET") || key.contains("CHARACTER SET"))
+                .then(|| normalize_charset(&value.to_string()))
+        }
+        _ => None,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Clauses sqlparser does not parse
+
+/// One clause of an ALTER TABLE that failed to parse as a whole, recognised from its tokens or
+/// parsed alone after `header` (`ALTER TABLE name `).
+fn text_clause(header: &[TokenWithSpan], clause: &[TokenWithSpan]) -> Vec<Clause> {
+    let sig: Vec<&TokenWithSpan> = clause.iter().filter(|t| significant(t)).collect();
+    let word_at = |i: usize| sig.get(i).and_then(|t| word(&t.token));
+    let sql = render(clause);
+    let text = |cost: Cost| vec![Clause::Text(Op::new(sql.clone(), sql.clone(), cost))];
+    match (word_at(0).as_deref(), word_at(1).as_deref()) {
+        (Some("ENGINE"), _) => text(Cost::rebuild(
+            "ENGINE=… rebuilds the table, even when the engine does not change",
+        )),
+        (Some("FORCE"), _) => text(Cost::rebuild("FORCE rebuilds the table")),
+        (Some("ROW_FORMAT" | "KEY_BLOCK_SIZE"), _) => text(Cost::rebuild(
+            "changing ROW_FORMAT or KEY_BLOCK_SIZE rebuilds the table",
+        )),
+        (Some("CONVERT"), _) => text(Cost::copy(
+            "CONVERT TO CHARACTER SET converts every string column, which MySQL does only with ALGORITHM=COPY",
+        )),
+        (Some("DEFAULT"), Some("CHARACTER" | "CHARSET" | "COLLATE"))
+        | (
+            Some(
+                "CHARACTER" | "CHARSET" | "COLLATE" | "COMMENT" | "STATS_PERSISTENT"
+                | "STATS_AUTO_RECALC" | "STATS_SAMPLE_PAGES",
+            ),
+            _,
+        ) => text(Cost::inplace()),
+        (Some("RENAME"), Some("INDEX" | "KEY")) => text(Cost::inplace()),
+        (Some("RENAME"), _) => {
+            let skip = if matches!(word_at(1).as_deref(), Some("TO" | "AS")) {
+                2
+            } else {
+                1
+            };
+            match sig.get(skip..).and_then(object_name) {
+                Some((name, used)) if skip + used == sig.len() => {
+                    vec![Clause::Op(Box::new(AlterTableOperation::RenameTable {
+                        table_name: RenameTableNameKind::To(name),
+                    }))]
+                }
+                _ => parse_clause(header, clause),
+            }
+        }
+        (Some("ALTER"), Some("INDEX")) => text(Cost::inplace()),
+        (Some("ALTER"), _)
+            if sig
+                .last()
+                .and_then(|t| word(&t.token))
+                .is_some_and(|w| w == "VISIBLE" || w == "INVISIBLE") =>
+        {
+            text(Cost::Instant {
+                rebuild_if_inplace: false,
+            })
+        }
+        (Some("DROP"), Some("CHECK")) => text(Cost::inplace()),
+        (Some("ADD"), _) => {
+            let open = if word_at(1).as_deref() == Some("COLUMN") {
+                2
+            } else {
+                1
+            };
+            if sig.get(open).is_some_and(|t| t.token == Token::LParen) {
+                // ADD [COLUMN] (a INT, b INT): one ADD COLUMN each.
+                let start = clause
+                    .iter()
+                    .position(|t| t.token == Token::LParen)
+                    .unwrap_or(0)
+                    + 1;
+                let end = clause
+                    .iter()
+                    .rposition(|t| t.token == Token::RParen)
+                    .unwrap_or(clause.len())
+                    .max(start);
+                let mut prefix = vec![
+                    sig[0].clone(),
+                    TokenWithSpan::wrap(Token::Whitespace(Whitespace::Space)),
+                ];
+                prefix.push(TokenWithSpan::wrap(Token::make_keyword("COLUMN")));
+                prefix.push(TokenWithSpan::wrap(Token::Whitespace(Whitespace::Space)));
+                split_commas(&clause[start..end])
+                    .into_iter()
+                    .filter(|part| part.iter().any(significant))
+                    .flat_map(|part| {
+                        let mut tokens = prefix.clone();
+                        tokens.extend(part.iter().cloned());
+                        parse_clause(header, &tokens)
+                    })
+                    .collect()
+            } else {
+                parse_clause(header, clause)
+            }
+        }
+        _ => parse_clause(header, clause),
+    }
+}
+
+fn parse_clause(header: &[TokenWithSpan], clause: &[TokenWithSpan]) -> Vec<Clause> {
+    let mut tokens = header.to_vec();
+    tokens.extend(clause.iter().cloned());
+    let dialect = MySqlDialect {};
+    let mut parser = Parser::new(&dialect).with_tokens_with_locations(tokens);
+    match parser.parse_statement() {
+        Ok(statement) => {
+            let next = parser.next_token();
+            if next.token != Token::EOF {
+                return vec![Clause::Unknown(format!(
+                    "unexpected `{}` at line {}, column {}",
+                    next.token, next.span.start.line, next.span.start.column
+                ))];
+            }
+            match statement {
+                Statement::AlterTable(alter) => alter
+                    .operations
+                    .into_iter()
+                    .map(|op| Clause::Op(Box::new(op)))
+                    .collect(),
+                other => vec![Clause::Unknown(format!(
+                    "`{other}` is not an ALTER TABLE clause"
+                ))],
+            }
+        }
+        Err(err) => vec![Clause::Unknown(parser_message(&err))],
+    }
+}
+
+/// `ALGORITHM [=] x` and `LOCK [=] y`, and nothing else, in these tokens.
+fn algorithm_lock(
+    tokens: &[TokenWithSpan],
+) -> Option<(Option<AlterTableAlgorithm>, Option<AlterTableLock>)> {
+    let sig: Vec<&TokenWithSpan> = tokens.iter().filter(|t| significant(t)).collect();
+    let (mut algorithm, mut lock) = (None, None);
+    let mut i = 0;
+    while i < sig.len() {
+        let key = word(&sig[i].token)?;
+        i += 1;
+        if sig.get(i).is_some_and(|t| t.token == Token::Eq) {
+            i += 1;
+        }
+        let value = word(&sig.get(i)?.token)?;
+        i += 1;
+        match (key.as_str(), value.as_str()) {
+            ("ALGORITHM", "DEFAULT") => algorithm = Some(AlterTableAlgorithm::Default),
+            ("ALGORITHM", "INSTANT") => algorithm = Some(AlterTableAlgorithm::Instant),
+            ("ALGORITHM", "INPLACE") => algorithm = Some(AlterTableAlgorithm::Inplace),
+            ("ALGORITHM", "COPY") => algorithm = Some(AlterTableAlgorithm::Copy),
+            ("LOCK", "DEFAULT") => lock = Some(AlterTableLock::Default),
+            ("LOCK", "NONE") => lock = Some(AlterTableLock::None),
+            ("LOCK", "SHARED") => lock = Some(AlterTableLock::Shared),
+            ("LOCK", "EXCLUSIVE") => lock = Some(AlterTableLock::Exclusive),
+            _ => return None,
+        }
+    }
+    Some((algorithm, lock))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Splitting a file into statements
+
+enum Piece {
+    /// One statement's tokens, without the `;`.
+    Statement(Vec<TokenWithSpan>),
+    /// `DELIMITER x` … `DELIMITER ;`, skipped; `end_line: None` when it runs to the end.
+    DelimiterBlock { start: Pos, end_line: Option<u32> },
+    /// The tokenizer gave up here; nothing after it is analysed.
+    TokenizerError { pos: Pos, message: String },
+}
+
+#[derive(Default)]
+struct Splitter {
+    pending: Vec<TokenWithSpan>,
+    delimiter: Option<DelimiterBlock>,
+}
+
+struct DelimiterBlock {
+    start: Pos,
+    /// Just saw a `DELIMITER` word: a `;` next ends the block.
+    closing: bool,
+}
+
+/// Split `text` into statements at `;`, in order, tokenizing it one segment at a time.
+fn split(text: &str, visit: &mut dyn FnMut(Piece)) {
+    let mut splitter = Splitter::default();
+    let mut start = 0;
+    let mut line_offset = 0u64;
+    while start < text.len() {
+        let end = segment_end(text, start);
+        match tokenize(&text[start..end]) {
+            Ok(tokens) => splitter.feed(tokens, line_offset, visit),
+            Err(_) if end < text.len() => {
+                // The cut may be inside a string or comment that spans lines: read the rest at once.
+                match tokenize(&text[start..]) {
+                    Ok(tokens) => splitter.feed(tokens, line_offset, visit),
+                    Err(err) => return splitter.error(&text[start..], err, line_offset, visit),
+                }
+                break;
+            }
+            Err(err) => return splitter.error(&text[start..end], err, line_offset, visit),
+        }
+        line_offset += text[start..end].bytes().filter(|b| *b == b'\n').count() as u64;
+        start = end;
+    }
+    splitter.finish(visit);
+}
+
+fn tokenize(text: &str) -> Result<Vec<TokenWithSpan>, TokenizerError> {
+    Tokenizer::new(&MySqlDialect {}, text).tokenize_with_location()
+}
+
+/// The end of the segment starting at `start`: after the first line ending with `;` once the
+/// segment is `SEGMENT_BYTES` long, or the end of the text.
+fn segment_end(text: &str, start: usize) -> usize {
+    let bytes = text.as_bytes();
+    let mut i = start + SEGMENT_BYTES;
+    while i < bytes.len() {
+        if bytes[i] == b'\n' {
+            let line = &bytes[start..i];
+            if line
+                .iter()
+                .rev()
+                .find(|b| !matches!(b, b' ' | b'\t' | b'\r'))
+                == Some(&b';')
+            {
+                return i + 1;
+            }
+        }
+        i += 1;
+    }
+    text.len()
+}
+
+impl Splitter {
+    fn feed(&mut self, tokens: Vec<TokenWithSpan>, line_offset: u64, visit: &mut dyn FnMut(Piece)) {
+        for mut token in tokens {
+            token.span.start.line += line_offset;
+            token.span.end.line += line_offset;
+            self.push(token, visit);
+        }
+    }
+
+    fn push(&mut self, token: TokenWithSpan, visit: &mut dyn FnMut(Piece)) {
+        if let Some(block) = &mut self.delimiter {
+            match &token.token {
+                Token::Whitespace(_) => {}
+                Token::SemiColon if block.closing => {
+                    let start = block.start;
+                    self.delimiter = None;
+                    visit(Piece::DelimiterBlock {
+                        start,
+                        end_line: Some(pos_of(&token).line),
+                    });
+                }
+                other => block.closing = is_word(other, "DELIMITER"),
+            }
+            return;
+        }
+        if token.token == Token::SemiColon {
+            let tokens = std::mem::take(&mut self.pending);
+            if tokens.iter().any(significant) {
+                visit(Piece::Statement(tokens));
+            }
+            return;
+        }
+        if significant(&token) {
+            let mut sig = self.pending.iter().filter(|t| significant(t));
+            let (first, second) = (sig.next(), sig.next());
+            if let (Some(first), None) = (first, second)
+                && is_word(&first.token, "DELIMITER")
+            {
+                // `DELIMITER //`: a mysql client command; what follows up to `DELIMITER ;`
+                // is stored-program code with `;` inside.
+                let start = pos_of(first);
+                self.delimiter = Some(DelimiterBlock {
+                    start,
+                    closing: false,
+                });
+                self.pending.clear();
+                return;
+            }
+        }
+        self.pending.push(token);
+    }
+
+    fn finish(&mut self, visit: &mut dyn FnMut(Piece)) {
+        if let Some(block) = self.delimiter.take() {
+            visit(Piece::DelimiterBlock {
+                start: block.start,
+                end_line: None,
+            });
+        }
+        let tokens = std::mem::take(&mut self.pending);
+        if tokens.iter().any(significant) {
+            visit(Piece::Statement(tokens));
+        }
+    }
+
+    /// The tokenizer failed in `text` (a segment starting at a line start): analyse the complete
+    /// statements before the error, then report it.
+    fn error(
+        &mut self,
+        text: &str,
+        err: TokenizerError,
+        line_offset: u64,
+        visit: &mut dyn FnMut(Piece),
+    ) {
+        let mut cut = byte_offset(text, err.location.line, err.location.column);
+        for _ in 0..3 {
+            match tokenize(&text[..cut]) {
+                Ok(tokens) => {
+                    self.feed(tokens, line_offset, visit);
+                    break;
+                }
+                Err(again) => {
+                    let shorter =
+                        byte_offset(&text[..cut], again.location.line, again.location.column);
+                    if shorter >= cut {
+                        break;
+                    }
+                    cut = shorter;
+                }
+            }
+        }
+        // The statement with the error is incomplete: the error stands for it.
+        self.pending.clear();
+        if let Some(block) = self.delimiter.take() {
+            visit(Piece::DelimiterBlock {
+                start: block.start,
+                end_line: None,
+            });
+        }
+        visit(Piece::TokenizerError {
+            pos: Pos {
+                line: to_u32(err.location.line.max(1) + line_offset),
+                column: to_u32(err.location.column.max(1)),
+            },
+            message: err.message,
+        });
+    }
+}
+
+/// The byte offset of a 1-based line and character column in `text` (its end if past it).
+fn byte_offset(text: &str, line: u64, column: u64) -> usize {
+    if line == 0 {
+        return text.len();
+    }
+    let mut current = 1u64;
+    let mut line_start = 0;
+    if line > 1 {
+        let mut found = false;
+        for (i, b) in text.bytes().enumerate() {
+            if b == b'\n' {
+                current += 1;
+                if current == line {
+                    line_start = i + 1;
+                    found = true;
+                    break;
+                }
+            }
+        }
+        if !found {
+            return text.len();
+        }
+    }
+    let skip = usize::try_from(column.saturating_sub(1)).unwrap_or(usize::MAX);
+    text[line_start..]
+        .char_indices()
+        .nth(skip)
+        .map_or(text.len(), |(i, _)| line_start + i)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Token helpers
+
+fn significant(token: &TokenWithSpan) -> bool {
+    !matches!(token.token, Token::Whitespace(_) | Token::EOF)
+}
+
+fn pos_of(token: &TokenWithSpan) -> Pos {
+    Pos {
+        line: to_u32(token.span.start.line.max(1)),
+        column: to_u32(token.span.start.column.max(1)),
+    }
+}
+
+fn to_u32(n: u64) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// An unquoted word, uppercase.
+fn word(token: &Token) -> Option<String> {
+    match token {
+        Token::Word(w) if w.quote_style.is_none() => Some(w.value.to_ascii_uppercase()),
+        _ => None,
+    }
+}
+
+fn is_word(token: &Token, expected: &str) -> bool {
+    matches!(token, Token::Word(w) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case(expected))
+}
+
+/// `a`, `s.a`, `` `s`.`a` `` at the start of these (significant) tokens, and how many it used.
+fn object_name(tokens: &[&TokenWithSpan]) -> Option<(ObjectName, usize)> {
+    let ident = |t: &TokenWithSpan| match &t.token {
+        Token::Word(w) => Some(Ident {
+            value: w.value.clone(),
+            quote_style: w.quote_style,
+            span: t.span,
+        }),
+        _ => None,
+    };
+    let mut idents = vec![ident(tokens.first()?)?];
+    let mut used = 1;
+    while tokens.get(used).is_some_and(|t| t.token == Token::Period) {
+        let Some(next) = tokens.get(used + 1).and_then(|t| ident(t)) else {
+            break;
+        };
+        idents.push(next);
+        used += 2;
+    }
+    Some((ObjectName::from(idents), used))
+}
+
+/// `a, s.b, c` (significant tokens).
+fn name_list(tokens: &[&TokenWithSpan]) -> Vec<ObjectName> {
+    let mut names = Vec::new();
+    let mut i = 0;
+    while let Some((name, used)) = tokens.get(i..).and_then(object_name) {
+        names.push(name);
+        i += used;
+        if tokens.get(i).is_some_and(|t| t.token == Token::Comma) {
+            i += 1;
+        } else {
+            break;
+        }
+    }
+    names
+}
+
+/// Split at commas outside parentheses.
+fn split_commas(tokens: &[TokenWithSpan]) -> Vec<&[TokenWithSpan]> {
+    let mut parts = Vec::new();
+    let mut depth = 0usize;
+    let mut start = 0;
+    for (i, token) in tokens.iter().enumerate() {
+        match token.token {
+            Token::LParen => depth += 1,
+            Token::RParen => depth = depth.saturating_sub(1),
+            Token::Comma if depth == 0 => {
+                parts.push(&tokens[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(&tokens[start..]);
+    parts
+}
+
+/// The tokens as one line of SQL, comments dropped.
+fn render(tokens: &[TokenWithSpan]) -> String {
+    let mut out = String::new();
+    for token in tokens {
+        match &token.token {
+            Token::Whitespace(_) => {
+                if !out.is_empty() && !out.ends_with(' ') {
+                    out.push(' ');
+                }
+            }
+            Token::EOF => {}
+            other => out.push_str(&other.to_string()),
+        }
+    }
+    out.trim_end().to_string()
+}
+
+fn shorten(text: &str) -> String {
+    if text.chars().count() > 160 {
+        format!("{}…", text.chars().take(159).collect::<String>())
+    } else {
+        text.to_string()
+    }
+}
+
+fn parser_message(err: &ParserError) -> String {
+    match err {
+        ParserError::ParserError(message) | ParserError::TokenizerError(message) => message.clone(),
+        ParserError::RecursionLimitExceeded => "the statement is nested too deeply".to_string(),
+    }
 }
