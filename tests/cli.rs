@@ -415,17 +415,6 @@ fn completions_version_and_help() {
     assert!(help.stdout.contains("--output sarif=gonogo.sarif"));
 }
 
-fn git(dir: &std::path::Path, args: &[&str]) {
-    let status = std::process::Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
-        .args(args)
-        .status()
-        .expect("git is installed (scripts/install-deps installs it)");
-    assert!(status.success(), "git {args:?}");
-}
-
 #[test]
 fn base_defaults_to_the_newest_tag_and_a_bad_base_is_a_usage_error() {
     let dir = mixed_project();

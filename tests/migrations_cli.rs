@@ -28,24 +28,6 @@ fn rules(check: &serde_json::Value) -> Vec<String> {
         .collect()
 }
 
-fn git(dir: &std::path::Path, args: &[&str]) {
-    let status = std::process::Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args([
-            "-c",
-            "user.name=t",
-            "-c",
-            "user.email=t@example.com",
-            "-c",
-            "commit.gpgsign=false",
-        ])
-        .args(args)
-        .status()
-        .expect("git is installed (scripts/install-deps installs it)");
-    assert!(status.success(), "git {args:?}");
-}
-
 const CONFIG: &str = "checks:\n  migrations:\n    paths: [\"db/migrations/*.sql\"]\n";
 
 #[test]

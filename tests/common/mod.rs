@@ -153,3 +153,22 @@ pub fn squash_table(text: &str) -> String {
     }
     out
 }
+
+/// Run git in `dir` with a fixed identity (tests build real repositories in temp dirs).
+pub fn git(dir: &Path, args: &[&str]) {
+    let status = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args([
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@example.com",
+            "-c",
+            "commit.gpgsign=false",
+        ])
+        .args(args)
+        .status()
+        .expect("git is installed (scripts/install-deps installs it)");
+    assert!(status.success(), "git {args:?}");
+}

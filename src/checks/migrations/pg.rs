@@ -595,16 +595,10 @@ impl State {
                     let tables: Vec<String> =
                         tables.into_iter().filter(|t| self.existing(t)).collect();
                     for table in tables {
-                        self.report(
-                            fs,
-                            statement,
-                            &TABLE_REWRITE,
-                            &table,
-                            format!("VACUUM FULL rewrites {table} under ACCESS EXCLUSIVE: reads and writes wait for the whole copy"),
-                            format!("do not run VACUUM FULL in a migration; reclaim space in {table} online with pg_repack or pg_squeeze"),
+                        let fix = format!(
+                            "do not run VACUUM FULL in a migration; reclaim space in {table} online with pg_repack or pg_squeeze"
                         );
-                        effect.locks.push((table, LockMode::AccessExclusiveLock));
-                        effect.long_work = Some("a table rewrite");
+                        self.rewrite(fs, statement, table, "VACUUM FULL", fix, &mut effect);
                     }
                 }
             }
@@ -615,16 +609,8 @@ impl State {
                     "every clustered table".to_string()
                 };
                 if self.existing(&table) {
-                    self.report(
-                        fs,
-                        statement,
-                        &TABLE_REWRITE,
-                        &table,
-                        format!("CLUSTER rewrites {table} under ACCESS EXCLUSIVE: reads and writes wait for the whole copy"),
-                        format!("reorder {table} online with pg_repack, not in a migration"),
-                    );
-                    effect.locks.push((table, LockMode::AccessExclusiveLock));
-                    effect.long_work = Some("a table rewrite");
+                    let fix = format!("reorder {table} online with pg_repack, not in a migration");
+                    self.rewrite(fs, statement, table, "CLUSTER", fix, &mut effect);
                 }
             }
             NodeEnum::ReindexStmt(stmt) => {
@@ -707,6 +693,28 @@ impl State {
             _ => {}
         }
         effect
+    }
+
+    /// A statement that copies the whole table under ACCESS EXCLUSIVE.
+    fn rewrite(
+        &mut self,
+        fs: &FileState,
+        statement: &Statement,
+        table: String,
+        what: &str,
+        fix: String,
+        effect: &mut Effect,
+    ) {
+        self.report(
+            fs,
+            statement,
+            &TABLE_REWRITE,
+            &table,
+            format!("{what} rewrites {table} under ACCESS EXCLUSIVE: reads and writes wait for the whole copy"),
+            fix,
+        );
+        effect.locks.push((table, LockMode::AccessExclusiveLock));
+        effect.long_work = Some("a table rewrite");
     }
 
     fn backfill(
