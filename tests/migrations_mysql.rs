@@ -46,7 +46,10 @@ fn describe(findings: &[Finding]) -> String {
         .map(|f| {
             format!(
                 "  {} {} {}: {}\n      fix: {}",
-                f.location.as_ref().map(|l| l.to_string()).unwrap_or_default(),
+                f.location
+                    .as_ref()
+                    .map(|l| l.to_string())
+                    .unwrap_or_default(),
                 f.severity,
                 f.rule,
                 f.message,
@@ -68,7 +71,13 @@ fn sql_files(dir: &Path) -> Vec<PathBuf> {
 }
 
 /// Check `fail*` / `pass*` files of `dir` against `rule`; returns (fails, passes) counted.
-fn check_files(rule: &str, files: &[PathBuf], fail_prefix: &str, pass_prefix: &str, problems: &mut Vec<String>) -> (usize, usize) {
+fn check_files(
+    rule: &str,
+    files: &[PathBuf],
+    fail_prefix: &str,
+    pass_prefix: &str,
+    problems: &mut Vec<String>,
+) -> (usize, usize) {
     let (mut fails, mut passes) = (0, 0);
     for file in files {
         let stem = file.file_stem().unwrap().to_string_lossy().to_string();
@@ -82,12 +91,20 @@ fn check_files(rule: &str, files: &[PathBuf], fail_prefix: &str, pass_prefix: &s
         if is_fail {
             fails += 1;
             if hits == 0 {
-                problems.push(format!("{rule}: {} raised nothing of it; findings:\n{}", file.display(), describe(&findings)));
+                problems.push(format!(
+                    "{rule}: {} raised nothing of it; findings:\n{}",
+                    file.display(),
+                    describe(&findings)
+                ));
             }
         } else {
             passes += 1;
             if hits > 0 {
-                problems.push(format!("{rule}: {} should be quiet for it:\n{}", file.display(), describe(&findings)));
+                problems.push(format!(
+                    "{rule}: {} should be quiet for it:\n{}",
+                    file.display(),
+                    describe(&findings)
+                ));
             }
         }
     }
@@ -97,7 +114,10 @@ fn check_files(rule: &str, files: &[PathBuf], fail_prefix: &str, pass_prefix: &s
 #[test]
 fn every_mysql_rule_has_a_failing_and_a_passing_fixture_that_behave() {
     let mut problems = Vec::new();
-    let mysql_rules: Vec<_> = RULES.iter().filter(|r| r.id.starts_with("migrations/mysql-")).collect();
+    let mysql_rules: Vec<_> = RULES
+        .iter()
+        .filter(|r| r.id.starts_with("migrations/mysql-"))
+        .collect();
     assert_eq!(mysql_rules.len(), 5, "expected the five MySQL rules");
     for rule in mysql_rules {
         let name = rule.id.trim_start_matches("migrations/");
@@ -108,17 +128,31 @@ fn every_mysql_rule_has_a_failing_and_a_passing_fixture_that_behave() {
         }
         let (fails, passes) = check_files(rule.id, &sql_files(&dir), "fail", "pass", &mut problems);
         if fails == 0 || passes == 0 {
-            problems.push(format!("{}: needs fail*.sql and pass*.sql (has {fails} and {passes})", rule.id));
+            problems.push(format!(
+                "{}: needs fail*.sql and pass*.sql (has {fails} and {passes})",
+                rule.id
+            ));
         }
     }
-    assert!(problems.is_empty(), "{} problems:\n{}", problems.len(), problems.join("\n\n"));
+    assert!(
+        problems.is_empty(),
+        "{} problems:\n{}",
+        problems.len(),
+        problems.join("\n\n")
+    );
 }
 
 #[test]
 fn compat_rules_are_raised_for_mysql() {
     let mut problems = Vec::new();
     let files = sql_files(&fixtures().join("compat"));
-    for name in ["drop-column", "rename-column", "drop-table", "rename-table", "add-column-not-null-without-default"] {
+    for name in [
+        "drop-column",
+        "rename-column",
+        "drop-table",
+        "rename-table",
+        "add-column-not-null-without-default",
+    ] {
         let rule = format!("migrations/{name}");
         assert!(RULES.iter().any(|r| r.id == rule), "{rule} is not a rule");
         let ours: Vec<PathBuf> = files
@@ -134,7 +168,12 @@ fn compat_rules_are_raised_for_mysql() {
             problems.push(format!("{rule}: no compat/fail-{name}.sql"));
         }
     }
-    assert!(problems.is_empty(), "{} problems:\n{}", problems.len(), problems.join("\n\n"));
+    assert!(
+        problems.is_empty(),
+        "{} problems:\n{}",
+        problems.len(),
+        problems.join("\n\n")
+    );
 }
 
 #[test]
@@ -144,12 +183,19 @@ fn quiet_fixtures_raise_no_warning_or_failure() {
     assert!(files.len() >= 3, "quiet fixtures missing");
     for file in files {
         let findings = analyze(&file);
-        let loud: Vec<Finding> = findings.into_iter().filter(|f| f.severity != Severity::Info).collect();
+        let loud: Vec<Finding> = findings
+            .into_iter()
+            .filter(|f| f.severity != Severity::Info)
+            .collect();
         if !loud.is_empty() {
             problems.push(format!("{}:\n{}", file.display(), describe(&loud)));
         }
     }
-    assert!(problems.is_empty(), "false alarms:\n{}", problems.join("\n\n"));
+    assert!(
+        problems.is_empty(),
+        "false alarms:\n{}",
+        problems.join("\n\n")
+    );
 }
 
 #[test]
@@ -160,10 +206,15 @@ fn findings_point_at_the_statement_and_fix_it_with_the_users_names() {
         .iter()
         .find(|f| f.rule == "migrations/mysql-missing-algorithm-lock")
         .unwrap_or_else(|| panic!("no finding:\n{}", describe(&findings)));
-    assert_eq!(finding.location.as_ref().unwrap().to_string(), "db/0007.sql:4:3");
+    assert_eq!(
+        finding.location.as_ref().unwrap().to_string(),
+        "db/0007.sql:4:3"
+    );
     assert_eq!(finding.severity, Severity::Warn);
     assert!(
-        finding.fix.as_deref().unwrap().contains("ALTER TABLE orders ADD INDEX orders_status_idx (status), ALGORITHM=INPLACE, LOCK=NONE;"),
+        finding.fix.as_deref().unwrap().contains(
+            "ALTER TABLE orders ADD INDEX orders_status_idx (status), ALGORITHM=INPLACE, LOCK=NONE;"
+        ),
         "{:?}",
         finding.fix
     );
@@ -188,65 +239,165 @@ fn older_files_give_column_types_and_no_findings() {
         true,
     );
     let findings = analyze_files(&[old, new], &settings(), true);
-    let at_line = |line: u32| -> Vec<&Finding> { findings.iter().filter(|f| f.location.as_ref().unwrap().line == Some(line)).collect() };
-    assert!(at_line(2).is_empty(), "VARCHAR(100) → VARCHAR(200) in utf8mb4 is INPLACE:\n{}", describe(&findings));
+    let at_line = |line: u32| -> Vec<&Finding> {
+        findings
+            .iter()
+            .filter(|f| f.location.as_ref().unwrap().line == Some(line))
+            .collect()
+    };
+    assert!(
+        at_line(2).is_empty(),
+        "VARCHAR(100) → VARCHAR(200) in utf8mb4 is INPLACE:\n{}",
+        describe(&findings)
+    );
     let copy = at_line(3);
     assert_eq!(copy.len(), 1, "{}", describe(&findings));
     assert_eq!(copy[0].rule, "migrations/mysql-copy-algorithm");
-    assert!(copy[0].message.contains("INT to BIGINT is a type change"), "{}", copy[0].message);
-    assert!(copy[0].message.contains("writes to orders are blocked"), "{}", copy[0].message);
-    assert!(copy[0].fix.as_deref().unwrap().contains("amount_new BIGINT"), "{:?}", copy[0].fix);
+    assert!(
+        copy[0].message.contains("INT to BIGINT is a type change"),
+        "{}",
+        copy[0].message
+    );
+    assert!(
+        copy[0].message.contains("writes to orders are blocked"),
+        "{}",
+        copy[0].message
+    );
+    assert!(
+        copy[0]
+            .fix
+            .as_deref()
+            .unwrap()
+            .contains("amount_new BIGINT"),
+        "{:?}",
+        copy[0].fix
+    );
     let rebuild = at_line(4);
     assert_eq!(rebuild.len(), 1, "{}", describe(&findings));
     assert_eq!(rebuild[0].rule, "migrations/mysql-table-rebuild");
-    assert!(rebuild[0].message.contains("makes email NOT NULL"), "{}", rebuild[0].message);
+    assert!(
+        rebuild[0].message.contains("makes email NOT NULL"),
+        "{}",
+        rebuild[0].message
+    );
     let crossing = at_line(5);
     assert_eq!(crossing.len(), 1, "{}", describe(&findings));
     assert_eq!(crossing[0].rule, "migrations/mysql-copy-algorithm");
-    assert!(crossing[0].message.contains("crosses 255 bytes"), "{}", crossing[0].message);
-    assert!(at_line(6).is_empty(), "appending an ENUM value is INSTANT:\n{}", describe(&findings));
-    assert!(findings.iter().all(|f| f.location.as_ref().unwrap().path == "0002.sql"));
+    assert!(
+        crossing[0].message.contains("crosses 255 bytes"),
+        "{}",
+        crossing[0].message
+    );
+    assert!(
+        at_line(6).is_empty(),
+        "appending an ENUM value is INSTANT:\n{}",
+        describe(&findings)
+    );
+    assert!(
+        findings
+            .iter()
+            .all(|f| f.location.as_ref().unwrap().path == "0002.sql")
+    );
 }
 
 #[test]
 fn unknown_current_type_is_said_and_still_fails() {
-    let findings = analyze_text("SET SESSION lock_wait_timeout = 5;\nALTER TABLE orders MODIFY amount BIGINT NOT NULL;\n");
+    let findings = analyze_text(
+        "SET SESSION lock_wait_timeout = 5;\nALTER TABLE orders MODIFY amount BIGINT NOT NULL;\n",
+    );
     assert_eq!(findings.len(), 1, "{}", describe(&findings));
     assert_eq!(findings[0].rule, "migrations/mysql-copy-algorithm");
     assert_eq!(findings[0].severity, Severity::Fail);
-    assert!(findings[0].message.contains("did not find orders.amount's current type"), "{}", findings[0].message);
+    assert!(
+        findings[0]
+            .message
+            .contains("did not find orders.amount's current type"),
+        "{}",
+        findings[0].message
+    );
 }
 
 #[test]
 fn one_bad_statement_does_not_hide_the_others() {
     let text = "SET SESSION lock_wait_timeout = 5;\nALTER TABLE orders ADD COLUMN;\nALTER TABLE orders ENGINE=InnoDB;\nALTER TABLE products ADD FULLTEXT INDEX ft (name);\n";
     let findings = analyze_text(text);
-    let rules: Vec<(&str, Option<u32>)> = findings.iter().map(|f| (f.rule.as_str(), f.location.as_ref().unwrap().line)).collect();
-    assert!(rules.contains(&("migrations/unparsed-statement", Some(2))), "{}", describe(&findings));
-    assert!(rules.contains(&("migrations/mysql-table-rebuild", Some(3))), "{}", describe(&findings));
-    assert!(rules.contains(&("migrations/mysql-fulltext-index", Some(4))), "{}", describe(&findings));
+    let rules: Vec<(&str, Option<u32>)> = findings
+        .iter()
+        .map(|f| (f.rule.as_str(), f.location.as_ref().unwrap().line))
+        .collect();
+    assert!(
+        rules.contains(&("migrations/unparsed-statement", Some(2))),
+        "{}",
+        describe(&findings)
+    );
+    assert!(
+        rules.contains(&("migrations/mysql-table-rebuild", Some(3))),
+        "{}",
+        describe(&findings)
+    );
+    assert!(
+        rules.contains(&("migrations/mysql-fulltext-index", Some(4))),
+        "{}",
+        describe(&findings)
+    );
 }
 
 #[test]
 fn tokenizer_errors_and_delimiter_blocks_are_reported_not_fatal() {
     let text = "SET SESSION lock_wait_timeout = 5;\nALTER TABLE a ADD INDEX i (x);\nDELIMITER //\nCREATE TRIGGER t BEFORE INSERT ON a FOR EACH ROW BEGIN SET NEW.x = 1; END //\nDELIMITER ;\nALTER TABLE b ADD INDEX j (y);\nUPDATE a SET note = 'unterminated;\nALTER TABLE c DROP COLUMN z;\n";
     let findings = analyze_text(text);
-    let at = |rule: &str, line: u32| findings.iter().any(|f| f.rule == rule && f.location.as_ref().unwrap().line == Some(line));
-    assert!(at("migrations/mysql-missing-algorithm-lock", 2), "{}", describe(&findings));
-    assert!(at("migrations/unparsed-statement", 3), "DELIMITER block:\n{}", describe(&findings));
-    assert!(at("migrations/mysql-missing-algorithm-lock", 6), "{}", describe(&findings));
+    let at = |rule: &str, line: u32| {
+        findings
+            .iter()
+            .any(|f| f.rule == rule && f.location.as_ref().unwrap().line == Some(line))
+    };
+    assert!(
+        at("migrations/mysql-missing-algorithm-lock", 2),
+        "{}",
+        describe(&findings)
+    );
+    assert!(
+        at("migrations/unparsed-statement", 3),
+        "DELIMITER block:\n{}",
+        describe(&findings)
+    );
+    assert!(
+        at("migrations/mysql-missing-algorithm-lock", 6),
+        "{}",
+        describe(&findings)
+    );
     let error = findings
         .iter()
-        .find(|f| f.rule == "migrations/unparsed-statement" && f.location.as_ref().unwrap().line == Some(7))
+        .find(|f| {
+            f.rule == "migrations/unparsed-statement"
+                && f.location.as_ref().unwrap().line == Some(7)
+        })
         .unwrap_or_else(|| panic!("no tokenizer error finding:\n{}", describe(&findings)));
-    assert_eq!(error.location.as_ref().unwrap().column, Some(19), "{}", describe(&findings));
-    assert!(!at("migrations/drop-column", 8), "after an unterminated quote nothing is read:\n{}", describe(&findings));
+    assert_eq!(
+        error.location.as_ref().unwrap().column,
+        Some(21),
+        "{}",
+        describe(&findings)
+    );
+    assert!(
+        !at("migrations/drop-column", 8),
+        "after an unterminated quote nothing is read:\n{}",
+        describe(&findings)
+    );
 }
 
 #[test]
 fn new_tables_are_safe_and_files_outside_the_deploy_are_silent() {
-    let old = file("0001.sql", "ALTER TABLE orders MODIFY amount BIGINT NOT NULL;\nDROP TABLE legacy;\n", false);
-    let new = file("0002.sql", "CREATE TABLE t (id INT);\nALTER TABLE t MODIFY id BIGINT NOT NULL, ADD FULLTEXT INDEX f (id);\nDROP TABLE t;\n", true);
+    let old = file(
+        "0001.sql",
+        "ALTER TABLE orders MODIFY amount BIGINT NOT NULL;\nDROP TABLE legacy;\n",
+        false,
+    );
+    let new = file(
+        "0002.sql",
+        "CREATE TABLE t (id INT);\nALTER TABLE t MODIFY id BIGINT NOT NULL, ADD FULLTEXT INDEX f (id);\nDROP TABLE t;\n",
+        true,
+    );
     let findings = analyze_files(&[old, new], &settings(), true);
     assert!(findings.is_empty(), "{}", describe(&findings));
 }
@@ -293,7 +444,11 @@ fn never_panics_on_odd_input() {
         let findings = analyze_text(input);
         for finding in &findings {
             let location = finding.location.as_ref().unwrap();
-            assert!(location.line.unwrap_or(1) >= 1 && location.column.unwrap_or(1) >= 1, "{input:?}: {}", describe(&findings));
+            assert!(
+                location.line.unwrap_or(1) >= 1 && location.column.unwrap_or(1) >= 1,
+                "{input:?}: {}",
+                describe(&findings)
+            );
         }
     }
 }
@@ -305,22 +460,41 @@ fn ten_thousand_statements_are_each_judged() {
         text.push_str(&format!("ALTER TABLE orders ADD INDEX idx_{i} (c{i});\n"));
     }
     let findings = analyze_text(&text);
-    let warned = findings.iter().filter(|f| f.rule == "migrations/mysql-missing-algorithm-lock").count();
+    let warned = findings
+        .iter()
+        .filter(|f| f.rule == "migrations/mysql-missing-algorithm-lock")
+        .count();
     assert_eq!(warned, 10_000);
-    let last = findings.iter().filter_map(|f| f.location.as_ref()?.line).max();
-    assert_eq!(last, Some(10_001), "line numbers survive the segmented tokenizing");
+    let last = findings
+        .iter()
+        .filter_map(|f| f.location.as_ref()?.line)
+        .max();
+    assert_eq!(
+        last,
+        Some(10_001),
+        "line numbers survive the segmented tokenizing"
+    );
 }
 
 #[test]
 fn a_string_spanning_a_segment_cut_is_read_whole() {
     // A multi-line string whose lines end in `;` must not be cut into statements.
-    let mut text = String::from("SET SESSION lock_wait_timeout = 5;\nINSERT INTO notes (body) VALUES ('");
+    let mut text =
+        String::from("SET SESSION lock_wait_timeout = 5;\nINSERT INTO notes (body) VALUES ('");
     for _ in 0..5_000 {
         text.push_str("ALTER TABLE orders DROP COLUMN x;\n");
     }
     text.push_str("');\nALTER TABLE orders DROP COLUMN legacy, ALGORITHM=INSTANT;\n");
     let findings = analyze_text(&text);
-    let drops: Vec<&Finding> = findings.iter().filter(|f| f.rule == "migrations/drop-column").collect();
-    assert_eq!(drops.len(), 1, "{}", describe(&findings[..findings.len().min(5)]));
+    let drops: Vec<&Finding> = findings
+        .iter()
+        .filter(|f| f.rule == "migrations/drop-column")
+        .collect();
+    assert_eq!(
+        drops.len(),
+        1,
+        "{}",
+        describe(&findings[..findings.len().min(5)])
+    );
     assert_eq!(drops[0].location.as_ref().unwrap().line, Some(5_003));
 }

@@ -551,7 +551,14 @@ impl State {
                     AlterTableOperation::Lock { lock, .. } => Some(*lock),
                     _ => None,
                 });
-                index.alter_options.clear();
+                // The fix is the user's own statement with the options added (sqlparser's rendering
+                // when options must be replaced).
+                let sql = if index.alter_options.is_empty() {
+                    render(tokens)
+                } else {
+                    index.alter_options.clear();
+                    index.to_string()
+                };
                 let table = TableRef::new(&index.table_name);
                 let name = index
                     .name
@@ -564,7 +571,7 @@ impl State {
                     "CREATE INDEX"
                 };
                 let op = Op::new(
-                    index.to_string(),
+                    sql.clone(),
                     format!("{kind} {name}").trim_end().to_string(),
                     Cost::inplace(),
                 );
@@ -575,7 +582,7 @@ impl State {
                     op,
                     algorithm,
                     lock,
-                    Shape::Index(index.to_string()),
+                    Shape::Index(sql),
                     kind,
                 );
             }
@@ -776,7 +783,16 @@ impl State {
             .collect::<Vec<_>>()
             .join(", ");
         let sql = format!("DROP INDEX {index} ON {}", table.sql);
-        let op = Op::new(sql.clone(), format!("DROP INDEX {index}"), Cost::inplace());
+        let cost = if names.iter().any(|n| {
+            n.to_string()
+                .trim_matches('`')
+                .eq_ignore_ascii_case("PRIMARY")
+        }) {
+            drop_primary_key(&table, false)
+        } else {
+            Cost::inplace()
+        };
+        let op = Op::new(sql.clone(), format!("DROP INDEX {index}"), cost);
         self.index_statement(
             fs,
             pos,
@@ -1004,7 +1020,12 @@ impl State {
     ) {
         let table = TableRef::new(name);
         let existing = self.existing(&table.key);
-        let before = self.schema.get(&table.key).cloned();
+        // Table-level facts before this statement (not the columns: cloning them for every ALTER
+        // would make long migrations on wide tables quadratic).
+        let before = self.schema.get(&table.key).map(|t| Facts {
+            charset: t.charset.clone(),
+            fulltext: t.fulltext,
+        });
         let adds_primary_key = clauses.iter().any(|c| {
             matches!(c, Clause::Op(op) if matches!(op.as_ref(), AlterTableOperation::AddConstraint { constraint: TableConstraint::PrimaryKey(_), .. }))
         });
@@ -1078,8 +1099,31 @@ impl State {
         let sql = op.to_string();
         let mut ops = Vec::new();
         match op {
-            AlterTableOperation::AddColumn { column_def, .. } => {
+            AlterTableOperation::AddColumn {
+                column_def,
+                column_keyword,
+                if_not_exists,
+                column_position,
+            } => {
                 let column = &column_def.name;
+                // Inline keys and checks become operations of their own (so a fix can split them
+                // off); the column's SQL is written without them.
+                let mut plain = column_def.clone();
+                plain.options.retain(|o| {
+                    !matches!(
+                        o.option,
+                        ColumnOption::PrimaryKey(_)
+                            | ColumnOption::Unique(_)
+                            | ColumnOption::Check(_)
+                    )
+                });
+                let sql = AlterTableOperation::AddColumn {
+                    column_keyword: *column_keyword,
+                    if_not_exists: *if_not_exists,
+                    column_def: plain,
+                    column_position: column_position.clone(),
+                }
+                .to_string();
                 let props = Props::of(column_def.options.iter().map(|o| &o.option));
                 let what = format!("ADD COLUMN {}", column.value);
                 let cost = if props.generated == Some(true) {
@@ -1103,22 +1147,32 @@ impl State {
                     }
                 };
                 ops.push(Op::new(sql, what, cost));
-                // Inline constraints are part of the column's SQL above: no SQL of their own.
-                if props.primary_key {
-                    ops.push(Op::new(
-                        "",
-                        format!("PRIMARY KEY on {}", column.value),
-                        Cost::rebuild("adding a primary key reorganises the clustered index"),
-                    ));
-                } else if props.unique {
-                    ops.push(Op::new(
-                        "",
-                        format!("UNIQUE on {}", column.value),
-                        Cost::inplace(),
-                    ));
-                }
-                if props.check {
-                    ops.push(Op::new("", format!("CHECK on {}", column.value), Cost::copy("MySQL checks a new enforced CHECK constraint against every row only with ALGORITHM=COPY")));
+                for option in &column_def.options {
+                    match &option.option {
+                        ColumnOption::PrimaryKey(_) => {
+                            let sql = format!("ADD PRIMARY KEY ({column})");
+                            let cost = Cost::rebuild(
+                                "the primary key is the clustered index, so changing it rewrites every row",
+                            );
+                            ops.push(Op::new(sql.clone(), sql, cost));
+                        }
+                        ColumnOption::Unique(_) => {
+                            let sql = format!("ADD UNIQUE ({column})");
+                            ops.push(Op::new(sql.clone(), sql, Cost::inplace()));
+                        }
+                        ColumnOption::Check(check) => {
+                            let sql = format!("ADD {check}");
+                            let cost = if check.enforced == Some(false) {
+                                Cost::inplace()
+                            } else {
+                                Cost::copy(
+                                    "MySQL checks a new enforced CHECK constraint against every row only with ALGORITHM=COPY",
+                                )
+                            };
+                            ops.push(Op::new(sql.clone(), sql, cost));
+                        }
+                        _ => {}
+                    }
                 }
                 if ctx.existing
                     && !props.nullable()
@@ -1206,14 +1260,16 @@ impl State {
                 column_position,
             } => {
                 let props = Props::of(options.iter());
-                let old = ctx
-                    .before
-                    .and_then(|b| b.columns.get(&old_name.value.to_lowercase()));
+                let old = self
+                    .schema
+                    .get(&ctx.table.key)
+                    .and_then(|t| t.columns.get(&old_name.value.to_lowercase()))
+                    .cloned();
                 let cost = modify_cost(
                     ctx.table,
-                    ctx.before,
+                    ctx.before.and_then(|b| b.charset.as_deref()),
                     &old_name.value,
-                    old,
+                    old.as_ref(),
                     data_type,
                     &props,
                     column_position.as_ref(),
@@ -1235,14 +1291,16 @@ impl State {
                 column_position,
             } => {
                 let props = Props::of(options.iter());
-                let old = ctx
-                    .before
-                    .and_then(|b| b.columns.get(&col_name.value.to_lowercase()));
+                let old = self
+                    .schema
+                    .get(&ctx.table.key)
+                    .and_then(|t| t.columns.get(&col_name.value.to_lowercase()))
+                    .cloned();
                 let cost = modify_cost(
                     ctx.table,
-                    ctx.before,
+                    ctx.before.and_then(|b| b.charset.as_deref()),
                     &col_name.value,
-                    old,
+                    old.as_ref(),
                     data_type,
                     &props,
                     column_position.as_ref(),
@@ -1283,15 +1341,20 @@ impl State {
                 ops.push(self.add_constraint(ctx, constraint, sql)?);
             }
             AlterTableOperation::DropPrimaryKey { .. } => {
-                let cost = if ctx.adds_primary_key {
-                    Cost::rebuild("replacing the primary key reorganises the clustered index")
-                } else {
-                    Cost::Copy {
-                        why: "dropping the primary key without adding another in the same ALTER is only possible with ALGORITHM=COPY".to_string(),
-                        fix: Some(format!("drop and add the primary key in one statement (`ALTER TABLE {} DROP PRIMARY KEY, ADD PRIMARY KEY (…), ALGORITHM=INPLACE, LOCK=NONE;` rebuilds {t} but lets writes continue), or use gh-ost or pt-online-schema-change for {t}", ctx.table.sql)),
-                    }
-                };
-                ops.push(Op::new(sql, "DROP PRIMARY KEY", cost));
+                ops.push(Op::new(
+                    sql,
+                    "DROP PRIMARY KEY",
+                    drop_primary_key(ctx.table, ctx.adds_primary_key),
+                ));
+            }
+            AlterTableOperation::DropIndex { name }
+                if name.value.eq_ignore_ascii_case("PRIMARY") =>
+            {
+                ops.push(Op::new(
+                    sql,
+                    "DROP INDEX PRIMARY",
+                    drop_primary_key(ctx.table, ctx.adds_primary_key),
+                ));
             }
             AlterTableOperation::DropIndex { name } => ops.push(Op::new(
                 sql,
@@ -1334,17 +1397,24 @@ impl State {
         sql: String,
     ) -> Result<Op, String> {
         let t = ctx.table.name.clone();
-        let named = |kind: &str, name: &Option<Ident>| match name {
+        let named = |kind: &str, name: Option<&Ident>| match name {
             Some(name) => format!("{kind} {}", name.value),
             None => kind.to_string(),
         };
         Ok(match constraint {
-            TableConstraint::Index(index) => {
-                Op::new(sql, named("ADD INDEX", &index.name), Cost::inplace())
-            }
-            TableConstraint::Unique(unique) => {
-                Op::new(sql, named("ADD UNIQUE", &unique.name), Cost::inplace())
-            }
+            TableConstraint::Index(index) => Op::new(
+                sql,
+                named("ADD INDEX", index.name.as_ref()),
+                Cost::inplace(),
+            ),
+            TableConstraint::Unique(unique) => Op::new(
+                sql,
+                named(
+                    "ADD UNIQUE",
+                    unique.index_name.as_ref().or(unique.name.as_ref()),
+                ),
+                Cost::inplace(),
+            ),
             TableConstraint::PrimaryKey(pk) => {
                 if let Some(info) = self.schema.get_mut(&ctx.table.key) {
                     for column in &pk.columns {
@@ -1363,7 +1433,9 @@ impl State {
                 Op::new(
                     sql,
                     "ADD PRIMARY KEY",
-                    Cost::rebuild("adding a primary key reorganises the clustered index"),
+                    Cost::rebuild(
+                        "the primary key is the clustered index, so changing it rewrites every row",
+                    ),
                 )
             }
             TableConstraint::FulltextOrSpatial(index) => {
@@ -1378,12 +1450,19 @@ impl State {
                         .or_default()
                         .fulltext = true;
                 }
-                let mut op = Op::new(sql, named(kind, &index.opt_index_name), Cost::inplace());
+                let mut op = Op::new(
+                    sql,
+                    named(kind, index.opt_index_name.as_ref()),
+                    Cost::inplace(),
+                );
                 op.fulltext = true;
                 op
             }
             TableConstraint::ForeignKey(fk) => {
-                let what = named("ADD FOREIGN KEY", &fk.name);
+                let what = named(
+                    "ADD FOREIGN KEY",
+                    fk.name.as_ref().or(fk.index_name.as_ref()),
+                );
                 if ctx.fs.foreign_key_checks {
                     let cost = Cost::Copy {
                         why: "with foreign_key_checks on, MySQL adds a foreign key only with ALGORITHM=COPY".to_string(),
@@ -1395,7 +1474,7 @@ impl State {
                 }
             }
             TableConstraint::Check(check) => {
-                let what = named("ADD CHECK", &check.name);
+                let what = named("ADD CHECK", check.name.as_ref());
                 if check.enforced == Some(false) {
                     Op::new(sql, what, Cost::inplace())
                 } else {
@@ -1501,11 +1580,10 @@ impl State {
                     if !rebuild_if_inplace {
                         Cost::inplace()
                     } else if algorithm == Some(AlterTableAlgorithm::Inplace) {
-                        Cost::rebuild(format!("{} is INSTANT, but ALGORITHM=INPLACE makes MySQL rebuild the table for it", op.what))
+                        Cost::rebuild("INSTANT alone, but ALGORITHM=INPLACE makes MySQL rebuild the table")
                     } else {
                         Cost::rebuild(format!(
-                            "{} alone is INSTANT, but in one ALTER with {}, MySQL runs the whole statement INPLACE, which rebuilds the table for it",
-                            op.what,
+                            "INSTANT alone, but in one ALTER with {} MySQL runs the whole statement INPLACE, which rebuilds the table",
                             ops.iter().filter(|o| o.cost.level() != Level::Instant).map(|o| o.what.as_str()).collect::<Vec<_>>().join(", ")
                         ))
                     }
@@ -1537,7 +1615,7 @@ impl State {
         for (op, cost) in ops.iter().zip(&effective) {
             if let Cost::Copy { why, fix } = cost {
                 blocking = true;
-                let fix = fix.clone().unwrap_or_else(|| copy_fix(table, op));
+                let fix = fix.clone().unwrap_or_else(|| copy_fix(table));
                 self.report(
                     fs,
                     pos,
@@ -1548,40 +1626,64 @@ impl State {
             }
         }
         if level == Level::Rebuild {
-            let split = ops.iter().any(|o| o.cost.level() == Level::Instant)
-                && algorithm != Some(AlterTableAlgorithm::Inplace)
-                && matches!(shape, Shape::Alter);
-            for (op, cost) in ops.iter().zip(&effective) {
-                if let Cost::Rebuild { why } = cost {
-                    blocking = true;
-                    let fix = if split && op.cost.level() == Level::Instant {
-                        let instant_ops =
-                            join_sql(ops.iter().filter(|o| o.cost.level() == Level::Instant));
-                        let other_ops =
-                            join_sql(ops.iter().filter(|o| o.cost.level() != Level::Instant));
-                        format!(
-                            "split it: `ALTER TABLE {tsql} {instant_ops}, ALGORITHM=INSTANT;` then `ALTER TABLE {tsql} {other_ops}, ALGORITHM=INPLACE, LOCK=NONE;`",
-                            tsql = table.sql
-                        )
-                    } else {
-                        format!(
-                            "run `{}` off-peak (writes continue; expect I/O and replica lag), or {gh_ost}",
-                            with_options("ALGORITHM=INPLACE, LOCK=NONE")
-                        )
-                    };
-                    self.report(
-                        fs,
-                        pos,
-                        &MYSQL_TABLE_REBUILD,
-                        format!(
-                            "{} on {t} rebuilds the table ({why}): with ALGORITHM=INPLACE reads and writes continue, but MySQL rewrites every row of {t} (I/O, replica lag) and takes an exclusive metadata lock at the start and end{}",
-                            op.what,
-                            rejected(Level::Rebuild, false)
-                        ),
-                        fix,
-                    );
+            // One finding for the statement: it rebuilds the table once, whatever the reasons.
+            blocking = true;
+            let rebuilding: Vec<(&Op, &String)> = ops
+                .iter()
+                .zip(&effective)
+                .filter_map(|(op, cost)| match cost {
+                    Cost::Rebuild { why } => Some((op, why)),
+                    _ => None,
+                })
+                .collect();
+            let whats = rebuilding
+                .iter()
+                .map(|(op, _)| op.what.as_str())
+                .collect::<Vec<_>>()
+                .join(", ");
+            let mut whys: Vec<&str> = Vec::new();
+            for (_, why) in &rebuilding {
+                if !whys.contains(&why.as_str()) {
+                    whys.push(why);
                 }
             }
+            let degraded = rebuilding
+                .iter()
+                .any(|(op, _)| op.cost.level() == Level::Instant);
+            let fix = if degraded && all_instant {
+                format!("`{}`", with_options("ALGORITHM=INSTANT"))
+            } else if degraded && matches!(shape, Shape::Alter) {
+                let renames = |o: &&Op| o.what.starts_with("RENAME TO");
+                let instant_ops = join_sql(
+                    ops.iter()
+                        .filter(|o| o.cost.level() == Level::Instant && !renames(o)),
+                );
+                let other_ops = join_sql(
+                    ops.iter()
+                        .filter(|o| o.cost.level() != Level::Instant)
+                        .chain(ops.iter().filter(renames)),
+                );
+                format!(
+                    "split it: `ALTER TABLE {tsql} {instant_ops}, ALGORITHM=INSTANT;` then `ALTER TABLE {tsql} {other_ops}, ALGORITHM=INPLACE, LOCK=NONE;`",
+                    tsql = table.sql
+                )
+            } else {
+                format!(
+                    "run `{}` off-peak (writes continue; expect I/O and replica lag), or {gh_ost}",
+                    with_options("ALGORITHM=INPLACE, LOCK=NONE")
+                )
+            };
+            self.report(
+                fs,
+                pos,
+                &MYSQL_TABLE_REBUILD,
+                format!(
+                    "{whats} on {t} rebuilds the table ({}): with ALGORITHM=INPLACE reads and writes continue, but MySQL rewrites every row of {t} (I/O, replica lag) and takes an exclusive metadata lock at the start and end{}",
+                    whys.join("; "),
+                    rejected(Level::Rebuild, false)
+                ),
+                fix,
+            );
         }
         for op in ops.iter().filter(|o| o.fulltext) {
             blocking = true;
@@ -1677,14 +1779,36 @@ impl State {
     }
 }
 
+struct Facts {
+    charset: Option<String>,
+    fulltext: bool,
+}
+
 struct AlterContext<'a, 'b> {
     fs: &'a mut FileState<'b>,
     pos: Pos,
     table: &'a TableRef,
     existing: bool,
-    /// The table as it was before this statement.
-    before: Option<&'a Table>,
+    /// The table as it was before this statement, when known.
+    before: Option<&'a Facts>,
     adds_primary_key: bool,
+}
+
+/// Dropping the primary key: a rebuild when the same ALTER adds another, else a copy.
+fn drop_primary_key(table: &TableRef, adds_primary_key: bool) -> Cost {
+    if adds_primary_key {
+        return Cost::rebuild(
+            "the primary key is the clustered index, so changing it rewrites every row",
+        );
+    }
+    Cost::Copy {
+        why: "dropping the primary key without adding another in the same ALTER is only possible with ALGORITHM=COPY".to_string(),
+        fix: Some(format!(
+            "drop and add the primary key in one statement (`ALTER TABLE {} DROP PRIMARY KEY, ADD PRIMARY KEY (…), ALGORITHM=INPLACE, LOCK=NONE;` rebuilds {t} but lets writes continue), or use gh-ost or pt-online-schema-change for {t}",
+            table.sql,
+            t = table.name
+        )),
+    }
 }
 
 /// The SQL of these operations, comma-separated.
@@ -1695,18 +1819,17 @@ fn join_sql<'a>(ops: impl Iterator<Item = &'a Op>) -> String {
         .join(", ")
 }
 
-fn copy_fix(table: &TableRef, op: &Op) -> String {
+fn copy_fix(table: &TableRef) -> String {
     format!(
-        "use gh-ost or pt-online-schema-change for {t}, or expand and contract (add a new column, backfill it in batches, switch reads, drop the old one in a later deploy) instead of `{sql}`",
-        t = table.name,
-        sql = op.sql
+        "use gh-ost or pt-online-schema-change for {t} (it applies the change to a copy of {t} while writes continue, then swaps the tables), or schedule it for a maintenance window",
+        t = table.name
     )
 }
 
 /// MODIFY / CHANGE of a column from `old` (when known) to `new`.
 fn modify_cost(
     table: &TableRef,
-    table_info: Option<&Table>,
+    table_charset: Option<&str>,
     column: &str,
     old: Option<&Column>,
     new: &DataType,
@@ -1736,7 +1859,7 @@ fn modify_cost(
     let new_charset = props
         .charset
         .clone()
-        .or_else(|| table_info.and_then(|t| t.charset.clone()));
+        .or_else(|| table_charset.map(str::to_string));
     let charsets = |old_cs: &Option<String>, new_cs: &Option<String>| -> Option<(String, String)> {
         let o = old_cs
             .clone()
@@ -2451,5 +2574,506 @@ fn parser_message(err: &ParserError) -> String {
     match err {
         ParserError::ParserError(message) | ParserError::TokenizerError(message) => message.clone(),
         ParserError::RecursionLimitExceeded => "the statement is nested too deeply".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ty(sql: &str) -> DataType {
+        let statement = format!("CREATE TABLE t (c {sql})");
+        match Parser::parse_sql(&MySqlDialect {}, &statement)
+            .unwrap()
+            .remove(0)
+        {
+            Statement::CreateTable(create) => create.columns[0].data_type.clone(),
+            other => panic!("{other}"),
+        }
+    }
+
+    fn column(sql: &str, nullable: bool, charset: Option<&str>) -> Column {
+        Column {
+            ty: ty(sql),
+            nullable,
+            charset: charset.map(str::to_string),
+        }
+    }
+
+    fn table() -> TableRef {
+        TableRef::new(&ObjectName::from(vec![Ident::new("orders")]))
+    }
+
+    /// `MODIFY c <new>` on a column that was `old` (None: unknown), in a table whose default
+    /// character set is the old column's.
+    fn modify(old: Option<Column>, new: &str, not_null: bool) -> Cost {
+        let props = Props {
+            not_null,
+            ..Props::default()
+        };
+        let charset = old.as_ref().and_then(|c| c.charset.clone());
+        modify_cost(
+            &table(),
+            charset.as_deref(),
+            "c",
+            old.as_ref(),
+            &ty(new),
+            &props,
+            None,
+        )
+    }
+
+    fn findings(text: &str) -> Vec<Finding> {
+        let file = MigrationFile {
+            path: "m.sql".into(),
+            text: text.into(),
+            in_deploy: true,
+        };
+        analyze(&[file], &Settings::default()).unwrap()
+    }
+
+    fn rules(text: &str) -> Vec<String> {
+        findings(text)
+            .into_iter()
+            .map(|f| {
+                format!(
+                    "{}:{}",
+                    f.location.unwrap().line.unwrap(),
+                    f.rule.trim_start_matches("migrations/")
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn varchar_growth_depends_on_bytes_not_characters() {
+        // utf8mb4 (the default): 4 bytes a character.
+        assert_eq!(
+            modify(
+                Some(column("VARCHAR(64)", true, None)),
+                "VARCHAR(128)",
+                false
+            )
+            .level(),
+            Level::Inplace
+        );
+        assert_eq!(
+            modify(
+                Some(column("VARCHAR(32)", true, None)),
+                "VARCHAR(63)",
+                false
+            )
+            .level(),
+            Level::Inplace
+        );
+        assert_eq!(
+            modify(
+                Some(column("VARCHAR(32)", true, None)),
+                "VARCHAR(64)",
+                false
+            )
+            .level(),
+            Level::Copy
+        );
+        // latin1: 1 byte a character.
+        assert_eq!(
+            modify(
+                Some(column("VARCHAR(100)", true, Some("latin1"))),
+                "VARCHAR(255)",
+                false
+            )
+            .level(),
+            Level::Inplace
+        );
+        let crossing = modify(
+            Some(column("VARCHAR(255)", true, Some("latin1"))),
+            "VARCHAR(256)",
+            false,
+        );
+        assert!(
+            matches!(&crossing, Cost::Copy { why, .. } if why.contains("crosses 255 bytes")),
+            "{crossing:?}"
+        );
+        // Shrinking always copies.
+        assert_eq!(
+            modify(
+                Some(column("VARCHAR(200)", true, None)),
+                "VARCHAR(100)",
+                false
+            )
+            .level(),
+            Level::Copy
+        );
+    }
+
+    #[test]
+    fn type_changes_copy_and_null_changes_rebuild() {
+        assert_eq!(
+            modify(Some(column("INT", false, None)), "BIGINT", true).level(),
+            Level::Copy
+        );
+        assert_eq!(
+            modify(Some(column("INT(11)", false, None)), "INTEGER", true).level(),
+            Level::Inplace
+        );
+        assert_eq!(
+            modify(
+                Some(column("DECIMAL(10,2)", true, None)),
+                "DECIMAL(12,2)",
+                false
+            )
+            .level(),
+            Level::Copy
+        );
+        assert_eq!(
+            modify(Some(column("DECIMAL", true, None)), "DECIMAL(10,0)", false).level(),
+            Level::Inplace
+        );
+        let null_change = modify(
+            Some(column("VARCHAR(255)", true, None)),
+            "VARCHAR(255)",
+            true,
+        );
+        assert!(
+            matches!(&null_change, Cost::Rebuild { why } if why.contains("NOT NULL")),
+            "{null_change:?}"
+        );
+        // MODIFY without NOT NULL makes a NOT NULL column nullable: a rebuild too.
+        assert_eq!(
+            modify(Some(column("BIGINT", false, None)), "BIGINT", false).level(),
+            Level::Rebuild
+        );
+        // A type change that is also a NULL change is still a copy.
+        assert_eq!(
+            modify(Some(column("INT", true, None)), "BIGINT", true).level(),
+            Level::Copy
+        );
+    }
+
+    #[test]
+    fn enum_and_set_appends_are_instant() {
+        assert_eq!(
+            modify(
+                Some(column("ENUM('a','b')", true, None)),
+                "ENUM('a','b','c')",
+                false
+            )
+            .level(),
+            Level::Instant
+        );
+        assert_eq!(
+            modify(
+                Some(column("ENUM('a','b')", true, None)),
+                "ENUM('b','a','c')",
+                false
+            )
+            .level(),
+            Level::Copy
+        );
+        assert_eq!(
+            modify(
+                Some(column("ENUM('a','b')", true, None)),
+                "ENUM('a')",
+                false
+            )
+            .level(),
+            Level::Copy
+        );
+        assert_eq!(
+            modify(
+                Some(column("SET('a','b')", true, None)),
+                "SET('a','b','c')",
+                false
+            )
+            .level(),
+            Level::Instant
+        );
+        let eight: Vec<String> = (0..8).map(|i| format!("'v{i}'")).collect();
+        let nine: Vec<String> = (0..9).map(|i| format!("'v{i}'")).collect();
+        // Nine members need a second byte: not a metadata change.
+        assert_eq!(
+            modify(
+                Some(column(&format!("SET({})", eight.join(",")), true, None)),
+                &format!("SET({})", nine.join(",")),
+                false
+            )
+            .level(),
+            Level::Copy
+        );
+    }
+
+    #[test]
+    fn charset_changes_copy() {
+        let cost = modify_cost(
+            &table(),
+            None,
+            "c",
+            Some(&column("VARCHAR(10)", true, Some("latin1"))),
+            &ty("VARCHAR(10)"),
+            &Props::default(),
+            None,
+        );
+        assert!(
+            matches!(&cost, Cost::Copy { why, .. } if why.contains("latin1 to utf8mb4")),
+            "{cost:?}"
+        );
+        let same = Props {
+            charset: Some("latin1".into()),
+            ..Props::default()
+        };
+        let cost = modify_cost(
+            &table(),
+            None,
+            "c",
+            Some(&column("VARCHAR(10)", true, Some("latin1"))),
+            &ty("VARCHAR(10)"),
+            &same,
+            None,
+        );
+        assert_eq!(cost.level(), Level::Inplace);
+        assert_eq!(normalize_charset("`UTF8`"), "utf8mb3");
+    }
+
+    #[test]
+    fn unknown_current_type() {
+        let widening = modify(None, "VARCHAR(255)", false);
+        assert!(
+            matches!(&widening, Cost::Inplace { note: Some(note) } if note.contains("did not find orders.c's current type")),
+            "{widening:?}"
+        );
+        let retype = modify(None, "BIGINT", true);
+        assert!(
+            matches!(&retype, Cost::Copy { why, .. } if why.contains("did not find orders.c's current type")),
+            "{retype:?}"
+        );
+    }
+
+    #[test]
+    fn moving_a_column_rebuilds() {
+        let props = Props {
+            not_null: true,
+            ..Props::default()
+        };
+        let position = MySQLColumnPosition::First;
+        let cost = modify_cost(
+            &table(),
+            None,
+            "c",
+            Some(&column("INT", false, None)),
+            &ty("INT"),
+            &props,
+            Some(&position),
+        );
+        assert_eq!(cost.level(), Level::Rebuild);
+    }
+
+    #[test]
+    fn statements_are_split_with_their_positions() {
+        let text = "-- header; not a statement\nSET SESSION lock_wait_timeout = 5;\n\n  /* c */ ALTER TABLE a\n  ADD INDEX i (x);SELECT ';';\n";
+        let mut starts = Vec::new();
+        split(text, &mut |piece| {
+            if let Piece::Statement(tokens) = piece {
+                let first = tokens.iter().find(|t| significant(t)).unwrap();
+                starts.push((pos_of(first).line, pos_of(first).column, render(&tokens)));
+            }
+        });
+        assert_eq!(
+            starts,
+            vec![
+                (2, 1, "SET SESSION lock_wait_timeout = 5".to_string()),
+                (4, 11, "ALTER TABLE a ADD INDEX i (x)".to_string()),
+                (5, 19, "SELECT ';'".to_string()),
+            ]
+        );
+    }
+
+    #[test]
+    fn delimiter_blocks_are_skipped_as_one_piece() {
+        let text = "DELIMITER ;\nDELIMITER //\nCREATE PROCEDURE p() BEGIN SELECT 1; SELECT 2; END //\nDELIMITER ;\nALTER TABLE a FORCE;\nDELIMITER $$\nCREATE TRIGGER x";
+        let mut pieces = Vec::new();
+        split(text, &mut |piece| {
+            pieces.push(match piece {
+                Piece::Statement(tokens) => render(&tokens),
+                Piece::DelimiterBlock { start, end_line } => {
+                    format!("block {} {:?}", start.line, end_line)
+                }
+                Piece::TokenizerError { pos, message } => format!("error {} {message}", pos.line),
+            })
+        });
+        assert_eq!(
+            pieces,
+            vec![
+                "DELIMITER",
+                "block 2 Some(4)",
+                "ALTER TABLE a FORCE",
+                "block 6 None"
+            ]
+        );
+    }
+
+    #[test]
+    fn tokenizer_errors_keep_the_statements_before_them() {
+        let text = "ALTER TABLE a FORCE;\nALTER TABLE b FORCE; SELECT 'oops\n;ALTER TABLE c FORCE;";
+        let mut pieces = Vec::new();
+        split(text, &mut |piece| {
+            pieces.push(match piece {
+                Piece::Statement(tokens) => render(&tokens),
+                Piece::DelimiterBlock { .. } => "block".to_string(),
+                Piece::TokenizerError { pos, .. } => format!("error {}:{}", pos.line, pos.column),
+            })
+        });
+        assert_eq!(
+            pieces,
+            vec!["ALTER TABLE a FORCE", "ALTER TABLE b FORCE", "error 2:29"]
+        );
+    }
+
+    #[test]
+    fn byte_offsets_count_characters() {
+        let text = "ab\nçé'x";
+        assert_eq!(byte_offset(text, 1, 1), 0);
+        assert_eq!(byte_offset(text, 2, 3), 3 + 4);
+        assert_eq!(byte_offset(text, 9, 1), text.len());
+        assert_eq!(byte_offset(text, 0, 0), text.len());
+    }
+
+    #[test]
+    fn segments_end_after_a_line_ending_in_a_semicolon() {
+        let line = "ALTER TABLE t ADD COLUMN c INT;\n";
+        let text = line.repeat(SEGMENT_BYTES / line.len() + 10);
+        let end = segment_end(&text, 0);
+        assert!(
+            end > SEGMENT_BYTES && end < text.len() && text[..end].ends_with(";\n"),
+            "{end}"
+        );
+        assert_eq!(segment_end("short;", 0), 6);
+    }
+
+    #[test]
+    fn instant_ops_combined_with_inplace_ops_rebuild() {
+        let found = rules(
+            "SET lock_wait_timeout = 5;\nALTER TABLE t ADD COLUMN c INT NULL, ADD INDEX i (d);\nALTER TABLE t ADD COLUMN e INT NULL, ALGORITHM=INPLACE, LOCK=NONE;\nALTER TABLE t RENAME COLUMN a TO b, ALGORITHM=INPLACE, LOCK=NONE;\n",
+        );
+        assert_eq!(
+            found,
+            vec![
+                "2:mysql-table-rebuild",
+                "3:mysql-table-rebuild",
+                "4:rename-column"
+            ]
+        );
+    }
+
+    #[test]
+    fn textual_clauses_are_classified() {
+        let found = rules(
+            "SET lock_wait_timeout = 5;\n\
+             ALTER TABLE t ENGINE = InnoDB;\n\
+             ALTER TABLE t CONVERT TO CHARACTER SET utf8mb4;\n\
+             ALTER TABLE t RENAME INDEX a TO b, ALGORITHM=INPLACE, LOCK=NONE;\n\
+             ALTER TABLE t COMMENT = 'x', ALGORITHM=INPLACE, LOCK=NONE;\n\
+             ALTER TABLE t ADD COLUMN (a INT NULL, b INT NULL), ALGORITHM=INSTANT;\n\
+             ALTER TABLE t RENAME t2;\n\
+             OPTIMIZE NO_WRITE_TO_BINLOG TABLE t2, t3;\n\
+             ALTER TABLE t2 PARTITION BY HASH(id);\n",
+        );
+        assert_eq!(
+            found,
+            vec![
+                "2:mysql-table-rebuild",
+                "3:mysql-copy-algorithm",
+                "7:rename-table",
+                "7:mysql-missing-algorithm-lock",
+                "8:mysql-table-rebuild",
+                "8:mysql-table-rebuild",
+                "9:unparsed-statement",
+            ]
+        );
+    }
+
+    #[test]
+    fn lock_wait_timeout_is_session_scoped_and_once_per_file() {
+        assert_eq!(
+            rules("SET GLOBAL lock_wait_timeout = 5;\nDROP TABLE a;\nDROP TABLE b;\n"),
+            vec![
+                "2:mysql-missing-lock-wait-timeout",
+                "2:drop-table",
+                "3:drop-table"
+            ]
+        );
+        assert_eq!(
+            rules("SET @@SESSION.LOCK_WAIT_TIMEOUT = 5;\nDROP TABLE a;\n"),
+            vec!["2:drop-table"]
+        );
+        assert_eq!(
+            rules("SET lock_wait_timeout = DEFAULT;\nTRUNCATE TABLE a;\n"),
+            vec!["2:mysql-missing-lock-wait-timeout"]
+        );
+        assert_eq!(
+            rules("CREATE TABLE a (id INT);\nDROP TABLE a;\n"),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn dropping_the_primary_key_copies_unless_another_is_added() {
+        let found = rules(
+            "SET lock_wait_timeout = 5;\n\
+             ALTER TABLE t DROP PRIMARY KEY;\n\
+             ALTER TABLE t DROP INDEX `PRIMARY`;\n\
+             DROP INDEX `PRIMARY` ON t;\n\
+             ALTER TABLE t DROP PRIMARY KEY, ADD PRIMARY KEY (a, b);\n",
+        );
+        assert_eq!(
+            found,
+            vec![
+                "2:mysql-copy-algorithm",
+                "3:mysql-copy-algorithm",
+                "4:mysql-copy-algorithm",
+                "5:mysql-table-rebuild"
+            ]
+        );
+    }
+
+    #[test]
+    fn foreign_keys_copy_unless_checks_are_off() {
+        let add = "ALTER TABLE o ADD CONSTRAINT fk FOREIGN KEY (c) REFERENCES c (id), ALGORITHM=INPLACE, LOCK=NONE;\n";
+        let on = findings(&format!("SET lock_wait_timeout = 5;\n{add}"));
+        assert_eq!(on.len(), 1);
+        assert!(
+            on[0].message.contains("MySQL rejects the statement"),
+            "{}",
+            on[0].message
+        );
+        assert!(
+            findings(&format!(
+                "SET lock_wait_timeout = 5;\nSET foreign_key_checks = OFF;\n{add}"
+            ))
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn instant_changes_without_the_option_are_info() {
+        let found =
+            findings("SET lock_wait_timeout = 5;\nALTER TABLE t ALTER COLUMN c SET DEFAULT 1;\n");
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].rule, MYSQL_MISSING_ALGORITHM_LOCK.id);
+        assert_eq!(found[0].severity, Severity::Info);
+        assert_eq!(
+            found[0].fix.as_deref(),
+            Some("`ALTER TABLE t ALTER COLUMN c SET DEFAULT 1, ALGORITHM=INSTANT;`")
+        );
+    }
+
+    #[test]
+    fn add_column_not_null_needs_a_default_or_a_value() {
+        let found = rules(
+            "SET lock_wait_timeout = 5;\n\
+             ALTER TABLE t ADD COLUMN a INT NOT NULL, ALGORITHM=INSTANT;\n\
+             ALTER TABLE t ADD COLUMN b INT NOT NULL DEFAULT 0, ALGORITHM=INSTANT;\n\
+             ALTER TABLE t ADD COLUMN c INT AS (b + 1) VIRTUAL NOT NULL, ALGORITHM=INSTANT;\n",
+        );
+        assert_eq!(found, vec!["2:add-column-not-null-without-default"]);
     }
 }
