@@ -9,6 +9,7 @@ pub mod context;
 pub mod date;
 pub mod git;
 pub mod init;
+pub mod k8s;
 pub mod plugins;
 pub mod report;
 pub mod runner;

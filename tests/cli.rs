@@ -102,17 +102,24 @@ fn only_and_skip_select_checks_in_a_stable_order() {
         .args(["--format", "json", "--skip", "plugin"])));
     assert_eq!(
         ids(&skip),
-        ["migrations"],
+        ["migrations", "rollout"],
         "built-in checks still run (and skip when not applicable)"
     );
     assert_eq!(by_id(&skip, "migrations")["status"], "skip");
+    assert_eq!(by_id(&skip, "rollout")["status"], "skip");
     let all = json(&run(gonogo()
         .arg("check")
         .arg(dir.path())
         .args(["--format", "json"])));
     assert_eq!(
         ids(&all),
-        ["migrations", "plugin/green", "plugin/amber", "plugin/red"]
+        [
+            "migrations",
+            "rollout",
+            "plugin/green",
+            "plugin/amber",
+            "plugin/red"
+        ]
     );
     assert_eq!(all["verdict"], "no-go");
 }

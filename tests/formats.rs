@@ -124,14 +124,18 @@ fn junit_parses_with_the_expected_counts() {
         .descendants()
         .filter(|n| n.has_tag_name("testsuite"))
         .count();
-    assert_eq!(suites, 3, "a testsuite per check");
+    assert_eq!(suites, 4, "a testsuite per check");
     let cases = document
         .descendants()
         .filter(|n| n.has_tag_name("testcase"))
         .count();
-    // migrations: a case per rule in the registry; feature-flags: the two rules it reported;
+    // migrations, rollout: a case per rule in the registry; feature-flags: the two rules it reported;
     // deploy-freeze: one case.
-    assert_eq!(cases, gonogo::checks::migrations::RULES.len() + 3);
+    let rollout_rules = gonogo::checks::find_check("rollout").unwrap().rules().len();
+    assert_eq!(
+        cases,
+        gonogo::checks::migrations::RULES.len() + rollout_rules + 3
+    );
     let mut failed: Vec<&str> = document
         .descendants()
         .filter(|n| n.has_tag_name("failure"))
@@ -170,8 +174,9 @@ fn junit_strict_turns_warnings_into_failures() {
             .filter(|n| n.has_tag_name("failure"))
             .count()
     };
-    // pg-lock-accumulation, pg-missing-lock-timeout and undefined-flag are warnings.
-    assert_eq!(failures(&strict.stdout), failures(&normal.stdout) + 3);
+    // pg-lock-accumulation, pg-missing-lock-timeout, rollout/missing-pdb and undefined-flag are
+    // warnings.
+    assert_eq!(failures(&strict.stdout), failures(&normal.stdout) + 4);
 }
 
 fn sarif_schema() -> serde_json::Value {
@@ -274,7 +279,7 @@ fn several_outputs_in_one_run() {
     assert_eq!(sarif["version"], "2.1.0");
     assert_eq!(
         json["counts"],
-        serde_json::json!({"pass": 1, "warn": 1, "fail": 1, "error": 0, "skip": 0})
+        serde_json::json!({"pass": 1, "warn": 2, "fail": 1, "error": 0, "skip": 0})
     );
     roxmltree::Document::parse(&std::fs::read_to_string(path("r.xml")).unwrap()).unwrap();
     assert!(

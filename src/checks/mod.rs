@@ -7,6 +7,7 @@
 //! To add a check: write the module, implement [`Check`], and add it to [`BUILT_IN`].
 
 pub mod migrations;
+pub mod rollout;
 
 use crate::context::Context;
 use crate::report::{Finding, Severity, Status};
@@ -118,7 +119,7 @@ pub trait Check: Send + Sync {
 
 /// Built-in checks, in report order. Later issues add `migrations`, `compat`, `readiness`, `dns`,
 /// `grace`, `rollout` and `rollback` here.
-pub static BUILT_IN: &[&dyn Check] = &[&migrations::Migrations];
+pub static BUILT_IN: &[&dyn Check] = &[&migrations::Migrations, &rollout::Rollout];
 
 /// Rules that belong to gonogo itself rather than to a check (waiver bookkeeping).
 pub static GONOGO_RULES: &[&Rule] = &[

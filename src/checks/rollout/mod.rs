@@ -1,0 +1,405 @@
+//! `rollout`: does capacity ever drop while the new version rolls out, and does a canary abort
+//! by itself when the new version is bad?
+//!
+//! Reads the workloads under `checks.kubernetes.manifests` (shared with `readiness`, `grace`
+//! and `rollback` through [`crate::k8s`]) and does the controllers' arithmetic: effective
+//! maxSurge/maxUnavailable against the replica count or the HPA's range, StatefulSet and
+//! DaemonSet update semantics, PodDisruptionBudgets, and Argo Rollouts / Flagger analysis.
+
+mod canary;
+mod capacity;
+mod disruption;
+
+use crate::checks::{Check, CheckError, CheckFuture, CheckOutcome, Rule};
+use crate::config::Config;
+use crate::context::Context;
+use crate::declare_rule;
+use crate::k8s::{self, Concern, Inputs, Loaded, Manifests, Meta, Workload, WorkloadKind};
+use crate::report::{Finding, Location, Severity};
+use std::sync::Arc;
+
+pub use canary::{ANALYSIS_TEMPLATE_MISSING, CANARY_WITHOUT_ANALYSIS};
+pub use capacity::{CAPACITY_DROPS, RECREATE_STRATEGY, SINGLE_REPLICA};
+pub use disruption::{MISSING_PDB, PDB_ALLOWS_FULL_OUTAGE};
+
+declare_rule! {
+    /// ## What it catches
+    /// A field the rollout arithmetic needs that has the wrong type: `replicas: "3"`,
+    /// `maxSurge: 1.5`, `maxUnavailable: two`, a `strategy` that is not a mapping, an
+    /// annotation value that is not a string.
+    ///
+    /// ## Why it matters during a deploy
+    /// Kubernetes rejects the manifest at apply time, so the deploy fails halfway through a
+    /// multi-object apply; and gonogo cannot judge what it cannot read, so the rules that need
+    /// the field did not run on that workload.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// spec:
+    ///   replicas: "3"
+    /// ```
+    ///
+    /// ## Do this instead
+    /// `replicas: 3`; percentages as strings (`maxSurge: 25%`), whole numbers unquoted.
+    pub INVALID_FIELD = ("rollout/invalid-field", Warn, "a manifest field gonogo needs has the wrong type");
+}
+
+declare_rule! {
+    /// ## What it catches
+    /// A path or glob in `checks.kubernetes.manifests` that matches no file.
+    ///
+    /// ## Why it matters during a deploy
+    /// A typo in the path silently turns the Kubernetes checks off for those manifests.
+    ///
+    /// ## Example
+    /// `manifests: ["deploy/*.yml"]` when the files end in `.yaml`.
+    ///
+    /// ## Do this instead
+    /// Fix the pattern; a folder name reads every YAML file under it.
+    pub UNMATCHED_PATH = ("rollout/unmatched-path", Warn, "a configured manifests path matches no file");
+}
+
+pub struct Rollout;
+
+pub static RULES: &[&Rule] = &[
+    &CAPACITY_DROPS,
+    &RECREATE_STRATEGY,
+    &SINGLE_REPLICA,
+    &MISSING_PDB,
+    &PDB_ALLOWS_FULL_OUTAGE,
+    &CANARY_WITHOUT_ANALYSIS,
+    &ANALYSIS_TEMPLATE_MISSING,
+    &INVALID_FIELD,
+    &UNMATCHED_PATH,
+];
+
+const DOCS: &str = "\
+Does capacity ever drop while the new version rolls out, and does a canary abort by itself when
+the new version is bad?
+
+gonogo reads the workloads you deploy and does the controllers' arithmetic: the effective
+maxSurge/maxUnavailable of each Deployment and Argo Rollouts canary against its replicas (or its
+HPA's minReplicas..maxReplicas), with Kubernetes' rounding (maxSurge up, maxUnavailable down,
+25% defaults, 1 unavailable when both are 0); in-place StatefulSet updates (partition,
+maxUnavailable); stop-first DaemonSet updates behind a Service; Recreate; single replicas;
+PodDisruptionBudgets; and whether Argo Rollouts and Flagger canaries run an analysis that
+aborts a bad version.
+
+Config:
+  checks:
+    kubernetes:
+      manifests: [\"deploy/\", \"k8s/**/*.yaml\"]   # files, folders or globs; \"-\" reads stdin
+                                                # (helm template . | gonogo check)
+
+Without a `kubernetes:` section, gonogo reads the YAML files with apiVersion and kind under
+deploy/, k8s/, manifests/ and kubernetes/ (Helm templates and files that do not parse are left
+out and named in the summary). A document that is not valid YAML in a configured input makes
+the check `error`, naming file:line. Waive a rule on one object with the annotation
+`gonogo.dev/ignore: \"rollout/missing-pdb,rollout/single-replica\"` (on the object or its pod
+template).";
+
+impl Check for Rollout {
+    fn id(&self) -> &str {
+        "rollout"
+    }
+    fn title(&self) -> &str {
+        "Capacity during the rollout"
+    }
+    fn docs(&self) -> &str {
+        DOCS
+    }
+    fn rules(&self) -> &'static [&'static Rule] {
+        RULES
+    }
+    fn enabled_by(&self, config: &Config) -> bool {
+        config.checks.kubernetes.is_some() || config.checks.rollout.is_some()
+    }
+    fn run(&self, ctx: Arc<Context>) -> CheckFuture {
+        Box::pin(async move {
+            tokio::task::spawn_blocking(move || run(&ctx))
+                .await
+                .map_err(|e| CheckError(format!("the rollout check crashed: {e}")))?
+        })
+    }
+}
+
+fn run(ctx: &Context) -> Result<CheckOutcome, CheckError> {
+    let loaded = k8s::load(&ctx.root, &ctx.config).map_err(|e| CheckError(e.to_string()))?;
+    let config_path = ctx
+        .config_path
+        .clone()
+        .unwrap_or_else(|| "gonogo.yaml".to_string());
+    outcome(&loaded, &config_path)
+}
+
+/// The check's decision over loaded manifests: pure, for tests.
+pub fn outcome(loaded: &Loaded, config_path: &str) -> Result<CheckOutcome, CheckError> {
+    let manifests = &loaded.manifests;
+    let mut findings: Vec<Finding> = loaded
+        .unmatched
+        .iter()
+        .map(|pattern| {
+            UNMATCHED_PATH
+                .finding(format!(
+                    "`{pattern}` matches no file under the project root"
+                ))
+                .at(Location::file(config_path))
+                .with_fix("fix the pattern in checks.kubernetes.manifests")
+        })
+        .collect();
+    match &loaded.inputs {
+        Inputs::Configured(patterns) if patterns.is_empty() => {
+            return Ok(CheckOutcome::skip(
+                "checks.kubernetes.manifests is empty: no manifests to check",
+            ));
+        }
+        Inputs::Discovered if manifests.files.is_empty() => {
+            return Ok(CheckOutcome::skip(format!(
+                "no Kubernetes manifests found (looked for YAML with apiVersion and kind under {}; set checks.kubernetes.manifests){}",
+                k8s::load::DISCOVERY_DIRS
+                    .iter()
+                    .map(|d| format!("{d}/"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                skipped_note(&loaded.skipped)
+            )));
+        }
+        _ => {}
+    }
+    let analysis = analyze(manifests);
+    findings.extend(analysis.findings);
+    let rolled = manifests
+        .workloads
+        .iter()
+        .filter(|w| !manifests.is_rollout_template(w))
+        .count();
+    if rolled == 0 && findings.is_empty() {
+        let source = if manifests.files.is_empty() {
+            "no manifest file matched".to_string()
+        } else {
+            format!("no workloads in {} manifest files", manifests.files.len())
+        };
+        return Ok(CheckOutcome::skip(format!(
+            "{source}{}",
+            skipped_note(&loaded.skipped)
+        )));
+    }
+    let mut summary = format!(
+        "{rolled} workload{} in {} file{}",
+        if rolled == 1 { "" } else { "s" },
+        manifests.files.len(),
+        if manifests.files.len() == 1 { "" } else { "s" }
+    );
+    if loaded.inputs == Inputs::Discovered {
+        summary.push_str(&format!(
+            " (no config: found under {})",
+            found_under(&manifests.files)
+        ));
+    }
+    summary.push_str(&risk_summary(&analysis.risks));
+    summary.push_str(&skipped_note(&loaded.skipped));
+    Ok(CheckOutcome::findings(summary, findings))
+}
+
+fn found_under(files: &[String]) -> String {
+    let mut dirs: Vec<&str> = files
+        .iter()
+        .map(|f| f.split('/').next().unwrap_or("."))
+        .collect();
+    dirs.dedup();
+    dirs.iter()
+        .map(|d| format!("{d}/"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn skipped_note(skipped: &[String]) -> String {
+    if skipped.is_empty() {
+        return String::new();
+    }
+    let shown: Vec<&str> = skipped.iter().take(3).map(String::as_str).collect();
+    let more = skipped.len().saturating_sub(shown.len());
+    format!(
+        "; left out: {}{}",
+        shown.join("; "),
+        if more > 0 {
+            format!(" …and {more} more")
+        } else {
+            String::new()
+        }
+    )
+}
+
+/// "at risk: Deployment/shop-api (capacity drops to 6 of 8); warnings: Deployment/worker (no PDB)"
+fn risk_summary(risks: &[Risk]) -> String {
+    let group = |severity: Severity| {
+        let mut objects: Vec<(String, Vec<String>)> = Vec::new();
+        for risk in risks.iter().filter(|r| r.severity == severity) {
+            match objects.iter_mut().find(|(o, _)| *o == risk.object) {
+                Some((_, reasons)) if !reasons.contains(&risk.reason) => {
+                    reasons.push(risk.reason.clone())
+                }
+                Some(_) => {}
+                None => objects.push((risk.object.clone(), vec![risk.reason.clone()])),
+            }
+        }
+        let total = objects.len();
+        let mut shown: Vec<String> = objects
+            .into_iter()
+            .take(5)
+            .map(|(object, reasons)| format!("{object} ({})", reasons.join(", ")))
+            .collect();
+        if total > 5 {
+            shown.push(format!("…and {} more", total - 5));
+        }
+        shown.join(", ")
+    };
+    let failing = group(Severity::Fail);
+    let warning = group(Severity::Warn);
+    match (failing.is_empty(), warning.is_empty()) {
+        (true, true) => ": capacity never drops".to_string(),
+        (false, true) => format!("; at risk: {failing}"),
+        (true, false) => format!("; warnings: {warning}"),
+        (false, false) => format!("; at risk: {failing}; warnings: {warning}"),
+    }
+}
+
+/// A workload at risk, for the summary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Risk {
+    pub object: String,
+    pub reason: String,
+    pub severity: Severity,
+}
+
+/// Findings and the workloads at risk.
+#[derive(Debug, Default)]
+pub struct Analysis {
+    pub findings: Vec<Finding>,
+    pub risks: Vec<Risk>,
+}
+
+type Out = Analysis;
+
+impl Analysis {
+    /// Record a finding, waived when one of `objects` ignores its rule by annotation.
+    fn push(
+        &mut self,
+        mut finding: Finding,
+        objects: &[&Meta],
+        object: &str,
+        reason: impl Into<String>,
+    ) {
+        finding.waived = objects
+            .iter()
+            .find_map(|meta| meta.waiver_for(&finding.rule));
+        if finding.waived.is_none() && finding.severity != Severity::Info {
+            self.risks.push(Risk {
+                object: object.to_string(),
+                reason: reason.into(),
+                severity: finding.severity,
+            });
+        }
+        self.findings.push(finding);
+    }
+}
+
+/// The replica count the arithmetic uses: `replicas`, or the HPA's range when one scales the
+/// workload.
+pub(crate) struct Scale {
+    pub replicas: i64,
+    pub hpa_max: Option<i64>,
+    /// `HorizontalPodAutoscaler/shop-api`
+    pub hpa: Option<String>,
+}
+
+impl Scale {
+    fn of(manifests: &Manifests, workload: &Workload) -> Scale {
+        let flagger_hpa = manifests
+            .flagger_canary_for(workload)
+            .and_then(|c| c.autoscaler.as_ref())
+            .and_then(|a| {
+                manifests
+                    .hpas
+                    .iter()
+                    .find(|h| h.meta.name == a.name && h.meta.same_namespace(&workload.meta))
+            });
+        match manifests.hpa_for(workload).or(flagger_hpa) {
+            Some(hpa) => Scale {
+                replicas: hpa.min_replicas.as_ref().map_or(1, |m| m.value),
+                hpa_max: hpa.max_replicas.as_ref().map(|m| m.value),
+                hpa: Some(hpa.meta.display()),
+            },
+            None => Scale {
+                replicas: workload.replicas_or_default(),
+                hpa_max: None,
+                hpa: None,
+            },
+        }
+    }
+
+    /// "8 replicas" or "the 8 replicas HorizontalPodAutoscaler/x allows at most"
+    fn of_replicas(&self, replicas: i64) -> String {
+        match &self.hpa {
+            Some(hpa) if Some(replicas) == self.hpa_max && replicas != self.replicas => {
+                format!("{replicas} replicas (maxReplicas of {hpa})")
+            }
+            Some(hpa) => format!("{replicas} replicas (minReplicas of {hpa})"),
+            None => format!("{replicas} replicas"),
+        }
+    }
+}
+
+/// Every rollout rule over the manifests. Pure: the fixture harness and the corpus test call it.
+pub fn analyze(manifests: &Manifests) -> Analysis {
+    let mut out = Analysis::default();
+    for problem in manifests
+        .problems
+        .iter()
+        .filter(|p| p.concern == Concern::Rollout)
+    {
+        let mut finding = INVALID_FIELD
+            .finding(problem.message.clone())
+            .at(Location::new(
+                &problem.file,
+                problem.pos.line,
+                problem.pos.column,
+            ));
+        finding.waived =
+            k8s::ignore_waiver(&problem.ignored_rules, &problem.object, INVALID_FIELD.id);
+        if finding.waived.is_none() {
+            out.risks.push(Risk {
+                object: problem.object.clone(),
+                reason: "a field gonogo cannot read".to_string(),
+                severity: finding.severity,
+            });
+        }
+        out.findings.push(finding);
+    }
+    for workload in &manifests.workloads {
+        if manifests.is_rollout_template(workload) {
+            continue;
+        }
+        let scale = Scale::of(manifests, workload);
+        match workload.kind {
+            WorkloadKind::Deployment | WorkloadKind::Rollout => {
+                capacity::rolling(workload, &scale, &mut out);
+                capacity::single_replica(workload, &scale, &mut out);
+                disruption::check(manifests, workload, &scale, &mut out);
+                if workload.kind == WorkloadKind::Rollout {
+                    canary::argo(manifests, workload, &mut out);
+                }
+            }
+            WorkloadKind::StatefulSet => {
+                capacity::stateful(workload, &scale, &mut out);
+                capacity::single_replica(workload, &scale, &mut out);
+                disruption::check(manifests, workload, &scale, &mut out);
+            }
+            WorkloadKind::DaemonSet => capacity::daemon(manifests, workload, &mut out),
+        }
+    }
+    for canary in &manifests.flagger_canaries {
+        canary::flagger(manifests, canary, &mut out);
+    }
+    out
+}

@@ -1,0 +1,340 @@
+//! The rollout check end to end, through the binary: manifests from stdin (`-`), a directory
+//! tree, discovery without config, invalid YAML (an `error` naming file:line), a path that
+//! matches nothing, and a large multi-document stream (bounded memory, no crash).
+
+mod common;
+use common::*;
+use std::io::Write;
+use std::process::Stdio;
+
+fn json(run: &Run) -> serde_json::Value {
+    serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}\n{}", run.stdout, run.stderr))
+}
+
+fn rollout(report: &serde_json::Value) -> serde_json::Value {
+    report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "rollout")
+        .expect("rollout check")
+        .clone()
+}
+
+fn rules(check: &serde_json::Value) -> Vec<String> {
+    check["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Run `gonogo check DIR --only rollout --format json` with `input` on stdin.
+fn check_with_stdin(dir: &std::path::Path, input: Vec<u8>) -> Run {
+    let mut child = gonogo()
+        .arg("check")
+        .arg(dir)
+        .args(["--only", "rollout", "--format", "json"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the gonogo binary runs");
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        // gonogo may stop reading early (an error): a broken pipe is fine.
+        let _ = stdin.write_all(&input);
+    });
+    let output = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(output.stdout).unwrap(),
+        stderr: String::from_utf8(output.stderr).unwrap(),
+    }
+}
+
+fn deployment(name: &str, replicas: u32) -> String {
+    format!(
+        "apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {name}
+spec:
+  replicas: {replicas}
+  selector:
+    matchLabels: {{app: {name}}}
+  template:
+    metadata:
+      labels: {{app: {name}}}
+    spec:
+      containers:
+        - name: app
+          image: registry.example.com/{name}:1.0.0
+"
+    )
+}
+
+fn pdb(name: &str) -> String {
+    format!(
+        "apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata:
+  name: {name}
+spec:
+  maxUnavailable: 1
+  selector:
+    matchLabels: {{app: {name}}}
+"
+    )
+}
+
+const STDIN_CONFIG: &str = "checks:\n  kubernetes:\n    manifests: [\"-\"]\n";
+
+#[test]
+fn manifests_from_stdin_like_helm_template() {
+    let dir = project(&[("gonogo.yaml", STDIN_CONFIG)]);
+    let input = format!(
+        "---\n# Source: shop/templates/deployment.yaml\n{}---\n# Source: shop/templates/pdb.yaml\n{}",
+        deployment("shop-api", 8),
+        pdb("shop-api")
+    );
+    let run = check_with_stdin(dir.path(), input.into_bytes());
+    assert_eq!(run.code, 1, "capacity drops: no-go\n{}", run.stdout);
+    let check = rollout(&json(&run));
+    assert_eq!(check["status"], "fail");
+    assert_eq!(
+        check["summary"],
+        "1 workload in 1 file; at risk: Deployment/shop-api (capacity drops to 6 of 8)"
+    );
+    assert_eq!(rules(&check), ["rollout/capacity-drops"]);
+    let finding = &check["findings"][0];
+    assert_eq!(finding["location"]["path"], "<stdin>");
+    assert_eq!(
+        finding["location"]["line"], 8,
+        "the replicas line of the stream"
+    );
+    assert!(
+        finding["message"]
+            .as_str()
+            .unwrap()
+            .contains("25% (the default) of 8 replicas rounds down to 2"),
+        "{finding}"
+    );
+}
+
+#[test]
+fn a_directory_tree_is_read_recursively_with_paths_relative_to_the_root() {
+    let dir = project(&[
+        (
+            "gonogo.yaml",
+            "checks:\n  kubernetes:\n    manifests: [\"deploy\", \"k8s-typo/*.yaml\"]\n",
+        ),
+        ("deploy/api/deployment.yaml", &deployment("api", 3)),
+        ("deploy/api/pdb.yml", &pdb("api")),
+        (
+            "deploy/worker/all.yaml",
+            &format!(
+                "{}---\n{}",
+                deployment("worker", 1),
+                "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n"
+            ),
+        ),
+        ("deploy/README.md", "not a manifest\n"),
+    ]);
+    let report = json(&run(gonogo()
+        .arg("check")
+        .arg(dir.path())
+        .args(["--only", "rollout", "--format", "json"])));
+    let check = rollout(&report);
+    assert_eq!(check["status"], "warn", "{check}");
+    let summary = check["summary"].as_str().unwrap();
+    assert!(
+        summary.starts_with("2 workloads in 3 files; warnings: "),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("Deployment/worker (1 replica)"),
+        "{summary}"
+    );
+    let findings = check["findings"].as_array().unwrap();
+    let single = findings
+        .iter()
+        .find(|f| f["rule"] == "rollout/single-replica")
+        .expect("single replica");
+    assert_eq!(single["location"]["path"], "deploy/worker/all.yaml");
+    assert_eq!(single["location"]["line"], 6);
+    let unmatched = findings
+        .iter()
+        .find(|f| f["rule"] == "rollout/unmatched-path")
+        .expect("the typo is reported");
+    assert_eq!(unmatched["location"]["path"], "gonogo.yaml");
+}
+
+#[test]
+fn discovery_without_config_says_where_it_looked() {
+    let dir = project(&[
+        (
+            "k8s/api.yaml",
+            &format!("{}---\n{}", deployment("api", 3), pdb("api")),
+        ),
+        (
+            "k8s/chart/templates/svc.yaml",
+            "apiVersion: v1\nkind: Service\nmetadata:\n  name: {{ .Release.Name }}\n",
+        ),
+    ]);
+    let check = rollout(&json(&run(gonogo()
+        .arg("check")
+        .arg(dir.path())
+        .args(["--only", "rollout", "--format", "json"]))));
+    assert_eq!(check["status"], "pass", "{check}");
+    let summary = check["summary"].as_str().unwrap();
+    assert!(
+        summary.starts_with(
+            "1 workload in 1 file (no config: found under k8s/): capacity never drops"
+        ),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("left out: k8s/chart/templates/svc.yaml: a Helm template"),
+        "{summary}"
+    );
+
+    let empty = project(&[("README.md", "hi\n")]);
+    let check = rollout(&json(&run(gonogo()
+        .arg("check")
+        .arg(empty.path())
+        .args(["--only", "rollout", "--format", "json"]))));
+    assert_eq!(check["status"], "skip");
+    assert!(
+        check["summary"]
+            .as_str()
+            .unwrap()
+            .starts_with("no Kubernetes manifests found (looked for YAML with apiVersion and kind under deploy/, k8s/, manifests/, kubernetes/"),
+        "{check}"
+    );
+}
+
+#[test]
+fn invalid_yaml_is_an_error_naming_file_and_line() {
+    let dir = project(&[
+        (
+            "gonogo.yaml",
+            "checks:\n  kubernetes:\n    manifests: [\"deploy/\"]\n",
+        ),
+        ("deploy/a.yaml", &deployment("api", 3)),
+        (
+            "deploy/b.yaml",
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: worker\nspec:\n  replicas: 2\n  {{- if .Values.strategy }}\n  strategy: {{ .Values.strategy }}\n",
+        ),
+    ]);
+    let run = run(gonogo()
+        .arg("check")
+        .arg(dir.path())
+        .args(["--only", "rollout", "--format", "json"]));
+    assert_eq!(run.code, 1, "not knowing is not a go");
+    let check = rollout(&json(&run));
+    assert_eq!(check["status"], "error");
+    let summary = check["summary"].as_str().unwrap();
+    assert!(summary.starts_with("deploy/b.yaml:7:"), "{summary}");
+    assert!(summary.contains("not valid YAML"), "{summary}");
+    assert!(summary.contains("unrendered Helm template"), "{summary}");
+
+    // The same through stdin names <stdin> and the line in the stream.
+    let dir = project(&[("gonogo.yaml", STDIN_CONFIG)]);
+    let input = format!(
+        "{}---\nkind: Service\nmetadata: [unclosed\n",
+        deployment("api", 3)
+    );
+    let run = check_with_stdin(dir.path(), input.into_bytes());
+    let check = rollout(&json(&run));
+    assert_eq!(check["status"], "error", "{check}");
+    assert!(
+        check["summary"]
+            .as_str()
+            .unwrap()
+            .starts_with("<stdin>:18:11: not valid YAML: unclosed bracket"),
+        "{check}"
+    );
+}
+
+#[test]
+fn the_ignore_annotation_waives_through_the_binary() {
+    let manifest = deployment("cron-ui", 1).replace(
+        "  name: cron-ui\n",
+        "  name: cron-ui\n  annotations:\n    gonogo.dev/ignore: rollout/single-replica\n",
+    );
+    let dir = project(&[("gonogo.yaml", STDIN_CONFIG)]);
+    let run = check_with_stdin(dir.path(), manifest.into_bytes());
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    let check = rollout(&json(&run));
+    assert_eq!(check["status"], "pass");
+    assert_eq!(
+        check["findings"][0]["waived"]["reason"],
+        "gonogo.dev/ignore annotation on Deployment/cron-ui"
+    );
+    assert_eq!(check["findings"][0]["waived"]["source"], "inline");
+}
+
+#[test]
+fn explain_prints_a_rollout_rule() {
+    let run = run(gonogo().args(["explain", "rollout/capacity-drops"]));
+    assert_eq!(run.code, 0);
+    assert!(run.stdout.contains("## Why it matters during a deploy"));
+    assert!(
+        run.stdout.contains("25% of 8 is 2 pods down"),
+        "{}",
+        run.stdout
+    );
+}
+
+/// Peak resident memory of the largest finished child process, in KiB (Linux: ru_maxrss).
+fn children_peak_rss_kib() -> i64 {
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: getrusage writes a rusage struct into the pointer it is given.
+    let rc = unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, usage.as_mut_ptr()) };
+    assert_eq!(rc, 0);
+    // SAFETY: initialised by the successful call above.
+    unsafe { usage.assume_init() }.ru_maxrss
+}
+
+#[test]
+fn a_large_multi_document_stream_is_read_in_bounded_memory() {
+    // ~5 MB: 6,000 Deployments (and as many PDBs), like the output of a big umbrella chart.
+    let mut input = String::with_capacity(6 * 1024 * 1024);
+    let mut count = 0;
+    while input.len() < 5 * 1024 * 1024 {
+        let name = format!("service-{count:05}");
+        input.push_str("---\n");
+        input.push_str(&deployment(&name, 3));
+        input.push_str("---\n");
+        input.push_str(&pdb(&name));
+        count += 1;
+    }
+    let dir = project(&[("gonogo.yaml", STDIN_CONFIG)]);
+    let size = input.len();
+    let run = check_with_stdin(dir.path(), input.into_bytes());
+    assert_eq!(
+        run.code,
+        0,
+        "{}\n{}",
+        &run.stdout[..run.stdout.len().min(2000)],
+        run.stderr
+    );
+    let check = rollout(&json(&run));
+    assert_eq!(check["status"], "pass");
+    assert_eq!(
+        check["summary"],
+        format!("{count} workloads in 1 file: capacity never drops")
+    );
+    let peak_mib = children_peak_rss_kib() / 1024;
+    // The text itself, the typed model of 6,000 workloads and the runtime; a tree of the whole
+    // stream (or a leak per document) would be many times this.
+    assert!(
+        peak_mib < 40 * (size as i64 / (1024 * 1024)).max(1),
+        "peak RSS {peak_mib} MiB for a {} MiB stream",
+        size / (1024 * 1024)
+    );
+}

@@ -1,0 +1,224 @@
+//! Every rollout rule against its fixtures under tests/fixtures/k8s/rollout/<rule>/:
+//! `fail*.yaml` must raise the rule, `pass*.yaml` must not, and every file under `quiet/` must
+//! raise nothing unwaived at warn or fail (false-alarm guards).
+
+use gonogo::checks::rollout::{RULES, analyze};
+use gonogo::k8s::{Manifests, parse_stream};
+use gonogo::report::{Finding, Severity};
+use std::path::{Path, PathBuf};
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/k8s/rollout")
+}
+
+fn analyze_file(path: &Path) -> Vec<Finding> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut manifests = Manifests::default();
+    let name = path.file_name().unwrap().to_string_lossy().to_string();
+    parse_stream(&mut manifests, &name, &text)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    analyze(&manifests).findings
+}
+
+fn describe(findings: &[Finding]) -> String {
+    findings
+        .iter()
+        .map(|f| {
+            format!(
+                "  {} {} {}: {}{}",
+                f.location
+                    .as_ref()
+                    .map(|l| l.to_string())
+                    .unwrap_or_default(),
+                f.severity,
+                f.rule,
+                f.message,
+                if f.waived.is_some() { " (waived)" } else { "" }
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn yaml_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn every_rollout_rule_has_a_failing_and_a_passing_fixture_that_behave() {
+    let mut problems = Vec::new();
+    for rule in RULES {
+        let name = rule.id.trim_start_matches("rollout/");
+        if name == "unmatched-path" {
+            continue; // about config, tested end to end in k8s_cli.rs
+        }
+        let dir = fixtures().join(name);
+        if !dir.is_dir() {
+            problems.push(format!("{}: no fixture folder {}", rule.id, dir.display()));
+            continue;
+        }
+        let (mut fails, mut passes) = (0, 0);
+        for file in yaml_files(&dir) {
+            let stem = file.file_stem().unwrap().to_string_lossy().to_string();
+            let findings = analyze_file(&file);
+            let hits = findings.iter().filter(|f| f.rule == rule.id).count();
+            if stem.starts_with("fail") {
+                fails += 1;
+                if hits == 0 {
+                    problems.push(format!(
+                        "{}: {} raised nothing of it; findings:\n{}",
+                        rule.id,
+                        file.display(),
+                        describe(&findings)
+                    ));
+                }
+            } else if stem.starts_with("pass") {
+                passes += 1;
+                if hits > 0 {
+                    problems.push(format!(
+                        "{}: {} should be quiet for it:\n{}",
+                        rule.id,
+                        file.display(),
+                        describe(&findings)
+                    ));
+                }
+            }
+        }
+        if fails == 0 || passes == 0 {
+            problems.push(format!(
+                "{}: needs fail*.yaml and pass*.yaml (has {fails} and {passes})",
+                rule.id
+            ));
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "{} problems:\n{}",
+        problems.len(),
+        problems.join("\n\n")
+    );
+}
+
+#[test]
+fn quiet_fixtures_raise_nothing_unwaived() {
+    let mut problems = Vec::new();
+    for file in yaml_files(&fixtures().join("quiet")) {
+        let loud: Vec<Finding> = analyze_file(&file)
+            .into_iter()
+            .filter(|f| f.severity != Severity::Info && f.waived.is_none())
+            .collect();
+        if !loud.is_empty() {
+            problems.push(format!("{}:\n{}", file.display(), describe(&loud)));
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "false alarms:\n{}",
+        problems.join("\n\n")
+    );
+}
+
+fn only(findings: &[Finding], rule: &str) -> Finding {
+    let hits: Vec<&Finding> = findings.iter().filter(|f| f.rule == rule).collect();
+    assert_eq!(hits.len(), 1, "{}", describe(findings));
+    hits[0].clone()
+}
+
+#[test]
+fn rounding_is_shown_in_the_message_and_points_at_the_field() {
+    let dir = fixtures().join("capacity-drops");
+    let eight = only(
+        &analyze_file(&dir.join("fail-default-strategy-8-replicas.yaml")),
+        "rollout/capacity-drops",
+    );
+    assert_eq!(
+        eight.message,
+        "Deployment/shop-api: maxUnavailable 25% (the default) of 8 replicas rounds down to 2: 2 pods down during the rollout (capacity drops to 6 of 8)"
+    );
+    // No strategy written: the finding points at `replicas:`.
+    assert_eq!(
+        eight.location.unwrap().to_string(),
+        "fail-default-strategy-8-replicas.yaml:7:3"
+    );
+    assert!(eight.fix.unwrap().contains(
+        "strategy.rollingUpdate.maxUnavailable: 0` and `strategy.rollingUpdate.maxSurge: 2`"
+    ));
+
+    let forced = only(
+        &analyze_file(&dir.join("fail-both-round-to-zero.yaml")),
+        "rollout/capacity-drops",
+    );
+    assert!(
+        forced.message.contains(
+            "maxSurge 0 and maxUnavailable 10% of 3 replicas both round to 0, so Kubernetes takes 1 pod down at a time (capacity drops to 2 of 3)"
+        ),
+        "{}",
+        forced.message
+    );
+    assert_eq!(
+        forced.location.unwrap().to_string(),
+        "fail-both-round-to-zero.yaml:14:7",
+        "the maxUnavailable key"
+    );
+
+    let hpa = only(
+        &analyze_file(&dir.join("fail-hpa-max-replicas.yaml")),
+        "rollout/capacity-drops",
+    );
+    assert!(
+        hpa.message.contains(
+            "of 10 replicas (maxReplicas of HorizontalPodAutoscaler/shop-api) rounds down to 2"
+        ),
+        "{}",
+        hpa.message
+    );
+
+    let stateful = only(
+        &analyze_file(&dir.join("fail-statefulset-in-place.yaml")),
+        "rollout/capacity-drops",
+    );
+    assert_eq!(
+        stateful.severity,
+        Severity::Warn,
+        "in place is inherent: warn"
+    );
+
+    let three = analyze_file(&dir.join("pass-default-strategy-3-replicas.yaml"));
+    assert!(three.is_empty(), "{}", describe(&three));
+}
+
+#[test]
+fn the_ignore_annotation_waives_on_that_object_only() {
+    let findings = analyze_file(&fixtures().join("quiet/annotation-waives.yaml"));
+    assert_eq!(findings.len(), 2, "{}", describe(&findings));
+    for finding in &findings {
+        let waived = finding.waived.as_ref().expect("waived");
+        assert_eq!(
+            waived.reason,
+            "gonogo.dev/ignore annotation on Deployment/cron-ui"
+        );
+    }
+}
+
+#[test]
+fn canary_message_explains_the_missing_rollback() {
+    let finding = only(
+        &analyze_file(
+            &fixtures().join("canary-without-analysis/fail-argo-steps-without-analysis.yaml"),
+        ),
+        "rollout/canary-without-analysis",
+    );
+    assert!(
+        finding.message.contains(
+            "Rollout/web shifts traffic in steps (20%, 60%) and waits for a human to promote with no analysis: a canary without automated rollback is a smaller blast radius with manual intervention"
+        ),
+        "{}",
+        finding.message
+    );
+}
