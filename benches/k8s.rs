@@ -38,10 +38,19 @@ fn main() {
     yaml_files(&root, &mut paths);
     let texts: Vec<(String, String)> = paths
         .iter()
-        .map(|p| (p.to_string_lossy().to_string(), std::fs::read_to_string(p).unwrap()))
+        .map(|p| {
+            (
+                p.to_string_lossy().to_string(),
+                std::fs::read_to_string(p).unwrap(),
+            )
+        })
         .collect();
     let bytes: usize = texts.iter().map(|(_, t)| t.len()).sum();
-    println!("corpus: {} files, {:.2} MB", texts.len(), bytes as f64 / 1e6);
+    println!(
+        "corpus: {} files, {:.2} MB",
+        texts.len(),
+        bytes as f64 / 1e6
+    );
 
     let mut samples = Vec::new();
     let mut workloads = 0;
@@ -63,7 +72,11 @@ fn main() {
 
     let project = tempfile::tempdir().unwrap();
     let config = project.path().join("gonogo.yaml");
-    std::fs::write(&config, "checks:\n  kubernetes:\n    manifests: [\"**/*.yaml\", \"**/*.yml\"]\n").unwrap();
+    std::fs::write(
+        &config,
+        "checks:\n  kubernetes:\n    manifests: [\"**/*.yaml\", \"**/*.yml\"]\n",
+    )
+    .unwrap();
     let mut samples = Vec::new();
     for _ in 0..10 {
         let started = Instant::now();
@@ -76,7 +89,11 @@ fn main() {
             .output()
             .expect("gonogo runs");
         samples.push(started.elapsed());
-        assert!(output.status.code().is_some_and(|c| c < 2), "{}", String::from_utf8_lossy(&output.stderr));
+        assert!(
+            output.status.code().is_some_and(|c| c < 2),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
     }
     println!(
         "gonogo check --only rollout (command)     {:>7.1} ms",

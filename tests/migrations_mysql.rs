@@ -8,6 +8,13 @@ use gonogo::config::Dialect;
 use gonogo::report::{Finding, Severity};
 use std::path::{Path, PathBuf};
 
+mod common;
+use common::fixtures::{check_rule_files, describe, files_in};
+
+fn sql_files(dir: &Path) -> Vec<PathBuf> {
+    files_in(dir, &["sql"])
+}
+
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/migrations/mysql")
 }
@@ -37,80 +44,6 @@ fn analyze(path: &Path) -> Vec<Finding> {
     analyze_files(&[file(&name, &text, true)], &settings(), false)
 }
 
-fn describe(findings: &[Finding]) -> String {
-    if findings.is_empty() {
-        return "  (none)".to_string();
-    }
-    findings
-        .iter()
-        .map(|f| {
-            format!(
-                "  {} {} {}: {}\n      fix: {}",
-                f.location
-                    .as_ref()
-                    .map(|l| l.to_string())
-                    .unwrap_or_default(),
-                f.severity,
-                f.rule,
-                f.message,
-                f.fix.as_deref().unwrap_or("-")
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-fn sql_files(dir: &Path) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "sql"))
-        .collect();
-    files.sort();
-    files
-}
-
-/// Check `fail*` / `pass*` files of `dir` against `rule`; returns (fails, passes) counted.
-fn check_files(
-    rule: &str,
-    files: &[PathBuf],
-    fail_prefix: &str,
-    pass_prefix: &str,
-    problems: &mut Vec<String>,
-) -> (usize, usize) {
-    let (mut fails, mut passes) = (0, 0);
-    for file in files {
-        let stem = file.file_stem().unwrap().to_string_lossy().to_string();
-        let is_fail = stem.starts_with(fail_prefix);
-        let is_pass = stem.starts_with(pass_prefix);
-        if !is_fail && !is_pass {
-            continue;
-        }
-        let findings = analyze(file);
-        let hits = findings.iter().filter(|f| f.rule == rule).count();
-        if is_fail {
-            fails += 1;
-            if hits == 0 {
-                problems.push(format!(
-                    "{rule}: {} raised nothing of it; findings:\n{}",
-                    file.display(),
-                    describe(&findings)
-                ));
-            }
-        } else {
-            passes += 1;
-            if hits > 0 {
-                problems.push(format!(
-                    "{rule}: {} should be quiet for it:\n{}",
-                    file.display(),
-                    describe(&findings)
-                ));
-            }
-        }
-    }
-    (fails, passes)
-}
-
 #[test]
 fn every_mysql_rule_has_a_failing_and_a_passing_fixture_that_behave() {
     let mut problems = Vec::new();
@@ -126,7 +59,13 @@ fn every_mysql_rule_has_a_failing_and_a_passing_fixture_that_behave() {
             problems.push(format!("{}: no fixture folder {}", rule.id, dir.display()));
             continue;
         }
-        let (fails, passes) = check_files(rule.id, &sql_files(&dir), "fail", "pass", &mut problems);
+        let (fails, passes) = check_rule_files(
+            rule.id,
+            &sql_files(&dir),
+            ("fail", "pass"),
+            &analyze,
+            &mut problems,
+        );
         if fails == 0 || passes == 0 {
             problems.push(format!(
                 "{}: needs fail*.sql and pass*.sql (has {fails} and {passes})",
@@ -163,7 +102,8 @@ fn compat_rules_are_raised_for_mysql() {
             })
             .cloned()
             .collect();
-        let (fails, _) = check_files(&rule, &ours, "fail-", "pass-", &mut problems);
+        let (fails, _) =
+            check_rule_files(&rule, &ours, ("fail-", "pass-"), &analyze, &mut problems);
         if fails == 0 {
             problems.push(format!("{rule}: no compat/fail-{name}.sql"));
         }

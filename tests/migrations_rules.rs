@@ -4,8 +4,11 @@
 
 use gonogo::checks::migrations::{MigrationFile, RULES, Settings, analyze_files};
 use gonogo::config::TransactionMode;
-use gonogo::report::{Finding, Severity};
+use gonogo::report::Finding;
 use std::path::{Path, PathBuf};
+
+mod common;
+use common::fixtures::{check_rule_folders, describe, loud_quiet_fixtures};
 
 fn fixtures(dialect: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -64,92 +67,27 @@ fn analyze(path: &Path) -> Vec<Finding> {
     analyze_files(&files, &settings, true)
 }
 
-fn describe(findings: &[Finding]) -> String {
-    findings
-        .iter()
-        .map(|f| {
-            format!(
-                "  {} {} {}: {}",
-                f.location
-                    .as_ref()
-                    .map(|l| l.to_string())
-                    .unwrap_or_default(),
-                f.severity,
-                f.rule,
-                f.message
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-fn sql_files(dir: &Path) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "sql"))
-        .collect();
-    files.sort();
-    files
-}
-
 #[test]
 fn every_postgres_rule_has_a_failing_and_a_passing_fixture_that_behave() {
-    let mut problems = Vec::new();
-    let mut checked_rules = 0;
-    for rule in RULES
+    // Rules about files and config, not statements, are tested end to end (migrations_cli.rs).
+    let rules: Vec<&str> = RULES
         .iter()
-        .filter(|r| !r.id.starts_with("migrations/mysql-"))
-    {
-        let name = rule.id.trim_start_matches("migrations/");
-        let dir = fixtures("pg").join(name);
-        if !dir.is_dir() {
-            // Rules about files and config, not statements, are tested end to end instead.
-            if matches!(name, "unreadable-file" | "unmatched-path") {
-                continue;
-            }
-            problems.push(format!("{}: no fixture folder {}", rule.id, dir.display()));
-            continue;
-        }
-        checked_rules += 1;
-        let files = sql_files(&dir);
-        let (mut fails, mut passes) = (0, 0);
-        for file in &files {
-            let stem = file.file_stem().unwrap().to_string_lossy().to_string();
-            let findings = analyze(file);
-            let hits: Vec<&Finding> = findings.iter().filter(|f| f.rule == rule.id).collect();
-            if stem.starts_with("fail") {
-                fails += 1;
-                if hits.is_empty() {
-                    problems.push(format!(
-                        "{}: {} raised nothing of it; findings:\n{}",
-                        rule.id,
-                        file.display(),
-                        describe(&findings)
-                    ));
-                }
-            } else if stem.starts_with("pass") {
-                passes += 1;
-                if !hits.is_empty() {
-                    problems.push(format!(
-                        "{}: {} should be quiet for it:\n{}",
-                        rule.id,
-                        file.display(),
-                        describe(&findings)
-                    ));
-                }
-            }
-        }
-        if fails == 0 || passes == 0 {
-            problems.push(format!(
-                "{}: needs fail*.sql and pass*.sql (has {fails} and {passes})",
-                rule.id
-            ));
-        }
-    }
-    assert!(
-        checked_rules >= 20,
-        "only {checked_rules} rules have fixtures"
+        .map(|r| r.id)
+        .filter(|id| !id.starts_with("migrations/mysql-"))
+        .filter(|id| {
+            !matches!(
+                *id,
+                "migrations/unreadable-file" | "migrations/unmatched-path"
+            )
+        })
+        .collect();
+    assert!(rules.len() >= 20, "only {} rules", rules.len());
+    let problems = check_rule_folders(
+        &rules,
+        &fixtures("pg"),
+        &["sql"],
+        &|id| id.trim_start_matches("migrations/").to_string(),
+        &analyze,
     );
     assert!(
         problems.is_empty(),
@@ -161,17 +99,7 @@ fn every_postgres_rule_has_a_failing_and_a_passing_fixture_that_behave() {
 
 #[test]
 fn quiet_fixtures_raise_no_warning_or_failure() {
-    let mut problems = Vec::new();
-    for file in sql_files(&fixtures("pg").join("quiet")) {
-        let findings = analyze(&file);
-        let loud: Vec<Finding> = findings
-            .into_iter()
-            .filter(|f| f.severity != Severity::Info)
-            .collect();
-        if !loud.is_empty() {
-            problems.push(format!("{}:\n{}", file.display(), describe(&loud)));
-        }
-    }
+    let problems = loud_quiet_fixtures(&fixtures("pg").join("quiet"), &["sql"], &analyze);
     assert!(
         problems.is_empty(),
         "false alarms:\n{}",

@@ -2,6 +2,8 @@
 //! what changes between runs (timings, timestamps, the commit) so snapshots are stable.
 #![allow(dead_code)] // each test binary uses a different subset
 
+pub mod fixtures;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
