@@ -7,6 +7,9 @@ use gonogo::k8s::{Manifests, parse_stream};
 use gonogo::report::{Finding, Severity};
 use std::path::{Path, PathBuf};
 
+mod common;
+use common::fixtures::{check_rule_folders, describe, loud_quiet_fixtures};
+
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/k8s/rollout")
 }
@@ -20,83 +23,21 @@ fn analyze_file(path: &Path) -> Vec<Finding> {
     analyze(&manifests).findings
 }
 
-fn describe(findings: &[Finding]) -> String {
-    findings
-        .iter()
-        .map(|f| {
-            format!(
-                "  {} {} {}: {}{}",
-                f.location
-                    .as_ref()
-                    .map(|l| l.to_string())
-                    .unwrap_or_default(),
-                f.severity,
-                f.rule,
-                f.message,
-                if f.waived.is_some() { " (waived)" } else { "" }
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-fn yaml_files(dir: &Path) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
-        .collect();
-    files.sort();
-    files
-}
-
 #[test]
 fn every_rollout_rule_has_a_failing_and_a_passing_fixture_that_behave() {
-    let mut problems = Vec::new();
-    for rule in RULES {
-        let name = rule.id.trim_start_matches("rollout/");
-        if name == "unmatched-path" {
-            continue; // about config, tested end to end in k8s_cli.rs
-        }
-        let dir = fixtures().join(name);
-        if !dir.is_dir() {
-            problems.push(format!("{}: no fixture folder {}", rule.id, dir.display()));
-            continue;
-        }
-        let (mut fails, mut passes) = (0, 0);
-        for file in yaml_files(&dir) {
-            let stem = file.file_stem().unwrap().to_string_lossy().to_string();
-            let findings = analyze_file(&file);
-            let hits = findings.iter().filter(|f| f.rule == rule.id).count();
-            if stem.starts_with("fail") {
-                fails += 1;
-                if hits == 0 {
-                    problems.push(format!(
-                        "{}: {} raised nothing of it; findings:\n{}",
-                        rule.id,
-                        file.display(),
-                        describe(&findings)
-                    ));
-                }
-            } else if stem.starts_with("pass") {
-                passes += 1;
-                if hits > 0 {
-                    problems.push(format!(
-                        "{}: {} should be quiet for it:\n{}",
-                        rule.id,
-                        file.display(),
-                        describe(&findings)
-                    ));
-                }
-            }
-        }
-        if fails == 0 || passes == 0 {
-            problems.push(format!(
-                "{}: needs fail*.yaml and pass*.yaml (has {fails} and {passes})",
-                rule.id
-            ));
-        }
-    }
+    // unmatched-path is about config: tested end to end in k8s_cli.rs.
+    let rules: Vec<&str> = RULES
+        .iter()
+        .map(|r| r.id)
+        .filter(|id| *id != "rollout/unmatched-path")
+        .collect();
+    let problems = check_rule_folders(
+        &rules,
+        &fixtures(),
+        &["yaml"],
+        &|id| id.trim_start_matches("rollout/").to_string(),
+        &analyze_file,
+    );
     assert!(
         problems.is_empty(),
         "{} problems:\n{}",
@@ -107,16 +48,7 @@ fn every_rollout_rule_has_a_failing_and_a_passing_fixture_that_behave() {
 
 #[test]
 fn quiet_fixtures_raise_nothing_unwaived() {
-    let mut problems = Vec::new();
-    for file in yaml_files(&fixtures().join("quiet")) {
-        let loud: Vec<Finding> = analyze_file(&file)
-            .into_iter()
-            .filter(|f| f.severity != Severity::Info && f.waived.is_none())
-            .collect();
-        if !loud.is_empty() {
-            problems.push(format!("{}:\n{}", file.display(), describe(&loud)));
-        }
-    }
+    let problems = loud_quiet_fixtures(&fixtures().join("quiet"), &["yaml"], &analyze_file);
     assert!(
         problems.is_empty(),
         "false alarms:\n{}",
