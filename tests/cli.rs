@@ -102,10 +102,12 @@ fn only_and_skip_select_checks_in_a_stable_order() {
         .args(["--format", "json", "--skip", "plugin"])));
     assert_eq!(
         ids(&skip),
-        ["migrations", "rollout"],
+        ["migrations", "readiness", "grace", "rollout"],
         "built-in checks still run (and skip when not applicable)"
     );
     assert_eq!(by_id(&skip, "migrations")["status"], "skip");
+    assert_eq!(by_id(&skip, "readiness")["status"], "skip");
+    assert_eq!(by_id(&skip, "grace")["status"], "skip");
     assert_eq!(by_id(&skip, "rollout")["status"], "skip");
     let all = json(&run(gonogo()
         .arg("check")
@@ -115,6 +117,8 @@ fn only_and_skip_select_checks_in_a_stable_order() {
         ids(&all),
         [
             "migrations",
+            "readiness",
+            "grace",
             "rollout",
             "plugin/green",
             "plugin/amber",

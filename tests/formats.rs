@@ -124,17 +124,22 @@ fn junit_parses_with_the_expected_counts() {
         .descendants()
         .filter(|n| n.has_tag_name("testsuite"))
         .count();
-    assert_eq!(suites, 4, "a testsuite per check");
+    assert_eq!(suites, 6, "a testsuite per check");
     let cases = document
         .descendants()
         .filter(|n| n.has_tag_name("testcase"))
         .count();
-    // migrations, rollout: a case per rule in the registry; feature-flags: the two rules it reported;
-    // deploy-freeze: one case.
+    // migrations, readiness, grace, rollout: a case per rule in the registry; feature-flags: the
+    // two rules it reported; deploy-freeze: one case.
     let rollout_rules = gonogo::checks::find_check("rollout").unwrap().rules().len();
+    let readiness_rules = gonogo::checks::find_check("readiness")
+        .unwrap()
+        .rules()
+        .len();
+    let grace_rules = gonogo::checks::find_check("grace").unwrap().rules().len();
     assert_eq!(
         cases,
-        gonogo::checks::migrations::RULES.len() + rollout_rules + 3
+        gonogo::checks::migrations::RULES.len() + readiness_rules + grace_rules + rollout_rules + 3
     );
     let mut failed: Vec<&str> = document
         .descendants()
@@ -145,6 +150,7 @@ fn junit_parses_with_the_expected_counts() {
     assert_eq!(
         failed,
         [
+            "grace/grace-period-too-short",
             "migrations/add-column-not-null-without-default",
             "migrations/pg-add-foreign-key",
             "migrations/pg-add-index-not-concurrent",
@@ -174,9 +180,10 @@ fn junit_strict_turns_warnings_into_failures() {
             .filter(|n| n.has_tag_name("failure"))
             .count()
     };
-    // pg-lock-accumulation, pg-missing-lock-timeout, rollout/missing-pdb and undefined-flag are
+    // pg-lock-accumulation, pg-missing-lock-timeout, readiness/liveness-checks-dependencies,
+    // grace/prestop-shorter-than-deregistration, rollout/missing-pdb and undefined-flag are
     // warnings.
-    assert_eq!(failures(&strict.stdout), failures(&normal.stdout) + 4);
+    assert_eq!(failures(&strict.stdout), failures(&normal.stdout) + 6);
 }
 
 fn sarif_schema() -> serde_json::Value {
@@ -279,7 +286,7 @@ fn several_outputs_in_one_run() {
     assert_eq!(sarif["version"], "2.1.0");
     assert_eq!(
         json["counts"],
-        serde_json::json!({"pass": 1, "warn": 2, "fail": 1, "error": 0, "skip": 0})
+        serde_json::json!({"pass": 1, "warn": 3, "fail": 2, "error": 0, "skip": 0})
     );
     roxmltree::Document::parse(&std::fs::read_to_string(path("r.xml")).unwrap()).unwrap();
     assert!(

@@ -6,7 +6,9 @@
 //!
 //! To add a check: write the module, implement [`Check`], and add it to [`BUILT_IN`].
 
+pub mod grace;
 pub mod migrations;
+pub mod readiness;
 pub mod rollout;
 
 use crate::context::Context;
@@ -119,7 +121,12 @@ pub trait Check: Send + Sync {
 
 /// Built-in checks, in report order. Later issues add `migrations`, `compat`, `readiness`, `dns`,
 /// `grace`, `rollout` and `rollback` here.
-pub static BUILT_IN: &[&dyn Check] = &[&migrations::Migrations, &rollout::Rollout];
+pub static BUILT_IN: &[&dyn Check] = &[
+    &migrations::Migrations,
+    &readiness::Readiness,
+    &grace::Grace,
+    &rollout::Rollout,
+];
 
 /// Rules that belong to gonogo itself rather than to a check (waiver bookkeeping).
 pub static GONOGO_RULES: &[&Rule] = &[

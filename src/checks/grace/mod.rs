@@ -1,0 +1,215 @@
+//! `grace` (static part): does a pod that receives SIGTERM get to finish its requests before
+//! Kubernetes kills it, and does it stop receiving new ones first?
+//!
+//! Reads the workloads under `checks.kubernetes.manifests` through [`crate::k8s`], like
+//! `rollout` and `readiness`, and adds up terminationGracePeriodSeconds, the preStop delay, the
+//! longest request (`grace.max_request_seconds`) and the load balancer's deregistration delay.
+//! The live SIGTERM drill (`grace.command`, `grace.url`) is a later issue.
+
+mod termination;
+
+use crate::checks::readiness::{Analysis, Risk, found_under, risk_summary, skipped_note};
+use crate::checks::{Check, CheckError, CheckFuture, CheckOutcome, Rule};
+use crate::config::Config;
+use crate::context::Context;
+use crate::declare_rule;
+use crate::k8s::{self, Concern, Inputs, Loaded, Manifests};
+use crate::report::Location;
+use std::sync::Arc;
+
+pub use termination::{
+    DEFAULT_GRACE_SECONDS, DEFAULT_MAX_REQUEST_SECONDS, GRACE_PERIOD_TOO_SHORT, MARGIN_SECONDS,
+    MISSING_PRESTOP, PRESTOP_EXCEEDS_GRACE, PRESTOP_SHORTER_THAN_DEREGISTRATION, SHELL_ENTRYPOINT,
+};
+
+declare_rule! {
+    /// ## What it catches
+    /// A termination field that has the wrong type: `terminationGracePeriodSeconds: "60"`,
+    /// a `command` that is not a list of strings, `sleep: {seconds: ten}`.
+    ///
+    /// ## Why it matters during a deploy
+    /// Kubernetes rejects the manifest at apply time, so the deploy fails halfway through a
+    /// multi-object apply; and gonogo cannot add up what it cannot read.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// terminationGracePeriodSeconds: "60"
+    /// ```
+    ///
+    /// ## Do this instead
+    /// `terminationGracePeriodSeconds: 60`; `command: ["/app/server"]`.
+    pub INVALID_FIELD = ("grace/invalid-field", Warn, "a termination field gonogo needs has the wrong type");
+}
+
+pub struct Grace;
+
+pub static RULES: &[&Rule] = &[
+    &GRACE_PERIOD_TOO_SHORT,
+    &MISSING_PRESTOP,
+    &PRESTOP_EXCEEDS_GRACE,
+    &PRESTOP_SHORTER_THAN_DEREGISTRATION,
+    &SHELL_ENTRYPOINT,
+    &INVALID_FIELD,
+];
+
+const DOCS: &str = "\
+Does a pod that is told to stop get to finish its requests, and stop receiving new ones first?
+
+When Kubernetes deletes a pod it sends SIGTERM and, at the same time and asynchronously,
+removes the pod from the Service's endpoints and the load balancer's targets. gonogo adds up,
+for every serving container: the preStop delay (exec `sleep N` or the native `sleep` action),
+the longest request (`grace.max_request_seconds`, 10 s when unset) and a 5 s margin, against
+terminationGracePeriodSeconds (30 s when unset); a missing preStop delay behind a Service; a
+preStop delay that reaches the grace period (SIGKILL before draining); a preStop delay shorter
+than the load balancer's deregistration delay (the AWS load balancer controller's
+`deregistration_delay.timeout_seconds` annotation on the Service or Ingress, else
+`grace.lb_deregistration_seconds`); and a shell-form command whose PID 1 does not forward
+SIGTERM.
+
+Config:
+  checks:
+    grace:
+      max_request_seconds: 30          # the longest request the service serves
+      lb_deregistration_seconds: 15    # when no annotation says it
+    kubernetes:
+      manifests: [\"deploy/\"]
+
+Waive a rule on one object with the annotation `gonogo.dev/ignore: \"grace/missing-prestop\"`.";
+
+/// What the config says about requests and the load balancer.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    pub max_request_seconds: Option<f64>,
+    pub lb_deregistration_seconds: Option<f64>,
+}
+
+impl Settings {
+    pub fn from_config(config: &Config) -> Settings {
+        match &config.checks.grace {
+            Some(grace) => Settings {
+                max_request_seconds: grace.max_request_seconds,
+                lb_deregistration_seconds: grace.lb_deregistration_seconds,
+            },
+            None => Settings::default(),
+        }
+    }
+}
+
+impl Check for Grace {
+    fn id(&self) -> &str {
+        "grace"
+    }
+    fn title(&self) -> &str {
+        "Graceful shutdown"
+    }
+    fn docs(&self) -> &str {
+        DOCS
+    }
+    fn rules(&self) -> &'static [&'static Rule] {
+        RULES
+    }
+    fn enabled_by(&self, config: &Config) -> bool {
+        config.checks.kubernetes.is_some() || config.checks.grace.is_some()
+    }
+    fn run(&self, ctx: Arc<Context>) -> CheckFuture {
+        Box::pin(async move {
+            tokio::task::spawn_blocking(move || run(&ctx))
+                .await
+                .map_err(|e| CheckError(format!("the grace check crashed: {e}")))?
+        })
+    }
+}
+
+fn run(ctx: &Context) -> Result<CheckOutcome, CheckError> {
+    let loaded = k8s::load(&ctx.root, &ctx.config).map_err(|e| CheckError(e.to_string()))?;
+    outcome(&loaded, &Settings::from_config(&ctx.config))
+}
+
+/// The check's decision over loaded manifests: pure, for tests. Unmatched manifest paths are
+/// reported once, by `rollout`.
+pub fn outcome(loaded: &Loaded, settings: &Settings) -> Result<CheckOutcome, CheckError> {
+    let manifests = &loaded.manifests;
+    match &loaded.inputs {
+        Inputs::Configured(patterns) if patterns.is_empty() => {
+            return Ok(CheckOutcome::skip(
+                "checks.kubernetes.manifests is empty: no manifests to check",
+            ));
+        }
+        Inputs::Discovered if manifests.files.is_empty() => {
+            return Ok(CheckOutcome::skip(format!(
+                "no Kubernetes manifests found (looked for YAML with apiVersion and kind under {}; set checks.kubernetes.manifests){}",
+                k8s::load::DISCOVERY_DIRS
+                    .iter()
+                    .map(|d| format!("{d}/"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                skipped_note(&loaded.skipped)
+            )));
+        }
+        _ => {}
+    }
+    let analysis = analyze(manifests, settings);
+    if analysis.serving == 0 && analysis.findings.is_empty() {
+        let source = if manifests.files.is_empty() {
+            "no manifest file matched".to_string()
+        } else {
+            format!(
+                "no serving containers in {} manifest file{}",
+                manifests.files.len(),
+                if manifests.files.len() == 1 { "" } else { "s" }
+            )
+        };
+        return Ok(CheckOutcome::skip(format!(
+            "{source}{}",
+            skipped_note(&loaded.skipped)
+        )));
+    }
+    let mut summary = format!(
+        "{} serving container{} in {} workload{}",
+        analysis.serving,
+        if analysis.serving == 1 { "" } else { "s" },
+        analysis.workloads,
+        if analysis.workloads == 1 { "" } else { "s" },
+    );
+    if loaded.inputs == Inputs::Discovered {
+        summary.push_str(&format!(
+            " (no config: found under {})",
+            found_under(&manifests.files)
+        ));
+    }
+    summary.push_str(&risk_summary(&analysis.risks, "shutdown adds up"));
+    summary.push_str(&skipped_note(&loaded.skipped));
+    Ok(CheckOutcome::findings(summary, analysis.findings))
+}
+
+/// Every grace rule over the manifests. Pure: the fixture harness and the corpus test call it.
+pub fn analyze(manifests: &Manifests, settings: &Settings) -> Analysis {
+    let mut out = Analysis::default();
+    for problem in manifests
+        .problems
+        .iter()
+        .filter(|p| p.concern == Concern::Termination)
+    {
+        let mut finding = INVALID_FIELD
+            .finding(problem.message.clone())
+            .at(Location::new(
+                &problem.file,
+                problem.pos.line,
+                problem.pos.column,
+            ));
+        finding.waived =
+            k8s::ignore_waiver(&problem.ignored_rules, &problem.object, INVALID_FIELD.id);
+        if finding.waived.is_none() {
+            out.risks.push(Risk {
+                object: problem.object.clone(),
+                reason: "a termination field gonogo cannot read".to_string(),
+                severity: finding.severity,
+            });
+        }
+        out.findings.push(finding);
+    }
+    for workload in &manifests.workloads {
+        termination::check(manifests, workload, settings, &mut out);
+    }
+    out
+}

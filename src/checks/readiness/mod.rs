@@ -1,0 +1,291 @@
+//! `readiness` (static part): does every serving container have a readiness probe that can
+//! take the pod out of rotation when its dependencies fail, a liveness probe that does not, and
+//! probe timing that notices a bad pod before the rollout moves on?
+//!
+//! Reads the workloads under `checks.kubernetes.manifests` through [`crate::k8s`], like
+//! `rollout`. The live drill (cutting dependencies through a proxy) is a later issue.
+
+pub(crate) mod probes;
+
+use crate::checks::{Check, CheckError, CheckFuture, CheckOutcome, Rule};
+use crate::config::Config;
+use crate::context::Context;
+use crate::declare_rule;
+use crate::k8s::{self, Concern, Inputs, Loaded, Manifests, Meta};
+use crate::report::{Finding, Location, Severity};
+use std::sync::Arc;
+
+pub use probes::{
+    LIVENESS_CHECKS_DEPENDENCIES, MAX_DETECTION_SECONDS, MISSING_READINESS_PROBE, SAME_AS_LIVENESS,
+    SLOW_DETECTION, TCP_READINESS,
+};
+
+declare_rule! {
+    /// ## What it catches
+    /// A probe field that has the wrong type: `periodSeconds: "10"`, `failureThreshold: three`,
+    /// a `readinessProbe` that is not a mapping, ports that are not a list.
+    ///
+    /// ## Why it matters during a deploy
+    /// Kubernetes rejects the manifest at apply time, so the deploy fails halfway through a
+    /// multi-object apply; and gonogo cannot judge a probe it cannot read, so the readiness
+    /// rules did not run on that field.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// readinessProbe:
+    ///   periodSeconds: "10"
+    /// ```
+    ///
+    /// ## Do this instead
+    /// Whole numbers unquoted: `periodSeconds: 10`.
+    pub INVALID_FIELD = ("readiness/invalid-field", Warn, "a probe field gonogo needs has the wrong type");
+}
+
+pub struct Readiness;
+
+pub static RULES: &[&Rule] = &[
+    &MISSING_READINESS_PROBE,
+    &SAME_AS_LIVENESS,
+    &TCP_READINESS,
+    &LIVENESS_CHECKS_DEPENDENCIES,
+    &SLOW_DETECTION,
+    &INVALID_FIELD,
+];
+
+const DOCS: &str = "\
+Will Kubernetes take a pod out of rotation when it cannot serve, and only then?
+
+The static part reads the workloads you deploy (Deployment, StatefulSet, DaemonSet, Argo
+Rollouts Rollout) and looks at every serving container (one that declares ports, or every
+container of a pod a Service selects when none declares ports; init containers never): it must
+have a readiness probe; readiness must not be the same check as liveness (liveness must not
+depend on other systems, readiness should); a tcpSocket readiness probe cannot see
+dependencies; a liveness probe that looks like a dependency check restarts pods when a
+database blips; and the time to notice an unready pod (periodSeconds x failureThreshold,
+Kubernetes defaults 10 s x 3) must stay within 30 s.
+
+Config:
+  checks:
+    kubernetes:
+      manifests: [\"deploy/\"]   # shared with rollout and grace; \"-\" reads stdin
+
+Without a `kubernetes:` section, gonogo reads the YAML files with apiVersion and kind under
+deploy/, k8s/, manifests/ and kubernetes/. Waive a rule on one object with the annotation
+`gonogo.dev/ignore: \"readiness/tcp-readiness\"`. The live drill (`readiness.url`,
+`readiness.dependencies`) is not run yet.";
+
+impl Check for Readiness {
+    fn id(&self) -> &str {
+        "readiness"
+    }
+    fn title(&self) -> &str {
+        "Readiness and liveness probes"
+    }
+    fn docs(&self) -> &str {
+        DOCS
+    }
+    fn rules(&self) -> &'static [&'static Rule] {
+        RULES
+    }
+    fn enabled_by(&self, config: &Config) -> bool {
+        config.checks.kubernetes.is_some() || config.checks.readiness.is_some()
+    }
+    fn run(&self, ctx: Arc<Context>) -> CheckFuture {
+        Box::pin(async move {
+            tokio::task::spawn_blocking(move || run(&ctx))
+                .await
+                .map_err(|e| CheckError(format!("the readiness check crashed: {e}")))?
+        })
+    }
+}
+
+fn run(ctx: &Context) -> Result<CheckOutcome, CheckError> {
+    let loaded = k8s::load(&ctx.root, &ctx.config).map_err(|e| CheckError(e.to_string()))?;
+    outcome(&loaded)
+}
+
+/// The check's decision over loaded manifests: pure, for tests. Unmatched manifest paths are
+/// reported once, by `rollout`.
+pub fn outcome(loaded: &Loaded) -> Result<CheckOutcome, CheckError> {
+    let manifests = &loaded.manifests;
+    match &loaded.inputs {
+        Inputs::Configured(patterns) if patterns.is_empty() => {
+            return Ok(CheckOutcome::skip(
+                "checks.kubernetes.manifests is empty: no manifests to check",
+            ));
+        }
+        Inputs::Discovered if manifests.files.is_empty() => {
+            return Ok(CheckOutcome::skip(format!(
+                "no Kubernetes manifests found (looked for YAML with apiVersion and kind under {}; set checks.kubernetes.manifests){}",
+                k8s::load::DISCOVERY_DIRS
+                    .iter()
+                    .map(|d| format!("{d}/"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                skipped_note(&loaded.skipped)
+            )));
+        }
+        _ => {}
+    }
+    let analysis = analyze(manifests);
+    if analysis.serving == 0 && analysis.findings.is_empty() {
+        let source = if manifests.files.is_empty() {
+            "no manifest file matched".to_string()
+        } else {
+            format!(
+                "no serving containers in {} manifest file{}",
+                manifests.files.len(),
+                if manifests.files.len() == 1 { "" } else { "s" }
+            )
+        };
+        return Ok(CheckOutcome::skip(format!(
+            "{source}{}",
+            skipped_note(&loaded.skipped)
+        )));
+    }
+    let mut summary = format!(
+        "{} serving container{} in {} workload{}",
+        analysis.serving,
+        if analysis.serving == 1 { "" } else { "s" },
+        analysis.workloads,
+        if analysis.workloads == 1 { "" } else { "s" },
+    );
+    if loaded.inputs == Inputs::Discovered {
+        summary.push_str(&format!(
+            " (no config: found under {})",
+            found_under(&manifests.files)
+        ));
+    }
+    summary.push_str(&risk_summary(&analysis.risks, "probes look right"));
+    summary.push_str(&skipped_note(&loaded.skipped));
+    Ok(CheckOutcome::findings(summary, analysis.findings))
+}
+
+pub(crate) fn found_under(files: &[String]) -> String {
+    let mut dirs: Vec<&str> = files
+        .iter()
+        .map(|f| f.split('/').next().unwrap_or("."))
+        .collect();
+    dirs.dedup();
+    dirs.iter()
+        .map(|d| format!("{d}/"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+pub(crate) fn skipped_note(skipped: &[String]) -> String {
+    if skipped.is_empty() {
+        return String::new();
+    }
+    let shown: Vec<&str> = skipped.iter().take(3).map(String::as_str).collect();
+    let more = skipped.len().saturating_sub(shown.len());
+    format!(
+        "; left out: {}{}",
+        shown.join("; "),
+        if more > 0 {
+            format!(" …and {more} more")
+        } else {
+            String::new()
+        }
+    )
+}
+
+/// "; at risk: Deployment/api (no readiness probe); warnings: StatefulSet/db (tcpSocket readiness)"
+pub(crate) fn risk_summary(risks: &[Risk], all_good: &str) -> String {
+    let group = |severity: Severity| {
+        let mut objects: Vec<(String, Vec<String>)> = Vec::new();
+        for risk in risks.iter().filter(|r| r.severity == severity) {
+            match objects.iter_mut().find(|(o, _)| *o == risk.object) {
+                Some((_, reasons)) if !reasons.contains(&risk.reason) => {
+                    reasons.push(risk.reason.clone())
+                }
+                Some(_) => {}
+                None => objects.push((risk.object.clone(), vec![risk.reason.clone()])),
+            }
+        }
+        let total = objects.len();
+        let mut shown: Vec<String> = objects
+            .into_iter()
+            .take(5)
+            .map(|(object, reasons)| format!("{object} ({})", reasons.join(", ")))
+            .collect();
+        if total > 5 {
+            shown.push(format!("…and {} more", total - 5));
+        }
+        shown.join(", ")
+    };
+    let failing = group(Severity::Fail);
+    let warning = group(Severity::Warn);
+    match (failing.is_empty(), warning.is_empty()) {
+        (true, true) => format!(": {all_good}"),
+        (false, true) => format!("; at risk: {failing}"),
+        (true, false) => format!("; warnings: {warning}"),
+        (false, false) => format!("; at risk: {failing}; warnings: {warning}"),
+    }
+}
+
+/// A workload at risk, for the summary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Risk {
+    pub object: String,
+    pub reason: String,
+    pub severity: Severity,
+}
+
+/// Findings, the workloads at risk, and what was looked at.
+#[derive(Debug, Default)]
+pub struct Analysis {
+    pub findings: Vec<Finding>,
+    pub risks: Vec<Risk>,
+    /// Serving containers checked.
+    pub serving: usize,
+    /// Workloads with at least one serving container.
+    pub workloads: usize,
+}
+
+impl Analysis {
+    /// Record a finding, waived when `meta` ignores its rule by annotation.
+    pub(crate) fn push(&mut self, mut finding: Finding, meta: &Meta, reason: impl Into<String>) {
+        finding.waived = meta.waiver_for(finding.rule.as_str());
+        if finding.waived.is_none() && finding.severity != Severity::Info {
+            self.risks.push(Risk {
+                object: meta.display(),
+                reason: reason.into(),
+                severity: finding.severity,
+            });
+        }
+        self.findings.push(finding);
+    }
+}
+
+/// Every readiness rule over the manifests. Pure: the fixture harness and the corpus test call it.
+pub fn analyze(manifests: &Manifests) -> Analysis {
+    let mut out = Analysis::default();
+    for problem in manifests
+        .problems
+        .iter()
+        .filter(|p| p.concern == Concern::Probes)
+    {
+        let mut finding = INVALID_FIELD
+            .finding(problem.message.clone())
+            .at(Location::new(
+                &problem.file,
+                problem.pos.line,
+                problem.pos.column,
+            ));
+        finding.waived =
+            k8s::ignore_waiver(&problem.ignored_rules, &problem.object, INVALID_FIELD.id);
+        if finding.waived.is_none() {
+            out.risks.push(Risk {
+                object: problem.object.clone(),
+                reason: "a probe field gonogo cannot read".to_string(),
+                severity: finding.severity,
+            });
+        }
+        out.findings.push(finding);
+    }
+    for workload in &manifests.workloads {
+        probes::check(manifests, workload, &mut out);
+    }
+    out
+}

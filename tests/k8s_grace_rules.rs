@@ -1,0 +1,120 @@
+//! Every grace rule against its fixtures under tests/fixtures/k8s/grace/<rule>/:
+//! `fail*.yaml` must raise the rule, `pass*.yaml` must not, and every file under `quiet/` must
+//! raise nothing unwaived at warn or fail (false-alarm guards).
+
+use gonogo::checks::grace::{RULES, Settings, analyze};
+use gonogo::k8s::{Manifests, parse_stream};
+use gonogo::report::Finding;
+use std::path::{Path, PathBuf};
+
+mod common;
+use common::fixtures::{check_rule_folders, describe, loud_quiet_fixtures};
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/k8s/grace")
+}
+
+fn analyze_file(path: &Path) -> Vec<Finding> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut manifests = Manifests::default();
+    let name = path.file_name().unwrap().to_string_lossy().to_string();
+    parse_stream(&mut manifests, &name, &text)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    analyze(&manifests, &Settings::default()).findings
+}
+
+#[test]
+fn every_grace_rule_has_a_failing_and_a_passing_fixture_that_behave() {
+    let rules: Vec<&str> = RULES.iter().map(|r| r.id).collect();
+    let problems = check_rule_folders(
+        &rules,
+        &fixtures(),
+        &["yaml"],
+        &|id| id.trim_start_matches("grace/").to_string(),
+        &analyze_file,
+    );
+    assert!(
+        problems.is_empty(),
+        "{} problems:\n{}",
+        problems.len(),
+        problems.join("\n\n")
+    );
+}
+
+#[test]
+fn quiet_fixtures_raise_nothing_unwaived() {
+    let problems = loud_quiet_fixtures(&fixtures().join("quiet"), &["yaml"], &analyze_file);
+    assert!(
+        problems.is_empty(),
+        "false alarms:\n{}",
+        problems.join("\n\n")
+    );
+}
+
+fn only(findings: &[Finding], rule: &str) -> Finding {
+    let hits: Vec<&Finding> = findings.iter().filter(|f| f.rule == rule).collect();
+    assert_eq!(hits.len(), 1, "{}", describe(findings));
+    hits[0].clone()
+}
+
+#[test]
+fn the_grace_period_message_shows_the_sum() {
+    let finding = only(
+        &analyze_file(&fixtures().join("grace-period-too-short/fail-default-grace.yaml")),
+        "grace/grace-period-too-short",
+    );
+    assert_eq!(
+        finding.message,
+        "Deployment/api, container app: terminationGracePeriodSeconds 30 (the default) < preStop delay 20 s + longest request 10 s (grace.max_request_seconds unset: assumed) + margin 5 s = 35 s: requests still running at SIGKILL are cut off"
+    );
+    assert_eq!(
+        finding.location.unwrap().to_string(),
+        "fail-default-grace.yaml:2:1",
+        "no terminationGracePeriodSeconds: the workload"
+    );
+}
+
+#[test]
+fn config_sets_the_longest_request_and_the_deregistration_delay() {
+    let text =
+        std::fs::read_to_string(fixtures().join("missing-prestop/pass-sleep-action.yaml")).unwrap();
+    let mut manifests = Manifests::default();
+    parse_stream(&mut manifests, "x.yaml", &text).unwrap();
+    let settings = Settings {
+        max_request_seconds: Some(25.0),
+        lb_deregistration_seconds: Some(15.0),
+    };
+    let findings = analyze(&manifests, &settings).findings;
+    let short = only(&findings, "grace/grace-period-too-short");
+    assert!(
+        short.message.contains(
+            "preStop delay 10 s + longest request 25 s (grace.max_request_seconds) + margin 5 s = 40 s"
+        ),
+        "{}",
+        short.message
+    );
+    let lb = only(&findings, "grace/prestop-shorter-than-deregistration");
+    assert!(
+        lb.message
+            .contains("after 15 s (grace.lb_deregistration_seconds)"),
+        "{}",
+        lb.message
+    );
+}
+
+#[test]
+fn annotations_name_where_the_deregistration_delay_comes_from() {
+    let finding = only(
+        &analyze_file(
+            &fixtures().join("prestop-shorter-than-deregistration/fail-ingress-annotation.yaml"),
+        ),
+        "grace/prestop-shorter-than-deregistration",
+    );
+    assert!(
+        finding
+            .message
+            .contains("after 20 s (deregistration_delay.timeout_seconds=20 on Ingress/api)"),
+        "{}",
+        finding.message
+    );
+}

@@ -1,0 +1,138 @@
+//! Every readiness rule against its fixtures under tests/fixtures/k8s/readiness/<rule>/:
+//! `fail*.yaml` must raise the rule, `pass*.yaml` must not, and every file under `quiet/` must
+//! raise nothing unwaived at warn or fail (false-alarm guards).
+
+use gonogo::checks::readiness::{RULES, analyze};
+use gonogo::k8s::{Manifests, parse_stream};
+use gonogo::report::{Finding, Severity};
+use std::path::{Path, PathBuf};
+
+mod common;
+use common::fixtures::{check_rule_folders, describe, loud_quiet_fixtures};
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/k8s/readiness")
+}
+
+fn analyze_file(path: &Path) -> Vec<Finding> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut manifests = Manifests::default();
+    let name = path.file_name().unwrap().to_string_lossy().to_string();
+    parse_stream(&mut manifests, &name, &text)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    analyze(&manifests).findings
+}
+
+#[test]
+fn every_readiness_rule_has_a_failing_and_a_passing_fixture_that_behave() {
+    let rules: Vec<&str> = RULES.iter().map(|r| r.id).collect();
+    let problems = check_rule_folders(
+        &rules,
+        &fixtures(),
+        &["yaml"],
+        &|id| id.trim_start_matches("readiness/").to_string(),
+        &analyze_file,
+    );
+    assert!(
+        problems.is_empty(),
+        "{} problems:\n{}",
+        problems.len(),
+        problems.join("\n\n")
+    );
+}
+
+#[test]
+fn quiet_fixtures_raise_nothing_unwaived() {
+    let problems = loud_quiet_fixtures(&fixtures().join("quiet"), &["yaml"], &analyze_file);
+    assert!(
+        problems.is_empty(),
+        "false alarms:\n{}",
+        problems.join("\n\n")
+    );
+}
+
+fn only(findings: &[Finding], rule: &str) -> Finding {
+    let hits: Vec<&Finding> = findings.iter().filter(|f| f.rule == rule).collect();
+    assert_eq!(hits.len(), 1, "{}", describe(findings));
+    hits[0].clone()
+}
+
+#[test]
+fn same_as_liveness_explains_why_and_points_at_the_readiness_probe() {
+    let finding = only(
+        &analyze_file(&fixtures().join("same-as-liveness/fail-same-http.yaml")),
+        "readiness/same-as-liveness",
+    );
+    assert_eq!(finding.severity, Severity::Fail);
+    assert!(
+        finding.message.starts_with(
+            "Deployment/api, container app: readiness and liveness run the same check (httpGet /health on port 8080): a liveness check must not depend on other systems"
+        ),
+        "{}",
+        finding.message
+    );
+    assert!(finding.message.contains("a readiness check should"));
+    assert_eq!(
+        finding.location.unwrap().to_string(),
+        "fail-same-http.yaml:18:11"
+    );
+}
+
+#[test]
+fn a_missing_probe_points_at_the_container() {
+    let finding = only(
+        &analyze_file(&fixtures().join("missing-readiness-probe/fail-selected-by-service.yaml")),
+        "readiness/missing-readiness-probe",
+    );
+    assert!(
+        finding.message.contains("(a Service selects its pods)"),
+        "{}",
+        finding.message
+    );
+    assert_eq!(
+        finding.location.unwrap().to_string(),
+        "fail-selected-by-service.yaml:15:11"
+    );
+}
+
+#[test]
+fn slow_detection_shows_the_arithmetic_with_defaults() {
+    let dir = fixtures().join("slow-detection");
+    let period = only(
+        &analyze_file(&dir.join("fail-slow-period.yaml")),
+        "readiness/slow-detection",
+    );
+    assert!(
+        period.message.contains(
+            "for up to periodSeconds 30 s × failureThreshold 3 (the default) = 90 s (more than 30 s)"
+        ),
+        "{}",
+        period.message
+    );
+    let threshold = only(
+        &analyze_file(&dir.join("fail-high-threshold.yaml")),
+        "readiness/slow-detection",
+    );
+    assert!(
+        threshold
+            .message
+            .contains("periodSeconds 10 s (the default) × failureThreshold 6 = 60 s"),
+        "{}",
+        threshold.message
+    );
+    assert_eq!(
+        threshold.location.unwrap().to_string(),
+        "fail-high-threshold.yaml:21:13",
+        "the failureThreshold key"
+    );
+}
+
+#[test]
+fn the_ignore_annotation_waives_on_that_object() {
+    let findings = analyze_file(&fixtures().join("quiet/annotation-waives.yaml"));
+    let finding = only(&findings, "readiness/tcp-readiness");
+    assert_eq!(
+        finding.waived.expect("waived").reason,
+        "gonogo.dev/ignore annotation on Deployment/api"
+    );
+}
