@@ -102,13 +102,14 @@ fn only_and_skip_select_checks_in_a_stable_order() {
         .args(["--format", "json", "--skip", "plugin"])));
     assert_eq!(
         ids(&skip),
-        ["migrations", "readiness", "grace", "rollout"],
+        ["migrations", "readiness", "grace", "rollout", "rollback"],
         "built-in checks still run (and skip when not applicable)"
     );
     assert_eq!(by_id(&skip, "migrations")["status"], "skip");
     assert_eq!(by_id(&skip, "readiness")["status"], "skip");
     assert_eq!(by_id(&skip, "grace")["status"], "skip");
     assert_eq!(by_id(&skip, "rollout")["status"], "skip");
+    assert_eq!(by_id(&skip, "rollback")["status"], "skip");
     let all = json(&run(gonogo()
         .arg("check")
         .arg(dir.path())
@@ -120,6 +121,7 @@ fn only_and_skip_select_checks_in_a_stable_order() {
             "readiness",
             "grace",
             "rollout",
+            "rollback",
             "plugin/green",
             "plugin/amber",
             "plugin/red"

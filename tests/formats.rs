@@ -124,12 +124,12 @@ fn junit_parses_with_the_expected_counts() {
         .descendants()
         .filter(|n| n.has_tag_name("testsuite"))
         .count();
-    assert_eq!(suites, 6, "a testsuite per check");
+    assert_eq!(suites, 7, "a testsuite per check");
     let cases = document
         .descendants()
         .filter(|n| n.has_tag_name("testcase"))
         .count();
-    // migrations, readiness, grace, rollout: a case per rule in the registry; feature-flags: the
+    // migrations, readiness, grace, rollout, rollback: a case per rule in the registry; feature-flags: the
     // two rules it reported; deploy-freeze: one case.
     let rollout_rules = gonogo::checks::find_check("rollout").unwrap().rules().len();
     let readiness_rules = gonogo::checks::find_check("readiness")
@@ -137,9 +137,18 @@ fn junit_parses_with_the_expected_counts() {
         .rules()
         .len();
     let grace_rules = gonogo::checks::find_check("grace").unwrap().rules().len();
+    let rollback_rules = gonogo::checks::find_check("rollback")
+        .unwrap()
+        .rules()
+        .len();
     assert_eq!(
         cases,
-        gonogo::checks::migrations::RULES.len() + readiness_rules + grace_rules + rollout_rules + 3
+        gonogo::checks::migrations::RULES.len()
+            + readiness_rules
+            + grace_rules
+            + rollout_rules
+            + rollback_rules
+            + 3
     );
     let mut failed: Vec<&str> = document
         .descendants()
@@ -156,6 +165,7 @@ fn junit_parses_with_the_expected_counts() {
             "migrations/pg-add-index-not-concurrent",
             "migrations/pg-alter-column-type",
             "migrations/pg-concurrently-in-transaction",
+            "rollback/slow-rollback",
         ],
         "fail findings are failures; warnings and waived findings are not"
     );
@@ -286,7 +296,7 @@ fn several_outputs_in_one_run() {
     assert_eq!(sarif["version"], "2.1.0");
     assert_eq!(
         json["counts"],
-        serde_json::json!({"pass": 1, "warn": 3, "fail": 2, "error": 0, "skip": 0})
+        serde_json::json!({"pass": 1, "warn": 3, "fail": 3, "error": 0, "skip": 0})
     );
     roxmltree::Document::parse(&std::fs::read_to_string(path("r.xml")).unwrap()).unwrap();
     assert!(

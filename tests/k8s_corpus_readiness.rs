@@ -1,9 +1,10 @@
-//! The readiness and grace checks over real manifests from public projects (../shared/corpus/k8s): every
+//! The readiness, grace and rollback checks over real manifests from public projects (../shared/corpus/k8s): every
 //! file parses, nothing panics, every finding has a line, and the count of findings per rule is
 //! in a snapshot, so changes in behaviour show up in review.
 
 use gonogo::checks::grace::{self, Settings};
 use gonogo::checks::readiness::analyze;
+use gonogo::checks::rollback;
 use gonogo::k8s::{Manifests, parse_stream};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -64,6 +65,10 @@ fn readiness_findings_per_rule_over_the_corpus_are_stable() {
         analysis
             .findings
             .extend(grace::analyze(manifests, &Settings::default()).findings);
+        // rollback: its findings per rule too (its workload count is not the serving count).
+        analysis
+            .findings
+            .extend(rollback::analyze(manifests, &rollback::Settings::default()).findings);
         serving += analysis.serving;
         workloads += analysis.workloads;
         for finding in analysis.findings {

@@ -9,6 +9,7 @@
 pub mod grace;
 pub mod migrations;
 pub mod readiness;
+pub mod rollback;
 pub mod rollout;
 
 use crate::context::Context;
@@ -126,6 +127,7 @@ pub static BUILT_IN: &[&dyn Check] = &[
     &readiness::Readiness,
     &grace::Grace,
     &rollout::Rollout,
+    &rollback::Rollback,
 ];
 
 /// Rules that belong to gonogo itself rather than to a check (waiver bookkeeping).

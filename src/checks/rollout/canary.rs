@@ -68,7 +68,7 @@ declare_rule! {
 }
 
 /// Argo Rollouts: every template referenced anywhere in the strategy.
-fn argo_references(workload: &Workload) -> Vec<(&TemplateRef, &'static str)> {
+pub(crate) fn argo_references(workload: &Workload) -> Vec<(&TemplateRef, &'static str)> {
     let mut refs = Vec::new();
     if let Some(canary) = &workload.strategy.canary {
         if let Some(background) = &canary.background_analysis {

@@ -99,15 +99,19 @@ declare_rule! {
 }
 
 /// What a rolling update of a Deployment or Rollout does to capacity at `replicas` pods.
-struct Fenceposts {
-    surge: i64,
-    unavailable: i64,
+pub(crate) struct Fenceposts {
+    pub surge: i64,
+    pub unavailable: i64,
     /// Both resolved to 0, so Kubernetes forced `unavailable` to 1.
-    forced: bool,
+    pub forced: bool,
 }
 
 /// `ResolveFenceposts` in kubernetes/pkg/controller/deployment/util (and Argo Rollouts' copy).
-fn fenceposts(surge: IntOrPercent, unavailable: IntOrPercent, replicas: i64) -> Fenceposts {
+pub(crate) fn fenceposts(
+    surge: IntOrPercent,
+    unavailable: IntOrPercent,
+    replicas: i64,
+) -> Fenceposts {
     let surge = surge.scaled(replicas, true);
     let unavailable_resolved = unavailable.scaled(replicas, false);
     let forced = surge == 0 && unavailable_resolved == 0;
@@ -122,7 +126,7 @@ fn fenceposts(surge: IntOrPercent, unavailable: IntOrPercent, replicas: i64) -> 
     }
 }
 
-const DEFAULT_PERCENT: IntOrPercent = IntOrPercent::Percent(25);
+pub(crate) const DEFAULT_PERCENT: IntOrPercent = IntOrPercent::Percent(25);
 
 fn describe(value: IntOrPercent, written: bool) -> String {
     if written {

@@ -18,8 +18,10 @@ use crate::k8s::{self, Concern, Inputs, Loaded, Manifests, Meta, Workload, Workl
 use crate::report::{Finding, Location, Severity};
 use std::sync::Arc;
 
+pub(crate) use canary::argo_references;
 pub use canary::{ANALYSIS_TEMPLATE_MISSING, CANARY_WITHOUT_ANALYSIS};
 pub use capacity::{CAPACITY_DROPS, RECREATE_STRATEGY, SINGLE_REPLICA};
+pub(crate) use capacity::{DEFAULT_PERCENT, fenceposts};
 pub use disruption::{MISSING_PDB, PDB_ALLOWS_FULL_OUTAGE};
 
 declare_rule! {
@@ -314,7 +316,7 @@ pub(crate) struct Scale {
 }
 
 impl Scale {
-    fn of(manifests: &Manifests, workload: &Workload) -> Scale {
+    pub(crate) fn of(manifests: &Manifests, workload: &Workload) -> Scale {
         let flagger_hpa = manifests
             .flagger_canary_for(workload)
             .and_then(|c| c.autoscaler.as_ref())

@@ -1,0 +1,343 @@
+//! How long a rollback takes: waves of pods re-created at the rollout's pace, each waiting to
+//! become ready, plus the time an automated analysis takes to decide the new version is bad.
+
+use super::Settings;
+use crate::checks::readiness::Analysis;
+use crate::checks::rollout::{DEFAULT_PERCENT, Scale, argo_references, fenceposts};
+use crate::config::parse_duration;
+use crate::declare_rule;
+use crate::k8s::{Field, Manifests, StrategyKind, Workload, WorkloadKind};
+use crate::report::Severity;
+
+/// Seconds from scheduling to a started container when the image is already on the node, as it
+/// is on a rollback (the previous version ran there minutes ago). An assumption, not a
+/// measurement: image pull is excluded, process start of a typical service included.
+pub const POD_START_SECONDS: i64 = 5;
+
+/// `rollback.target_seconds` when unset.
+pub const DEFAULT_TARGET_SECONDS: f64 = 60.0;
+
+/// Kubernetes' readiness probe defaults.
+const DEFAULT_INITIAL_DELAY: i64 = 0;
+const DEFAULT_PERIOD: i64 = 10;
+const DEFAULT_SUCCESS_THRESHOLD: i64 = 1;
+
+declare_rule! {
+    /// ## What it catches
+    /// A Deployment, StatefulSet or Argo Rollout whose estimated rollback takes longer than
+    /// `rollback.target_seconds` (60 s by default). The estimate, shown in the finding:
+    /// waves = ceil(replicas / (maxSurge + maxUnavailable)) with the values Kubernetes resolves
+    /// (percentages: maxSurge rounds up, maxUnavailable down; 25% defaults; the HPA's
+    /// maxReplicas as the worst case); per wave = pod start (5 s, image cached) + readiness
+    /// initialDelaySeconds + periodSeconds x successThreshold (defaults 0, 10 s, 1) +
+    /// minReadySeconds; plus the automated analysis's time to fail (Argo Rollouts: metric
+    /// interval x failureLimit). Argo canaries with traffic routing, blue-green rollouts that
+    /// keep the old ReplicaSet (scaleDownDelaySeconds not 0) and Flagger canaries keep the
+    /// stable pods running: their rollback only shifts traffic back, reported as info.
+    ///
+    /// ## Why it matters during a deploy
+    /// Every second of a rollback is a second of the bad version serving users. A rollback is
+    /// a rollout in reverse, at the same pace: 20 replicas one at a time, each waiting 30 s for
+    /// readiness, is ten minutes of incident.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// spec:
+    ///   replicas: 12
+    ///   minReadySeconds: 30
+    ///   strategy:
+    ///     rollingUpdate: {maxSurge: 1, maxUnavailable: 0}
+    /// ```
+    /// 12 waves x (5 s + 10 s + 30 s) = 540 s.
+    ///
+    /// ## Do this instead
+    /// Roll faster (`maxSurge: 25%` or more, with `maxUnavailable: 0` to keep capacity), make
+    /// readiness answer sooner (a lower `periodSeconds`, no long `initialDelaySeconds`: use a
+    /// startupProbe), or keep the stable pods running with an Argo Rollouts canary and traffic
+    /// routing, so a rollback is a traffic shift. If the service tolerates a slower rollback,
+    /// raise `rollback.target_seconds`.
+    pub SLOW_ROLLBACK = ("rollback/slow-rollback", Fail, "a rollback takes longer than rollback.target_seconds");
+}
+
+/// `60` or `62.5`
+pub(super) fn fmt_seconds(value: f64) -> String {
+    if value.fract() == 0.0 {
+        format!("{}", value as i64)
+    } else {
+        format!("{value}")
+    }
+}
+
+fn value_or(field: &Option<Field<i64>>, default: i64) -> (i64, bool) {
+    field.as_ref().map_or((default, false), |f| (f.value, true))
+}
+
+/// The time one wave of pods takes to become ready, and how it adds up.
+struct Wave {
+    seconds: i64,
+    arithmetic: String,
+}
+
+fn wave(manifests: &Manifests, workload: &Workload) -> Wave {
+    let (min_ready, _) = value_or(&workload.min_ready_seconds, 0);
+    // The slowest container to become ready decides when the pod is ready.
+    let slowest = manifests.pod_spec_of(workload).and_then(|pod| {
+        pod.containers
+            .iter()
+            .filter_map(|c| c.readiness_probe.as_ref().map(|p| (c, p)))
+            .map(|(container, probe)| {
+                let (initial, _) = value_or(&probe.initial_delay_seconds, DEFAULT_INITIAL_DELAY);
+                let (period, _) = value_or(&probe.period_seconds, DEFAULT_PERIOD);
+                let (success, _) = value_or(&probe.success_threshold, DEFAULT_SUCCESS_THRESHOLD);
+                (
+                    initial.max(0) + period.max(0) * success.max(1),
+                    container,
+                    initial,
+                    period,
+                    success,
+                )
+            })
+            .max_by_key(|(ready, ..)| *ready)
+    });
+    match slowest {
+        Some((ready, container, initial, period, success)) => Wave {
+            seconds: POD_START_SECONDS + ready + min_ready.max(0),
+            arithmetic: format!(
+                "pod start {POD_START_SECONDS} s + readiness of container {} (initialDelaySeconds {initial} + periodSeconds {period} x successThreshold {success}) + minReadySeconds {min_ready}",
+                container.name
+            ),
+        },
+        None => Wave {
+            seconds: POD_START_SECONDS + min_ready.max(0),
+            arithmetic: format!(
+                "pod start {POD_START_SECONDS} s + no readinessProbe (ready once started) + minReadySeconds {min_ready}"
+            ),
+        },
+    }
+}
+
+/// How long an automated rollback takes to notice: (seconds, how).
+fn detection(manifests: &Manifests, workload: &Workload) -> Option<(i64, String)> {
+    if let Some(canary) = manifests.flagger_canary_for(workload) {
+        let analysis = canary.analysis.as_ref()?;
+        let interval = analysis.interval.as_ref()?;
+        let seconds = parse_duration(&interval.value).ok()?.as_secs() as i64;
+        let threshold = analysis.threshold.as_ref()?.value.max(1);
+        return Some((
+            seconds * threshold,
+            format!(
+                "{}: interval {} x threshold {threshold}",
+                canary.meta.display(),
+                interval.value
+            ),
+        ));
+    }
+    if workload.kind != WorkloadKind::Rollout {
+        return None;
+    }
+    // The slowest metric that can fail the analysis: a bad version may trip only that one.
+    let mut slowest: Option<(i64, String)> = None;
+    for (reference, _) in argo_references(workload) {
+        let Some(template) = manifests.analysis_template(reference, &workload.meta) else {
+            continue;
+        };
+        for metric in template.metrics.iter().filter(|m| !m.dry_run) {
+            let Some(interval) = &metric.interval else {
+                continue;
+            };
+            let Ok(duration) = parse_duration(&interval.value) else {
+                continue;
+            };
+            let limit = metric.failure_limit.as_ref().map_or(0, |f| f.value.max(0));
+            let seconds = duration.as_secs() as i64 * limit;
+            if slowest.as_ref().is_none_or(|(s, _)| seconds > *s) {
+                slowest = Some((
+                    seconds,
+                    format!(
+                        "{} metric `{}`: interval {} x failureLimit {limit}",
+                        template.meta.display(),
+                        metric.name,
+                        interval.value
+                    ),
+                ));
+            }
+        }
+    }
+    slowest
+}
+
+/// A rollback that only shifts traffic back to pods that still run: why, if this is one.
+fn traffic_shift(manifests: &Manifests, workload: &Workload) -> Option<String> {
+    if let Some(canary) = manifests.flagger_canary_for(workload) {
+        return Some(format!(
+            "{} keeps the primary pods of {} running while it analyses the new version, so a rollback routes traffic back to them",
+            canary.meta.display(),
+            workload.meta.display()
+        ));
+    }
+    if workload.kind != WorkloadKind::Rollout {
+        return None;
+    }
+    match &workload.strategy.kind {
+        StrategyKind::Canary => workload
+            .strategy
+            .canary
+            .as_ref()
+            .filter(|c| c.traffic_routing && !c.dynamic_stable_scale)
+            .map(|_| {
+                "the canary uses traffic routing, so the stable ReplicaSet stays at full scale until promotion and an abort shifts traffic back to it".to_string()
+            }),
+        StrategyKind::BlueGreen => {
+            let delay = workload
+                .strategy
+                .blue_green
+                .as_ref()
+                .and_then(|b| b.scale_down_delay_seconds.as_ref())
+                .map(|d| d.value);
+            match delay {
+                Some(0) => None,
+                Some(seconds) => Some(format!(
+                    "blue-green keeps the previous ReplicaSet running until promotion and for scaleDownDelaySeconds {seconds} after, so a rollback switches the active Service back to it"
+                )),
+                None => Some(
+                    "blue-green keeps the previous ReplicaSet running until promotion and for scaleDownDelaySeconds (30 s by default) after, so a rollback switches the active Service back to it".to_string(),
+                ),
+            }
+        }
+        _ => None,
+    }
+}
+
+/// The rollback estimate of one workload; returns the seconds when pods are re-created.
+pub(super) fn check(
+    manifests: &Manifests,
+    workload: &Workload,
+    settings: &Settings,
+    out: &mut Analysis,
+) -> Option<i64> {
+    let object = workload.meta.display();
+    let detected = detection(manifests, workload);
+    let detection_note = |prefix: &str| match &detected {
+        Some((seconds, how)) => format!("{prefix}detection {seconds} s ({how})"),
+        None => String::new(),
+    };
+    if let Some(why) = traffic_shift(manifests, workload) {
+        let mut finding = SLOW_ROLLBACK
+            .finding(format!(
+                "{object}: a rollback is near-instant: {why}{}",
+                detection_note("; after ")
+            ))
+            .at(workload.meta.location());
+        finding.severity = Severity::Info;
+        out.push(finding, &workload.meta, "traffic shift");
+        return None;
+    }
+
+    let scale = Scale::of(manifests, workload);
+    let (replicas, of) = match (&scale.hpa, scale.hpa_max) {
+        (Some(hpa), Some(max)) if max > scale.replicas => (
+            max,
+            format!("{max} replicas (maxReplicas of {hpa}: the worst case)"),
+        ),
+        (Some(hpa), _) => (
+            scale.replicas,
+            format!("{} replicas (minReplicas of {hpa})", scale.replicas),
+        ),
+        (None, _) => (scale.replicas, format!("{} replicas", scale.replicas)),
+    };
+    if replicas <= 0 {
+        return None;
+    }
+    let strategy = &workload.strategy;
+    let (waves, waves_arithmetic) = match (&workload.kind, &strategy.kind) {
+        (WorkloadKind::Deployment | WorkloadKind::Rollout, StrategyKind::Recreate) => (
+            1,
+            format!("1 wave (Recreate: all {of} at once, after the old ones stop)"),
+        ),
+        (
+            WorkloadKind::Deployment | WorkloadKind::Rollout,
+            StrategyKind::RollingUpdate | StrategyKind::Canary,
+        ) => {
+            let surge = strategy
+                .max_surge
+                .as_ref()
+                .map_or(DEFAULT_PERCENT, |f| f.value);
+            let unavailable = strategy
+                .max_unavailable
+                .as_ref()
+                .map_or(DEFAULT_PERCENT, |f| f.value);
+            let posts = fenceposts(surge, unavailable, replicas);
+            let pace = (posts.surge + posts.unavailable).max(1);
+            let waves = (replicas + pace - 1) / pace;
+            (
+                waves,
+                format!(
+                    "{waves} wave{} = ceil({of} / (maxSurge {surge} -> {} + maxUnavailable {unavailable} -> {}{}))",
+                    if waves == 1 { "" } else { "s" },
+                    posts.surge,
+                    posts.unavailable,
+                    if posts.forced { ", forced to 1" } else { "" }
+                ),
+            )
+        }
+        (WorkloadKind::Rollout, StrategyKind::BlueGreen) => (
+            1,
+            format!(
+                "1 wave (blue-green with scaleDownDelaySeconds 0: the previous ReplicaSet is gone, all {of} start at once)"
+            ),
+        ),
+        (WorkloadKind::StatefulSet, StrategyKind::RollingUpdate) => {
+            // In place, maxUnavailable (rounded up, at least 1) at a time; never surges.
+            let unavailable = strategy.max_unavailable.as_ref().map(|f| f.value);
+            let pace = unavailable.map_or(1, |u| u.scaled(replicas, true)).max(1);
+            let waves = (replicas + pace - 1) / pace;
+            (
+                waves,
+                format!(
+                    "{waves} wave{} = ceil({of} / (maxSurge 0 (a StatefulSet replaces in place) + maxUnavailable {} -> {pace}))",
+                    if waves == 1 { "" } else { "s" },
+                    unavailable.map_or("1 (the default)".to_string(), |u| u.to_string())
+                ),
+            )
+        }
+        _ => return None, // DaemonSets (one pod per node), OnDelete: nothing to estimate
+    };
+    let wave = wave(manifests, workload);
+    let rolled = waves * wave.seconds;
+    let total = rolled + detected.as_ref().map_or(0, |(s, _)| *s);
+    let target = settings.target();
+    if (total as f64) <= target {
+        return Some(total);
+    }
+    let target_source = if settings.target_seconds.is_some() {
+        "rollback.target_seconds"
+    } else {
+        "rollback.target_seconds unset: the default"
+    };
+    let detection_sum = match &detected {
+        Some((seconds, how)) => {
+            format!(" + detection {seconds} s ({how}) = {total} s")
+        }
+        None => String::new(),
+    };
+    let pos = strategy
+        .pos
+        .or(workload.replicas.as_ref().map(|r| r.pos))
+        .unwrap_or(workload.meta.pos);
+    out.push(
+        SLOW_ROLLBACK
+            .finding(format!(
+                "{object}: a rollback takes about {total} s, over the {} s target ({target_source}): {waves_arithmetic} x {} s per wave ({}) = {rolled} s{detection_sum}",
+                fmt_seconds(target),
+                wave.seconds,
+                wave.arithmetic,
+            ))
+            .at(workload.meta.at(pos))
+            .with_fix(format!(
+                "roll {object} faster (a larger maxSurge with maxUnavailable 0), make readiness answer sooner, or keep the stable pods running (an Argo Rollouts canary with traffic routing); or raise rollback.target_seconds"
+            )),
+        &workload.meta,
+        format!("rollback about {total} s"),
+    );
+    Some(total)
+}

@@ -1,0 +1,259 @@
+//! `rollback`: when the new version is bad, how fast is the old one back, and can it come back
+//! at all?
+//!
+//! Reads the workloads under `checks.kubernetes.manifests` through [`crate::k8s`], like
+//! `rollout`, `readiness` and `grace`. Estimates the time a rollback takes from the rollout
+//! arithmetic `rollout` already does (waves of maxSurge + maxUnavailable pods against the
+//! replica count or the HPA's range), the readiness probe timing and the automated analysis
+//! that triggers it, and checks that the previous version still exists: an immutable image
+//! reference and an old ReplicaSet to scale back up.
+
+mod estimate;
+mod revisions;
+
+use crate::checks::readiness::{Analysis, Risk, found_under, risk_summary, skipped_note};
+use crate::checks::{Check, CheckError, CheckFuture, CheckOutcome, Rule};
+use crate::config::Config;
+use crate::context::Context;
+use crate::declare_rule;
+use crate::k8s::{self, Concern, Inputs, Loaded, Manifests};
+use crate::report::Location;
+use std::sync::Arc;
+
+pub use estimate::{DEFAULT_TARGET_SECONDS, POD_START_SECONDS, SLOW_ROLLBACK};
+pub use revisions::{MUTABLE_IMAGE_TAG, NO_REVISION_HISTORY};
+
+declare_rule! {
+    /// ## What it catches
+    /// A field the rollback estimate or the revision rules need that has the wrong type:
+    /// `revisionHistoryLimit: "0"`, an `image` that is not a string, an analysis
+    /// `failureLimit: two`, `scaleDownDelaySeconds: 30s`.
+    ///
+    /// ## Why it matters during a deploy
+    /// Kubernetes (or the Argo Rollouts / Flagger controller) rejects the object at apply time,
+    /// so the deploy fails halfway through a multi-object apply; and gonogo cannot estimate a
+    /// rollback from what it cannot read.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// spec:
+    ///   revisionHistoryLimit: "3"
+    /// ```
+    ///
+    /// ## Do this instead
+    /// `revisionHistoryLimit: 3`; `failureLimit: 2`; durations as strings (`interval: 1m`).
+    pub INVALID_FIELD = ("rollback/invalid-field", Warn, "a rollback field gonogo needs has the wrong type");
+}
+
+pub struct Rollback;
+
+pub static RULES: &[&Rule] = &[
+    &SLOW_ROLLBACK,
+    &MUTABLE_IMAGE_TAG,
+    &NO_REVISION_HISTORY,
+    &INVALID_FIELD,
+];
+
+const DOCS: &str = "\
+When the new version is bad, how long until the old one serves again, and can it come back at all?
+
+gonogo estimates a rollback of every Deployment, StatefulSet and Argo Rollout the way the
+controllers run it: waves = ceil(replicas / (maxSurge + maxUnavailable)), with the resolved
+values the rollout check computes (Kubernetes' rounding, 25% defaults; StatefulSets replace
+maxUnavailable pods at a time and never surge; an HPA's maxReplicas is the worst case); each
+wave takes pod start (5 s: the image is cached on a rollback) + readiness initialDelaySeconds +
+periodSeconds x successThreshold (Kubernetes defaults 0, 10 s, 1) + minReadySeconds; plus the
+time an Argo Rollouts analysis (interval x failureLimit) takes to decide on its own. The
+estimate must stay within `rollback.target_seconds` (60 s by default). An Argo Rollouts canary
+with traffic routing (or a blue-green that keeps the old ReplicaSet for scaleDownDelaySeconds)
+and a Flagger canary keep the stable pods running: their rollback only shifts traffic back,
+which gonogo reports as info. DaemonSets are not estimated (their pod count is the node count).
+
+Rolling back must also be possible: an image by mutable tag (`latest`, or no tag) re-pulls
+whatever the tag points to now, and `revisionHistoryLimit: 0` leaves no old ReplicaSet.
+
+Config:
+  checks:
+    rollback:
+      target_seconds: 60        # the longest a rollback may take
+    kubernetes:
+      manifests: [\"deploy/\"]
+
+Waive a rule on one object with the annotation `gonogo.dev/ignore: \"rollback/slow-rollback\"`.";
+
+/// What the config says about rollbacks.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    /// `rollback.target_seconds`; [`DEFAULT_TARGET_SECONDS`] when unset.
+    pub target_seconds: Option<f64>,
+}
+
+impl Settings {
+    pub fn from_config(config: &Config) -> Settings {
+        Settings {
+            target_seconds: config
+                .checks
+                .rollback
+                .as_ref()
+                .and_then(|r| r.target_seconds),
+        }
+    }
+}
+
+impl Check for Rollback {
+    fn id(&self) -> &str {
+        "rollback"
+    }
+    fn title(&self) -> &str {
+        "Rollback time and possibility"
+    }
+    fn docs(&self) -> &str {
+        DOCS
+    }
+    fn rules(&self) -> &'static [&'static Rule] {
+        RULES
+    }
+    fn enabled_by(&self, config: &Config) -> bool {
+        config.checks.kubernetes.is_some() || config.checks.rollback.is_some()
+    }
+    fn run(&self, ctx: Arc<Context>) -> CheckFuture {
+        Box::pin(async move {
+            tokio::task::spawn_blocking(move || run(&ctx))
+                .await
+                .map_err(|e| CheckError(format!("the rollback check crashed: {e}")))?
+        })
+    }
+}
+
+fn run(ctx: &Context) -> Result<CheckOutcome, CheckError> {
+    let loaded = k8s::load(&ctx.root, &ctx.config).map_err(|e| CheckError(e.to_string()))?;
+    outcome(&loaded, &Settings::from_config(&ctx.config))
+}
+
+/// The check's decision over loaded manifests: pure, for tests. Unmatched manifest paths are
+/// reported once, by `rollout`.
+pub fn outcome(loaded: &Loaded, settings: &Settings) -> Result<CheckOutcome, CheckError> {
+    let manifests = &loaded.manifests;
+    match &loaded.inputs {
+        Inputs::Configured(patterns) if patterns.is_empty() => {
+            return Ok(CheckOutcome::skip(
+                "checks.kubernetes.manifests is empty: no manifests to check",
+            ));
+        }
+        Inputs::Discovered if manifests.files.is_empty() => {
+            return Ok(CheckOutcome::skip(format!(
+                "no Kubernetes manifests found (looked for YAML with apiVersion and kind under {}; set checks.kubernetes.manifests){}",
+                k8s::load::DISCOVERY_DIRS
+                    .iter()
+                    .map(|d| format!("{d}/"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                skipped_note(&loaded.skipped)
+            )));
+        }
+        _ => {}
+    }
+    let report = analyze_with_slowest(manifests, settings);
+    let analysis = report.analysis;
+    if analysis.workloads == 0 && analysis.findings.is_empty() {
+        let source = if manifests.files.is_empty() {
+            "no manifest file matched".to_string()
+        } else {
+            format!(
+                "no workloads in {} manifest file{}",
+                manifests.files.len(),
+                if manifests.files.len() == 1 { "" } else { "s" }
+            )
+        };
+        return Ok(CheckOutcome::skip(format!(
+            "{source}{}",
+            skipped_note(&loaded.skipped)
+        )));
+    }
+    let mut summary = format!(
+        "{} workload{}",
+        analysis.workloads,
+        if analysis.workloads == 1 { "" } else { "s" },
+    );
+    if let Some((object, seconds)) = &report.slowest {
+        summary.push_str(&format!(
+            ", slowest rollback {object} about {seconds} s (target {} s)",
+            estimate::fmt_seconds(settings.target())
+        ));
+    }
+    if loaded.inputs == Inputs::Discovered {
+        summary.push_str(&format!(
+            " (no config: found under {})",
+            found_under(&manifests.files)
+        ));
+    }
+    summary.push_str(&risk_summary(
+        &analysis.risks,
+        "rollbacks are fast and possible",
+    ));
+    summary.push_str(&skipped_note(&loaded.skipped));
+    Ok(CheckOutcome::findings(summary, analysis.findings))
+}
+
+impl Settings {
+    pub fn target(&self) -> f64 {
+        self.target_seconds.unwrap_or(DEFAULT_TARGET_SECONDS)
+    }
+}
+
+struct Report {
+    analysis: Analysis,
+    /// The slowest estimated rollback that re-creates pods: (object, seconds).
+    slowest: Option<(String, i64)>,
+}
+
+/// Every rollback rule over the manifests. Pure: the fixture harness and the corpus test call
+/// it. `workloads` counts the workloads looked at; `serving` stays 0.
+pub fn analyze(manifests: &Manifests, settings: &Settings) -> Analysis {
+    analyze_with_slowest(manifests, settings).analysis
+}
+
+fn analyze_with_slowest(manifests: &Manifests, settings: &Settings) -> Report {
+    let mut out = Analysis::default();
+    for problem in manifests
+        .problems
+        .iter()
+        .filter(|p| p.concern == Concern::Rollback)
+    {
+        let mut finding = INVALID_FIELD
+            .finding(problem.message.clone())
+            .at(Location::new(
+                &problem.file,
+                problem.pos.line,
+                problem.pos.column,
+            ));
+        finding.waived =
+            k8s::ignore_waiver(&problem.ignored_rules, &problem.object, INVALID_FIELD.id);
+        if finding.waived.is_none() {
+            out.risks.push(Risk {
+                object: problem.object.clone(),
+                reason: "a rollback field gonogo cannot read".to_string(),
+                severity: finding.severity,
+            });
+        }
+        out.findings.push(finding);
+    }
+    let mut slowest: Option<(String, i64)> = None;
+    for workload in &manifests.workloads {
+        revisions::images(workload, &mut out);
+        if manifests.is_rollout_template(workload) {
+            continue;
+        }
+        out.workloads += 1;
+        revisions::history(workload, &mut out);
+        if let Some(seconds) = estimate::check(manifests, workload, settings, &mut out)
+            && slowest.as_ref().is_none_or(|(_, s)| seconds > *s)
+        {
+            slowest = Some((workload.meta.display(), seconds));
+        }
+    }
+    Report {
+        analysis: out,
+        slowest,
+    }
+}

@@ -1,0 +1,146 @@
+//! Whether the previous version can come back at all: an image reference that still names it,
+//! and an old ReplicaSet to scale back up.
+
+use crate::checks::readiness::Analysis;
+use crate::declare_rule;
+use crate::k8s::{Workload, WorkloadKind};
+
+declare_rule! {
+    /// ## What it catches
+    /// A container or init container whose image has no tag (`nginx`, `registry/app`) or the
+    /// tag `latest`. An image pinned by digest (`app@sha256:…`) is fine, with or without a tag.
+    ///
+    /// ## Why it matters during a deploy
+    /// A rollback restores the previous pod template, and the previous pod template names the
+    /// same mutable tag: pods started by the rollback pull whatever the tag points to now,
+    /// which is the bad version (or whatever was pushed since). With `imagePullPolicy:
+    /// IfNotPresent`, nodes that cached an older image run that one instead, so the fleet runs
+    /// a mix of versions that no one chose.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// containers:
+    ///   - name: app
+    ///     image: registry.example.com/shop/api:latest
+    /// ```
+    ///
+    /// ## Do this instead
+    /// Deploy an immutable reference, one per build: `registry.example.com/shop/api:1.8.0`
+    /// (a tag your registry refuses to overwrite), a commit SHA tag, or
+    /// `registry.example.com/shop/api@sha256:…`.
+    pub MUTABLE_IMAGE_TAG = ("rollback/mutable-image-tag", Fail, "an image by mutable tag (latest, or no tag): a rollback re-pulls whatever the tag points to now");
+}
+
+declare_rule! {
+    /// ## What it catches
+    /// A Deployment or Argo Rollout with `revisionHistoryLimit: 0`.
+    ///
+    /// ## Why it matters during a deploy
+    /// A rollback (`kubectl rollout undo`, `kubectl argo rollouts undo`, an automated abort)
+    /// scales the previous ReplicaSet back up. With a history limit of 0 the controller deletes
+    /// old ReplicaSets as soon as the rollout completes, so there is nothing to roll back to:
+    /// going back means a new deploy of the old version through the whole pipeline.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// spec:
+    ///   revisionHistoryLimit: 0
+    /// ```
+    ///
+    /// ## Do this instead
+    /// Keep a few revisions (the default is 10): `revisionHistoryLimit: 3`.
+    pub NO_REVISION_HISTORY = ("rollback/no-revision-history", Fail, "revisionHistoryLimit: 0 leaves no old ReplicaSet to roll back to");
+}
+
+/// Why `image` cannot be trusted to name the same build on a rollback, if it cannot.
+fn mutable_tag(image: &str) -> Option<&'static str> {
+    let image = image.trim();
+    if image.is_empty() || image.contains('@') {
+        // empty: Kubernetes rejects it; `@sha256:…`: pinned by digest
+        return None;
+    }
+    let last = image.rsplit('/').next().unwrap_or(image);
+    match last.split_once(':') {
+        None => Some("has no tag, so it means `latest`"),
+        Some((_, "latest")) => Some("uses the tag `latest`"),
+        Some(_) => None,
+    }
+}
+
+/// Every container and init container of a workload's own pod template.
+pub(super) fn images(workload: &Workload, out: &mut Analysis) {
+    let Some(pod) = &workload.pod else {
+        return; // a Rollout with workloadRef: its Deployment's template is checked instead
+    };
+    let object = workload.meta.display();
+    for container in pod.init_containers.iter().chain(&pod.containers) {
+        let Some(image) = &container.image else {
+            continue;
+        };
+        let Some(why) = mutable_tag(&image.value) else {
+            continue;
+        };
+        out.push(
+            MUTABLE_IMAGE_TAG
+                .finding(format!(
+                    "{object}, container {}: image `{}` {why}: a rollback re-pulls whatever the tag points to now, not the version that ran before",
+                    container.name, image.value
+                ))
+                .at(workload.meta.at(image.pos))
+                .with_fix(format!(
+                    "deploy {object} by an immutable tag (the release version or commit SHA) or by digest (`@sha256:…`)"
+                )),
+            &workload.meta,
+            "mutable image tag",
+        );
+    }
+}
+
+/// Deployments and Argo Rollouts keep old ReplicaSets to roll back to.
+pub(super) fn history(workload: &Workload, out: &mut Analysis) {
+    if !matches!(
+        workload.kind,
+        WorkloadKind::Deployment | WorkloadKind::Rollout
+    ) {
+        return;
+    }
+    let Some(limit) = workload
+        .revision_history_limit
+        .as_ref()
+        .filter(|l| l.value == 0)
+    else {
+        return;
+    };
+    let object = workload.meta.display();
+    out.push(
+        NO_REVISION_HISTORY
+            .finding(format!(
+                "{object} sets revisionHistoryLimit: 0: the old ReplicaSet is deleted when a rollout completes, so there is nothing to roll back to"
+            ))
+            .at(workload.meta.at(limit.pos))
+            .with_fix(format!(
+                "set `revisionHistoryLimit: 3` (or remove it: the default is 10) in {object}"
+            )),
+        &workload.meta,
+        "revisionHistoryLimit: 0",
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mutable_tag;
+
+    #[test]
+    fn tags_digests_and_registry_ports() {
+        assert!(mutable_tag("nginx").is_some());
+        assert!(mutable_tag("nginx:latest").is_some());
+        assert!(
+            mutable_tag("registry:5000/shop/api").is_some(),
+            "a port is not a tag"
+        );
+        assert!(mutable_tag("registry:5000/shop/api:1.2").is_none());
+        assert!(mutable_tag("nginx@sha256:abc").is_none());
+        assert!(mutable_tag("nginx:latest@sha256:abc").is_none());
+        assert!(mutable_tag("nginx:1.27").is_none());
+    }
+}

@@ -1,0 +1,162 @@
+//! Every rollback rule against its fixtures under tests/fixtures/k8s/rollback/<rule>/:
+//! `fail*.yaml` must raise the rule, `pass*.yaml` must not (an info finding explaining a
+//! near-instant rollback is a pass), and every file under `quiet/` must raise nothing unwaived
+//! at warn or fail (false-alarm guards).
+
+use gonogo::checks::rollback::{RULES, Settings, analyze};
+use gonogo::k8s::{Manifests, parse_stream};
+use gonogo::report::{Finding, Severity};
+use std::path::{Path, PathBuf};
+
+mod common;
+use common::fixtures::{check_rule_folders, describe, loud_quiet_fixtures};
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/k8s/rollback")
+}
+
+fn analyze_with(path: &Path, settings: &Settings) -> Vec<Finding> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut manifests = Manifests::default();
+    let name = path.file_name().unwrap().to_string_lossy().to_string();
+    parse_stream(&mut manifests, &name, &text)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    analyze(&manifests, settings).findings
+}
+
+fn analyze_file(path: &Path) -> Vec<Finding> {
+    analyze_with(path, &Settings::default())
+}
+
+/// Info findings pass: they explain why a rollback is fine.
+fn analyze_loud(path: &Path) -> Vec<Finding> {
+    analyze_file(path)
+        .into_iter()
+        .filter(|f| f.severity != Severity::Info)
+        .collect()
+}
+
+#[test]
+fn every_rollback_rule_has_a_failing_and_a_passing_fixture_that_behave() {
+    let rules: Vec<&str> = RULES.iter().map(|r| r.id).collect();
+    let problems = check_rule_folders(
+        &rules,
+        &fixtures(),
+        &["yaml"],
+        &|id| id.trim_start_matches("rollback/").to_string(),
+        &analyze_loud,
+    );
+    assert!(
+        problems.is_empty(),
+        "{} problems:\n{}",
+        problems.len(),
+        problems.join("\n\n")
+    );
+}
+
+#[test]
+fn quiet_fixtures_raise_nothing_unwaived() {
+    let problems = loud_quiet_fixtures(&fixtures().join("quiet"), &["yaml"], &analyze_file);
+    assert!(
+        problems.is_empty(),
+        "false alarms:\n{}",
+        problems.join("\n\n")
+    );
+}
+
+fn only(findings: &[Finding], rule: &str) -> Finding {
+    let hits: Vec<&Finding> = findings.iter().filter(|f| f.rule == rule).collect();
+    assert_eq!(hits.len(), 1, "{}", describe(findings));
+    hits[0].clone()
+}
+
+#[test]
+fn the_slow_rollback_message_shows_the_arithmetic() {
+    let finding = only(
+        &analyze_file(&fixtures().join("slow-rollback/fail-one-at-a-time.yaml")),
+        "rollback/slow-rollback",
+    );
+    assert_eq!(finding.severity, Severity::Fail);
+    assert_eq!(
+        finding.message,
+        "Deployment/shop-api: a rollback takes about 160 s, over the 60 s target (rollback.target_seconds unset: the default): 8 waves = ceil(8 replicas / (maxSurge 1 -> 1 + maxUnavailable 0 -> 0)) x 20 s per wave (pod start 5 s + readiness of container app (initialDelaySeconds 10 + periodSeconds 5 x successThreshold 1) + minReadySeconds 0) = 160 s"
+    );
+    assert_eq!(
+        finding.location.unwrap().to_string(),
+        "fail-one-at-a-time.yaml:10:3",
+        "points at the strategy"
+    );
+}
+
+#[test]
+fn the_hpa_maximum_is_the_worst_case_and_detection_adds_up() {
+    let hpa = only(
+        &analyze_file(&fixtures().join("slow-rollback/fail-hpa-max.yaml")),
+        "rollback/slow-rollback",
+    );
+    assert!(
+        hpa.message.contains(
+            "10 waves = ceil(20 replicas (maxReplicas of HorizontalPodAutoscaler/web: the worst case) / (maxSurge 2 -> 2 + maxUnavailable 0 -> 0)) x 15 s per wave"
+        ),
+        "{}",
+        hpa.message
+    );
+    let argo = only(
+        &analyze_file(&fixtures().join("slow-rollback/fail-argo-basic-canary-detection.yaml")),
+        "rollback/slow-rollback",
+    );
+    assert!(
+        argo.message.ends_with(
+            "= 45 s + detection 120 s (AnalysisTemplate/success-rate metric `success-rate`: interval 1m x failureLimit 2) = 165 s"
+        ),
+        "{}",
+        argo.message
+    );
+}
+
+#[test]
+fn a_traffic_shift_rollback_is_an_info_finding() {
+    for file in [
+        "pass-argo-traffic-routing.yaml",
+        "pass-flagger.yaml",
+        "pass-blue-green.yaml",
+    ] {
+        let finding = only(
+            &analyze_file(&fixtures().join("slow-rollback").join(file)),
+            "rollback/slow-rollback",
+        );
+        assert_eq!(finding.severity, Severity::Info, "{file}");
+        assert!(
+            finding.message.contains("near-instant"),
+            "{}",
+            finding.message
+        );
+    }
+    let flagger = only(
+        &analyze_file(&fixtures().join("slow-rollback/pass-flagger.yaml")),
+        "rollback/slow-rollback",
+    );
+    assert!(
+        flagger
+            .message
+            .ends_with("after detection 150 s (Canary/podinfo: interval 30s x threshold 5)"),
+        "{}",
+        flagger.message
+    );
+}
+
+#[test]
+fn the_target_comes_from_config() {
+    let path = fixtures().join("slow-rollback/pass-under-target.yaml");
+    let settings = Settings {
+        target_seconds: Some(30.0),
+    };
+    let finding = only(&analyze_with(&path, &settings), "rollback/slow-rollback");
+    assert!(
+        finding
+            .message
+            .contains("about 40 s, over the 30 s target (rollback.target_seconds)"),
+        "{}",
+        finding.message
+    );
+}
