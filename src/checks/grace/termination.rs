@@ -3,7 +3,7 @@
 use crate::checks::readiness::Analysis;
 use crate::checks::readiness::probes::serves_on_ports;
 use crate::declare_rule;
-use crate::k8s::{Action, Container, Handler, Manifests, Meta, Pos, Workload};
+use crate::k8s::{Action, BackendConfig, Container, Handler, Manifests, Meta, Pos, Workload};
 
 use super::Settings;
 
@@ -105,7 +105,9 @@ declare_rule! {
     /// balancer controller's `deregistration_delay.timeout_seconds=N` in the
     /// `service.beta.kubernetes.io/aws-load-balancer-target-group-attributes` annotation of a
     /// Service that selects the pods, or in `alb.ingress.kubernetes.io/target-group-attributes`
-    /// of an Ingress that routes to such a Service; else `grace.lb_deregistration_seconds`.
+    /// of an Ingress that routes to such a Service; on GKE, `connectionDraining.drainingTimeoutSec`
+    /// of the BackendConfig the Service names in `cloud.google.com/backend-config`; else
+    /// `grace.lb_deregistration_seconds`.
     ///
     /// ## Why it matters during a deploy
     /// The load balancer keeps sending new connections to a target until it has deregistered
@@ -204,6 +206,7 @@ fn deregistration(
 ) -> Option<(f64, String)> {
     let services = manifests.services_for(workload);
     let mut found: Option<(f64, String)> = None;
+    let mut gke: Vec<(f64, String)> = Vec::new();
     let mut consider = |meta: &Meta| {
         for key in TARGET_GROUP_ANNOTATIONS {
             if let Some(value) = meta.annotations.get(*key)
@@ -224,6 +227,20 @@ fn deregistration(
     };
     for service in &services {
         consider(&service.meta);
+        // GKE: the Service names a BackendConfig whose connectionDraining.drainingTimeoutSec is
+        // how long the load balancer keeps sending to a pod being removed.
+        for backend_config in gke_backend_configs(manifests, &service.meta) {
+            if let Some(draining) = &backend_config.draining_timeout_seconds {
+                gke.push((
+                    draining.value as f64,
+                    format!(
+                        "connectionDraining.drainingTimeoutSec {} on {}",
+                        seconds(draining.value as f64),
+                        backend_config.meta.display()
+                    ),
+                ));
+            }
+        }
         for ingress in &manifests.ingresses {
             if ingress.meta.same_namespace(&service.meta)
                 && ingress.backends.contains(&service.meta.name)
@@ -232,11 +249,48 @@ fn deregistration(
             }
         }
     }
+    for (n, source) in gke {
+        if found.as_ref().is_none_or(|(m, _)| n > *m) {
+            found = Some((n, source));
+        }
+    }
     found.or_else(|| {
         settings
             .lb_deregistration_seconds
             .map(|n| (n, "grace.lb_deregistration_seconds".to_string()))
     })
+}
+
+/// BackendConfigs a Service names in `cloud.google.com/backend-config` (or the older
+/// `beta.cloud.google.com/backend-config`): `{"default": "name"}` or `{"ports": {"80": "name"}}`.
+fn gke_backend_configs<'a>(manifests: &'a Manifests, service: &Meta) -> Vec<&'a BackendConfig> {
+    let mut names = Vec::new();
+    for key in [
+        "cloud.google.com/backend-config",
+        "beta.cloud.google.com/backend-config",
+    ] {
+        let Some(value) = service.annotations.get(key) else {
+            continue;
+        };
+        let Ok(json) = serde_json::from_str::<serde_json::Value>(&value.value) else {
+            continue;
+        };
+        if let Some(name) = json.get("default").and_then(|n| n.as_str()) {
+            names.push(name.to_string());
+        }
+        if let Some(ports) = json.get("ports").and_then(|p| p.as_object()) {
+            names.extend(
+                ports
+                    .values()
+                    .filter_map(|n| n.as_str().map(str::to_string)),
+            );
+        }
+    }
+    manifests
+        .backend_configs
+        .iter()
+        .filter(|config| config.meta.same_namespace(service) && names.contains(&config.meta.name))
+        .collect()
 }
 
 /// `sh -c "…"` without `exec`: the shell stays PID 1.
