@@ -334,7 +334,7 @@ fn explain(id: &str, dir: &Path) -> Result<i32, UsageError> {
             rule.id,
             rule.default_severity,
             rule.summary,
-            rule.docs.trim_end()
+            rule.help().trim_end()
         )
     } else if let Some(check) = checks::find_check(id) {
         explain_check(check)

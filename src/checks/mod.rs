@@ -32,6 +32,15 @@ pub struct Rule {
 }
 
 impl Rule {
+    /// The docs as written, without the space each `/// ` line leaves at its start.
+    pub fn help(&self) -> String {
+        self.docs
+            .lines()
+            .map(|line| line.strip_prefix(' ').unwrap_or(line))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
     /// A finding of this rule at its default severity.
     pub fn finding(&'static self, message: impl Into<String>) -> Finding {
         Finding::new(self.id, self.default_severity, message)

@@ -183,8 +183,8 @@ fn descriptor_for(rule_id: &str, seen: &Finding) -> RuleDescriptor {
                 text: rule.summary.to_string(),
             },
             help: Help {
-                text: rule.docs.to_string(),
-                markdown: rule.docs.to_string(),
+                text: rule.help(),
+                markdown: rule.help(),
             },
             default_configuration: RuleConfiguration {
                 level: level(rule.default_severity),

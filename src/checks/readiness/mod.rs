@@ -193,14 +193,21 @@ pub(crate) fn skipped_note(skipped: &[String]) -> String {
 /// "; at risk: Deployment/api (no readiness probe); warnings: StatefulSet/db (tcpSocket readiness)"
 pub(crate) fn risk_summary(risks: &[Risk], all_good: &str) -> String {
     let group = |severity: Severity| {
+        // In order of first appearance; the index keeps this linear for thousands of workloads.
         let mut objects: Vec<(String, Vec<String>)> = Vec::new();
+        let mut index: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
         for risk in risks.iter().filter(|r| r.severity == severity) {
-            match objects.iter_mut().find(|(o, _)| *o == risk.object) {
-                Some((_, reasons)) if !reasons.contains(&risk.reason) => {
-                    reasons.push(risk.reason.clone())
+            match index.get(risk.object.as_str()) {
+                Some(&i) => {
+                    let reasons = &mut objects[i].1;
+                    if !reasons.contains(&risk.reason) {
+                        reasons.push(risk.reason.clone());
+                    }
                 }
-                Some(_) => {}
-                None => objects.push((risk.object.clone(), vec![risk.reason.clone()])),
+                None => {
+                    index.insert(&risk.object, objects.len());
+                    objects.push((risk.object.clone(), vec![risk.reason.clone()]));
+                }
             }
         }
         let total = objects.len();

@@ -198,7 +198,10 @@ pub fn outcome(loaded: &Loaded, config_path: &str) -> Result<CheckOutcome, Check
             found_under(&manifests.files)
         ));
     }
-    summary.push_str(&risk_summary(&analysis.risks));
+    summary.push_str(&crate::checks::readiness::risk_summary(
+        &analysis.risks,
+        "capacity never drops",
+    ));
     summary.push_str(&skipped_note(&loaded.skipped));
     Ok(CheckOutcome::findings(summary, findings))
 }
@@ -233,46 +236,8 @@ fn skipped_note(skipped: &[String]) -> String {
 }
 
 /// "at risk: Deployment/shop-api (capacity drops to 6 of 8); warnings: Deployment/worker (no PDB)"
-fn risk_summary(risks: &[Risk]) -> String {
-    let group = |severity: Severity| {
-        let mut objects: Vec<(String, Vec<String>)> = Vec::new();
-        for risk in risks.iter().filter(|r| r.severity == severity) {
-            match objects.iter_mut().find(|(o, _)| *o == risk.object) {
-                Some((_, reasons)) if !reasons.contains(&risk.reason) => {
-                    reasons.push(risk.reason.clone())
-                }
-                Some(_) => {}
-                None => objects.push((risk.object.clone(), vec![risk.reason.clone()])),
-            }
-        }
-        let total = objects.len();
-        let mut shown: Vec<String> = objects
-            .into_iter()
-            .take(5)
-            .map(|(object, reasons)| format!("{object} ({})", reasons.join(", ")))
-            .collect();
-        if total > 5 {
-            shown.push(format!("…and {} more", total - 5));
-        }
-        shown.join(", ")
-    };
-    let failing = group(Severity::Fail);
-    let warning = group(Severity::Warn);
-    match (failing.is_empty(), warning.is_empty()) {
-        (true, true) => ": capacity never drops".to_string(),
-        (false, true) => format!("; at risk: {failing}"),
-        (true, false) => format!("; warnings: {warning}"),
-        (false, false) => format!("; at risk: {failing}; warnings: {warning}"),
-    }
-}
-
-/// A workload at risk, for the summary.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Risk {
-    pub object: String,
-    pub reason: String,
-    pub severity: Severity,
-}
+/// A workload at risk, for the summary (shared by the Kubernetes checks).
+pub use crate::checks::readiness::Risk;
 
 /// Findings and the workloads at risk.
 #[derive(Debug, Default)]
