@@ -108,24 +108,8 @@ fn run(ctx: &Context) -> Result<CheckOutcome, CheckError> {
 /// reported once, by `rollout`.
 pub fn outcome(loaded: &Loaded) -> Result<CheckOutcome, CheckError> {
     let manifests = &loaded.manifests;
-    match &loaded.inputs {
-        Inputs::Configured(patterns) if patterns.is_empty() => {
-            return Ok(CheckOutcome::skip(
-                "checks.kubernetes.manifests is empty: no manifests to check",
-            ));
-        }
-        Inputs::Discovered if manifests.files.is_empty() => {
-            return Ok(CheckOutcome::skip(format!(
-                "no Kubernetes manifests found (looked for YAML with apiVersion and kind under {}; set checks.kubernetes.manifests){}",
-                k8s::load::DISCOVERY_DIRS
-                    .iter()
-                    .map(|d| format!("{d}/"))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                skipped_note(&loaded.skipped)
-            )));
-        }
-        _ => {}
+    if let Some(skip) = nothing_to_check(loaded) {
+        return Ok(skip);
     }
     let analysis = analyze(manifests);
     if analysis.serving == 0 && analysis.findings.is_empty() {
@@ -295,4 +279,29 @@ pub fn analyze(manifests: &Manifests) -> Analysis {
         probes::check(manifests, workload, &mut out);
     }
     out
+}
+
+/// The skip every Kubernetes check reports when there is nothing to read.
+pub(crate) fn nothing_to_check(loaded: &Loaded) -> Option<CheckOutcome> {
+    let manifests = &loaded.manifests;
+    match &loaded.inputs {
+        Inputs::Configured(patterns) if patterns.is_empty() => {
+            return Some(CheckOutcome::skip(
+                "checks.kubernetes.manifests is empty: no manifests to check",
+            ));
+        }
+        Inputs::Discovered if manifests.files.is_empty() => {
+            return Some(CheckOutcome::skip(format!(
+                "no Kubernetes manifests found (looked for YAML with apiVersion and kind under {}; set checks.kubernetes.manifests){}",
+                k8s::load::DISCOVERY_DIRS
+                    .iter()
+                    .map(|d| format!("{d}/"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                skipped_note(&loaded.skipped)
+            )));
+        }
+        _ => {}
+    }
+    None
 }

@@ -134,24 +134,8 @@ fn run(ctx: &Context) -> Result<CheckOutcome, CheckError> {
 /// reported once, by `rollout`.
 pub fn outcome(loaded: &Loaded, settings: &Settings) -> Result<CheckOutcome, CheckError> {
     let manifests = &loaded.manifests;
-    match &loaded.inputs {
-        Inputs::Configured(patterns) if patterns.is_empty() => {
-            return Ok(CheckOutcome::skip(
-                "checks.kubernetes.manifests is empty: no manifests to check",
-            ));
-        }
-        Inputs::Discovered if manifests.files.is_empty() => {
-            return Ok(CheckOutcome::skip(format!(
-                "no Kubernetes manifests found (looked for YAML with apiVersion and kind under {}; set checks.kubernetes.manifests){}",
-                k8s::load::DISCOVERY_DIRS
-                    .iter()
-                    .map(|d| format!("{d}/"))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                skipped_note(&loaded.skipped)
-            )));
-        }
-        _ => {}
+    if let Some(skip) = crate::checks::readiness::nothing_to_check(loaded) {
+        return Ok(skip);
     }
     let report = analyze_with_slowest(manifests, settings);
     let analysis = report.analysis;

@@ -149,24 +149,8 @@ pub fn outcome(loaded: &Loaded, config_path: &str) -> Result<CheckOutcome, Check
                 .with_fix("fix the pattern in checks.kubernetes.manifests")
         })
         .collect();
-    match &loaded.inputs {
-        Inputs::Configured(patterns) if patterns.is_empty() => {
-            return Ok(CheckOutcome::skip(
-                "checks.kubernetes.manifests is empty: no manifests to check",
-            ));
-        }
-        Inputs::Discovered if manifests.files.is_empty() => {
-            return Ok(CheckOutcome::skip(format!(
-                "no Kubernetes manifests found (looked for YAML with apiVersion and kind under {}; set checks.kubernetes.manifests){}",
-                k8s::load::DISCOVERY_DIRS
-                    .iter()
-                    .map(|d| format!("{d}/"))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                skipped_note(&loaded.skipped)
-            )));
-        }
-        _ => {}
+    if let Some(skip) = crate::checks::readiness::nothing_to_check(loaded) {
+        return Ok(skip);
     }
     let analysis = analyze(manifests);
     findings.extend(analysis.findings);
