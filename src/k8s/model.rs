@@ -994,6 +994,27 @@ impl Reader<'_> {
         }
     }
 
+    /// A scalar field read with `extract`; anything else is a problem that says `expected`.
+    #[allow(clippy::too_many_arguments)]
+    fn scalar<T>(
+        &mut self,
+        parent: &Node,
+        prefix: &str,
+        key: &str,
+        concern: Concern,
+        expected: &str,
+        extract: impl Fn(&Value) -> Option<T>,
+    ) -> Option<Field<T>> {
+        let (k, v) = self.entry(parent, key)?;
+        match extract(&v.value) {
+            Some(value) => Some(Field { value, pos: k.pos }),
+            None => {
+                self.problem(k.pos, &join(prefix, key), expected, v, concern);
+                None
+            }
+        }
+    }
+
     fn int(
         &mut self,
         parent: &Node,
@@ -1001,14 +1022,17 @@ impl Reader<'_> {
         key: &str,
         concern: Concern,
     ) -> Option<Field<i64>> {
-        let (k, v) = self.entry(parent, key)?;
-        match v.value {
-            Value::Int(value) => Some(Field { value, pos: k.pos }),
-            _ => {
-                self.problem(k.pos, &join(prefix, key), "a whole number", v, concern);
-                None
-            }
-        }
+        self.scalar(
+            parent,
+            prefix,
+            key,
+            concern,
+            "a whole number",
+            |v| match v {
+                Value::Int(n) => Some(*n),
+                _ => None,
+            },
+        )
     }
 
     fn bool(
@@ -1018,14 +1042,10 @@ impl Reader<'_> {
         key: &str,
         concern: Concern,
     ) -> Option<Field<bool>> {
-        let (k, v) = self.entry(parent, key)?;
-        match v.value {
-            Value::Bool(value) => Some(Field { value, pos: k.pos }),
-            _ => {
-                self.problem(k.pos, &join(prefix, key), "true or false", v, concern);
-                None
-            }
-        }
+        self.scalar(parent, prefix, key, concern, "true or false", |v| match v {
+            Value::Bool(b) => Some(*b),
+            _ => None,
+        })
     }
 
     fn string(
@@ -1035,17 +1055,10 @@ impl Reader<'_> {
         key: &str,
         concern: Concern,
     ) -> Option<Field<String>> {
-        let (k, v) = self.entry(parent, key)?;
-        match &v.value {
-            Value::Str(value) => Some(Field {
-                value: value.clone(),
-                pos: k.pos,
-            }),
-            _ => {
-                self.problem(k.pos, &join(prefix, key), "a string", v, concern);
-                None
-            }
-        }
+        self.scalar(parent, prefix, key, concern, "a string", |v| match v {
+            Value::Str(text) => Some(text.clone()),
+            _ => None,
+        })
     }
 
     fn strings(
