@@ -212,6 +212,7 @@ fn check(args: CheckArgs) -> Result<i32, UsageError> {
         offline: args.offline,
         today: crate::date::Date::today(),
         deadline,
+        kubernetes: Default::default(),
     });
     let selected: Vec<&dyn Check> = available
         .iter()

@@ -1,10 +1,12 @@
 //! What checks share, built once before the run: the project root, the config, base and head,
-//! git access, the clock. Later issues add loaded manifests, the HTTP client and the resolver.
+//! git access, the clock, and the Kubernetes manifests (loaded by the first check that asks).
 
 use crate::config::Config;
 use crate::date::Date;
 use crate::git::Repo;
+use crate::k8s::{LoadError, Loaded};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 #[derive(Debug)]
@@ -22,6 +24,9 @@ pub struct Context {
     pub today: Date,
     /// The whole run ends by then.
     pub deadline: Duration,
+    /// The manifests the four Kubernetes checks read: parsed once per run, on first use
+    /// (standard input can only be read once, and a big stream should be parsed once).
+    pub kubernetes: OnceLock<Result<Arc<Loaded>, LoadError>>,
 }
 
 /// The deployed version, in the order DESIGN.md gives: `--base`, `base:` in the config,
@@ -47,6 +52,13 @@ pub fn resolve_base(
 }
 
 impl Context {
+    /// The Kubernetes manifests, loaded by the first caller; the others wait for that load.
+    pub fn kubernetes(&self) -> Result<Arc<Loaded>, LoadError> {
+        self.kubernetes
+            .get_or_init(|| crate::k8s::load(&self.root, &self.config).map(Arc::new))
+            .clone()
+    }
+
     /// A path under the root as shown in reports: relative, with `/` separators.
     pub fn display_path(&self, path: &Path) -> String {
         relative_display(&self.root, path)

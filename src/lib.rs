@@ -16,3 +16,4 @@ pub mod runner;
 pub mod secrets;
 pub mod sql;
 pub mod waivers;
+pub mod yaml;

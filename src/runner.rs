@@ -261,6 +261,7 @@ mod tests {
             offline,
             today: crate::date::Date::today(),
             deadline,
+            kubernetes: Default::default(),
         })
     }
 

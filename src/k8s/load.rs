@@ -4,16 +4,16 @@
 //! `k8s/`, `manifests/` and `kubernetes/`.
 
 use super::model::Manifests;
-use super::yaml::{Node, Pos, Value, parse_document, split_documents};
 use crate::config::Config;
 use crate::context::relative_display;
+use crate::yaml::{Cut, Node, Pos, RawDocument, Splitter, Value, parse_document};
 use std::fmt;
-use std::io::{IsTerminal, Read};
+use std::io::{BufRead, BufReader, IsTerminal};
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 
-/// Larger inputs are refused: memory stays bounded whatever is piped in. A rendered chart of a
-/// big platform is a few megabytes; 64 MiB leaves room for an umbrella chart's whole output.
+/// Larger inputs are refused. Inputs are read as a stream, one document at a time, so memory
+/// holds the typed objects, not the text; the limit bounds those too. A rendered chart of a big
+/// platform is a few megabytes; 64 MiB leaves room for an umbrella chart's whole output.
 pub const MAX_INPUT_BYTES: u64 = 64 * 1024 * 1024;
 
 /// How standard input is named in findings.
@@ -65,8 +65,8 @@ impl fmt::Display for LoadError {
 
 impl std::error::Error for LoadError {}
 
-/// Read the manifests the config names (or discover them). Standard input is read once per
-/// process, however many checks ask.
+/// Read the manifests the config names (or discover them). The checks share one load per run
+/// (see `Context::kubernetes`), so standard input is read once.
 pub fn load(root: &Path, config: &Config) -> Result<Loaded, LoadError> {
     match &config.checks.kubernetes {
         Some(section) => {
@@ -107,17 +107,24 @@ fn load_configured(root: &Path, patterns: &[String]) -> Result<Loaded, LoadError
     }
     files.sort();
     if stdin {
-        let text = read_stdin().map_err(|message| LoadError {
-            path: STDIN_PATH.to_string(),
-            pos: None,
-            message,
-        })?;
-        parse_stream(&mut loaded.manifests, STDIN_PATH, text)?;
+        let stdin = std::io::stdin();
+        if stdin.is_terminal() {
+            return Err(LoadError {
+                path: STDIN_PATH.to_string(),
+                pos: None,
+                message: "`-` in checks.kubernetes.manifests reads standard input, but it is a terminal; pipe the manifests in (`helm template . | gonogo check`)".to_string(),
+            });
+        }
+        parse_reader(&mut loaded.manifests, STDIN_PATH, stdin.lock())?;
     }
     for path in &files {
         let shown = relative_display(root, path);
-        let text = read_file(path, &shown)?;
-        parse_stream(&mut loaded.manifests, &shown, &text)?;
+        let file = std::fs::File::open(path).map_err(|e| LoadError {
+            path: shown.clone(),
+            pos: None,
+            message: format!("cannot read: {e}"),
+        })?;
+        parse_reader(&mut loaded.manifests, &shown, BufReader::new(file))?;
     }
     Ok(loaded)
 }
@@ -245,76 +252,127 @@ fn utf8(bytes: Vec<u8>) -> Result<String, (Pos, String)> {
     })
 }
 
-static STDIN: OnceLock<Result<String, String>> = OnceLock::new();
-
-/// Standard input, read once for the whole process (several checks read the same manifests).
-fn read_stdin() -> Result<&'static str, String> {
-    STDIN
-        .get_or_init(|| {
-            let stdin = std::io::stdin();
-            if stdin.is_terminal() {
-                return Err("`-` in checks.kubernetes.manifests reads standard input, but it is a terminal; pipe the manifests in (`helm template . | gonogo check`)".to_string());
-            }
-            let mut bytes = Vec::new();
-            stdin
-                .lock()
-                .take(MAX_INPUT_BYTES + 1)
-                .read_to_end(&mut bytes)
-                .map_err(|e| format!("cannot read standard input: {e}"))?;
-            if bytes.len() as u64 > MAX_INPUT_BYTES {
-                return Err(format!(
-                    "standard input is larger than {} MiB; gonogo reads manifest inputs up to that size",
-                    MAX_INPUT_BYTES / (1024 * 1024)
-                ));
-            }
-            utf8(bytes).map_err(|(pos, message)| format!("line {}: {message}", pos.line))
-        })
-        .as_deref()
-        .map_err(Clone::clone)
-}
-
 /// Parse a YAML stream into `manifests`. Pure: tests and benchmarks feed it strings. The first
 /// document that is not valid YAML stops the stream with its file:line.
 pub fn parse_stream(manifests: &mut Manifests, path: &str, text: &str) -> Result<(), LoadError> {
+    parse_reader(manifests, path, text.as_bytes())
+}
+
+/// Parse a YAML stream as it is read: each document is parsed, turned into typed objects and
+/// dropped before the next is read, so a 50 MB `helm template` output never sits in memory
+/// as text or as one tree. Refuses more than [`MAX_INPUT_BYTES`] and text that is not UTF-8.
+pub fn parse_reader(
+    manifests: &mut Manifests,
+    path: &str,
+    mut reader: impl BufRead,
+) -> Result<(), LoadError> {
+    let error = |pos: Option<Pos>, message: String| LoadError {
+        path: path.to_string(),
+        pos,
+        message,
+    };
     manifests.files.push(path.to_string());
-    for raw in split_documents(text) {
-        // Point at template syntax only when it is on (or just before) the offending line.
-        let helm_hint = |pos: Pos| {
-            let index = pos.line.saturating_sub(raw.first_line) as usize;
-            let near = raw
-                .text
-                .lines()
-                .skip(index.saturating_sub(1))
-                .take(2)
-                .any(|l| l.contains("{{") || l.contains("}}"));
-            if near {
-                "; this looks like an unrendered Helm template: render it first (`helm template . | gonogo check` with `manifests: [\"-\"]`)"
-            } else {
-                ""
-            }
-        };
-        let node = parse_document(&raw).map_err(|err| LoadError {
-            path: path.to_string(),
-            pos: Some(err.pos),
-            message: format!("not valid YAML: {}{}", err.message, helm_hint(err.pos)),
-        })?;
-        let Some(node) = node else {
-            continue;
-        };
-        if let Some(pos) = complex_key(&node) {
-            // Valid YAML, but Kubernetes (JSON underneath) rejects a mapping or list as a key;
-            // it is almost always `{{ … }}` template syntax read as a flow mapping.
-            return Err(LoadError {
-                path: path.to_string(),
-                pos: Some(pos),
-                message: format!(
-                    "not a Kubernetes manifest: a mapping or list used as a key{}",
-                    helm_hint(pos)
-                ),
-            });
+    let mut splitter = Splitter::default();
+    let mut document = String::new();
+    let mut first_line = 1u32;
+    let mut line = Vec::new();
+    let mut total = 0u64;
+    for line_number in 1u32.. {
+        line.clear();
+        let read = reader
+            .read_until(b'\n', &mut line)
+            .map_err(|e| error(None, format!("cannot read: {e}")))?;
+        if read == 0 {
+            break;
         }
-        manifests.add_document(path, &node);
+        total += read as u64;
+        if total > MAX_INPUT_BYTES {
+            return Err(error(
+                None,
+                format!(
+                    "is larger than {} MiB; gonogo reads manifest inputs up to that size",
+                    MAX_INPUT_BYTES / (1024 * 1024)
+                ),
+            ));
+        }
+        let mut text = std::str::from_utf8(&line).map_err(|_| {
+            error(
+                Some(Pos::new(line_number, 1)),
+                "not UTF-8 text; expected YAML manifests".to_string(),
+            )
+        })?;
+        if line_number == 1 {
+            text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        }
+        match splitter.line(text.trim_end_matches(['\n', '\r'])) {
+            Some(Cut::Before { has_content }) => {
+                if has_content {
+                    add_document(manifests, path, &document, first_line)?;
+                }
+                document.clear();
+                first_line = line_number;
+                document.push_str(text);
+            }
+            Some(Cut::After { has_content }) => {
+                document.push_str(text);
+                if has_content {
+                    add_document(manifests, path, &document, first_line)?;
+                }
+                document.clear();
+                first_line = line_number + 1;
+            }
+            None => document.push_str(text),
+        }
     }
+    if splitter.has_content() {
+        add_document(manifests, path, &document, first_line)?;
+    }
+    Ok(())
+}
+
+/// Parse one document and add its objects.
+fn add_document(
+    manifests: &mut Manifests,
+    path: &str,
+    text: &str,
+    first_line: u32,
+) -> Result<(), LoadError> {
+    let raw = RawDocument { text, first_line };
+    // Point at template syntax only when it is on (or just before) the offending line.
+    let helm_hint = |pos: Pos| {
+        let index = pos.line.saturating_sub(first_line) as usize;
+        let near = text
+            .lines()
+            .skip(index.saturating_sub(1))
+            .take(2)
+            .any(|l| l.contains("{{") || l.contains("}}"));
+        if near {
+            "; this looks like an unrendered Helm template: render it first (`helm template . | gonogo check` with `manifests: [\"-\"]`)"
+        } else {
+            ""
+        }
+    };
+    let node = parse_document(&raw).map_err(|err| LoadError {
+        path: path.to_string(),
+        pos: Some(err.pos),
+        message: format!("not valid YAML: {}{}", err.message, helm_hint(err.pos)),
+    })?;
+    let Some(node) = node else {
+        return Ok(());
+    };
+    if let Some(pos) = complex_key(&node) {
+        // Valid YAML, but Kubernetes (JSON underneath) rejects a mapping or list as a key;
+        // it is almost always `{{ … }}` template syntax read as a flow mapping.
+        return Err(LoadError {
+            path: path.to_string(),
+            pos: Some(pos),
+            message: format!(
+                "not a Kubernetes manifest: a mapping or list used as a key{}",
+                helm_hint(pos)
+            ),
+        });
+    }
+    manifests.add_document(path, &node);
     Ok(())
 }
 

@@ -4,14 +4,13 @@
 //! GKE BackendConfigs, Argo Rollouts AnalysisTemplates and Flagger Canaries.
 //!
 //! Three layers: [`load`] finds and reads the inputs (`checks.kubernetes.manifests`, stdin with
-//! `-`, or discovered folders); [`yaml`] turns each document into a tree that knows the line and
+//! `-`, or discovered folders); [`crate::yaml`] turns each document into a tree that knows the line and
 //! column of every node; [`model`] reads the typed objects out of that tree leniently, keeping
 //! the position of every field a finding may point at.
 
 pub mod load;
 pub mod model;
-pub mod yaml;
 
+pub use crate::yaml::Pos;
 pub use load::{Inputs, LoadError, Loaded, MAX_INPUT_BYTES, load, parse_stream};
 pub use model::*;
-pub use yaml::Pos;

@@ -5,8 +5,8 @@
 //! "3"`, `maxSurge: 1.5`) is recorded as a [`Problem`] and left unset, never a crash. Kubernetes
 //! itself would reject such a manifest at apply time, so a problem is worth a finding.
 
-use super::yaml::{Node, Pos, Value};
 use crate::report::{Location, Waived, WaiverSource};
+use crate::yaml::{Node, Pos, Value};
 use std::collections::{BTreeMap, HashMap};
 
 /// The annotation that waives rules on one object: `gonogo.dev/ignore: "rule-a,rule-b"`.
@@ -90,7 +90,7 @@ pub struct Meta {
     pub file: String,
     /// Where the document starts (its first line of content).
     pub pos: Pos,
-    pub labels: BTreeMap<String, String>,
+    pub labels: Labels,
     pub annotations: BTreeMap<String, Field<String>>,
     /// Rule ids (or globs) from `gonogo.dev/ignore` on the object (and, for workloads, on the
     /// pod template, which is what many charts let users annotate).
@@ -168,10 +168,55 @@ pub struct SelectorRequirement {
     pub values: Vec<String>,
 }
 
+/// String-to-string maps (labels, selectors), sorted by key. A small sorted vector rather than
+/// a `BTreeMap`: most hold one to three entries, and a map's first node costs ~0.5 KB, which a
+/// stream of 100,000 workloads pays three times per workload.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Labels(Vec<(String, String)>);
+
+impl Labels {
+    pub fn insert(&mut self, key: String, value: String) {
+        match self.0.binary_search_by(|(k, _)| k.as_str().cmp(&key)) {
+            Ok(index) => self.0[index].1 = value,
+            Err(index) => self.0.insert(index, (key, value)),
+        }
+    }
+
+    pub fn get(&self, key: &str) -> Option<&String> {
+        self.0
+            .binary_search_by(|(k, _)| k.as_str().cmp(key))
+            .ok()
+            .map(|index| &self.0[index].1)
+    }
+
+    /// Entries in key order.
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &String)> {
+        self.0.iter().map(|(k, v)| (k, v))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+}
+
+impl FromIterator<(String, String)> for Labels {
+    fn from_iter<I: IntoIterator<Item = (String, String)>>(iter: I) -> Self {
+        let mut labels = Labels::default();
+        for (k, v) in iter {
+            labels.insert(k, v);
+        }
+        labels
+    }
+}
+
 /// A label selector (`matchLabels` and `matchExpressions`, or a Service's plain map).
 #[derive(Debug, Clone, PartialEq)]
 pub struct LabelSelector {
-    pub match_labels: BTreeMap<String, String>,
+    pub match_labels: Labels,
     pub match_expressions: Vec<SelectorRequirement>,
     pub pos: Pos,
 }
@@ -179,7 +224,7 @@ pub struct LabelSelector {
 impl LabelSelector {
     /// Kubernetes semantics: every label and every requirement must hold; an empty selector
     /// selects everything (policy/v1 PDB), an unknown operator selects nothing.
-    pub fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
+    pub fn matches(&self, labels: &Labels) -> bool {
         self.match_labels
             .iter()
             .all(|(k, v)| labels.get(k) == Some(v))
@@ -234,8 +279,10 @@ pub struct Strategy {
     pub max_unavailable: Option<Field<IntOrPercent>>,
     /// StatefulSet `rollingUpdate.partition`.
     pub partition: Option<Field<i64>>,
-    pub canary: Option<Canary>,
-    pub blue_green: Option<BlueGreen>,
+    // Boxed (like the probes below): most workloads have neither, and a stream of 100,000
+    // workloads keeps every Workload in memory.
+    pub canary: Option<Box<Canary>>,
+    pub blue_green: Option<Box<BlueGreen>>,
 }
 
 /// A reference to an Argo Rollouts AnalysisTemplate or ClusterAnalysisTemplate.
@@ -358,9 +405,9 @@ pub struct Container {
     pub command: Option<Field<Vec<String>>>,
     pub args: Option<Field<Vec<String>>>,
     pub ports: Vec<ContainerPort>,
-    pub readiness_probe: Option<Probe>,
-    pub liveness_probe: Option<Probe>,
-    pub startup_probe: Option<Probe>,
+    pub readiness_probe: Option<Box<Probe>>,
+    pub liveness_probe: Option<Box<Probe>>,
+    pub startup_probe: Option<Box<Probe>>,
     pub pre_stop: Option<Handler>,
 }
 
@@ -391,7 +438,7 @@ pub struct Workload {
     pub replicas: Option<Field<i64>>,
     pub selector: Option<LabelSelector>,
     /// The pod template's labels (what Services, PDBs and selectors match).
-    pub pod_labels: BTreeMap<String, String>,
+    pub pod_labels: Labels,
     pub min_ready_seconds: Option<Field<i64>>,
     pub revision_history_limit: Option<Field<i64>>,
     pub progress_deadline_seconds: Option<Field<i64>>,
@@ -852,7 +899,7 @@ impl Manifests {
         }
     }
 
-    pub fn pod_labels_of(&self, workload: &Workload) -> BTreeMap<String, String> {
+    pub fn pod_labels_of(&self, workload: &Workload) -> Labels {
         match &workload.workload_ref {
             Some(target) if workload.pod_labels.is_empty() => self
                 .workload(&target.kind, &target.name, &workload.meta)
@@ -1136,10 +1183,10 @@ impl Reader<'_> {
         prefix: &str,
         key: &str,
         concern: Concern,
-    ) -> Option<(BTreeMap<String, String>, Pos)> {
+    ) -> Option<(Labels, Pos)> {
         let (k, _) = self.entry(parent, key)?;
         let node = self.map(parent, prefix, key, concern)?;
-        let mut out = BTreeMap::new();
+        let mut out = Labels::default();
         for (name, value) in node.entries() {
             let name = name.as_key().unwrap_or_default();
             match &value.value {
@@ -1294,7 +1341,7 @@ impl Reader<'_> {
         };
         let template = self.map(spec, "spec", "template", Concern::Rollout);
         let template_meta = template.and_then(|t| t.get("metadata"));
-        let mut pod_labels = BTreeMap::new();
+        let mut pod_labels = Labels::default();
         if let Some(template_meta) = template_meta.filter(|m| matches!(m.value, Value::Map(_))) {
             pod_labels = self
                 .string_map(
@@ -1378,11 +1425,12 @@ impl Reader<'_> {
                 strategy.max_surge = self.int_or_percent(canary, &canary_path, "maxSurge");
                 strategy.max_unavailable =
                     self.int_or_percent(canary, &canary_path, "maxUnavailable");
-                strategy.canary = Some(self.canary(canary, &canary_path));
+                strategy.canary = Some(Box::new(self.canary(canary, &canary_path)));
             } else if let Some(blue_green) = self.map(node, &path, "blueGreen", Concern::Rollout) {
                 strategy.kind = StrategyKind::BlueGreen;
-                strategy.blue_green =
-                    Some(self.blue_green(blue_green, &format!("{path}.blueGreen")));
+                strategy.blue_green = Some(Box::new(
+                    self.blue_green(blue_green, &format!("{path}.blueGreen")),
+                ));
             }
             return strategy;
         }
@@ -1575,9 +1623,9 @@ impl Reader<'_> {
             command: self.strings(node, &path, "command", Concern::Termination),
             args: self.strings(node, &path, "args", Concern::Termination),
             ports,
-            readiness_probe: self.probe(node, &path, "readinessProbe"),
-            liveness_probe: self.probe(node, &path, "livenessProbe"),
-            startup_probe: self.probe(node, &path, "startupProbe"),
+            readiness_probe: self.probe(node, &path, "readinessProbe").map(Box::new),
+            liveness_probe: self.probe(node, &path, "livenessProbe").map(Box::new),
+            startup_probe: self.probe(node, &path, "startupProbe").map(Box::new),
             pre_stop,
             name,
         }
@@ -1747,7 +1795,7 @@ fn regex_like_all(pattern: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::k8s::yaml::{parse_document, split_documents};
+    use crate::yaml::{parse_document, split_documents};
 
     fn model(text: &str) -> Manifests {
         let mut manifests = Manifests::default();

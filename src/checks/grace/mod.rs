@@ -121,7 +121,7 @@ impl Check for Grace {
 }
 
 fn run(ctx: &Context) -> Result<CheckOutcome, CheckError> {
-    let loaded = k8s::load(&ctx.root, &ctx.config).map_err(|e| CheckError(e.to_string()))?;
+    let loaded = ctx.kubernetes().map_err(|e| CheckError(e.to_string()))?;
     outcome(&loaded, &Settings::from_config(&ctx.config))
 }
 

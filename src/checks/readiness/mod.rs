@@ -100,7 +100,7 @@ impl Check for Readiness {
 }
 
 fn run(ctx: &Context) -> Result<CheckOutcome, CheckError> {
-    let loaded = k8s::load(&ctx.root, &ctx.config).map_err(|e| CheckError(e.to_string()))?;
+    let loaded = ctx.kubernetes().map_err(|e| CheckError(e.to_string()))?;
     outcome(&loaded)
 }
 

@@ -126,7 +126,7 @@ impl Check for Rollout {
 }
 
 fn run(ctx: &Context) -> Result<CheckOutcome, CheckError> {
-    let loaded = k8s::load(&ctx.root, &ctx.config).map_err(|e| CheckError(e.to_string()))?;
+    let loaded = ctx.kubernetes().map_err(|e| CheckError(e.to_string()))?;
     let config_path = ctx
         .config_path
         .clone()

@@ -1,5 +1,6 @@
 //! A generic YAML tree that remembers where every node is, read once per document through
-//! serde-saphyr (`Spanned`), so the typed model can point findings at the user's own lines.
+//! serde-saphyr (`Spanned`), so findings point at the user's own lines. Kubernetes manifests,
+//! and OpenAPI and JSON Schema files (JSON is read as the YAML it is) use it.
 //!
 //! A stream is split into documents at `---` / `...` lines before parsing. YAML forbids a
 //! document marker at the start of a line anywhere inside a document (even in a quoted or block
@@ -234,14 +235,64 @@ fn is_content(line: &str) -> bool {
     !(trimmed.is_empty() || trimmed.starts_with('#') || line.starts_with('%'))
 }
 
+/// Where a document of a stream ends, decided one line at a time, so a stream can be split as
+/// it is read (standard input is never held whole) and a text can be split in place.
+#[derive(Debug, Default)]
+pub struct Splitter {
+    /// A `---` or content belongs to the current document.
+    started: bool,
+    has_content: bool,
+}
+
+/// The current document ends at this line: it is the first line of the next document
+/// (`---`) or the last line of this one (`...`). `has_content` is false for a document of
+/// only comments and directives, which is dropped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cut {
+    Before { has_content: bool },
+    After { has_content: bool },
+}
+
+impl Splitter {
+    /// Feed the next line, without its line ending.
+    pub fn line(&mut self, bare: &str) -> Option<Cut> {
+        if is_document_start(bare) {
+            let cut = self.started.then_some(Cut::Before {
+                has_content: self.has_content,
+            });
+            self.started = true;
+            // `--- {a: 1}` or `--- !!map`: content on the marker line itself.
+            self.has_content = is_content(bare[3..].trim_start());
+            cut
+        } else if is_document_end(bare) {
+            let cut = Cut::After {
+                has_content: self.has_content,
+            };
+            self.started = false;
+            self.has_content = false;
+            Some(cut)
+        } else {
+            if is_content(bare) {
+                self.started = true;
+                self.has_content = true;
+            }
+            None
+        }
+    }
+
+    /// Whether the document still open at the end of the stream has content.
+    pub fn has_content(&self) -> bool {
+        self.has_content
+    }
+}
+
 /// Split a YAML stream into documents. Documents without content (only comments) are dropped.
 pub fn split_documents(text: &str) -> Vec<RawDocument<'_>> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut documents = Vec::new();
+    let mut splitter = Splitter::default();
     let mut start = 0usize; // byte offset of the current document
     let mut start_line = 1u32;
-    let mut started = false; // a `---` or content belongs to the current document
-    let mut has_content = false;
     let mut offset = 0usize;
     let mut push = |from: usize, to: usize, line: u32, has_content: bool| {
         if has_content {
@@ -252,32 +303,22 @@ pub fn split_documents(text: &str) -> Vec<RawDocument<'_>> {
         }
     };
     for (line_number, line) in (1u32..).zip(text.split_inclusive('\n')) {
-        let bare = line.trim_end_matches(['\n', '\r']);
-        if is_document_start(bare) {
-            if started {
+        match splitter.line(line.trim_end_matches(['\n', '\r'])) {
+            Some(Cut::Before { has_content }) => {
                 push(start, offset, start_line, has_content);
                 start = offset;
                 start_line = line_number;
-                has_content = false;
             }
-            started = true;
-            // `--- {a: 1}` or `--- !!map`: content on the marker line itself.
-            if is_content(bare[3..].trim_start()) {
-                has_content = true;
+            Some(Cut::After { has_content }) => {
+                push(start, offset + line.len(), start_line, has_content);
+                start = offset + line.len();
+                start_line = line_number + 1;
             }
-        } else if is_document_end(bare) {
-            push(start, offset + line.len(), start_line, has_content);
-            start = offset + line.len();
-            start_line = line_number + 1;
-            started = false;
-            has_content = false;
-        } else if is_content(bare) {
-            started = true;
-            has_content = true;
+            None => {}
         }
         offset += line.len();
     }
-    push(start, text.len(), start_line, has_content);
+    push(start, text.len(), start_line, splitter.has_content());
     documents
 }
 
@@ -308,6 +349,20 @@ pub fn parse_document(document: &RawDocument<'_>) -> Result<Option<Node>, Syntax
                 message: plain_message(strip_position_suffix(&raw)),
             })
         }
+    }
+}
+
+/// Parse a file that holds one document (an OpenAPI spec, a JSON Schema). A stream of several
+/// documents is an error at the second one; `Ok(None)` for an empty file.
+pub fn parse_single(text: &str) -> Result<Option<Node>, SyntaxError> {
+    let documents = split_documents(text);
+    match documents.as_slice() {
+        [] => Ok(None),
+        [only] => parse_document(only),
+        [_, second, ..] => Err(SyntaxError {
+            pos: Pos::new(second.first_line, 1),
+            message: "a second YAML document; expected one document in this file".to_string(),
+        }),
     }
 }
 
