@@ -249,7 +249,19 @@ pub struct CompatConfig {
     pub avro: Vec<ConfigString>,
     #[serde(default)]
     pub jsonschema: Vec<ConfigString>,
+    /// How strict Protobuf compatibility is: `wire` (binary encoding only) or `wire_json`
+    /// (also the JSON encoding, where field and enum value names are the keys).
+    pub proto_level: Option<ProtoLevel>,
     pub database: Option<CompatDatabaseConfig>,
+}
+
+/// What a Protobuf change must keep working; buf's `WIRE` and `WIRE_JSON` categories.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProtoLevel {
+    Wire,
+    #[default]
+    WireJson,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -305,6 +317,8 @@ pub enum DnsPhase {
 pub struct DnsConfig {
     pub phase: Option<DnsPhase>,
     pub max_ttl: Option<DurationValue>,
+    /// How long one query to one server may take, retransmission included (default 2 s).
+    pub timeout: Option<DurationValue>,
     #[serde(default)]
     pub nameservers: Vec<ConfigString>,
     #[serde(default)]
@@ -314,11 +328,14 @@ pub struct DnsConfig {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DnsRecordConfig {
-    pub name: String,
+    /// Spanned so findings about the record can point at its line in gonogo.yaml.
+    pub name: serde_saphyr::Spanned<String>,
     #[serde(rename = "type")]
     pub record_type: Option<String>,
     #[serde(default)]
     pub expect: Vec<String>,
+    /// `false` for a record that may legitimately not exist yet (default `true`).
+    pub must_exist: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]

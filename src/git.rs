@@ -112,3 +112,74 @@ impl Repo {
         Ok(paths)
     }
 }
+
+impl Repo {
+    /// Every file at `reference`, relative to the repository top (`git ls-tree -r`).
+    pub fn files_at_ref(&self, reference: &str) -> Result<Vec<String>, String> {
+        let bytes = self.git(&["ls-tree", "-r", "-z", "--name-only", reference, "--"])?;
+        Ok(split_nul(&bytes))
+    }
+
+    /// Files git sees as renamed between `reference` and the working tree: (old, new), relative
+    /// to the repository top. Only tracked files take part: a file moved with `git mv` (or
+    /// staged) is followed, a plain `mv` shows up as a removal plus an untracked file.
+    pub fn renames_since(&self, reference: &str) -> Result<Vec<(String, String)>, String> {
+        let bytes = self.git(&[
+            "diff",
+            "-M",
+            "--name-status",
+            "-z",
+            "--diff-filter=R",
+            reference,
+            "--",
+        ])?;
+        let fields = split_nul(&bytes);
+        let mut renames = Vec::new();
+        let mut rest = fields.as_slice();
+        // `-z` output: `R<score>\0<old>\0<new>\0` per rename.
+        while let [status, old, new, tail @ ..] = rest {
+            if status.starts_with('R') {
+                renames.push((old.clone(), new.clone()));
+            }
+            rest = tail;
+        }
+        Ok(renames)
+    }
+
+    /// Where `root` sits inside the repository, as a prefix for git paths: `""` at the top,
+    /// `"services/api/"` below it. git paths are relative to the top, reports to the root.
+    pub fn prefix_of(&self, root: &Path) -> String {
+        let inside = root.canonicalize().ok().and_then(|root| {
+            let top = self.top.canonicalize().ok()?;
+            root.strip_prefix(top)
+                .ok()
+                .map(|p| p.to_string_lossy().replace('\\', "/"))
+        });
+        match inside {
+            Some(p) if !p.is_empty() => format!("{p}/"),
+            _ => String::new(),
+        }
+    }
+}
+
+fn split_nul(bytes: &[u8]) -> Vec<String> {
+    bytes
+        .split(|b| *b == 0)
+        .filter(|part| !part.is_empty())
+        .map(|part| String::from_utf8_lossy(part).into_owned())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_nul;
+
+    #[test]
+    fn nul_separated_output_keeps_spaces_and_drops_the_trailing_empty_field() {
+        assert_eq!(
+            split_nul(b"R100\0api/a b.yaml\0api/c.yaml\0"),
+            vec!["R100", "api/a b.yaml", "api/c.yaml"]
+        );
+        assert!(split_nul(b"").is_empty());
+    }
+}

@@ -102,10 +102,20 @@ fn only_and_skip_select_checks_in_a_stable_order() {
         .args(["--format", "json", "--skip", "plugin"])));
     assert_eq!(
         ids(&skip),
-        ["migrations", "readiness", "grace", "rollout", "rollback"],
+        [
+            "migrations",
+            "compat",
+            "readiness",
+            "dns",
+            "grace",
+            "rollout",
+            "rollback"
+        ],
         "built-in checks still run (and skip when not applicable)"
     );
     assert_eq!(by_id(&skip, "migrations")["status"], "skip");
+    assert_eq!(by_id(&skip, "compat")["status"], "skip");
+    assert_eq!(by_id(&skip, "dns")["status"], "skip");
     assert_eq!(by_id(&skip, "readiness")["status"], "skip");
     assert_eq!(by_id(&skip, "grace")["status"], "skip");
     assert_eq!(by_id(&skip, "rollout")["status"], "skip");
@@ -118,7 +128,9 @@ fn only_and_skip_select_checks_in_a_stable_order() {
         ids(&all),
         [
             "migrations",
+            "compat",
             "readiness",
+            "dns",
             "grace",
             "rollout",
             "rollback",

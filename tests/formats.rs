@@ -124,13 +124,14 @@ fn junit_parses_with_the_expected_counts() {
         .descendants()
         .filter(|n| n.has_tag_name("testsuite"))
         .count();
-    assert_eq!(suites, 7, "a testsuite per check");
+    assert_eq!(suites, 9, "a testsuite per check");
     let cases = document
         .descendants()
         .filter(|n| n.has_tag_name("testcase"))
         .count();
     // migrations, readiness, grace, rollout, rollback: a case per rule in the registry; feature-flags: the
-    // two rules it reported; deploy-freeze: one case.
+    // two rules it reported; deploy-freeze: one case; compat (error: no deployed version) and dns
+    // (skipped: not configured): one case each.
     let rollout_rules = gonogo::checks::find_check("rollout").unwrap().rules().len();
     let readiness_rules = gonogo::checks::find_check("readiness")
         .unwrap()
@@ -149,6 +150,7 @@ fn junit_parses_with_the_expected_counts() {
             + rollout_rules
             + rollback_rules
             + 3
+            + 2
     );
     let mut failed: Vec<&str> = document
         .descendants()
@@ -296,7 +298,7 @@ fn several_outputs_in_one_run() {
     assert_eq!(sarif["version"], "2.1.0");
     assert_eq!(
         json["counts"],
-        serde_json::json!({"pass": 1, "warn": 3, "fail": 3, "error": 0, "skip": 0})
+        serde_json::json!({"pass": 1, "warn": 3, "fail": 3, "error": 1, "skip": 1})
     );
     roxmltree::Document::parse(&std::fs::read_to_string(path("r.xml")).unwrap()).unwrap();
     assert!(

@@ -6,7 +6,10 @@
 //!
 //! To add a check: write the module, implement [`Check`], and add it to [`BUILT_IN`].
 
+pub mod compat;
+pub mod dns;
 pub mod grace;
+pub mod kubernetes;
 pub mod migrations;
 pub mod readiness;
 pub mod rollback;
@@ -133,7 +136,9 @@ pub trait Check: Send + Sync {
 /// `grace`, `rollout` and `rollback` here.
 pub static BUILT_IN: &[&dyn Check] = &[
     &migrations::Migrations,
+    &compat::Compat,
     &readiness::Readiness,
+    &dns::Dns,
     &grace::Grace,
     &rollout::Rollout,
     &rollback::Rollback,

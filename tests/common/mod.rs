@@ -2,6 +2,7 @@
 //! what changes between runs (timings, timestamps, the commit) so snapshots are stable.
 #![allow(dead_code)] // each test binary uses a different subset
 
+pub mod compat;
 pub mod fixtures;
 
 use std::path::{Path, PathBuf};

@@ -8,7 +8,7 @@
 
 mod termination;
 
-use crate::checks::readiness::{Analysis, Risk, found_under, risk_summary, skipped_note};
+use crate::checks::kubernetes::{Analysis, Risk, found_under, risk_summary, skipped_note};
 use crate::checks::{Check, CheckError, CheckFuture, CheckOutcome, Rule};
 use crate::config::Config;
 use crate::context::Context;
@@ -129,7 +129,7 @@ fn run(ctx: &Context) -> Result<CheckOutcome, CheckError> {
 /// reported once, by `rollout`.
 pub fn outcome(loaded: &Loaded, settings: &Settings) -> Result<CheckOutcome, CheckError> {
     let manifests = &loaded.manifests;
-    if let Some(skip) = crate::checks::readiness::nothing_to_check(loaded) {
+    if let Some(skip) = crate::checks::kubernetes::nothing_to_check(loaded) {
         return Ok(skip);
     }
     let analysis = analyze(manifests, settings);

@@ -1,6 +1,6 @@
 //! The grace rules, per serving container: the shutdown arithmetic and the entrypoint.
 
-use crate::checks::readiness::Analysis;
+use crate::checks::kubernetes::Analysis;
 use crate::checks::readiness::probes::serves_on_ports;
 use crate::declare_rule;
 use crate::k8s::{Action, BackendConfig, Container, Handler, Manifests, Meta, Pos, Workload};

@@ -1,6 +1,6 @@
 //! The probe rules, per serving container.
 
-use super::Analysis;
+use crate::checks::kubernetes::Analysis;
 use crate::declare_rule;
 use crate::k8s::{Action, Container, Manifests, PortRef, Probe, Workload};
 

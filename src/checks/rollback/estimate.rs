@@ -2,7 +2,7 @@
 //! become ready, plus the time an automated analysis takes to decide the new version is bad.
 
 use super::Settings;
-use crate::checks::readiness::Analysis;
+use crate::checks::kubernetes::Analysis;
 use crate::checks::rollout::{DEFAULT_PERCENT, Scale, argo_references, fenceposts};
 use crate::config::parse_duration;
 use crate::declare_rule;

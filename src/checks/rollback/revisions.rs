@@ -1,7 +1,7 @@
 //! Whether the previous version can come back at all: an image reference that still names it,
 //! and an old ReplicaSet to scale back up.
 
-use crate::checks::readiness::Analysis;
+use crate::checks::kubernetes::Analysis;
 use crate::declare_rule;
 use crate::k8s::{Workload, WorkloadKind};
 

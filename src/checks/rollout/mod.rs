@@ -10,6 +10,7 @@ mod canary;
 mod capacity;
 mod disruption;
 
+use crate::checks::kubernetes::{found_under, risk_summary, skipped_note};
 use crate::checks::{Check, CheckError, CheckFuture, CheckOutcome, Rule};
 use crate::config::Config;
 use crate::context::Context;
@@ -149,7 +150,7 @@ pub fn outcome(loaded: &Loaded, config_path: &str) -> Result<CheckOutcome, Check
                 .with_fix("fix the pattern in checks.kubernetes.manifests")
         })
         .collect();
-    if let Some(skip) = crate::checks::readiness::nothing_to_check(loaded) {
+    if let Some(skip) = crate::checks::kubernetes::nothing_to_check(loaded) {
         return Ok(skip);
     }
     let analysis = analyze(manifests);
@@ -182,46 +183,13 @@ pub fn outcome(loaded: &Loaded, config_path: &str) -> Result<CheckOutcome, Check
             found_under(&manifests.files)
         ));
     }
-    summary.push_str(&crate::checks::readiness::risk_summary(
-        &analysis.risks,
-        "capacity never drops",
-    ));
+    summary.push_str(&risk_summary(&analysis.risks, "capacity never drops"));
     summary.push_str(&skipped_note(&loaded.skipped));
     Ok(CheckOutcome::findings(summary, findings))
 }
 
-fn found_under(files: &[String]) -> String {
-    let mut dirs: Vec<&str> = files
-        .iter()
-        .map(|f| f.split('/').next().unwrap_or("."))
-        .collect();
-    dirs.dedup();
-    dirs.iter()
-        .map(|d| format!("{d}/"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-fn skipped_note(skipped: &[String]) -> String {
-    if skipped.is_empty() {
-        return String::new();
-    }
-    let shown: Vec<&str> = skipped.iter().take(3).map(String::as_str).collect();
-    let more = skipped.len().saturating_sub(shown.len());
-    format!(
-        "; left out: {}{}",
-        shown.join("; "),
-        if more > 0 {
-            format!(" …and {more} more")
-        } else {
-            String::new()
-        }
-    )
-}
-
-/// "at risk: Deployment/shop-api (capacity drops to 6 of 8); warnings: Deployment/worker (no PDB)"
 /// A workload at risk, for the summary (shared by the Kubernetes checks).
-pub use crate::checks::readiness::Risk;
+pub use crate::checks::kubernetes::Risk;
 
 /// Findings and the workloads at risk.
 #[derive(Debug, Default)]

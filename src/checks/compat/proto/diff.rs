@@ -1,0 +1,846 @@
+//! The comparison of two compiled versions, by fully-qualified names (a message that moved to
+//! another file is the same message), fields by number, enum values by number, RPCs by name.
+//! The rules and the reasons for each decision are documented in `rules.rs`.
+
+use super::load::{Loaded, span};
+use super::rules::*;
+use crate::checks::Rule;
+use crate::checks::compat::model::{Breaks, Flow, breaking};
+use crate::config::ProtoLevel;
+use crate::report::{Finding, Location};
+use prost_reflect::{
+    Cardinality, EnumDescriptor, FieldDescriptor, FileDescriptor, Kind, MessageDescriptor,
+    ServiceDescriptor,
+};
+use std::collections::{BTreeSet, HashSet};
+
+pub struct Diff<'a> {
+    pub old: &'a Loaded,
+    pub new: &'a Loaded,
+    pub level: ProtoLevel,
+    pub findings: Vec<Finding>,
+}
+
+impl Diff<'_> {
+    fn json(&self) -> bool {
+        self.level == ProtoLevel::WireJson
+    }
+
+    fn report(
+        &mut self,
+        rule: &'static Rule,
+        what: String,
+        breaks: Breaks,
+        flow: Flow,
+        at: Location,
+    ) {
+        self.findings.push(breaking(rule, what, breaks, flow, at));
+    }
+
+    fn info(&mut self, rule: &'static Rule, what: String, at: Location) {
+        self.findings.push(rule.finding(what).at(at));
+    }
+
+    pub fn run(&mut self) {
+        let old_messages: Vec<MessageDescriptor> = self
+            .old
+            .pool
+            .all_messages()
+            .filter(|m| self.old.roots.contains(m.parent_file().name()) && !m.is_map_entry())
+            .collect();
+        for old in old_messages {
+            match self.new.pool.get_message_by_name(old.full_name()) {
+                Some(new) if !self.is_stub(&new.parent_file()) => self.message(&old, &new),
+                Some(_) => {}
+                None => self.type_removed(
+                    "message",
+                    old.full_name(),
+                    old.parent_message().map(|p| p.full_name().to_string()),
+                    loc(self.old, &old.parent_file(), old.path()),
+                ),
+            }
+        }
+        let old_enums: Vec<EnumDescriptor> = self
+            .old
+            .pool
+            .all_enums()
+            .filter(|e| self.old.roots.contains(e.parent_file().name()))
+            .collect();
+        for old in old_enums {
+            match self.new.pool.get_enum_by_name(old.full_name()) {
+                Some(new) => self.enumeration(&old, &new),
+                None => self.type_removed(
+                    "enum",
+                    old.full_name(),
+                    old.parent_message().map(|p| p.full_name().to_string()),
+                    loc(self.old, &old.parent_file(), old.path()),
+                ),
+            }
+        }
+        let old_services: Vec<ServiceDescriptor> = self
+            .old
+            .pool
+            .services()
+            .filter(|s| self.old.roots.contains(s.parent_file().name()))
+            .collect();
+        for old in old_services {
+            self.service(&old);
+        }
+    }
+
+    fn is_stub(&self, file: &FileDescriptor) -> bool {
+        Loaded::is_stub_file(file.name())
+    }
+
+    /// A removed message or enum. Only the outermost removed type is reported: its nested
+    /// types go with it.
+    fn type_removed(&mut self, kind: &str, name: &str, parent: Option<String>, at: Location) {
+        if let Some(parent) = parent
+            && self.new.pool.get_message_by_name(&parent).is_none()
+        {
+            return;
+        }
+        self.info(
+            &MESSAGE_REMOVED,
+            format!(
+                "{kind} `{name}` removed: nothing in the wire or JSON encoding names it, so data \
+                 only breaks through the fields and RPCs that used it (reported separately); code \
+                 that still refers to it will not compile"
+            ),
+            at,
+        );
+    }
+
+    fn message(&mut self, old: &MessageDescriptor, new: &MessageDescriptor) {
+        let new_at = loc(self.new, &new.parent_file(), new.path());
+        for field in old.fields() {
+            self.field_of(old, new, &field, &new_at);
+        }
+        // Required fields the old version does not know: old writers never send them, so the
+        // new version rejects their messages.
+        for field in new.fields() {
+            if field.cardinality() == Cardinality::Required
+                && old.get_field(field.number()).is_none()
+            {
+                self.report(
+                    &REQUIRED_FIELD_CHANGED,
+                    format!(
+                        "required field `{}` ({}) added to message `{}`",
+                        field.name(),
+                        field.number(),
+                        new.full_name()
+                    ),
+                    Breaks::NewReadsOld,
+                    Flow::Message,
+                    loc(self.new, &new.parent_file(), field.path()),
+                );
+            }
+        }
+        let old_ranges: Vec<_> = old.reserved_ranges().collect();
+        let new_ranges: Vec<_> = new.reserved_ranges().collect();
+        let lost: Vec<String> = old_ranges
+            .iter()
+            .flat_map(|r| r.clone().take(10_000))
+            .filter(|n| !new_ranges.iter().any(|r| r.contains(n)) && new.get_field(*n).is_none())
+            .map(|n| n.to_string())
+            .take(20)
+            .collect();
+        let lost_names: Vec<&str> = old
+            .reserved_names()
+            .filter(|n| {
+                !new.reserved_names().any(|m| m == *n) && new.get_field_by_name(n).is_none()
+            })
+            .collect();
+        if !lost.is_empty() || !lost_names.is_empty() {
+            self.info(
+                &RESERVED_REMOVED,
+                format!(
+                    "message `{}` no longer reserves {}",
+                    new.full_name(),
+                    describe_reserved(&lost, &lost_names)
+                ),
+                new_at,
+            );
+        }
+    }
+
+    fn field_of(
+        &mut self,
+        old_message: &MessageDescriptor,
+        new_message: &MessageDescriptor,
+        old: &FieldDescriptor,
+        new_at: &Location,
+    ) {
+        let owner = new_message.full_name();
+        let by_number = new_message.get_field(old.number());
+        let by_name = new_message
+            .get_field_by_name(old.name())
+            .filter(|f| f.number() != old.number());
+        if let Some(moved) = &by_name {
+            self.report(
+                &FIELD_NUMBER_CHANGED,
+                format!(
+                    "field `{}` of message `{owner}` changed number from {} to {}",
+                    old.name(),
+                    old.number(),
+                    moved.number()
+                ),
+                Breaks::Both,
+                Flow::Message,
+                loc(self.new, &new_message.parent_file(), moved.path()),
+            );
+        }
+        match by_number {
+            Some(new) => self.field(old_message, old, &new, by_name.is_some()),
+            None if by_name.is_some() => {}
+            None => self.field_removed(old, new_message, new_at),
+        }
+    }
+
+    fn field_removed(
+        &mut self,
+        old: &FieldDescriptor,
+        new_message: &MessageDescriptor,
+        at: &Location,
+    ) {
+        let owner = new_message.full_name();
+        let number_reserved = new_message
+            .reserved_ranges()
+            .any(|r| r.contains(&old.number()));
+        let name_reserved = new_message.reserved_names().any(|n| n == old.name());
+        if !number_reserved {
+            let what = if self.json() && !name_reserved {
+                format!(
+                    "field `{}` ({}) of message `{owner}` removed without reserving its number or name",
+                    old.name(),
+                    old.number()
+                )
+            } else {
+                format!(
+                    "field `{}` ({}) of message `{owner}` removed without reserving its number",
+                    old.name(),
+                    old.number()
+                )
+            };
+            self.report(
+                &FIELD_REMOVED,
+                what,
+                Breaks::Both,
+                Flow::Message,
+                at.clone(),
+            );
+        } else if name_reserved || !self.json() {
+            self.info(
+                &FIELD_RETIRED,
+                format!(
+                    "field `{}` ({}) of message `{owner}` removed and reserved: old readers of new \
+                     messages see its zero value",
+                    old.name(),
+                    old.number()
+                ),
+                at.clone(),
+            );
+        } else {
+            self.report(
+                &FIELD_NAME_NOT_RESERVED,
+                format!(
+                    "field `{}` ({}) of message `{owner}` removed with its number reserved but not \
+                     its name (JSON `{}`)",
+                    old.name(),
+                    old.number(),
+                    old.json_name()
+                ),
+                Breaks::NewReadsOld,
+                Flow::Message,
+                at.clone(),
+            );
+        }
+    }
+
+    /// The same field number in both versions.
+    fn field(
+        &mut self,
+        old_message: &MessageDescriptor,
+        old: &FieldDescriptor,
+        new: &FieldDescriptor,
+        name_moved: bool,
+    ) {
+        let owner = old_message.full_name();
+        let at = loc(self.new, &new.parent_file(), new.path());
+        let label = format!("field {} of message `{owner}`", old.number());
+        if self.json()
+            && !name_moved
+            && (old.name() != new.name() || old.json_name() != new.json_name())
+        {
+            self.report(
+                &FIELD_RENAMED,
+                format!(
+                    "{label} renamed from `{}` to `{}` (JSON name `{}` → `{}`)",
+                    old.name(),
+                    new.name(),
+                    old.json_name(),
+                    new.json_name()
+                ),
+                Breaks::Both,
+                Flow::Message,
+                at.clone(),
+            );
+        }
+        let (old_card, new_card) = (cardinality(old), cardinality(new));
+        if old_card != new_card {
+            let (rule, breaks) = match (old_card, new_card) {
+                (_, Card::Required) => (&REQUIRED_FIELD_CHANGED, Breaks::NewReadsOld),
+                (Card::Required, _) => (&REQUIRED_FIELD_CHANGED, Breaks::OldReadsNew),
+                _ => (&FIELD_CARDINALITY_CHANGED, Breaks::Both),
+            };
+            self.report(
+                rule,
+                format!(
+                    "{label} (`{}`) changed from {} to {}",
+                    new.name(),
+                    old_card.describe(),
+                    new_card.describe()
+                ),
+                breaks,
+                Flow::Message,
+                at.clone(),
+            );
+        }
+        let (old_oneof, new_oneof) = (oneof_name(old), oneof_name(new));
+        if old_oneof != new_oneof {
+            let what = match (&old_oneof, &new_oneof) {
+                (None, Some(n)) => format!("moved into oneof `{n}`"),
+                (Some(o), None) => format!("moved out of oneof `{o}`"),
+                (Some(o), Some(n)) => format!("moved from oneof `{o}` to oneof `{n}`"),
+                (None, None) => unreachable!("the oneofs differ"),
+            };
+            self.report(
+                &FIELD_ONEOF_CHANGED,
+                format!("{label} (`{}`) {what}", new.name()),
+                Breaks::Both,
+                Flow::Message,
+                at.clone(),
+            );
+        }
+        // A map's key and value types are compared through its entry message; for any other
+        // change of cardinality into or out of a map the type comparison says nothing new.
+        let map_change = (old_card == Card::Map) != (new_card == Card::Map);
+        if !map_change && let Some(why) = kind_change(old, new, self.level, &mut HashSet::new()) {
+            self.report(
+                &FIELD_TYPE_CHANGED,
+                format!("{label} (`{}`) changed type: {why}", new.name()),
+                Breaks::Both,
+                Flow::Message,
+                at.clone(),
+            );
+        }
+        if old_card == new_card
+            && !matches!(old_card, Card::Repeated | Card::Map)
+            && !matches!(old.kind(), Kind::Message(_))
+            && same_kind_family(&old.kind(), &new.kind())
+            && old.default_value() != new.default_value()
+        {
+            self.report(
+                &FIELD_DEFAULT_CHANGED,
+                format!(
+                    "{label} (`{}`) changed its default from {} to {}",
+                    new.name(),
+                    default_text(old),
+                    default_text(new)
+                ),
+                Breaks::Both,
+                Flow::Message,
+                at,
+            );
+        }
+    }
+
+    fn enumeration(&mut self, old: &EnumDescriptor, new: &EnumDescriptor) {
+        let new_at = loc(self.new, &new.parent_file(), new.path());
+        let numbers: BTreeSet<i32> = old.values().map(|v| v.number()).collect();
+        for number in numbers {
+            let old_names: Vec<String> = names_of(old, number);
+            let new_names: Vec<String> = names_of(new, number);
+            let first = &old_names[0];
+            if new_names.is_empty() {
+                // Renumbered: the name lives on under another number.
+                if let Some(moved) = new.get_value_by_name(first) {
+                    self.report(
+                        &ENUM_VALUE_CHANGED,
+                        format!(
+                            "enum value `{first}` of `{}` renumbered from {number} to {}",
+                            old.full_name(),
+                            moved.number()
+                        ),
+                        Breaks::Both,
+                        Flow::Message,
+                        loc(self.new, &new.parent_file(), moved.path()),
+                    );
+                    continue;
+                }
+                let number_reserved = new.reserved_ranges().any(|r| r.contains(&number));
+                let names_reserved = old_names
+                    .iter()
+                    .all(|n| new.reserved_names().any(|r| r == n.as_str()));
+                if !number_reserved {
+                    self.report(
+                        &ENUM_VALUE_REMOVED,
+                        format!(
+                            "enum value `{first}` ({number}) of `{}` removed without reserving {}",
+                            old.full_name(),
+                            if self.json() && !names_reserved {
+                                "its number or name"
+                            } else {
+                                "its number"
+                            }
+                        ),
+                        Breaks::NewReadsOld,
+                        Flow::Message,
+                        new_at.clone(),
+                    );
+                } else if self.json() && !names_reserved {
+                    self.report(
+                        &ENUM_VALUE_NAME_NOT_RESERVED,
+                        format!(
+                            "enum value `{first}` ({number}) of `{}` removed with its number \
+                             reserved but not its name",
+                            old.full_name()
+                        ),
+                        Breaks::NewReadsOld,
+                        Flow::Message,
+                        new_at.clone(),
+                    );
+                }
+            } else if self.json() && old_names.iter().any(|n| !new_names.contains(n)) {
+                let value = new.get_value(number).expect("the number has names");
+                self.report(
+                    &ENUM_VALUE_RENAMED,
+                    format!(
+                        "enum value {number} of `{}` renamed from `{}` to `{}`",
+                        old.full_name(),
+                        old_names.join("`, `"),
+                        new_names.join("`, `")
+                    ),
+                    Breaks::Both,
+                    Flow::Message,
+                    loc(self.new, &new.parent_file(), value.path()),
+                );
+            }
+        }
+        let lost: Vec<String> = old
+            .reserved_ranges()
+            .flat_map(|r| r.take(10_000))
+            .filter(|n| {
+                !new.reserved_ranges().any(|r| r.contains(n)) && new.get_value(*n).is_none()
+            })
+            .map(|n| n.to_string())
+            .take(20)
+            .collect();
+        let lost_names: Vec<&str> = old
+            .reserved_names()
+            .filter(|n| {
+                !new.reserved_names().any(|m| m == *n) && new.get_value_by_name(n).is_none()
+            })
+            .collect();
+        if !lost.is_empty() || !lost_names.is_empty() {
+            self.info(
+                &RESERVED_REMOVED,
+                format!(
+                    "enum `{}` no longer reserves {}",
+                    new.full_name(),
+                    describe_reserved(&lost, &lost_names)
+                ),
+                new_at,
+            );
+        }
+    }
+
+    fn service(&mut self, old: &ServiceDescriptor) {
+        let Some(new) = self.new.pool.get_service_by_name(old.full_name()) else {
+            let methods: Vec<String> = old.methods().map(|m| m.name().to_string()).collect();
+            self.report(
+                &RPC_REMOVED,
+                format!(
+                    "service `{}` removed (RPCs {})",
+                    old.full_name(),
+                    if methods.is_empty() {
+                        "none".to_string()
+                    } else {
+                        format!("`{}`", methods.join("`, `"))
+                    }
+                ),
+                Breaks::NewReadsOld,
+                Flow::Request,
+                loc(self.old, &old.parent_file(), old.path()),
+            );
+            return;
+        };
+        for method in old.methods() {
+            let Some(now) = new.methods().find(|m| m.name() == method.name()) else {
+                self.report(
+                    &RPC_REMOVED,
+                    format!("RPC `{}` removed", method.full_name()),
+                    Breaks::NewReadsOld,
+                    Flow::Request,
+                    loc(self.new, &new.parent_file(), new.path()),
+                );
+                continue;
+            };
+            let at = loc(self.new, &now.parent_file(), now.path());
+            for (side, before, after, flow) in [
+                ("request", method.input(), now.input(), Flow::Request),
+                ("response", method.output(), now.output(), Flow::Response),
+            ] {
+                if let Some(why) = message_change(&before, &after, self.level, &mut HashSet::new())
+                {
+                    self.report(
+                        &RPC_TYPE_CHANGED,
+                        format!("{side} type of RPC `{}` changed: {why}", method.full_name()),
+                        Breaks::Both,
+                        flow,
+                        at.clone(),
+                    );
+                }
+            }
+            for (side, before, after, flow) in [
+                (
+                    "client",
+                    method.is_client_streaming(),
+                    now.is_client_streaming(),
+                    Flow::Request,
+                ),
+                (
+                    "server",
+                    method.is_server_streaming(),
+                    now.is_server_streaming(),
+                    Flow::Response,
+                ),
+            ] {
+                if before != after {
+                    self.report(
+                        &RPC_STREAMING_CHANGED,
+                        format!(
+                            "RPC `{}` changed from {side} {} to {side} {}",
+                            method.full_name(),
+                            streaming(before),
+                            streaming(after)
+                        ),
+                        Breaks::Both,
+                        flow,
+                        at.clone(),
+                    );
+                }
+            }
+        }
+    }
+}
+
+fn streaming(yes: bool) -> &'static str {
+    if yes { "streaming" } else { "unary" }
+}
+
+fn describe_reserved(numbers: &[String], names: &[&str]) -> String {
+    let mut parts = Vec::new();
+    if !numbers.is_empty() {
+        parts.push(format!("numbers {}", numbers.join(", ")));
+    }
+    if !names.is_empty() {
+        parts.push(format!("names `{}`", names.join("`, `")));
+    }
+    format!(
+        "{}: they can now be reused for different data",
+        parts.join(" and ")
+    )
+}
+
+/// Where an element is: its project file and the start of its declaration.
+fn loc(side: &Loaded, file: &FileDescriptor, path: &[i32]) -> Location {
+    let project = side
+        .paths
+        .get(file.name())
+        .cloned()
+        .unwrap_or_else(|| file.name().to_string());
+    match span(file.file_descriptor_proto(), path) {
+        Some((line, column)) => Location::new(project, line, column),
+        None => Location::file(project),
+    }
+}
+
+/// How many values a field holds, in the terms that change its encoding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Card {
+    /// `optional`, proto3 implicit presence or a oneof member: the presence flavours encode
+    /// the same way, so switching between them is not a change.
+    Single,
+    Required,
+    Repeated,
+    Map,
+}
+
+impl Card {
+    fn describe(self) -> &'static str {
+        match self {
+            Card::Single => "a single value",
+            Card::Required => "required",
+            Card::Repeated => "repeated",
+            Card::Map => "a map",
+        }
+    }
+}
+
+fn cardinality(field: &FieldDescriptor) -> Card {
+    if field.is_map() {
+        Card::Map
+    } else {
+        match field.cardinality() {
+            Cardinality::Optional => Card::Single,
+            Cardinality::Required => Card::Required,
+            Cardinality::Repeated => Card::Repeated,
+        }
+    }
+}
+
+/// The real oneof a field belongs to; a proto3 `optional` field's synthetic oneof is presence,
+/// not a oneof.
+fn oneof_name(field: &FieldDescriptor) -> Option<String> {
+    field
+        .containing_oneof()
+        .filter(|o| !o.is_synthetic())
+        .map(|o| o.name().to_string())
+}
+
+fn names_of(e: &EnumDescriptor, number: i32) -> Vec<String> {
+    e.values()
+        .filter(|v| v.number() == number)
+        .map(|v| v.name().to_string())
+        .collect()
+}
+
+fn default_text(field: &FieldDescriptor) -> String {
+    match field.field_descriptor_proto().default_value.as_deref() {
+        Some(text) => format!("`{text}`"),
+        None => "the type's zero value".to_string(),
+    }
+}
+
+fn same_kind_family(a: &Kind, b: &Kind) -> bool {
+    std::mem::discriminant(a) == std::mem::discriminant(b)
+}
+
+/// The protobuf name of a scalar kind, or the full name of a message or enum.
+pub fn kind_name(kind: &Kind) -> String {
+    match kind {
+        Kind::Double => "double".into(),
+        Kind::Float => "float".into(),
+        Kind::Int32 => "int32".into(),
+        Kind::Int64 => "int64".into(),
+        Kind::Uint32 => "uint32".into(),
+        Kind::Uint64 => "uint64".into(),
+        Kind::Sint32 => "sint32".into(),
+        Kind::Sint64 => "sint64".into(),
+        Kind::Fixed32 => "fixed32".into(),
+        Kind::Fixed64 => "fixed64".into(),
+        Kind::Sfixed32 => "sfixed32".into(),
+        Kind::Sfixed64 => "sfixed64".into(),
+        Kind::Bool => "bool".into(),
+        Kind::String => "string".into(),
+        Kind::Bytes => "bytes".into(),
+        Kind::Message(m) => format!("message `{}`", m.full_name()),
+        Kind::Enum(e) => format!("enum `{}`", e.full_name()),
+    }
+}
+
+/// Scalar groups whose values read back through each other. At `wire` these are protobuf's
+/// binary-compatible groups; at `wire_json` also the JSON encoding must be shared (buf's
+/// FIELD_WIRE_COMPATIBLE_TYPE and FIELD_WIRE_JSON_COMPATIBLE_TYPE).
+pub fn scalar_compatible(old: &Kind, new: &Kind, level: ProtoLevel) -> bool {
+    use Kind::*;
+    if std::mem::discriminant(old) == std::mem::discriminant(new) {
+        return true;
+    }
+    let group = |k: &Kind| -> u8 {
+        match (level, k) {
+            (ProtoLevel::Wire, Int32 | Uint32 | Int64 | Uint64 | Bool) => 1,
+            (ProtoLevel::WireJson, Int32 | Uint32) => 1,
+            (ProtoLevel::WireJson, Int64 | Uint64) => 2,
+            (_, Sint32 | Sint64) if level == ProtoLevel::Wire => 3,
+            (_, Fixed32 | Sfixed32) => 4,
+            (_, Fixed64 | Sfixed64) => 5,
+            _ => 0,
+        }
+    };
+    let (a, b) = (group(old), group(new));
+    if a != 0 && a == b {
+        return true;
+    }
+    // string → bytes reads every old value; bytes → string only valid UTF-8, which nothing
+    // enforces, so it is a break (as in buf). JSON encodes them differently (text vs base64).
+    level == ProtoLevel::Wire && matches!((old, new), (String, Bytes))
+}
+
+/// Why a field's type change breaks at `level`, or `None` when it does not.
+fn kind_change(
+    old: &FieldDescriptor,
+    new: &FieldDescriptor,
+    level: ProtoLevel,
+    seen: &mut HashSet<(String, String)>,
+) -> Option<String> {
+    if old.is_group() != new.is_group() {
+        return Some(format!(
+            "{} changed between group (delimited) and length-prefixed encoding",
+            kind_name(&old.kind())
+        ));
+    }
+    types_change(&old.kind(), &new.kind(), level, seen)
+}
+
+fn types_change(
+    old: &Kind,
+    new: &Kind,
+    level: ProtoLevel,
+    seen: &mut HashSet<(String, String)>,
+) -> Option<String> {
+    let plain = || Some(format!("{} → {}", kind_name(old), kind_name(new)));
+    match (old, new) {
+        (Kind::Message(a), Kind::Message(b)) => message_change(a, b, level, seen),
+        (Kind::Enum(a), Kind::Enum(b)) => enum_change(a, b, level)
+            .map(|why| format!("{} → {} ({why})", kind_name(old), kind_name(new))),
+        // An enum travels as an int32 varint: binary-compatible with the varint integers,
+        // but JSON writes its name.
+        (Kind::Enum(_), k) | (k, Kind::Enum(_)) => {
+            let varint = matches!(k, Kind::Int32 | Kind::Uint32 | Kind::Int64 | Kind::Uint64);
+            if level == ProtoLevel::Wire && varint {
+                None
+            } else {
+                plain()
+            }
+        }
+        (Kind::Message(_), _) | (_, Kind::Message(_)) => plain(),
+        _ if scalar_compatible(old, new, level) => None,
+        _ => plain(),
+    }
+}
+
+/// Enums of different names read each other's numbers when every old number exists in the new
+/// enum; at `wire_json` the names must match too (JSON writes names).
+fn enum_change(old: &EnumDescriptor, new: &EnumDescriptor, level: ProtoLevel) -> Option<String> {
+    if old.full_name() == new.full_name() {
+        return None;
+    }
+    for value in old.values() {
+        match new.get_value(value.number()) {
+            None => return Some(format!("value {} is missing", value.number())),
+            Some(now) if level == ProtoLevel::WireJson && now.name() != value.name() => {
+                return Some(format!(
+                    "value {} is `{}` instead of `{}`",
+                    value.number(),
+                    now.name(),
+                    value.name()
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    None
+}
+
+/// Messages of different names are the same data when they match field by field: the wire
+/// carries numbers and JSON carries field names, never message names. A renamed message with
+/// the same fields is therefore not a change.
+pub fn message_change(
+    old: &MessageDescriptor,
+    new: &MessageDescriptor,
+    level: ProtoLevel,
+    seen: &mut HashSet<(String, String)>,
+) -> Option<String> {
+    if old.full_name() == new.full_name() {
+        return None; // compared on its own, once
+    }
+    if !seen.insert((old.full_name().to_string(), new.full_name().to_string())) {
+        return None; // recursion: assume compatible until shown otherwise
+    }
+    let names = format!("message `{}` → `{}`", old.full_name(), new.full_name());
+    for field in old.fields() {
+        let Some(now) = new.get_field(field.number()) else {
+            if new.reserved_ranges().any(|r| r.contains(&field.number())) {
+                continue;
+            }
+            return Some(format!("{names}, which has no field {}", field.number()));
+        };
+        if level == ProtoLevel::WireJson && field.json_name() != now.json_name() {
+            return Some(format!(
+                "{names}, whose field {} is `{}` instead of `{}`",
+                field.number(),
+                now.name(),
+                field.name()
+            ));
+        }
+        if cardinality(&field) != cardinality(&now)
+            || oneof_name(&field).is_some() != oneof_name(&now).is_some()
+        {
+            return Some(format!(
+                "{names}, whose field {} (`{}`) changed cardinality",
+                field.number(),
+                now.name()
+            ));
+        }
+        if let Some(why) = kind_change(&field, &now, level, seen) {
+            return Some(format!(
+                "{names}, whose field {} (`{}`) changed type: {why}",
+                field.number(),
+                now.name()
+            ));
+        }
+    }
+    if let Some(required) = new
+        .fields()
+        .find(|f| f.cardinality() == Cardinality::Required && old.get_field(f.number()).is_none())
+    {
+        return Some(format!(
+            "{names}, which requires the new field `{}`",
+            required.name()
+        ));
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn varint_integers_share_the_wire_but_not_all_of_json() {
+        let w = ProtoLevel::Wire;
+        let j = ProtoLevel::WireJson;
+        assert!(scalar_compatible(&Kind::Int32, &Kind::Uint32, w));
+        assert!(scalar_compatible(&Kind::Int32, &Kind::Uint32, j));
+        assert!(scalar_compatible(&Kind::Int32, &Kind::Int64, w));
+        assert!(!scalar_compatible(&Kind::Int32, &Kind::Int64, j));
+        assert!(scalar_compatible(&Kind::Bool, &Kind::Uint64, w));
+        assert!(!scalar_compatible(&Kind::Bool, &Kind::Uint64, j));
+        assert!(scalar_compatible(&Kind::Sint32, &Kind::Sint64, w));
+        assert!(!scalar_compatible(&Kind::Sint32, &Kind::Sint64, j));
+        assert!(!scalar_compatible(&Kind::Sint32, &Kind::Int32, w));
+        assert!(scalar_compatible(&Kind::Fixed32, &Kind::Sfixed32, j));
+        assert!(!scalar_compatible(&Kind::Fixed32, &Kind::Fixed64, w));
+    }
+
+    #[test]
+    fn string_reads_as_bytes_but_not_the_reverse() {
+        assert!(scalar_compatible(
+            &Kind::String,
+            &Kind::Bytes,
+            ProtoLevel::Wire
+        ));
+        assert!(!scalar_compatible(
+            &Kind::Bytes,
+            &Kind::String,
+            ProtoLevel::Wire
+        ));
+        assert!(!scalar_compatible(
+            &Kind::String,
+            &Kind::Bytes,
+            ProtoLevel::WireJson
+        ));
+    }
+}

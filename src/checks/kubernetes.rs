@@ -1,0 +1,137 @@
+//! What the four Kubernetes checks (`readiness`, `grace`, `rollout`, `rollback`) share: the
+//! findings-and-risks accumulator, the summary that names workloads, and the skips and notes
+//! about how the manifests were found. The manifests themselves are loaded once per run
+//! (`Context::kubernetes`).
+
+use crate::checks::CheckOutcome;
+use crate::k8s::{self, Inputs, Loaded, Meta};
+use crate::report::{Finding, Severity};
+
+pub fn found_under(files: &[String]) -> String {
+    let mut dirs: Vec<&str> = files
+        .iter()
+        .map(|f| f.split('/').next().unwrap_or("."))
+        .collect();
+    dirs.dedup();
+    dirs.iter()
+        .map(|d| format!("{d}/"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+pub fn skipped_note(skipped: &[String]) -> String {
+    if skipped.is_empty() {
+        return String::new();
+    }
+    let shown: Vec<&str> = skipped.iter().take(3).map(String::as_str).collect();
+    let more = skipped.len().saturating_sub(shown.len());
+    format!(
+        "; left out: {}{}",
+        shown.join("; "),
+        if more > 0 {
+            format!(" …and {more} more")
+        } else {
+            String::new()
+        }
+    )
+}
+
+/// "; at risk: Deployment/api (no readiness probe); warnings: StatefulSet/db (tcpSocket readiness)"
+pub fn risk_summary(risks: &[Risk], all_good: &str) -> String {
+    let group = |severity: Severity| {
+        // In order of first appearance; the index keeps this linear for thousands of workloads.
+        let mut objects: Vec<(String, Vec<String>)> = Vec::new();
+        let mut index: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+        for risk in risks.iter().filter(|r| r.severity == severity) {
+            match index.get(risk.object.as_str()) {
+                Some(&i) => {
+                    let reasons = &mut objects[i].1;
+                    if !reasons.contains(&risk.reason) {
+                        reasons.push(risk.reason.clone());
+                    }
+                }
+                None => {
+                    index.insert(&risk.object, objects.len());
+                    objects.push((risk.object.clone(), vec![risk.reason.clone()]));
+                }
+            }
+        }
+        let total = objects.len();
+        let mut shown: Vec<String> = objects
+            .into_iter()
+            .take(5)
+            .map(|(object, reasons)| format!("{object} ({})", reasons.join(", ")))
+            .collect();
+        if total > 5 {
+            shown.push(format!("…and {} more", total - 5));
+        }
+        shown.join(", ")
+    };
+    let failing = group(Severity::Fail);
+    let warning = group(Severity::Warn);
+    match (failing.is_empty(), warning.is_empty()) {
+        (true, true) => format!(": {all_good}"),
+        (false, true) => format!("; at risk: {failing}"),
+        (true, false) => format!("; warnings: {warning}"),
+        (false, false) => format!("; at risk: {failing}; warnings: {warning}"),
+    }
+}
+
+/// A workload at risk, for the summary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Risk {
+    pub object: String,
+    pub reason: String,
+    pub severity: Severity,
+}
+
+/// Findings, the workloads at risk, and what was looked at.
+#[derive(Debug, Default)]
+pub struct Analysis {
+    pub findings: Vec<Finding>,
+    pub risks: Vec<Risk>,
+    /// Serving containers checked.
+    pub serving: usize,
+    /// Workloads with at least one serving container.
+    pub workloads: usize,
+}
+
+impl Analysis {
+    /// Record a finding, waived when `meta` ignores its rule by annotation.
+    pub fn push(&mut self, mut finding: Finding, meta: &Meta, reason: impl Into<String>) {
+        finding.waived = meta.waiver_for(finding.rule.as_str());
+        if finding.waived.is_none() && finding.severity != Severity::Info {
+            self.risks.push(Risk {
+                object: meta.display(),
+                reason: reason.into(),
+                severity: finding.severity,
+            });
+        }
+        self.findings.push(finding);
+    }
+}
+
+/// The skip every Kubernetes check reports when there is nothing to read.
+pub fn nothing_to_check(loaded: &Loaded) -> Option<CheckOutcome> {
+    let manifests = &loaded.manifests;
+    match &loaded.inputs {
+        Inputs::Configured(patterns) if patterns.is_empty() => {
+            return Some(CheckOutcome::skip(
+                "checks.kubernetes.manifests is empty: no manifests to check",
+            ));
+        }
+        Inputs::Discovered if manifests.files.is_empty() => {
+            return Some(CheckOutcome::skip(format!(
+                "no Kubernetes manifests found (looked for YAML with apiVersion and kind under {}; set checks.kubernetes.manifests){}",
+                k8s::load::DISCOVERY_DIRS
+                    .iter()
+                    .map(|d| format!("{d}/"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                skipped_note(&loaded.skipped)
+            )));
+        }
+        _ => {}
+    }
+    None
+}
