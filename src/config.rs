@@ -229,6 +229,9 @@ pub struct MigrationsConfig {
     pub transaction: TransactionMode,
     pub max_lock_seconds: Option<f64>,
     pub database: Option<MigrationsDatabaseConfig>,
+    /// The lock-time cost model's rates, measured on your own server. A missing key keeps its
+    /// default (documented in src/checks/migrations/live/estimate.rs).
+    pub costs: Option<MigrationsCostsConfig>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -236,6 +239,17 @@ pub struct MigrationsConfig {
 pub struct MigrationsDatabaseConfig {
     pub stats_url: Option<ConfigString>,
     pub scratch_url: Option<ConfigString>,
+}
+
+/// Throughputs in MB of table per second, and the fixed cost of a statement in milliseconds.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MigrationsCostsConfig {
+    pub rewrite_mb_per_s: Option<f64>,
+    pub scan_mb_per_s: Option<f64>,
+    pub index_build_mb_per_s: Option<f64>,
+    pub update_mb_per_s: Option<f64>,
+    pub overhead_ms: Option<f64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -287,6 +301,16 @@ pub struct ReadinessConfig {
     pub dependencies: Vec<DependencyConfig>,
     #[serde(default)]
     pub command: Vec<ConfigString>,
+    /// Environment for `command` (added to gonogo's own).
+    #[serde(default)]
+    pub env: BTreeMap<String, ConfigString>,
+    /// How long readiness may take to turn unready after a cut (and ready after the restore)
+    /// when no manifest's probe says it (periodSeconds x failureThreshold); default 30 s.
+    pub detection_budget: Option<DurationValue>,
+    /// One readiness or liveness request, body included (default 2 s).
+    pub timeout: Option<DurationValue>,
+    /// How long the service gonogo starts with `command` may take to become ready (default 30 s).
+    pub startup_timeout: Option<DurationValue>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -303,6 +327,10 @@ pub struct DependencyConfig {
 pub struct ProxyConfig {
     pub listen: ConfigString,
     pub upstream: ConfigString,
+    /// How the cut looks: `close` (connections refused and closed) or `blackhole` (accepted,
+    /// never answered: how many real outages look). Default `close`.
+    #[serde(default)]
+    pub mode: crate::checks::readiness::live::CutMode,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -346,6 +374,20 @@ pub struct GraceConfig {
     #[serde(default)]
     pub command: Vec<ConfigString>,
     pub url: Option<ConfigString>,
+    /// Environment for `command` (added to gonogo's own).
+    #[serde(default)]
+    pub env: BTreeMap<String, ConfigString>,
+    /// The readiness endpoint to watch during the drill; default `checks.readiness.url`.
+    pub readiness_url: Option<ConfigString>,
+    /// How many long requests are in flight when SIGTERM is sent (default 5).
+    pub requests: Option<u32>,
+    /// terminationGracePeriodSeconds when no manifest says it (default 30, as Kubernetes).
+    pub termination_grace_seconds: Option<f64>,
+    /// What a new connection during the drain may get: `served`, `refused` or `either` (default).
+    #[serde(default)]
+    pub new_connections: crate::checks::grace::drill::NewConnections,
+    /// How long the service may take to become ready after it starts (default 30 s).
+    pub startup_timeout: Option<DurationValue>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -2,7 +2,7 @@
 //! `fail*.yaml` must raise the rule, `pass*.yaml` must not, and every file under `quiet/` must
 //! raise nothing unwaived at warn or fail (false-alarm guards).
 
-use gonogo::checks::grace::{RULES, Settings, analyze};
+use gonogo::checks::grace::{STATIC_RULES as RULES, Settings, analyze};
 use gonogo::k8s::{Manifests, parse_stream};
 use gonogo::report::Finding;
 use std::path::{Path, PathBuf};

@@ -2,7 +2,7 @@
 //! `fail*.yaml` must raise the rule, `pass*.yaml` must not, and every file under `quiet/` must
 //! raise nothing unwaived at warn or fail (false-alarm guards).
 
-use gonogo::checks::readiness::{RULES, analyze};
+use gonogo::checks::readiness::{STATIC_RULES as RULES, analyze};
 use gonogo::k8s::{Manifests, parse_stream};
 use gonogo::report::{Finding, Severity};
 use std::path::{Path, PathBuf};

@@ -2,7 +2,7 @@
 //! not, and every file under `quiet/` must raise nothing at warn or fail (false-alarm guards).
 //! A first line `-- fixture: postgres_version=10, transaction=none` sets the check's settings.
 
-use gonogo::checks::migrations::{MigrationFile, RULES, Settings, analyze_files};
+use gonogo::checks::migrations::{LIVE_RULES, MigrationFile, RULES, Settings, analyze_files};
 use gonogo::config::TransactionMode;
 use gonogo::report::Finding;
 use std::path::{Path, PathBuf};
@@ -69,9 +69,11 @@ fn analyze(path: &Path) -> Vec<Finding> {
 
 #[test]
 fn every_postgres_rule_has_a_failing_and_a_passing_fixture_that_behave() {
-    // Rules about files and config, not statements, are tested end to end (migrations_cli.rs).
+    // Rules about files and config, not statements, are tested end to end (migrations_cli.rs);
+    // those of the live part against a real PostgreSQL (migrations_live.rs).
     let rules: Vec<&str> = RULES
         .iter()
+        .filter(|r| !LIVE_RULES.iter().any(|live| live.id == r.id))
         .map(|r| r.id)
         .filter(|id| !id.starts_with("migrations/mysql-"))
         .filter(|id| {
@@ -163,4 +165,15 @@ fn older_files_give_column_types_and_no_findings() {
             .iter()
             .all(|f| f.location.as_ref().unwrap().path == "0002.sql")
     );
+}
+
+#[test]
+fn live_rules_are_registered_with_the_check() {
+    for rule in LIVE_RULES {
+        assert!(
+            RULES.iter().any(|r| r.id == rule.id),
+            "{} is not in migrations::RULES",
+            rule.id
+        );
+    }
 }

@@ -4,6 +4,7 @@
 
 pub mod compat;
 pub mod fixtures;
+pub mod pg;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

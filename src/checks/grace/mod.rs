@@ -4,8 +4,10 @@
 //! Reads the workloads under `checks.kubernetes.manifests` through [`crate::k8s`], like
 //! `rollout` and `readiness`, and adds up terminationGracePeriodSeconds, the preStop delay, the
 //! longest request (`grace.max_request_seconds`) and the load balancer's deregistration delay.
-//! The live SIGTERM drill (`grace.command`, `grace.url`) is a later issue.
+//! The live SIGTERM drill ([`drill`]: `grace.command`, `grace.url`) runs after it when
+//! configured and adds its findings; `--offline` skips only the drill.
 
+pub mod drill;
 mod termination;
 
 use crate::checks::kubernetes::{Analysis, Risk, found_under, risk_summary, skipped_note};
@@ -14,7 +16,7 @@ use crate::config::Config;
 use crate::context::Context;
 use crate::declare_rule;
 use crate::k8s::{self, Concern, Inputs, Loaded, Manifests};
-use crate::report::Location;
+use crate::report::{Location, Status};
 use std::sync::Arc;
 
 pub use termination::{
@@ -43,6 +45,19 @@ declare_rule! {
 
 pub struct Grace;
 
+/// The rules judged from the manifests: each has fail/pass fixtures under
+/// tests/fixtures/k8s/grace/.
+pub static STATIC_RULES: &[&Rule] = &[
+    &GRACE_PERIOD_TOO_SHORT,
+    &MISSING_PRESTOP,
+    &PRESTOP_EXCEEDS_GRACE,
+    &PRESTOP_SHORTER_THAN_DEREGISTRATION,
+    &SHELL_ENTRYPOINT,
+    &INVALID_FIELD,
+];
+
+/// Every rule: the static ones, then those of the live drill (tested against real services
+/// in tests/grace_drill.rs).
 pub static RULES: &[&Rule] = &[
     &GRACE_PERIOD_TOO_SHORT,
     &MISSING_PRESTOP,
@@ -50,6 +65,11 @@ pub static RULES: &[&Rule] = &[
     &PRESTOP_SHORTER_THAN_DEREGISTRATION,
     &SHELL_ENTRYPOINT,
     &INVALID_FIELD,
+    &drill::IN_FLIGHT_FAILED,
+    &drill::READINESS_STAYS_UP,
+    &drill::NEW_CONNECTION_BROKEN,
+    &drill::EXIT_NOT_CLEAN,
+    &drill::DRILL_TIMELINE,
 ];
 
 const DOCS: &str = "\
@@ -74,7 +94,24 @@ Config:
     kubernetes:
       manifests: [\"deploy/\"]
 
-Waive a rule on one object with the annotation `gonogo.dev/ignore: \"grace/missing-prestop\"`.";
+Waive a rule on one object with the annotation `gonogo.dev/ignore: \"grace/missing-prestop\"`.
+
+The SIGTERM drill runs when `grace.command` is set: gonogo starts the service (with `env`),
+waits for readiness (`grace.readiness_url`, else `readiness.url`, else the port of `grace.url`
+accepting connections), opens `requests` (5) long requests against `grace.url`, sends SIGTERM to
+the process and records a timeline in ms after SIGTERM. Every in-flight request must complete
+with success; readiness should fail within 1 s; each readiness poll is a new connection, which
+must be served or cleanly refused (`new_connections: served | refused | either`); the process
+must exit 0 within terminationGracePeriodSeconds (from the manifests, else
+`termination_grace_seconds`, else 30 s), after which it is killed like the kubelet would.
+
+  checks:
+    grace:
+      command: [\"./target/release/api\"]
+      env: {PORT: \"8080\"}
+      url: http://127.0.0.1:8080/slow?ms=3000
+      readiness_url: http://127.0.0.1:8080/ready
+      requests: 5";
 
 /// What the config says about requests and the load balancer.
 #[derive(Debug, Clone, Default)]
@@ -113,11 +150,47 @@ impl Check for Grace {
     }
     fn run(&self, ctx: Arc<Context>) -> CheckFuture {
         Box::pin(async move {
-            tokio::task::spawn_blocking(move || run(&ctx))
+            let static_ctx = Arc::clone(&ctx);
+            let outcome = tokio::task::spawn_blocking(move || run(&static_ctx))
                 .await
-                .map_err(|e| CheckError(format!("the grace check crashed: {e}")))?
+                .map_err(|e| CheckError(format!("the grace check crashed: {e}")))??;
+            Ok(with_drill(&ctx, outcome).await)
         })
     }
+}
+
+/// The static outcome with the SIGTERM drill's findings and timeline added, when configured.
+async fn with_drill(ctx: &Context, mut outcome: CheckOutcome) -> CheckOutcome {
+    let Some(settings) = drill::settings(ctx) else {
+        return outcome;
+    };
+    if ctx.offline {
+        outcome
+            .summary
+            .push_str("; SIGTERM drill skipped: --offline");
+        return outcome;
+    }
+    let result = match settings {
+        Ok(settings) => drill::run(ctx, &settings).await,
+        Err(error) => Err(error),
+    };
+    let static_summary = if outcome.status == Some(Status::Skip) {
+        format!("static: {}", outcome.summary)
+    } else {
+        outcome.summary.clone()
+    };
+    match result {
+        Ok(timeline) => {
+            outcome.findings.extend(drill::judge(&timeline));
+            outcome.status = None;
+            outcome.summary = format!("{}; {static_summary}", drill::summary(&timeline));
+        }
+        Err(error) => {
+            outcome.status = Some(Status::Error);
+            outcome.summary = format!("SIGTERM drill: {error} ({static_summary})");
+        }
+    }
+    outcome
 }
 
 fn run(ctx: &Context) -> Result<CheckOutcome, CheckError> {

@@ -7,6 +7,7 @@
 //! grammar (`pg_query`); MySQL with `sqlparser`.
 
 mod compat;
+pub mod live;
 mod mysql;
 mod pg;
 mod pg_rules;
@@ -15,7 +16,7 @@ use crate::checks::{Check, CheckError, CheckFuture, CheckOutcome, Rule};
 use crate::config::{Config, Dialect, MigrationsConfig, TransactionMode};
 use crate::context::Context;
 use crate::declare_rule;
-use crate::report::{Finding, Location, Severity};
+use crate::report::{Finding, Location, Severity, Status};
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::Arc;
@@ -144,6 +145,25 @@ pub static RULES: &[&Rule] = &[
     &UNPARSED_STATEMENT,
     &UNREADABLE_FILE,
     &UNMATCHED_PATH,
+    &live::ESTIMATE_UNAVAILABLE,
+    &live::BLOCKING_SESSION,
+    &live::AUTOVACUUM_RUNNING,
+    &live::ROLE_STATEMENT_TIMEOUT,
+    &live::TRACED_LOCKS,
+    &live::NOT_TRACEABLE,
+    &live::TRACE_FAILED,
+];
+
+/// The rules of the live part (a real PostgreSQL): tests/migrations_live.rs covers them, the
+/// fixture folders cover the rest.
+pub static LIVE_RULES: &[&Rule] = &[
+    &live::ESTIMATE_UNAVAILABLE,
+    &live::BLOCKING_SESSION,
+    &live::AUTOVACUUM_RUNNING,
+    &live::ROLE_STATEMENT_TIMEOUT,
+    &live::TRACED_LOCKS,
+    &live::NOT_TRACEABLE,
+    &live::TRACE_FAILED,
 ];
 
 const DOCS: &str = "\
@@ -164,6 +184,13 @@ Config:
       dialect: postgres        # postgres | mysql
       postgres_version: 15
       transaction: per-file    # how your runner wraps files: per-file | per-statement | none
+      max_lock_seconds: 2      # a write-blocking lock estimated longer than this fails
+      database:                # optional, PostgreSQL; skipped with --offline
+        stats_url: env:GONOGO_STATS_URL     # read-only: sizes and activity for lock-time estimates,
+                                            # and a pre-flight of sessions holding locks now
+        scratch_url: env:GONOGO_SCRATCH_URL # disposable copy of the schema: real locks traced in
+                                            # a transaction that is always rolled back
+      costs: {rewrite_mb_per_s: 60, scan_mb_per_s: 400}  # MB/s; defaults in live/estimate.rs
 
 Without a config, gonogo looks for **/migrations/**/*.sql and db/migrate/**/*.sql and guesses
 the dialect. Waive a statement with `-- gonogo:ignore migrations/<rule> <reason>` on the line
@@ -185,12 +212,17 @@ impl Check for Migrations {
     fn enabled_by(&self, config: &Config) -> bool {
         config.checks.migrations.is_some()
     }
+    // The static analysis needs neither network nor database; the live part (stats_url,
+    // scratch_url) is skipped on its own with --offline, and the summary says so.
     fn run(&self, ctx: Arc<Context>) -> CheckFuture {
-        // Parsing is CPU work with no awaits: keep it off the async workers.
         Box::pin(async move {
-            tokio::task::spawn_blocking(move || run(&ctx))
+            let started = std::time::Instant::now();
+            // Parsing is CPU work with no awaits: keep it off the async workers.
+            let static_ctx = Arc::clone(&ctx);
+            let (outcome, files) = tokio::task::spawn_blocking(move || run(&static_ctx))
                 .await
-                .map_err(|e| CheckError(format!("the migrations check crashed: {e}")))?
+                .map_err(|e| CheckError(format!("the migrations check crashed: {e}")))??;
+            run_live(&ctx, outcome, &files, started.elapsed()).await
         })
     }
 }
@@ -202,7 +234,57 @@ const DISCOVERY_GLOBS: &[&str] = &[
     "**/db/migrate/**/*.sql",
 ];
 
-fn run(ctx: &Context) -> Result<CheckOutcome, CheckError> {
+/// After the static analysis: when `database.stats_url` or `scratch_url` is set (PostgreSQL, not
+/// `--offline`), refine its findings with the live database. A database that cannot be reached
+/// makes the check `error` and keeps the static findings.
+async fn run_live(
+    ctx: &Context,
+    mut outcome: CheckOutcome,
+    files: &[MigrationFile],
+    elapsed: std::time::Duration,
+) -> Result<CheckOutcome, CheckError> {
+    let Some(section) = ctx.config.checks.migrations.as_ref() else {
+        return Ok(outcome);
+    };
+    let Some(mut settings) = live::LiveSettings::from_config(section).map_err(CheckError)? else {
+        return Ok(outcome);
+    };
+    if outcome.status.is_some() || files.is_empty() || section.dialect != Dialect::Postgres {
+        return Ok(outcome);
+    }
+    if ctx.offline {
+        outcome
+            .summary
+            .push_str("; live database part skipped: --offline");
+        return Ok(outcome);
+    }
+    // Leave the runner a second to report what the live part found before the run's deadline.
+    let left = ctx
+        .deadline
+        .saturating_sub(elapsed)
+        .saturating_sub(std::time::Duration::from_secs(1));
+    settings.budget = settings
+        .budget
+        .min(left.max(std::time::Duration::from_millis(100)));
+    settings.deploy_is_known =
+        ctx.base.is_some() || files.len() == 1 || files.iter().any(|f| !f.in_deploy);
+    let live = live::run(files, &mut outcome.findings, &settings).await;
+    match live.error {
+        Some(reason) => {
+            outcome.status = Some(Status::Error);
+            outcome.summary = format!(
+                "live database part could not decide: {reason} (static analysis: {})",
+                outcome.summary
+            );
+        }
+        None => {
+            outcome.summary = format!("{}; {}", outcome.summary, live.note);
+        }
+    }
+    Ok(outcome)
+}
+
+fn run(ctx: &Context) -> Result<(CheckOutcome, Vec<MigrationFile>), CheckError> {
     let configured = ctx.config.checks.migrations.as_ref();
     let (patterns, discovered) = match configured {
         Some(section) if !section.paths.is_empty() => (
@@ -240,13 +322,16 @@ fn run(ctx: &Context) -> Result<CheckOutcome, CheckError> {
     }
     if paths.is_empty() {
         if discovered {
-            return Ok(CheckOutcome::skip(
-                "no migrations found (looked for **/migrations/**/*.sql and db/migrate/**/*.sql; set checks.migrations.paths)",
+            return Ok((
+                CheckOutcome::skip(
+                    "no migrations found (looked for **/migrations/**/*.sql and db/migrate/**/*.sql; set checks.migrations.paths)",
+                ),
+                Vec::new(),
             ));
         }
-        return Ok(CheckOutcome::findings(
-            "no migration files matched",
-            findings,
+        return Ok((
+            CheckOutcome::findings("no migration files matched", findings),
+            Vec::new(),
         ));
     }
 
@@ -308,7 +393,7 @@ fn run(ctx: &Context) -> Result<CheckOutcome, CheckError> {
         files.len(),
         ctx.base.as_deref().filter(|_| in_deploy.is_some()),
     ) + &guessed;
-    Ok(CheckOutcome::findings(summary, findings))
+    Ok((CheckOutcome::findings(summary, findings), files))
 }
 
 /// Analyse migration files already in memory: the pure core of the check, for tests and

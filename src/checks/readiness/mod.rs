@@ -3,8 +3,11 @@
 //! probe timing that notices a bad pod before the rollout moves on?
 //!
 //! Reads the workloads under `checks.kubernetes.manifests` through [`crate::k8s`], like
-//! `rollout`. The live drill (cutting dependencies through a proxy) is a later issue.
+//! `rollout`. The live part ([`live`]: observe the endpoints, cut dependencies through a proxy)
+//! runs after it when `readiness.url`, `command` or a proxied dependency is configured, and adds
+//! its findings; `--offline` skips only the live part.
 
+pub mod live;
 pub(crate) mod probes;
 
 use crate::checks::kubernetes::{
@@ -15,7 +18,7 @@ use crate::config::Config;
 use crate::context::Context;
 use crate::declare_rule;
 use crate::k8s::{self, Concern, Inputs, Loaded, Manifests};
-use crate::report::Location;
+use crate::report::{Location, Status};
 use std::sync::Arc;
 
 pub use probes::{
@@ -46,6 +49,19 @@ declare_rule! {
 
 pub struct Readiness;
 
+/// The rules judged from the manifests: each has fail/pass fixtures under
+/// tests/fixtures/k8s/readiness/.
+pub static STATIC_RULES: &[&Rule] = &[
+    &MISSING_READINESS_PROBE,
+    &SAME_AS_LIVENESS,
+    &TCP_READINESS,
+    &LIVENESS_CHECKS_DEPENDENCIES,
+    &SLOW_DETECTION,
+    &INVALID_FIELD,
+];
+
+/// Every rule: the static ones, then those of the live drill (tested against real services
+/// in tests/readiness_live.rs).
 pub static RULES: &[&Rule] = &[
     &MISSING_READINESS_PROBE,
     &SAME_AS_LIVENESS,
@@ -53,6 +69,13 @@ pub static RULES: &[&Rule] = &[
     &LIVENESS_CHECKS_DEPENDENCIES,
     &SLOW_DETECTION,
     &INVALID_FIELD,
+    &live::LOOKS_STATIC,
+    &live::BODY_OMITS_DEPENDENCY,
+    &live::CUT_NOT_DETECTED,
+    &live::LIVENESS_FAILS_ON_CUT,
+    &live::NO_RECOVERY,
+    &live::SOFT_DEPENDENCY_UNREADY,
+    &live::DRILL_RESULT,
 ];
 
 const DOCS: &str = "\
@@ -74,8 +97,35 @@ Config:
 
 Without a `kubernetes:` section, gonogo reads the YAML files with apiVersion and kind under
 deploy/, k8s/, manifests/ and kubernetes/. Waive a rule on one object with the annotation
-`gonogo.dev/ignore: \"readiness/tcp-readiness\"`. The live drill (`readiness.url`,
-`readiness.dependencies`) is not run yet.";
+`gonogo.dev/ignore: \"readiness/tcp-readiness\"`.
+
+The live part runs against a running service when `readiness.url` is set. It GETs readiness a
+few times and liveness once (2 s per request, bodies capped at 1 MiB), reads the body
+(application/health+json, Spring Boot Actuator, MicroProfile Health, the Kubernetes verbose
+list, plain text) and says which declared dependencies it names. Then, for every dependency
+with a `proxy`, gonogo listens on `listen` and forwards to `upstream` for the run (point the
+service at `listen`), checks traffic flows, cuts it (`mode: close` refuses and closes
+connections; `blackhole` accepts and never answers) and polls: a hard dependency's cut must turn
+readiness unready (not 2xx/3xx) within the detection budget (the readiness probe's
+periodSeconds x failureThreshold from the manifests, else `detection_budget`, else 30 s) while
+liveness stays up; after the restore readiness must recover within the budget. A `soft`
+dependency's cut must leave readiness up. With `command`, gonogo starts the service itself
+(with `env`), waits for readiness (`startup_timeout`, 30 s), runs the drill and stops it
+(SIGTERM, then SIGKILL to its process group). Dependencies are restored and the service stopped
+on every exit path; Ctrl-C ends the drill cleanly (a second Ctrl-C quits at once).
+
+  checks:
+    readiness:
+      url: http://127.0.0.1:8080/ready
+      liveness_url: http://127.0.0.1:8080/healthz
+      detection_budget: 15s
+      timeout: 2s
+      dependencies:
+        - name: postgres
+          proxy: {listen: \"127.0.0.1:15432\", upstream: \"127.0.0.1:5432\", mode: blackhole}
+        - {name: recommendations, soft: true, proxy: {listen: \"127.0.0.1:18080\", upstream: \"127.0.0.1:8081\"}}
+      command: [\"./target/release/api\"]
+      env: {DATABASE_URL: \"postgres://app@127.0.0.1:15432/app\"}";
 
 impl Check for Readiness {
     fn id(&self) -> &str {
@@ -95,11 +145,48 @@ impl Check for Readiness {
     }
     fn run(&self, ctx: Arc<Context>) -> CheckFuture {
         Box::pin(async move {
-            tokio::task::spawn_blocking(move || run(&ctx))
+            let static_ctx = Arc::clone(&ctx);
+            let outcome = tokio::task::spawn_blocking(move || run(&static_ctx))
                 .await
-                .map_err(|e| CheckError(format!("the readiness check crashed: {e}")))?
+                .map_err(|e| CheckError(format!("the readiness check crashed: {e}")))??;
+            Ok(with_live(&ctx, outcome).await)
         })
     }
+}
+
+/// The static outcome with the live part's findings and summary added, when it is configured.
+async fn with_live(ctx: &Context, mut outcome: CheckOutcome) -> CheckOutcome {
+    let Some(settings) = live::settings(ctx) else {
+        return outcome;
+    };
+    if ctx.offline {
+        outcome.summary.push_str("; live drill skipped: --offline");
+        return outcome;
+    }
+    let live = match settings {
+        Ok(settings) => live::run(ctx, &settings).await,
+        Err(error) => live::LiveResult {
+            error: Some(error),
+            ..Default::default()
+        },
+    };
+    let static_summary = if outcome.status == Some(Status::Skip) {
+        format!("static: {}", outcome.summary)
+    } else {
+        outcome.summary.clone()
+    };
+    outcome.findings.extend(live.findings);
+    match live.error {
+        Some(error) => {
+            outcome.status = Some(Status::Error);
+            outcome.summary = format!("live drill: {error} ({static_summary})");
+        }
+        None => {
+            outcome.status = None;
+            outcome.summary = format!("live: {}; {static_summary}", live.summary);
+        }
+    }
+    outcome
 }
 
 fn run(ctx: &Context) -> Result<CheckOutcome, CheckError> {

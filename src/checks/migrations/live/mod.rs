@@ -1,0 +1,894 @@
+//! The live part of `migrations`: how long each lock will be held, from the real table
+//! statistics of `database.stats_url`; what is holding or waiting for locks on those tables now;
+//! and, on `database.scratch_url`, the real locks of each statement traced in a transaction that
+//! is always rolled back. It runs after the static analysis and refines its findings:
+//!
+//! - a static finding with long work (rewrite, scan, index build, backfill) gets an estimated lock
+//!   window, and its severity follows the estimate against `max_lock_seconds`;
+//! - where the trace disagrees with the static prediction, the traced result wins and the finding
+//!   says so;
+//! - a database gonogo cannot reach, or that fails mid-check, makes the check `error` with the
+//!   reason (the static findings stay in the report); passwords never appear in any message.
+
+mod connect;
+pub mod estimate;
+mod preflight;
+mod stats;
+mod trace;
+
+pub use connect::{Target as ConnectTarget, connect, describe as describe_error};
+
+use super::MigrationFile;
+use crate::checks::Rule;
+use crate::config::MigrationsConfig;
+use crate::declare_rule;
+use crate::report::{Finding, Location, Severity};
+use crate::sql::postgres::{self as parser, Origin, Statement};
+use estimate::{CostModel, Work};
+use pg_query::{LockMode, NodeEnum};
+use std::collections::{BTreeMap, HashMap};
+use std::time::{Duration, Instant};
+
+declare_rule! {
+    /// ## What it catches
+    /// A risky statement whose lock window gonogo could not estimate from live statistics: the
+    /// stats database has no such table (is `stats_url` the production database?).
+    ///
+    /// ## Why it matters during a deploy
+    /// Without a size, the static finding stands as it is, and nobody knows how long the lock
+    /// will be held.
+    ///
+    /// ## Example
+    /// `stats_url` points at a staging database where `orders` was never created.
+    ///
+    /// ## Do this instead
+    /// Point `checks.migrations.database.stats_url` at production or one of its replicas, with a
+    /// read-only role.
+    pub ESTIMATE_UNAVAILABLE = ("migrations/pg-estimate-unavailable", Warn, "the lock window of a risky statement could not be estimated from live statistics");
+}
+
+declare_rule! {
+    /// ## What it catches
+    /// A session on the live database that holds a lock on a table this migration locks, in a
+    /// transaction that has been open longer than `max_lock_seconds` or is idle in transaction,
+    /// or a session already waiting for a lock on it.
+    ///
+    /// ## Why it matters during a deploy
+    /// The migration's lock request queues behind that session, and every query on the table
+    /// queues behind the migration: a 1 ms `ALTER TABLE` becomes an outage that lasts as long as
+    /// the forgotten transaction.
+    ///
+    /// ## Example
+    /// A `psql` left `idle in transaction` after a `SELECT * FROM orders` an hour ago, while the
+    /// migration runs `ALTER TABLE orders ADD COLUMN note text`.
+    ///
+    /// ## Do this instead
+    /// End the session (`SELECT pg_terminate_backend(pid)`) or wait for it, set `lock_timeout`
+    /// in the migration, and find why the application leaves transactions open.
+    pub BLOCKING_SESSION = ("migrations/pg-blocking-session", Fail, "a long or idle transaction holds a lock the migration will wait for");
+}
+
+declare_rule! {
+    /// ## What it catches
+    /// Autovacuum running on a table the migration locks. An anti-wraparound autovacuum is a
+    /// `fail`: PostgreSQL does not cancel it for a conflicting lock request.
+    ///
+    /// ## Why it matters during a deploy
+    /// A regular autovacuum is cancelled after `deadlock_timeout` when the DDL waits for it; an
+    /// anti-wraparound one is not, so the DDL waits for the whole vacuum and every query on the
+    /// table waits behind the DDL.
+    ///
+    /// ## Example
+    /// `autovacuum: VACUUM public.orders (to prevent wraparound)` in `pg_stat_activity` while the
+    /// migration runs `CREATE INDEX` on `orders`.
+    ///
+    /// ## Do this instead
+    /// Deploy after the vacuum has finished (watch `pg_stat_progress_vacuum`).
+    pub AUTOVACUUM_RUNNING = ("migrations/pg-autovacuum-running", Warn, "autovacuum is running on a table the migration locks");
+}
+
+declare_rule! {
+    /// ## What it catches
+    /// The role in `stats_url` has a `statement_timeout` shorter than a statement's estimated
+    /// lock window.
+    ///
+    /// ## Why it matters during a deploy
+    /// When the migration runs with that role, PostgreSQL cancels the statement after holding
+    /// its lock (and queueing every query on the table) for the whole timeout: the deploy fails
+    /// after the outage, not before it.
+    ///
+    /// ## Example
+    /// `ALTER ROLE app SET statement_timeout = '5s'` and a rewrite estimated at 40 s.
+    ///
+    /// ## Do this instead
+    /// Use the safe pattern the finding's fix gives; if the long statement is deliberate, raise
+    /// the timeout for the migration only (`SET statement_timeout = …` in the file).
+    pub ROLE_STATEMENT_TIMEOUT = ("migrations/pg-role-statement-timeout", Fail, "the role's statement_timeout is shorter than the estimated lock window");
+}
+
+declare_rule! {
+    /// ## What it catches
+    /// The locks a statement really took on the scratch database (traced in a transaction gonogo
+    /// rolls back), with whether it rewrote the table. `info` when it agrees with the static
+    /// analysis; when they disagree the traced result wins, and the finding says so.
+    ///
+    /// ## Why it matters during a deploy
+    /// The static rules know PostgreSQL's rules; the trace knows your schema: a column type
+    /// change that is binary-coercible in your database, a trigger, a partitioned table.
+    ///
+    /// ## Example
+    /// `ALTER TABLE orders ALTER COLUMN note TYPE text` traced: ACCESS EXCLUSIVE on orders, not
+    /// rewritten.
+    ///
+    /// ## Do this instead
+    /// Nothing for agreeing traces; read the traced result where it disagrees.
+    pub TRACED_LOCKS = ("migrations/pg-traced-locks", Info, "the locks a statement took when traced on the scratch database");
+}
+
+declare_rule! {
+    /// ## What it catches
+    /// A statement gonogo did not run on the scratch database: it cannot run inside a
+    /// transaction (`CREATE INDEX CONCURRENTLY`, `VACUUM`), or it reads data the migration
+    /// runner sends (`COPY FROM STDIN`).
+    ///
+    /// ## Why it matters during a deploy
+    /// gonogo traces only inside a transaction it rolls back; running these outside one would
+    /// change the scratch database. Their locks come from the static analysis alone.
+    ///
+    /// ## Example
+    /// `CREATE INDEX CONCURRENTLY orders_status_idx ON orders (status);`
+    ///
+    /// ## Do this instead
+    /// Nothing: this is information.
+    pub NOT_TRACEABLE = ("migrations/pg-not-traceable", Info, "a statement that cannot be traced inside a rolled-back transaction");
+}
+
+declare_rule! {
+    /// ## What it catches
+    /// A statement PostgreSQL refused on the scratch database: a syntax the server version does
+    /// not accept, a missing table or column, a lock it could not get within the trace's
+    /// `lock_timeout`.
+    ///
+    /// ## Why it matters during a deploy
+    /// If the scratch database has production's schema, this statement fails the deploy.
+    ///
+    /// ## Example
+    /// `ALTER TABLE orders DROP COLUMN legacy_id` when the column was already dropped.
+    ///
+    /// ## Do this instead
+    /// Fix the statement, or restore production's schema into the scratch database
+    /// (`pg_dump --schema-only`) if it is out of date.
+    pub TRACE_FAILED = ("migrations/pg-trace-failed", Warn, "a statement failed when traced on the scratch database");
+}
+
+pub static LIVE_RULES: &[&Rule] = &[
+    &ESTIMATE_UNAVAILABLE,
+    &BLOCKING_SESSION,
+    &AUTOVACUUM_RUNNING,
+    &ROLE_STATEMENT_TIMEOUT,
+    &TRACED_LOCKS,
+    &NOT_TRACEABLE,
+    &TRACE_FAILED,
+];
+
+/// The trace's timeouts per statement: a scratch database is small and idle.
+const TRACE_STATEMENT_TIMEOUT: Duration = Duration::from_secs(30);
+const TRACE_LOCK_TIMEOUT: Duration = Duration::from_secs(2);
+/// The live part's own time limit; the run's deadline caps it further.
+pub const LIVE_BUDGET: Duration = Duration::from_secs(60);
+
+/// What the live part needs from the config.
+#[derive(Debug, Clone)]
+pub struct LiveSettings {
+    pub stats_url: Option<String>,
+    pub scratch_url: Option<String>,
+    pub max_lock_seconds: f64,
+    pub costs: CostModel,
+    pub budget: Duration,
+    /// Whether this deploy's files are known (a base ref, or a single migration file). Without
+    /// that every file counts as this deploy's, and tracing would replay the whole history.
+    pub deploy_is_known: bool,
+}
+
+pub const DEFAULT_MAX_LOCK_SECONDS: f64 = 2.0;
+
+impl LiveSettings {
+    /// `None` when neither URL is set: there is no live part.
+    pub fn from_config(section: &MigrationsConfig) -> Result<Option<LiveSettings>, String> {
+        let database = section.database.as_ref();
+        let url = |u: Option<&crate::config::ConfigString>| {
+            u.map(|s| s.value.trim().to_string())
+                .filter(|s| !s.is_empty())
+        };
+        let stats_url = url(database.and_then(|d| d.stats_url.as_ref()));
+        let scratch_url = url(database.and_then(|d| d.scratch_url.as_ref()));
+        if stats_url.is_none() && scratch_url.is_none() {
+            return Ok(None);
+        }
+        let max_lock_seconds = section.max_lock_seconds.unwrap_or(DEFAULT_MAX_LOCK_SECONDS);
+        if !(max_lock_seconds.is_finite() && max_lock_seconds > 0.0) {
+            return Err(format!(
+                "checks.migrations.max_lock_seconds must be a positive number of seconds, found {max_lock_seconds}"
+            ));
+        }
+        Ok(Some(LiveSettings {
+            stats_url,
+            scratch_url,
+            max_lock_seconds,
+            costs: cost_model(section)?,
+            budget: LIVE_BUDGET,
+            deploy_is_known: true,
+        }))
+    }
+}
+
+/// The configured cost model, defaults for missing keys.
+pub fn cost_model(section: &MigrationsConfig) -> Result<CostModel, String> {
+    let mut model = CostModel::default();
+    let Some(costs) = &section.costs else {
+        return Ok(model);
+    };
+    let fields: [(&str, Option<f64>, &mut f64); 5] = [
+        (
+            "rewrite_mb_per_s",
+            costs.rewrite_mb_per_s,
+            &mut model.rewrite_mb_per_s,
+        ),
+        (
+            "scan_mb_per_s",
+            costs.scan_mb_per_s,
+            &mut model.scan_mb_per_s,
+        ),
+        (
+            "index_build_mb_per_s",
+            costs.index_build_mb_per_s,
+            &mut model.index_build_mb_per_s,
+        ),
+        (
+            "update_mb_per_s",
+            costs.update_mb_per_s,
+            &mut model.update_mb_per_s,
+        ),
+        ("overhead_ms", costs.overhead_ms, &mut model.overhead_ms),
+    ];
+    for (name, value, slot) in fields {
+        if let Some(value) = value {
+            let valid =
+                value.is_finite() && (value > 0.0 || (name == "overhead_ms" && value >= 0.0));
+            if !valid {
+                return Err(format!(
+                    "checks.migrations.costs.{name} must be a positive number, found {value}"
+                ));
+            }
+            *slot = value;
+        }
+    }
+    Ok(model)
+}
+
+/// What a static rule's finding means for the lock window: the work done under the lock and
+/// the lock taken on the statement's table. Rules without long work or a table lock: `None`.
+pub fn prediction(rule: &str) -> Option<(Work, LockMode)> {
+    use LockMode::*;
+    let name = rule.strip_prefix("migrations/")?;
+    Some(match name {
+        "pg-add-column-volatile-default"
+        | "pg-add-column-serial"
+        | "pg-add-column-generated-stored"
+        | "pg-alter-column-type"
+        | "pg-table-rewrite"
+        | "pg-refresh-matview-not-concurrent" => (Work::Rewrite, AccessExclusiveLock),
+        "pg-set-not-null" | "pg-add-check-constraint" => (Work::Scan, AccessExclusiveLock),
+        "pg-add-foreign-key" => (Work::Scan, ShareRowExclusiveLock),
+        "pg-add-index-not-concurrent" | "pg-reindex-not-concurrent" => {
+            (Work::IndexBuild, ShareLock)
+        }
+        "pg-add-unique-constraint" => (Work::IndexBuild, AccessExclusiveLock),
+        "pg-unbatched-backfill" => (Work::Update, RowExclusiveLock),
+        "pg-truncate" | "drop-table" | "drop-column" | "rename-column" | "rename-table"
+        | "pg-lock-table" => (Work::LockOnly, AccessExclusiveLock),
+        _ => return None,
+    })
+}
+
+/// The table a statement works on (its first relation), lower-cased like the static analysis.
+pub fn statement_table(node: &NodeEnum) -> Option<String> {
+    let range =
+        |r: &Option<pg_query::protobuf::RangeVar>| r.as_ref().map(|r| r.relname.to_lowercase());
+    let first_range = |nodes: &[pg_query::protobuf::Node]| {
+        nodes.iter().find_map(|n| match n.node.as_ref() {
+            Some(NodeEnum::RangeVar(r)) => Some(r.relname.to_lowercase()),
+            Some(NodeEnum::VacuumRelation(v)) => range(&v.relation),
+            _ => None,
+        })
+    };
+    match node {
+        NodeEnum::AlterTableStmt(s) => range(&s.relation),
+        NodeEnum::IndexStmt(s) => range(&s.relation),
+        NodeEnum::ClusterStmt(s) => range(&s.relation),
+        NodeEnum::ReindexStmt(s) => range(&s.relation),
+        NodeEnum::RefreshMatViewStmt(s) => range(&s.relation),
+        NodeEnum::UpdateStmt(s) => range(&s.relation),
+        NodeEnum::DeleteStmt(s) => range(&s.relation),
+        NodeEnum::RenameStmt(s) => range(&s.relation),
+        NodeEnum::TruncateStmt(s) => first_range(&s.relations),
+        NodeEnum::LockStmt(s) => first_range(&s.relations),
+        NodeEnum::VacuumStmt(s) => first_range(&s.rels),
+        NodeEnum::DropStmt(s) => s.objects.first().and_then(|o| match o.node.as_ref() {
+            Some(NodeEnum::List(list)) => list.items.last().and_then(|i| match i.node.as_ref() {
+                Some(NodeEnum::String(s)) => Some(s.sval.to_lowercase()),
+                _ => None,
+            }),
+            _ => None,
+        }),
+        _ => None,
+    }
+}
+
+/// dbmate's `-- migrate:down` section is not part of the deploy (as in the static analysis).
+fn up_section(text: &str) -> &str {
+    match text.find("\n-- migrate:down") {
+        Some(index) => &text[..index + 1],
+        None => text,
+    }
+}
+
+/// A statement of this deploy, in order.
+struct DeployStatement {
+    path: String,
+    statement: Statement,
+}
+
+fn deploy_statements(files: &[MigrationFile]) -> Vec<DeployStatement> {
+    files
+        .iter()
+        .filter(|f| f.in_deploy)
+        .flat_map(|file| {
+            parser::parse(up_section(&file.text))
+                .into_iter()
+                .filter(|s| s.origin == Origin::TopLevel)
+                .map(|statement| DeployStatement {
+                    path: file.path.clone(),
+                    statement,
+                })
+        })
+        .collect()
+}
+
+/// A static finding the live part can refine.
+#[derive(Debug, Clone)]
+struct Target {
+    finding: usize,
+    statement: usize,
+    table: String,
+    work: Work,
+    lock: LockMode,
+}
+
+fn targets(findings: &[Finding], statements: &[DeployStatement]) -> Vec<Target> {
+    let by_location: HashMap<(&str, u32, u32), usize> = statements
+        .iter()
+        .enumerate()
+        .map(|(i, s)| ((s.path.as_str(), s.statement.line, s.statement.column), i))
+        .collect();
+    findings
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.waived.is_none())
+        .filter_map(|(index, finding)| {
+            let (work, lock) = prediction(&finding.rule)?;
+            let location = finding.location.as_ref()?;
+            let statement =
+                *by_location.get(&(location.path.as_str(), location.line?, location.column?))?;
+            let table = statement_table(statements[statement].statement.node.as_ref().ok()?)?;
+            Some(Target {
+                finding: index,
+                statement,
+                table,
+                work,
+                lock,
+            })
+        })
+        .collect()
+}
+
+/// What the live part adds to the check's summary, and the reason it could not decide.
+#[derive(Debug, Default)]
+pub struct LiveOutcome {
+    pub note: String,
+    pub error: Option<String>,
+}
+
+/// Run the live part within `settings.budget` and refine `findings` in place.
+pub async fn run(
+    files: &[MigrationFile],
+    findings: &mut Vec<Finding>,
+    settings: &LiveSettings,
+) -> LiveOutcome {
+    let started = Instant::now();
+    let mut notes = Vec::new();
+    let result = tokio::time::timeout(
+        settings.budget,
+        run_inner(files, findings, settings, &mut notes),
+    )
+    .await;
+    let error = match result {
+        Ok(Ok(())) => None,
+        Ok(Err(reason)) => Some(crate::secrets::redact(&reason)),
+        Err(_) => Some(format!(
+            "the live database part did not finish within {} s (a server that stopped answering?)",
+            settings.budget.as_secs()
+        )),
+    };
+    notes.push(format!("{} ms", started.elapsed().as_millis()));
+    LiveOutcome {
+        note: format!("live: {}", notes.join(", ")),
+        error,
+    }
+}
+
+async fn run_inner(
+    files: &[MigrationFile],
+    findings: &mut Vec<Finding>,
+    settings: &LiveSettings,
+    notes: &mut Vec<String>,
+) -> Result<(), String> {
+    let statements = deploy_statements(files);
+    let mut targets = targets(findings, &statements);
+
+    let stats_target = settings
+        .stats_url
+        .as_deref()
+        .map(|u| connect::Target::parse(u, "stats_url"))
+        .transpose()?;
+    let scratch_target = settings
+        .scratch_url
+        .as_deref()
+        .map(|u| connect::Target::parse(u, "scratch_url"))
+        .transpose()?;
+    if let (Some(stats), Some(scratch)) = (&stats_target, &scratch_target)
+        && connect::same_database(&stats.config, &scratch.config)
+    {
+        return Err(format!(
+            "refusing to trace: scratch_url ({}) is the same database as stats_url ({}); the trace runs the migration there, so it must be a disposable copy",
+            scratch.shown, stats.shown
+        ));
+    }
+
+    // Statistics first: its identity is what the scratch database must not be.
+    let mut stats_session = None;
+    if let Some(target) = &stats_target {
+        let client = connect::connect(target, "stats_url", &[]).await?;
+        // The role's own timeouts first, before gonogo sets its own for this session.
+        let timeouts = preflight::role_timeouts(&client).await?;
+        client
+            .batch_execute(&format!(
+                "SET default_transaction_read_only = on; SET statement_timeout = {}; SET lock_timeout = 1000",
+                connect::STATS_STATEMENT_TIMEOUT_MS
+            ))
+            .await
+            .map_err(|e| format!("configuring the stats session failed: {}", connect::describe(&e)))?;
+        let identity = connect::server_identity(&client).await?;
+        stats_session = Some((client, timeouts, identity, target.shown.clone()));
+    }
+
+    if scratch_target.is_some() && !settings.deploy_is_known {
+        notes.push(
+            "no trace: without a base ref (--base) every migration file counts as this deploy's, and gonogo does not replay the whole history on scratch_url".to_string(),
+        );
+    }
+    if let Some(target) = scratch_target.as_ref().filter(|_| settings.deploy_is_known) {
+        let client = connect::connect(target, "scratch_url", &[]).await?;
+        if let Some((_, _, stats_identity, _)) = &stats_session {
+            let identity = connect::server_identity(&client).await?;
+            if &identity == stats_identity {
+                return Err(format!(
+                    "refusing to trace: scratch_url ({}) connects to the same server and database as stats_url; the trace runs the migration there, so it must be a disposable copy",
+                    target.shown
+                ));
+            }
+        }
+        let inputs: Vec<trace::TraceInput> = statements
+            .iter()
+            .map(|s| trace::TraceInput {
+                text: &s.statement.text,
+                node: s.statement.node.as_ref().ok(),
+            })
+            .collect();
+        let traced = trace::trace(
+            &client,
+            &inputs,
+            TRACE_STATEMENT_TIMEOUT,
+            TRACE_LOCK_TIMEOUT,
+        )
+        .await
+        .map_err(|e| format!("tracing on scratch_url ({}) failed: {e}", target.shown))?;
+        let ran = traced
+            .iter()
+            .filter(|t| matches!(t, trace::Traced::Ran { .. }))
+            .count();
+        apply_trace(findings, &mut targets, &statements, &traced);
+        notes.push(format!(
+            "{ran} statements traced on {} and rolled back",
+            target.shown
+        ));
+    }
+
+    if let Some((client, timeouts, _, shown)) = &stats_session {
+        let mut tables: Vec<String> = targets.iter().map(|t| t.table.clone()).collect();
+        tables.sort();
+        tables.dedup();
+        let stats = stats::read(client, &tables).await?;
+        apply_estimates(findings, &targets, &stats, timeouts, settings);
+        let oids: Vec<u32> = stats.values().map(|s| s.oid).collect();
+        let holders = preflight::holders(client, &oids).await?;
+        apply_preflight(findings, &targets, &stats, &holders, settings);
+        notes.push(format!(
+            "statistics of {} of {} tables from {shown}",
+            stats.len(),
+            tables.len()
+        ));
+    }
+    Ok(())
+}
+
+fn blocked_what(lock: LockMode, work: Work) -> &'static str {
+    if lock == LockMode::AccessExclusiveLock {
+        "blocked reads and writes"
+    } else if work == Work::Update {
+        "blocked writes to its rows"
+    } else {
+        "blocked writes"
+    }
+}
+
+fn blocks_writes(lock: LockMode, work: Work) -> bool {
+    lock >= LockMode::ShareLock || work == Work::Update
+}
+
+/// Refine each target's finding with its estimated lock window.
+fn apply_estimates(
+    findings: &mut Vec<Finding>,
+    targets: &[Target],
+    stats: &HashMap<String, stats::TableStats>,
+    timeouts: &preflight::RoleTimeouts,
+    settings: &LiveSettings,
+) {
+    let mut extra = Vec::new();
+    for target in targets {
+        let Some(finding) = findings.get_mut(target.finding) else {
+            continue;
+        };
+        let Some(table) = stats.get(&target.table) else {
+            extra.push(
+                ESTIMATE_UNAVAILABLE
+                    .finding(format!(
+                        "estimate unavailable: the stats database has no table {} (is stats_url production or a replica of it?)",
+                        target.table
+                    ))
+                    .at(finding.location.clone().unwrap_or_else(|| Location::file("")))
+                    .with_fix("point checks.migrations.database.stats_url at production or one of its replicas"),
+            );
+            continue;
+        };
+        let window = estimate::estimate(target.work, table.size(), &settings.costs);
+        let blocks = blocks_writes(target.lock, target.work);
+        let severity = estimate::judge(window, settings.max_lock_seconds, blocks);
+        let mut text = format!(
+            "{} {} ({}, {} {}, ~{} rows): {} of {}",
+            target.work.describe(),
+            target.table,
+            estimate::human_bytes(table.table_bytes),
+            table.indexes,
+            if table.indexes == 1 {
+                "index"
+            } else {
+                "indexes"
+            },
+            estimate::human_count(table.rows as u64),
+            estimate::human_duration(window),
+            blocked_what(target.lock, target.work),
+        );
+        let writes = estimate::queued(table.writes_per_s, window);
+        if blocks {
+            text.push_str(&format!(
+                "; about {} writes would queue at the current rate",
+                estimate::human_count(writes)
+            ));
+            if target.lock == LockMode::AccessExclusiveLock {
+                let reads = estimate::queued(table.reads_per_s, window);
+                let noun = if reads == 1 { "read" } else { "reads" };
+                text.push_str(&format!(" (and {} {noun})", estimate::human_count(reads)));
+            }
+        }
+        finding.message = format!(
+            "{}. Live estimate: {text}",
+            finding.message.trim_end_matches('.')
+        );
+        let was = finding.severity;
+        finding.severity = severity;
+        let mut evidence = format!(
+            "estimate from {} table bytes, {} indexes, rates rewrite {} / scan {} / index build {} / update {} MB/s; max_lock_seconds {}",
+            table.table_bytes,
+            table.indexes,
+            settings.costs.rewrite_mb_per_s,
+            settings.costs.scan_mb_per_s,
+            settings.costs.index_build_mb_per_s,
+            settings.costs.update_mb_per_s,
+            settings.max_lock_seconds
+        );
+        if was != severity {
+            evidence.push_str(&format!(
+                "; severity {} from the estimate (static analysis: {})",
+                severity.as_str(),
+                was.as_str()
+            ));
+        }
+        finding.evidence = Some(match finding.evidence.take() {
+            Some(old) => format!("{old}; {evidence}"),
+            None => evidence,
+        });
+        let timeout = timeouts.statement_timeout_ms;
+        if timeout > 0 && window.as_millis() as u64 > timeout {
+            extra.push(
+                ROLE_STATEMENT_TIMEOUT
+                    .finding(format!(
+                        "the role in stats_url has statement_timeout {} ms, and this statement's lock window is estimated at {}: PostgreSQL would cancel it after blocking {} for the whole timeout",
+                        timeout,
+                        estimate::human_duration(window),
+                        target.table
+                    ))
+                    .at(finding.location.clone().unwrap_or_else(|| Location::file("")))
+                    .with_fix("use the safe pattern in the finding's fix, or raise statement_timeout for this migration only"),
+            );
+        }
+    }
+    findings.extend(extra);
+}
+
+/// Long transactions, waiting sessions and autovacuum on the tables the migration locks.
+fn apply_preflight(
+    findings: &mut Vec<Finding>,
+    targets: &[Target],
+    stats: &HashMap<String, stats::TableStats>,
+    holders: &[preflight::Holder],
+    settings: &LiveSettings,
+) {
+    // The strongest lock wanted per table, and the first statement that wants it.
+    let mut wanted: BTreeMap<&str, (LockMode, Option<Location>)> = BTreeMap::new();
+    for target in targets {
+        let location = findings
+            .get(target.finding)
+            .and_then(|f| f.location.clone());
+        let entry = wanted
+            .entry(target.table.as_str())
+            .or_insert((target.lock, location));
+        entry.0 = entry.0.max(target.lock);
+    }
+    let mut seen = std::collections::HashSet::new();
+    for (table, (lock, location)) in wanted {
+        let Some(oid) = stats.get(table).map(|s| s.oid) else {
+            continue;
+        };
+        let location = location.unwrap_or_else(|| Location::file(""));
+        for holder in holders.iter().filter(|h| h.table_oid == oid) {
+            if !seen.insert((holder.pid, oid)) {
+                continue;
+            }
+            let who = format!(
+                "pid {} ({}{})",
+                holder.pid,
+                if holder.user.is_empty() {
+                    "?"
+                } else {
+                    &holder.user
+                },
+                if holder.application.is_empty() {
+                    String::new()
+                } else {
+                    format!(", {}", holder.application)
+                }
+            );
+            if holder.is_autovacuum() {
+                let mut finding = AUTOVACUUM_RUNNING
+                    .finding(format!(
+                        "{} is running on {table} now ({}): the migration's {} waits for it",
+                        holder.query,
+                        who,
+                        super::pg::lock_name(lock),
+                    ))
+                    .at(location.clone())
+                    .with_fix(format!("deploy after the vacuum on {table} finishes (pg_stat_progress_vacuum shows its progress)"));
+                if holder.is_wraparound_vacuum() {
+                    finding.severity = Severity::Fail;
+                    finding.message.push_str(
+                        " for the whole vacuum: an anti-wraparound autovacuum is not cancelled by a conflicting lock request, and every query on the table queues behind the migration",
+                    );
+                } else {
+                    finding
+                        .message
+                        .push_str(" until autovacuum is cancelled (after deadlock_timeout)");
+                }
+                findings.push(finding);
+                continue;
+            }
+            if !holder.granted {
+                let mut finding = BLOCKING_SESSION
+                    .finding(format!(
+                        "{who} is already waiting for {} on {table}: there is a lock queue on {table} now, and the migration would join it",
+                        super::pg::lock_name(holder.mode)
+                    ))
+                    .at(location.clone())
+                    .with_fix(format!("find what holds the lock on {table} (pg_blocking_pids({})) before deploying", holder.pid));
+                finding.severity = Severity::Warn;
+                findings.push(finding);
+                continue;
+            }
+            if preflight::conflicts(holder.mode, lock)
+                && preflight::is_long_holder(holder, settings.max_lock_seconds)
+            {
+                let state = if holder.state.starts_with("idle in transaction") {
+                    format!("idle in transaction for {:.0} s", holder.state_seconds)
+                } else {
+                    format!(
+                        "in a transaction open for {:.0} s",
+                        holder.transaction_seconds
+                    )
+                };
+                findings.push(
+                    BLOCKING_SESSION
+                        .finding(format!(
+                            "{who}, {state}, holds {} on {table}: the migration's {} waits behind it, and every query on {table} queues behind the migration",
+                            super::pg::lock_name(holder.mode),
+                            super::pg::lock_name(lock),
+                        ))
+                        .at(location.clone())
+                        .with_evidence(format!("last query: {}", holder.query))
+                        .with_fix(format!(
+                            "end that transaction (`SELECT pg_terminate_backend({})`) or wait for it, and set lock_timeout in the migration",
+                            holder.pid
+                        )),
+                );
+            }
+        }
+    }
+}
+
+/// The (statement, table, lock) of a rewrite the trace found and the static analysis did not.
+type NewTarget = (usize, String, LockMode);
+
+/// Put the traced locks beside the static prediction; where they disagree, the trace wins (the
+/// target's work and lock change, so the estimate follows the trace).
+fn apply_trace(
+    findings: &mut Vec<Finding>,
+    targets: &mut Vec<Target>,
+    statements: &[DeployStatement],
+    traced: &[trace::Traced],
+) {
+    let mut extra: Vec<(Finding, Option<NewTarget>)> = Vec::new();
+    let location =
+        |s: &DeployStatement| Location::new(&s.path, s.statement.line, s.statement.column);
+    for (index, (statement, result)) in statements.iter().zip(traced).enumerate() {
+        match result {
+            trace::Traced::NotTraceable(why) => extra.push((
+                NOT_TRACEABLE
+                    .finding(format!("not traced: {why}"))
+                    .at(location(statement)),
+                None,
+            )),
+            trace::Traced::Failed(reason) => extra.push((
+                TRACE_FAILED
+                    .finding(format!(
+                        "this statement failed on the scratch database: {reason}; the statements after it were not traced"
+                    ))
+                    .at(location(statement))
+                    .with_fix("fix the statement, or restore production's schema into the scratch database if it is out of date"),
+                None,
+            )),
+            trace::Traced::Ran {
+                locks,
+                rewritten,
+                duration,
+            } => {
+                let described: Vec<String> = locks
+                    .iter()
+                    .map(|(table, mode, new)| {
+                        let rewrite = if rewritten.contains(table) { ", rewritten" } else { "" };
+                        let since = if *new { "" } else { " (held since an earlier statement)" };
+                        format!("{} on {table}{rewrite}{since}", super::pg::lock_name(*mode))
+                    })
+                    .collect();
+                let summary = format!(
+                    "traced on the scratch database: {} in {} ms",
+                    if described.is_empty() {
+                        "no lock on an existing table".to_string()
+                    } else {
+                        described.join(", ")
+                    },
+                    duration.as_millis()
+                );
+                let mut covered = Vec::new();
+                for target in targets.iter_mut().filter(|t| t.statement == index) {
+                    // A lock held since an earlier statement hides this one's: compare only
+                    // locks this statement took.
+                    let traced_lock = locks
+                        .iter()
+                        .find(|(t, _, new)| t == &target.table && *new)
+                        .map(|(_, m, _)| *m);
+                    let traced_rewrite = rewritten.contains(&target.table);
+                    covered.push(target.table.clone());
+                    let Some(finding) = findings.get_mut(target.finding) else {
+                        continue;
+                    };
+                    match trace::disagreement(
+                        target.work == Work::Rewrite,
+                        Some(target.lock),
+                        traced_rewrite,
+                        traced_lock.or(Some(target.lock)),
+                    ) {
+                        None => {
+                            finding.evidence = Some(match finding.evidence.take() {
+                                Some(old) => format!("{old}; {summary}"),
+                                None => summary.clone(),
+                            });
+                        }
+                        Some(difference) => {
+                            finding.message = format!(
+                                "{}. Traced on the scratch database: {difference}; the traced result wins",
+                                finding.message.trim_end_matches('.')
+                            );
+                            if traced_rewrite {
+                                target.work = Work::Rewrite;
+                            } else if target.work == Work::Rewrite {
+                                // No copy: what is left is the catalog change under the lock.
+                                target.work = Work::LockOnly;
+                                finding.severity = finding.severity.min(Severity::Warn);
+                            }
+                            if let Some(lock) = traced_lock {
+                                target.lock = lock;
+                            }
+                            finding.evidence = Some(summary.clone());
+                        }
+                    }
+                }
+                // Rewrites the static analysis did not flag at all: a finding of their own,
+                // estimated like the others when statistics are available.
+                for table in rewritten.iter().filter(|t| !covered.contains(t)) {
+                    let lock = locks
+                        .iter()
+                        .find(|(t, _, _)| t == table)
+                        .map(|(_, m, _)| *m)
+                        .unwrap_or(LockMode::AccessExclusiveLock);
+                    let mut finding = TRACED_LOCKS
+                        .finding(format!(
+                            "{summary}: {table} was rewritten, which the static analysis did not predict; the traced result wins"
+                        ))
+                        .at(location(statement))
+                        .with_fix(format!("rewrite-free alternatives: add a new column and backfill {table} in batches"));
+                    finding.severity = Severity::Fail;
+                    extra.push((finding, Some((index, table.clone(), lock))));
+                }
+                let uncovered_strong = locks.iter().any(|(t, m, new)| {
+                    *new && *m >= LockMode::ShareLock && !covered.contains(t) && !rewritten.contains(t)
+                });
+                if uncovered_strong && covered.is_empty() {
+                    extra.push((TRACED_LOCKS.finding(summary).at(location(statement)), None));
+                }
+            }
+            trace::Traced::Skipped | trace::Traced::NotReached => {}
+        }
+    }
+    // Extra findings go last; an unpredicted rewrite becomes a target, so it is estimated too.
+    for (finding, new_target) in extra {
+        if let Some((statement, table, lock)) = new_target {
+            targets.push(Target {
+                finding: findings.len(),
+                statement,
+                table,
+                work: Work::Rewrite,
+                lock,
+            });
+        }
+        findings.push(finding);
+    }
+}

@@ -1,0 +1,332 @@
+//! A throwaway PostgreSQL cluster for tests: `initdb` + `pg_ctl` in a temp dir, listening on
+//! 127.0.0.1 on a free port, stopped (immediately) when dropped. Never a shared server.
+//!
+//! initdb refuses to run as root, so when the tests run as root the cluster is created and run
+//! as the `postgres` user (`runuser -u postgres --`, else `su postgres -c`) in a temp dir owned
+//! by it. A missing server is a test failure that says how to install it, never a silent skip.
+//!
+//! The superuser `postgres` has a password ([`PASSWORD`]) over TCP (scram-sha-256), so tests can
+//! exercise a wrong password; the Unix socket (in the temp dir) trusts local users.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// The superuser's password on TCP connections.
+pub const PASSWORD: &str = "gonogo-test-pw-7f3a";
+
+pub struct Cluster {
+    pub port: u16,
+    bin: PathBuf,
+    data: PathBuf,
+    socket_dir: PathBuf,
+    as_postgres: bool,
+    running: bool,
+    // Last, so the directory is removed after the server stopped.
+    _dir: tempfile::TempDir,
+}
+
+const INSTALL: &str = "PostgreSQL server binaries (initdb, pg_ctl, postgres) were not found on PATH \
+or in /usr/lib/postgresql/*/bin. Install them: `sudo apt-get install postgresql` on Debian/Ubuntu \
+(scripts/install-deps does it), `brew install postgresql` on macOS, `dnf install postgresql-server` \
+on Fedora. The live migration tests need a real server and are not skipped without one.";
+
+/// The directory holding initdb, pg_ctl and postgres.
+fn find_bin_dir() -> Option<PathBuf> {
+    let complete = |dir: &Path| {
+        ["initdb", "pg_ctl", "postgres"]
+            .iter()
+            .all(|b| dir.join(b).is_file())
+    };
+    if let Some(path) = std::env::var_os("PATH") {
+        for dir in std::env::split_paths(&path) {
+            if complete(&dir) {
+                // Resolve Debian's /usr/local/bin symlinks to the real bin dir, where psql is too.
+                let real = dir
+                    .join("initdb")
+                    .canonicalize()
+                    .ok()
+                    .and_then(|p| p.parent().map(Path::to_path_buf));
+                return Some(real.filter(|d| complete(d)).unwrap_or(dir));
+            }
+        }
+    }
+    // Debian/Ubuntu keep the server off PATH; take the newest version.
+    let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .ok()?
+        .flatten()
+        .filter_map(|e| {
+            let version = e.file_name().to_string_lossy().parse::<u32>().ok()?;
+            let bin = e.path().join("bin");
+            complete(&bin).then_some((version, bin))
+        })
+        .collect();
+    versions.sort();
+    versions.pop().map(|(_, bin)| bin)
+}
+
+fn free_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
+    listener.local_addr().expect("local addr").port()
+}
+
+fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() == 0 }
+}
+
+fn checked(output: std::io::Result<Output>, what: &str) -> Output {
+    let output = output.unwrap_or_else(|e| panic!("{what}: cannot run: {e}"));
+    assert!(
+        output.status.success(),
+        "{what} failed ({}):\nstdout: {}\nstderr: {}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+impl Cluster {
+    /// initdb + start. Panics (fails the test) with install instructions when PostgreSQL is
+    /// missing, and with the server log when it does not start.
+    pub fn start() -> Cluster {
+        let bin = find_bin_dir().unwrap_or_else(|| panic!("{INSTALL}"));
+        let dir = tempfile::Builder::new()
+            .prefix("gonogo-pg-")
+            .tempdir()
+            .expect("temp dir");
+        let as_postgres = is_root();
+        if as_postgres {
+            // The temp dir is 0700 root; the server runs as postgres and needs it as its own.
+            checked(
+                Command::new("chown")
+                    .arg("postgres:")
+                    .arg(dir.path())
+                    .output(),
+                "chown the cluster dir to postgres",
+            );
+        }
+        let data = dir.path().join("data");
+        let socket_dir = dir.path().to_path_buf();
+        let pwfile = dir.path().join("pw");
+        std::fs::write(&pwfile, PASSWORD).expect("write pwfile");
+        if as_postgres {
+            checked(
+                Command::new("chown").arg("postgres:").arg(&pwfile).output(),
+                "chown pwfile",
+            );
+        }
+        let mut cluster = Cluster {
+            port: 0,
+            bin,
+            data,
+            socket_dir,
+            as_postgres,
+            running: false,
+            _dir: dir,
+        };
+        let initdb = cluster.bin.join("initdb");
+        checked(
+            cluster
+                .command(&initdb)
+                .arg("-D")
+                .arg(&cluster.data)
+                .args([
+                    "-U",
+                    "postgres",
+                    "--auth-local=trust",
+                    "--auth-host=scram-sha-256",
+                ])
+                .arg(format!("--pwfile={}", pwfile.display()))
+                .args(["-E", "UTF8", "--locale=C", "--no-sync"])
+                .output(),
+            "initdb",
+        );
+        // A port picked free can be taken by another test's cluster before the server binds
+        // it: retry on a new port.
+        let mut last_error = String::new();
+        for _ in 0..5 {
+            cluster.port = free_port();
+            let log = cluster.data.join("server.log");
+            let options = format!(
+                "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=60",
+                cluster.port,
+                cluster.socket_dir.display()
+            );
+            let output = cluster
+                .command(&cluster.bin.join("pg_ctl"))
+                .arg("-D")
+                .arg(&cluster.data)
+                .args(["-o", &options, "-l"])
+                .arg(&log)
+                .args(["-w", "-t", "30", "start"])
+                .output()
+                .expect("run pg_ctl");
+            if output.status.success() {
+                cluster.running = true;
+                return cluster;
+            }
+            last_error = format!(
+                "{}\n{}",
+                String::from_utf8_lossy(&output.stderr),
+                std::fs::read_to_string(&log).unwrap_or_default()
+            );
+        }
+        panic!("the PostgreSQL test cluster did not start:\n{last_error}");
+    }
+
+    /// A command run as the cluster's owner.
+    fn command(&self, program: &Path) -> Command {
+        if self.as_postgres {
+            let mut command = Command::new("runuser");
+            command.args(["-u", "postgres", "--"]).arg(program);
+            command
+        } else {
+            Command::new(program)
+        }
+    }
+
+    /// A URL for `db` as the superuser with its password, over TCP.
+    pub fn url(&self, db: &str) -> String {
+        format!(
+            "postgres://postgres:{PASSWORD}@127.0.0.1:{}/{db}",
+            self.port
+        )
+    }
+
+    /// A psql on database `db` over the Unix socket (trusted), quiet, stopping at the first error.
+    fn psql(&self, db: &str) -> Command {
+        let mut command = self.command(&self.bin.join("psql"));
+        command
+            .arg("-h")
+            .arg(&self.socket_dir)
+            .args(["-p", &self.port.to_string(), "-U", "postgres", "-d", db])
+            .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-At"]);
+        command
+    }
+
+    /// Run SQL (several statements, each in its own transaction unless the SQL says BEGIN) on
+    /// `db`; panics with psql's error on failure. Sent as a script on stdin: `psql -c` would
+    /// run them all in one transaction, where VACUUM is refused.
+    pub fn execute(&self, db: &str, sql: &str) {
+        use std::io::Write;
+        let mut child = self
+            .psql(db)
+            .args(["-f", "-"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn psql");
+        let mut stdin = child.stdin.take().expect("psql stdin");
+        stdin.write_all(sql.as_bytes()).expect("write SQL to psql");
+        drop(stdin);
+        checked(child.wait_with_output(), "psql");
+    }
+
+    /// The unaligned, tuples-only output of a query (`|`-separated columns, one row a line).
+    pub fn query(&self, db: &str, sql: &str) -> String {
+        let output = checked(self.psql(db).arg("-c").arg(sql).output(), "psql");
+        String::from_utf8_lossy(&output.stdout)
+            .trim_end()
+            .to_string()
+    }
+
+    pub fn create_database(&self, name: &str) {
+        self.execute("postgres", &format!("CREATE DATABASE {name}"));
+    }
+
+    /// `pg_dump --schema-only` of `db`, when pg_dump is there.
+    pub fn schema_dump(&self, db: &str) -> Option<String> {
+        let pg_dump = self.bin.join("pg_dump");
+        if !pg_dump.is_file() {
+            return None;
+        }
+        let output = checked(
+            self.command(&pg_dump)
+                .arg("-h")
+                .arg(&self.socket_dir)
+                .args(["-p", &self.port.to_string(), "-U", "postgres"])
+                .args(["--schema-only", "--no-owner", db])
+                .output(),
+            "pg_dump",
+        );
+        Some(String::from_utf8_lossy(&output.stdout).into_owned())
+    }
+
+    /// A second session kept open: send it SQL (e.g. `BEGIN; LOCK TABLE …;`) and it keeps its
+    /// transaction until dropped.
+    pub fn session(&self, db: &str) -> Session {
+        let mut child = self
+            .psql(db)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn psql");
+        let stdin = child.stdin.take();
+        Session { child, stdin }
+    }
+
+    /// Wait until `sql` (a query returning one value) prints `expected`, or panic after 10 s.
+    pub fn wait_for(&self, db: &str, sql: &str, expected: &str) {
+        let started = Instant::now();
+        loop {
+            if self.query(db, sql) == expected {
+                return;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "timed out waiting for `{sql}` to return {expected}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Stop the server now (immediate mode), e.g. to make it disappear in the middle of a check.
+    pub fn stop(&mut self) {
+        if !self.running {
+            return;
+        }
+        self.running = false;
+        let _ = self
+            .command(&self.bin.join("pg_ctl"))
+            .arg("-D")
+            .arg(&self.data)
+            .args(["-m", "immediate", "-w", "stop"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// An open psql session; its transaction ends (rolled back) when it is dropped.
+pub struct Session {
+    child: Child,
+    stdin: Option<ChildStdin>,
+}
+
+impl Session {
+    pub fn send(&mut self, sql: &str) {
+        use std::io::Write;
+        let stdin = self.stdin.as_mut().expect("session stdin");
+        writeln!(stdin, "{sql}").expect("write to psql");
+        stdin.flush().expect("flush psql");
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        self.stdin.take();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
