@@ -69,6 +69,21 @@ pub enum Command {
         #[arg(long)]
         stdout: bool,
     },
+    /// Measure the lock-time cost model on the scratch database (scratch_url), in one
+    /// transaction that is rolled back, and print a `costs:` block for the config.
+    Calibrate {
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// Config file (default: gonogo.yaml in DIR, else in the nearest parent up to the git root).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Rows in the generated table.
+        #[arg(long, default_value_t = crate::checks::migrations::live::calibrate::DEFAULT_ROWS)]
+        rows: u64,
+        /// Also update `checks.migrations.costs` in the config file (comments are kept).
+        #[arg(long)]
+        write: bool,
+    },
     /// Print shell completions: `gonogo completions bash > /etc/bash_completion.d/gonogo`.
     Completions {
         #[arg(value_enum)]

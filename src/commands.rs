@@ -35,6 +35,12 @@ pub fn run(command: Command) -> Result<i32, UsageError> {
             format,
         } => list(&dir, config.as_deref(), &format),
         Command::Init { dir, force, stdout } => crate::init::run(&dir, force, stdout),
+        Command::Calibrate {
+            dir,
+            config,
+            rows,
+            write,
+        } => calibrate(&dir, config.as_deref(), rows, write),
         Command::Completions { shell } => {
             let mut command = <crate::cli::Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut command, "gonogo", &mut std::io::stdout());
@@ -394,6 +400,123 @@ fn explain_check(check: &dyn Check) -> String {
         }
     }
     text
+}
+
+/// `gonogo calibrate`: measure the cost model on scratch_url, print a `costs:` block, and with
+/// `--write` put it in the config file. No config, no scratch_url, or no connection: exit 2.
+/// A `--write` that cannot be done safely prints why and exits 1 (the block is on stdout).
+fn calibrate(
+    dir: &Path,
+    config_path: Option<&Path>,
+    rows: u64,
+    write: bool,
+) -> Result<i32, UsageError> {
+    use crate::checks::migrations::live::calibrate as cal;
+    let loaded = load_config(dir, config_path)?;
+    let Some(shown_path) = loaded.shown_path.clone() else {
+        return Err(UsageError(format!(
+            "no gonogo.yaml in {} or its parents up to the git root; calibrate needs checks.migrations.database.scratch_url (`gonogo init` writes a config)",
+            loaded.root.display()
+        )));
+    };
+    let database = loaded
+        .config
+        .checks
+        .migrations
+        .as_ref()
+        .and_then(|m| m.database.as_ref());
+    let url = |u: Option<&config::ConfigString>| {
+        u.map(|s| s.value.trim().to_string())
+            .filter(|s| !s.is_empty())
+    };
+    let Some(scratch_url) = url(database.and_then(|d| d.scratch_url.as_ref())) else {
+        return Err(UsageError(format!(
+            "{shown_path}: checks.migrations.database.scratch_url is not set; calibrate runs only on a disposable scratch database (never on stats_url), e.g. `scratch_url: env:GONOGO_SCRATCH_URL`"
+        )));
+    };
+    let stats_url = url(database.and_then(|d| d.stats_url.as_ref()));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| UsageError(format!("cannot start the async runtime: {e}")))?;
+    eprintln!("gonogo: calibrating on scratch_url with a {rows}-row table (rolled back)...");
+    let (measured, shown) = runtime
+        .block_on(cal::calibrate(&scratch_url, stats_url.as_deref(), rows))
+        .map_err(|e| UsageError(crate::secrets::redact(&e)))?;
+    let model = cal::constants(&measured).map_err(UsageError)?;
+    print!(
+        "{}# paste under `checks.migrations:` in {shown_path}\n{}",
+        cal::describe_measured(&measured, &shown),
+        cal::yaml_block(&model, 0, 2)
+    );
+    if !write {
+        return Ok(0);
+    }
+    // The file load_config read: explicit, or discovered from the directory.
+    let path = match config_path {
+        Some(path) => Some(path.to_path_buf()),
+        None => dir.canonicalize().ok().and_then(|d| config::discover(&d)),
+    };
+    let written = path
+        .ok_or_else(|| "the config file was not found again".to_string())
+        .and_then(|path| write_costs(&path, &shown_path, &model));
+    match written {
+        Ok(()) => {
+            eprintln!("gonogo: updated checks.migrations.costs in {shown_path}");
+            Ok(0)
+        }
+        Err(reason) => {
+            eprintln!(
+                "gonogo: {shown_path} was not changed: {reason}; paste the block above under `checks.migrations:` yourself"
+            );
+            Ok(1)
+        }
+    }
+}
+
+/// Put `model` in the config file at `path`, only if the edited text parses and yields exactly
+/// `model`; the file is replaced atomically (written beside it, then renamed), so a failure at
+/// any point leaves the original as it was.
+fn write_costs(
+    path: &Path,
+    shown_path: &str,
+    model: &crate::checks::migrations::live::estimate::CostModel,
+) -> Result<(), String> {
+    use crate::checks::migrations::live::{calibrate as cal, cost_model};
+    // Through a symlink to the real file, so the rename replaces the file and not the link.
+    let path = path
+        .canonicalize()
+        .map_err(|e| format!("cannot read it: {e}"))?;
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read it: {e}"))?;
+    let updated = cal::update_config(&text, model)?;
+    let parsed = config::parse(&updated, shown_path)
+        .map_err(|e| format!("the edited file would not be valid ({e})"))?;
+    let reread = parsed
+        .checks
+        .migrations
+        .as_ref()
+        .map(cost_model)
+        .transpose()
+        .map_err(|e| format!("the edited file would not be valid ({e})"))?;
+    if reread.as_ref() != Some(model) {
+        return Err("the edited file would not read back the measured values".to_string());
+    }
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_else(|| "gonogo.yaml".to_string());
+    let temp = path.with_file_name(format!(".{file_name}.gonogo-calibrate.tmp"));
+    let result = std::fs::write(&temp, &updated)
+        .and_then(|()| {
+            let permissions = std::fs::metadata(&path)?.permissions();
+            std::fs::set_permissions(&temp, permissions)
+        })
+        .and_then(|()| std::fs::rename(&temp, &path));
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(&temp);
+        return Err(format!("cannot write it: {e}"));
+    }
+    Ok(())
 }
 
 fn list(dir: &Path, config_path: Option<&Path>, format: &str) -> Result<i32, UsageError> {

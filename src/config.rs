@@ -311,6 +311,9 @@ pub struct ReadinessConfig {
     pub timeout: Option<DurationValue>,
     /// How long the service gonogo starts with `command` may take to become ready (default 30 s).
     pub startup_timeout: Option<DurationValue>,
+    /// A PEM file of CA certificates (relative to the project root) trusted for https readiness
+    /// and grace URLs in addition to the system roots: a staging environment's private CA.
+    pub ca_file: Option<ConfigString>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -269,7 +269,7 @@ fn a_10_mb_body_is_capped_not_read_whole() {
 }
 
 #[test]
-fn tls_with_a_bad_certificate_is_an_error() {
+fn https_to_a_server_without_tls_is_an_error() {
     // An https URL to a server that does not speak TLS: the handshake fails, and says so.
     let addr = raw_http_server("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nOK", |_| {});
     let (summary, _) = error_summary(observe_only(&format!("https://{addr}/ready")).path());
@@ -281,6 +281,66 @@ fn tls_with_a_bad_certificate_is_an_error() {
         summary.to_ascii_lowercase().contains("tls")
             || summary.contains("InvalidContentType")
             || summary.contains("corrupt"),
+        "{summary}"
+    );
+}
+
+/// An https readiness URL served by `openssl s_server` with a certificate signed by a CA made
+/// for the test; `ca_file` (when given) names that CA in gonogo.yaml.
+fn tls_project(ca_file: Option<&str>) -> (tempfile::TempDir, TlsServer) {
+    let ca_line = ca_file.map_or(String::new(), |f| format!("    ca_file: {f}\n"));
+    let dir = common::project(&[(
+        "gonogo.yaml",
+        &format!("checks:\n  readiness:\n    url: PLACEHOLDER\n    timeout: 1s\n{ca_line}"),
+    )]);
+    make_certificates(dir.path());
+    let server = TlsServer::start(dir.path());
+    // The port is known only now; the URL goes in after the server listens.
+    let config = dir.path().join("gonogo.yaml");
+    let text = std::fs::read_to_string(&config).unwrap().replace(
+        "PLACEHOLDER",
+        &format!("https://127.0.0.1:{}/ready", server.port),
+    );
+    std::fs::write(&config, text).unwrap();
+    (dir, server)
+}
+
+#[test]
+fn tls_with_an_untrusted_certificate_is_an_error_naming_the_fix() {
+    let (dir, _server) = tls_project(None);
+    let (summary, elapsed) = error_summary(dir.path());
+    assert!(
+        summary.contains("certificate not trusted (self-signed or unknown CA): set checks.readiness.ca_file to the CA's PEM"),
+        "{summary}"
+    );
+    assert!(elapsed < Duration::from_secs(10), "{elapsed:?}");
+}
+
+#[test]
+fn tls_with_the_ca_in_ca_file_is_trusted() {
+    let (dir, _server) = tls_project(Some("ca.pem"));
+    let (code, report, stderr) = check_json(dir.path(), "readiness");
+    let readiness = check(&report, "readiness");
+    assert_ne!(readiness["status"], "error", "{readiness:#}\n{stderr}");
+    let observed = finding(readiness, "readiness/drill-result");
+    let message = observed["message"].as_str().unwrap();
+    assert!(message.contains("HTTP 200"), "{message}");
+    assert_eq!(code, 0, "{readiness:#}");
+}
+
+#[test]
+fn a_missing_or_invalid_ca_file_is_an_error_naming_it() {
+    let (dir, _server) = tls_project(Some("no-such-ca.pem"));
+    let (summary, _) = error_summary(dir.path());
+    assert!(
+        summary.contains("checks.readiness.ca_file") && summary.contains("no-such-ca.pem"),
+        "{summary}"
+    );
+    // A key is PEM but not a certificate.
+    let (dir, _server) = tls_project(Some("server.key"));
+    let (summary, _) = error_summary(dir.path());
+    assert!(
+        summary.contains("server.key") && summary.contains("holds no PEM certificate"),
         "{summary}"
     );
 }

@@ -188,3 +188,137 @@ pub fn start(command: &mut Command) -> std::process::Child {
         .spawn()
         .expect("gonogo starts")
 }
+
+/// Run `openssl` with `args` in `dir`; a missing `openssl` fails the test saying how to get it.
+fn openssl(dir: &std::path::Path, args: &[&str]) {
+    let output = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot run `openssl` ({e}): the TLS tests generate their certificates with it; install it with `apt-get install openssl` (scripts/install-deps does)"
+            )
+        });
+    assert!(
+        output.status.success(),
+        "openssl {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// A throwaway CA (`ca.pem`) and a certificate it signs for 127.0.0.1 (`server.pem`,
+/// `server.key`), written to `dir`. P-256 keys: quick to generate, and rustls verifies them.
+pub fn make_certificates(dir: &std::path::Path) {
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+    ];
+    let mut ca = vec!["req", "-x509"];
+    ca.extend(ec);
+    ca.extend([
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=gonogo test CA",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign",
+    ]);
+    openssl(dir, &ca);
+    let mut csr = vec!["req"];
+    csr.extend(ec);
+    csr.extend([
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+        "-subj",
+        "/CN=127.0.0.1",
+    ]);
+    openssl(dir, &csr);
+    // webpki matches the host against subjectAltName only (never the CN), and wants an
+    // end-entity certificate for serverAuth.
+    std::fs::write(
+        dir.join("server.ext"),
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    openssl(
+        dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "server.pem",
+            "-days",
+            "2",
+            "-extfile",
+            "server.ext",
+        ],
+    );
+}
+
+/// `openssl s_server -www` on 127.0.0.1 with the certificate from [`make_certificates`]: a real
+/// TLS server answering `HTTP/1.0 200 ok` with a status page. Killed when dropped.
+pub struct TlsServer {
+    child: std::process::Child,
+    pub port: u16,
+}
+
+impl TlsServer {
+    pub fn start(dir: &std::path::Path) -> TlsServer {
+        let port = free_port();
+        let child = Command::new("openssl")
+            .args(["s_server", "-www", "-quiet", "-accept"])
+            .arg(format!("127.0.0.1:{port}"))
+            .args(["-cert", "server.pem", "-key", "server.key"])
+            .current_dir(dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot run `openssl s_server` ({e}): install it with `apt-get install openssl`"
+                )
+            });
+        let mut server = TlsServer { child, port };
+        for _ in 0..200 {
+            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return server;
+            }
+            if let Ok(Some(status)) = server.child.try_wait() {
+                let mut stderr = String::new();
+                if let Some(mut pipe) = server.child.stderr.take() {
+                    let _ = pipe.read_to_string(&mut stderr);
+                }
+                panic!("openssl s_server exited with {status}: {stderr}");
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        panic!("openssl s_server did not listen on 127.0.0.1:{port} within 5 s");
+    }
+}
+
+impl Drop for TlsServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -150,6 +150,8 @@ pub struct Settings {
     pub grace_source: String,
     pub new_connections: NewConnections,
     pub startup_timeout: Duration,
+    /// `checks.readiness.ca_file`: readiness is polled with the readiness drill's client.
+    pub ca_file: Option<std::path::PathBuf>,
 }
 
 /// `None` when no drill is configured (no `grace.command`); `Some(Err)` when it cannot run as
@@ -188,6 +190,7 @@ pub fn settings(ctx: &Context) -> Option<Result<Settings, String>> {
             crate::checks::readiness::live::DEFAULT_STARTUP_TIMEOUT,
             |t| t.0,
         ),
+        ca_file: crate::checks::readiness::live::ca_file(ctx),
     }))
 }
 
@@ -268,7 +271,7 @@ pub struct Timeline {
 pub async fn run(ctx: &Context, settings: &Settings) -> Result<Timeline, String> {
     interrupt::arm();
     let request_timeout = settings.grace + Duration::from_secs(2);
-    let client = observe::client(Duration::from_secs(2))?;
+    let client = observe::client(Duration::from_secs(2), settings.ca_file.as_deref())?;
     let mut service = process::Service::start(&settings.command, &settings.env, &ctx.root)?;
     let result = tokio::select! {
         r = drill(settings, &client, &mut service, request_timeout) => r,

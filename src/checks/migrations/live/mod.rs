@@ -10,6 +10,7 @@
 //! - a database gonogo cannot reach, or that fails mid-check, makes the check `error` with the
 //!   reason (the static findings stay in the report); passwords never appear in any message.
 
+pub mod calibrate;
 mod connect;
 pub mod estimate;
 mod preflight;

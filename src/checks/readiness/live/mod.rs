@@ -21,6 +21,7 @@ use crate::declare_rule;
 use crate::report::Finding;
 use serde::Deserialize;
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 /// How a cut looks to the service.
@@ -229,6 +230,8 @@ pub struct Settings {
     pub timeout: Duration,
     pub startup_timeout: Duration,
     pub budget: Budget,
+    /// `checks.readiness.ca_file` against the project root: a private CA to trust for https.
+    pub ca_file: Option<PathBuf>,
 }
 
 /// Whether the config asks for the live part at all (a URL, a command or a proxied
@@ -273,7 +276,18 @@ pub fn settings(ctx: &Context) -> Option<Result<Settings, String>> {
             .startup_timeout
             .map_or(DEFAULT_STARTUP_TIMEOUT, |t| t.0),
         budget,
+        ca_file: ca_file(ctx),
     }))
+}
+
+/// `checks.readiness.ca_file` resolved against the project root (an absolute path stays as it
+/// is); the grace drill's client trusts the same CA, since it polls the same readiness URL.
+pub fn ca_file(ctx: &Context) -> Option<PathBuf> {
+    let config = ctx.config.checks.readiness.as_ref()?;
+    config
+        .ca_file
+        .as_ref()
+        .map(|path| ctx.root.join(path.as_str()))
 }
 
 /// The detection budget: the readiness probe in the manifests (the workload named like
@@ -351,7 +365,7 @@ pub struct LiveResult {
 pub async fn run(ctx: &Context, settings: &Settings) -> LiveResult {
     interrupt::arm();
     let mut result = LiveResult::default();
-    let client = match observe::client(settings.timeout) {
+    let client = match observe::client(settings.timeout, settings.ca_file.as_deref()) {
         Ok(client) => client,
         Err(e) => {
             result.error = Some(e);
@@ -521,6 +535,10 @@ pub async fn wait_ready(
         match observe::get(client, url, timeout).await {
             Ok(answer) if answer.success() => return Ok(started.elapsed()),
             Ok(answer) => last = format!("HTTP {}", answer.status),
+            // A rejected certificate stays rejected however long the service takes to start.
+            Err(e) if e.starts_with(observe::CERTIFICATE_REJECTED) => {
+                return Err(format!("readiness at {url}: {e}"));
+            }
             Err(e) => last = e,
         }
         if started.elapsed() >= startup_timeout {

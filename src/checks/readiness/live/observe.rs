@@ -2,28 +2,67 @@
 //! (`application/health+json`, Spring Boot Actuator, MicroProfile Health, Kubernetes' verbose
 //! `[+]name ok` list, plain text). Parsing and judging are pure; only [`get`] does I/O.
 
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 /// A health body is a few hundred bytes; reading more only costs memory. A 10 MB body is cut
 /// here, not read whole.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
-/// The HTTP client for probes: no system proxy (an `HTTP_PROXY` in CI must not route a
-/// localhost probe elsewhere), no redirects followed (Kubernetes counts a 3xx as success
-/// without following it off-host), a short connect timeout, TLS by rustls with the ring provider.
-pub fn client(timeout: Duration) -> Result<reqwest::Client, String> {
+/// The HTTP client for probes (readiness, liveness, and the grace drill's requests): no system
+/// proxy (an `HTTP_PROXY` in CI must not route a localhost probe elsewhere), no redirects followed
+/// (Kubernetes counts a 3xx as success without following it off-host), a short connect timeout,
+/// TLS by rustls with the ring provider. `ca_file` (`checks.readiness.ca_file`, already resolved
+/// against the project root) adds a private CA to the system roots.
+pub fn client(timeout: Duration, ca_file: Option<&Path>) -> Result<reqwest::Client, String> {
     // Installing the process-wide provider once is how reqwest's `rustls-no-provider` is used;
     // a second call (two drills in one run) reports "already installed", which is fine.
     let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::builder()
+    let mut builder = reqwest::Client::builder()
         .no_proxy()
         .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(timeout.min(Duration::from_secs(2)))
         // A fresh connection per probe, as the kubelet makes: a pooled connection would hide a
         // listener that no longer accepts.
-        .pool_max_idle_per_host(0)
-        .build()
-        .map_err(|e| format!("cannot build the HTTP client: {}", error_chain(&e)))
+        .pool_max_idle_per_host(0);
+    if let Some(path) = ca_file {
+        // Merged with the system roots, not replacing them: a staging service behind a private
+        // CA and a public one must both verify. reqwest hands extra roots to
+        // rustls-platform-verifier (`new_with_extra_roots`, Linux and Windows; on macOS reqwest
+        // refuses at build time, and that error is reported below naming the file).
+        builder = builder.tls_certs_merge(load_ca_file(path)?);
+    }
+    builder.build().map_err(|e| match ca_file {
+        // The only input that can make the build fail is the CA file: a PEM block whose
+        // contents are not a certificate is rejected here, when the verifier parses it.
+        Some(path) => format!(
+            "checks.readiness.ca_file `{}` cannot be used as CA certificates: {}",
+            path.display(),
+            error_chain(&e)
+        ),
+        None => format!("cannot build the HTTP client: {}", error_chain(&e)),
+    })
+}
+
+/// The CA certificates of a PEM file (one or more `-----BEGIN CERTIFICATE-----` blocks; other
+/// blocks, such as a private key, are skipped). An unreadable file or one without a certificate
+/// is an error naming it: a typo in the path must not fall back to the system roots silently.
+pub fn load_ca_file(path: &Path) -> Result<Vec<reqwest::Certificate>, String> {
+    let shown = path.display();
+    let bytes = std::fs::read(path)
+        .map_err(|e| format!("checks.readiness.ca_file `{shown}` cannot be read: {e}"))?;
+    let certs = reqwest::Certificate::from_pem_bundle(&bytes).map_err(|e| {
+        format!(
+            "checks.readiness.ca_file `{shown}` is not a PEM certificate file: {}",
+            error_chain(&e)
+        )
+    })?;
+    if certs.is_empty() {
+        return Err(format!(
+            "checks.readiness.ca_file `{shown}` holds no PEM certificate (a `-----BEGIN CERTIFICATE-----` block)"
+        ));
+    }
+    Ok(certs)
 }
 
 /// One answer to a GET.
@@ -65,7 +104,7 @@ pub async fn get(
             )
             .send()
             .await
-            .map_err(|e| error_chain(&e))?;
+            .map_err(|e| describe_request_error(&e))?;
         let latency = started.elapsed();
         let status = response.status().as_u16();
         let content_type = response
@@ -102,6 +141,71 @@ pub async fn get(
             "no complete answer within {}",
             super::human(timeout)
         )),
+    }
+}
+
+/// How every certificate problem begins: [`super::wait_ready`] stops polling on it, since a
+/// certificate does not become trusted by waiting for the service to start.
+pub const CERTIFICATE_REJECTED: &str = "TLS certificate rejected: ";
+
+/// A failed request in words: the TLS certificate problem with its fix when that is what
+/// failed, else the whole source chain.
+pub fn describe_request_error(err: &(dyn std::error::Error + 'static)) -> String {
+    let chain = error_chain(err);
+    match certificate_error(err) {
+        Some(problem) => format!(
+            "{CERTIFICATE_REJECTED}{} ({chain})",
+            certificate_advice(&problem)
+        ),
+        None => chain,
+    }
+}
+
+/// The rustls certificate error under a reqwest error, if any. rustls' error reaches reqwest
+/// wrapped in `io::Error`s (tokio-rustls wraps it, and the connector may wrap that again), and
+/// `io::Error::source()` skips the error it wraps (it returns that error's own source), so each
+/// `io::Error` is also opened with `get_ref`. The depth bound only guards against a cycle.
+fn certificate_error(err: &(dyn std::error::Error + 'static)) -> Option<rustls::CertificateError> {
+    fn search(
+        err: &(dyn std::error::Error + 'static),
+        depth: usize,
+    ) -> Option<rustls::CertificateError> {
+        if depth == 0 {
+            return None;
+        }
+        if let Some(rustls::Error::InvalidCertificate(problem)) =
+            err.downcast_ref::<rustls::Error>()
+        {
+            return Some(problem.clone());
+        }
+        if let Some(inner) = err
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+            && let Some(found) = search(inner, depth - 1)
+        {
+            return Some(found);
+        }
+        search(err.source()?, depth - 1)
+    }
+    search(err, 32)
+}
+
+/// What a rejected certificate means and what to do about it.
+pub fn certificate_advice(problem: &rustls::CertificateError) -> String {
+    use rustls::CertificateError as C;
+    match problem {
+        // webpki says UnknownIssuer for a self-signed certificate too: its issuer (itself) is
+        // not among the roots.
+        C::UnknownIssuer => "certificate not trusted (self-signed or unknown CA): set checks.readiness.ca_file to the CA's PEM".to_string(),
+        C::NotValidForName | C::NotValidForNameContext { .. } => {
+            "certificate not valid for the URL's host name: use a host name the certificate names (its subjectAltName), or reissue it".to_string()
+        }
+        C::Expired | C::ExpiredContext { .. } => "certificate expired: renew it".to_string(),
+        C::NotValidYet | C::NotValidYetContext { .. } => {
+            "certificate not valid yet: check the clock, or the certificate's notBefore".to_string()
+        }
+        C::Revoked => "certificate revoked: reissue it".to_string(),
+        other => format!("certificate rejected ({other:?})"),
     }
 }
 
@@ -593,6 +697,105 @@ mod tests {
             sample("OK 3", 100),
         ];
         assert!(looks_static(&changing, &declared).is_none());
+    }
+
+    /// An error whose source is another error, as reqwest and hyper chain them.
+    #[derive(Debug)]
+    struct Wrapped(
+        &'static str,
+        Box<dyn std::error::Error + Send + Sync + 'static>,
+    );
+
+    impl std::fmt::Display for Wrapped {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(self.0)
+        }
+    }
+
+    impl std::error::Error for Wrapped {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&*self.1)
+        }
+    }
+
+    fn rejected(problem: rustls::CertificateError) -> Wrapped {
+        // rustls' error inside an io::Error inside the client's error: how reqwest reports a
+        // failed handshake.
+        let io = std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            rustls::Error::InvalidCertificate(problem),
+        );
+        Wrapped(
+            "error sending request for url (https://127.0.0.1:8443/ready)",
+            Box::new(Wrapped("client error (Connect)", Box::new(io))),
+        )
+    }
+
+    #[test]
+    fn an_untrusted_certificate_says_how_to_trust_it() {
+        let text = describe_request_error(&rejected(rustls::CertificateError::UnknownIssuer));
+        assert!(text.starts_with(CERTIFICATE_REJECTED), "{text}");
+        assert!(
+            text.contains("certificate not trusted (self-signed or unknown CA): set checks.readiness.ca_file to the CA's PEM"),
+            "{text}"
+        );
+        // The chain stays, for the details.
+        assert!(
+            text.contains("invalid peer certificate: UnknownIssuer"),
+            "{text}"
+        );
+        // Wrapped twice in io::Error, as the connector may do: still found.
+        let twice = Wrapped(
+            "error sending request",
+            Box::new(std::io::Error::other(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer),
+            ))),
+        );
+        assert!(
+            describe_request_error(&twice).contains("set checks.readiness.ca_file"),
+            "{}",
+            describe_request_error(&twice)
+        );
+        let text = describe_request_error(&rejected(rustls::CertificateError::NotValidForName));
+        assert!(text.contains("not valid for the URL's host name"), "{text}");
+        let text = describe_request_error(&rejected(rustls::CertificateError::Expired));
+        assert!(text.contains("certificate expired"), "{text}");
+        // Not a certificate problem: the chain alone.
+        let refused = Wrapped(
+            "error sending request",
+            Box::new(std::io::Error::from(std::io::ErrorKind::ConnectionRefused)),
+        );
+        let text = describe_request_error(&refused);
+        assert!(!text.contains(CERTIFICATE_REJECTED), "{text}");
+        assert!(text.contains("refused"), "{text}");
+    }
+
+    #[test]
+    fn a_bad_ca_file_is_an_error_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("missing.pem");
+        let e = load_ca_file(&missing).unwrap_err();
+        assert!(
+            e.contains("checks.readiness.ca_file") && e.contains("missing.pem"),
+            "{e}"
+        );
+        let empty = dir.path().join("empty.pem");
+        std::fs::write(&empty, "not a certificate\n").unwrap();
+        let e = load_ca_file(&empty).unwrap_err();
+        assert!(
+            e.contains("empty.pem") && e.contains("holds no PEM certificate"),
+            "{e}"
+        );
+        // A certificate block whose contents are not base64: a parse error, not a panic.
+        let broken = dir.path().join("broken.pem");
+        std::fs::write(
+            &broken,
+            "-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n",
+        )
+        .unwrap();
+        let e = load_ca_file(&broken).unwrap_err();
+        assert!(e.contains("broken.pem"), "{e}");
     }
 
     #[test]
