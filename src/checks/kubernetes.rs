@@ -1,11 +1,54 @@
 //! What the four Kubernetes checks (`readiness`, `grace`, `rollout`, `rollback`) share: the
 //! findings-and-risks accumulator, the summary that names workloads, and the skips and notes
-//! about how the manifests were found. The manifests themselves are loaded once per run
-//! (`Context::kubernetes`).
+//! about how the manifests were found, running the static part off the async runtime, and
+//! merging a live drill's result into the static outcome. The manifests themselves are loaded
+//! once per run (`Context::kubernetes`).
 
-use crate::checks::CheckOutcome;
+use crate::checks::{CheckError, CheckOutcome};
+use crate::context::Context;
 use crate::k8s::{self, Inputs, Loaded, Meta};
-use crate::report::{Finding, Severity};
+use crate::report::{Finding, Severity, Status};
+use std::sync::Arc;
+
+/// Run a check's static part on a blocking thread: loading and analysing manifests is CPU
+/// work, and the first check to ask parses a stream the others wait for.
+pub async fn run_static(
+    ctx: Arc<Context>,
+    check: &str,
+    run: fn(&Context) -> Result<CheckOutcome, CheckError>,
+) -> Result<CheckOutcome, CheckError> {
+    tokio::task::spawn_blocking(move || run(&ctx))
+        .await
+        .map_err(|e| CheckError(format!("the {check} check crashed: {e}")))?
+}
+
+/// The static outcome with a live drill's result added: its findings, its summary (`Ok`) in
+/// front of the static one, or, when the drill could not decide (`Err`), the check's `error`
+/// with the reason, labelled `label`, and the static summary kept in parentheses.
+pub fn with_live_result(
+    mut outcome: CheckOutcome,
+    findings: Vec<Finding>,
+    result: Result<String, String>,
+    label: &str,
+) -> CheckOutcome {
+    let static_summary = if outcome.status == Some(Status::Skip) {
+        format!("static: {}", outcome.summary)
+    } else {
+        outcome.summary.clone()
+    };
+    outcome.findings.extend(findings);
+    match result {
+        Ok(live_summary) => {
+            outcome.status = None;
+            outcome.summary = format!("{live_summary}; {static_summary}");
+        }
+        Err(error) => {
+            outcome.status = Some(Status::Error);
+            outcome.summary = format!("{label}: {error} ({static_summary})");
+        }
+    }
+    outcome
+}
 
 pub fn found_under(files: &[String]) -> String {
     let mut dirs: Vec<&str> = files

@@ -10,13 +10,15 @@
 pub mod drill;
 mod termination;
 
-use crate::checks::kubernetes::{Analysis, Risk, found_under, risk_summary, skipped_note};
+use crate::checks::kubernetes::{
+    Analysis, Risk, found_under, risk_summary, run_static, skipped_note, with_live_result,
+};
 use crate::checks::{Check, CheckError, CheckFuture, CheckOutcome, Rule};
 use crate::config::Config;
 use crate::context::Context;
 use crate::declare_rule;
 use crate::k8s::{self, Concern, Inputs, Loaded, Manifests};
-use crate::report::{Location, Status};
+use crate::report::Location;
 use std::sync::Arc;
 
 pub use termination::{
@@ -150,10 +152,7 @@ impl Check for Grace {
     }
     fn run(&self, ctx: Arc<Context>) -> CheckFuture {
         Box::pin(async move {
-            let static_ctx = Arc::clone(&ctx);
-            let outcome = tokio::task::spawn_blocking(move || run(&static_ctx))
-                .await
-                .map_err(|e| CheckError(format!("the grace check crashed: {e}")))??;
+            let outcome = run_static(Arc::clone(&ctx), "grace", run).await?;
             Ok(with_drill(&ctx, outcome).await)
         })
     }
@@ -174,23 +173,15 @@ async fn with_drill(ctx: &Context, mut outcome: CheckOutcome) -> CheckOutcome {
         Ok(settings) => drill::run(ctx, &settings).await,
         Err(error) => Err(error),
     };
-    let static_summary = if outcome.status == Some(Status::Skip) {
-        format!("static: {}", outcome.summary)
-    } else {
-        outcome.summary.clone()
-    };
     match result {
-        Ok(timeline) => {
-            outcome.findings.extend(drill::judge(&timeline));
-            outcome.status = None;
-            outcome.summary = format!("{}; {static_summary}", drill::summary(&timeline));
-        }
-        Err(error) => {
-            outcome.status = Some(Status::Error);
-            outcome.summary = format!("SIGTERM drill: {error} ({static_summary})");
-        }
+        Ok(timeline) => with_live_result(
+            outcome,
+            drill::judge(&timeline),
+            Ok(drill::summary(&timeline)),
+            "SIGTERM drill",
+        ),
+        Err(error) => with_live_result(outcome, Vec::new(), Err(error), "SIGTERM drill"),
     }
-    outcome
 }
 
 fn run(ctx: &Context) -> Result<CheckOutcome, CheckError> {

@@ -11,14 +11,15 @@ pub mod live;
 pub(crate) mod probes;
 
 use crate::checks::kubernetes::{
-    Analysis, Risk, found_under, nothing_to_check, risk_summary, skipped_note,
+    Analysis, Risk, found_under, nothing_to_check, risk_summary, run_static, skipped_note,
+    with_live_result,
 };
 use crate::checks::{Check, CheckError, CheckFuture, CheckOutcome, Rule};
 use crate::config::Config;
 use crate::context::Context;
 use crate::declare_rule;
 use crate::k8s::{self, Concern, Inputs, Loaded, Manifests};
-use crate::report::{Location, Status};
+use crate::report::Location;
 use std::sync::Arc;
 
 pub use probes::{
@@ -145,10 +146,7 @@ impl Check for Readiness {
     }
     fn run(&self, ctx: Arc<Context>) -> CheckFuture {
         Box::pin(async move {
-            let static_ctx = Arc::clone(&ctx);
-            let outcome = tokio::task::spawn_blocking(move || run(&static_ctx))
-                .await
-                .map_err(|e| CheckError(format!("the readiness check crashed: {e}")))??;
+            let outcome = run_static(Arc::clone(&ctx), "readiness", run).await?;
             Ok(with_live(&ctx, outcome).await)
         })
     }
@@ -170,23 +168,11 @@ async fn with_live(ctx: &Context, mut outcome: CheckOutcome) -> CheckOutcome {
             ..Default::default()
         },
     };
-    let static_summary = if outcome.status == Some(Status::Skip) {
-        format!("static: {}", outcome.summary)
-    } else {
-        outcome.summary.clone()
+    let result = match live.error {
+        Some(error) => Err(error),
+        None => Ok(format!("live: {}", live.summary)),
     };
-    outcome.findings.extend(live.findings);
-    match live.error {
-        Some(error) => {
-            outcome.status = Some(Status::Error);
-            outcome.summary = format!("live drill: {error} ({static_summary})");
-        }
-        None => {
-            outcome.status = None;
-            outcome.summary = format!("live: {}; {static_summary}", live.summary);
-        }
-    }
-    outcome
+    with_live_result(outcome, live.findings, result, "live drill")
 }
 
 fn run(ctx: &Context) -> Result<CheckOutcome, CheckError> {

@@ -11,7 +11,9 @@
 mod estimate;
 mod revisions;
 
-use crate::checks::kubernetes::{Analysis, Risk, found_under, risk_summary, skipped_note};
+use crate::checks::kubernetes::{
+    Analysis, Risk, found_under, risk_summary, run_static, skipped_note,
+};
 use crate::checks::{Check, CheckError, CheckFuture, CheckOutcome, Rule};
 use crate::config::Config;
 use crate::context::Context;
@@ -117,11 +119,7 @@ impl Check for Rollback {
         config.checks.kubernetes.is_some() || config.checks.rollback.is_some()
     }
     fn run(&self, ctx: Arc<Context>) -> CheckFuture {
-        Box::pin(async move {
-            tokio::task::spawn_blocking(move || run(&ctx))
-                .await
-                .map_err(|e| CheckError(format!("the rollback check crashed: {e}")))?
-        })
+        Box::pin(run_static(ctx, "rollback", run))
     }
 }
 

@@ -10,7 +10,7 @@ mod canary;
 mod capacity;
 mod disruption;
 
-use crate::checks::kubernetes::{found_under, risk_summary, skipped_note};
+use crate::checks::kubernetes::{found_under, risk_summary, run_static, skipped_note};
 use crate::checks::{Check, CheckError, CheckFuture, CheckOutcome, Rule};
 use crate::config::Config;
 use crate::context::Context;
@@ -118,11 +118,7 @@ impl Check for Rollout {
         config.checks.kubernetes.is_some() || config.checks.rollout.is_some()
     }
     fn run(&self, ctx: Arc<Context>) -> CheckFuture {
-        Box::pin(async move {
-            tokio::task::spawn_blocking(move || run(&ctx))
-                .await
-                .map_err(|e| CheckError(format!("the rollout check crashed: {e}")))?
-        })
+        Box::pin(run_static(ctx, "rollout", run))
     }
 }
 
