@@ -3,7 +3,7 @@
 //! loading), the scratch database unchanged afterwards, and the refusals (no scratch_url, a wrong
 //! password) with exit code 2 and no password in the output.
 
-mod common;
+use crate::common;
 
 use common::pg::{Cluster, PASSWORD};
 use common::{gonogo, project, run};

@@ -1,7 +1,7 @@
 //! The command line end to end: exit codes 0/1/2, --strict, --only/--skip, waivers (config and
 //! inline, expired and unused), explain, list, init, completions, --version, --help.
 
-mod common;
+use crate::common;
 use common::*;
 
 fn json(run: &Run) -> serde_json::Value {

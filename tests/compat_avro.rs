@@ -2,7 +2,7 @@
 //! directions of schema resolution), and the real-world pairs of ../shared/corpus/pairs/avro
 //! with their documented changes asserted and their findings in a snapshot.
 
-mod common;
+use crate::common;
 
 use common::compat::{blocking, render};
 use gonogo::checks::compat::avro;

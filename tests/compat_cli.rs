@@ -1,7 +1,7 @@
 //! End to end: real git repositories in temp dirs, an old version committed and tagged `v1`,
 //! the working tree changed, `gonogo check --base v1 --format json` run as a user would.
 
-mod common;
+use crate::common;
 
 use common::{Run, git, gonogo, project, run, write};
 use serde_json::Value;

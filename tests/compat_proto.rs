@@ -4,7 +4,7 @@
 //! compiles or fails with a clean error), and the side-by-side table with `buf breaking`
 //! (docs/buf-comparison.md; re-run with BUF=/path/to/buf to compare live).
 
-mod common;
+use crate::common;
 
 use common::compat::{blocking, render};
 use gonogo::checks::compat::model::{Comparison, Pair, Version};

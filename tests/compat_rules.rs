@@ -3,7 +3,7 @@
 //! that breaks is part of the rule), `pass*/` must not; every pair under `quiet/` (compatible
 //! changes) must raise nothing at warn or fail.
 
-mod common;
+use crate::common;
 
 use common::fixtures::describe;
 use gonogo::checks::Rule;

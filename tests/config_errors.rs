@@ -1,7 +1,7 @@
 //! Malformed configs: each exits 2, checks nothing, names file:line:column and what was expected,
 //! and never panics.
 
-mod common;
+use crate::common;
 use common::*;
 
 /// Run `gonogo check` on a project whose gonogo.yaml is `config`; return the run.

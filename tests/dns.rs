@@ -3,8 +3,8 @@
 //! Each rule's finding is asserted with its message, and the timing of a dead server is bounded
 //! so tightly that asking records one after another could not meet it.
 
-mod common;
-mod dns_lab;
+use crate::common;
+use crate::dns_lab;
 
 use common::*;
 use dns_lab::Lab;

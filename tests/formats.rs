@@ -2,7 +2,7 @@
 //! JSON and SARIF, JUnit parsed as XML, several --output files in one run, no escape codes when
 //! stdout is not a terminal.
 
-mod common;
+use crate::common;
 use common::*;
 
 /// Run the example once, writing JSON alongside, so masks know this run's head commit.

@@ -2,8 +2,8 @@
 //! flight, sends SIGTERM and reads the timeline. A service that drains and one that exits at
 //! once are told apart; every child process is gone afterwards.
 
-mod common;
-mod live;
+use crate::common;
+use crate::live;
 
 use live::*;
 

@@ -2,7 +2,7 @@
 //! tree, discovery without config, invalid YAML (an `error` naming file:line), a path that
 //! matches nothing, and a 50 MB multi-document stream (bounded memory, no crash).
 
-mod common;
+use crate::common;
 use common::*;
 use std::io::Write;
 use std::process::Stdio;

@@ -7,7 +7,7 @@ use gonogo::k8s::{Manifests, parse_stream};
 use gonogo::report::Finding;
 use std::path::{Path, PathBuf};
 
-mod common;
+use crate::common;
 use common::fixtures::{check_rule_folders, describe, loud_quiet_fixtures};
 
 fn fixtures() -> PathBuf {

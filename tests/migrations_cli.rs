@@ -2,7 +2,7 @@
 //! config, waivers on migration findings, and bad input (not UTF-8, empty, huge, not SQL, an
 //! unclosed dollar quote, a path that matches nothing) reported clearly, never a panic.
 
-mod common;
+use crate::common;
 use common::*;
 
 fn json(run: &Run) -> serde_json::Value {

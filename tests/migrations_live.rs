@@ -10,7 +10,7 @@
 //! measured on a 2-vCPU VM; a test machine under the load of a parallel test run is slower, and
 //! a few hundred milliseconds are dominated by noise, hence the margin.
 
-mod common;
+use crate::common;
 
 use common::pg::{Cluster, PASSWORD};
 use common::{gonogo, project, run};

@@ -8,7 +8,7 @@ use gonogo::config::Dialect;
 use gonogo::report::{Finding, Severity};
 use std::path::{Path, PathBuf};
 
-mod common;
+use crate::common;
 use common::fixtures::{check_rule_files, describe, files_in};
 
 fn sql_files(dir: &Path) -> Vec<PathBuf> {

@@ -2,7 +2,7 @@
 //! hanging plugin killed at its timeout, garbage, a signal, a missing executable. Every broken
 //! plugin becomes that check's `error` and the report is still complete.
 
-mod common;
+use crate::common;
 use common::*;
 use std::time::{Duration, Instant};
 

@@ -2,8 +2,8 @@
 //! misbehaving server), proxies a real TCP dependency, cuts it, and the report tells the
 //! variants apart. Every fault ends in a clear error or finding within the deadline.
 
-mod common;
-mod live;
+use crate::common;
+use crate::live;
 
 use live::*;
 use std::path::Path;

@@ -1,6 +1,5 @@
 //! Helpers shared by the end-to-end tests: run the built binary, build throwaway projects, mask
 //! what changes between runs (timings, timestamps, the commit) so snapshots are stable.
-#![allow(dead_code)] // each test binary uses a different subset
 
 pub mod compat;
 pub mod fixtures;

@@ -1,6 +1,5 @@
 //! What the readiness and grace drill tests share: the test-service binary, a line-echo TCP
 //! dependency, free ports, raw misbehaving HTTP servers, and reading gonogo's JSON report.
-#![allow(dead_code)] // each test binary uses a different subset
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};

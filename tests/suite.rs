@@ -1,0 +1,37 @@
+//! The integration tests, as one test binary. Each module below is one area's tests; they share
+//! `common` (run the built binary, make throwaway projects), `live` (the drill services) and
+//! `dns_lab` (the in-process authoritative DNS servers).
+//!
+//! One binary rather than one per file: each test binary links all of gonogo and its dependencies
+//! (~60 MB each), and twenty-five of them filled a CI machine's disk. Run one area with
+//! `cargo test --test suite formats::`, one test with `cargo test --test suite json_report`.
+
+mod common;
+mod dns_lab;
+mod live;
+
+mod calibrate;
+mod cli;
+mod compat_avro;
+mod compat_cli;
+mod compat_corpus;
+mod compat_proto;
+mod compat_rules;
+mod config_errors;
+mod dns;
+mod formats;
+mod grace_drill;
+mod k8s_cli;
+mod k8s_corpus;
+mod k8s_corpus_readiness;
+mod k8s_grace_rules;
+mod k8s_readiness_rules;
+mod k8s_rollback_rules;
+mod k8s_rollout_rules;
+mod migrations_cli;
+mod migrations_corpus;
+mod migrations_live;
+mod migrations_mysql;
+mod migrations_rules;
+mod plugins;
+mod readiness_live;
