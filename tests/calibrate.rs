@@ -1,7 +1,8 @@
 //! `gonogo calibrate` against a real, throwaway PostgreSQL cluster (tests/common/pg.rs): sane
 //! positive constants, `--write` editing gonogo.yaml with its comments kept (and the result
 //! loading), the scratch database unchanged afterwards, and the refusals (no scratch_url, a wrong
-//! password) with exit code 2 and no password in the output.
+//! password, `sslmode=disable` against a server that requires TLS) with exit code 2 and no
+//! password in the output; over TLS with `verify-full`, it calibrates.
 
 use crate::common;
 
@@ -206,4 +207,44 @@ fn out_of_range_rows_exit_2() {
         "{}",
         out.stderr
     );
+}
+
+/// `gonogo calibrate` uses the same connection code as the check: against a server that
+/// accepts only TLS, `verify-full` with the CA calibrates, and `sslmode=disable` is refused with
+/// exit code 2 and the fix named, without the password.
+#[test]
+fn calibrate_connects_over_tls_as_sslmode_says() {
+    let cluster = Cluster::start_tls();
+    cluster.create_database("scratch");
+    let ca = cluster.ca.clone().expect("the TLS cluster's CA");
+    let dir = project(&[("gonogo.yaml", CONFIG), ("db/001.sql", "SELECT 1;\n")]);
+    let url = |query: &str| {
+        format!(
+            "{}?{query}",
+            cluster.url("scratch").replace("127.0.0.1", "localhost")
+        )
+    };
+
+    let out = run(gonogo()
+        .args(["calibrate", "--rows", "10000"])
+        .arg(dir.path())
+        .env(
+            "GONOGO_SCRATCH_URL",
+            url(&format!("sslmode=verify-full&sslrootcert={}", ca.display())),
+        ));
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("\ncosts:\n"), "{}", out.stdout);
+    assert!(!out.stdout.contains(PASSWORD) && !out.stderr.contains(PASSWORD));
+
+    let out = run(gonogo()
+        .args(["calibrate", "--rows", "10000"])
+        .arg(dir.path())
+        .env("GONOGO_SCRATCH_URL", url("sslmode=disable")));
+    assert_eq!(out.code, 2, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr.contains("the server requires TLS") && out.stderr.contains("sslmode=require"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stdout.contains(PASSWORD) && !out.stderr.contains(PASSWORD));
 }

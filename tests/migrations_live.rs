@@ -2,8 +2,10 @@
 //! lock-time estimates from real table statistics compared with the measured time of the same
 //! statement, the pre-flight with a real second session holding a lock, the trace on a scratch
 //! database that must be byte-for-byte unchanged afterwards, and the faults (refused, wrong
-//! password, a statement timing out, the server disappearing mid-check), with the password
-//! absent from every output format.
+//! password, a statement timing out, a query waiting for a lock, the server disappearing
+//! mid-check, a server that requires TLS, a certificate that fails verification), with the
+//! password absent from every output format. TLS: each `sslmode` against one cluster that
+//! accepts only `hostssl` connections (tests/common/pg.rs, `Cluster::start_tls`).
 //!
 //! The agreement factor: an estimate from the default cost model is within [`FACTOR`]× of the
 //! measured time of the statement on the same server (either direction). The defaults were
@@ -639,4 +641,209 @@ fn faults_become_errors_with_a_reason_and_never_show_the_password() {
     let summary = migrations(&json)["summary"].as_str().unwrap();
     assert!(summary.contains("scratch_url"), "{summary}");
     assert!(!stdout.contains(PASSWORD));
+}
+
+/// One cluster that accepts TCP connections only over TLS (`hostssl`), and each `sslmode`
+/// against it through the real binary: `disable` is refused with the fix named, `require`
+/// (the default `prefer` too) and `verify-full` with the right CA work, a wrong CA is a
+/// verification error naming sslrootcert; the password never appears.
+#[test]
+fn tls_follows_sslmode_against_a_server_that_requires_it() {
+    let cluster = Cluster::start_tls();
+    cluster.create_database("shop");
+    cluster.execute("shop", &ORDERS.replace("200000", "20000"));
+    let ca = cluster.ca.clone().expect("the TLS cluster's CA");
+    let dir = project(&[
+        ("gonogo.yaml", &config(100.0, true, false)),
+        (
+            "db/0001.sql",
+            "SET lock_timeout = '2s';\nALTER TABLE orders ALTER COLUMN amount TYPE bigint;\n",
+        ),
+    ]);
+    let url = |host: &str, query: &str| {
+        format!("{}?{query}", cluster.url("shop").replace("127.0.0.1", host))
+    };
+    let estimated = |out: &Checked, what: &str| {
+        assert_ne!(
+            migrations(&out.json)["status"],
+            "error",
+            "{what}: {}",
+            out.stdout
+        );
+        let found = findings(&out.json, "migrations/pg-alter-column-type");
+        assert_eq!(found.len(), 1, "{what}: {}", out.stdout);
+        let message = found[0]["message"].as_str().unwrap();
+        assert!(message.contains("~20,000 rows"), "{what}: {message}");
+        assert!(!out.stdout.contains(PASSWORD) && !out.stderr.contains(PASSWORD));
+    };
+
+    // (a) sslmode=disable against a server that requires TLS: the check's error, naming the fix.
+    let started = Instant::now();
+    let out = check(
+        dir.path(),
+        &[("GONOGO_STATS_URL", url("127.0.0.1", "sslmode=disable"))],
+        &[],
+    );
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert_eq!(migrations(&out.json)["status"], "error", "{}", out.stdout);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    let summary = migrations(&out.json)["summary"].as_str().unwrap();
+    assert!(summary.contains("the server requires TLS"), "{summary}");
+    assert!(summary.contains("sslmode=require"), "{summary}");
+    assert!(summary.contains("sslmode=verify-full"), "{summary}");
+    assert!(!out.stdout.contains(PASSWORD) && !out.stderr.contains(PASSWORD));
+    // The static findings stay.
+    assert_eq!(
+        findings(&out.json, "migrations/pg-alter-column-type").len(),
+        1
+    );
+
+    // (b) require: encrypted, the certificate not verified. The default (prefer) takes TLS too.
+    let out = check(
+        dir.path(),
+        &[("GONOGO_STATS_URL", url("127.0.0.1", "sslmode=require"))],
+        &[],
+    );
+    estimated(&out, "require");
+    let out = check(
+        dir.path(),
+        &[("GONOGO_STATS_URL", cluster.url("shop"))],
+        &[],
+    );
+    estimated(&out, "prefer (default)");
+
+    // (c) verify-full with the CA, by name and by address (the certificate has both).
+    let root = format!("sslmode=verify-full&sslrootcert={}", ca.display());
+    let out = check(
+        dir.path(),
+        &[("GONOGO_STATS_URL", url("localhost", &root))],
+        &[],
+    );
+    estimated(&out, "verify-full");
+    let out = check(
+        dir.path(),
+        &[("GONOGO_STATS_URL", url("127.0.0.1", &root))],
+        &[],
+    );
+    estimated(&out, "verify-full by address");
+
+    // (d) verify-full with a CA that did not sign the certificate: a verification error.
+    let other = tempfile::tempdir().unwrap();
+    let wrong = common::pg::make_ca(other.path(), "other-ca");
+    let out = check(
+        dir.path(),
+        &[(
+            "GONOGO_STATS_URL",
+            url(
+                "localhost",
+                &format!("sslmode=verify-full&sslrootcert={}", wrong.display()),
+            ),
+        )],
+        &[],
+    );
+    assert_eq!(migrations(&out.json)["status"], "error", "{}", out.stdout);
+    let summary = migrations(&out.json)["summary"].as_str().unwrap();
+    assert!(
+        summary.contains("the server's certificate is not signed by a CA in sslrootcert"),
+        "{summary}"
+    );
+    assert!(summary.contains("verify-ca"), "{summary}");
+    assert!(!out.stdout.contains(PASSWORD) && !out.stderr.contains(PASSWORD));
+
+    // A host name the certificate does not have (the TCP connection goes to hostaddr):
+    // verify-full refuses it, naming verify-ca; verify-ca checks the chain only, and works.
+    let unnamed = |mode: &str| {
+        format!(
+            "{}?hostaddr=127.0.0.1&sslmode={mode}&sslrootcert={}",
+            cluster
+                .url("shop")
+                .replace("127.0.0.1", "db.gonogo-test.invalid"),
+            ca.display()
+        )
+    };
+    let out = check(
+        dir.path(),
+        &[("GONOGO_STATS_URL", unnamed("verify-full"))],
+        &[],
+    );
+    assert_eq!(migrations(&out.json)["status"], "error", "{}", out.stdout);
+    let summary = migrations(&out.json)["summary"].as_str().unwrap();
+    assert!(
+        summary.contains("not valid for the host name db.gonogo-test.invalid"),
+        "{summary}"
+    );
+    assert!(summary.contains("sslmode=verify-ca"), "{summary}");
+    let out = check(
+        dir.path(),
+        &[("GONOGO_STATS_URL", unnamed("verify-ca"))],
+        &[],
+    );
+    estimated(&out, "verify-ca");
+}
+
+/// A query on the stats connection that waits for a lock ends with a clear reason within
+/// seconds instead of waiting until the check's deadline. The stats and pre-flight queries
+/// never open the migration's tables (sizes come from pg_class), so a lock on `orders` alone
+/// would not make them wait; a catalog they read, locked by another session (maintenance such
+/// as `VACUUM FULL pg_namespace`, here an explicit LOCK), does. gonogo's lock_timeout (1 s) and
+/// statement_timeout (5 s) are set before the first query that reads a catalog.
+#[test]
+fn a_stats_query_waiting_for_a_lock_ends_with_a_timeout_reason() {
+    let cluster = Cluster::start();
+    cluster.create_database("shop");
+    cluster.execute("shop", &ORDERS.replace("200000", "2000"));
+    let dir = project(&[
+        ("gonogo.yaml", &config(100.0, true, false)),
+        (
+            "db/0001.sql",
+            "SET lock_timeout = '2s';\nALTER TABLE orders ALTER COLUMN amount TYPE bigint;\n",
+        ),
+    ]);
+    let env = [("GONOGO_STATS_URL", cluster.url("shop"))];
+
+    // A lock on the table itself: no wait, the holder is reported and the estimate is there.
+    let mut holder = cluster.session_with_output("shop");
+    holder.send("BEGIN; LOCK TABLE orders IN ACCESS EXCLUSIVE MODE; SELECT 'locked';");
+    holder.wait_for_line("locked");
+    let started = Instant::now();
+    let out = check(dir.path(), &env, &["--deadline", "30s"]);
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_ne!(migrations(&out.json)["status"], "error", "{}", out.stdout);
+    let found = findings(&out.json, "migrations/pg-alter-column-type");
+    assert!(
+        found[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("~2,000 rows"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        !findings(&out.json, "migrations/pg-blocking-session").is_empty(),
+        "{}",
+        out.stdout
+    );
+    drop(holder);
+
+    // A lock on a catalog the stats queries read: they wait, and lock_timeout ends the wait.
+    let mut holder = cluster.session_with_output("shop");
+    holder.send("BEGIN; LOCK TABLE pg_namespace IN ACCESS EXCLUSIVE MODE; SELECT 'locked';");
+    holder.wait_for_line("locked");
+    let started = Instant::now();
+    let out = check(dir.path(), &env, &["--deadline", "30s"]);
+    let elapsed = started.elapsed();
+    drop(holder);
+    assert!(elapsed < Duration::from_secs(8), "{elapsed:?}");
+    assert_eq!(migrations(&out.json)["status"], "error", "{}", out.stdout);
+    let summary = migrations(&out.json)["summary"].as_str().unwrap();
+    assert!(summary.contains("lock timeout"), "{summary}");
+    assert!(
+        summary.contains("waited for a lock another session holds"),
+        "{summary}"
+    );
+    assert!(!out.stdout.contains(PASSWORD) && !out.stderr.contains(PASSWORD));
 }

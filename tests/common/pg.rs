@@ -7,6 +7,10 @@
 //!
 //! The superuser `postgres` has a password ([`PASSWORD`]) over TCP (scram-sha-256), so tests can
 //! exercise a wrong password; the Unix socket (in the temp dir) trusts local users.
+//!
+//! [`Cluster::start_tls`] starts one with `ssl = on` and a pg_hba.conf that accepts TCP
+//! connections only over TLS (`hostssl`), with a certificate for `localhost` and 127.0.0.1
+//! signed by a throwaway CA made with the `openssl` CLI ([`Cluster::ca`]).
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -23,6 +27,8 @@ pub struct Cluster {
     socket_dir: PathBuf,
     as_postgres: bool,
     running: bool,
+    /// The CA that signed the server's certificate (PEM), for a cluster started with TLS.
+    pub ca: Option<PathBuf>,
     // Last, so the directory is removed after the server stopped.
     _dir: tempfile::TempDir,
 }
@@ -66,6 +72,55 @@ fn find_bin_dir() -> Option<PathBuf> {
     versions.pop().map(|(_, bin)| bin)
 }
 
+/// Run the `openssl` CLI in `dir`; panics with its error, or with how to install it.
+fn openssl(dir: &Path, args: &[&str]) {
+    let output = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot run `openssl` ({e}): the TLS tests generate their certificates with it; install it with `apt-get install openssl` (scripts/install-deps does)"
+            )
+        });
+    assert!(
+        output.status.success(),
+        "openssl {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// A throwaway CA in `dir`: `<name>.pem` (returned) and `<name>.key`. P-256: quick to make.
+pub fn make_ca(dir: &Path, name: &str) -> PathBuf {
+    let key = format!("{name}.key");
+    let pem = format!("{name}.pem");
+    openssl(
+        dir,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-keyout",
+            &key,
+            "-out",
+            &pem,
+            "-days",
+            "2",
+            "-subj",
+            &format!("/CN=gonogo test {name}"),
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign",
+        ],
+    );
+    dir.join(pem)
+}
+
 fn free_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
     listener.local_addr().expect("local addr").port()
@@ -92,6 +147,16 @@ impl Cluster {
     /// initdb + start. Panics (fails the test) with install instructions when PostgreSQL is
     /// missing, and with the server log when it does not start.
     pub fn start() -> Cluster {
+        Cluster::start_with(false)
+    }
+
+    /// A cluster that accepts TCP connections only over TLS (`hostssl` in pg_hba.conf), with
+    /// a server certificate for `localhost` and 127.0.0.1 signed by [`Cluster::ca`].
+    pub fn start_tls() -> Cluster {
+        Cluster::start_with(true)
+    }
+
+    fn start_with(tls: bool) -> Cluster {
         let bin = find_bin_dir().unwrap_or_else(|| panic!("{INSTALL}"));
         let dir = tempfile::Builder::new()
             .prefix("gonogo-pg-")
@@ -125,6 +190,7 @@ impl Cluster {
             socket_dir,
             as_postgres,
             running: false,
+            ca: None,
             _dir: dir,
         };
         let initdb = cluster.bin.join("initdb");
@@ -144,6 +210,9 @@ impl Cluster {
                 .output(),
             "initdb",
         );
+        if tls {
+            cluster.enable_tls();
+        }
         // A port picked free can be taken by another test's cluster before the server binds
         // it: retry on a new port.
         let mut last_error = String::new();
@@ -151,9 +220,10 @@ impl Cluster {
             cluster.port = free_port();
             let log = cluster.data.join("server.log");
             let options = format!(
-                "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=60",
+                "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=60{}",
                 cluster.port,
-                cluster.socket_dir.display()
+                cluster.socket_dir.display(),
+                if tls { " -c ssl=on" } else { "" }
             );
             let output = cluster
                 .command(&cluster.bin.join("pg_ctl"))
@@ -175,6 +245,81 @@ impl Cluster {
             );
         }
         panic!("the PostgreSQL test cluster did not start:\n{last_error}");
+    }
+
+    /// Certificates (a CA, and `server.crt`/`server.key` in the data directory, owned by the
+    /// server's user) and a pg_hba.conf with `hostssl` as the only TCP entries.
+    fn enable_tls(&mut self) {
+        let certs = self.socket_dir.join("certs");
+        std::fs::create_dir_all(&certs).expect("certs dir");
+        let ca = make_ca(&certs, "ca");
+        openssl(
+            &certs,
+            &[
+                "req",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:prime256v1",
+                "-nodes",
+                "-keyout",
+                "server.key",
+                "-out",
+                "server.csr",
+                "-subj",
+                "/CN=localhost",
+            ],
+        );
+        // webpki matches names against subjectAltName only, and wants an end-entity
+        // certificate for serverAuth.
+        std::fs::write(
+            certs.join("server.ext"),
+            "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n",
+        )
+        .expect("write server.ext");
+        openssl(
+            &certs,
+            &[
+                "x509",
+                "-req",
+                "-in",
+                "server.csr",
+                "-CA",
+                "ca.pem",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-out",
+                "server.crt",
+                "-days",
+                "2",
+                "-extfile",
+                "server.ext",
+            ],
+        );
+        for file in ["server.crt", "server.key"] {
+            let to = self.data.join(file);
+            std::fs::copy(certs.join(file), &to).expect("copy the server certificate");
+            if self.as_postgres {
+                checked(
+                    Command::new("chown").arg("postgres:").arg(&to).output(),
+                    "chown the server certificate",
+                );
+            }
+        }
+        use std::os::unix::fs::PermissionsExt;
+        // The server refuses a key others can read.
+        std::fs::set_permissions(
+            self.data.join("server.key"),
+            std::fs::Permissions::from_mode(0o600),
+        )
+        .expect("chmod server.key");
+        std::fs::write(
+            self.data.join("pg_hba.conf"),
+            "local all all trust\nhostssl all all 127.0.0.1/32 scram-sha-256\nhostssl all all ::1/128 scram-sha-256\n",
+        )
+        .expect("write pg_hba.conf");
+        self.ca = Some(ca);
     }
 
     /// A command run as the cluster's owner.
@@ -267,7 +412,31 @@ impl Cluster {
             .spawn()
             .expect("spawn psql");
         let stdin = child.stdin.take();
-        Session { child, stdin }
+        Session {
+            child,
+            stdin,
+            stdout: None,
+        }
+    }
+
+    /// A [`Cluster::session`] whose output can be waited for ([`Session::wait_for_line`]): for
+    /// a session that takes a lock no new connection could see (a catalog lock blocks the
+    /// queries [`Cluster::wait_for`] would send).
+    pub fn session_with_output(&self, db: &str) -> Session {
+        let mut child = self
+            .psql(db)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn psql");
+        let stdin = child.stdin.take();
+        let stdout = child.stdout.take().map(std::io::BufReader::new);
+        Session {
+            child,
+            stdin,
+            stdout,
+        }
     }
 
     /// Wait until `sql` (a query returning one value) prints `expected`, or panic after 10 s.
@@ -312,6 +481,7 @@ impl Drop for Cluster {
 pub struct Session {
     child: Child,
     stdin: Option<ChildStdin>,
+    stdout: Option<std::io::BufReader<std::process::ChildStdout>>,
 }
 
 impl Session {
@@ -320,6 +490,25 @@ impl Session {
         let stdin = self.stdin.as_mut().expect("session stdin");
         writeln!(stdin, "{sql}").expect("write to psql");
         stdin.flush().expect("flush psql");
+    }
+
+    /// Block until psql prints `expected` as a line (e.g. after `SELECT 'locked';`); panics if
+    /// psql ends first (an error stops it).
+    pub fn wait_for_line(&mut self, expected: &str) {
+        use std::io::BufRead;
+        let stdout = self
+            .stdout
+            .as_mut()
+            .expect("a session made with session_with_output");
+        let mut line = String::new();
+        loop {
+            line.clear();
+            let read = stdout.read_line(&mut line).expect("read psql output");
+            assert!(read > 0, "psql ended before printing {expected}");
+            if line.trim_end() == expected {
+                return;
+            }
+        }
     }
 }
 

@@ -460,8 +460,10 @@ async fn run_inner(
     let mut stats_session = None;
     if let Some(target) = &stats_target {
         let client = connect::connect(target, "stats_url", &[]).await?;
-        // The role's own timeouts first, before gonogo sets its own for this session.
-        let timeouts = preflight::role_timeouts(&client).await?;
+        // gonogo's timeouts before any query that reads a catalog: even name resolution can
+        // wait for a lock (a catalog locked by maintenance), and without them nothing would end
+        // that wait before the check's deadline. SET changes the session's value only, so the
+        // role's own timeouts are still there to read (pg_settings.reset_val).
         client
             .batch_execute(&format!(
                 "SET default_transaction_read_only = on; SET statement_timeout = {}; SET lock_timeout = 1000",
@@ -469,6 +471,7 @@ async fn run_inner(
             ))
             .await
             .map_err(|e| format!("configuring the stats session failed: {}", connect::describe(&e)))?;
+        let timeouts = preflight::role_timeouts(&client).await?;
         let identity = connect::server_identity(&client).await?;
         stats_session = Some((client, timeouts, identity, target.shown.clone()));
     }

@@ -174,13 +174,13 @@ pub async fn holders(client: &Client, oids: &[u32]) -> Result<Vec<Holder>, Strin
         .collect())
 }
 
-/// The role's own lock_timeout and statement_timeout: read first thing on the connection,
-/// before gonogo sets its own.
+/// The role's own lock_timeout and statement_timeout (role, database and server settings):
+/// `reset_val`, which a session-level `SET` (gonogo's own timeouts) leaves alone.
 pub async fn role_timeouts(client: &Client) -> Result<RoleTimeouts, String> {
     let row = client
         .query_one(
-            "SELECT (SELECT setting::int8 FROM pg_settings WHERE name = 'lock_timeout'),
-                    (SELECT setting::int8 FROM pg_settings WHERE name = 'statement_timeout')",
+            "SELECT (SELECT reset_val::int8 FROM pg_settings WHERE name = 'lock_timeout'),
+                    (SELECT reset_val::int8 FROM pg_settings WHERE name = 'statement_timeout')",
             &[],
         )
         .await
