@@ -185,8 +185,9 @@ fn check(args: CheckArgs) -> Result<i32, UsageError> {
         match &repo {
             Some(repo) if !repo.resolves(base) => {
                 return Err(UsageError(format!(
-                    "base `{base}` is not a commit in {} (in CI, fetch history and tags: actions/checkout with fetch-depth: 0)",
-                    repo.top.display()
+                    "base `{base}` is not a commit in {}: {}",
+                    repo.top.display(),
+                    repo.missing_ref_hint()
                 )));
             }
             None => {

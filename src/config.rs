@@ -281,8 +281,14 @@ pub enum ProtoLevel {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CompatDatabaseConfig {
+    /// Where the deployed version's code lives (globs or directories, relative to the project
+    /// root), searched at the base ref for uses of what the migrations drop or change.
     #[serde(default)]
     pub code_paths: Vec<ConfigString>,
+    /// Texts that mark a column or table as going away, on the line of a reference or the line
+    /// above it (`# gonogo:dropping`). Rails `ignored_columns` is always recognised.
+    #[serde(default)]
+    pub markers: Vec<ConfigString>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -162,6 +162,163 @@ impl Repo {
     }
 }
 
+/// Paths are passed to one git process in chunks of this many, so the command line stays far
+/// below the kernel's limit whatever the size of the code base.
+const PATHS_PER_GIT_CALL: usize = 2000;
+
+impl Repo {
+    /// Whether this is a shallow clone: CI checkouts fetch one commit by default, so the
+    /// deployed version's commit is often simply not there.
+    pub fn is_shallow(&self) -> bool {
+        self.git_text(&["rev-parse", "--is-shallow-repository"])
+            .is_ok_and(|answer| answer == "true")
+    }
+
+    /// The working tree's files, tracked and untracked but not ignored, relative to the top.
+    pub fn working_files(&self) -> Result<Vec<String>, String> {
+        let bytes = self.git(&[
+            "ls-files",
+            "-z",
+            "--cached",
+            "--others",
+            "--exclude-standard",
+        ])?;
+        Ok(split_nul(&bytes))
+    }
+
+    /// How to get a base ref that does not resolve: a shallow clone (CI checkouts fetch one
+    /// commit by default) needs its history, anything else a fetch of the tag or a fixed name.
+    pub fn missing_ref_hint(&self) -> &'static str {
+        if self.is_shallow() {
+            "this is a shallow clone and the deployed commit is not in it (CI checkouts fetch one commit by default): fetch the history and tags, e.g. actions/checkout with fetch-depth: 0, or `git fetch --unshallow --tags`"
+        } else {
+            "check the name, or fetch it (`git fetch --tags`; in CI, actions/checkout with fetch-depth: 0)"
+        }
+    }
+
+    /// Which of `paths` contain any of `words` (whole words, any case, binary files skipped): at
+    /// `reference` when given (`git grep` on the ref, without touching the working tree), else
+    /// in the working tree, untracked files included. Returns paths relative to the top.
+    pub fn files_containing(
+        &self,
+        reference: Option<&str>,
+        words: &[String],
+        paths: &[String],
+    ) -> Result<Vec<String>, String> {
+        if words.is_empty() || paths.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut found = Vec::new();
+        for chunk in paths.chunks(PATHS_PER_GIT_CALL) {
+            let mut args: Vec<&str> = vec!["grep", "-l", "-z", "-I", "-i", "-w", "-F"];
+            if reference.is_none() {
+                args.push("--untracked");
+            }
+            for word in words {
+                args.extend(["-e", word.as_str()]);
+            }
+            args.extend(reference);
+            args.push("--");
+            args.extend(chunk.iter().map(String::as_str));
+            let output = Command::new("git")
+                .arg("-C")
+                .arg(&self.top)
+                .args(&args)
+                .output()
+                .map_err(|e| format!("cannot run git: {e}"))?;
+            // git grep exits 1 when nothing matched: an answer, not a failure.
+            match output.status.code() {
+                Some(0) => {}
+                Some(1) if output.stderr.is_empty() => continue,
+                _ => {
+                    let stderr = String::from_utf8_lossy(&output.stderr);
+                    return Err(format!(
+                        "git grep failed: {}",
+                        stderr.lines().next().unwrap_or("no message")
+                    ));
+                }
+            }
+            let prefix = reference.map(|r| format!("{r}:")).unwrap_or_default();
+            found.extend(split_nul(&output.stdout).into_iter().map(|path| {
+                path.strip_prefix(&prefix)
+                    .map_or(path.clone(), str::to_string)
+            }));
+        }
+        found.sort();
+        found.dedup();
+        Ok(found)
+    }
+
+    /// The bytes of each of `paths` at `reference`, read by one `git cat-file --batch` process
+    /// (one process per file would cost more than the search). Paths missing there are left out.
+    pub fn files_at(
+        &self,
+        reference: &str,
+        paths: &[String],
+    ) -> Result<Vec<(String, Vec<u8>)>, String> {
+        use std::io::Write;
+        if paths.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut child = Command::new("git")
+            .arg("-C")
+            .arg(&self.top)
+            .args(["cat-file", "--batch"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("cannot run git: {e}"))?;
+        let request: String = paths
+            .iter()
+            .map(|path| format!("{reference}:{path}\n"))
+            .collect();
+        let mut stdin = child.stdin.take().ok_or("git cat-file has no stdin")?;
+        // Write from another thread: git answers while it reads, and both pipes have a limit.
+        let writer = std::thread::spawn(move || stdin.write_all(request.as_bytes()));
+        let output = child
+            .wait_with_output()
+            .map_err(|e| format!("git cat-file failed: {e}"))?;
+        let _ = writer.join();
+        if !output.status.success() {
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            return Err(format!(
+                "git cat-file failed: {}",
+                stderr.lines().next().unwrap_or("no message")
+            ));
+        }
+        Ok(paths
+            .iter()
+            .cloned()
+            .zip(parse_batch(&output.stdout))
+            .filter_map(|(path, blob)| Some((path, blob?)))
+            .collect())
+    }
+}
+
+/// `git cat-file --batch` output: per request either `<oid> <type> <size>\n<bytes>\n` or
+/// `<name> missing\n`. One entry per request, in order; `None` for missing objects.
+fn parse_batch(mut bytes: &[u8]) -> Vec<Option<Vec<u8>>> {
+    let mut out = Vec::new();
+    while !bytes.is_empty() {
+        let Some(end) = bytes.iter().position(|b| *b == b'\n') else {
+            break;
+        };
+        let header = String::from_utf8_lossy(&bytes[..end]).into_owned();
+        bytes = &bytes[end + 1..];
+        let fields: Vec<&str> = header.split(' ').collect();
+        match fields.as_slice() {
+            [_, kind, size] if *kind != "missing" => {
+                let size: usize = size.parse().unwrap_or(0).min(bytes.len());
+                out.push((*kind == "blob").then(|| bytes[..size].to_vec()));
+                bytes = bytes.get(size + 1..).unwrap_or(&[]);
+            }
+            _ => out.push(None),
+        }
+    }
+    out
+}
+
 fn split_nul(bytes: &[u8]) -> Vec<String> {
     bytes
         .split(|b| *b == 0)
@@ -172,7 +329,16 @@ fn split_nul(bytes: &[u8]) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::split_nul;
+    use super::{parse_batch, split_nul};
+
+    #[test]
+    fn batch_output_keeps_one_entry_per_request() {
+        let out = b"abc blob 5\nhello\nx.rs missing\ndef blob 0\n\n";
+        assert_eq!(
+            parse_batch(out),
+            vec![Some(b"hello".to_vec()), None, Some(Vec::new())]
+        );
+    }
 
     #[test]
     fn nul_separated_output_keeps_spaces_and_drops_the_trailing_empty_field() {

@@ -7,6 +7,7 @@
 //! which side of the rolling deploy breaks. All I/O is here; the comparers are pure.
 
 pub mod avro;
+pub mod database;
 pub mod jsonschema;
 pub mod model;
 pub mod openapi;
@@ -57,6 +58,7 @@ static RULES: LazyLock<Vec<&'static Rule>> = LazyLock::new(|| {
         .chain(jsonschema::RULES.iter().copied())
         .chain(proto::RULES.iter().copied())
         .chain(avro::RULES.iter().copied())
+        .chain(database::RULES.iter().copied())
         .filter(|rule| seen.insert(rule.id))
         .collect()
 });
@@ -78,6 +80,13 @@ side fails, because both are live at once. Safe changes worth knowing are `info`
   `$ref`s followed, local and to other files of the same version.
 - JSON Schema (draft-04 to 2020-12): the root schema and every definition, as a message.
 - Protobuf and Avro: see their rules.
+- The database: this deploy's migrations (`checks.migrations.paths`, PostgreSQL or MySQL)
+  against the deployed code under `database.code_paths`, searched at the base ref with git.
+  A column or table dropped or renamed while the old code uses it (SQL naming the table, an ORM
+  model field, a query-builder name; a bare identifier is not a use), a NOT NULL or CHECK rule
+  the old INSERTs do not satisfy, a narrowed type or removed enum value the old code writes, and
+  expand and contract shipped in one deploy. Rails `ignored_columns` and the `markers` you
+  configure mark a prepared contract step.
 
 The base ref is `--base <ref>`, else `base:` in gonogo.yaml, else $GONOGO_BASE, else the newest
 tag reachable from HEAD. Without one the check is `error`: it cannot know what is deployed.
@@ -91,6 +100,9 @@ Config:
       proto: [\"proto/**/*.proto\"]
       avro: [\"schemas/**/*.avsc\"]
       proto_level: wire_json           # wire | wire_json (default)
+      database:
+        code_paths: [\"app/\", \"lib/**/*.rb\"]  # the deployed code, searched at the base ref
+        markers: [\"gonogo:dropping\"]          # \"this column is going away\" comments
 
 Globs are relative to the project root; `**` matches across directories. Waive a finding with
 `waivers: [{rule: compat/property-removed, path: api/openapi.yaml, reason: ...}]`.";
@@ -286,9 +298,9 @@ fn run(ctx: &Context) -> Result<CheckOutcome, CheckError> {
         .into_iter()
         .filter(|(_, p)| !p.is_empty())
         .collect();
-    if selected.is_empty() {
+    if selected.is_empty() && config.database.is_none() {
         return Ok(CheckOutcome::skip(
-            "checks.compat lists no schema files (openapi, jsonschema, proto, avro)",
+            "checks.compat lists no schema files (openapi, jsonschema, proto, avro) and no database section",
         ));
     }
     let Some(repo) = ctx.repo.clone() else {
@@ -303,8 +315,9 @@ fn run(ctx: &Context) -> Result<CheckOutcome, CheckError> {
         ));
     };
     if !repo.resolves(&base) {
+        let why = repo.missing_ref_hint();
         return Err(CheckError(format!(
-            "base `{base}` is not a commit in this repository (in CI, fetch tags and history: actions/checkout with fetch-depth: 0)"
+            "base `{base}` is not a commit in this repository: {why}"
         )));
     }
     let prefix = repo.prefix_of(&ctx.root);
@@ -387,6 +400,15 @@ fn run(ctx: &Context) -> Result<CheckOutcome, CheckError> {
         findings.extend(comparison.findings);
         errors.extend(comparison.errors);
     }
+    if let Some(section) = &config.database {
+        match database::check(ctx, section, &repo, &base, &prefix, &old_files) {
+            Ok(database) => {
+                findings.extend(database.findings);
+                tally.database = Some(database.summary);
+            }
+            Err(CheckError(reason)) => tally.database_error = Some(reason),
+        }
+    }
     Ok(outcome(findings, errors, &tally))
 }
 
@@ -419,6 +441,10 @@ pub struct Tally {
     pub added: usize,
     /// Removed files (they have findings).
     pub touched: BTreeSet<String>,
+    /// What the database side checked, when it ran.
+    pub database: Option<String>,
+    /// Why the database side could not decide.
+    pub database_error: Option<String>,
 }
 
 fn plural(n: usize, one: &str, many: &str) -> String {
@@ -485,13 +511,29 @@ pub fn outcome(
     if tally.added > 0 {
         rest.push(plural(tally.added, "new schema file", "new schema files"));
     }
-    if tally.compared.is_empty() && tally.touched.is_empty() && tally.added == 0 {
+    let no_files = tally.compared.is_empty() && tally.touched.is_empty() && tally.added == 0;
+    if no_files && tally.database.is_none() && tally.database_error.is_none() {
         return CheckOutcome::skip("no file matched the checks.compat globs, at the base or now");
     }
     if !rest.is_empty() {
         parts.push(rest.join(", "));
     }
+    if let Some(database) = &tally.database {
+        parts.push(database.clone());
+    }
     let summary = parts.join("; ");
+    if let Some(reason) = &tally.database_error {
+        let summary = if summary.is_empty() {
+            String::new()
+        } else {
+            format!("; {summary}")
+        };
+        return CheckOutcome {
+            status: Some(Status::Error),
+            summary: format!("database: {reason}{summary}"),
+            findings,
+        };
+    }
     match errors.first() {
         Some(first) => {
             let more = match errors.len() {
@@ -556,7 +598,7 @@ mod tests {
             compared: set(&["api/openapi.yaml", "s/a.json", "s/b.json"]),
             unchanged: 2,
             added: 1,
-            touched: BTreeSet::new(),
+            ..Tally::default()
         };
         let finding = SCHEMA_FILE_REMOVED
             .finding("x")

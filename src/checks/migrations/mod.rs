@@ -284,7 +284,23 @@ async fn run_live(
     Ok(outcome)
 }
 
-fn run(ctx: &Context) -> Result<(CheckOutcome, Vec<MigrationFile>), CheckError> {
+/// The migration files of a project, read: what the `migrations` check analyses and what the
+/// database side of `compat` compares with the old code.
+pub struct LoadedMigrations {
+    pub files: Vec<MigrationFile>,
+    pub settings: Settings,
+    /// Findings about the files themselves (a pattern matching nothing, an unreadable file).
+    pub findings: Vec<Finding>,
+    /// The paths matched, relative to the project root.
+    pub paths: BTreeSet<String>,
+    /// A base ref selected this deploy's files (otherwise every file counts as this deploy's).
+    pub deploy_is_known: bool,
+    /// The paths were not configured but discovered (`**/migrations/**/*.sql`, …).
+    pub discovered: bool,
+}
+
+/// Find and read the migration files: configured paths, or the usual layouts without a config.
+pub fn load(ctx: &Context) -> Result<LoadedMigrations, CheckError> {
     let configured = ctx.config.checks.migrations.as_ref();
     let (patterns, discovered) = match configured {
         Some(section) if !section.paths.is_empty() => (
@@ -320,22 +336,11 @@ fn run(ctx: &Context) -> Result<(CheckOutcome, Vec<MigrationFile>), CheckError> 
         }
         paths.extend(matched);
     }
-    if paths.is_empty() {
-        if discovered {
-            return Ok((
-                CheckOutcome::skip(
-                    "no migrations found (looked for **/migrations/**/*.sql and db/migrate/**/*.sql; set checks.migrations.paths)",
-                ),
-                Vec::new(),
-            ));
-        }
-        return Ok((
-            CheckOutcome::findings("no migration files matched", findings),
-            Vec::new(),
-        ));
-    }
-
-    let in_deploy = deploy_selection(ctx, &paths)?;
+    let in_deploy = if paths.is_empty() {
+        None
+    } else {
+        deploy_selection(ctx, &paths)?
+    };
     let mut files = Vec::with_capacity(paths.len());
     for path in &paths {
         match read_migration(&ctx.root, path) {
@@ -351,11 +356,45 @@ fn run(ctx: &Context) -> Result<(CheckOutcome, Vec<MigrationFile>), CheckError> 
             }
         }
     }
-
     let mut settings = settings_from(configured);
-    let mut guessed = String::new();
     if configured.is_none() {
         settings.dialect = guess_dialect(&files);
+    }
+    Ok(LoadedMigrations {
+        files,
+        settings,
+        findings,
+        paths,
+        deploy_is_known: in_deploy.is_some(),
+        discovered,
+    })
+}
+
+fn run(ctx: &Context) -> Result<(CheckOutcome, Vec<MigrationFile>), CheckError> {
+    let LoadedMigrations {
+        files,
+        settings,
+        mut findings,
+        paths,
+        deploy_is_known,
+        discovered,
+    } = load(ctx)?;
+    if paths.is_empty() {
+        if discovered {
+            return Ok((
+                CheckOutcome::skip(
+                    "no migrations found (looked for **/migrations/**/*.sql and db/migrate/**/*.sql; set checks.migrations.paths)",
+                ),
+                Vec::new(),
+            ));
+        }
+        return Ok((
+            CheckOutcome::findings("no migration files matched", findings),
+            Vec::new(),
+        ));
+    }
+    let mut guessed = String::new();
+    if discovered && ctx.config.checks.migrations.is_none() {
         guessed = format!(
             " (no config: found {} under {}, guessed {})",
             files.len(),
@@ -369,7 +408,7 @@ fn run(ctx: &Context) -> Result<(CheckOutcome, Vec<MigrationFile>), CheckError> 
 
     let deploy_count = files.iter().filter(|f| f.in_deploy).count();
     let analysis = match settings.dialect {
-        Dialect::Postgres => pg::analyze(&files, &settings, in_deploy.is_some()),
+        Dialect::Postgres => pg::analyze(&files, &settings, deploy_is_known),
         Dialect::Mysql => match mysql::analyze(&files, &settings) {
             Some(mysql_findings) => pg::Analysis {
                 findings: mysql_findings,
@@ -391,7 +430,7 @@ fn run(ctx: &Context) -> Result<(CheckOutcome, Vec<MigrationFile>), CheckError> 
         &analysis.at_risk,
         deploy_count,
         files.len(),
-        ctx.base.as_deref().filter(|_| in_deploy.is_some()),
+        ctx.base.as_deref().filter(|_| deploy_is_known),
     ) + &guessed;
     Ok((CheckOutcome::findings(summary, findings), files))
 }
