@@ -59,6 +59,7 @@ fn main() {
         costs: Default::default(),
         budget: live::LIVE_BUDGET,
         deploy_is_known: true,
+        transaction: Default::default(),
     };
     let cases = [
         (

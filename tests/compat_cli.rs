@@ -45,21 +45,7 @@ fn repo_with(files: &[(&str, &str)], tag: bool) -> tempfile::TempDir {
 }
 
 fn check(dir: &Path, extra: &[&str]) -> (Run, Value) {
-    let out = run(gonogo()
-        .arg("check")
-        .arg(dir)
-        .args(["--only", "compat", "--format", "json"])
-        .args(extra));
-    let report: Value = serde_json::from_str(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: stdout {} stderr {}", out.stdout, out.stderr));
-    let compat = report["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == "compat")
-        .cloned()
-        .expect("the compat check ran");
-    (out, compat)
+    common::check_only(dir, "compat", extra)
 }
 
 fn rules(compat: &Value) -> Vec<String> {

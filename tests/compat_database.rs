@@ -85,6 +85,14 @@ const PG_DEPLOYS: &[(&str, &str)] = &[
         "ALTER TYPE order_status RENAME VALUE 'shipped' TO 'dispatched';\n",
     ),
     (
+        "check requires a value",
+        "ALTER TABLE orders ADD CONSTRAINT orders_legacy_set CHECK (legacy_status IS NOT NULL) NOT VALID;\n",
+    ),
+    (
+        "check on values",
+        "ALTER TABLE orders ADD CONSTRAINT orders_note_short CHECK (length(note) < 200) NOT VALID;\n",
+    ),
+    (
         "unique",
         "CREATE UNIQUE INDEX CONCURRENTLY orders_note ON orders (note);\n",
     ),
@@ -129,21 +137,7 @@ fn pg_project(code: &[(&str, &str)], migration: &str) -> tempfile::TempDir {
 }
 
 fn compat(dir: &Path, extra: &[&str]) -> (Run, Value) {
-    let out = run(gonogo()
-        .arg("check")
-        .arg(dir)
-        .args(["--only", "compat", "--format", "json"])
-        .args(extra));
-    let report: Value = serde_json::from_str(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: stdout {} stderr {}", out.stdout, out.stderr));
-    let check = report["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == "compat")
-        .cloned()
-        .expect("the compat check ran");
-    (out, check)
+    common::check_only(dir, "compat", extra)
 }
 
 fn findings<'a>(check: &'a Value, rule: &str) -> Vec<&'a Value> {
@@ -185,7 +179,15 @@ fn dropping_a_column_the_deployed_code_selects_fails_with_the_use() {
         "the working tree still uses it: {message}"
     );
     assert!(text(&finding["evidence"]).contains("SQL naming the table"));
-    assert!(text(&finding["fix"]).contains("three deploys"));
+    assert!(
+        text(&finding["fix"])
+            .contains("first ship code that no longer reads or writes orders.legacy_status"),
+        "{finding:#}"
+    );
+    assert_eq!(
+        check["summary"],
+        "1 breaking change in db/migrations/002_change.sql; database: 1 change of this deploy checked against the deployed code (searched 1 file under src/ at v1)"
+    );
     assert!(
         text(&check["summary"]).contains("searched 1 file under src/ at v1"),
         "{}",
@@ -659,4 +661,30 @@ fn every_database_rule_is_explained() {
             out.stdout
         );
     }
+}
+
+#[test]
+fn a_check_that_requires_a_value_old_inserts_leave_out_fails() {
+    let dir = pg_project(
+        &[("src/orders.py", ORDERS_PY)],
+        deploy("check requires a value"),
+    );
+    let (_, check) = compat(dir.path(), &["--base", "v1"]);
+    let finding = only(&check, "compat/db-old-writes-rejected");
+    assert_eq!(finding["severity"], "fail", "{finding:#}");
+    assert!(
+        text(&finding["message"])
+            .contains("inserts into orders without legacy_status at src/orders.py:7"),
+        "{finding:#}"
+    );
+
+    // A check on values the old code writes: gonogo sees the column, not the values.
+    let dir = pg_project(&[("src/orders.py", ORDERS_PY)], deploy("check on values"));
+    let (_, check) = compat(dir.path(), &["--base", "v1"]);
+    let finding = only(&check, "compat/db-old-writes-rejected");
+    assert_eq!(finding["severity"], "warn", "{finding:#}");
+    assert!(
+        text(&finding["message"]).contains("the values it writes must satisfy the new check"),
+        "{finding:#}"
+    );
 }

@@ -33,19 +33,7 @@ fn servers(addrs: &[std::net::SocketAddr]) -> String {
 
 /// `gonogo check --only dns --format json`: the run and the dns check's result.
 fn check_dns(dir: &std::path::Path, extra: &[&str]) -> (Run, Value) {
-    let run = run(gonogo()
-        .arg("check")
-        .arg(dir)
-        .args(["--only", "dns", "--format", "json"])
-        .args(extra));
-    let report: Value = serde_json::from_str(&run.stdout)
-        .unwrap_or_else(|e| panic!("JSON report expected ({e}): {}\n{}", run.stdout, run.stderr));
-    let dns = report["checks"]
-        .as_array()
-        .and_then(|checks| checks.iter().find(|c| c["id"] == "dns"))
-        .unwrap_or_else(|| panic!("a dns result in {report}"))
-        .clone();
-    (run, dns)
+    common::check_only(dir, "dns", extra)
 }
 
 fn findings<'a>(dns: &'a Value, rule: &str) -> Vec<&'a Value> {

@@ -187,6 +187,69 @@ fn estimates_from_real_statistics_agree_with_the_measured_time() {
     }
 }
 
+/// Locks are released at COMMIT: in a per-file transaction the small table's lock is held while
+/// the big table is rewritten after it, so its window is the sum. A DO block's statements are
+/// estimated too.
+#[test]
+fn a_lock_is_held_until_its_transaction_commits() {
+    let cluster = Cluster::start();
+    cluster.create_database("shop");
+    cluster.execute("shop", ORDERS);
+    let sql = "SET lock_timeout = '2s';\nALTER TABLE customers ALTER COLUMN id TYPE bigint;\nDO $$\nBEGIN\n  ALTER TABLE orders ALTER COLUMN amount TYPE bigint;\nEND\n$$;\n";
+    let url = [("GONOGO_STATS_URL", cluster.url("shop"))];
+    let customers_finding = |json: &Value| {
+        findings(json, "migrations/pg-alter-column-type")
+            .into_iter()
+            .find(|f| {
+                f["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("rewrites customers")
+            })
+            .cloned()
+            .unwrap_or_else(|| panic!("no customers rewrite in {json:#}"))
+    };
+
+    let dir = project(&[
+        ("gonogo.yaml", &config(0.1, true, false)),
+        ("db/0001.sql", sql),
+    ]);
+    let out = check(dir.path(), &url, &[]);
+    let customers = customers_finding(&out.json);
+    let message = customers["message"].as_str().unwrap();
+    assert!(
+        message
+            .contains("and the lock is held until the transaction commits, 1 statement later: ~"),
+        "{message}"
+    );
+    assert_eq!(
+        customers["severity"], "fail",
+        "the sum is past 0.1 s: {customers}"
+    );
+    let orders = findings(&out.json, "migrations/pg-alter-column-type")
+        .into_iter()
+        .find(|f| f["message"].as_str().unwrap().contains("rewrites orders"))
+        .cloned()
+        .unwrap_or_else(|| panic!("the DO block's rewrite is estimated: {}", out.stdout));
+    assert_eq!(orders["location"]["line"], 5, "{orders}");
+
+    // Each statement in its own transaction: nothing is held past the statement.
+    let per_statement = config(0.1, true, false).replace(
+        "    max_lock_seconds",
+        "    transaction: per-statement\n    max_lock_seconds",
+    );
+    let dir = project(&[("gonogo.yaml", &per_statement), ("db/0001.sql", sql)]);
+    let out = check(dir.path(), &url, &[]);
+    let customers = customers_finding(&out.json);
+    assert!(
+        !customers["message"]
+            .as_str()
+            .unwrap()
+            .contains("held until"),
+        "{customers}"
+    );
+}
+
 #[test]
 fn severity_follows_the_estimate_against_max_lock_seconds() {
     let cluster = Cluster::start();

@@ -1,8 +1,18 @@
-//! SQL statements → positions and parse trees, shared by the `migrations` check and (later) the
-//! database side of `compat`. PostgreSQL uses the real grammar (libpg_query through `pg_query`);
-//! MySQL uses `sqlparser`'s MySQL dialect.
+//! SQL statements → positions and parse trees, shared by the `migrations` check and the database
+//! side of `compat`. PostgreSQL uses the real grammar (libpg_query through `pg_query`); MySQL uses
+//! `sqlparser`'s MySQL dialect.
 
+pub mod mysql;
 pub mod postgres;
+
+/// The part of a migration file that runs in the deploy: dbmate's `-- migrate:down` section is
+/// the rollback, not part of the deploy.
+pub fn up_section(text: &str) -> &str {
+    match text.find("\n-- migrate:down") {
+        Some(index) => &text[..=index],
+        None => text,
+    }
+}
 
 /// 1-based line and column (in characters) of a byte offset in `text`.
 pub fn line_col(text: &str, offset: usize) -> (u32, u32) {
@@ -70,5 +80,12 @@ mod tests {
     fn trivia_is_skipped() {
         assert_eq!(skip_trivia("\n -- c;\n/* x */ SELECT"), 16);
         assert_eq!(skip_trivia("/* never closed"), 15);
+    }
+
+    #[test]
+    fn the_down_section_is_cut() {
+        let text = "-- migrate:up\nCREATE TABLE t ();\n-- migrate:down\nDROP TABLE t;\n";
+        assert_eq!(up_section(text), "-- migrate:up\nCREATE TABLE t ();\n");
+        assert_eq!(up_section("DROP TABLE t;"), "DROP TABLE t;");
     }
 }

@@ -6,6 +6,7 @@
 //! statements inside become statements of their own, marked as nested.
 
 use pg_query::NodeEnum;
+use pg_query::protobuf::{self, a_const::Val};
 
 /// Where a nested statement came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -272,7 +273,7 @@ fn literal_of(expression: &str) -> Option<String> {
         return None;
     };
     match &constant.val {
-        Some(pg_query::protobuf::a_const::Val::Sval(s)) => Some(s.sval.clone()),
+        Some(Val::Sval(s)) => Some(s.sval.clone()),
         _ => None,
     }
 }
@@ -287,9 +288,132 @@ fn mentions_ddl_or_dml(text: &str) -> bool {
     .any(|keyword| upper.contains(keyword))
 }
 
+// ---------------------------------------------------------------------------------------------
+// Column types
+
+/// A column's declared type: the catalog's name (`bigint` → `int8`, `character varying` →
+/// `varchar`), `[]` after it for an array, and its modifiers (`varchar(64)` → ("varchar", [64])).
+/// Shown with the names people write (`int8` as `bigint`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ColumnType {
+    pub name: String,
+    pub mods: Vec<i64>,
+}
+
+impl ColumnType {
+    /// The type as declared. Names other than the built-in spellings keep their case: the parser
+    /// has folded unquoted ones already.
+    pub fn of(type_name: &protobuf::TypeName) -> ColumnType {
+        let raw = strings(&type_name.names).next_back().unwrap_or_default();
+        let name = match raw.to_ascii_lowercase().as_str() {
+            "int" | "integer" | "int4" => "int4",
+            "bigint" | "int8" => "int8",
+            "smallint" | "int2" => "int2",
+            "character varying" | "varchar" => "varchar",
+            "character" | "char" | "bpchar" => "bpchar",
+            "decimal" | "numeric" => "numeric",
+            "float8" | "double precision" => "float8",
+            "float4" | "real" => "float4",
+            "bool" | "boolean" => "bool",
+            "timestamp with time zone" | "timestamptz" => "timestamptz",
+            "timestamp without time zone" | "timestamp" => "timestamp",
+            "bit varying" | "varbit" => "varbit",
+            _ => raw,
+        };
+        let mods = type_name
+            .typmods
+            .iter()
+            .filter_map(|m| match m.node.as_ref() {
+                Some(NodeEnum::AConst(c)) => match &c.val {
+                    Some(Val::Ival(i)) => Some(i64::from(i.ival)),
+                    _ => None,
+                },
+                _ => None,
+            })
+            .collect();
+        let array = if type_name.array_bounds.is_empty() {
+            ""
+        } else {
+            "[]"
+        };
+        ColumnType {
+            name: format!("{name}{array}"),
+            mods,
+        }
+    }
+}
+
+impl std::fmt::Display for ColumnType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(written_type_name(&self.name))?;
+        if !self.mods.is_empty() {
+            let mods: Vec<String> = self.mods.iter().map(i64::to_string).collect();
+            write!(f, "({})", mods.join(","))?;
+        }
+        Ok(())
+    }
+}
+
+/// The strings of a list of name nodes (`pg_catalog.int8` → `pg_catalog`, `int8`), skipping others.
+pub fn strings(nodes: &[protobuf::Node]) -> impl DoubleEndedIterator<Item = &str> {
+    nodes.iter().filter_map(|n| match n.node.as_ref() {
+        Some(NodeEnum::String(s)) => Some(s.sval.as_str()),
+        _ => None,
+    })
+}
+
+/// Show the names people write, not the catalog's: `int8` → `bigint`; other names as they are.
+pub fn written_type_name(catalog: &str) -> &str {
+    match catalog {
+        "int8" => "bigint",
+        "int4" => "integer",
+        "int2" => "smallint",
+        "float8" => "double precision",
+        "float4" => "real",
+        "bool" => "boolean",
+        "bpchar" => "char",
+        other => other,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The first column's type in `CREATE TABLE t (c <sql>)`.
+    fn column_type(sql: &str) -> ColumnType {
+        let statements = parse(&format!("CREATE TABLE t (c {sql})"));
+        let Ok(NodeEnum::CreateStmt(create)) = &statements[0].node else {
+            panic!("{sql}");
+        };
+        let Some(NodeEnum::ColumnDef(def)) = create.table_elts[0].node.as_ref() else {
+            panic!("{sql}");
+        };
+        ColumnType::of(def.type_name.as_ref().unwrap())
+    }
+
+    #[test]
+    fn column_types_have_catalog_names_and_show_written_ones() {
+        for (sql, name, shown) in [
+            ("bigint", "int8", "bigint"),
+            ("integer", "int4", "integer"),
+            ("character varying(64)", "varchar", "varchar(64)"),
+            ("numeric(10, 2)", "numeric", "numeric(10,2)"),
+            ("double precision", "float8", "double precision"),
+            ("timestamp with time zone", "timestamptz", "timestamptz"),
+            ("char(3)", "bpchar", "char(3)"),
+            ("int8[]", "int8[]", "int8[]"),
+            ("serial", "serial", "serial"),
+            ("\"Status\"", "Status", "Status"),
+        ] {
+            let ty = column_type(sql);
+            assert_eq!(
+                (ty.name.as_str(), ty.to_string().as_str()),
+                (name, shown),
+                "{sql}"
+            );
+        }
+    }
 
     #[test]
     fn statements_keep_their_positions() {

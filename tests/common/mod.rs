@@ -50,6 +50,28 @@ pub fn run(command: &mut Command) -> Run {
     }
 }
 
+/// `gonogo check <dir> --only <check> --format json <extra…>`: the run and that check's result
+/// from the JSON report (panics, with both streams, when there is no report).
+pub fn check_only(dir: &Path, check: &str, extra: &[&str]) -> (Run, serde_json::Value) {
+    let out = run(gonogo()
+        .arg("check")
+        .arg(dir)
+        .args(["--only", check, "--format", "json"])
+        .args(extra));
+    let report: serde_json::Value = serde_json::from_str(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "JSON report expected ({e}): stdout {} stderr {}",
+            out.stdout, out.stderr
+        )
+    });
+    let result = report["checks"]
+        .as_array()
+        .and_then(|checks| checks.iter().find(|c| c["id"] == check))
+        .unwrap_or_else(|| panic!("a {check} result in {report}"))
+        .clone();
+    (out, result)
+}
+
 /// A project directory in a temp dir, with files written from (path, content) pairs.
 pub fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temp dir");

@@ -7,26 +7,29 @@
 //! `lock_wait_timeout` and `foreign_key_checks` were set in this file. Files outside this deploy
 //! are followed silently, so the schema is known.
 //!
-//! Statements are split with sqlparser's tokenizer and parsed one by one, so one statement
-//! sqlparser cannot parse hides nothing else. ALTER TABLE clauses sqlparser does not know
-//! (`ENGINE=…`, `FORCE`, `CONVERT TO CHARACTER SET`, `RENAME INDEX`, …) are recognised one clause
-//! at a time from the tokens.
+//! Statements are split with sqlparser's tokenizer (`crate::sql::mysql`) and parsed one by one,
+//! so one statement sqlparser cannot parse hides nothing else. ALTER TABLE clauses sqlparser does
+//! not know (`ENGINE=…`, `FORCE`, `CONVERT TO CHARACTER SET`, `RENAME INDEX`, …) are recognised
+//! one clause at a time from the tokens.
 
 use super::compat::{ADD_COLUMN_NOT_NULL, DROP_COLUMN, DROP_TABLE, RENAME_COLUMN, RENAME_TABLE};
 use super::{MigrationFile, Settings, UNPARSED_STATEMENT};
 use crate::checks::Rule;
 use crate::declare_rule;
 use crate::report::{Finding, Location, Severity};
+use crate::sql::mysql::{
+    self as sql, Piece, Pos, Props, is_word, normalize_charset, object_name, pos_of, render,
+    significant, split_commas,
+};
 use sqlparser::ast::{
     AlterColumnOperation, AlterTableAlgorithm, AlterTableLock, AlterTableOperation,
     CharacterLength, ColumnOption, CreateTable, CreateTableLikeKind, CreateTableOptions, DataType,
-    EnumMember, ExactNumberInfo, Expr, GeneratedExpressionMode, Ident, MySQLColumnPosition,
-    ObjectName, ObjectNamePart, ObjectType, RenameTableNameKind, Set, SqlOption, Statement,
-    TableConstraint,
+    EnumMember, ExactNumberInfo, Expr, Ident, MySQLColumnPosition, ObjectName, ObjectNamePart,
+    ObjectType, RenameTableNameKind, Set, SqlOption, Statement, TableConstraint,
 };
 use sqlparser::dialect::MySqlDialect;
 use sqlparser::parser::{Parser, ParserError};
-use sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer, TokenizerError, Whitespace};
+use sqlparser::tokenizer::{Token, TokenWithSpan, Whitespace};
 use std::collections::{HashMap, HashSet};
 
 declare_rule! {
@@ -148,9 +151,6 @@ declare_rule! {
     pub MYSQL_MISSING_LOCK_WAIT_TIMEOUT = ("migrations/mysql-missing-lock-wait-timeout", Warn, "DDL without lock_wait_timeout can queue every query behind a metadata lock");
 }
 
-/// A file is tokenized in segments of about this many bytes, each cut after a line that ends with
-/// `;`, so memory follows the segment, not the file.
-const SEGMENT_BYTES: usize = 64 * 1024;
 /// The character set gonogo assumes when the migrations do not name one: MySQL 8's default.
 const DEFAULT_CHARSET: &str = "utf8mb4";
 
@@ -199,13 +199,6 @@ struct FileState<'a> {
     lock_wait_timeout: bool,
     lock_wait_reported: bool,
     foreign_key_checks: bool,
-}
-
-/// Where a statement starts (1-based; the column counts characters).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Pos {
-    line: u32,
-    column: u32,
 }
 
 /// A table as named in a statement.
@@ -323,59 +316,6 @@ enum Shape {
     Index(String),
 }
 
-/// The column attributes of a column definition that matter here.
-#[derive(Debug, Default)]
-struct Props {
-    not_null: bool,
-    default: bool,
-    auto_increment: bool,
-    /// `Some(true)`: a STORED generated column; `Some(false)`: VIRTUAL.
-    generated: Option<bool>,
-    primary_key: bool,
-    unique: bool,
-    /// An enforced CHECK.
-    check: bool,
-    charset: Option<String>,
-}
-
-impl Props {
-    fn of<'a>(options: impl Iterator<Item = &'a ColumnOption>) -> Props {
-        let mut props = Props::default();
-        for option in options {
-            match option {
-                ColumnOption::NotNull => props.not_null = true,
-                ColumnOption::Null => props.not_null = false,
-                ColumnOption::Default(_) => props.default = true,
-                ColumnOption::DialectSpecific(tokens)
-                    if tokens.iter().any(|t| is_word(t, "AUTO_INCREMENT")) =>
-                {
-                    props.auto_increment = true;
-                }
-                ColumnOption::Generated {
-                    generation_expr: Some(_),
-                    generation_expr_mode,
-                    ..
-                } => {
-                    props.generated =
-                        Some(*generation_expr_mode == Some(GeneratedExpressionMode::Stored))
-                }
-                ColumnOption::PrimaryKey(_) => props.primary_key = true,
-                ColumnOption::Unique(_) => props.unique = true,
-                ColumnOption::Check(check) => props.check = check.enforced != Some(false),
-                ColumnOption::CharacterSet(name) => {
-                    props.charset = Some(normalize_charset(&name.to_string()))
-                }
-                _ => {}
-            }
-        }
-        props
-    }
-
-    fn nullable(&self) -> bool {
-        !(self.not_null || self.primary_key)
-    }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Statements
 
@@ -388,7 +328,7 @@ impl State {
             lock_wait_reported: false,
             foreign_key_checks: true,
         };
-        split(&file.text, &mut |piece| match piece {
+        sql::split(&file.text, &mut |piece| match piece {
             Piece::Statement(tokens) => self.statement(&mut fs, tokens),
             Piece::DelimiterBlock { start, end_line } => {
                 let lines = match end_line {
@@ -628,7 +568,7 @@ impl State {
         let sig: Vec<&TokenWithSpan> = tokens.iter().filter(|t| significant(t)).collect();
         let word_at = |i: usize| sig.get(i).and_then(|t| word(&t.token));
         match word_at(0).as_deref() {
-            Some("ALTER") if self.alter_fallback(fs, pos, tokens) == Some(true) => return,
+            Some("ALTER") if self.alter_fallback(fs, pos, tokens) => return,
             Some("OPTIMIZE") => {
                 let mut i = 1;
                 while matches!(word_at(i).as_deref(), Some("NO_WRITE_TO_BINLOG" | "LOCAL")) {
@@ -956,58 +896,21 @@ impl State {
     // ALTER TABLE
 
     /// An ALTER TABLE sqlparser rejected as a whole: split it into clauses and recognise each.
-    /// `None`/`Some(false)`: not an ALTER TABLE gonogo can take apart.
-    fn alter_fallback(
-        &mut self,
-        fs: &mut FileState,
-        pos: Pos,
-        tokens: &[TokenWithSpan],
-    ) -> Option<bool> {
-        let sig: Vec<usize> = (0..tokens.len())
-            .filter(|&i| significant(&tokens[i]))
-            .collect();
-        let mut i = 1;
-        while sig.get(i).is_some_and(|&k| {
-            is_word(&tokens[k].token, "ONLINE") || is_word(&tokens[k].token, "IGNORE")
-        }) {
-            i += 1;
-        }
-        let &table_index = sig.get(i)?;
-        if !is_word(&tokens[table_index].token, "TABLE") {
-            return Some(false);
-        }
-        let name_start = *sig.get(i + 1)?;
-        let refs: Vec<&TokenWithSpan> = tokens[name_start..]
-            .iter()
-            .filter(|t| significant(t))
-            .collect();
-        let (name, used) = object_name(&refs)?;
-        // The token index just past the name.
-        let name_end = sig.get(i + 1 + used).copied().unwrap_or(tokens.len());
-        let space = TokenWithSpan::wrap(Token::Whitespace(Whitespace::Space));
-        let mut header = vec![
-            tokens[sig[0]].clone(),
-            space.clone(),
-            tokens[table_index].clone(),
-            space.clone(),
-        ];
-        header.extend(
-            tokens[name_start..name_end]
-                .iter()
-                .filter(|t| significant(t))
-                .cloned(),
-        );
-        header.push(space);
-        let clauses: Vec<Clause> = split_commas(&tokens[name_end..])
+    /// `false`: not an ALTER TABLE gonogo can take apart.
+    fn alter_fallback(&mut self, fs: &mut FileState, pos: Pos, tokens: &[TokenWithSpan]) -> bool {
+        let Some(alter) = sql::alter_clauses(tokens) else {
+            return false;
+        };
+        let clauses: Vec<Clause> = alter
+            .clauses
             .into_iter()
-            .filter(|c| c.iter().any(significant))
-            .flat_map(|c| text_clause(&header, c))
+            .flat_map(|c| text_clause(&alter.header, c))
             .collect();
         if clauses.is_empty() {
-            return Some(false);
+            return false;
         }
-        self.alter(fs, pos, tokens, &name, clauses);
-        Some(true)
+        self.alter(fs, pos, tokens, &alter.name, clauses);
+        true
     }
 
     fn alter(
@@ -2057,17 +1960,6 @@ fn bytes_per_char(charset: Option<&str>) -> (u64, String) {
     (bytes, charset.to_string())
 }
 
-fn normalize_charset(name: &str) -> String {
-    let name = name
-        .trim_matches(|c| c == '`' || c == '\'' || c == '"')
-        .to_lowercase();
-    if name == "utf8" {
-        "utf8mb3".to_string()
-    } else {
-        name
-    }
-}
-
 fn table_charset(options: &CreateTableOptions) -> Option<String> {
     let list = match options {
         CreateTableOptions::Plain(list)
@@ -2244,236 +2136,7 @@ fn algorithm_lock(
 }
 
 // ---------------------------------------------------------------------------------------------
-// Splitting a file into statements
-
-enum Piece {
-    /// One statement's tokens, without the `;`.
-    Statement(Vec<TokenWithSpan>),
-    /// `DELIMITER x` … `DELIMITER ;`, skipped; `end_line: None` when it runs to the end.
-    DelimiterBlock { start: Pos, end_line: Option<u32> },
-    /// The tokenizer gave up here; nothing after it is analysed.
-    TokenizerError { pos: Pos, message: String },
-}
-
-#[derive(Default)]
-struct Splitter {
-    pending: Vec<TokenWithSpan>,
-    delimiter: Option<DelimiterBlock>,
-}
-
-struct DelimiterBlock {
-    start: Pos,
-    /// Just saw a `DELIMITER` word: a `;` next ends the block.
-    closing: bool,
-}
-
-/// Split `text` into statements at `;`, in order, tokenizing it one segment at a time.
-fn split(text: &str, visit: &mut dyn FnMut(Piece)) {
-    let mut splitter = Splitter::default();
-    let mut start = 0;
-    let mut line_offset = 0u64;
-    while start < text.len() {
-        let end = segment_end(text, start);
-        match tokenize(&text[start..end]) {
-            Ok(tokens) => splitter.feed(tokens, line_offset, visit),
-            Err(_) if end < text.len() => {
-                // The cut may be inside a string or comment that spans lines: read the rest at once.
-                match tokenize(&text[start..]) {
-                    Ok(tokens) => splitter.feed(tokens, line_offset, visit),
-                    Err(err) => return splitter.error(&text[start..], err, line_offset, visit),
-                }
-                break;
-            }
-            Err(err) => return splitter.error(&text[start..end], err, line_offset, visit),
-        }
-        line_offset += text[start..end].bytes().filter(|b| *b == b'\n').count() as u64;
-        start = end;
-    }
-    splitter.finish(visit);
-}
-
-fn tokenize(text: &str) -> Result<Vec<TokenWithSpan>, TokenizerError> {
-    Tokenizer::new(&MySqlDialect {}, text).tokenize_with_location()
-}
-
-/// The end of the segment starting at `start`: after the first line ending with `;` once the
-/// segment is `SEGMENT_BYTES` long, or the end of the text.
-fn segment_end(text: &str, start: usize) -> usize {
-    let bytes = text.as_bytes();
-    let mut i = start + SEGMENT_BYTES;
-    while i < bytes.len() {
-        if bytes[i] == b'\n' {
-            let line = &bytes[start..i];
-            if line
-                .iter()
-                .rev()
-                .find(|b| !matches!(b, b' ' | b'\t' | b'\r'))
-                == Some(&b';')
-            {
-                return i + 1;
-            }
-        }
-        i += 1;
-    }
-    text.len()
-}
-
-impl Splitter {
-    fn feed(&mut self, tokens: Vec<TokenWithSpan>, line_offset: u64, visit: &mut dyn FnMut(Piece)) {
-        for mut token in tokens {
-            token.span.start.line += line_offset;
-            token.span.end.line += line_offset;
-            self.push(token, visit);
-        }
-    }
-
-    fn push(&mut self, token: TokenWithSpan, visit: &mut dyn FnMut(Piece)) {
-        if let Some(block) = &mut self.delimiter {
-            match &token.token {
-                Token::Whitespace(_) => {}
-                Token::SemiColon if block.closing => {
-                    let start = block.start;
-                    self.delimiter = None;
-                    visit(Piece::DelimiterBlock {
-                        start,
-                        end_line: Some(pos_of(&token).line),
-                    });
-                }
-                other => block.closing = is_word(other, "DELIMITER"),
-            }
-            return;
-        }
-        if token.token == Token::SemiColon {
-            let tokens = std::mem::take(&mut self.pending);
-            if tokens.iter().any(significant) {
-                visit(Piece::Statement(tokens));
-            }
-            return;
-        }
-        if significant(&token) {
-            let mut sig = self.pending.iter().filter(|t| significant(t));
-            let (first, second) = (sig.next(), sig.next());
-            if let (Some(first), None) = (first, second)
-                && is_word(&first.token, "DELIMITER")
-            {
-                // `DELIMITER //`: a mysql client command; what follows up to `DELIMITER ;`
-                // is stored-program code with `;` inside.
-                let start = pos_of(first);
-                self.delimiter = Some(DelimiterBlock {
-                    start,
-                    closing: false,
-                });
-                self.pending.clear();
-                return;
-            }
-        }
-        self.pending.push(token);
-    }
-
-    fn finish(&mut self, visit: &mut dyn FnMut(Piece)) {
-        if let Some(block) = self.delimiter.take() {
-            visit(Piece::DelimiterBlock {
-                start: block.start,
-                end_line: None,
-            });
-        }
-        let tokens = std::mem::take(&mut self.pending);
-        if tokens.iter().any(significant) {
-            visit(Piece::Statement(tokens));
-        }
-    }
-
-    /// The tokenizer failed in `text` (a segment starting at a line start): analyse the complete
-    /// statements before the error, then report it.
-    fn error(
-        &mut self,
-        text: &str,
-        err: TokenizerError,
-        line_offset: u64,
-        visit: &mut dyn FnMut(Piece),
-    ) {
-        let mut cut = byte_offset(text, err.location.line, err.location.column);
-        for _ in 0..3 {
-            match tokenize(&text[..cut]) {
-                Ok(tokens) => {
-                    self.feed(tokens, line_offset, visit);
-                    break;
-                }
-                Err(again) => {
-                    let shorter =
-                        byte_offset(&text[..cut], again.location.line, again.location.column);
-                    if shorter >= cut {
-                        break;
-                    }
-                    cut = shorter;
-                }
-            }
-        }
-        // The statement with the error is incomplete: the error stands for it.
-        self.pending.clear();
-        if let Some(block) = self.delimiter.take() {
-            visit(Piece::DelimiterBlock {
-                start: block.start,
-                end_line: None,
-            });
-        }
-        visit(Piece::TokenizerError {
-            pos: Pos {
-                line: to_u32(err.location.line.max(1) + line_offset),
-                column: to_u32(err.location.column.max(1)),
-            },
-            message: err.message,
-        });
-    }
-}
-
-/// The byte offset of a 1-based line and character column in `text` (its end if past it).
-fn byte_offset(text: &str, line: u64, column: u64) -> usize {
-    if line == 0 {
-        return text.len();
-    }
-    let mut current = 1u64;
-    let mut line_start = 0;
-    if line > 1 {
-        let mut found = false;
-        for (i, b) in text.bytes().enumerate() {
-            if b == b'\n' {
-                current += 1;
-                if current == line {
-                    line_start = i + 1;
-                    found = true;
-                    break;
-                }
-            }
-        }
-        if !found {
-            return text.len();
-        }
-    }
-    let skip = usize::try_from(column.saturating_sub(1)).unwrap_or(usize::MAX);
-    text[line_start..]
-        .char_indices()
-        .nth(skip)
-        .map_or(text.len(), |(i, _)| line_start + i)
-}
-
-// ---------------------------------------------------------------------------------------------
 // Token helpers
-
-fn significant(token: &TokenWithSpan) -> bool {
-    !matches!(token.token, Token::Whitespace(_) | Token::EOF)
-}
-
-fn pos_of(token: &TokenWithSpan) -> Pos {
-    Pos {
-        line: to_u32(token.span.start.line.max(1)),
-        column: to_u32(token.span.start.column.max(1)),
-    }
-}
-
-fn to_u32(n: u64) -> u32 {
-    u32::try_from(n).unwrap_or(u32::MAX)
-}
 
 /// An unquoted word, uppercase.
 fn word(token: &Token) -> Option<String> {
@@ -2481,32 +2144,6 @@ fn word(token: &Token) -> Option<String> {
         Token::Word(w) if w.quote_style.is_none() => Some(w.value.to_ascii_uppercase()),
         _ => None,
     }
-}
-
-fn is_word(token: &Token, expected: &str) -> bool {
-    matches!(token, Token::Word(w) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case(expected))
-}
-
-/// `a`, `s.a`, `` `s`.`a` `` at the start of these (significant) tokens, and how many it used.
-fn object_name(tokens: &[&TokenWithSpan]) -> Option<(ObjectName, usize)> {
-    let ident = |t: &TokenWithSpan| match &t.token {
-        Token::Word(w) => Some(Ident {
-            value: w.value.clone(),
-            quote_style: w.quote_style,
-            span: t.span,
-        }),
-        _ => None,
-    };
-    let mut idents = vec![ident(tokens.first()?)?];
-    let mut used = 1;
-    while tokens.get(used).is_some_and(|t| t.token == Token::Period) {
-        let Some(next) = tokens.get(used + 1).and_then(|t| ident(t)) else {
-            break;
-        };
-        idents.push(next);
-        used += 2;
-    }
-    Some((ObjectName::from(idents), used))
 }
 
 /// `a, s.b, c` (significant tokens).
@@ -2523,43 +2160,6 @@ fn name_list(tokens: &[&TokenWithSpan]) -> Vec<ObjectName> {
         }
     }
     names
-}
-
-/// Split at commas outside parentheses.
-fn split_commas(tokens: &[TokenWithSpan]) -> Vec<&[TokenWithSpan]> {
-    let mut parts = Vec::new();
-    let mut depth = 0usize;
-    let mut start = 0;
-    for (i, token) in tokens.iter().enumerate() {
-        match token.token {
-            Token::LParen => depth += 1,
-            Token::RParen => depth = depth.saturating_sub(1),
-            Token::Comma if depth == 0 => {
-                parts.push(&tokens[start..i]);
-                start = i + 1;
-            }
-            _ => {}
-        }
-    }
-    parts.push(&tokens[start..]);
-    parts
-}
-
-/// The tokens as one line of SQL, comments dropped.
-fn render(tokens: &[TokenWithSpan]) -> String {
-    let mut out = String::new();
-    for token in tokens {
-        match &token.token {
-            Token::Whitespace(_) => {
-                if !out.is_empty() && !out.ends_with(' ') {
-                    out.push(' ');
-                }
-            }
-            Token::EOF => {}
-            other => out.push_str(&other.to_string()),
-        }
-    }
-    out.trim_end().to_string()
 }
 
 fn shorten(text: &str) -> String {
@@ -2865,88 +2465,6 @@ mod tests {
             Some(&position),
         );
         assert_eq!(cost.level(), Level::Rebuild);
-    }
-
-    #[test]
-    fn statements_are_split_with_their_positions() {
-        let text = "-- header; not a statement\nSET SESSION lock_wait_timeout = 5;\n\n  /* c */ ALTER TABLE a\n  ADD INDEX i (x);SELECT ';';\n";
-        let mut starts = Vec::new();
-        split(text, &mut |piece| {
-            if let Piece::Statement(tokens) = piece {
-                let first = tokens.iter().find(|t| significant(t)).unwrap();
-                starts.push((pos_of(first).line, pos_of(first).column, render(&tokens)));
-            }
-        });
-        assert_eq!(
-            starts,
-            vec![
-                (2, 1, "SET SESSION lock_wait_timeout = 5".to_string()),
-                (4, 11, "ALTER TABLE a ADD INDEX i (x)".to_string()),
-                (5, 19, "SELECT ';'".to_string()),
-            ]
-        );
-    }
-
-    #[test]
-    fn delimiter_blocks_are_skipped_as_one_piece() {
-        let text = "DELIMITER ;\nDELIMITER //\nCREATE PROCEDURE p() BEGIN SELECT 1; SELECT 2; END //\nDELIMITER ;\nALTER TABLE a FORCE;\nDELIMITER $$\nCREATE TRIGGER x";
-        let mut pieces = Vec::new();
-        split(text, &mut |piece| {
-            pieces.push(match piece {
-                Piece::Statement(tokens) => render(&tokens),
-                Piece::DelimiterBlock { start, end_line } => {
-                    format!("block {} {:?}", start.line, end_line)
-                }
-                Piece::TokenizerError { pos, message } => format!("error {} {message}", pos.line),
-            })
-        });
-        assert_eq!(
-            pieces,
-            vec![
-                "DELIMITER",
-                "block 2 Some(4)",
-                "ALTER TABLE a FORCE",
-                "block 6 None"
-            ]
-        );
-    }
-
-    #[test]
-    fn tokenizer_errors_keep_the_statements_before_them() {
-        let text = "ALTER TABLE a FORCE;\nALTER TABLE b FORCE; SELECT 'oops\n;ALTER TABLE c FORCE;";
-        let mut pieces = Vec::new();
-        split(text, &mut |piece| {
-            pieces.push(match piece {
-                Piece::Statement(tokens) => render(&tokens),
-                Piece::DelimiterBlock { .. } => "block".to_string(),
-                Piece::TokenizerError { pos, .. } => format!("error {}:{}", pos.line, pos.column),
-            })
-        });
-        assert_eq!(
-            pieces,
-            vec!["ALTER TABLE a FORCE", "ALTER TABLE b FORCE", "error 2:29"]
-        );
-    }
-
-    #[test]
-    fn byte_offsets_count_characters() {
-        let text = "ab\nçé'x";
-        assert_eq!(byte_offset(text, 1, 1), 0);
-        assert_eq!(byte_offset(text, 2, 3), 3 + 4);
-        assert_eq!(byte_offset(text, 9, 1), text.len());
-        assert_eq!(byte_offset(text, 0, 0), text.len());
-    }
-
-    #[test]
-    fn segments_end_after_a_line_ending_in_a_semicolon() {
-        let line = "ALTER TABLE t ADD COLUMN c INT;\n";
-        let text = line.repeat(SEGMENT_BYTES / line.len() + 10);
-        let end = segment_end(&text, 0);
-        assert!(
-            end > SEGMENT_BYTES && end < text.len() && text[..end].ends_with(";\n"),
-            "{end}"
-        );
-        assert_eq!(segment_end("short;", 0), 6);
     }
 
     #[test]

@@ -11,7 +11,7 @@ use super::{MigrationFile, Settings, UNPARSED_STATEMENT};
 use crate::checks::Rule;
 use crate::config::TransactionMode;
 use crate::report::{Finding, Location};
-use crate::sql::postgres::{self as parser, Origin, Statement};
+use crate::sql::postgres::{self as parser, ColumnType, Origin, Statement};
 use pg_query::protobuf::{
     self, AlterTableType, ConstrType, ObjectType, TransactionStmtKind, a_const::Val,
 };
@@ -22,35 +22,6 @@ pub struct Analysis {
     pub findings: Vec<Finding>,
     /// Tables with a blocking finding, and why, in order of first appearance.
     pub at_risk: Vec<(String, Vec<&'static str>)>,
-}
-
-/// A column's declared type: normalised name and modifiers (`varchar(64)` → ("varchar", [64])).
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct ColumnType {
-    name: String,
-    mods: Vec<i64>,
-}
-
-impl std::fmt::Display for ColumnType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // Show the names people write, not the catalog's.
-        let shown = match self.name.as_str() {
-            "int8" => "bigint",
-            "int4" => "integer",
-            "int2" => "smallint",
-            "float8" => "double precision",
-            "float4" => "real",
-            "bool" => "boolean",
-            "bpchar" => "char",
-            other => other,
-        };
-        f.write_str(shown)?;
-        if !self.mods.is_empty() {
-            let mods: Vec<String> = self.mods.iter().map(i64::to_string).collect();
-            write!(f, "({})", mods.join(","))?;
-        }
-        Ok(())
-    }
 }
 
 /// A lock held in the current transaction on an existing table.
@@ -130,18 +101,14 @@ struct FileState<'a> {
     validated_not_null: HashSet<(String, String)>,
 }
 
-/// dbmate's `-- migrate:down` section is the rollback, not part of the deploy; its
+/// The file's up section (see `crate::sql::up_section`), and whether its dbmate
 /// `transaction:false` annotation means the file is not wrapped in a transaction.
 fn up_section(text: &str) -> (&str, bool) {
     let no_transaction = text
         .lines()
         .take_while(|l| !l.trim_start().starts_with("-- migrate:down"))
         .any(|l| l.trim_start().starts_with("-- migrate:up") && l.contains("transaction:false"));
-    let up = match text.find("\n-- migrate:down") {
-        Some(index) => &text[..index + 1],
-        None => text,
-    };
-    (up, no_transaction)
+    (crate::sql::up_section(text), no_transaction)
 }
 
 impl State {
@@ -1305,52 +1272,11 @@ fn type_change(old: Option<&ColumnType>, new: &ColumnType) -> TypeChange {
     }
 }
 
+/// Type names are matched case-insensitively, like table and column names here.
 fn column_type(type_name: &protobuf::TypeName) -> ColumnType {
-    let raw = type_name
-        .names
-        .iter()
-        .filter_map(|n| match n.node.as_ref() {
-            Some(NodeEnum::String(s)) => Some(s.sval.to_lowercase()),
-            _ => None,
-        })
-        .next_back()
-        .unwrap_or_default();
-    let name = match raw.as_str() {
-        "int" | "integer" | "int4" => "int4",
-        "bigint" | "int8" => "int8",
-        "smallint" | "int2" => "int2",
-        "character varying" | "varchar" => "varchar",
-        "character" | "char" | "bpchar" => "bpchar",
-        "decimal" | "numeric" => "numeric",
-        "float8" | "double precision" => "float8",
-        "float4" | "real" => "float4",
-        "bool" | "boolean" => "bool",
-        "timestamp with time zone" | "timestamptz" => "timestamptz",
-        "timestamp without time zone" | "timestamp" => "timestamp",
-        "bit varying" | "varbit" => "varbit",
-        other => other,
-    }
-    .to_string();
-    let mods = type_name
-        .typmods
-        .iter()
-        .filter_map(|m| match m.node.as_ref() {
-            Some(NodeEnum::AConst(c)) => match &c.val {
-                Some(Val::Ival(i)) => Some(i64::from(i.ival)),
-                _ => None,
-            },
-            _ => None,
-        })
-        .collect();
-    let array = if type_name.array_bounds.is_empty() {
-        ""
-    } else {
-        "[]"
-    };
-    ColumnType {
-        name: format!("{name}{array}"),
-        mods,
-    }
+    let mut ty = ColumnType::of(type_name);
+    ty.name = ty.name.to_lowercase();
+    ty
 }
 
 /// Functions whose default PostgreSQL computes per row (volatile), found anywhere in the expression.
@@ -1404,14 +1330,10 @@ fn is_plpgsql(function: &protobuf::CreateFunctionStmt) -> bool {
 }
 
 fn last_name(names: &[protobuf::Node]) -> String {
-    names
-        .iter()
-        .filter_map(|n| match n.node.as_ref() {
-            Some(NodeEnum::String(s)) => Some(s.sval.to_lowercase()),
-            _ => None,
-        })
+    parser::strings(names)
         .next_back()
         .unwrap_or_default()
+        .to_lowercase()
 }
 
 fn is_null_constant(node: &NodeEnum) -> bool {
@@ -1441,14 +1363,9 @@ fn column_ref_name(node: &NodeEnum) -> Option<String> {
     let NodeEnum::ColumnRef(column) = node else {
         return None;
     };
-    column
-        .fields
-        .iter()
-        .rev()
-        .find_map(|f| match f.node.as_ref() {
-            Some(NodeEnum::String(s)) => Some(s.sval.to_lowercase()),
-            _ => None,
-        })
+    parser::strings(&column.fields)
+        .next_back()
+        .map(str::to_lowercase)
 }
 
 /// `USING amount` or `USING amount::bigint`: no new values, just the conversion.
@@ -1487,13 +1404,7 @@ fn def_is_false(def: &protobuf::DefElem) -> bool {
 }
 
 fn key_names(keys: &[protobuf::Node]) -> String {
-    keys.iter()
-        .filter_map(|k| match k.node.as_ref() {
-            Some(NodeEnum::String(s)) => Some(s.sval.clone()),
-            _ => None,
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
+    parser::strings(keys).collect::<Vec<_>>().join(", ")
 }
 
 fn table_of(relation: &Option<protobuf::RangeVar>) -> String {
@@ -1508,15 +1419,7 @@ fn range_name(range: &protobuf::RangeVar) -> String {
 
 fn object_name(object: &protobuf::Node) -> String {
     match object.node.as_ref() {
-        Some(NodeEnum::List(list)) => list
-            .items
-            .iter()
-            .filter_map(|i| match i.node.as_ref() {
-                Some(NodeEnum::String(s)) => Some(s.sval.to_lowercase()),
-                _ => None,
-            })
-            .next_back()
-            .unwrap_or_default(),
+        Some(NodeEnum::List(list)) => last_name(&list.items),
         Some(NodeEnum::String(s)) => s.sval.to_lowercase(),
         _ => String::new(),
     }

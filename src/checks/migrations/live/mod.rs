@@ -21,7 +21,7 @@ pub use connect::{Target as ConnectTarget, connect, describe as describe_error};
 
 use super::MigrationFile;
 use crate::checks::Rule;
-use crate::config::MigrationsConfig;
+use crate::config::{MigrationsConfig, TransactionMode};
 use crate::declare_rule;
 use crate::report::{Finding, Location, Severity};
 use crate::sql::postgres::{self as parser, Origin, Statement};
@@ -189,6 +189,8 @@ pub struct LiveSettings {
     /// Whether this deploy's files are known (a base ref, or a single migration file). Without
     /// that every file counts as this deploy's, and tracing would replay the whole history.
     pub deploy_is_known: bool,
+    /// How the migration runner wraps statements in transactions: locks are held until COMMIT.
+    pub transaction: TransactionMode,
 }
 
 pub const DEFAULT_MAX_LOCK_SECONDS: f64 = 2.0;
@@ -219,6 +221,7 @@ impl LiveSettings {
             costs: cost_model(section)?,
             budget: LIVE_BUDGET,
             deploy_is_known: true,
+            transaction: section.transaction,
         }))
     }
 }
@@ -334,26 +337,83 @@ fn up_section(text: &str) -> &str {
     }
 }
 
-/// A statement of this deploy, in order.
+/// A top-level statement of this deploy, in order, with the statements a `DO` block runs.
 struct DeployStatement {
     path: String,
     statement: Statement,
+    /// What a `DO` block runs: their findings are estimated on their own, and traced as part of
+    /// the block (the block is what runs).
+    nested: Vec<Statement>,
 }
 
 fn deploy_statements(files: &[MigrationFile]) -> Vec<DeployStatement> {
-    files
-        .iter()
-        .filter(|f| f.in_deploy)
-        .flat_map(|file| {
-            parser::parse(up_section(&file.text))
-                .into_iter()
-                .filter(|s| s.origin == Origin::TopLevel)
-                .map(|statement| DeployStatement {
-                    path: file.path.clone(),
-                    statement,
-                })
-        })
-        .collect()
+    let mut out: Vec<DeployStatement> = Vec::new();
+    for file in files.iter().filter(|f| f.in_deploy) {
+        let mut in_file = 0;
+        for statement in parser::parse(up_section(&file.text)) {
+            match (&statement.origin, out.last_mut()) {
+                // parse() puts a block's statements right after the block.
+                (Origin::DoBlock | Origin::Function(_), Some(block)) if in_file > 0 => {
+                    block.nested.push(statement)
+                }
+                _ => {
+                    in_file += 1;
+                    out.push(DeployStatement {
+                        path: file.path.clone(),
+                        statement,
+                        nested: Vec::new(),
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Which transaction each statement runs in: statements with the same number hold their locks
+/// until the same COMMIT. `per-file` runners wrap each file in one transaction; an explicit
+/// BEGIN … COMMIT groups its statements in any mode; after an explicit COMMIT the rest of the
+/// file runs in autocommit (PostgreSQL only warns that there is no transaction in progress).
+fn transaction_groups(statements: &[DeployStatement], mode: TransactionMode) -> Vec<usize> {
+    use pg_query::protobuf::TransactionStmtKind as Kind;
+    let mut groups = Vec::with_capacity(statements.len());
+    let mut next = 0;
+    let mut current: Option<usize> = None;
+    let mut path: Option<&str> = None;
+    for statement in statements {
+        if path != Some(statement.path.as_str()) {
+            path = Some(statement.path.as_str());
+            current = (mode == TransactionMode::PerFile).then(|| {
+                next += 1;
+                next
+            });
+        }
+        let kind = match &statement.statement.node {
+            Ok(NodeEnum::TransactionStmt(t)) => Kind::try_from(t.kind).ok(),
+            _ => None,
+        };
+        match kind {
+            Some(Kind::TransStmtBegin | Kind::TransStmtStart) => {
+                if current.is_none() {
+                    next += 1;
+                    current = Some(next);
+                }
+                groups.push(current.unwrap_or(next));
+            }
+            Some(Kind::TransStmtCommit | Kind::TransStmtRollback) => {
+                groups.push(current.unwrap_or(next));
+                current = None;
+            }
+            _ => match current {
+                Some(group) => groups.push(group),
+                None => {
+                    next += 1;
+                    groups.push(next);
+                }
+            },
+        }
+    }
+    groups
 }
 
 /// A static finding the live part can refine.
@@ -367,10 +427,15 @@ struct Target {
 }
 
 fn targets(findings: &[Finding], statements: &[DeployStatement]) -> Vec<Target> {
-    let by_location: HashMap<(&str, u32, u32), usize> = statements
+    // Every statement's position, nested ones included, to its top-level statement.
+    let by_location: HashMap<(&str, u32, u32), (usize, &Statement)> = statements
         .iter()
         .enumerate()
-        .map(|(i, s)| ((s.path.as_str(), s.statement.line, s.statement.column), i))
+        .flat_map(|(i, s)| {
+            std::iter::once(&s.statement)
+                .chain(&s.nested)
+                .map(move |n| ((s.path.as_str(), n.line, n.column), (i, n)))
+        })
         .collect();
     findings
         .iter()
@@ -379,9 +444,9 @@ fn targets(findings: &[Finding], statements: &[DeployStatement]) -> Vec<Target> 
         .filter_map(|(index, finding)| {
             let (work, lock) = prediction(&finding.rule)?;
             let location = finding.location.as_ref()?;
-            let statement =
+            let (statement, node) =
                 *by_location.get(&(location.path.as_str(), location.line?, location.column?))?;
-            let table = statement_table(statements[statement].statement.node.as_ref().ok()?)?;
+            let table = statement_table(node.node.as_ref().ok()?)?;
             Some(Target {
                 finding: index,
                 statement,
@@ -523,7 +588,8 @@ async fn run_inner(
         tables.sort();
         tables.dedup();
         let stats = stats::read(client, &tables).await?;
-        apply_estimates(findings, &targets, &stats, timeouts, settings);
+        let groups = transaction_groups(&statements, settings.transaction);
+        apply_estimates(findings, &targets, &groups, &stats, timeouts, settings);
         let oids: Vec<u32> = stats.values().map(|s| s.oid).collect();
         let holders = preflight::holders(client, &oids).await?;
         apply_preflight(findings, &targets, &stats, &holders, settings);
@@ -550,16 +616,63 @@ fn blocks_writes(lock: LockMode, work: Work) -> bool {
     lock >= LockMode::ShareLock || work == Work::Update
 }
 
+/// How long each target's lock is held: its own work, plus the work of the statements after it in
+/// the same transaction, since PostgreSQL releases locks only at COMMIT. `own[k]` is target k's
+/// estimate (None without statistics); statements without an estimate cost the fixed overhead.
+/// Returns (held window, how many statements run after it under the lock) per target. Pure.
+fn held_windows(
+    targets: &[Target],
+    own: &[Option<Duration>],
+    groups: &[usize],
+    overhead: Duration,
+) -> Vec<(Duration, usize)> {
+    let mut duration = vec![overhead; groups.len()];
+    for (target, window) in targets.iter().zip(own) {
+        if let (Some(slot), Some(window)) = (duration.get_mut(target.statement), window) {
+            *slot = (*slot).max(*window);
+        }
+    }
+    targets
+        .iter()
+        .zip(own)
+        .map(|(target, window)| {
+            let window = window.unwrap_or(overhead);
+            let Some(group) = groups.get(target.statement) else {
+                return (window, 0);
+            };
+            let later: Vec<usize> = (target.statement + 1..groups.len())
+                .take_while(|j| groups[*j] == *group)
+                .collect();
+            let held = window + later.iter().map(|j| duration[*j]).sum::<Duration>();
+            (held, later.len())
+        })
+        .collect()
+}
+
+/// Below this, the statements after a lock in its transaction are not worth a sentence.
+const HELD_LONGER_NOTE: Duration = Duration::from_millis(100);
+
 /// Refine each target's finding with its estimated lock window.
 fn apply_estimates(
     findings: &mut Vec<Finding>,
     targets: &[Target],
+    groups: &[usize],
     stats: &HashMap<String, stats::TableStats>,
     timeouts: &preflight::RoleTimeouts,
     settings: &LiveSettings,
 ) {
+    let own: Vec<Option<Duration>> = targets
+        .iter()
+        .map(|t| {
+            stats
+                .get(&t.table)
+                .map(|table| estimate::estimate(t.work, table.size(), &settings.costs))
+        })
+        .collect();
+    let overhead = Duration::from_secs_f64(settings.costs.overhead_ms.max(0.0) / 1000.0);
+    let held = held_windows(targets, &own, groups, overhead);
     let mut extra = Vec::new();
-    for target in targets {
+    for (k, target) in targets.iter().enumerate() {
         let Some(finding) = findings.get_mut(target.finding) else {
             continue;
         };
@@ -575,7 +688,8 @@ fn apply_estimates(
             );
             continue;
         };
-        let window = estimate::estimate(target.work, table.size(), &settings.costs);
+        let own_window = own[k].unwrap_or(overhead);
+        let (window, later) = held[k];
         let blocks = blocks_writes(target.lock, target.work);
         let severity = estimate::judge(window, settings.max_lock_seconds, blocks);
         let mut text = format!(
@@ -590,9 +704,16 @@ fn apply_estimates(
                 "indexes"
             },
             estimate::human_count(table.rows as u64),
-            estimate::human_duration(window),
+            estimate::human_duration(own_window),
             blocked_what(target.lock, target.work),
         );
+        if later > 0 && window.saturating_sub(own_window) >= HELD_LONGER_NOTE {
+            text.push_str(&format!(
+                ", and the lock is held until the transaction commits, {later} {} later: ~{} in all",
+                if later == 1 { "statement" } else { "statements" },
+                estimate::human_duration(window)
+            ));
+        }
         let writes = estimate::queued(table.writes_per_s, window);
         if blocks {
             text.push_str(&format!(
@@ -894,5 +1015,83 @@ fn apply_trace(
             });
         }
         findings.push(finding);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn deploy(files: &[(&str, &str)]) -> Vec<DeployStatement> {
+        let files: Vec<MigrationFile> = files
+            .iter()
+            .map(|(path, text)| MigrationFile {
+                path: path.to_string(),
+                text: text.to_string(),
+                in_deploy: true,
+            })
+            .collect();
+        deploy_statements(&files)
+    }
+
+    #[test]
+    fn statements_share_a_transaction_as_the_runner_and_the_file_say() {
+        let statements = deploy(&[
+            (
+                "a.sql",
+                "ALTER TABLE t ADD c int;\nALTER TABLE u ADD c int;\n",
+            ),
+            (
+                "b.sql",
+                "BEGIN;\nALTER TABLE t ADD d int;\nCOMMIT;\nALTER TABLE u ADD d int;\n",
+            ),
+        ]);
+        assert_eq!(
+            transaction_groups(&statements, TransactionMode::PerFile),
+            vec![1, 1, 2, 2, 2, 3]
+        );
+        assert_eq!(
+            transaction_groups(&statements, TransactionMode::PerStatement),
+            vec![1, 2, 3, 3, 3, 4]
+        );
+    }
+
+    #[test]
+    fn do_block_statements_belong_to_their_block() {
+        let statements = deploy(&[(
+            "a.sql",
+            "DO $$\nBEGIN\n  ALTER TABLE t ADD c int;\nEND\n$$;\nALTER TABLE u ADD c int;\n",
+        )]);
+        assert_eq!(statements.len(), 2);
+        assert_eq!(statements[0].nested.len(), 1);
+        assert_eq!(statements[0].nested[0].line, 3);
+    }
+
+    #[test]
+    fn a_lock_is_held_through_the_later_statements_of_its_transaction() {
+        let target = |statement| Target {
+            finding: 0,
+            statement,
+            table: "t".to_string(),
+            work: Work::Rewrite,
+            lock: LockMode::AccessExclusiveLock,
+        };
+        let targets = [target(0), target(2), target(3)];
+        let own = [
+            Some(Duration::from_secs(1)),
+            Some(Duration::from_secs(10)),
+            None,
+        ];
+        let overhead = Duration::from_millis(5);
+        // Statements 0..=2 in one transaction, 3 in another.
+        let held = held_windows(&targets, &own, &[1, 1, 1, 2], overhead);
+        assert_eq!(
+            held,
+            vec![
+                (Duration::from_millis(11_005), 2),
+                (Duration::from_secs(10), 0),
+                (overhead, 0)
+            ]
+        );
     }
 }
