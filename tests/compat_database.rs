@@ -66,6 +66,10 @@ const PG_DEPLOYS: &[(&str, &str)] = &[
         "rename table",
         "ALTER TABLE customers RENAME TO accounts;\n",
     ),
+    (
+        "rename column",
+        "ALTER TABLE users RENAME COLUMN name TO full_name;\n",
+    ),
     ("drop table", "DROP TABLE coupons;\n"),
     (
         "not null",
@@ -685,6 +689,40 @@ fn a_check_that_requires_a_value_old_inserts_leave_out_fails() {
     assert_eq!(finding["severity"], "warn", "{finding:#}");
     assert!(
         text(&finding["message"]).contains("the values it writes must satisfy the new check"),
+        "{finding:#}"
+    );
+}
+
+#[test]
+fn renaming_a_column_the_old_code_writes_fails_with_the_three_deploys() {
+    let users = "def rename(db, user_id, name):\n    db.execute(\"UPDATE users SET name = %s WHERE id = %s\", (name, user_id))\n";
+    let dir = pg_project(&[("src/users.py", users)], deploy("rename column"));
+    let (_, check) = compat(dir.path(), &["--base", "v1"]);
+    let finding = only(&check, "compat/db-column-still-used");
+    assert_eq!(finding["severity"], "fail");
+    assert!(
+        text(&finding["message"]).contains("renaming column users.name to full_name")
+            && text(&finding["message"]).contains("src/users.py:2"),
+        "{finding:#}"
+    );
+    assert!(
+        text(&finding["fix"])
+            .contains("(1) add full_name and make the code write both name and full_name"),
+        "{finding:#}"
+    );
+}
+
+#[test]
+fn a_django_model_that_no_longer_declares_the_column_marks_a_prepared_drop() {
+    let models = "from django.db import models\n\n\nclass Order(models.Model):\n    total = models.DecimalField(max_digits=12, decimal_places=2)\n    note = models.CharField(max_length=255, null=True)\n\n    class Meta:\n        db_table = \"orders\"\n";
+    let dir = pg_project(&[("src/shop/models.py", models)], deploy("drop used"));
+    let (out, check) = compat(dir.path(), &["--base", "v1"]);
+    assert_eq!(out.code, 0, "{check:#}");
+    assert_eq!(check["status"], "pass", "{check:#}");
+    let finding = only(&check, "compat/db-contract-prepared");
+    assert!(
+        text(&finding["message"])
+            .contains("maps orders in a model without legacy_status at src/shop/models.py:"),
         "{finding:#}"
     );
 }

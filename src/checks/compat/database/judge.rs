@@ -45,6 +45,8 @@ pub fn targets(changes: &[Change]) -> Targets {
             }
             ChangeKind::DropColumn { column } | ChangeKind::RenameColumn { column, .. } => {
                 out.uses.insert(Target::column(table, column));
+                // The table's models: one that no longer declares the column is evidence too.
+                out.write_tables.insert(table.to_string());
                 if let Some((_, replacement)) = column_replacement(changes, table, column) {
                     out.uses.insert(Target::column(table, &replacement));
                 }
@@ -348,6 +350,27 @@ fn removal(
         }
         return finding;
     }
+    // A model of the table that no longer declares the column: the ORM stopped reading and
+    // writing it (a Django field removed from the model while the migration lags one release).
+    if let Some(column) = &target.column {
+        let models: Vec<&Write> = evidence
+            .writes
+            .get(&target.table)
+            .map_or(&[][..], Vec::as_slice)
+            .iter()
+            .filter(|w| w.kind == WriteKind::Model && provides(w, column) == Some(false))
+            .collect();
+        if !models.is_empty() {
+            return CONTRACT_PREPARED
+                .finding(format!(
+                    "{what}: the deployed code ({base}) maps {} in a model without {column} at {}: its ORM no longer reads or writes the column",
+                    target.table,
+                    write_places(&models)
+                ))
+                .at(location)
+                .with_evidence(write_evidence(&models));
+        }
+    }
     if replacement_in_use {
         return CONTRACT_PREPARED
             .finding(format!(
@@ -362,7 +385,7 @@ fn removal(
         )
     } else {
         format!(
-            "{what}: {target} appears in the deployed code ({base}) only where gonogo cannot tie it to the table ({}); check those before the old pods lose it (searched {})",
+            "{what}: {target} appears in the deployed code ({base}) only where gonogo cannot tie it to the table ({}); check those before the old pods lose it ({})",
             first_places(live.iter().copied()),
             evidence.searched
         )

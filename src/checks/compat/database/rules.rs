@@ -157,8 +157,10 @@ declare_rule! {
     /// ## What it catches
     /// A drop or rename that was prepared: the deployed code marks the column as going away
     /// (Rails `ignored_columns`, or a marker text configured under
-    /// `checks.compat.database.markers` on the line of the use or the line above it), or the
-    /// replacement has been in use since the deployed version and the old name is no longer used.
+    /// `checks.compat.database.markers` on the line of the use or the line above it), a model of
+    /// the table no longer declares the column (a Django field removed from the model while the
+    /// migration lags one release), or the replacement has been in use since the deployed version
+    /// and the old name is no longer used.
     ///
     /// ## Why it matters during a deploy
     /// It does not block: it records why gonogo let the contract step through, with the evidence,
