@@ -7,7 +7,7 @@ use gonogo::checks::migrations::{MigrationFile, Settings, analyze_files};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-fn corpus() -> PathBuf {
+pub(crate) fn corpus() -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/pg-migrations");
     assert!(
         dir.is_dir(),
@@ -17,7 +17,7 @@ fn corpus() -> PathBuf {
     dir
 }
 
-fn sql_files(dir: &Path, out: &mut Vec<PathBuf>) {
+pub(crate) fn sql_files(dir: &Path, out: &mut Vec<PathBuf>) {
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
