@@ -420,6 +420,26 @@ fn the_contract_step_after_an_expand_that_shipped_passes() {
     // The newest tag is the default base: the same answer.
     let (_, by_tag) = compat(dir.path(), &[]);
     assert_eq!(by_tag["status"], "pass");
+
+    // The whole checklist is a go: the migrations check leaves the DROP COLUMN to compat, which
+    // saw the evidence, instead of failing the prepared contract step.
+    let out = run(gonogo()
+        .arg("check")
+        .arg(dir.path())
+        .args(["--format", "json"]));
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    let report: Value = serde_json::from_str(&out.stdout).unwrap();
+    let migrations = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "migrations")
+        .unwrap();
+    let drop = only(migrations, "migrations/drop-column");
+    assert_eq!(drop["severity"], "info", "{drop:#}");
+    assert!(
+        text(&drop["message"]).contains("judged against the deployed code by the compat check")
+    );
 }
 
 #[test]

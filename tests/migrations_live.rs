@@ -108,16 +108,23 @@ fn estimate_in(message: &str) -> f64 {
     }
 }
 
-/// Wall time of `sql` through psql, minus psql's own start-up (measured on `SELECT 1`).
+/// Wall time of `sql` through psql (the transaction's end included, as in a real lock window),
+/// minus psql's own start-up measured on `SELECT 1`: the median of five of each, since one run
+/// of either carries ±10 ms of process noise, as much as a whole scan of the test table.
 fn measure(cluster: &Cluster, db: &str, sql: &str) -> f64 {
-    let baseline = {
-        let started = Instant::now();
-        cluster.execute(db, "SELECT 1");
-        started.elapsed()
+    let median = |sql: &str| {
+        let mut runs: Vec<Duration> = (0..5)
+            .map(|_| {
+                let started = Instant::now();
+                cluster.execute(db, sql);
+                started.elapsed()
+            })
+            .collect();
+        runs.sort();
+        runs[2]
     };
-    let started = Instant::now();
-    cluster.execute(db, sql);
-    started.elapsed().saturating_sub(baseline).as_secs_f64()
+    let baseline = median("SELECT 1");
+    median(sql).saturating_sub(baseline).as_secs_f64()
 }
 
 fn assert_agrees(what: &str, estimated: f64, measured: f64) {

@@ -2,7 +2,28 @@
 //! rolling deploy the old version keeps running against the migrated schema: what it reads must
 //! still exist, and what it writes must still be accepted.
 
+use crate::checks::Rule;
 use crate::declare_rule;
+use crate::report::{Finding, Severity};
+
+/// What the old code still uses: with `checks.compat.database` set, the `compat` check judges
+/// these against the deployed code itself (uses found, markers, an expand that shipped), so here
+/// they point there instead of failing a contract step that was prepared. ADD COLUMN … NOT NULL
+/// is not among them: it also fails on a table with rows, whatever the code does.
+const JUDGED_BY_COMPAT: [&Rule; 4] = [&DROP_TABLE, &DROP_COLUMN, &RENAME_COLUMN, &RENAME_TABLE];
+
+/// Turn a finding of a rule `compat` judges into an `info` that says so. Returns whether it did.
+pub fn defer_to_compat(finding: &mut Finding) -> bool {
+    if finding.severity == Severity::Info || !JUDGED_BY_COMPAT.iter().any(|r| r.id == finding.rule)
+    {
+        return false;
+    }
+    finding.severity = Severity::Info;
+    finding.message.push_str(
+        "; judged against the deployed code by the compat check (checks.compat.database)",
+    );
+    true
+}
 
 declare_rule! {
     /// ## What it catches
@@ -21,6 +42,10 @@ declare_rule! {
     /// ## Do this instead
     /// Contract in a later deploy: first ship code that no longer uses the table, then drop it
     /// (after a backup or a rename to a `_deprecated` name for one release).
+    ///
+    /// With `checks.compat.database` set this finding is `info` here: the `compat` check judges
+    /// the change against the deployed code itself (`compat/db-column-still-used`,
+    /// `compat/db-table-still-used`).
     pub DROP_TABLE = ("migrations/drop-table", Fail, "DROP TABLE on an existing table: old pods still query it and the data is gone");
 }
 
@@ -41,6 +66,10 @@ declare_rule! {
     /// ## Do this instead
     /// Expand, migrate, contract: deploy code that stops reading and writing the column (Rails
     /// `ignored_columns`, Django field removed), and drop it in a later deploy.
+    ///
+    /// With `checks.compat.database` set this finding is `info` here: the `compat` check judges
+    /// the change against the deployed code itself (`compat/db-column-still-used`,
+    /// `compat/db-table-still-used`).
     pub DROP_COLUMN = ("migrations/drop-column", Fail, "DROP COLUMN while the old version still reads and writes it");
 }
 
@@ -60,6 +89,10 @@ declare_rule! {
     /// ## Do this instead
     /// Add the new column, write both, backfill in batches, switch reads, then drop the old one
     /// in a later deploy (or keep a view or generated column under the old name for a release).
+    ///
+    /// With `checks.compat.database` set this finding is `info` here: the `compat` check judges
+    /// the change against the deployed code itself (`compat/db-column-still-used`,
+    /// `compat/db-table-still-used`).
     pub RENAME_COLUMN = ("migrations/rename-column", Fail, "RENAME COLUMN breaks every query of the old version at once");
 }
 
@@ -79,6 +112,10 @@ declare_rule! {
     /// Rename, then create a view with the old name for one release
     /// (`CREATE VIEW customers AS SELECT * FROM accounts;` is updatable in PostgreSQL), and drop
     /// the view once no running version uses it.
+    ///
+    /// With `checks.compat.database` set this finding is `info` here: the `compat` check judges
+    /// the change against the deployed code itself (`compat/db-column-still-used`,
+    /// `compat/db-table-still-used`).
     pub RENAME_TABLE = ("migrations/rename-table", Fail, "renaming a table breaks every query of the old version at once");
 }
 

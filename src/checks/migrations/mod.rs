@@ -87,6 +87,8 @@ pub struct Settings {
     pub dialect: Dialect,
     pub postgres_version: u32,
     pub transaction: TransactionMode,
+    /// `checks.compat.database` is set: drops and renames are judged there, against the code.
+    pub old_code_judged_by_compat: bool,
 }
 
 impl Default for Settings {
@@ -95,6 +97,7 @@ impl Default for Settings {
             dialect: Dialect::Postgres,
             postgres_version: DEFAULT_POSTGRES_VERSION,
             transaction: TransactionMode::PerFile,
+            old_code_judged_by_compat: false,
         }
     }
 }
@@ -357,6 +360,12 @@ pub fn load(ctx: &Context) -> Result<LoadedMigrations, CheckError> {
         }
     }
     let mut settings = settings_from(configured);
+    settings.old_code_judged_by_compat = ctx
+        .config
+        .checks
+        .compat
+        .as_ref()
+        .is_some_and(|c| c.database.is_some());
     if configured.is_none() {
         settings.dialect = guess_dialect(&files);
     }
@@ -410,8 +419,15 @@ fn run(ctx: &Context) -> Result<(CheckOutcome, Vec<MigrationFile>), CheckError> 
     let analysis = match settings.dialect {
         Dialect::Postgres => pg::analyze(&files, &settings, deploy_is_known),
         Dialect::Mysql => match mysql::analyze(&files, &settings) {
-            Some(mysql_findings) => pg::Analysis {
-                findings: mysql_findings,
+            Some(mut mysql_findings) => pg::Analysis {
+                findings: {
+                    if settings.old_code_judged_by_compat {
+                        mysql_findings.iter_mut().for_each(|f| {
+                            compat::defer_to_compat(f);
+                        });
+                    }
+                    mysql_findings
+                },
                 at_risk: Vec::new(),
             },
             None => {

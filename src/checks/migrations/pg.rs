@@ -218,6 +218,9 @@ impl State {
                 .push_str(&format!(" (inside function {called})")),
             Origin::TopLevel => {}
         }
+        if self.settings.old_code_judged_by_compat {
+            super::compat::defer_to_compat(&mut finding);
+        }
         if finding.severity == crate::report::Severity::Fail {
             let why = short_reason(rule.id.trim_start_matches("migrations/"));
             match self.at_risk.iter_mut().find(|(t, _)| t == table) {
