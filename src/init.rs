@@ -30,7 +30,35 @@ pub struct Found {
     pub avro_globs: BTreeSet<String>,
     pub jsonschema_globs: BTreeSet<String>,
     pub plugins: BTreeSet<String>,
+    /// Top-level directories holding application code (`src/`, `app/`): where the deployed
+    /// version's queries live, for the database side of `compat`.
+    pub code_dirs: BTreeSet<String>,
 }
+
+/// Source files whose code may query the database.
+const CODE_EXTENSIONS: &[&str] = &[
+    ".py", ".rb", ".rs", ".go", ".java", ".kt", ".ts", ".js", ".php", ".cs", ".ex", ".scala",
+];
+
+/// Top-level directories that hold tests, tooling or documentation, not the code that runs.
+const NOT_APP_CODE: &[&str] = &[
+    "test",
+    "tests",
+    "spec",
+    "docs",
+    "doc",
+    "scripts",
+    "script",
+    "bin",
+    "tools",
+    "examples",
+    "benches",
+    "checks",
+    "migrations",
+    "db",
+    "deploy",
+    "k8s",
+];
 
 pub fn run(dir: &Path, force: bool, to_stdout: bool) -> Result<i32, UsageError> {
     let root = dir
@@ -150,6 +178,12 @@ pub fn discover(root: &Path, files: &[String]) -> Found {
         {
             found.plugins.insert(path.clone());
         }
+        if CODE_EXTENSIONS.iter().any(|e| lower.ends_with(e))
+            && let Some((top, _)) = path.split_once('/')
+            && !NOT_APP_CODE.contains(&top.to_ascii_lowercase().as_str())
+        {
+            found.code_dirs.insert(format!("{top}/"));
+        }
     }
     found
 }
@@ -182,7 +216,8 @@ pub fn render(found: &Found) -> String {
         && found.proto_globs.is_empty()
         && found.avro_globs.is_empty()
         && found.jsonschema_globs.is_empty());
-    if has_schemas {
+    let has_database = !found.migration_globs.is_empty() && !found.code_dirs.is_empty();
+    if has_schemas || has_database {
         out.push_str("  compat:\n");
         for (key, items) in [
             ("openapi", &found.openapi),
@@ -193,6 +228,12 @@ pub fn render(found: &Found) -> String {
             if !items.is_empty() {
                 out.push_str(&format!("    {key}: {}\n", yaml_list(items)));
             }
+        }
+        if has_database {
+            out.push_str(&format!(
+                "    database:                   # this deploy's migrations against the deployed code\n      code_paths: {}\n      # markers: [\"gonogo:dropping\"]   # \"this column is going away\" comments\n",
+                yaml_list(&found.code_dirs)
+            ));
         }
     } else {
         out.push_str("  # compat:                     # no OpenAPI, proto, Avro or JSON Schema files found\n  #   openapi: [\"api/openapi.yaml\"]\n");
@@ -261,7 +302,14 @@ mod tests {
         assert!(found.manifest_globs.contains("deploy/*.yaml"));
         assert!(found.openapi.contains("api/openapi.yaml"));
         assert!(found.proto_globs.contains("proto/**/*.proto"));
+        assert_eq!(found.code_dirs, BTreeSet::from(["src/".to_string()]));
         let text = render(&found);
-        crate::config::parse(&text, "gonogo.yaml").expect("valid");
+        let config = crate::config::parse(&text, "gonogo.yaml").expect("valid");
+        let database = config
+            .checks
+            .compat
+            .and_then(|c| c.database)
+            .expect("a database section");
+        assert_eq!(database.code_paths[0].as_str(), "src/");
     }
 }
