@@ -4,10 +4,10 @@
 //! merging a live drill's result into the static outcome. The manifests themselves are loaded
 //! once per run (`Context::kubernetes`).
 
-use crate::checks::{CheckError, CheckOutcome};
+use crate::checks::{CheckError, CheckOutcome, Rule};
 use crate::context::Context;
-use crate::k8s::{self, Inputs, Loaded, Meta};
-use crate::report::{Finding, Severity, Status};
+use crate::k8s::{self, Concern, Inputs, Loaded, Manifests, Meta};
+use crate::report::{Finding, Location, Severity, Status};
 use std::sync::Arc;
 
 /// Run a check's static part on a blocking thread: loading and analysing manifests is CPU
@@ -154,6 +154,36 @@ impl Analysis {
     }
 }
 
+/// A check's `invalid-field` findings (`rule`): one per field of its `concern` that has the
+/// wrong type, waived by the object's annotation, each unwaived one putting its object at risk
+/// for `reason`.
+pub fn invalid_fields(
+    manifests: &Manifests,
+    concern: Concern,
+    rule: &'static Rule,
+    reason: &str,
+) -> (Vec<Finding>, Vec<Risk>) {
+    let mut findings = Vec::new();
+    let mut risks = Vec::new();
+    for problem in manifests.problems.iter().filter(|p| p.concern == concern) {
+        let mut finding = rule.finding(problem.message.clone()).at(Location::new(
+            &problem.file,
+            problem.pos.line,
+            problem.pos.column,
+        ));
+        finding.waived = k8s::ignore_waiver(&problem.ignored_rules, &problem.object, rule.id);
+        if finding.waived.is_none() {
+            risks.push(Risk {
+                object: problem.object.clone(),
+                reason: reason.to_string(),
+                severity: finding.severity,
+            });
+        }
+        findings.push(finding);
+    }
+    (findings, risks)
+}
+
 /// The skip every Kubernetes check reports when there is nothing to read.
 pub fn nothing_to_check(loaded: &Loaded) -> Option<CheckOutcome> {
     let manifests = &loaded.manifests;
@@ -177,4 +207,82 @@ pub fn nothing_to_check(loaded: &Loaded) -> Option<CheckOutcome> {
         _ => {}
     }
     None
+}
+
+/// What a Kubernetes check judged in the manifests, for its outcome ([`judged_outcome`]).
+pub struct Judged {
+    /// How many of the things the check judges it found (serving containers, workloads).
+    pub found: usize,
+    /// Why the check skips when it found none and flagged nothing, given the number of
+    /// manifest files read: "no workloads in 3 manifest files".
+    pub none_in: fn(usize) -> String,
+    /// The summary's opening: "3 serving containers in 2 workloads".
+    pub head: String,
+    pub risks: Vec<Risk>,
+    /// The summary's ending when no workload is at risk: "probes look right".
+    pub all_good: &'static str,
+    pub findings: Vec<Finding>,
+}
+
+/// A Kubernetes check's outcome: the skip when there is nothing to read or nothing to judge,
+/// otherwise the findings under a summary naming what was judged, where the manifests were
+/// found, the workloads at risk and the files left out.
+pub fn judged_outcome(loaded: &Loaded, judge: impl FnOnce(&Manifests) -> Judged) -> CheckOutcome {
+    if let Some(skip) = nothing_to_check(loaded) {
+        return skip;
+    }
+    let manifests = &loaded.manifests;
+    let judged = judge(manifests);
+    if judged.found == 0 && judged.findings.is_empty() {
+        let source = if manifests.files.is_empty() {
+            "no manifest file matched".to_string()
+        } else {
+            (judged.none_in)(manifests.files.len())
+        };
+        return CheckOutcome::skip(format!("{source}{}", skipped_note(&loaded.skipped)));
+    }
+    let mut summary = judged.head;
+    if loaded.inputs == Inputs::Discovered {
+        summary.push_str(&format!(
+            " (no config: found under {})",
+            found_under(&manifests.files)
+        ));
+    }
+    summary.push_str(&risk_summary(&judged.risks, judged.all_good));
+    summary.push_str(&skipped_note(&loaded.skipped));
+    CheckOutcome::findings(summary, judged.findings)
+}
+
+/// The outcome of a check that judges serving containers (`readiness`, `grace`) from
+/// `analyze`'s [`Analysis`].
+pub fn container_outcome(
+    loaded: &Loaded,
+    analyze: impl FnOnce(&Manifests) -> Analysis,
+    all_good: &'static str,
+) -> CheckOutcome {
+    judged_outcome(loaded, |manifests| {
+        let analysis = analyze(manifests);
+        Judged {
+            found: analysis.serving,
+            none_in: |files| {
+                format!(
+                    "no serving containers in {}",
+                    counted(files, "manifest file")
+                )
+            },
+            head: format!(
+                "{} in {}",
+                counted(analysis.serving, "serving container"),
+                counted(analysis.workloads, "workload")
+            ),
+            risks: analysis.risks,
+            all_good,
+            findings: analysis.findings,
+        }
+    })
+}
+
+/// "1 workload", "3 workloads"
+pub fn counted(n: usize, thing: &str) -> String {
+    format!("{n} {thing}{}", if n == 1 { "" } else { "s" })
 }

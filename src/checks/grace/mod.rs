@@ -11,14 +11,13 @@ pub mod drill;
 mod termination;
 
 use crate::checks::kubernetes::{
-    Analysis, Risk, found_under, risk_summary, run_static, skipped_note, with_live_result,
+    Analysis, container_outcome, invalid_fields, run_static, with_live_result,
 };
 use crate::checks::{Check, CheckError, CheckFuture, CheckOutcome, Rule};
 use crate::config::Config;
 use crate::context::Context;
 use crate::declare_rule;
-use crate::k8s::{self, Concern, Inputs, Loaded, Manifests};
-use crate::report::Location;
+use crate::k8s::{Concern, Loaded, Manifests};
 use std::sync::Arc;
 
 pub use termination::{
@@ -192,70 +191,26 @@ fn run(ctx: &Context) -> Result<CheckOutcome, CheckError> {
 /// The check's decision over loaded manifests: pure, for tests. Unmatched manifest paths are
 /// reported once, by `rollout`.
 pub fn outcome(loaded: &Loaded, settings: &Settings) -> Result<CheckOutcome, CheckError> {
-    let manifests = &loaded.manifests;
-    if let Some(skip) = crate::checks::kubernetes::nothing_to_check(loaded) {
-        return Ok(skip);
-    }
-    let analysis = analyze(manifests, settings);
-    if analysis.serving == 0 && analysis.findings.is_empty() {
-        let source = if manifests.files.is_empty() {
-            "no manifest file matched".to_string()
-        } else {
-            format!(
-                "no serving containers in {} manifest file{}",
-                manifests.files.len(),
-                if manifests.files.len() == 1 { "" } else { "s" }
-            )
-        };
-        return Ok(CheckOutcome::skip(format!(
-            "{source}{}",
-            skipped_note(&loaded.skipped)
-        )));
-    }
-    let mut summary = format!(
-        "{} serving container{} in {} workload{}",
-        analysis.serving,
-        if analysis.serving == 1 { "" } else { "s" },
-        analysis.workloads,
-        if analysis.workloads == 1 { "" } else { "s" },
-    );
-    if loaded.inputs == Inputs::Discovered {
-        summary.push_str(&format!(
-            " (no config: found under {})",
-            found_under(&manifests.files)
-        ));
-    }
-    summary.push_str(&risk_summary(&analysis.risks, "shutdown adds up"));
-    summary.push_str(&skipped_note(&loaded.skipped));
-    Ok(CheckOutcome::findings(summary, analysis.findings))
+    Ok(container_outcome(
+        loaded,
+        |manifests| analyze(manifests, settings),
+        "shutdown adds up",
+    ))
 }
 
 /// Every grace rule over the manifests. Pure: the fixture harness and the corpus test call it.
 pub fn analyze(manifests: &Manifests, settings: &Settings) -> Analysis {
-    let mut out = Analysis::default();
-    for problem in manifests
-        .problems
-        .iter()
-        .filter(|p| p.concern == Concern::Termination)
-    {
-        let mut finding = INVALID_FIELD
-            .finding(problem.message.clone())
-            .at(Location::new(
-                &problem.file,
-                problem.pos.line,
-                problem.pos.column,
-            ));
-        finding.waived =
-            k8s::ignore_waiver(&problem.ignored_rules, &problem.object, INVALID_FIELD.id);
-        if finding.waived.is_none() {
-            out.risks.push(Risk {
-                object: problem.object.clone(),
-                reason: "a termination field gonogo cannot read".to_string(),
-                severity: finding.severity,
-            });
-        }
-        out.findings.push(finding);
-    }
+    let (findings, risks) = invalid_fields(
+        manifests,
+        Concern::Termination,
+        &INVALID_FIELD,
+        "a termination field gonogo cannot read",
+    );
+    let mut out = Analysis {
+        findings,
+        risks,
+        ..Analysis::default()
+    };
     for workload in &manifests.workloads {
         termination::check(manifests, workload, settings, &mut out);
     }

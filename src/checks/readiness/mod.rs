@@ -11,15 +11,13 @@ pub mod live;
 pub(crate) mod probes;
 
 use crate::checks::kubernetes::{
-    Analysis, Risk, found_under, nothing_to_check, risk_summary, run_static, skipped_note,
-    with_live_result,
+    Analysis, container_outcome, invalid_fields, run_static, with_live_result,
 };
 use crate::checks::{Check, CheckError, CheckFuture, CheckOutcome, Rule};
 use crate::config::Config;
 use crate::context::Context;
 use crate::declare_rule;
-use crate::k8s::{self, Concern, Inputs, Loaded, Manifests};
-use crate::report::Location;
+use crate::k8s::{Concern, Loaded, Manifests};
 use std::sync::Arc;
 
 pub use probes::{
@@ -183,70 +181,22 @@ fn run(ctx: &Context) -> Result<CheckOutcome, CheckError> {
 /// The check's decision over loaded manifests: pure, for tests. Unmatched manifest paths are
 /// reported once, by `rollout`.
 pub fn outcome(loaded: &Loaded) -> Result<CheckOutcome, CheckError> {
-    let manifests = &loaded.manifests;
-    if let Some(skip) = nothing_to_check(loaded) {
-        return Ok(skip);
-    }
-    let analysis = analyze(manifests);
-    if analysis.serving == 0 && analysis.findings.is_empty() {
-        let source = if manifests.files.is_empty() {
-            "no manifest file matched".to_string()
-        } else {
-            format!(
-                "no serving containers in {} manifest file{}",
-                manifests.files.len(),
-                if manifests.files.len() == 1 { "" } else { "s" }
-            )
-        };
-        return Ok(CheckOutcome::skip(format!(
-            "{source}{}",
-            skipped_note(&loaded.skipped)
-        )));
-    }
-    let mut summary = format!(
-        "{} serving container{} in {} workload{}",
-        analysis.serving,
-        if analysis.serving == 1 { "" } else { "s" },
-        analysis.workloads,
-        if analysis.workloads == 1 { "" } else { "s" },
-    );
-    if loaded.inputs == Inputs::Discovered {
-        summary.push_str(&format!(
-            " (no config: found under {})",
-            found_under(&manifests.files)
-        ));
-    }
-    summary.push_str(&risk_summary(&analysis.risks, "probes look right"));
-    summary.push_str(&skipped_note(&loaded.skipped));
-    Ok(CheckOutcome::findings(summary, analysis.findings))
+    Ok(container_outcome(loaded, analyze, "probes look right"))
 }
 
 /// Every readiness rule over the manifests. Pure: the fixture harness and the corpus test call it.
 pub fn analyze(manifests: &Manifests) -> Analysis {
-    let mut out = Analysis::default();
-    for problem in manifests
-        .problems
-        .iter()
-        .filter(|p| p.concern == Concern::Probes)
-    {
-        let mut finding = INVALID_FIELD
-            .finding(problem.message.clone())
-            .at(Location::new(
-                &problem.file,
-                problem.pos.line,
-                problem.pos.column,
-            ));
-        finding.waived =
-            k8s::ignore_waiver(&problem.ignored_rules, &problem.object, INVALID_FIELD.id);
-        if finding.waived.is_none() {
-            out.risks.push(Risk {
-                object: problem.object.clone(),
-                reason: "a probe field gonogo cannot read".to_string(),
-                severity: finding.severity,
-            });
-        }
-        out.findings.push(finding);
-    }
+    let (findings, risks) = invalid_fields(
+        manifests,
+        Concern::Probes,
+        &INVALID_FIELD,
+        "a probe field gonogo cannot read",
+    );
+    let mut out = Analysis {
+        findings,
+        risks,
+        ..Analysis::default()
+    };
     for workload in &manifests.workloads {
         probes::check(manifests, workload, &mut out);
     }

@@ -12,14 +12,13 @@ mod estimate;
 mod revisions;
 
 use crate::checks::kubernetes::{
-    Analysis, Risk, found_under, risk_summary, run_static, skipped_note,
+    Analysis, Judged, counted, invalid_fields, judged_outcome, run_static,
 };
 use crate::checks::{Check, CheckError, CheckFuture, CheckOutcome, Rule};
 use crate::config::Config;
 use crate::context::Context;
 use crate::declare_rule;
-use crate::k8s::{self, Concern, Inputs, Loaded, Manifests};
-use crate::report::Location;
+use crate::k8s::{Concern, Loaded, Manifests};
 use std::sync::Arc;
 
 pub use estimate::{DEFAULT_TARGET_SECONDS, POD_START_SECONDS, SLOW_ROLLBACK};
@@ -131,50 +130,25 @@ fn run(ctx: &Context) -> Result<CheckOutcome, CheckError> {
 /// The check's decision over loaded manifests: pure, for tests. Unmatched manifest paths are
 /// reported once, by `rollout`.
 pub fn outcome(loaded: &Loaded, settings: &Settings) -> Result<CheckOutcome, CheckError> {
-    let manifests = &loaded.manifests;
-    if let Some(skip) = crate::checks::kubernetes::nothing_to_check(loaded) {
-        return Ok(skip);
-    }
-    let report = analyze_with_slowest(manifests, settings);
-    let analysis = report.analysis;
-    if analysis.workloads == 0 && analysis.findings.is_empty() {
-        let source = if manifests.files.is_empty() {
-            "no manifest file matched".to_string()
-        } else {
-            format!(
-                "no workloads in {} manifest file{}",
-                manifests.files.len(),
-                if manifests.files.len() == 1 { "" } else { "s" }
-            )
-        };
-        return Ok(CheckOutcome::skip(format!(
-            "{source}{}",
-            skipped_note(&loaded.skipped)
-        )));
-    }
-    let mut summary = format!(
-        "{} workload{}",
-        analysis.workloads,
-        if analysis.workloads == 1 { "" } else { "s" },
-    );
-    if let Some((object, seconds)) = &report.slowest {
-        summary.push_str(&format!(
-            ", slowest rollback {object} about {seconds} s (target {} s)",
-            estimate::fmt_seconds(settings.target())
-        ));
-    }
-    if loaded.inputs == Inputs::Discovered {
-        summary.push_str(&format!(
-            " (no config: found under {})",
-            found_under(&manifests.files)
-        ));
-    }
-    summary.push_str(&risk_summary(
-        &analysis.risks,
-        "rollbacks are fast and possible",
-    ));
-    summary.push_str(&skipped_note(&loaded.skipped));
-    Ok(CheckOutcome::findings(summary, analysis.findings))
+    Ok(judged_outcome(loaded, |manifests| {
+        let report = analyze_with_slowest(manifests, settings);
+        let analysis = report.analysis;
+        let mut head = counted(analysis.workloads, "workload");
+        if let Some((object, seconds)) = &report.slowest {
+            head.push_str(&format!(
+                ", slowest rollback {object} about {seconds} s (target {} s)",
+                estimate::fmt_seconds(settings.target())
+            ));
+        }
+        Judged {
+            found: analysis.workloads,
+            none_in: |files| format!("no workloads in {}", counted(files, "manifest file")),
+            head,
+            risks: analysis.risks,
+            all_good: "rollbacks are fast and possible",
+            findings: analysis.findings,
+        }
+    }))
 }
 
 impl Settings {
@@ -196,30 +170,17 @@ pub fn analyze(manifests: &Manifests, settings: &Settings) -> Analysis {
 }
 
 fn analyze_with_slowest(manifests: &Manifests, settings: &Settings) -> Report {
-    let mut out = Analysis::default();
-    for problem in manifests
-        .problems
-        .iter()
-        .filter(|p| p.concern == Concern::Rollback)
-    {
-        let mut finding = INVALID_FIELD
-            .finding(problem.message.clone())
-            .at(Location::new(
-                &problem.file,
-                problem.pos.line,
-                problem.pos.column,
-            ));
-        finding.waived =
-            k8s::ignore_waiver(&problem.ignored_rules, &problem.object, INVALID_FIELD.id);
-        if finding.waived.is_none() {
-            out.risks.push(Risk {
-                object: problem.object.clone(),
-                reason: "a rollback field gonogo cannot read".to_string(),
-                severity: finding.severity,
-            });
-        }
-        out.findings.push(finding);
-    }
+    let (findings, risks) = invalid_fields(
+        manifests,
+        Concern::Rollback,
+        &INVALID_FIELD,
+        "a rollback field gonogo cannot read",
+    );
+    let mut out = Analysis {
+        findings,
+        risks,
+        ..Analysis::default()
+    };
     let mut slowest: Option<(String, i64)> = None;
     for workload in &manifests.workloads {
         revisions::images(workload, &mut out);

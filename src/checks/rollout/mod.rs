@@ -10,12 +10,12 @@ mod canary;
 mod capacity;
 mod disruption;
 
-use crate::checks::kubernetes::{found_under, risk_summary, run_static, skipped_note};
+use crate::checks::kubernetes::{Judged, counted, invalid_fields, judged_outcome, run_static};
 use crate::checks::{Check, CheckError, CheckFuture, CheckOutcome, Rule};
 use crate::config::Config;
 use crate::context::Context;
 use crate::declare_rule;
-use crate::k8s::{self, Concern, Inputs, Loaded, Manifests, Meta, Workload, WorkloadKind};
+use crate::k8s::{Concern, Loaded, Manifests, Meta, Workload, WorkloadKind};
 use crate::report::{Finding, Location, Severity};
 use std::sync::Arc;
 
@@ -133,55 +133,39 @@ fn run(ctx: &Context) -> Result<CheckOutcome, CheckError> {
 
 /// The check's decision over loaded manifests: pure, for tests.
 pub fn outcome(loaded: &Loaded, config_path: &str) -> Result<CheckOutcome, CheckError> {
-    let manifests = &loaded.manifests;
-    let mut findings: Vec<Finding> = loaded
-        .unmatched
-        .iter()
-        .map(|pattern| {
-            UNMATCHED_PATH
-                .finding(format!(
-                    "`{pattern}` matches no file under the project root"
-                ))
-                .at(Location::file(config_path))
-                .with_fix("fix the pattern in checks.kubernetes.manifests")
-        })
-        .collect();
-    if let Some(skip) = crate::checks::kubernetes::nothing_to_check(loaded) {
-        return Ok(skip);
-    }
-    let analysis = analyze(manifests);
-    findings.extend(analysis.findings);
-    let rolled = manifests
-        .workloads
-        .iter()
-        .filter(|w| !manifests.is_rollout_template(w))
-        .count();
-    if rolled == 0 && findings.is_empty() {
-        let source = if manifests.files.is_empty() {
-            "no manifest file matched".to_string()
-        } else {
-            format!("no workloads in {} manifest files", manifests.files.len())
-        };
-        return Ok(CheckOutcome::skip(format!(
-            "{source}{}",
-            skipped_note(&loaded.skipped)
-        )));
-    }
-    let mut summary = format!(
-        "{rolled} workload{} in {} file{}",
-        if rolled == 1 { "" } else { "s" },
-        manifests.files.len(),
-        if manifests.files.len() == 1 { "" } else { "s" }
-    );
-    if loaded.inputs == Inputs::Discovered {
-        summary.push_str(&format!(
-            " (no config: found under {})",
-            found_under(&manifests.files)
-        ));
-    }
-    summary.push_str(&risk_summary(&analysis.risks, "capacity never drops"));
-    summary.push_str(&skipped_note(&loaded.skipped));
-    Ok(CheckOutcome::findings(summary, findings))
+    Ok(judged_outcome(loaded, |manifests| {
+        let mut findings: Vec<Finding> = loaded
+            .unmatched
+            .iter()
+            .map(|pattern| {
+                UNMATCHED_PATH
+                    .finding(format!(
+                        "`{pattern}` matches no file under the project root"
+                    ))
+                    .at(Location::file(config_path))
+                    .with_fix("fix the pattern in checks.kubernetes.manifests")
+            })
+            .collect();
+        let analysis = analyze(manifests);
+        findings.extend(analysis.findings);
+        let rolled = manifests
+            .workloads
+            .iter()
+            .filter(|w| !manifests.is_rollout_template(w))
+            .count();
+        Judged {
+            found: rolled,
+            none_in: |files| format!("no workloads in {files} manifest files"),
+            head: format!(
+                "{} in {}",
+                counted(rolled, "workload"),
+                counted(manifests.files.len(), "file")
+            ),
+            risks: analysis.risks,
+            all_good: "capacity never drops",
+            findings,
+        }
+    }))
 }
 
 /// A workload at risk, for the summary (shared by the Kubernetes checks).
@@ -267,30 +251,13 @@ impl Scale {
 
 /// Every rollout rule over the manifests. Pure: the fixture harness and the corpus test call it.
 pub fn analyze(manifests: &Manifests) -> Analysis {
-    let mut out = Analysis::default();
-    for problem in manifests
-        .problems
-        .iter()
-        .filter(|p| p.concern == Concern::Rollout)
-    {
-        let mut finding = INVALID_FIELD
-            .finding(problem.message.clone())
-            .at(Location::new(
-                &problem.file,
-                problem.pos.line,
-                problem.pos.column,
-            ));
-        finding.waived =
-            k8s::ignore_waiver(&problem.ignored_rules, &problem.object, INVALID_FIELD.id);
-        if finding.waived.is_none() {
-            out.risks.push(Risk {
-                object: problem.object.clone(),
-                reason: "a field gonogo cannot read".to_string(),
-                severity: finding.severity,
-            });
-        }
-        out.findings.push(finding);
-    }
+    let (findings, risks) = invalid_fields(
+        manifests,
+        Concern::Rollout,
+        &INVALID_FIELD,
+        "a field gonogo cannot read",
+    );
+    let mut out = Analysis { findings, risks };
     for workload in &manifests.workloads {
         if manifests.is_rollout_template(workload) {
             continue;
