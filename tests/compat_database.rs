@@ -6,7 +6,7 @@
 use crate::common;
 
 use common::pg::Cluster;
-use common::{Run, git, gonogo, project, run, write};
+use common::{Run, findings, git, gonogo, project, run, write};
 use serde_json::Value;
 use std::path::Path;
 
@@ -142,15 +142,6 @@ fn pg_project(code: &[(&str, &str)], migration: &str) -> tempfile::TempDir {
 
 fn compat(dir: &Path, extra: &[&str]) -> (Run, Value) {
     common::check_only(dir, "compat", extra)
-}
-
-fn findings<'a>(check: &'a Value, rule: &str) -> Vec<&'a Value> {
-    check["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["rule"] == rule)
-        .collect()
 }
 
 fn only<'a>(check: &'a Value, rule: &str) -> &'a Value {

@@ -36,15 +36,6 @@ fn check_dns(dir: &std::path::Path, extra: &[&str]) -> (Run, Value) {
     common::check_only(dir, "dns", extra)
 }
 
-fn findings<'a>(dns: &'a Value, rule: &str) -> Vec<&'a Value> {
-    dns["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["rule"] == rule)
-        .collect()
-}
-
 fn message(finding: &Value) -> &str {
     finding["message"].as_str().unwrap()
 }

@@ -72,6 +72,16 @@ pub fn check_only(dir: &Path, check: &str, extra: &[&str]) -> (Run, serde_json::
     (out, result)
 }
 
+/// The findings of one rule in a check's JSON result.
+pub fn findings<'a>(check: &'a serde_json::Value, rule: &str) -> Vec<&'a serde_json::Value> {
+    check["findings"]
+        .as_array()
+        .expect("a findings list")
+        .iter()
+        .filter(|f| f["rule"] == rule)
+        .collect()
+}
+
 /// A project directory in a temp dir, with files written from (path, content) pairs.
 pub fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temp dir");

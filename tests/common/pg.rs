@@ -72,24 +72,6 @@ fn find_bin_dir() -> Option<PathBuf> {
     versions.pop().map(|(_, bin)| bin)
 }
 
-/// Run the `openssl` CLI in `dir`; panics with its error, or with how to install it.
-fn openssl(dir: &Path, args: &[&str]) {
-    let output = Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap_or_else(|e| {
-            panic!(
-                "cannot run `openssl` ({e}): the TLS tests generate their certificates with it; install it with `apt-get install openssl` (scripts/install-deps does)"
-            )
-        });
-    assert!(
-        output.status.success(),
-        "openssl {args:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
-
 /// A throwaway CA in `dir`: `<name>.pem` (returned) and `<name>.key`. P-256: quick to make.
 pub fn make_ca(dir: &Path, name: &str) -> PathBuf {
     let key = format!("{name}.key");
@@ -141,6 +123,24 @@ fn checked(output: std::io::Result<Output>, what: &str) -> Output {
         String::from_utf8_lossy(&output.stderr)
     );
     output
+}
+
+/// Run the `openssl` CLI in `dir`; panics with its error, or with how to install it.
+pub fn openssl(dir: &Path, args: &[&str]) {
+    let output = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot run `openssl` ({e}): the TLS tests generate their certificates with it; install it with `apt-get install openssl` (scripts/install-deps does)"
+            )
+        });
+    assert!(
+        output.status.success(),
+        "openssl {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 }
 
 impl Cluster {
@@ -404,29 +404,25 @@ impl Cluster {
     /// A second session kept open: send it SQL (e.g. `BEGIN; LOCK TABLE …;`) and it keeps its
     /// transaction until dropped.
     pub fn session(&self, db: &str) -> Session {
-        let mut child = self
-            .psql(db)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn psql");
-        let stdin = child.stdin.take();
-        Session {
-            child,
-            stdin,
-            stdout: None,
-        }
+        self.open_session(db, false)
     }
 
     /// A [`Cluster::session`] whose output can be waited for ([`Session::wait_for_line`]): for
     /// a session that takes a lock no new connection could see (a catalog lock blocks the
     /// queries [`Cluster::wait_for`] would send).
     pub fn session_with_output(&self, db: &str) -> Session {
+        self.open_session(db, true)
+    }
+
+    fn open_session(&self, db: &str, with_output: bool) -> Session {
         let mut child = self
             .psql(db)
             .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
+            .stdout(if with_output {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
             .stderr(Stdio::null())
             .spawn()
             .expect("spawn psql");

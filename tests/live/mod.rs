@@ -188,24 +188,6 @@ pub fn start(command: &mut Command) -> std::process::Child {
         .expect("gonogo starts")
 }
 
-/// Run `openssl` with `args` in `dir`; a missing `openssl` fails the test saying how to get it.
-fn openssl(dir: &std::path::Path, args: &[&str]) {
-    let output = Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap_or_else(|e| {
-            panic!(
-                "cannot run `openssl` ({e}): the TLS tests generate their certificates with it; install it with `apt-get install openssl` (scripts/install-deps does)"
-            )
-        });
-    assert!(
-        output.status.success(),
-        "openssl {args:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
-
 /// A throwaway CA (`ca.pem`) and a certificate it signs for 127.0.0.1 (`server.pem`,
 /// `server.key`), written to `dir`. P-256 keys: quick to generate, and rustls verifies them.
 pub fn make_certificates(dir: &std::path::Path) {
@@ -232,7 +214,7 @@ pub fn make_certificates(dir: &std::path::Path) {
         "-addext",
         "keyUsage=critical,keyCertSign,cRLSign",
     ]);
-    openssl(dir, &ca);
+    crate::common::pg::openssl(dir, &ca);
     let mut csr = vec!["req"];
     csr.extend(ec);
     csr.extend([
@@ -243,7 +225,7 @@ pub fn make_certificates(dir: &std::path::Path) {
         "-subj",
         "/CN=127.0.0.1",
     ]);
-    openssl(dir, &csr);
+    crate::common::pg::openssl(dir, &csr);
     // webpki matches the host against subjectAltName only (never the CN), and wants an
     // end-entity certificate for serverAuth.
     std::fs::write(
@@ -251,7 +233,7 @@ pub fn make_certificates(dir: &std::path::Path) {
         "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n",
     )
     .unwrap();
-    openssl(
+    crate::common::pg::openssl(
         dir,
         &[
             "x509",

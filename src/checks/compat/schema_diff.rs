@@ -494,7 +494,9 @@ impl Docs {
         };
         let mut node = root.node;
         for raw in pointer.split('/') {
-            let segment = percent_decode(raw).replace("~1", "/").replace("~0", "~");
+            let segment = crate::percent::decode(raw)
+                .replace("~1", "/")
+                .replace("~0", "~");
             let next = match &node.value {
                 Value::Seq(items) => segment.parse::<usize>().ok().and_then(|i| items.get(i)),
                 _ => node.get(&segment),
@@ -548,7 +550,7 @@ fn collect_file_refs(node: &Node, out: &mut Vec<(String, Pos)>) {
                 {
                     let file = reference.split('#').next().unwrap_or_default();
                     if !file.is_empty() && !is_external(file) {
-                        out.push((percent_decode(file), value.pos));
+                        out.push((crate::percent::decode(file), value.pos));
                     }
                 } else {
                     collect_file_refs(value, out);
@@ -562,7 +564,7 @@ fn collect_file_refs(node: &Node, out: &mut Vec<(String, Pos)>) {
 
 /// `relative`, read from the directory of `from`, as a normalised path (`/` separators).
 pub fn join_path(from: &str, relative: &str) -> String {
-    let relative = percent_decode(relative);
+    let relative = crate::percent::decode(relative);
     let mut parts: Vec<&str> = if relative.starts_with('/') {
         Vec::new()
     } else {
@@ -580,32 +582,6 @@ pub fn join_path(from: &str, relative: &str) -> String {
         }
     }
     parts.join("/")
-}
-
-fn percent_decode(text: &str) -> String {
-    if !text.contains('%') {
-        return text.to_string();
-    }
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = bytes
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok())
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match (bytes[i], hex) {
-            (b'%', Some(byte)) => {
-                out.push(byte);
-                i += 3;
-            }
-            (byte, _) => {
-                out.push(byte);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -206,7 +206,7 @@ fn split_tls_params(url: &str) -> SplitUrl {
                     .split('&')
                     .filter(|pair| {
                         let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-                        !take(&percent_decode(key), percent_decode(value))
+                        !take(&crate::percent::decode(key), crate::percent::decode(value))
                     })
                     .collect();
                 if kept.is_empty() {
@@ -230,28 +230,6 @@ fn split_tls_params(url: &str) -> SplitUrl {
     };
     split.rest = rest;
     split
-}
-
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = bytes
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok())
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        if bytes[i] == b'%'
-            && let Some(byte) = hex
-        {
-            out.push(byte);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// The pairs of a libpq `key=value` string: key, unquoted value, and the pair's raw text.
