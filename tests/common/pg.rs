@@ -103,6 +103,56 @@ pub fn make_ca(dir: &Path, name: &str) -> PathBuf {
     dir.join(pem)
 }
 
+/// A certificate for `host` (`server.key`, and `out` as PEM) signed by the CA `make_ca(dir,
+/// "ca")` wrote in `dir`. webpki matches names against `san` (subjectAltName) only, never the CN,
+/// and wants an end-entity certificate for serverAuth.
+pub fn make_server_cert(dir: &Path, host: &str, san: &str, out: &str) {
+    openssl(
+        dir,
+        &[
+            "req",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+            "-subj",
+            &format!("/CN={host}"),
+        ],
+    );
+    std::fs::write(
+        dir.join("server.ext"),
+        format!(
+            "subjectAltName={san}\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n"
+        ),
+    )
+    .expect("write server.ext");
+    openssl(
+        dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            out,
+            "-days",
+            "2",
+            "-extfile",
+            "server.ext",
+        ],
+    );
+}
+
 fn free_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
     listener.local_addr().expect("local addr").port()
@@ -253,49 +303,11 @@ impl Cluster {
         let certs = self.socket_dir.join("certs");
         std::fs::create_dir_all(&certs).expect("certs dir");
         let ca = make_ca(&certs, "ca");
-        openssl(
+        make_server_cert(
             &certs,
-            &[
-                "req",
-                "-newkey",
-                "ec",
-                "-pkeyopt",
-                "ec_paramgen_curve:prime256v1",
-                "-nodes",
-                "-keyout",
-                "server.key",
-                "-out",
-                "server.csr",
-                "-subj",
-                "/CN=localhost",
-            ],
-        );
-        // webpki matches names against subjectAltName only, and wants an end-entity
-        // certificate for serverAuth.
-        std::fs::write(
-            certs.join("server.ext"),
-            "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n",
-        )
-        .expect("write server.ext");
-        openssl(
-            &certs,
-            &[
-                "x509",
-                "-req",
-                "-in",
-                "server.csr",
-                "-CA",
-                "ca.pem",
-                "-CAkey",
-                "ca.key",
-                "-CAcreateserial",
-                "-out",
-                "server.crt",
-                "-days",
-                "2",
-                "-extfile",
-                "server.ext",
-            ],
+            "localhost",
+            "DNS:localhost,IP:127.0.0.1",
+            "server.crt",
         );
         for file in ["server.crt", "server.key"] {
             let to = self.data.join(file);

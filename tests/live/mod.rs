@@ -191,68 +191,8 @@ pub fn start(command: &mut Command) -> std::process::Child {
 /// A throwaway CA (`ca.pem`) and a certificate it signs for 127.0.0.1 (`server.pem`,
 /// `server.key`), written to `dir`. P-256 keys: quick to generate, and rustls verifies them.
 pub fn make_certificates(dir: &std::path::Path) {
-    let ec = [
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-        "-nodes",
-    ];
-    let mut ca = vec!["req", "-x509"];
-    ca.extend(ec);
-    ca.extend([
-        "-keyout",
-        "ca.key",
-        "-out",
-        "ca.pem",
-        "-days",
-        "2",
-        "-subj",
-        "/CN=gonogo test CA",
-        "-addext",
-        "basicConstraints=critical,CA:TRUE",
-        "-addext",
-        "keyUsage=critical,keyCertSign,cRLSign",
-    ]);
-    crate::common::pg::openssl(dir, &ca);
-    let mut csr = vec!["req"];
-    csr.extend(ec);
-    csr.extend([
-        "-keyout",
-        "server.key",
-        "-out",
-        "server.csr",
-        "-subj",
-        "/CN=127.0.0.1",
-    ]);
-    crate::common::pg::openssl(dir, &csr);
-    // webpki matches the host against subjectAltName only (never the CN), and wants an
-    // end-entity certificate for serverAuth.
-    std::fs::write(
-        dir.join("server.ext"),
-        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n",
-    )
-    .unwrap();
-    crate::common::pg::openssl(
-        dir,
-        &[
-            "x509",
-            "-req",
-            "-in",
-            "server.csr",
-            "-CA",
-            "ca.pem",
-            "-CAkey",
-            "ca.key",
-            "-CAcreateserial",
-            "-out",
-            "server.pem",
-            "-days",
-            "2",
-            "-extfile",
-            "server.ext",
-        ],
-    );
+    crate::common::pg::make_ca(dir, "ca");
+    crate::common::pg::make_server_cert(dir, "127.0.0.1", "IP:127.0.0.1", "server.pem");
 }
 
 /// `openssl s_server -www` on 127.0.0.1 with the certificate from [`make_certificates`]: a real
