@@ -10,8 +10,17 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// The corpus lives beside our checkout, never in it: without it this benchmark cannot run.
 fn corpus() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/k8s")
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/k8s");
+    if !dir.is_dir() {
+        eprintln!(
+            "benchmark not run: {} not found (the third-party corpus beside the repository)",
+            dir.display()
+        );
+        std::process::exit(2);
+    }
+    dir
 }
 
 fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {

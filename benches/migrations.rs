@@ -8,8 +8,17 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+/// The corpus lives beside our checkout, never in it: without it this benchmark cannot run.
 fn corpus() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/pg-migrations")
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/pg-migrations");
+    if !dir.is_dir() {
+        eprintln!(
+            "benchmark not run: {} not found (the third-party corpus beside the repository)",
+            dir.display()
+        );
+        std::process::exit(2);
+    }
+    dir
 }
 
 fn sql_files(dir: &Path, out: &mut Vec<PathBuf>) {

@@ -749,7 +749,9 @@ fn real_migration_histories_yield_their_schema_changes() {
     use gonogo::config::Dialect;
     use std::collections::BTreeMap;
 
-    let root = corpus();
+    let Some(root) = corpus() else {
+        return;
+    };
     let mut report = String::new();
     let mut kinds_seen: BTreeMap<&str, usize> = BTreeMap::new();
     for project in ["lemmy", "synapse", "supabase-postgres", "supabase-auth"] {

@@ -250,13 +250,15 @@ fn a_server_that_never_answers_is_an_error_within_the_timeout() {
             .starts_with("could not decide: "),
         "{dns}"
     );
-    assert!(elapsed < Duration::from_secs(3), "took {elapsed:?}");
+    // Within the run's deadline, with room for a loaded machine: the bound is about the timeout
+    // ending the wait, not about speed (benches/dns.rs measures that).
+    assert!(elapsed < Duration::from_secs(20), "took {elapsed:?}");
 }
 
 #[test]
 fn twenty_records_against_a_dead_server_cost_one_timeout_not_twenty() {
     let lab = lab();
-    let mut body = format!("    timeout: 500ms\n{}    records:\n", servers(&[lab.dead]));
+    let mut body = format!("    timeout: 2s\n{}    records:\n", servers(&[lab.dead]));
     for i in 1..=20 {
         body.push_str(&format!("      - {{name: bulk{i:02}.example.test}}\n"));
     }
@@ -267,9 +269,9 @@ fn twenty_records_against_a_dead_server_cost_one_timeout_not_twenty() {
     assert_eq!(run.code, 1);
     assert_eq!(dns["status"], "error", "{dns}");
     assert_eq!(findings(&dns, "dns/unresolved").len(), 20, "{dns}");
-    // Serially this is 20 × 0.5 s = 10 s; concurrently about one timeout. 3 s leaves room for
-    // a loaded CI machine and still cannot be met one record at a time.
-    assert!(elapsed < Duration::from_secs(3), "took {elapsed:?}");
+    // Serially this is 20 × 2 s (asked twice: 80 s); concurrently about one timeout. 20 s leaves
+    // room for a loaded CI machine and still cannot be met one record at a time.
+    assert!(elapsed < Duration::from_secs(20), "took {elapsed:?}");
     assert!(
         dns["summary"].as_str().unwrap().ends_with("(and 19 more)"),
         "{dns}"
@@ -277,7 +279,7 @@ fn twenty_records_against_a_dead_server_cost_one_timeout_not_twenty() {
 }
 
 #[test]
-fn twenty_records_on_a_live_server_pass_quickly() {
+fn twenty_records_on_a_live_server_are_all_asked() {
     let lab = lab();
     let mut body = servers(&[lab.ns1, lab.ns2]);
     body.push_str("    records:\n");
@@ -285,9 +287,7 @@ fn twenty_records_on_a_live_server_pass_quickly() {
         body.push_str(&format!("      - {{name: bulk{i:02}.example.test}}\n"));
     }
     let dir = dns_project(&body);
-    let started = Instant::now();
     let (_, dns) = check_dns(dir.path(), &[]);
-    let elapsed = started.elapsed();
     // Only the serial differs between ns1 and ns2 for these records.
     assert_eq!(dns["status"], "warn", "{dns}");
     assert_eq!(findings(&dns, "dns/servers-disagree").len(), 1, "{dns}");
@@ -297,7 +297,6 @@ fn twenty_records_on_a_live_server_pass_quickly() {
         ),
         "{dns}"
     );
-    assert!(elapsed < Duration::from_secs(1), "took {elapsed:?}");
 }
 
 #[test]

