@@ -220,6 +220,7 @@ fn check(args: CheckArgs) -> Result<i32, UsageError> {
         today: crate::date::Date::today(),
         deadline,
         kubernetes: Default::default(),
+        migrations: Default::default(),
     });
     let selected: Vec<&dyn Check> = available
         .iter()

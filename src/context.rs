@@ -1,10 +1,12 @@
 //! What checks share, built once before the run: the project root, the config, base and head,
-//! git access, the clock, and the Kubernetes manifests (loaded by the first check that asks).
+//! git access, the clock, and the Kubernetes manifests and migration files (each loaded by the
+//! first check that asks).
 
 use crate::config::Config;
 use crate::date::Date;
 use crate::git::Repo;
 use crate::k8s::{LoadError, Loaded};
+use crate::sql::files::MigrationSet;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -27,6 +29,9 @@ pub struct Context {
     /// The manifests the four Kubernetes checks read: parsed once per run, on first use
     /// (standard input can only be read once, and a big stream should be parsed once).
     pub kubernetes: OnceLock<Result<Arc<Loaded>, LoadError>>,
+    /// The migration files the `migrations` check and the database side of `compat` read: found,
+    /// read and compared with the base once per run, on first use.
+    pub migrations: OnceLock<Result<Arc<MigrationSet>, String>>,
 }
 
 /// The deployed version, in the order DESIGN.md gives: `--base`, `base:` in the config,
@@ -56,6 +61,13 @@ impl Context {
     pub fn kubernetes(&self) -> Result<Arc<Loaded>, LoadError> {
         self.kubernetes
             .get_or_init(|| crate::k8s::load(&self.root, &self.config).map(Arc::new))
+            .clone()
+    }
+
+    /// The migration files, loaded by the first caller; the others wait for that load.
+    pub fn migrations(&self) -> Result<Arc<MigrationSet>, String> {
+        self.migrations
+            .get_or_init(|| crate::sql::files::load(self).map(Arc::new))
             .clone()
     }
 

@@ -262,6 +262,7 @@ mod tests {
             today: crate::date::Date::today(),
             deadline,
             kubernetes: Default::default(),
+            migrations: Default::default(),
         })
     }
 

@@ -50,7 +50,56 @@ impl Rule {
     }
 }
 
-/// Declare a rule; its doc comment becomes the text `gonogo explain` prints.
+/// The headings every rule's docs have, in this order (STYLE.md); [`declare_rule!`] refuses, at
+/// compile time, a rule whose docs lack one or have them out of order.
+pub const RULE_HEADINGS: [&str; 4] = [
+    "## What it catches",
+    "## Why it matters during a deploy",
+    "## Example",
+    "## Do this instead",
+];
+
+/// Whether `docs` has the [`RULE_HEADINGS`] in order, each at the start of a line. A `const fn`
+/// so that the check runs when the rule is compiled, not when a test remembers to look.
+pub const fn has_rule_headings(docs: &str) -> bool {
+    let text = docs.as_bytes();
+    let mut from = 0;
+    let mut heading = 0;
+    while heading < RULE_HEADINGS.len() {
+        match find_line_start(text, RULE_HEADINGS[heading].as_bytes(), from) {
+            Some(at) => from = at + 1,
+            None => return false,
+        }
+        heading += 1;
+    }
+    true
+}
+
+/// The first offset at or after `from` where `needle` starts a line (after optional spaces, as
+/// doc comments leave one).
+const fn find_line_start(text: &[u8], needle: &[u8], from: usize) -> Option<usize> {
+    let mut at = from;
+    while at + needle.len() <= text.len() {
+        let mut line_start = at;
+        while line_start > 0 && text[line_start - 1] == b' ' {
+            line_start -= 1;
+        }
+        if line_start == 0 || text[line_start - 1] == b'\n' {
+            let mut i = 0;
+            while i < needle.len() && text[at + i] == needle[i] {
+                i += 1;
+            }
+            if i == needle.len() {
+                return Some(at);
+            }
+        }
+        at += 1;
+    }
+    None
+}
+
+/// Declare a rule; its doc comment becomes the text `gonogo explain` prints. The docs must have
+/// the four [`RULE_HEADINGS`] in order: a rule without them does not compile.
 ///
 /// ```text
 /// declare_rule! {
@@ -69,6 +118,10 @@ macro_rules! declare_rule {
             summary: $summary,
             docs: concat!($($doc, "\n"),*),
         };
+        const _: () = assert!(
+            $crate::checks::has_rule_headings(concat!($($doc, "\n"),*)),
+            concat!("rule ", $id, ": its doc comment needs the headings ## What it catches, ## Why it matters during a deploy, ## Example, ## Do this instead, in that order")
+        );
     };
 }
 
@@ -165,4 +218,36 @@ pub fn find_rule(id: &str) -> Option<&'static Rule> {
 
 pub fn find_check(id: &str) -> Option<&'static dyn Check> {
     BUILT_IN.iter().copied().find(|check| check.id() == id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::has_rule_headings;
+
+    const COMPLETE: &str = " ## What it catches\n a\n\n ## Why it matters during a deploy\n b\n ## Example\n c\n ## Do this instead\n d\n";
+
+    #[test]
+    fn complete_docs_have_the_headings() {
+        assert!(has_rule_headings(COMPLETE));
+    }
+
+    #[test]
+    fn a_missing_heading_is_refused() {
+        assert!(!has_rule_headings(
+            &COMPLETE.replace("## Example", "Example")
+        ));
+        assert!(!has_rule_headings(""));
+    }
+
+    #[test]
+    fn headings_out_of_order_are_refused() {
+        let swapped = " ## Why it matters during a deploy\n b\n ## What it catches\n a\n ## Example\n c\n ## Do this instead\n d\n";
+        assert!(!has_rule_headings(swapped));
+    }
+
+    #[test]
+    fn a_heading_in_the_middle_of_a_line_does_not_count() {
+        let inline = COMPLETE.replace(" ## Example\n", " see ## Example\n");
+        assert!(!has_rule_headings(&inline));
+    }
 }

@@ -10,6 +10,7 @@
 
 pub mod load;
 pub mod model;
+pub mod rollout;
 
 pub use crate::yaml::Pos;
 pub use load::{Inputs, LoadError, Loaded, MAX_INPUT_BYTES, load, parse_stream};

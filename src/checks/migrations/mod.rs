@@ -17,15 +17,15 @@ use crate::config::{Config, Dialect, MigrationsConfig, TransactionMode};
 use crate::context::Context;
 use crate::declare_rule;
 use crate::report::{Finding, Location, Severity, Status};
+use crate::sql::files::FileProblem;
 use std::collections::BTreeSet;
-use std::path::Path;
 use std::sync::Arc;
 
+pub use crate::sql::files::MigrationFile;
 pub use compat::{ADD_COLUMN_NOT_NULL, DROP_COLUMN, DROP_TABLE, RENAME_COLUMN, RENAME_TABLE};
 
 /// Files larger than this are not migrations anyone reviews; reading them whole would make memory
 /// use depend on input size.
-const MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
 /// Past this many unparsable statements in one file, one more finding says how many were left out.
 const MAX_UNPARSED_PER_FILE: usize = 10;
 pub const DEFAULT_POSTGRES_VERSION: u32 = 15;
@@ -100,16 +100,6 @@ impl Default for Settings {
             old_code_judged_by_compat: false,
         }
     }
-}
-
-/// One migration file, read.
-#[derive(Debug, Clone)]
-pub struct MigrationFile {
-    /// Relative to the project root, `/`-separated.
-    pub path: String,
-    pub text: String,
-    /// Whether this file is part of this deploy (added or changed since the base).
-    pub in_deploy: bool,
 }
 
 pub struct Migrations;
@@ -230,13 +220,6 @@ impl Check for Migrations {
     }
 }
 
-/// Default layouts looked for when the config has no `migrations` section.
-const DISCOVERY_GLOBS: &[&str] = &[
-    "**/migrations/**/*.sql",
-    "**/migrate/**/*.sql",
-    "**/db/migrate/**/*.sql",
-];
-
 /// After the static analysis: when `database.stats_url` or `scratch_url` is set (PostgreSQL, not
 /// `--offline`), refine its findings with the live database. A database that cannot be reached
 /// makes the check `error` and keeps the static findings.
@@ -287,96 +270,74 @@ async fn run_live(
     Ok(outcome)
 }
 
-/// The migration files of a project, read: what the `migrations` check analyses and what the
-/// database side of `compat` compares with the old code.
-pub struct LoadedMigrations {
-    pub files: Vec<MigrationFile>,
-    pub settings: Settings,
+/// The migration files and the settings they are analysed with, the files' problems already
+/// turned into this check's findings.
+struct LoadedMigrations {
+    files: Vec<MigrationFile>,
+    settings: Settings,
     /// Findings about the files themselves (a pattern matching nothing, an unreadable file).
-    pub findings: Vec<Finding>,
-    /// The paths matched, relative to the project root.
-    pub paths: BTreeSet<String>,
-    /// A base ref selected this deploy's files (otherwise every file counts as this deploy's).
-    pub deploy_is_known: bool,
-    /// The paths were not configured but discovered (`**/migrations/**/*.sql`, …).
-    pub discovered: bool,
+    findings: Vec<Finding>,
+    paths: BTreeSet<String>,
+    deploy_is_known: bool,
+    discovered: bool,
 }
 
-/// Find and read the migration files: configured paths, or the usual layouts without a config.
-pub fn load(ctx: &Context) -> Result<LoadedMigrations, CheckError> {
+/// The run's migration files ([`crate::sql::files`], loaded once per run) with this check's
+/// settings.
+fn load(ctx: &Context) -> Result<LoadedMigrations, CheckError> {
+    let set = ctx.migrations().map_err(CheckError)?;
     let configured = ctx.config.checks.migrations.as_ref();
-    let (patterns, discovered) = match configured {
-        Some(section) if !section.paths.is_empty() => (
-            section
-                .paths
-                .iter()
-                .map(|p| p.value.clone())
-                .collect::<Vec<_>>(),
-            false,
-        ),
-        _ => (
-            DISCOVERY_GLOBS.iter().map(|p| p.to_string()).collect(),
-            true,
-        ),
-    };
-    let mut findings = Vec::new();
-    let mut paths = BTreeSet::new();
-    for pattern in &patterns {
-        let matched = expand_glob(&ctx.root, pattern)?;
-        if matched.is_empty() && !discovered {
-            findings.push(
-                UNMATCHED_PATH
-                    .finding(format!(
-                        "`{pattern}` matches no file under the project root"
-                    ))
-                    .at(Location::file(
-                        ctx.config_path
-                            .clone()
-                            .unwrap_or_else(|| "gonogo.yaml".into()),
-                    ))
-                    .with_fix("fix the pattern in checks.migrations.paths"),
-            );
-        }
-        paths.extend(matched);
-    }
-    let in_deploy = if paths.is_empty() {
-        None
-    } else {
-        deploy_selection(ctx, &paths)?
-    };
-    let mut files = Vec::with_capacity(paths.len());
-    for path in &paths {
-        match read_migration(&ctx.root, path) {
-            Ok(text) => files.push(MigrationFile {
-                path: path.clone(),
-                text,
-                in_deploy: in_deploy.as_ref().is_none_or(|set| set.contains(path)),
-            }),
-            Err(finding) => {
-                if in_deploy.as_ref().is_none_or(|set| set.contains(path)) {
-                    findings.push(*finding);
-                }
-            }
-        }
-    }
+    let findings = set
+        .problems
+        .iter()
+        .map(|problem| problem_finding(ctx, problem))
+        .collect();
     let mut settings = settings_from(configured);
+    settings.dialect = set.dialect;
     settings.old_code_judged_by_compat = ctx
         .config
         .checks
         .compat
         .as_ref()
         .is_some_and(|c| c.database.is_some());
-    if configured.is_none() {
-        settings.dialect = guess_dialect(&files);
-    }
     Ok(LoadedMigrations {
-        files,
+        files: set.files.clone(),
         settings,
         findings,
-        paths,
-        deploy_is_known: in_deploy.is_some(),
-        discovered,
+        paths: set.paths.clone(),
+        deploy_is_known: set.deploy_is_known,
+        discovered: set.discovered,
     })
+}
+
+fn problem_finding(ctx: &Context, problem: &FileProblem) -> Finding {
+    match problem {
+        FileProblem::Unmatched { pattern } => UNMATCHED_PATH
+            .finding(format!(
+                "`{pattern}` matches no file under the project root"
+            ))
+            .at(Location::file(
+                ctx.config_path
+                    .clone()
+                    .unwrap_or_else(|| "gonogo.yaml".into()),
+            ))
+            .with_fix("fix the pattern in checks.migrations.paths"),
+        FileProblem::Unreadable {
+            path,
+            line,
+            message,
+            empty,
+        } => {
+            let mut finding = UNREADABLE_FILE.finding(message.clone()).at(match line {
+                Some(line) => Location::new(path, *line, 1),
+                None => Location::file(path),
+            });
+            if *empty {
+                finding.severity = Severity::Info;
+            }
+            finding
+        }
+    }
 }
 
 fn run(ctx: &Context) -> Result<(CheckOutcome, Vec<MigrationFile>), CheckError> {
@@ -474,140 +435,6 @@ fn settings_from(section: Option<&MigrationsConfig>) -> Settings {
         settings.transaction = section.transaction;
     }
     settings
-}
-
-/// Paths matching `pattern` under `root`, relative and sorted. Patterns are relative to the root.
-fn expand_glob(root: &Path, pattern: &str) -> Result<Vec<String>, CheckError> {
-    let pattern = pattern.trim_start_matches("./");
-    let full = root.join(pattern);
-    let full = full.to_string_lossy();
-    let entries = glob::glob(&full)
-        .map_err(|e| CheckError(format!("invalid path pattern `{pattern}`: {e}")))?;
-    let mut out = Vec::new();
-    for entry in entries.flatten() {
-        let skipped_dir = entry
-            .components()
-            .any(|c| c.as_os_str() == "node_modules" || c.as_os_str() == "target");
-        if entry.is_file() && !skipped_dir && !is_down_migration(&entry) {
-            out.push(crate::context::relative_display(root, &entry));
-        }
-    }
-    out.sort();
-    Ok(out)
-}
-
-/// Rollback scripts (`down.sql`, `0042.down.sql`, `0042_down.sql`) never run during a deploy;
-/// reading them as migrations would report their DROPs and forget the tables they drop.
-fn is_down_migration(path: &Path) -> bool {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().to_ascii_lowercase())
-        .unwrap_or_default();
-    let stem = name.strip_suffix(".sql").unwrap_or(&name);
-    stem == "down" || stem.ends_with(".down") || stem.ends_with("_down") || stem.ends_with("-down")
-}
-
-/// Which files are this deploy's: those added or changed since the base. `None`: all of them
-/// (no base, or not a git repository).
-fn deploy_selection(
-    ctx: &Context,
-    paths: &BTreeSet<String>,
-) -> Result<Option<BTreeSet<String>>, CheckError> {
-    let (Some(repo), Some(base)) = (&ctx.repo, &ctx.base) else {
-        return Ok(None);
-    };
-    let changed = repo
-        .changed_since(base)
-        .map_err(|e| CheckError(format!("cannot list files changed since {base}: {e}")))?;
-    // git paths are relative to the repository top; ours to the project root.
-    let root_in_repo = ctx
-        .root
-        .canonicalize()
-        .ok()
-        .and_then(|root| {
-            let top = repo.top.canonicalize().ok()?;
-            root.strip_prefix(top)
-                .ok()
-                .map(|p| p.to_string_lossy().replace('\\', "/"))
-        })
-        .unwrap_or_default();
-    let prefix = if root_in_repo.is_empty() {
-        String::new()
-    } else {
-        format!("{root_in_repo}/")
-    };
-    Ok(Some(
-        changed
-            .into_iter()
-            .filter_map(|p| p.strip_prefix(&prefix).map(str::to_string))
-            .filter(|p| paths.contains(p))
-            .collect(),
-    ))
-}
-
-fn read_migration(root: &Path, path: &str) -> Result<String, Box<Finding>> {
-    let full = root.join(path);
-    let unreadable = |severity: Severity, message: String| {
-        let mut finding = UNREADABLE_FILE.finding(message).at(Location::file(path));
-        finding.severity = severity;
-        Box::new(finding)
-    };
-    let metadata = std::fs::metadata(&full)
-        .map_err(|e| unreadable(Severity::Fail, format!("cannot read {path}: {e}")))?;
-    if metadata.len() > MAX_FILE_BYTES {
-        return Err(unreadable(
-            Severity::Fail,
-            format!(
-                "{path} is {} MB; gonogo analyses migration files up to {} MB, so this one was not checked",
-                metadata.len() / (1024 * 1024),
-                MAX_FILE_BYTES / (1024 * 1024)
-            ),
-        ));
-    }
-    let bytes = std::fs::read(&full)
-        .map_err(|e| unreadable(Severity::Fail, format!("cannot read {path}: {e}")))?;
-    match String::from_utf8(bytes) {
-        Ok(text) if text.trim().is_empty() => {
-            Err(unreadable(Severity::Info, format!("{path} is empty")))
-        }
-        Ok(text) => Ok(text),
-        Err(err) => {
-            let valid = &err.as_bytes()[..err.utf8_error().valid_up_to()];
-            let line = valid.iter().filter(|b| **b == b'\n').count() as u32 + 1;
-            let mut finding = unreadable(
-                Severity::Fail,
-                format!(
-                    "{path} is not UTF-8 text (invalid byte at line {line}); it was not checked"
-                ),
-            );
-            finding.location = Some(Location::new(path, line, 1));
-            Err(finding)
-        }
-    }
-}
-
-/// MySQL-only syntax is a strong hint; PostgreSQL is the default.
-fn guess_dialect(files: &[MigrationFile]) -> Dialect {
-    let mysql_markers = [
-        "ENGINE=",
-        "ENGINE =",
-        "AUTO_INCREMENT",
-        "MODIFY COLUMN",
-        "UNSIGNED",
-        "`",
-    ];
-    let mysql_votes = files
-        .iter()
-        .filter(|f| {
-            let upper = f.text.to_ascii_uppercase();
-            mysql_markers.iter().filter(|m| upper.contains(*m)).count() >= 2
-        })
-        .count();
-    if mysql_votes * 2 > files.len() {
-        Dialect::Mysql
-    } else {
-        Dialect::Postgres
-    }
 }
 
 fn common_dir(paths: &BTreeSet<String>) -> String {

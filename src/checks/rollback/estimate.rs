@@ -3,9 +3,9 @@
 
 use super::Settings;
 use crate::checks::kubernetes::Analysis;
-use crate::checks::rollout::{DEFAULT_PERCENT, Scale, argo_references, fenceposts};
 use crate::config::parse_duration;
 use crate::declare_rule;
+use crate::k8s::rollout::{DEFAULT_PERCENT, Scale, argo_references, fenceposts};
 use crate::k8s::{Field, Manifests, StrategyKind, Workload, WorkloadKind};
 use crate::report::Severity;
 

@@ -3,6 +3,7 @@
 
 use super::Out;
 use crate::declare_rule;
+use crate::k8s::rollout::argo_references;
 use crate::k8s::{CanaryStep, FlaggerCanary, Manifests, TemplateRef, Workload};
 
 declare_rule! {
@@ -65,44 +66,6 @@ declare_rule! {
     /// Add the template to the manifests you deploy (or pass it to gonogo with them); for a
     /// shared template, waive this rule with where it lives.
     pub ANALYSIS_TEMPLATE_MISSING = ("rollout/analysis-template-missing", Warn, "a referenced analysis template is not in the manifests");
-}
-
-/// Argo Rollouts: every template referenced anywhere in the strategy.
-pub(crate) fn argo_references(workload: &Workload) -> Vec<(&TemplateRef, &'static str)> {
-    let mut refs = Vec::new();
-    if let Some(canary) = &workload.strategy.canary {
-        if let Some(background) = &canary.background_analysis {
-            refs.extend(
-                background
-                    .templates
-                    .iter()
-                    .map(|t| (t, "background analysis")),
-            );
-        }
-        for step in &canary.steps {
-            match step {
-                CanaryStep::Analysis(analysis) => {
-                    refs.extend(analysis.templates.iter().map(|t| (t, "analysis step")))
-                }
-                CanaryStep::Experiment { analyses, .. } => {
-                    refs.extend(analyses.iter().map(|t| (t, "experiment")))
-                }
-                _ => {}
-            }
-        }
-    }
-    if let Some(blue_green) = &workload.strategy.blue_green {
-        for analysis in [
-            &blue_green.pre_promotion_analysis,
-            &blue_green.post_promotion_analysis,
-        ]
-        .into_iter()
-        .flatten()
-        {
-            refs.extend(analysis.templates.iter().map(|t| (t, "promotion analysis")));
-        }
-    }
-    refs
 }
 
 pub(super) fn argo(manifests: &Manifests, workload: &Workload, out: &mut Out) {

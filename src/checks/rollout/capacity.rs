@@ -1,8 +1,9 @@
 //! Capacity during the rollout: how many pods Kubernetes may take down at once, computed the
 //! way the controllers compute it, against the replica count (or the HPA's range).
 
-use super::{Out, Scale};
+use super::Out;
 use crate::declare_rule;
+use crate::k8s::rollout::{DEFAULT_PERCENT, Scale, fenceposts};
 use crate::k8s::{IntOrPercent, Manifests, StrategyKind, Workload, WorkloadKind};
 use crate::report::Severity;
 
@@ -97,36 +98,6 @@ declare_rule! {
     /// `maxUnavailable: 1`; with an HPA, set `minReplicas: 2`.
     pub SINGLE_REPLICA = ("rollout/single-replica", Warn, "fewer than 2 replicas: one eviction or crash is an outage");
 }
-
-/// What a rolling update of a Deployment or Rollout does to capacity at `replicas` pods.
-pub(crate) struct Fenceposts {
-    pub surge: i64,
-    pub unavailable: i64,
-    /// Both resolved to 0, so Kubernetes forced `unavailable` to 1.
-    pub forced: bool,
-}
-
-/// `ResolveFenceposts` in kubernetes/pkg/controller/deployment/util (and Argo Rollouts' copy).
-pub(crate) fn fenceposts(
-    surge: IntOrPercent,
-    unavailable: IntOrPercent,
-    replicas: i64,
-) -> Fenceposts {
-    let surge = surge.scaled(replicas, true);
-    let unavailable_resolved = unavailable.scaled(replicas, false);
-    let forced = surge == 0 && unavailable_resolved == 0;
-    Fenceposts {
-        surge,
-        unavailable: if forced {
-            1
-        } else {
-            unavailable_resolved.min(replicas)
-        },
-        forced,
-    }
-}
-
-pub(crate) const DEFAULT_PERCENT: IntOrPercent = IntOrPercent::Percent(25);
 
 fn describe(value: IntOrPercent, written: bool) -> String {
     if written {

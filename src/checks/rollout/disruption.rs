@@ -1,8 +1,9 @@
 //! PodDisruptionBudgets: the only thing that stops a node drain (a cluster upgrade, often
 //! running during the same window as a deploy) from evicting every pod of a workload at once.
 
-use super::{Out, Scale};
+use super::Out;
 use crate::declare_rule;
+use crate::k8s::rollout::Scale;
 use crate::k8s::{IntOrPercent, Manifests, PodDisruptionBudget, Workload};
 
 declare_rule! {

@@ -15,14 +15,13 @@ use crate::checks::{Check, CheckError, CheckFuture, CheckOutcome, Rule};
 use crate::config::Config;
 use crate::context::Context;
 use crate::declare_rule;
-use crate::k8s::{Concern, Loaded, Manifests, Meta, Workload, WorkloadKind};
+use crate::k8s::rollout::Scale;
+use crate::k8s::{Concern, Loaded, Manifests, Meta, WorkloadKind};
 use crate::report::{Finding, Location, Severity};
 use std::sync::Arc;
 
-pub(crate) use canary::argo_references;
 pub use canary::{ANALYSIS_TEMPLATE_MISSING, CANARY_WITHOUT_ANALYSIS};
 pub use capacity::{CAPACITY_DROPS, RECREATE_STRATEGY, SINGLE_REPLICA};
-pub(crate) use capacity::{DEFAULT_PERCENT, fenceposts};
 pub use disruption::{MISSING_PDB, PDB_ALLOWS_FULL_OUTAGE};
 
 declare_rule! {
@@ -200,52 +199,6 @@ impl Analysis {
             });
         }
         self.findings.push(finding);
-    }
-}
-
-/// The replica count the arithmetic uses: `replicas`, or the HPA's range when one scales the
-/// workload.
-pub(crate) struct Scale {
-    pub replicas: i64,
-    pub hpa_max: Option<i64>,
-    /// `HorizontalPodAutoscaler/shop-api`
-    pub hpa: Option<String>,
-}
-
-impl Scale {
-    pub(crate) fn of(manifests: &Manifests, workload: &Workload) -> Scale {
-        let flagger_hpa = manifests
-            .flagger_canary_for(workload)
-            .and_then(|c| c.autoscaler.as_ref())
-            .and_then(|a| {
-                manifests
-                    .hpas
-                    .iter()
-                    .find(|h| h.meta.name == a.name && h.meta.same_namespace(&workload.meta))
-            });
-        match manifests.hpa_for(workload).or(flagger_hpa) {
-            Some(hpa) => Scale {
-                replicas: hpa.min_replicas.as_ref().map_or(1, |m| m.value),
-                hpa_max: hpa.max_replicas.as_ref().map(|m| m.value),
-                hpa: Some(hpa.meta.display()),
-            },
-            None => Scale {
-                replicas: workload.replicas_or_default(),
-                hpa_max: None,
-                hpa: None,
-            },
-        }
-    }
-
-    /// "8 replicas" or "the 8 replicas HorizontalPodAutoscaler/x allows at most"
-    fn of_replicas(&self, replicas: i64) -> String {
-        match &self.hpa {
-            Some(hpa) if Some(replicas) == self.hpa_max && replicas != self.replicas => {
-                format!("{replicas} replicas (maxReplicas of {hpa})")
-            }
-            Some(hpa) => format!("{replicas} replicas (minReplicas of {hpa})"),
-            None => format!("{replicas} replicas"),
-        }
     }
 }
 

@@ -16,7 +16,6 @@ pub use judge::{judge, targets};
 pub use rules::*;
 
 use crate::checks::CheckError;
-use crate::checks::migrations;
 use crate::config::CompatDatabaseConfig;
 use crate::context::Context;
 use crate::git::Repo;
@@ -196,7 +195,7 @@ pub fn check(
         ));
     }
     let patterns = code_patterns(config)?;
-    let loaded = migrations::load(ctx)?;
+    let loaded = ctx.migrations().map_err(CheckError)?;
     if loaded.paths.is_empty() {
         return Err(CheckError(
             "checks.compat.database compares this deploy's migrations with the deployed code, and no migration file was found: set checks.migrations.paths".to_string(),
@@ -214,7 +213,7 @@ pub fn check(
             shown_paths.join(", ")
         )));
     }
-    let all_changes = changes::changes(&loaded.files, loaded.settings.dialect);
+    let all_changes = changes::changes(&loaded.files, loaded.dialect);
     let deploy_files = loaded.files.iter().filter(|f| f.in_deploy).count();
     let noticed = all_changes.iter().filter(|c| matters(c)).count();
     let searched = format!(

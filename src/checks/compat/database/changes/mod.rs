@@ -16,9 +16,9 @@
 //! This module holds what both dialects share: the changes, the schema known so far and when a
 //! type change is a widening; `postgres` and `mysql` read their dialect's statements into it.
 
-use crate::checks::migrations::MigrationFile;
 use crate::config::Dialect;
 use crate::report::Location;
+use crate::sql::files::MigrationFile;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 mod mysql;

@@ -3,7 +3,7 @@
 //! TABLE sqlparser rejects as a whole is read clause by clause.
 
 use super::{At, ChangeKind, Column, State, Ty, int_rank, missing, narrowed, sorted_names};
-use crate::checks::migrations::MigrationFile;
+use crate::sql::files::MigrationFile;
 use crate::sql::mysql::{
     Props, alter_clauses, is_word, pos_of, significant, split_commas, statements,
 };

@@ -3,7 +3,7 @@
 //! commas match the commands; statements inside `DO` blocks count too.
 
 use super::{At, ChangeKind, Column, State, Ty, missing, narrowed, sorted_names};
-use crate::checks::migrations::MigrationFile;
+use crate::sql::files::MigrationFile;
 use crate::sql::postgres::{self, ColumnType, Origin, Statement as PgStatement, written_type_name};
 use pg_query::protobuf::{self, AlterTableType, ConstrType, ObjectType};
 use pg_query::{NodeEnum, NodeRef};
