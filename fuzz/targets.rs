@@ -10,8 +10,11 @@ use gonogo::checks::migrations::{MigrationFile, Settings, analyze_files};
 use gonogo::config::{Dialect, ProtoLevel};
 use gonogo::k8s::{Manifests, parse_stream};
 
+/// One fuzz target: any input, no panic.
+pub type Target = fn(&[u8]);
+
 /// Every target by name; the name is also its folder under `fuzz/corpus/`.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Target)] = &[
     ("config", config),
     ("manifests", manifests),
     ("pg", pg_migrations),

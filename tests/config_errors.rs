@@ -267,7 +267,10 @@ fn durations_past_a_day_are_refused_in_every_key() {
             format!("checks:\n  readiness:\n    detection_budget: {huge}\n"),
             "3:23",
         ),
-        (format!("checks:\n  readiness:\n    timeout: {huge}\n"), "3:14"),
+        (
+            format!("checks:\n  readiness:\n    timeout: {huge}\n"),
+            "3:14",
+        ),
         (
             format!("checks:\n  readiness:\n    startup_timeout: {huge}\n"),
             "3:22",

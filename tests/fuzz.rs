@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 const INPUT_BOUND: Duration = Duration::from_secs(30);
 
 /// Mutations per target in a normal test run.
-const DEFAULT_CASES: usize = 150;
+const DEFAULT_CASES: usize = 400;
 
 /// Mutated inputs stay under this size, so one case is quick.
 const MAX_INPUT_BYTES: usize = 64 * 1024;
@@ -41,7 +41,11 @@ impl Rng {
     }
 
     fn below(&mut self, n: usize) -> usize {
-        if n == 0 { 0 } else { (self.next() % n as u64) as usize }
+        if n == 0 {
+            0
+        } else {
+            (self.next() % n as u64) as usize
+        }
     }
 
     fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
@@ -52,18 +56,96 @@ impl Rng {
 /// Fragments that reach the corners of YAML, SQL and schema grammars: nesting, quoting,
 /// anchors, numbers at and past every limit.
 const TOKENS: &[&str] = &[
-    "(", ")", "[", "]", "{", "}", "'", "\"", "`", "\\", ";", ",", ":", ": ", "- ", "\n", "\n  ",
-    "\t", "---\n", "...\n", "#", "--", "/*", "*/", "$$", "&a ", "*a", "<<: *a", "!!str ", "|\n",
-    ">-\n", "? ", "%YAML 1.2\n", "\u{feff}", "\u{0}", "é", "0", "-1", "1e20", "-1e309", ".nan",
-    ".inf", "9223372036854775807", "-9223372036854775808", "18446744073709551616",
-    "2147483648", "4294967296", "0x7fffffff", "1.7976931348623157e308", "99999999999h", "0s",
-    "120s", "env:HOME", "null", "~", "true", "NOT ", "SELECT ", "CREATE TABLE t (", "ALTER TABLE t ",
-    "ADD COLUMN c INT", "DEFAULT ", "CONCURRENTLY ", "DELIMITER //\n", "BEGIN;", "COMMIT;",
-    "$ref", "\"$ref\": \"#/", "\"type\": ", "\"items\": ", "allOf", "oneOf", "message M {",
-    "oneof o {", "repeated ", " = 1;", "import \"", "package a.b;", "syntax = \"proto3\";",
-    "{\"type\": \"record\", \"name\": \"R\", \"fields\": [", "\"union\"", "replicas: ",
-    "terminationGracePeriodSeconds: ", "periodSeconds: ", "maxSurge: ", "25%", "setWeight: ",
-    "kind: Deployment\n", "apiVersion: apps/v1\n", "@@new@@\n",
+    "(",
+    ")",
+    "[",
+    "]",
+    "{",
+    "}",
+    "'",
+    "\"",
+    "`",
+    "\\",
+    ";",
+    ",",
+    ":",
+    ": ",
+    "- ",
+    "\n",
+    "\n  ",
+    "\t",
+    "---\n",
+    "...\n",
+    "#",
+    "--",
+    "/*",
+    "*/",
+    "$$",
+    "&a ",
+    "*a",
+    "<<: *a",
+    "!!str ",
+    "|\n",
+    ">-\n",
+    "? ",
+    "%YAML 1.2\n",
+    "\u{feff}",
+    "\u{0}",
+    "é",
+    "0",
+    "-1",
+    "1e20",
+    "-1e309",
+    ".nan",
+    ".inf",
+    "9223372036854775807",
+    "-9223372036854775808",
+    "18446744073709551616",
+    "2147483648",
+    "4294967296",
+    "0x7fffffff",
+    "1.7976931348623157e308",
+    "99999999999h",
+    "0s",
+    "120s",
+    "env:HOME",
+    "null",
+    "~",
+    "true",
+    "NOT ",
+    "SELECT ",
+    "CREATE TABLE t (",
+    "ALTER TABLE t ",
+    "ADD COLUMN c INT",
+    "DEFAULT ",
+    "CONCURRENTLY ",
+    "DELIMITER //\n",
+    "BEGIN;",
+    "COMMIT;",
+    "$ref",
+    "\"$ref\": \"#/",
+    "\"type\": ",
+    "\"items\": ",
+    "allOf",
+    "oneOf",
+    "message M {",
+    "oneof o {",
+    "repeated ",
+    " = 1;",
+    "import \"",
+    "package a.b;",
+    "syntax = \"proto3\";",
+    "{\"type\": \"record\", \"name\": \"R\", \"fields\": [",
+    "\"union\"",
+    "replicas: ",
+    "terminationGracePeriodSeconds: ",
+    "periodSeconds: ",
+    "maxSurge: ",
+    "25%",
+    "setWeight: ",
+    "kind: Deployment\n",
+    "apiVersion: apps/v1\n",
+    "@@new@@\n",
 ];
 
 fn mutate(rng: &mut Rng, input: &[u8], corpus: &[Vec<u8>]) -> Vec<u8> {
@@ -115,7 +197,9 @@ fn mutate(rng: &mut Rng, input: &[u8], corpus: &[Vec<u8>]) -> Vec<u8> {
 }
 
 fn corpus_dir(target: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus").join(target)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fuzz/corpus")
+        .join(target)
 }
 
 fn load_corpus(target: &str) -> Vec<(String, Vec<u8>)> {
@@ -190,9 +274,10 @@ fn fuzz_target(name: &str) {
             failures.push(format!("fuzz/corpus/{name}/{file}: {why}"));
         }
     }
-    let seconds: Option<u64> = std::env::var("GONOGO_FUZZ_SECONDS")
-        .ok()
-        .map(|s| s.parse().expect("GONOGO_FUZZ_SECONDS is a number of seconds"));
+    let seconds: Option<u64> = std::env::var("GONOGO_FUZZ_SECONDS").ok().map(|s| {
+        s.parse()
+            .expect("GONOGO_FUZZ_SECONDS is a number of seconds")
+    });
     let seed = std::env::var("GONOGO_FUZZ_SEED")
         .ok()
         .map(|s| s.parse::<u64>().expect("GONOGO_FUZZ_SEED is a number"))
@@ -224,7 +309,10 @@ fn fuzz_target(name: &str) {
         }
     }
     if seconds.is_some() {
-        eprintln!("fuzz {name}: {cases} cases in {:?}, seed {seed}", started.elapsed());
+        eprintln!(
+            "fuzz {name}: {cases} cases in {:?}, seed {seed}",
+            started.elapsed()
+        );
     }
     assert!(
         failures.is_empty(),
@@ -280,7 +368,9 @@ fn every_target_has_a_corpus_and_a_cargo_fuzz_entry() {
     for (name, _) in targets::TARGETS {
         assert!(corpus_dir(name).is_dir(), "fuzz/corpus/{name}");
         assert!(
-            root.join("fuzz_targets").join(format!("{name}.rs")).is_file(),
+            root.join("fuzz_targets")
+                .join(format!("{name}.rs"))
+                .is_file(),
             "fuzz/fuzz_targets/{name}.rs"
         );
     }

@@ -31,7 +31,8 @@ fn an_endless_line_on_a_manifest_stream_ends_at_the_document_cap() {
 /// and the error points at the line where that document starts.
 #[test]
 fn a_document_of_many_short_lines_is_capped_where_it_starts() {
-    let mut stream = String::from("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: small}\n---\n");
+    let mut stream =
+        String::from("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: small}\n---\n");
     stream.push_str("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: big}\ndata:\n");
     let mut i = 0;
     while stream.len() <= MAX_DOCUMENT_BYTES + 1024 {
@@ -41,8 +42,9 @@ fn a_document_of_many_short_lines_is_capped_where_it_starts() {
     let mut manifests = Manifests::default();
     let err = parse_stream(&mut manifests, "deploy/big.yaml", &stream).expect_err("refused");
     assert!(
-        err.to_string()
-            .starts_with("deploy/big.yaml:4:1: the YAML document starting here is larger than 8 MiB"),
+        err.to_string().starts_with(
+            "deploy/big.yaml:4:1: the YAML document starting here is larger than 8 MiB"
+        ),
         "{err}"
     );
     // Documents under the cap in a stream over it are fine: the cap is not on the stream.
@@ -58,7 +60,10 @@ fn a_document_of_many_short_lines_is_capped_where_it_starts() {
 /// kubernetes checks as error with the cap, and exits 1 well within its deadline.
 #[test]
 fn gonogo_check_on_an_endless_stdin_reports_the_cap() {
-    let dir = project(&[("gonogo.yaml", "checks:\n  kubernetes:\n    manifests: [\"-\"]\n")]);
+    let dir = project(&[(
+        "gonogo.yaml",
+        "checks:\n  kubernetes:\n    manifests: [\"-\"]\n",
+    )]);
     let mut child = gonogo()
         .arg("check")
         .arg(dir.path())
@@ -160,7 +165,9 @@ fn out_of_range_manifest_numbers_are_invalid_fields_at_their_line() {
             let (run, result) = check_only(dir.path(), check, &["--offline"]);
             assert!(!run.stderr.contains("panic"), "{check}: {}", run.stderr);
             let text = result.to_string();
-            if check == "grace" && field.contains("termination") || check == "readiness" && field == "periodSeconds" {
+            if check == "grace" && field.contains("termination")
+                || check == "readiness" && field == "periodSeconds"
+            {
                 let invalid = result["findings"]
                     .as_array()
                     .unwrap()
@@ -220,9 +227,9 @@ fn deeply_nested_mysql_statements_are_unparsed_quickly() {
         .collect();
     assert_eq!(unparsed.len(), 2, "{findings:#?}");
     assert!(
-        unparsed[0]
-            .message
-            .contains("parentheses nest 100000 levels deep; gonogo parses statements nested up to 32 levels"),
+        unparsed[0].message.contains(
+            "parentheses nest 100000 levels deep; gonogo parses statements nested up to 32 levels"
+        ),
         "{}",
         unparsed[0].message
     );
@@ -231,7 +238,9 @@ fn deeply_nested_mysql_statements_are_unparsed_quickly() {
     assert_eq!(unparsed[1].location.as_ref().unwrap().line, Some(3));
     // The ALTER after them is still read.
     assert!(
-        findings.iter().any(|f| f.rule.starts_with("migrations/mysql-")),
+        findings
+            .iter()
+            .any(|f| f.rule.starts_with("migrations/mysql-")),
         "{findings:#?}"
     );
 }
@@ -267,7 +276,8 @@ fn a_huge_termination_grace_in_the_config_is_a_config_error_not_a_crash() {
     let run = run(gonogo().arg("check").arg(dir.path()));
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(
-        run.stderr.starts_with("error: gonogo.yaml:5:32: 100000000000000000000 is out of range"),
+        run.stderr
+            .starts_with("error: gonogo.yaml:5:32: 100000000000000000000 is out of range"),
         "{}",
         run.stderr
     );
