@@ -149,9 +149,5 @@ fn parse_output(value: &str) -> Result<(Format, PathBuf), String> {
 }
 
 fn parse_deadline(value: &str) -> Result<std::time::Duration, String> {
-    let duration = crate::config::parse_duration(value)?;
-    if duration.is_zero() {
-        return Err("the deadline must be longer than 0s".to_string());
-    }
-    Ok(duration)
+    crate::config::parse_duration(value).and_then(crate::config::check_timeout)
 }

@@ -126,7 +126,9 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         if digits == 0 {
             return Err(expected());
         }
-        let number: u64 = rest[..digits].parse().map_err(|_| expected())?;
+        // Only digits here, so a failed parse is an overflow: saturate, and let the range check
+        // of the key say the value is too large.
+        let number: u64 = rest[..digits].parse().unwrap_or(u64::MAX);
         rest = &rest[digits..];
         let unit_len = rest
             .find(|c: char| !c.is_ascii_alphabetic())
@@ -154,6 +156,154 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     Ok(total)
 }
 
+/// The longest duration a key or `--deadline` accepts: 24 h. gonogo gates a deploy and its whole
+/// run ends by its deadline; a day is longer than any CI job runs (GitHub Actions stops a job
+/// after 6 h). The bound also keeps `Instant + duration` in range: std panics when that addition
+/// overflows, which is how `--deadline 9223372036854775807s` used to end (exit 101).
+pub const MAX_DURATION: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// A duration shown as the user would write it: `90s`, `250ms`.
+pub fn show_duration(duration: Duration) -> String {
+    if duration.subsec_nanos() == 0 {
+        format!("{}s", duration.as_secs())
+    } else {
+        format!("{}ms", duration.as_millis())
+    }
+}
+
+/// A deadline or timeout: more than zero (a zero timeout can never be met) and at most
+/// [`MAX_DURATION`]. `--deadline` and every timeout key share this rule and its wording.
+pub fn check_timeout(duration: Duration) -> Result<Duration, String> {
+    if duration.is_zero() {
+        return Err(
+            "a duration of 0s can never be met; expected a duration from 1ms to 24h".to_string(),
+        );
+    }
+    if duration > MAX_DURATION {
+        return Err(format!(
+            "{} is out of range; expected a duration from 1ms to 24h (gonogo bounds a whole run to a day)",
+            show_duration(duration)
+        ));
+    }
+    Ok(duration)
+}
+
+/// Range checks for numbers and durations, as `deserialize_with` functions: an error raised while
+/// the value is read carries the value's line and column, which a check after parsing would not.
+mod limit {
+    use super::{Duration, DurationValue, MAX_DURATION, check_timeout, show_duration};
+    use serde::Deserialize;
+    use serde::de::{self, Deserializer};
+
+    /// RFC 2181 section 8: a DNS TTL is an unsigned 31-bit number of seconds.
+    const MAX_TTL_SECONDS: u64 = (1 << 31) - 1;
+
+    /// Seconds keys (a request, a grace period, a lock, a rollback) share the 24 h bound of
+    /// durations, for the same reason.
+    const MAX_SECONDS: f64 = MAX_DURATION.as_secs() as f64;
+
+    pub fn timeout<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DurationValue>, D::Error> {
+        let Some(value) = Option::<DurationValue>::deserialize(d)? else {
+            return Ok(None);
+        };
+        check_timeout(value.0)
+            .map(|_| Some(value))
+            .map_err(de::Error::custom)
+    }
+
+    /// `dns.max_ttl`: zero is a real policy (no caching), and TTLs go past a day.
+    pub fn ttl<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DurationValue>, D::Error> {
+        let Some(value) = Option::<DurationValue>::deserialize(d)? else {
+            return Ok(None);
+        };
+        if value.0 > Duration::from_secs(MAX_TTL_SECONDS) || value.0.subsec_nanos() != 0 {
+            return Err(de::Error::custom(format!(
+                "{} is not a DNS TTL; expected whole seconds from 0s to {MAX_TTL_SECONDS}s (RFC 2181: a TTL is a 31-bit number of seconds)",
+                show_duration(value.0)
+            )));
+        }
+        Ok(Some(value))
+    }
+
+    /// A number in `[min, max]` (or `(min, max]` when `min_excluded`), finite; `what` names it.
+    fn number<'de, D: Deserializer<'de>>(
+        d: D,
+        min: f64,
+        min_excluded: bool,
+        max: f64,
+        what: &str,
+    ) -> Result<Option<f64>, D::Error> {
+        let Some(value) = Option::<f64>::deserialize(d)? else {
+            return Ok(None);
+        };
+        let above_min = if min_excluded {
+            value > min
+        } else {
+            value >= min
+        };
+        if value.is_finite() && above_min && value <= max {
+            return Ok(Some(value));
+        }
+        let lower = if min_excluded {
+            format!("greater than {min}")
+        } else {
+            format!("from {min}")
+        };
+        let upper = if min_excluded { "and at most" } else { "to" };
+        Err(de::Error::custom(format!(
+            "{value} is out of range; expected {what} {lower} {upper} {max}"
+        )))
+    }
+
+    /// Seconds that may be zero: a request length, a deregistration delay, a grace period.
+    pub fn seconds<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+        number(d, 0.0, false, MAX_SECONDS, "a number of seconds")
+    }
+
+    /// Seconds a thing must fit in (a lock, a rollback): zero could never be met.
+    pub fn positive_seconds<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+        number(d, 0.0, true, MAX_SECONDS, "a number of seconds")
+    }
+
+    /// Measured throughputs in MB/s: lock-time estimates divide by them, so zero is refused;
+    /// below 1 KB/s or above 1 TB/s is no database's speed but a typo.
+    pub fn throughput<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+        number(d, 0.001, false, 1_000_000.0, "MB per second")
+    }
+
+    /// A statement's fixed cost: over a minute is not overhead.
+    pub fn overhead_ms<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+        number(d, 0.0, false, 60_000.0, "milliseconds")
+    }
+
+    /// `grace.requests`: the drill holds that many long requests open at SIGTERM; past 100 it
+    /// tests the load generator, not the shutdown.
+    pub fn drill_requests<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+        let Some(value) = Option::<i64>::deserialize(d)? else {
+            return Ok(None);
+        };
+        match u32::try_from(value) {
+            Ok(n @ 1..=100) => Ok(Some(n)),
+            _ => Err(de::Error::custom(format!(
+                "{value} is out of range; expected from 1 to 100 requests"
+            ))),
+        }
+    }
+
+    /// A PostgreSQL major version as rules compare it (`>= 11`, `>= 12`).
+    pub fn postgres_version<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+        let Some(value) = Option::<i64>::deserialize(d)? else {
+            return Ok(None);
+        };
+        match u32::try_from(value) {
+            Ok(n @ 9..=99) => Ok(Some(n)),
+            _ => Err(de::Error::custom(format!(
+                "{value} is not a PostgreSQL major version; expected a whole number from 9 to 99, such as 15"
+            ))),
+        }
+    }
+}
+
 impl<'de> Deserialize<'de> for Date {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = String::deserialize(deserializer)?;
@@ -178,6 +328,7 @@ where
 pub struct Config {
     pub service: Option<ConfigString>,
     pub base: Option<ConfigString>,
+    #[serde(default, deserialize_with = "limit::timeout")]
     pub deadline: Option<DurationValue>,
     #[serde(default, deserialize_with = "null_as_default")]
     pub checks: ChecksConfig,
@@ -224,9 +375,11 @@ pub struct MigrationsConfig {
     pub paths: Vec<ConfigString>,
     #[serde(default)]
     pub dialect: Dialect,
+    #[serde(default, deserialize_with = "limit::postgres_version")]
     pub postgres_version: Option<u32>,
     #[serde(default)]
     pub transaction: TransactionMode,
+    #[serde(default, deserialize_with = "limit::positive_seconds")]
     pub max_lock_seconds: Option<f64>,
     pub database: Option<MigrationsDatabaseConfig>,
     /// The lock-time cost model's rates, measured on your own server. A missing key keeps its
@@ -245,10 +398,15 @@ pub struct MigrationsDatabaseConfig {
 #[derive(Debug, Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MigrationsCostsConfig {
+    #[serde(default, deserialize_with = "limit::throughput")]
     pub rewrite_mb_per_s: Option<f64>,
+    #[serde(default, deserialize_with = "limit::throughput")]
     pub scan_mb_per_s: Option<f64>,
+    #[serde(default, deserialize_with = "limit::throughput")]
     pub index_build_mb_per_s: Option<f64>,
+    #[serde(default, deserialize_with = "limit::throughput")]
     pub update_mb_per_s: Option<f64>,
+    #[serde(default, deserialize_with = "limit::overhead_ms")]
     pub overhead_ms: Option<f64>,
 }
 
@@ -312,10 +470,13 @@ pub struct ReadinessConfig {
     pub env: BTreeMap<String, ConfigString>,
     /// How long readiness may take to turn unready after a cut (and ready after the restore)
     /// when no manifest's probe says it (periodSeconds x failureThreshold); default 30 s.
+    #[serde(default, deserialize_with = "limit::timeout")]
     pub detection_budget: Option<DurationValue>,
     /// One readiness or liveness request, body included (default 2 s).
+    #[serde(default, deserialize_with = "limit::timeout")]
     pub timeout: Option<DurationValue>,
     /// How long the service gonogo starts with `command` may take to become ready (default 30 s).
+    #[serde(default, deserialize_with = "limit::timeout")]
     pub startup_timeout: Option<DurationValue>,
     /// A PEM file of CA certificates (relative to the project root) trusted for https readiness
     /// and grace URLs in addition to the system roots: a staging environment's private CA.
@@ -353,8 +514,10 @@ pub enum DnsPhase {
 #[serde(deny_unknown_fields)]
 pub struct DnsConfig {
     pub phase: Option<DnsPhase>,
+    #[serde(default, deserialize_with = "limit::ttl")]
     pub max_ttl: Option<DurationValue>,
     /// How long one query to one server may take, retransmission included (default 2 s).
+    #[serde(default, deserialize_with = "limit::timeout")]
     pub timeout: Option<DurationValue>,
     #[serde(default)]
     pub nameservers: Vec<ConfigString>,
@@ -378,7 +541,9 @@ pub struct DnsRecordConfig {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GraceConfig {
+    #[serde(default, deserialize_with = "limit::seconds")]
     pub max_request_seconds: Option<f64>,
+    #[serde(default, deserialize_with = "limit::seconds")]
     pub lb_deregistration_seconds: Option<f64>,
     #[serde(default)]
     pub command: Vec<ConfigString>,
@@ -389,19 +554,23 @@ pub struct GraceConfig {
     /// The readiness endpoint to watch during the drill; default `checks.readiness.url`.
     pub readiness_url: Option<ConfigString>,
     /// How many long requests are in flight when SIGTERM is sent (default 5).
+    #[serde(default, deserialize_with = "limit::drill_requests")]
     pub requests: Option<u32>,
     /// terminationGracePeriodSeconds when no manifest says it (default 30, as Kubernetes).
+    #[serde(default, deserialize_with = "limit::seconds")]
     pub termination_grace_seconds: Option<f64>,
     /// What a new connection during the drain may get: `served`, `refused` or `either` (default).
     #[serde(default)]
     pub new_connections: crate::checks::grace::drill::NewConnections,
     /// How long the service may take to become ready after it starts (default 30 s).
+    #[serde(default, deserialize_with = "limit::timeout")]
     pub startup_timeout: Option<DurationValue>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RollbackConfig {
+    #[serde(default, deserialize_with = "limit::positive_seconds")]
     pub target_seconds: Option<f64>,
 }
 
@@ -426,6 +595,7 @@ impl<'de> Deserialize<'de> for PluginConfig {
         struct Known {
             name: String,
             run: Vec<ConfigString>,
+            #[serde(default, deserialize_with = "limit::timeout")]
             timeout: Option<DurationValue>,
             #[serde(flatten)]
             rest: BTreeMap<String, serde_json::Value>,
@@ -448,12 +618,7 @@ impl<'de> Deserialize<'de> for PluginConfig {
         raw.insert("name".into(), known.name.clone().into());
         raw.insert("run".into(), run.clone().into());
         if let Some(DurationValue(timeout)) = known.timeout {
-            let text = if timeout.subsec_millis() == 0 {
-                format!("{}s", timeout.as_secs())
-            } else {
-                format!("{}ms", timeout.as_millis())
-            };
-            raw.insert("timeout".into(), text.into());
+            raw.insert("timeout".into(), show_duration(timeout).into());
         }
         for (key, mut value) in known.rest {
             resolve_env_in_json(&mut value).map_err(de::Error::custom)?;

@@ -250,3 +250,171 @@ fn config_is_found_in_a_parent_up_to_the_git_root() {
         .unwrap();
     assert_eq!(plugin["summary"], "OK - from parent config");
 }
+
+/// Issue 14 point 9: a duration too large for `Instant + duration` used to panic (exit 101).
+/// Every duration key is range-checked where it is written, with the accepted range.
+#[test]
+fn durations_past_a_day_are_refused_in_every_key() {
+    let huge = "9223372036854775807s";
+    let cases: &[(String, &str)] = &[
+        (format!("deadline: {huge}\n"), "1:11"),
+        (
+            format!("checks:\n  plugins:\n    - {{name: a, run: [\"true\"], timeout: {huge}}}\n"),
+            "3:41",
+        ),
+        (format!("checks:\n  dns:\n    timeout: {huge}\n"), "3:14"),
+        (
+            format!("checks:\n  readiness:\n    detection_budget: {huge}\n"),
+            "3:23",
+        ),
+        (
+            format!("checks:\n  readiness:\n    timeout: {huge}\n"),
+            "3:14",
+        ),
+        (
+            format!("checks:\n  readiness:\n    startup_timeout: {huge}\n"),
+            "3:22",
+        ),
+        (
+            format!("checks:\n  grace:\n    startup_timeout: {huge}\n"),
+            "3:22",
+        ),
+    ];
+    for (config, position) in cases {
+        assert_config_error(
+            config.as_bytes(),
+            position,
+            "9223372036854775807s is out of range; expected a duration from 1ms to 24h",
+        );
+    }
+    // Past u64 seconds: still the range sentence, not "expected a duration like …".
+    assert_config_error(
+        b"deadline: 99999999999999999999999s\n",
+        "1:11",
+        "is out of range; expected a duration from 1ms to 24h",
+    );
+    // Units multiply: 25 h is past the bound even though 25 is small.
+    assert_config_error(b"deadline: 25h\n", "1:11", "90000s is out of range");
+}
+
+/// Issue 20: `timeout: 0s` was accepted; a zero timeout can never be met.
+#[test]
+fn zero_timeouts_are_refused() {
+    assert_config_error(
+        b"checks:\n  plugins:\n    - name: a\n      run: [\"true\"]\n      timeout: 0s\n",
+        "5:16",
+        "a duration of 0s can never be met; expected a duration from 1ms to 24h",
+    );
+    assert_config_error(b"deadline: 0ms\n", "1:11", "0s can never be met");
+    assert_config_error(
+        b"checks:\n  dns:\n    timeout: 0s\n",
+        "3:14",
+        "0s can never be met",
+    );
+}
+
+/// Issue 14 point 9 and issue 20: numbers out of range (1e20 crashed the grace drill,
+/// negative targets were accepted) name the range they must be in.
+#[test]
+fn numbers_out_of_range_are_refused_with_the_range() {
+    let cases: &[(&[u8], &str, &str)] = &[
+        (
+            b"checks:\n  grace:\n    termination_grace_seconds: 1e20\n",
+            "3:32",
+            "100000000000000000000 is out of range; expected a number of seconds from 0 to 86400",
+        ),
+        (
+            b"checks:\n  rollback:\n    target_seconds: -5\n",
+            "3:21",
+            "-5 is out of range; expected a number of seconds greater than 0 and at most 86400",
+        ),
+        (
+            b"checks:\n  rollback:\n    target_seconds: 0\n",
+            "3:21",
+            "greater than 0",
+        ),
+        (
+            b"checks:\n  grace:\n    max_request_seconds: .nan\n",
+            "3:26",
+            "NaN is out of range",
+        ),
+        (
+            b"checks:\n  grace:\n    lb_deregistration_seconds: -1\n",
+            "3:32",
+            "from 0 to 86400",
+        ),
+        (
+            b"checks:\n  migrations:\n    max_lock_seconds: .inf\n",
+            "3:23",
+            "inf is out of range",
+        ),
+        (
+            b"checks:\n  grace:\n    requests: 0\n",
+            "3:15",
+            "expected from 1 to 100 requests",
+        ),
+        (
+            b"checks:\n  grace:\n    requests: 100000\n",
+            "3:15",
+            "expected from 1 to 100 requests",
+        ),
+        (
+            b"checks:\n  migrations:\n    postgres_version: 4294967296\n",
+            "3:23",
+            "not a PostgreSQL major version",
+        ),
+        (
+            b"checks:\n  migrations:\n    costs:\n      scan_mb_per_s: 0\n",
+            "4:22",
+            "expected MB per second from 0.001 to 1000000",
+        ),
+        (
+            b"checks:\n  migrations:\n    costs:\n      overhead_ms: -1\n",
+            "4:20",
+            "expected milliseconds from 0 to 60000",
+        ),
+        (
+            b"checks:\n  dns:\n    max_ttl: 3000000000s\n",
+            "3:14",
+            "RFC 2181",
+        ),
+    ];
+    for (config, position, expected) in cases {
+        assert_config_error(config, position, expected);
+    }
+}
+
+/// The bounds accept what real configs write, at the edges too.
+#[test]
+fn numbers_and_durations_at_the_edges_are_accepted() {
+    let dir = project(&[]);
+    std::fs::write(
+        dir.path().join("gonogo.yaml"),
+        "deadline: 24h\nchecks:\n  dns:\n    max_ttl: 0s\n    timeout: 1ms\n    records: []\n  grace:\n    termination_grace_seconds: 0\n    max_request_seconds: 86400\n    requests: 100\n  rollback:\n    target_seconds: 0.5\n  migrations:\n    postgres_version: 9\n",
+    )
+    .unwrap();
+    let run = run(gonogo().arg("check").arg(dir.path()).args(["--offline"]));
+    assert_ne!(run.code, 2, "accepted config: {}", run.stderr);
+    assert!(!run.stderr.contains("out of range"), "{}", run.stderr);
+}
+
+#[test]
+fn deadline_flag_out_of_range_is_a_usage_error() {
+    let dir = project(&[]);
+    for (value, expected) in [
+        (
+            "9223372036854775807s",
+            "9223372036854775807s is out of range; expected a duration from 1ms to 24h",
+        ),
+        ("0s", "a duration of 0s can never be met"),
+    ] {
+        let run = run(gonogo()
+            .arg("check")
+            .arg(dir.path())
+            .args(["--deadline", value]));
+        assert_eq!(run.code, 2, "{}", run.stderr);
+        assert!(!run.stderr.contains("panic"), "{}", run.stderr);
+        assert!(run.stderr.contains(expected), "{}", run.stderr);
+        assert!(run.stdout.is_empty());
+    }
+}

@@ -8,13 +8,19 @@ use crate::config::Config;
 use crate::context::relative_display;
 use crate::yaml::{Cut, Node, Pos, RawDocument, Splitter, Value, parse_document};
 use std::fmt;
-use std::io::{BufRead, BufReader, IsTerminal};
+use std::io::{BufRead, BufReader, IsTerminal, Read};
 use std::path::{Path, PathBuf};
 
 /// Larger inputs are refused. Inputs are read as a stream, one document at a time, so memory
 /// holds the typed objects, not the text; the limit bounds those too. A rendered chart of a big
 /// platform is a few megabytes; 64 MiB leaves room for an umbrella chart's whole output.
 pub const MAX_INPUT_BYTES: u64 = 64 * 1024 * 1024;
+
+/// One YAML document (one object, or a `List`) larger than this is refused. Kubernetes stores
+/// each object in etcd, whose default request limit is 1.5 MiB, so no real object comes close;
+/// 8 MiB leaves room for comments and a generous `List`. The cap is per document, not per line:
+/// a stream with no newline (`yes | tr -d '\n'`) would otherwise grow one line without bound.
+pub const MAX_DOCUMENT_BYTES: usize = 8 * 1024 * 1024;
 
 /// How standard input is named in findings.
 pub const STDIN_PATH: &str = "<stdin>";
@@ -260,7 +266,8 @@ pub fn parse_stream(manifests: &mut Manifests, path: &str, text: &str) -> Result
 
 /// Parse a YAML stream as it is read: each document is parsed, turned into typed objects and
 /// dropped before the next is read, so a 50 MB `helm template` output never sits in memory
-/// as text or as one tree. Refuses more than [`MAX_INPUT_BYTES`] and text that is not UTF-8.
+/// as text or as one tree. Refuses more than [`MAX_INPUT_BYTES`], a document over
+/// [`MAX_DOCUMENT_BYTES`] and text that is not UTF-8.
 pub fn parse_reader(
     manifests: &mut Manifests,
     path: &str,
@@ -277,13 +284,30 @@ pub fn parse_reader(
     let mut first_line = 1u32;
     let mut line = Vec::new();
     let mut total = 0u64;
+    let too_large = |first_line: u32| {
+        error(
+            Some(Pos::new(first_line, 1)),
+            format!(
+                "the YAML document starting here is larger than {} MiB; gonogo reads one document (one Kubernetes object) up to that size",
+                MAX_DOCUMENT_BYTES / (1024 * 1024)
+            ),
+        )
+    };
     for line_number in 1u32.. {
         line.clear();
-        let read = reader
+        // One line is read up to one byte past the document cap, so memory stays bounded by
+        // the document plus one capped line however long the line is.
+        let line_cap = MAX_DOCUMENT_BYTES as u64 + 1;
+        let read = (&mut reader)
+            .take(line_cap)
             .read_until(b'\n', &mut line)
             .map_err(|e| error(None, format!("cannot read: {e}")))?;
         if read == 0 {
             break;
+        }
+        if read as u64 == line_cap {
+            // This line alone is past the cap, so the document holding it is too.
+            return Err(too_large(first_line));
         }
         total += read as u64;
         if total > MAX_INPUT_BYTES {
@@ -322,6 +346,9 @@ pub fn parse_reader(
                 first_line = line_number + 1;
             }
             None => document.push_str(text),
+        }
+        if document.len() > MAX_DOCUMENT_BYTES {
+            return Err(too_large(first_line));
         }
     }
     if splitter.has_content() {

@@ -972,6 +972,14 @@ struct Reader<'a> {
     problems: &'a mut Vec<Problem>,
 }
 
+/// What an out-of-range count or number of seconds is told it should be.
+const EXPECTED_INT32: &str = "a whole number from 0 to 2147483647";
+
+/// Within a non-negative Kubernetes int32 (see [`Reader::int`]).
+fn is_int32(n: i64) -> bool {
+    (0..=i64::from(i32::MAX)).contains(&n)
+}
+
 fn join(prefix: &str, key: &str) -> String {
     if prefix.is_empty() {
         key.to_string()
@@ -1062,6 +1070,11 @@ impl Reader<'_> {
         }
     }
 
+    /// A count, a port or a number of seconds. Every one gonogo reads is a non-negative int32
+    /// in its API (terminationGracePeriodSeconds is an int64, but 2^31 s is 68 years), so a
+    /// value outside that range is reported as invalid where it is written, and the rules'
+    /// arithmetic on these numbers (periodSeconds x failureThreshold, a grace period plus a
+    /// preStop sleep) stays far from i64 overflow.
     fn int(
         &mut self,
         parent: &Node,
@@ -1069,17 +1082,10 @@ impl Reader<'_> {
         key: &str,
         concern: Concern,
     ) -> Option<Field<i64>> {
-        self.scalar(
-            parent,
-            prefix,
-            key,
-            concern,
-            "a whole number",
-            |v| match v {
-                Value::Int(n) => Some(*n),
-                _ => None,
-            },
-        )
+        self.scalar(parent, prefix, key, concern, EXPECTED_INT32, |v| match v {
+            Value::Int(n) if is_int32(*n) => Some(*n),
+            _ => None,
+        })
     }
 
     fn bool(
@@ -1152,12 +1158,12 @@ impl Reader<'_> {
     ) -> Option<Field<IntOrPercent>> {
         let (k, v) = self.entry(parent, key)?;
         let parsed = match &v.value {
-            Value::Int(value) if *value >= 0 => Some(IntOrPercent::Int(*value)),
+            Value::Int(value) if is_int32(*value) => Some(IntOrPercent::Int(*value)),
             Value::Str(text) => text
                 .trim()
                 .strip_suffix('%')
                 .and_then(|n| n.trim().parse::<i64>().ok())
-                .filter(|n| *n >= 0)
+                .filter(|n| is_int32(*n))
                 .map(IntOrPercent::Percent),
             _ => None,
         };
@@ -1167,7 +1173,7 @@ impl Reader<'_> {
                 self.problem(
                     k.pos,
                     &join(prefix, key),
-                    "a whole number or a percentage like 25%",
+                    "a whole number from 0 to 2147483647 or a percentage like 25%",
                     v,
                     Concern::Rollout,
                 );
@@ -1475,7 +1481,20 @@ impl Reader<'_> {
         for step in self.seq(node, path, "steps", Concern::Rollout) {
             let parsed = if let Some((k, v)) = step.entry("setWeight") {
                 match v.value {
-                    Value::Int(value) => CanaryStep::SetWeight(Field { value, pos: k.pos }),
+                    Value::Int(value) if is_int32(value) => {
+                        CanaryStep::SetWeight(Field { value, pos: k.pos })
+                    }
+                    Value::Int(_) => {
+                        let step_path = format!("{path}.steps");
+                        self.problem(
+                            k.pos,
+                            &join(&step_path, "setWeight"),
+                            EXPECTED_INT32,
+                            v,
+                            Concern::Rollout,
+                        );
+                        CanaryStep::Other(k.pos)
+                    }
                     _ => CanaryStep::Other(k.pos),
                 }
             } else if let Some((k, v)) = step.entry("pause") {
@@ -1649,10 +1668,12 @@ impl Reader<'_> {
 
     fn port(node: Option<&Node>) -> Option<PortRef> {
         match &node?.value {
-            Value::Int(n) => Some(PortRef::Number(*n)),
+            Value::Int(n) if is_int32(*n) => Some(PortRef::Number(*n)),
             Value::Str(s) => Some(
                 s.parse()
-                    .map_or_else(|_| PortRef::Name(s.clone()), PortRef::Number),
+                    .ok()
+                    .filter(|n| is_int32(*n))
+                    .map_or_else(|| PortRef::Name(s.clone()), PortRef::Number),
             ),
             _ => None,
         }

@@ -224,19 +224,20 @@ fn grace_period(ctx: &Context, configured: Option<f64>) -> (Duration, String) {
             .or_else(|| candidates.iter().min_by_key(|c| c.1))
             .map(|c| {
                 (
-                    Duration::from_secs(c.1.max(0) as u64),
+                    // The manifest reader keeps this within 0..=i32::MAX; clamp anyway so a
+                    // negative number can never wrap into centuries.
+                    Duration::from_secs(u64::try_from(c.1).unwrap_or(0)),
                     format!("{}'s terminationGracePeriodSeconds", c.2),
                 )
             })
     });
     from_manifests
         .or_else(|| {
-            configured.filter(|s| s.is_finite() && *s >= 0.0).map(|s| {
-                (
-                    Duration::from_secs_f64(s),
-                    "grace.termination_grace_seconds".to_string(),
-                )
-            })
+            // The config bounds this to 0..=86400 s; `try_from_secs_f64` instead of
+            // `from_secs_f64` because the latter panics on a value past u64 seconds (1e20).
+            configured
+                .and_then(|s| Duration::try_from_secs_f64(s).ok())
+                .map(|grace| (grace, "grace.termination_grace_seconds".to_string()))
         })
         .unwrap_or((
             Duration::from_secs(30),
@@ -270,7 +271,7 @@ pub struct Timeline {
 /// ready, the requests finish before SIGTERM, Ctrl-C).
 pub async fn run(ctx: &Context, settings: &Settings) -> Result<Timeline, String> {
     interrupt::arm();
-    let request_timeout = settings.grace + Duration::from_secs(2);
+    let request_timeout = settings.grace.saturating_add(Duration::from_secs(2));
     let client = observe::client(Duration::from_secs(2), settings.ca_file.as_deref())?;
     let mut service = process::Service::start(&settings.command, &settings.env, &ctx.root)?;
     let result = tokio::select! {

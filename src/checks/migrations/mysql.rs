@@ -157,11 +157,69 @@ const DEFAULT_CHARSET: &str = "utf8mb4";
 /// Analyse MySQL migration files in order. Always `Some`: every statement is either judged or
 /// reported as unparsed.
 pub fn analyze(files: &[MigrationFile], _settings: &Settings) -> Option<Vec<Finding>> {
-    let mut state = State::default();
-    for file in files {
-        state.file(file);
+    let run = || {
+        let mut state = State::default();
+        for file in files {
+            state.file(file);
+        }
+        state.findings
+    };
+    // sqlparser is a recursive-descent parser: each nesting level is a few stack frames, large
+    // ones in a debug build (18 parenthesised table references overflowed a 2 MiB tokio worker
+    // stack, which aborts the whole process: a stack overflow is not a panic the runner can
+    // catch). Statements nested deeper than MAX_NESTING are refused before parsing; the parse
+    // itself runs on a thread whose stack holds that depth with room to spare. Only the pages
+    // touched are committed, so the large reservation costs no memory.
+    let findings = std::thread::scope(|scope| {
+        match std::thread::Builder::new()
+            .name("mysql-migrations".to_string())
+            .stack_size(PARSER_STACK_BYTES)
+            .spawn_scoped(scope, run)
+        {
+            Ok(handle) => handle
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            // No thread to be had (a resource limit): parse here, still bounded by MAX_NESTING.
+            Err(_) => run(),
+        }
+    });
+    Some(findings)
+}
+
+/// The deepest nesting of parentheses and brackets a statement may have. Hand-written DDL nests a
+/// few levels (a generated column's expression, a CHECK, a partition list); anything deeper is
+/// generated or hostile input, reported as unparsed (quickly) rather than handed to the parser.
+pub const MAX_NESTING: usize = 32;
+
+/// sqlparser's own limit on nested expressions and queries, which also bounds recursion that
+/// takes no parentheses (`NOT NOT NOT …`, `- - - 1`); sqlparser's default is 50.
+const PARSER_RECURSION_LIMIT: usize = 50;
+
+/// Stack for the thread that parses: MAX_NESTING levels of the deepest-recursing construct seen
+/// (parenthesised table references, ~110 KiB a level in a debug build) fit with a wide margin.
+const PARSER_STACK_BYTES: usize = 64 * 1024 * 1024;
+
+/// How deep `(`/`[` nest in `tokens`, counting unbalanced opening ones.
+fn nesting_depth(tokens: &[TokenWithSpan]) -> usize {
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    for token in tokens {
+        match token.token {
+            Token::LParen | Token::LBracket | Token::LBrace => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            Token::RParen | Token::RBracket | Token::RBrace => depth = depth.saturating_sub(1),
+            _ => {}
+        }
     }
-    Some(state.findings)
+    deepest
+}
+
+/// A sqlparser parser for MySQL with gonogo's recursion limit.
+fn mysql_parser(dialect: &MySqlDialect, tokens: Vec<TokenWithSpan>) -> Parser<'_> {
+    Parser::new(dialect)
+        .with_recursion_limit(PARSER_RECURSION_LIMIT)
+        .with_tokens_with_locations(tokens)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -430,8 +488,16 @@ impl State {
         if significant_count == 1 && is_word(&first.token, "DELIMITER") {
             return; // `DELIMITER ;`: back to the default, nothing to analyse.
         }
+        let depth = nesting_depth(&tokens);
+        if depth > MAX_NESTING {
+            let reason = format!(
+                "parentheses nest {depth} levels deep; gonogo parses statements nested up to {MAX_NESTING} levels (deeper ones are generated, not hand-written DDL)"
+            );
+            self.unparsed(fs, pos, &tokens, &reason);
+            return;
+        }
         let dialect = MySqlDialect {};
-        let mut parser = Parser::new(&dialect).with_tokens_with_locations(tokens.clone());
+        let mut parser = mysql_parser(&dialect, tokens.clone());
         let parsed = parser.parse_statement();
         let mut rest = Vec::new();
         if parsed.is_ok() {
@@ -2080,7 +2146,7 @@ fn parse_clause(header: &[TokenWithSpan], clause: &[TokenWithSpan]) -> Vec<Claus
     let mut tokens = header.to_vec();
     tokens.extend(clause.iter().cloned());
     let dialect = MySqlDialect {};
-    let mut parser = Parser::new(&dialect).with_tokens_with_locations(tokens);
+    let mut parser = mysql_parser(&dialect, tokens);
     match parser.parse_statement() {
         Ok(statement) => {
             let next = parser.next_token();

@@ -1,0 +1,8 @@
+#![no_main]
+//! cargo-fuzz entry for the `avro` target; the target itself is in ../targets.rs.
+
+#[allow(dead_code)]
+#[path = "../targets.rs"]
+mod targets;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| targets::avro_schemas(data));

@@ -1,0 +1,8 @@
+#![no_main]
+//! cargo-fuzz entry for the `config` target; the target itself is in ../targets.rs.
+
+#[allow(dead_code)]
+#[path = "../targets.rs"]
+mod targets;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| targets::config(data));
