@@ -35,4 +35,5 @@ mod migrations_live;
 mod migrations_mysql;
 mod migrations_rules;
 mod plugins;
+mod process_faults;
 mod readiness_live;
