@@ -267,7 +267,7 @@ pub struct Timeline {
 }
 
 /// Run the drill. `Err` when it cannot reach a decision (the service does not start or become
-/// ready, the requests finish before SIGTERM, Ctrl-C).
+/// ready, the requests finish before SIGTERM, gonogo is interrupted).
 pub async fn run(ctx: &Context, settings: &Settings) -> Result<Timeline, String> {
     let _cleaning = interrupt::arm();
     let request_timeout = settings.grace + Duration::from_secs(2);
