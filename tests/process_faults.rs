@@ -133,12 +133,16 @@ fn a_setsid_child_is_gone_when_gonogo_exits() {
     let dir = plugin_project(&[(
         "escape",
         "cat >/dev/null\n\
+         command -v setsid >/dev/null || { echo 'CRITICAL - setsid(1) is missing: apt-get install util-linux'; exit 2; }\n\
          setsid sleep 300 </dev/null >/dev/null 2>&1 &\n\
          pid=$!\n\
          echo $pid > escaped.pid\n\
-         sleep 0.2\n\
-         kill -0 $pid || { echo 'CRITICAL - the setsid child did not start'; exit 2; }\n\
-         [ \"$(ps -o sid= -p $pid | tr -d ' ')\" = \"$pid\" ] || { echo 'CRITICAL - not a new session'; exit 2; }\n\
+         tries=0\n\
+         until [ \"$(awk '{print $6}' /proc/$pid/stat 2>/dev/null)\" = \"$pid\" ]; do\n\
+           tries=$((tries + 1))\n\
+           [ $tries -gt 200 ] && { echo 'CRITICAL - the setsid child never led a session of its own'; exit 2; }\n\
+           sleep 0.05\n\
+         done\n\
          echo 'OK - left a setsid child behind'",
         "",
     )]);
