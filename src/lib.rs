@@ -15,6 +15,7 @@ pub mod plugins;
 pub mod report;
 pub mod runner;
 pub mod secrets;
+pub mod shutdown;
 pub mod sql;
 pub mod waivers;
 pub mod yaml;

@@ -19,12 +19,21 @@ fn main() {
     }));
     // clap exits 2 on bad arguments and 0 for --help/--version, as DESIGN.md wants.
     let cli = Cli::parse();
-    let code = match gonogo::commands::run(cli.command) {
-        Ok(code) => code,
-        Err(gonogo::commands::UsageError(message)) => {
+    // Before anything is started: processes that escape their group stay in gonogo's tree.
+    gonogo::shutdown::become_subreaper();
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        gonogo::commands::run(cli.command)
+    }));
+    let code = match outcome {
+        Ok(Ok(code)) => code,
+        Ok(Err(gonogo::commands::UsageError(message))) => {
             eprintln!("error: {message}");
             2
         }
+        // The hook above printed it; Rust's own exit status for a panic.
+        Err(_) => 101,
     };
+    // Every way out: nothing gonogo started outlives it.
+    gonogo::shutdown::end_descendants();
     std::process::exit(code);
 }

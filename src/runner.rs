@@ -2,12 +2,20 @@
 //! `--deadline`); a check that times out, returns an error or panics becomes that check's
 //! `error` result with a one-line reason, and the report is still complete. Results come back in
 //! the order the checks were given, whatever order they finish in.
+//!
+//! A signal (Ctrl-C, SIGTERM, SIGHUP; see [`crate::shutdown`]) interrupts the run: checks that
+//! clean up after themselves (drills, plugins) end with their own reason, the rest are cut off as
+//! `error: interrupted (<signal>) before it finished`, and the report is still complete.
 
 use crate::checks::{Check, CheckError, CheckOutcome};
 use crate::context::Context;
 use crate::report::{CheckResult, Status};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+/// After an interruption, how long checks that are restoring what they changed (a drill stopping
+/// its service: SIGTERM, up to 5 s, SIGKILL) may take before they are cut off too.
+const CLEANUP_LIMIT: Duration = Duration::from_secs(8);
 
 /// Which checks a run includes, from `--only` / `--skip`.
 #[derive(Debug, Default, Clone)]
@@ -58,6 +66,7 @@ pub async fn run_checks(
     ctx: Arc<Context>,
     progress: Arc<Progress>,
 ) -> Vec<CheckResult> {
+    crate::shutdown::listen();
     let run_deadline = tokio::time::Instant::now() + ctx.deadline;
     let mut handles = Vec::with_capacity(checks.len());
     for check in &checks {
@@ -95,7 +104,19 @@ pub async fn run_checks(
         let task_progress = Arc::clone(&progress);
         let task_id = id.clone();
         let task = tokio::spawn(async move {
-            let result = tokio::time::timeout_at(check_deadline, future).await;
+            let result = tokio::select! {
+                // The check first: one that reacts to the interruption itself reports its own
+                // reason ("interrupted … the service was stopped").
+                biased;
+                timed = tokio::time::timeout_at(check_deadline, future) => match timed {
+                    Ok(outcome) => Ended::Finished(outcome),
+                    Err(_) => Ended::TimedOut,
+                },
+                () = async {
+                    crate::shutdown::interrupted().await;
+                    crate::shutdown::cleanups_finished(CLEANUP_LIMIT).await;
+                } => Ended::Interrupted,
+            };
             task_progress.finish(&task_id);
             (result, started.elapsed())
         });
@@ -122,8 +143,15 @@ pub async fn run_checks(
                 let joined = task.await;
                 progress.finish(&id);
                 let (outcome, elapsed) = match joined {
-                    Ok((Ok(outcome), elapsed)) => (outcome, elapsed),
-                    Ok((Err(_elapsed), elapsed)) => (Err(CheckError(timeout_reason)), elapsed),
+                    Ok((Ended::Finished(outcome), elapsed)) => (outcome, elapsed),
+                    Ok((Ended::TimedOut, elapsed)) => (Err(CheckError(timeout_reason)), elapsed),
+                    Ok((Ended::Interrupted, elapsed)) => (
+                        Err(CheckError(format!(
+                            "interrupted ({}) before it finished",
+                            crate::shutdown::cause()
+                        ))),
+                        elapsed,
+                    ),
                     Err(join_error) => {
                         let reason = if join_error.is_panic() {
                             format!(
@@ -143,15 +171,21 @@ pub async fn run_checks(
     results
 }
 
-/// A check's outcome, or `Elapsed` when its deadline passed first.
-type TimedOutcome = Result<Result<CheckOutcome, CheckError>, tokio::time::error::Elapsed>;
+/// How a check's task ended.
+enum Ended {
+    Finished(Result<CheckOutcome, CheckError>),
+    /// Its deadline passed first.
+    TimedOut,
+    /// A signal interrupted the run first.
+    Interrupted,
+}
 
 enum Pending {
     Done(CheckResult),
     Running {
         id: String,
         title: String,
-        task: tokio::task::JoinHandle<(TimedOutcome, Duration)>,
+        task: tokio::task::JoinHandle<(Ended, Duration)>,
         timeout_reason: String,
         started: Instant,
     },

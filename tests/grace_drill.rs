@@ -158,3 +158,63 @@ fn unknown_drill_keys_are_config_errors() {
     assert!(stderr.contains("gonogo.yaml:3:"), "{stderr}");
     assert!(stderr.contains("served, refused, either"), "{stderr}");
 }
+
+/// SIGTERM to gonogo (a CI job cancelled) during the drill: the service is stopped, the report
+/// is printed with the drill as `error`, and nothing is left running.
+#[test]
+fn sigterm_to_gonogo_during_the_drill_stops_the_service_and_reports() {
+    let pid_file = tempfile::NamedTempFile::new().unwrap();
+    // A long drain keeps the drill going for its whole grace period: a wide window.
+    let (dir, port) = project(
+        &format!(
+            "TS_SHUTDOWN: drain, TS_DRAIN_MS: \"60000\", TS_GRANDCHILD_PID_FILE: \"{}\"",
+            pid_file.path().display()
+        ),
+        "",
+    );
+    let mut gonogo = start(
+        common::gonogo()
+            .args(["check", "--format", "json", "--only", "grace"])
+            .arg(dir.path()),
+    );
+    let started = std::time::Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "the service never listened"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let grandchild = read_pid(pid_file.path());
+    // SAFETY: kill(2) signals the gonogo child this test started.
+    unsafe {
+        libc::kill(gonogo.id() as i32, libc::SIGTERM);
+    }
+    let (sender, receiver) = std::sync::mpsc::channel();
+    let stdout = gonogo.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = std::io::Read::read_to_string(&mut { stdout }, &mut text);
+        let _ = sender.send(text);
+    });
+    let stdout = receiver
+        .recv_timeout(std::time::Duration::from_secs(30))
+        .expect("gonogo exits within 30s of SIGTERM");
+    let status = gonogo.wait().unwrap();
+    assert_eq!(status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_str(&stdout).expect("a JSON report");
+    let grace = check(&report, "grace");
+    assert_eq!(grace["status"], "error", "{grace:#}");
+    assert!(
+        grace["summary"]
+            .as_str()
+            .unwrap()
+            .contains("interrupted (SIGTERM) during the SIGTERM drill; the service was stopped"),
+        "{grace:#}"
+    );
+    assert!(
+        !alive(grandchild),
+        "the service's child {grandchild} outlived gonogo"
+    );
+    assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_err());
+}

@@ -414,6 +414,22 @@ fn every_child_is_gone_after_a_drill() {
 
 #[test]
 fn ctrl_c_during_a_cut_restores_stops_and_reports() {
+    signal_during_a_cut(libc::SIGINT, "Ctrl-C");
+}
+
+/// CI runners and process managers stop jobs with SIGTERM, a closed terminal sends SIGHUP: both
+/// end the drill like Ctrl-C.
+#[test]
+fn sigterm_during_a_cut_restores_stops_and_reports() {
+    signal_during_a_cut(libc::SIGTERM, "SIGTERM");
+}
+
+#[test]
+fn sighup_during_a_cut_restores_stops_and_reports() {
+    signal_during_a_cut(libc::SIGHUP, "SIGHUP");
+}
+
+fn signal_during_a_cut(signal: i32, cause: &str) {
     let pid_file = tempfile::NamedTempFile::new().unwrap();
     // A static readiness keeps the cut going for the whole (long) budget.
     let drill = drill(
@@ -460,14 +476,14 @@ fn ctrl_c_during_a_cut_restores_stops_and_reports() {
     }
     let grandchild = read_pid(pid_file.path());
     let interrupted_at = Instant::now();
-    // SAFETY: kill(2) sends SIGINT to the gonogo child this test started.
+    // SAFETY: kill(2) signals the gonogo child this test started.
     unsafe {
-        libc::kill(gonogo.id() as i32, libc::SIGINT);
+        libc::kill(gonogo.id() as i32, signal);
     }
     let output = wait_with_timeout(&mut gonogo, Duration::from_secs(15));
     assert!(
         interrupted_at.elapsed() < Duration::from_secs(10),
-        "gonogo took {:?} after Ctrl-C",
+        "gonogo took {:?} after {cause}",
         interrupted_at.elapsed()
     );
     let report: serde_json::Value = serde_json::from_slice(&output.stdout)
@@ -478,11 +494,11 @@ fn ctrl_c_during_a_cut_restores_stops_and_reports() {
         readiness["summary"]
             .as_str()
             .unwrap()
-            .contains("interrupted (Ctrl-C)"),
+            .contains(&format!("interrupted ({cause}) during the drill")),
         "{readiness:#}"
     );
     assert_eq!(output.status.code(), Some(1));
-    assert!(!alive(grandchild), "the service's child outlived Ctrl-C");
+    assert!(!alive(grandchild), "the service's child outlived {cause}");
     assert!(
         std::net::TcpStream::connect(("127.0.0.1", drill.port)).is_err(),
         "the service still listens"
@@ -499,7 +515,7 @@ fn wait_with_timeout(child: &mut std::process::Child, limit: Duration) -> std::p
         }
         if started.elapsed() > limit {
             let _ = child.kill();
-            panic!("gonogo did not exit within {limit:?} of SIGINT");
+            panic!("gonogo did not exit within {limit:?} of the signal");
         }
         std::thread::sleep(Duration::from_millis(20));
     }

@@ -37,5 +37,6 @@ mod migrations_live;
 mod migrations_mysql;
 mod migrations_rules;
 mod plugins;
+mod process_faults;
 mod readiness_live;
 mod registry;

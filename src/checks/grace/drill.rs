@@ -268,17 +268,18 @@ pub struct Timeline {
 }
 
 /// Run the drill. `Err` when it cannot reach a decision (the service does not start or become
-/// ready, the requests finish before SIGTERM, Ctrl-C).
+/// ready, the requests finish before SIGTERM, gonogo is interrupted).
 pub async fn run(ctx: &Context, settings: &Settings) -> Result<Timeline, String> {
-    interrupt::arm();
+    let _cleaning = interrupt::arm();
     let request_timeout = settings.grace.saturating_add(Duration::from_secs(2));
     let client = observe::client(Duration::from_secs(2), settings.ca_file.as_deref())?;
     let mut service = process::Service::start(&settings.command, &settings.env, &ctx.root)?;
     let result = tokio::select! {
         r = drill(settings, &client, &mut service, request_timeout) => r,
-        () = interrupt::interrupted() => Err(
-            "interrupted (Ctrl-C) during the SIGTERM drill; the service was stopped".to_string(),
-        ),
+        () = interrupt::interrupted() => Err(format!(
+            "interrupted ({}) during the SIGTERM drill; the service was stopped",
+            interrupt::cause()
+        )),
     };
     service.stop(Duration::from_millis(100)).await;
     result

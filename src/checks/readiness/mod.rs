@@ -111,7 +111,7 @@ liveness stays up; after the restore readiness must recover within the budget. A
 dependency's cut must leave readiness up. With `command`, gonogo starts the service itself
 (with `env`), waits for readiness (`startup_timeout`, 30 s), runs the drill and stops it
 (SIGTERM, then SIGKILL to its process group). Dependencies are restored and the service stopped
-on every exit path; Ctrl-C ends the drill cleanly (a second Ctrl-C quits at once).
+on every exit path; Ctrl-C, SIGTERM or SIGHUP end the drill cleanly (a second signal quits at once).
 
   checks:
     readiness:

@@ -7,7 +7,7 @@
 //! - [`drill`]: one dependency's cut, and the pure judgement of its timeline.
 //! - [`process`]: a service gonogo starts (`command`), killed with its process group on every
 //!   exit path; shared with the grace drill.
-//! - [`interrupt`]: Ctrl-C ends drills cleanly.
+//! - [`interrupt`]: Ctrl-C, SIGTERM and SIGHUP end drills cleanly.
 
 pub(crate) mod drill;
 pub(crate) mod interrupt;
@@ -363,7 +363,7 @@ pub struct LiveResult {
 /// proxied dependency in turn. Proxies and the service are cleaned up on every path: here on
 /// the normal ones, by their `Drop` on a timeout or panic.
 pub async fn run(ctx: &Context, settings: &Settings) -> LiveResult {
-    interrupt::arm();
+    let _cleaning = interrupt::arm();
     let mut result = LiveResult::default();
     let client = match observe::client(settings.timeout, settings.ca_file.as_deref()) {
         Ok(client) => client,
@@ -432,10 +432,10 @@ pub async fn run(ctx: &Context, settings: &Settings) -> LiveResult {
                 process::describe_exit(status)
             ))
         }
-        Ended::Interrupted => Some(
-            "interrupted (Ctrl-C) during the drill; every dependency was restored and the service gonogo started was stopped"
-                .to_string(),
-        ),
+        Ended::Interrupted => Some(format!(
+            "interrupted ({}) during the drill; every dependency was restored and the service gonogo started was stopped",
+            interrupt::cause()
+        )),
     };
     if let Some(service) = &mut service {
         service.stop(STOP_GRACE).await;

@@ -1,6 +1,7 @@
 //! A service gonogo starts for a drill (`readiness.command`, `grace.command`): its own process
 //! group, its output kept (the tail, for error messages), and on every exit path the whole group
-//! killed, as `plugins.rs` does for plugins. Ctrl-C is handled in [`super::interrupt`].
+//! killed, as `plugins.rs` does for plugins. Signals are handled in [`super::interrupt`]; a process
+//! that leaves the group is ended by [`crate::shutdown::end_descendants`] on Linux.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -52,7 +53,7 @@ impl Service {
             .spawn()
             .map_err(|e| format!("cannot start `{shown}`: {e}"))?;
         let pid = child.id().map(|p| p as i32).unwrap_or(0);
-        super::interrupt::register_group(pid);
+        crate::shutdown::register_group(pid);
         let output = Arc::new(Mutex::new(Vec::new()));
         for stream in [
             child
@@ -148,7 +149,7 @@ impl Drop for Service {
     fn drop(&mut self) {
         // Any exit path (an error, a panic, the run's deadline): the whole group dies.
         signal(-self.pid, libc::SIGKILL);
-        super::interrupt::unregister_group(self.pid);
+        crate::shutdown::unregister_group(self.pid);
     }
 }
 
@@ -175,13 +176,7 @@ pub fn describe_exit(status: ExitStatus) -> String {
 /// kill(2); a negative pid is a process group. pid 0 (unknown) is never signalled: that would be
 /// gonogo's own group.
 pub fn signal(pid: i32, signal: i32) {
-    if pid == 0 || pid == -1 {
-        return;
-    }
-    // SAFETY: kill(2) only sends a signal; no memory is touched.
-    unsafe {
-        libc::kill(pid, signal);
-    }
+    crate::shutdown::kill(pid, signal);
 }
 
 async fn keep_tail(mut stream: Box<dyn AsyncRead + Send + Unpin>, tail: Arc<Mutex<Vec<u8>>>) {
