@@ -26,6 +26,11 @@ impl From<config::ConfigError> for UsageError {
 }
 
 pub fn run(command: Command) -> Result<i32, UsageError> {
+    // An error message may quote a config value or a connection string: mask it like a report.
+    run_command(command).map_err(|UsageError(message)| UsageError(crate::secrets::redact(&message)))
+}
+
+fn run_command(command: Command) -> Result<i32, UsageError> {
     match command {
         Command::Check(args) => check(args),
         Command::Explain { id, dir } => explain(&id, &dir),
@@ -380,7 +385,8 @@ fn explain(id: &str, dir: &Path) -> Result<i32, UsageError> {
             "unknown check or rule `{id}`{hint} (`gonogo list` shows them all)"
         )));
     };
-    println!("{}", text.trim_end());
+    // A plugin's docs show its command, whose arguments may hold a resolved `env:` secret.
+    println!("{}", crate::secrets::redact(text.trim_end()));
     Ok(0)
 }
 
