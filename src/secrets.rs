@@ -62,6 +62,20 @@ pub fn redact(text: &str) -> String {
     replace_spans(text, &secret_spans(text)).0
 }
 
+/// [`redact`] for a path shown relative to the project root: paths are displayed with `/`
+/// separators, so a registered value holding `\` is also searched with `/` in its place.
+pub fn redact_path(path: &str) -> String {
+    let mut spans = secret_spans(path);
+    for secret in registered().iter().filter(|s| s.contains('\\')) {
+        let shown = secret.replace('\\', "/");
+        spans.extend(
+            path.match_indices(shown.as_str())
+                .map(|(at, found)| at..at + found.len()),
+        );
+    }
+    replace_spans(path, &merge(spans)).0
+}
+
 /// [`redact`] for a line shown with a caret under a column (a config error's snippet): the
 /// masked line and the 1-based character column the caret moves to. A column inside a masked
 /// value points at its mask.
@@ -324,6 +338,33 @@ fn key_follows(rest: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c))
 }
 
+/// The IANA HTTP Authentication Scheme Registry, and the non-standard schemes APIs commonly use.
+const KNOWN_AUTH_SCHEMES: &[&str] = &[
+    "Basic",
+    "Bearer",
+    "Concealed",
+    "Digest",
+    "DPoP",
+    "GNAP",
+    "HOBA",
+    "Mutual",
+    "Negotiate",
+    "NTLM",
+    "OAuth",
+    "PrivateToken",
+    "SCRAM-SHA-1",
+    "SCRAM-SHA-256",
+    "vapid",
+    "AWS4-HMAC-SHA256",
+    "ApiKey",
+    "Api-Key",
+    "Key",
+    "Token",
+    "JWT",
+    "SSWS",
+    "Splunk",
+];
+
 /// An `Authorization:` (or `Proxy-Authorization:`) header's credentials, whatever the scheme:
 /// `Bearer x`, `Basic x`, `ApiKey x`, `Digest username="…", response="…"` or a raw token. The
 /// scheme word stays readable; the rest of the header value is masked, to the end of the line
@@ -362,14 +403,14 @@ fn authorization_spans(text: &str) -> Vec<Range<usize>> {
         };
         let value = value.start..value.start + text[value.clone()].trim_end().len();
         let credentials = &text[value.clone()];
-        // A scheme is one word followed by the credentials (RFC 9110 §11.4).
+        // `<scheme> <credentials>` (RFC 9110 §11.4). Only a known scheme stays readable: a raw
+        // token looks like a scheme word too (`Authorization: abc-123 …`).
         let scheme_len = credentials
             .find(' ')
             .filter(|&len| {
-                len > 0
-                    && credentials[..len]
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || c == '-')
+                KNOWN_AUTH_SCHEMES
+                    .iter()
+                    .any(|scheme| scheme.eq_ignore_ascii_case(&credentials[..len]))
                     && !credentials[len..].trim().is_empty()
             })
             .map_or(0, |len| len + 1);
@@ -515,6 +556,10 @@ mod tests {
             ),
             ("Authorization: raw-token-123", "Authorization: ***"),
             (
+                "Authorization: raw-token-123 was refused",
+                "Authorization: ***",
+            ),
+            (
                 r#"Authorization: Digest username="bob", response="6629fae4""#,
                 "Authorization: Digest ***",
             ),
@@ -567,6 +612,16 @@ mod tests {
             redact("auth failed for p%40ss-word-71"),
             "auth failed for ***"
         );
+    }
+
+    #[test]
+    fn paths_are_masked_with_either_separator() {
+        register(r"path\secret-value-74");
+        assert_eq!(
+            redact_path("config/path/secret-value-74.env"),
+            "config/***.env"
+        );
+        assert_eq!(redact_path(r"config/path\secret-value-74"), "config/***");
     }
 
     #[test]

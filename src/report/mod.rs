@@ -459,7 +459,7 @@ impl Report {
                 mask(&mut finding.rule);
                 mask(&mut finding.message);
                 if let Some(location) = &mut finding.location {
-                    mask(&mut location.path);
+                    location.path = crate::secrets::redact_path(&location.path);
                 }
                 for text in [&mut finding.evidence, &mut finding.fix]
                     .into_iter()
