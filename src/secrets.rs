@@ -634,6 +634,56 @@ mod tests {
     }
 
     #[test]
+    fn truncated_and_non_ascii_input_never_panics() {
+        let pieces = [
+            "password=",
+            "password",
+            "pwd: ",
+            "token=",
+            "Authorization:",
+            "authorization: ",
+            "\"authorization\"",
+            "://",
+            "postgres://a:@",
+            "x://:@",
+            "password='",
+            "password=\"\\",
+            "é",
+            "пароль",
+            "🔑",
+            "'",
+            "\"",
+            "\\",
+            ";",
+            ",",
+            "&",
+            "=",
+            ":",
+            "@",
+            " ",
+            "\n",
+            "\t",
+            "Bearer ",
+            ")",
+            "#",
+        ];
+        for a in pieces {
+            for b in pieces {
+                for c in pieces {
+                    let text = format!("{a}{b}{c}");
+                    let masked = redact(&text);
+                    let length = text.chars().count();
+                    for column in [0, 1, length / 2, length, length + 2] {
+                        let (line, at) = redact_keeping_column(&text, column);
+                        assert_eq!(line, masked);
+                        assert!(at <= line.chars().count() + 1, "{text:?} {column}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
     fn masking_twice_changes_nothing_more() {
         for text in [
             "password=a,b host=x",
