@@ -26,6 +26,11 @@ impl From<config::ConfigError> for UsageError {
 }
 
 pub fn run(command: Command) -> Result<i32, UsageError> {
+    // An error message may quote a config value or a connection string: mask it like a report.
+    run_command(command).map_err(|UsageError(message)| UsageError(crate::secrets::redact(&message)))
+}
+
+fn run_command(command: Command) -> Result<i32, UsageError> {
     match command {
         Command::Check(args) => check(args),
         Command::Explain { id, dir } => explain(&id, &dir),
@@ -381,7 +386,8 @@ fn explain(id: &str, dir: &Path) -> Result<i32, UsageError> {
             "unknown check or rule `{id}`{hint} (`gonogo list` shows them all)"
         )));
     };
-    println!("{}", text.trim_end());
+    // A plugin's docs show its command, whose arguments may hold a resolved `env:` secret.
+    println!("{}", crate::secrets::redact(text.trim_end()));
     Ok(0)
 }
 
@@ -561,7 +567,8 @@ fn list(dir: &Path, config_path: Option<&Path>, format: &str) -> Result<i32, Usa
             kind: "plugin",
             severity: "-".to_string(),
             enabled: "yes".to_string(),
-            summary: plugin.run.join(" "),
+            // Masked before JSON escapes it: the command may hold a resolved `env:` secret.
+            summary: crate::secrets::redact(&plugin.run.join(" ")),
         });
     }
     for rule in checks::GONOGO_RULES {
@@ -623,6 +630,21 @@ mod tests {
             err.0
         );
         assert!(validate_ids(&["plugin".to_string()], &known, "--only").is_ok());
+    }
+
+    /// `explain` and SARIF's rule help pass through the secret masking: no documentation text
+    /// may look like a credential to it (an example `password=` would print as `***`).
+    #[test]
+    fn rule_and_check_docs_survive_secret_masking() {
+        for rule in checks::all_rules().chain(checks::GONOGO_RULES.iter().copied()) {
+            for text in [rule.summary.to_string(), rule.help()] {
+                assert_eq!(crate::secrets::redact(&text), text, "{}", rule.id);
+            }
+        }
+        for check in checks::BUILT_IN {
+            let text = explain_check(*check);
+            assert_eq!(crate::secrets::redact(&text), text, "{}", check.id());
+        }
     }
 
     #[test]

@@ -691,14 +691,20 @@ impl fmt::Display for ConfigError {
         write!(
             f,
             "{}:{}:{}: {}",
-            self.path, self.line, self.column, self.message
+            self.path,
+            self.line,
+            self.column,
+            crate::secrets::redact(&self.message)
         )?;
         if let Some(source_line) = &self.source_line {
+            // The echoed line may hold a literal password; the caret follows the mask.
+            let (source_line, caret_column) =
+                crate::secrets::redact_keeping_column(source_line, self.column as usize);
             let gutter = self.line.to_string();
             let pad = " ".repeat(gutter.len());
             let caret_pad: String = source_line
                 .chars()
-                .take(self.column.saturating_sub(1) as usize)
+                .take(caret_column.saturating_sub(1))
                 .map(|c| if c == '\t' { '\t' } else { ' ' })
                 .collect();
             write!(

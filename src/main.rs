@@ -15,6 +15,8 @@ fn main() {
             .location()
             .map(|l| format!(" at {}:{}", l.file(), l.line()))
             .unwrap_or_default();
+        // The message may quote a connection string: masked like every other output.
+        let message = gonogo::secrets::redact(&message);
         eprintln!("gonogo: internal panic{location}: {message}");
     }));
     // clap exits 2 on bad arguments and 0 for --help/--version, as DESIGN.md wants.

@@ -40,3 +40,4 @@ mod plugins;
 mod process_faults;
 mod readiness_live;
 mod registry;
+mod secrets;

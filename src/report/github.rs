@@ -8,13 +8,13 @@ use std::fmt::Write;
 const PER_LEVEL: usize = 10;
 
 /// Escaping rules of the actions toolkit (`toCommandValue` / `toCommandProperties`).
-fn escape_data(text: &str) -> String {
+pub(super) fn escape_data(text: &str) -> String {
     text.replace('%', "%25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")
 }
 
-fn escape_property(text: &str) -> String {
+pub(super) fn escape_property(text: &str) -> String {
     escape_data(text).replace(':', "%3A").replace(',', "%2C")
 }
 

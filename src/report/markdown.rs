@@ -31,7 +31,7 @@ fn severity_icon(finding: &Finding) -> &'static str {
 }
 
 /// Text from checks and plugins must not break the table or inject HTML into a comment.
-fn escape(text: &str) -> String {
+pub(super) fn escape(text: &str) -> String {
     text.replace('\\', "\\\\")
         .replace('|', "\\|")
         .replace('<', "&lt;")

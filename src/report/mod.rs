@@ -398,9 +398,12 @@ impl Default for RenderOptions {
     }
 }
 
-/// Render the report in one format. Secrets are redacted here, at the last step, so no renderer
-/// can forget to.
+/// Render the report in one format. Secrets are masked here, so no renderer can forget to: in
+/// the model first, before any renderer escapes or wraps a value (a secret turned into
+/// `a\"b`, `a&amp;b` or `a%25b`, or split across two table lines, is no longer recognisable),
+/// then in the final text for the registered values and their escaped forms.
 pub fn render(report: &Report, format: Format, options: &RenderOptions) -> String {
+    let report = &report.masked();
     let text = match format {
         Format::Table => table::render(report, options),
         Format::Json => json::render(report),
@@ -409,7 +412,78 @@ pub fn render(report: &Report, format: Format, options: &RenderOptions) -> Strin
         Format::Junit => junit::render(report),
         Format::Sarif => sarif::render(report),
     };
-    crate::secrets::redact(&text)
+    crate::secrets::redact_registered(&text, escaped_forms)
+}
+
+/// How each renderer may have escaped a value: JSON and SARIF strings, JUnit's XML text and
+/// attributes, markdown, and GitHub workflow-command data and properties.
+fn escaped_forms(value: &str) -> Vec<String> {
+    let quoted = serde_json::to_string(value).unwrap_or_default();
+    let json = quoted
+        .strip_prefix('"')
+        .and_then(|inner| inner.strip_suffix('"'))
+        .unwrap_or_default()
+        .to_string();
+    let xml_text = value
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;");
+    let xml_attribute = xml_text.replace('"', "&quot;").replace('\'', "&apos;");
+    let xml_attribute_numeric = xml_text.replace('"', "&#34;").replace('\'', "&#39;");
+    vec![
+        json,
+        xml_text,
+        xml_attribute,
+        xml_attribute_numeric,
+        markdown::escape(value),
+        github::escape_data(value),
+        github::escape_property(value),
+    ]
+}
+
+impl Report {
+    /// A copy with every secret masked in every string a renderer may print.
+    pub fn masked(&self) -> Report {
+        let mut report = self.clone();
+        for text in [&mut report.base, &mut report.head, &mut report.config]
+            .into_iter()
+            .flatten()
+        {
+            mask(text);
+        }
+        for check in &mut report.checks {
+            mask(&mut check.id);
+            mask(&mut check.title);
+            mask(&mut check.summary);
+            for finding in &mut check.findings {
+                mask(&mut finding.rule);
+                mask(&mut finding.message);
+                if let Some(location) = &mut finding.location {
+                    location.path = crate::secrets::redact_path(&location.path);
+                }
+                for text in [&mut finding.evidence, &mut finding.fix]
+                    .into_iter()
+                    .flatten()
+                {
+                    mask(text);
+                }
+                if let Some(waived) = &mut finding.waived {
+                    mask(&mut waived.reason);
+                    if let Some(expires) = &mut waived.expires {
+                        mask(expires);
+                    }
+                }
+            }
+        }
+        report
+    }
+}
+
+fn mask(text: &mut String) {
+    let masked = crate::secrets::redact(text);
+    if masked != *text {
+        *text = masked;
+    }
 }
 
 /// "1.2 s", "35 ms": short durations for humans.
