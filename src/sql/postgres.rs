@@ -670,7 +670,7 @@ mod tests {
         assert!(!statements[1].lexing.standard_conforming_strings);
         assert!(statements[0].lexing.standard_conforming_strings);
         // Back on: read the standard way again.
-        let file = "SET standard_conforming_strings TO off;\nSELECT 'a\\';\nRESET standard_conforming_strings;\nSELECT 'b\\';\n";
+        let file = "SET standard_conforming_strings TO off;\nSELECT 'a\\\\';\nRESET standard_conforming_strings;\nSELECT 'b\\';\n";
         let statements = parse(file);
         assert_eq!(statements.len(), 4, "{statements:#?}");
         assert!(statements[3].lexing.standard_conforming_strings);
