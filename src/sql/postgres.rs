@@ -253,9 +253,46 @@ fn parse_from(file: &str, start: usize, lexing: Lexing) -> Vec<Statement> {
                 Some(Statement::new(file, offset, len, Ok(node)))
             })
             .collect(),
+        Err(_) if lexing != Lexing::default() => {
+            // The rest of the file may go back to the standard reading further on (`RESET
+            // standard_conforming_strings`), where this reading fails: the shortest prefix, cut
+            // at a `;`, that parses and changes the settings again, then the rest on its own.
+            for (cut, _) in segment.match_indices(';').take(MAX_PREFIX_ATTEMPTS) {
+                let prefix = &segment[..=cut];
+                let Ok(result) = pg_query::parse(prefix, lexing.options()) else {
+                    continue;
+                };
+                let statements: Vec<Statement> = result
+                    .protobuf
+                    .stmts
+                    .into_iter()
+                    .filter_map(|raw| {
+                        let offset = start + raw.stmt_location.max(0) as usize;
+                        let len = if raw.stmt_len == 0 {
+                            start + prefix.len() - offset
+                        } else {
+                            raw.stmt_len as usize
+                        };
+                        let node = raw.stmt.and_then(|n| n.node)?;
+                        Some(Statement::new(file, offset, len, Ok(node)))
+                    })
+                    .collect();
+                if statements
+                    .iter()
+                    .any(|s| matches!(lexing_change(s, lexing), LexingChange::To(_)))
+                {
+                    return statements;
+                }
+            }
+            parse_one_by_one(file, start, lexing)
+        }
         Err(_) => parse_one_by_one(file, start, lexing),
     }
 }
+
+/// How many `;`-cut prefixes [`parse_from`] tries before giving up on a file that changes
+/// standard_conforming_strings and has a syntax error (each try parses the prefix).
+const MAX_PREFIX_ATTEMPTS: usize = 400;
 
 fn parse_one_by_one(file: &str, start: usize, lexing: Lexing) -> Vec<Statement> {
     let segment = &file[start..];
