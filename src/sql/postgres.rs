@@ -489,6 +489,89 @@ fn collect_plpgsql(value: &serde_json::Value, out: &mut Vec<(String, u32, bool)>
     }
 }
 
+/// Every SQL statement and expression a PL/pgSQL body (a `DO` block or a `CREATE FUNCTION`'s
+/// text) may run, parsed: statements, `PERFORM`, assignments, conditions, and `EXECUTE` of a
+/// string literal. `Err` with what it is when some of it cannot be read: SQL built at run time
+/// (`EXECUTE` of an expression, `FOR … IN EXECUTE`, `OPEN … FOR EXECUTE`), or text that does not
+/// parse. For deciding whether the body is safe to run, not for findings (see
+/// [`plpgsql_statements`]).
+pub fn plpgsql_sql(text: &str, lexing: Lexing) -> Result<Vec<NodeEnum>, String> {
+    let parsed = pg_query::parse_plpgsql(text)
+        .map_err(|e| format!("its PL/pgSQL body does not parse: {}", error_text(&e)))?;
+    let mut out = Vec::new();
+    plpgsql_walk(&parsed, lexing, &mut out)?;
+    Ok(out)
+}
+
+fn plpgsql_walk(
+    value: &serde_json::Value,
+    lexing: Lexing,
+    out: &mut Vec<NodeEnum>,
+) -> Result<(), String> {
+    let query_of = |expr: &serde_json::Value| {
+        expr.pointer("/PLpgSQL_expr/query")
+            .and_then(|q| q.as_str())
+            .map(str::to_string)
+    };
+    match value {
+        serde_json::Value::Object(map) => {
+            for (key, child) in map {
+                let dynamic = match key.as_str() {
+                    "PLpgSQL_stmt_dynexecute" | "PLpgSQL_stmt_dynfors" => child.get("query"),
+                    "dynquery" => Some(child),
+                    _ => None,
+                };
+                if let Some(expr) = dynamic.and_then(query_of) {
+                    match literal_of(&expr, lexing) {
+                        Some(sql) => out.extend(parse_sql(&sql, lexing)?),
+                        None => {
+                            return Err(format!(
+                                "EXECUTE of SQL built at run time ({})",
+                                expr.trim()
+                            ));
+                        }
+                    }
+                }
+                if key == "PLpgSQL_expr"
+                    && let Some(query) = child.get("query").and_then(|q| q.as_str())
+                {
+                    out.extend(parse_sql(query, lexing)?);
+                }
+                plpgsql_walk(child, lexing, out)?;
+            }
+            Ok(())
+        }
+        serde_json::Value::Array(items) => {
+            for item in items {
+                plpgsql_walk(item, lexing, out)?;
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// A PL/pgSQL query or expression: a statement, an expression, or an assignment `x := …`.
+fn parse_sql(text: &str, lexing: Lexing) -> Result<Vec<NodeEnum>, String> {
+    for mode in [
+        ParserOptions::DEFAULT,
+        ParserOptions::PLPGSQL_EXPR,
+        ParserOptions::PLPGSQL_ASSIGN1,
+        ParserOptions::PLPGSQL_ASSIGN2,
+        ParserOptions::PLPGSQL_ASSIGN3,
+    ] {
+        if let Ok(result) = pg_query::parse(text, mode | lexing.options()) {
+            return Ok(result
+                .protobuf
+                .stmts
+                .into_iter()
+                .filter_map(|raw| raw.stmt.and_then(|n| n.node))
+                .collect());
+        }
+    }
+    Err(format!("SQL gonogo cannot parse ({})", text.trim()))
+}
+
 /// `EXECUTE 'ALTER TABLE …'`: the literal SQL, when the expression is a plain string literal.
 fn literal_of(expression: &str, lexing: Lexing) -> Option<String> {
     let result = pg_query::parse(expression, ParserOptions::PLPGSQL_EXPR | lexing.options()).ok()?;
