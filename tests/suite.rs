@@ -36,3 +36,4 @@ mod migrations_mysql;
 mod migrations_rules;
 mod plugins;
 mod readiness_live;
+mod trace_isolation;

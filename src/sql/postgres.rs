@@ -574,7 +574,8 @@ fn parse_sql(text: &str, lexing: Lexing) -> Result<Vec<NodeEnum>, String> {
 
 /// `EXECUTE 'ALTER TABLE …'`: the literal SQL, when the expression is a plain string literal.
 fn literal_of(expression: &str, lexing: Lexing) -> Option<String> {
-    let result = pg_query::parse(expression, ParserOptions::PLPGSQL_EXPR | lexing.options()).ok()?;
+    let result =
+        pg_query::parse(expression, ParserOptions::PLPGSQL_EXPR | lexing.options()).ok()?;
     let raw = result.protobuf.stmts.first()?;
     let Some(NodeEnum::SelectStmt(select)) = raw.stmt.as_ref().and_then(|n| n.node.as_ref()) else {
         return None;
@@ -815,12 +816,19 @@ mod tests {
     fn a_syntax_error_after_standard_conforming_strings_off_stops_at_the_first_backslash() {
         let file = "SET standard_conforming_strings = off;\nALTER TABLE t ADD c int;\nALTER TABLE t MODIFY x int;\nSELECT 'a\\', '; DROP TABLE customers; SELECT '--';\n";
         let statements = parse(file);
-        assert!(matches!(statements[1].node, Ok(NodeEnum::AlterTableStmt(_))));
+        assert!(matches!(
+            statements[1].node,
+            Ok(NodeEnum::AlterTableStmt(_))
+        ));
         assert!(statements[2].node.is_err());
         let last = statements.last().unwrap();
         assert_eq!(last.line, 4);
         assert!(last.node.as_ref().unwrap_err().contains("where it ends"));
-        assert!(!statements.iter().any(|s| matches!(s.node, Ok(NodeEnum::DropStmt(_)))));
+        assert!(
+            !statements
+                .iter()
+                .any(|s| matches!(s.node, Ok(NodeEnum::DropStmt(_))))
+        );
     }
 
     #[test]

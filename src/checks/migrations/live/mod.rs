@@ -226,9 +226,7 @@ impl LiveSettings {
             budget: LIVE_BUDGET,
             deploy_is_known: true,
             transaction: section.transaction,
-            trace_as_superuser: database
-                .and_then(|d| d.trace_as_superuser)
-                .unwrap_or(false),
+            trace_as_superuser: database.and_then(|d| d.trace_as_superuser).unwrap_or(false),
         }))
     }
 }
@@ -655,8 +653,7 @@ async fn run_inner(
         );
     }
     if let Some(target) = scratch_target.as_ref().filter(|_| settings.deploy_is_known) {
-        let (client, canceller) =
-            connect::connect_cancellable(target, "scratch_url", &[]).await?;
+        let (client, canceller) = connect::connect_cancellable(target, "scratch_url", &[]).await?;
         if let Ok(mut slot) = cancel.lock() {
             *slot = Some(canceller);
         }

@@ -87,7 +87,9 @@ pub fn not_traceable(node: &NodeEnum) -> Option<String> {
         NodeEnum::DropStmt(stmt) if stmt.concurrent => {
             Some(format!("DROP INDEX CONCURRENTLY {IN_TRANSACTION_ONLY}"))
         }
-        NodeEnum::CopyStmt(stmt) if stmt.is_from && stmt.filename.is_empty() && !stmt.is_program => {
+        NodeEnum::CopyStmt(stmt)
+            if stmt.is_from && stmt.filename.is_empty() && !stmt.is_program =>
+        {
             Some("COPY FROM STDIN needs data the migration runner sends".to_string())
         }
         _ => None,
@@ -118,7 +120,9 @@ fn statement_effect(kind: &str, value: &serde_json::Value) -> Option<&'static st
                 "COPY exchanges data with the migration runner, not the database"
             }
         }
-        "VacuumStmt" => "VACUUM and ANALYZE are not traced (VACUUM cannot run inside a transaction)",
+        "VacuumStmt" => {
+            "VACUUM and ANALYZE are not traced (VACUUM cannot run inside a transaction)"
+        }
         "CreatedbStmt" | "DropdbStmt" => {
             "CREATE/DROP DATABASE acts outside the database and cannot run inside a transaction"
         }
@@ -157,9 +161,16 @@ fn function_effect(name: &str) -> Option<&'static str> {
             "replication slots and origins outlive a rollback"
         }
         "pg_terminate_backend" | "pg_cancel_backend" => "it signals other sessions",
-        "pg_reload_conf" | "pg_rotate_logfile" | "pg_switch_wal" | "pg_promote"
-        | "pg_create_restore_point" | "pg_backup_start" | "pg_backup_stop" | "pg_start_backup"
-        | "pg_stop_backup" | "pg_logical_emit_message" => "it acts on the whole server",
+        "pg_reload_conf"
+        | "pg_rotate_logfile"
+        | "pg_switch_wal"
+        | "pg_promote"
+        | "pg_create_restore_point"
+        | "pg_backup_start"
+        | "pg_backup_stop"
+        | "pg_start_backup"
+        | "pg_stop_backup"
+        | "pg_logical_emit_message" => "it acts on the whole server",
         n if n.starts_with("pg_stat_reset") => "statistics resets are not rolled back",
         n if n.starts_with("pg_file_") || n.starts_with("pg_read_") || n.starts_with("pg_ls_") => {
             "it reads or writes files on the database server"
@@ -564,18 +575,33 @@ mod tests {
         for (sql, why) in [
             ("COPY t TO PROGRAM 'id'", "shell command"),
             ("COPY t FROM '/etc/passwd'", "files"),
-            ("SELECT dblink_exec('dbname=x', 'CREATE TABLE y ()')", "dblink"),
-            ("SELECT * FROM pg_create_physical_replication_slot('s')", "replication"),
+            (
+                "SELECT dblink_exec('dbname=x', 'CREATE TABLE y ()')",
+                "dblink",
+            ),
+            (
+                "SELECT * FROM pg_create_physical_replication_slot('s')",
+                "replication",
+            ),
             ("SELECT setval('t_id_seq', 100)", "sequence"),
-            ("ALTER TABLE t ADD COLUMN n int DEFAULT nextval('s')", "sequence"),
+            (
+                "ALTER TABLE t ADD COLUMN n int DEFAULT nextval('s')",
+                "sequence",
+            ),
             ("ALTER SEQUENCE s RESTART 1", "sequence"),
             ("INSERT INTO t VALUES (1)", "sequences"),
-            ("WITH x AS (SELECT pg_terminate_backend(42)) SELECT 1", "signals"),
+            (
+                "WITH x AS (SELECT pg_terminate_backend(42)) SELECT 1",
+                "signals",
+            ),
             ("SELECT lo_export(1, '/tmp/x')", "large-object"),
             ("CREATE DATABASE x", "DATABASE"),
             ("ALTER SYSTEM SET work_mem = '1GB'", "configuration"),
             ("VACUUM t", "VACUUM"),
-            ("CREATE SUBSCRIPTION s CONNECTION 'x' PUBLICATION p", "replication slots"),
+            (
+                "CREATE SUBSCRIPTION s CONNECTION 'x' PUBLICATION p",
+                "replication slots",
+            ),
             ("LOAD 'x'", "shared library"),
         ] {
             let reason = not_traceable(&node(sql)).unwrap_or_else(|| panic!("{sql}"));
