@@ -5,8 +5,9 @@
 //!
 //! - a static finding with long work (rewrite, scan, index build, backfill) gets an estimated lock
 //!   window, and its severity follows the estimate against `max_lock_seconds`;
-//! - where the trace disagrees with the static prediction, the traced result wins and the finding
-//!   says so;
+//! - where the trace shows more than the static prediction (a rewrite, a stronger lock), the
+//!   traced result wins and the finding says so; it shows less only with evidence the migration
+//!   cannot feed (see [`lowering_distrusted`]), else the static prediction stands;
 //! - a database gonogo cannot reach, or that fails mid-check, makes the check `error` with the
 //!   reason (the static findings stay in the report); passwords never appear in any message.
 
@@ -130,12 +131,17 @@ declare_rule! {
 declare_rule! {
     /// ## What it catches
     /// A statement gonogo did not run on the scratch database: it cannot run inside a
-    /// transaction (`CREATE INDEX CONCURRENTLY`, `VACUUM`), or it reads data the migration
-    /// runner sends (`COPY FROM STDIN`).
+    /// transaction (`CREATE INDEX CONCURRENTLY`, `VACUUM`), it reads data the migration
+    /// runner sends (`COPY FROM STDIN`), it acts outside the transaction (COPY to files or
+    /// programs, dblink, replication slots, `nextval`/`setval`, `INSERT`, `pg_terminate_backend`,
+    /// large objects; also inside a `DO` block or a function the migrations define), it runs SQL
+    /// built at run time, or the server could read its backslashes differently from gonogo
+    /// (`standard_conforming_strings`).
     ///
     /// ## Why it matters during a deploy
-    /// gonogo traces only inside a transaction it rolls back; running these outside one would
-    /// change the scratch database. Their locks come from the static analysis alone.
+    /// gonogo traces only inside a transaction it rolls back; what a rollback cannot undo would
+    /// change the scratch database (or another one, or the server). Their locks come from the
+    /// static analysis alone. `info`: the static findings on the statement still stand.
     ///
     /// ## Example
     /// `CREATE INDEX CONCURRENTLY orders_status_idx ON orders (status);`
@@ -565,9 +571,7 @@ fn routine_risk(statement: &Statement) -> Option<String> {
     };
     match language.as_str() {
         "sql" => {
-            let Some(body) = body else {
-                return None;
-            };
+            let body = body?;
             match pg_query::parse(&body, statement.lexing.options()) {
                 Ok(result) => result
                     .protobuf
@@ -666,7 +670,9 @@ async fn run_inner(
                 ));
             }
         }
-        let safety: Vec<(Result<Vec<NodeEnum>, String>, Option<String>)> = statements
+        // Per statement: what a DO block runs, and why a routine it defines is unsafe.
+        type Safety = (Result<Vec<NodeEnum>, String>, Option<String>);
+        let safety: Vec<Safety> = statements
             .iter()
             .map(|s| (inner_sql(&s.statement), routine_risk(&s.statement)))
             .collect();
