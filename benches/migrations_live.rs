@@ -153,6 +153,8 @@ fn main() {
         budget: live::LIVE_BUDGET,
         deploy_is_known: true,
         transaction: Default::default(),
+        // The throwaway cluster's only role is its superuser.
+        trace_as_superuser: true,
     };
     let cases = [
         (

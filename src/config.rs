@@ -392,6 +392,9 @@ pub struct MigrationsConfig {
 pub struct MigrationsDatabaseConfig {
     pub stats_url: Option<ConfigString>,
     pub scratch_url: Option<ConfigString>,
+    /// Trace on scratch_url even when its role is a superuser (or may SET ROLE to one): by
+    /// default gonogo refuses, since a superuser can act outside the rolled-back transaction.
+    pub trace_as_superuser: Option<bool>,
 }
 
 /// Throughputs in MB of table per second, and the fixed cost of a statement in milliseconds.

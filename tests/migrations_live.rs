@@ -40,7 +40,11 @@ fn config(max_lock_seconds: f64, stats: bool, scratch: bool) -> String {
         text.push_str("      stats_url: env:GONOGO_STATS_URL\n");
     }
     if scratch {
-        text.push_str("      scratch_url: env:GONOGO_SCRATCH_URL\n");
+        // The throwaway cluster's only role is its superuser: these tests opt in to tracing as
+        // it (tests/trace_isolation.rs covers the refusal and least-privilege roles).
+        text.push_str(
+            "      scratch_url: env:GONOGO_SCRATCH_URL\n      trace_as_superuser: true\n",
+        );
     }
     text
 }

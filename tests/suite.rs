@@ -41,3 +41,4 @@ mod process_faults;
 mod readiness_live;
 mod registry;
 mod secrets;
+mod trace_isolation;

@@ -4,9 +4,131 @@
 //! when that fails, split with libpg_query's scanner and parsed statement by statement, so the
 //! bad one is reported at its own line. `DO` blocks are opened with the PL/pgSQL parser and the
 //! statements inside become statements of their own, marked as nested.
+//!
+//! Backslashes in string literals: PostgreSQL reads `'a\'` as a complete literal only while
+//! `standard_conforming_strings` is on (the default since 9.1); with it off, `\'` is an escaped
+//! quote and the literal goes on. A file that turns it off (`SET standard_conforming_strings =
+//! off`, or changes `backslash_quote`) is re-read from that statement on the way the server
+//! reads it (libpg_query's parser options), so the statements gonogo sees are the ones the
+//! server runs. Where the file changes these settings in a way gonogo does not follow
+//! (`set_config`, a `DO` block, `SET LOCAL`), every statement from the first one with a
+//! backslash on is reported as unparsed: its reading, and where it ends, depend on the setting.
 
-use pg_query::NodeEnum;
 use pg_query::protobuf::{self, a_const::Val};
+use pg_query::{NodeEnum, ParserOptions};
+
+/// How the server reads backslashes in `'…'` literals at a statement: the session's
+/// `standard_conforming_strings` and `backslash_quote` as the file has left them (PostgreSQL's
+/// defaults at the start: on, and `safe_encoding`, which allows `\'` in UTF-8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lexing {
+    pub standard_conforming_strings: bool,
+    pub backslash_quote: bool,
+}
+
+impl Default for Lexing {
+    fn default() -> Self {
+        Lexing {
+            standard_conforming_strings: true,
+            backslash_quote: true,
+        }
+    }
+}
+
+impl Lexing {
+    pub fn options(self) -> ParserOptions {
+        let mut options = ParserOptions::DEFAULT;
+        if !self.standard_conforming_strings {
+            options |= ParserOptions::DISABLE_STANDARD_CONFORMING_STRINGS;
+        }
+        if !self.backslash_quote {
+            options |= ParserOptions::DISABLE_BACKSLASH_QUOTE;
+        }
+        options
+    }
+}
+
+/// What a statement does to [`Lexing`].
+#[derive(Debug, PartialEq)]
+enum LexingChange {
+    None,
+    To(Lexing),
+    /// It may change them, in a way gonogo does not follow.
+    Unknown,
+}
+
+fn lexing_change(statement: &Statement, current: Lexing) -> LexingChange {
+    use protobuf::VariableSetKind as Kind;
+    const NAMES: [&str; 2] = ["standard_conforming_strings", "backslash_quote"];
+    let mentions = || {
+        let lower = statement.text.to_ascii_lowercase();
+        NAMES.iter().any(|n| lower.contains(n))
+    };
+    let set = match &statement.node {
+        Ok(NodeEnum::VariableSetStmt(set)) => set,
+        // DISCARD ALL runs RESET ALL.
+        Ok(NodeEnum::DiscardStmt(_)) => return LexingChange::To(Lexing::default()),
+        _ if mentions() => return LexingChange::Unknown,
+        _ => return LexingChange::None,
+    };
+    let kind = Kind::try_from(set.kind).unwrap_or(Kind::Undefined);
+    if kind == Kind::VarResetAll {
+        return match Lexing::default() == current {
+            true => LexingChange::None,
+            false => LexingChange::To(Lexing::default()),
+        };
+    }
+    if !NAMES.contains(&set.name.as_str()) {
+        return LexingChange::None;
+    }
+    // SET LOCAL ends with the transaction, which gonogo does not follow here.
+    if set.is_local {
+        return LexingChange::Unknown;
+    }
+    let value = match kind {
+        Kind::VarSetDefault | Kind::VarReset => None,
+        Kind::VarSetValue => match set.args.first().and_then(|a| a.node.as_ref()) {
+            Some(NodeEnum::AConst(constant)) => match &constant.val {
+                Some(Val::Sval(s)) => Some(s.sval.to_ascii_lowercase()),
+                Some(Val::Boolval(b)) => Some(if b.boolval { "on" } else { "off" }.to_string()),
+                Some(Val::Ival(i)) => Some(i.ival.to_string()),
+                _ => return LexingChange::Unknown,
+            },
+            _ => return LexingChange::Unknown,
+        },
+        _ => return LexingChange::Unknown,
+    };
+    // PostgreSQL's boolean spellings (parse_bool accepts unique prefixes too).
+    let boolean = |v: &str| match v {
+        "on" | "true" | "yes" | "1" | "t" | "y" | "tr" | "tru" | "ye" => Some(true),
+        "off" | "false" | "no" | "0" | "f" | "n" | "of" | "fa" | "fal" | "fals" => Some(false),
+        _ => None,
+    };
+    let mut next = current;
+    if set.name == "standard_conforming_strings" {
+        next.standard_conforming_strings = match value.as_deref() {
+            None => true,
+            Some(v) => match boolean(v) {
+                Some(b) => b,
+                None => return LexingChange::Unknown,
+            },
+        };
+    } else {
+        // backslash_quote: on | off | safe_encoding (which allows \' in UTF-8, gonogo's input).
+        next.backslash_quote = match value.as_deref() {
+            None | Some("safe_encoding") => true,
+            Some(v) => match boolean(v) {
+                Some(b) => b,
+                None => return LexingChange::Unknown,
+            },
+        };
+    }
+    if next == current {
+        LexingChange::None
+    } else {
+        LexingChange::To(next)
+    }
+}
 
 /// Where a nested statement came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,6 +151,8 @@ pub struct Statement {
     /// The parse tree, or why there is none.
     pub node: Result<NodeEnum, String>,
     pub origin: Origin,
+    /// How the server reads backslashes in this statement's literals (what it was parsed with).
+    pub lexing: Lexing,
 }
 
 impl Statement {
@@ -42,11 +166,13 @@ impl Statement {
             text: file.get(offset..end).unwrap_or("").trim_end().to_string(),
             node,
             origin: Origin::TopLevel,
+            lexing: Lexing::default(),
         }
     }
 }
 
-/// Parse a whole migration file into statements, in order.
+/// Parse a whole migration file into statements, in order, each read the way the server reads
+/// it at that point of the file (see [`Lexing`]).
 pub fn parse(file: &str) -> Vec<Statement> {
     if file.contains('\0') {
         return vec![Statement::new(
@@ -56,13 +182,68 @@ pub fn parse(file: &str) -> Vec<Statement> {
             Err("the file contains a NUL byte; it is not SQL text".to_string()),
         )];
     }
-    let statements = match pg_query::parse(file, 0) {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut lexing = Lexing::default();
+    // The line of a statement that may have changed the settings in a way gonogo cannot follow.
+    let mut uncertain: Option<u32> = None;
+    'segments: loop {
+        let mut next = None;
+        for mut statement in parse_from(file, start, lexing) {
+            if let Some(line) = uncertain
+                && statement.text.contains('\\')
+            {
+                let rest = file.len() - statement.offset;
+                out.push(Statement::new(
+                    file,
+                    statement.offset,
+                    rest,
+                    Err(format!(
+                        "gonogo cannot tell how PostgreSQL reads the backslashes here, nor where this statement ends: line {line} may change standard_conforming_strings or backslash_quote in a way gonogo does not follow; the rest of the file is not analysed"
+                    )),
+                ));
+                break 'segments;
+            }
+            statement.lexing = lexing;
+            let change = lexing_change(&statement, lexing);
+            let end = statement.offset + statement.text.len();
+            let line = statement.line;
+            out.push(statement);
+            match change {
+                LexingChange::None => {}
+                LexingChange::Unknown => {
+                    if uncertain.is_none() {
+                        uncertain = Some(line);
+                    }
+                }
+                LexingChange::To(new) => {
+                    next = Some((end, new));
+                    break;
+                }
+            }
+        }
+        match next {
+            // The rest of the file, read with the new settings.
+            Some((end, new)) => {
+                start = end;
+                lexing = new;
+            }
+            None => break,
+        }
+    }
+    expand_do_blocks(file, out)
+}
+
+/// The statements of `file[start..]`, read with `lexing`, positioned in `file`.
+fn parse_from(file: &str, start: usize, lexing: Lexing) -> Vec<Statement> {
+    let segment = &file[start..];
+    match pg_query::parse(segment, lexing.options()) {
         Ok(result) => result
             .protobuf
             .stmts
             .into_iter()
             .filter_map(|raw| {
-                let offset = raw.stmt_location.max(0) as usize;
+                let offset = start + raw.stmt_location.max(0) as usize;
                 let len = if raw.stmt_len == 0 {
                     file.len().saturating_sub(offset)
                 } else {
@@ -72,19 +253,56 @@ pub fn parse(file: &str) -> Vec<Statement> {
                 Some(Statement::new(file, offset, len, Ok(node)))
             })
             .collect(),
-        Err(_) => parse_one_by_one(file),
-    };
-    expand_do_blocks(file, statements)
+        Err(_) if lexing != Lexing::default() => {
+            // The rest of the file may go back to the standard reading further on (`RESET
+            // standard_conforming_strings`), where this reading fails: the shortest prefix, cut
+            // at a `;`, that parses and changes the settings again, then the rest on its own.
+            for (cut, _) in segment.match_indices(';').take(MAX_PREFIX_ATTEMPTS) {
+                let prefix = &segment[..=cut];
+                let Ok(result) = pg_query::parse(prefix, lexing.options()) else {
+                    continue;
+                };
+                let statements: Vec<Statement> = result
+                    .protobuf
+                    .stmts
+                    .into_iter()
+                    .filter_map(|raw| {
+                        let offset = start + raw.stmt_location.max(0) as usize;
+                        let len = if raw.stmt_len == 0 {
+                            start + prefix.len() - offset
+                        } else {
+                            raw.stmt_len as usize
+                        };
+                        let node = raw.stmt.and_then(|n| n.node)?;
+                        Some(Statement::new(file, offset, len, Ok(node)))
+                    })
+                    .collect();
+                if statements
+                    .iter()
+                    .any(|s| matches!(lexing_change(s, lexing), LexingChange::To(_)))
+                {
+                    return statements;
+                }
+            }
+            parse_one_by_one(file, start, lexing)
+        }
+        Err(_) => parse_one_by_one(file, start, lexing),
+    }
 }
 
-fn parse_one_by_one(file: &str) -> Vec<Statement> {
-    let pieces = match pg_query::split_with_scanner(file) {
+/// How many `;`-cut prefixes [`parse_from`] tries before giving up on a file that changes
+/// standard_conforming_strings and has a syntax error (each try parses the prefix).
+const MAX_PREFIX_ATTEMPTS: usize = 400;
+
+fn parse_one_by_one(file: &str, start: usize, lexing: Lexing) -> Vec<Statement> {
+    let segment = &file[start..];
+    let pieces = match pg_query::split_with_scanner(segment) {
         Ok(pieces) => pieces,
         Err(err) => {
             // The scanner itself failed (an unterminated quote or dollar-quoted body): the rest of
             // the file cannot be split, so report where the scanner points.
             let message = error_text(&err);
-            let offset = super::near_offset(file, 0, &message).unwrap_or(0);
+            let offset = start + super::near_offset(segment, 0, &message).unwrap_or(0);
             return vec![Statement::new(
                 file,
                 offset,
@@ -96,9 +314,20 @@ fn parse_one_by_one(file: &str) -> Vec<Statement> {
     let mut out = Vec::new();
     for piece in pieces {
         let piece_offset = piece.as_ptr() as usize - file.as_ptr() as usize;
-        let start = piece_offset + super::skip_trivia(piece);
-        let len = piece_offset + piece.len() - start;
-        match pg_query::parse(piece, 0) {
+        let first = piece_offset + super::skip_trivia(piece);
+        let len = piece_offset + piece.len() - first;
+        // libpg_query's scanner reads literals the standard way only: with other settings its
+        // pieces are right up to the first backslash, and nothing after it can be trusted.
+        if lexing != Lexing::default() && piece.contains('\\') {
+            out.push(Statement::new(
+                file,
+                first,
+                file.len() - first,
+                Err("gonogo cannot tell where this statement ends: the file turned standard_conforming_strings or backslash_quote off, a statement from here on has a syntax error, and where it ends depends on the backslashes in its strings; the rest of the file is not analysed".to_string()),
+            ));
+            break;
+        }
+        match pg_query::parse(piece, lexing.options()) {
             Ok(result) => {
                 for raw in result.protobuf.stmts {
                     let offset = piece_offset + raw.stmt_location.max(0) as usize;
@@ -114,7 +343,7 @@ fn parse_one_by_one(file: &str) -> Vec<Statement> {
             }
             Err(err) => {
                 let message = error_text(&err);
-                out.push(Statement::new(file, start, len, Err(message)));
+                out.push(Statement::new(file, first, len, Err(message)));
             }
         }
     }
@@ -162,6 +391,7 @@ pub fn plpgsql_statements(file: &str, outer: &Statement, origin: Origin) -> Vec<
                 )),
             );
             statement.origin = origin;
+            statement.lexing = outer.lexing;
             return vec![statement];
         }
     };
@@ -177,7 +407,7 @@ pub fn plpgsql_statements(file: &str, outer: &Statement, origin: Origin) -> Vec<
         let line = outer.line + body_line + lineno.saturating_sub(1);
         let offset = line_offset(file, line);
         let sql = if dynamic {
-            match literal_of(&query) {
+            match literal_of(&query, outer.lexing) {
                 Some(literal) => literal,
                 None => {
                     if mentions_ddl_or_dml(&query) {
@@ -192,6 +422,7 @@ pub fn plpgsql_statements(file: &str, outer: &Statement, origin: Origin) -> Vec<
                         );
                         statement.text = query.trim().to_string();
                         statement.origin = origin.clone();
+                        statement.lexing = outer.lexing;
                         found.push(statement);
                     }
                     continue;
@@ -200,7 +431,7 @@ pub fn plpgsql_statements(file: &str, outer: &Statement, origin: Origin) -> Vec<
         } else {
             query
         };
-        let node = pg_query::parse(&sql, 0)
+        let node = pg_query::parse(&sql, outer.lexing.options())
             .map_err(|e| error_text(&e))
             .and_then(|result| {
                 result
@@ -219,6 +450,7 @@ pub fn plpgsql_statements(file: &str, outer: &Statement, origin: Origin) -> Vec<
             text: sql.trim().to_string(),
             node,
             origin: origin.clone(),
+            lexing: outer.lexing,
         });
     }
     found
@@ -257,9 +489,93 @@ fn collect_plpgsql(value: &serde_json::Value, out: &mut Vec<(String, u32, bool)>
     }
 }
 
+/// Every SQL statement and expression a PL/pgSQL body (a `DO` block or a `CREATE FUNCTION`'s
+/// text) may run, parsed: statements, `PERFORM`, assignments, conditions, and `EXECUTE` of a
+/// string literal. `Err` with what it is when some of it cannot be read: SQL built at run time
+/// (`EXECUTE` of an expression, `FOR … IN EXECUTE`, `OPEN … FOR EXECUTE`), or text that does not
+/// parse. For deciding whether the body is safe to run, not for findings (see
+/// [`plpgsql_statements`]).
+pub fn plpgsql_sql(text: &str, lexing: Lexing) -> Result<Vec<NodeEnum>, String> {
+    let parsed = pg_query::parse_plpgsql(text)
+        .map_err(|e| format!("its PL/pgSQL body does not parse: {}", error_text(&e)))?;
+    let mut out = Vec::new();
+    plpgsql_walk(&parsed, lexing, &mut out)?;
+    Ok(out)
+}
+
+fn plpgsql_walk(
+    value: &serde_json::Value,
+    lexing: Lexing,
+    out: &mut Vec<NodeEnum>,
+) -> Result<(), String> {
+    let query_of = |expr: &serde_json::Value| {
+        expr.pointer("/PLpgSQL_expr/query")
+            .and_then(|q| q.as_str())
+            .map(str::to_string)
+    };
+    match value {
+        serde_json::Value::Object(map) => {
+            for (key, child) in map {
+                let dynamic = match key.as_str() {
+                    "PLpgSQL_stmt_dynexecute" | "PLpgSQL_stmt_dynfors" => child.get("query"),
+                    "dynquery" => Some(child),
+                    _ => None,
+                };
+                if let Some(expr) = dynamic.and_then(query_of) {
+                    match literal_of(&expr, lexing) {
+                        Some(sql) => out.extend(parse_sql(&sql, lexing)?),
+                        None => {
+                            return Err(format!(
+                                "EXECUTE of SQL built at run time ({})",
+                                expr.trim()
+                            ));
+                        }
+                    }
+                }
+                if key == "PLpgSQL_expr"
+                    && let Some(query) = child.get("query").and_then(|q| q.as_str())
+                {
+                    out.extend(parse_sql(query, lexing)?);
+                }
+                plpgsql_walk(child, lexing, out)?;
+            }
+            Ok(())
+        }
+        serde_json::Value::Array(items) => {
+            for item in items {
+                plpgsql_walk(item, lexing, out)?;
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// A PL/pgSQL query or expression: a statement, an expression, or an assignment `x := …`.
+fn parse_sql(text: &str, lexing: Lexing) -> Result<Vec<NodeEnum>, String> {
+    for mode in [
+        ParserOptions::DEFAULT,
+        ParserOptions::PLPGSQL_EXPR,
+        ParserOptions::PLPGSQL_ASSIGN1,
+        ParserOptions::PLPGSQL_ASSIGN2,
+        ParserOptions::PLPGSQL_ASSIGN3,
+    ] {
+        if let Ok(result) = pg_query::parse(text, mode | lexing.options()) {
+            return Ok(result
+                .protobuf
+                .stmts
+                .into_iter()
+                .filter_map(|raw| raw.stmt.and_then(|n| n.node))
+                .collect());
+        }
+    }
+    Err(format!("SQL gonogo cannot parse ({})", text.trim()))
+}
+
 /// `EXECUTE 'ALTER TABLE …'`: the literal SQL, when the expression is a plain string literal.
-fn literal_of(expression: &str) -> Option<String> {
-    let result = pg_query::parse(expression, pg_query::ParserOptions::PLPGSQL_EXPR).ok()?;
+fn literal_of(expression: &str, lexing: Lexing) -> Option<String> {
+    let result =
+        pg_query::parse(expression, ParserOptions::PLPGSQL_EXPR | lexing.options()).ok()?;
     let raw = result.protobuf.stmts.first()?;
     let Some(NodeEnum::SelectStmt(select)) = raw.stmt.as_ref().and_then(|n| n.node.as_ref()) else {
         return None;
@@ -450,6 +766,69 @@ mod tests {
         assert_eq!(nested[0].line, 3);
         assert!(matches!(nested[0].node, Ok(NodeEnum::AlterTableStmt(_))));
         assert!(matches!(nested[1].node, Ok(NodeEnum::DropStmt(_))));
+    }
+
+    #[test]
+    fn statements_after_standard_conforming_strings_off_are_read_as_the_server_reads_them() {
+        // Read the standard way, the second line is one SELECT of two string literals; with
+        // standard_conforming_strings off, `\'` escapes the quote and the server runs four.
+        let file = "SET standard_conforming_strings = off;\nSELECT 'a\\', '; COMMIT; DROP TABLE customers; SELECT '--';\n";
+        let statements = parse(file);
+        let texts: Vec<&str> = statements.iter().map(|s| s.text.as_str()).collect();
+        assert_eq!(
+            texts,
+            [
+                "SET standard_conforming_strings = off",
+                "SELECT 'a\\', '",
+                "COMMIT",
+                "DROP TABLE customers",
+                "SELECT '--'"
+            ],
+            "{statements:#?}"
+        );
+        assert!(matches!(statements[3].node, Ok(NodeEnum::DropStmt(_))));
+        assert_eq!((statements[3].line, statements[3].column), (2, 25));
+        assert!(!statements[1].lexing.standard_conforming_strings);
+        assert!(statements[0].lexing.standard_conforming_strings);
+        // Back on: read the standard way again.
+        let file = "SET standard_conforming_strings TO off;\nSELECT 'a\\\\';\nRESET standard_conforming_strings;\nSELECT 'b\\';\n";
+        let statements = parse(file);
+        assert_eq!(statements.len(), 4, "{statements:#?}");
+        assert!(statements[3].lexing.standard_conforming_strings);
+        assert!(statements.iter().all(|s| s.node.is_ok()));
+    }
+
+    #[test]
+    fn settings_changed_in_a_way_gonogo_does_not_follow_make_backslashes_unparsed() {
+        let file = "SELECT set_config('standard_conforming_strings', 'off', false);\nSELECT 1;\nSELECT 'a\\', '; DROP TABLE customers; SELECT '--';\nALTER TABLE t ADD c int;\n";
+        let statements = parse(file);
+        assert_eq!(statements.len(), 3, "{statements:#?}");
+        assert!(statements[1].node.is_ok());
+        let reason = statements[2].node.as_ref().unwrap_err();
+        assert!(reason.contains("line 1"), "{reason}");
+        assert_eq!(statements[2].line, 3);
+        // Without a backslash the readings agree: nothing is lost.
+        let file = "SET LOCAL standard_conforming_strings = off;\nALTER TABLE t ADD c int;\n";
+        assert!(parse(file).iter().all(|s| s.node.is_ok()));
+    }
+
+    #[test]
+    fn a_syntax_error_after_standard_conforming_strings_off_stops_at_the_first_backslash() {
+        let file = "SET standard_conforming_strings = off;\nALTER TABLE t ADD c int;\nALTER TABLE t MODIFY x int;\nSELECT 'a\\', '; DROP TABLE customers; SELECT '--';\n";
+        let statements = parse(file);
+        assert!(matches!(
+            statements[1].node,
+            Ok(NodeEnum::AlterTableStmt(_))
+        ));
+        assert!(statements[2].node.is_err());
+        let last = statements.last().unwrap();
+        assert_eq!(last.line, 4);
+        assert!(last.node.as_ref().unwrap_err().contains("where it ends"));
+        assert!(
+            !statements
+                .iter()
+                .any(|s| matches!(s.node, Ok(NodeEnum::DropStmt(_))))
+        );
     }
 
     #[test]

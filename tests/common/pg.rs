@@ -353,6 +353,11 @@ impl Cluster {
         )
     }
 
+    /// A URL for `db` as `user` with `password`, over TCP.
+    pub fn url_as(&self, user: &str, password: &str, db: &str) -> String {
+        format!("postgres://{user}:{password}@127.0.0.1:{}/{db}", self.port)
+    }
+
     /// A psql on database `db` over the Unix socket (trusted), quiet, stopping at the first error.
     fn psql(&self, db: &str) -> Command {
         let mut command = self.command(&self.bin.join("psql"));

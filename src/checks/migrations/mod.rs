@@ -183,7 +183,20 @@ Config:
                                             # and a pre-flight of sessions holding locks now
         scratch_url: env:GONOGO_SCRATCH_URL # disposable copy of the schema: real locks traced in
                                             # a transaction that is always rolled back
+        trace_as_superuser: false           # a superuser scratch role is refused unless true
       costs: {rewrite_mb_per_s: 60, scan_mb_per_s: 400}  # MB/s; defaults in live/estimate.rs
+
+The trace on scratch_url does not trust the migration it runs: one statement per extended-protocol
+Parse (no smuggled COMMIT), read as the server reads it (SET standard_conforming_strings = off is
+followed; a statement the server could read differently is not traced); catalog reads name
+pg_catalog with search_path pinned; nothing that acts outside the transaction runs (COPY, dblink,
+replication slots, subscriptions, nextval/setval/ALTER SEQUENCE/INSERT, pg_terminate_backend, large
+objects, ALTER SYSTEM, VACUUM, CREATE DATABASE; also inside DO blocks and the functions the migration
+defines), each reported as `not traced: <why>`; a superuser role is refused unless
+trace_as_superuser; with stats_url set, the two must be proven different databases by
+pg_control_system() or the trace is refused; a trace raises a static prediction, and lowers one only
+for a plain top-level statement that locked the table; at the deadline the running statement is
+cancelled and the connection closed.
 
 Without a config, gonogo looks for **/migrations/**/*.sql and db/migrate/**/*.sql and guesses
 the dialect. Waive a statement with `-- gonogo:ignore migrations/<rule> <reason>` on the line

@@ -338,28 +338,39 @@ pub fn same_database(a: &Config, b: &Config) -> bool {
 }
 
 /// What identifies the server and database a session is connected to, whatever the URL said:
-/// the cluster's system identifier when the role may read it, else the server's address and
-/// port, plus the database name.
-pub async fn server_identity(client: &Client) -> Result<String, String> {
+/// the cluster's system identifier (`pg_control_system()`, unique per `initdb`) and the database
+/// name. When the role may not read the identifier this fails: an address is no identity (one
+/// server has many: 127.0.0.1, its LAN address, a proxy's), and a check that could not prove two
+/// URLs name different databases must not run a migration on one of them.
+pub async fn server_identity(client: &Client, role: &str) -> Result<String, String> {
     let row = client
         .query_one(
-            "SELECT coalesce((SELECT system_identifier::text FROM pg_control_system()),
-                             coalesce(host(inet_server_addr()), 'local') || ':' || coalesce(inet_server_port()::text, current_setting('port')))
-                    || '/' || current_database()",
+            "SELECT s.system_identifier::pg_catalog.text OPERATOR(pg_catalog.||) '/' OPERATOR(pg_catalog.||) pg_catalog.current_database()
+             FROM pg_catalog.pg_control_system() AS s",
             &[],
         )
         .await;
     match row {
         Ok(row) => Ok(row.get::<_, String>(0)),
-        // pg_control_system() may be revoked for the role: fall back on the address.
-        Err(_) => client
-            .query_one(
-                "SELECT coalesce(host(inet_server_addr()), 'local') || ':' || current_setting('port') || '/' || current_database()",
-                &[],
-            )
-            .await
-            .map(|row| row.get::<_, String>(0))
-            .map_err(|e| describe(&e)),
+        Err(e) => Err(format!(
+            "refusing to trace: gonogo cannot prove that scratch_url and stats_url are different databases, because the role in {role} may not read the server's system identifier ({}); grant it with `GRANT EXECUTE ON FUNCTION pg_catalog.pg_control_system() TO <role>`, or remove stats_url to trace without comparing",
+            describe(&e)
+        )),
+    }
+}
+
+/// What ends a session's running query from outside: PostgreSQL's cancel request, sent on a new
+/// connection to the same server (the backend does not read its own socket while it runs a
+/// query or waits for a lock, so closing the connection alone does not stop it).
+pub struct Canceller {
+    token: tokio_postgres::CancelToken,
+    tls: tls::Connector,
+}
+
+impl Canceller {
+    /// Send the cancel request; a failure is ignored (the server may be gone already).
+    pub async fn cancel(self) {
+        let _ = tokio::time::timeout(CONNECT_TIMEOUT, self.token.cancel_query(self.tls)).await;
     }
 }
 
@@ -370,6 +381,17 @@ pub async fn connect(
     role: &str,
     startup: &[(&str, String)],
 ) -> Result<Client, String> {
+    connect_cancellable(target, role, startup)
+        .await
+        .map(|(client, _)| client)
+}
+
+/// [`connect`], with what cancels the session's running query.
+pub async fn connect_cancellable(
+    target: &Target,
+    role: &str,
+    startup: &[(&str, String)],
+) -> Result<(Client, Canceller), String> {
     let mut config = target.config.clone();
     if !startup.is_empty() {
         let options: Vec<String> = startup
@@ -388,6 +410,7 @@ pub async fn connect(
         .map_err(|e| format!("cannot connect to {role} ({}): {e}", target.shown))?;
     let attempt = tokio::time::timeout(CONNECT_TIMEOUT + Duration::from_secs(1), async {
         let first = config.connect(connector.clone()).await;
+        let connector = connector.clone();
         // libpq's second attempt: `prefer` retries without TLS when the TLS connection failed
         // or was refused for this user (pg_hba.conf `hostnossl`); `allow` retries with TLS
         // when the plain one was refused (`hostssl` only).
@@ -426,7 +449,11 @@ pub async fn connect(
         // client's next query reports that, so the result here adds nothing.
         let _ = connection.await;
     });
-    Ok(client)
+    let canceller = Canceller {
+        token: client.cancel_token(),
+        tls: connector,
+    };
+    Ok((client, canceller))
 }
 
 /// The server's "no pg_hba.conf entry …, <encryption>" refusal, for the given encryption

@@ -5,8 +5,9 @@
 //!
 //! - a static finding with long work (rewrite, scan, index build, backfill) gets an estimated lock
 //!   window, and its severity follows the estimate against `max_lock_seconds`;
-//! - where the trace disagrees with the static prediction, the traced result wins and the finding
-//!   says so;
+//! - where the trace shows more than the static prediction (a rewrite, a stronger lock), the
+//!   traced result wins and the finding says so; it shows less only with evidence the migration
+//!   cannot feed (see [`lowering_distrusted`]), else the static prediction stands;
 //! - a database gonogo cannot reach, or that fails mid-check, makes the check `error` with the
 //!   reason (the static findings stay in the report); passwords never appear in any message.
 
@@ -28,6 +29,7 @@ use crate::sql::postgres::{self as parser, Origin, Statement};
 use estimate::{CostModel, Work};
 use pg_query::{LockMode, NodeEnum};
 use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 declare_rule! {
@@ -129,12 +131,17 @@ declare_rule! {
 declare_rule! {
     /// ## What it catches
     /// A statement gonogo did not run on the scratch database: it cannot run inside a
-    /// transaction (`CREATE INDEX CONCURRENTLY`, `VACUUM`), or it reads data the migration
-    /// runner sends (`COPY FROM STDIN`).
+    /// transaction (`CREATE INDEX CONCURRENTLY`, `VACUUM`), it reads data the migration
+    /// runner sends (`COPY FROM STDIN`), it acts outside the transaction (COPY to files or
+    /// programs, dblink, replication slots, `nextval`/`setval`, `INSERT`, `pg_terminate_backend`,
+    /// large objects; also inside a `DO` block or a function the migrations define), it runs SQL
+    /// built at run time, or the server could read its backslashes differently from gonogo
+    /// (`standard_conforming_strings`).
     ///
     /// ## Why it matters during a deploy
-    /// gonogo traces only inside a transaction it rolls back; running these outside one would
-    /// change the scratch database. Their locks come from the static analysis alone.
+    /// gonogo traces only inside a transaction it rolls back; what a rollback cannot undo would
+    /// change the scratch database (or another one, or the server). Their locks come from the
+    /// static analysis alone. `info`: the static findings on the statement still stand.
     ///
     /// ## Example
     /// `CREATE INDEX CONCURRENTLY orders_status_idx ON orders (status);`
@@ -191,6 +198,9 @@ pub struct LiveSettings {
     pub deploy_is_known: bool,
     /// How the migration runner wraps statements in transactions: locks are held until COMMIT.
     pub transaction: TransactionMode,
+    /// `database.trace_as_superuser`: trace even when the scratch role is (or may become) a
+    /// superuser.
+    pub trace_as_superuser: bool,
 }
 
 pub const DEFAULT_MAX_LOCK_SECONDS: f64 = 2.0;
@@ -222,6 +232,7 @@ impl LiveSettings {
             budget: LIVE_BUDGET,
             deploy_is_known: true,
             transaction: section.transaction,
+            trace_as_superuser: database.and_then(|d| d.trace_as_superuser).unwrap_or(false),
         }))
     }
 }
@@ -465,6 +476,24 @@ pub struct LiveOutcome {
     pub error: Option<String>,
 }
 
+/// What cancels the scratch session's running statement while the trace may be running: set
+/// after connecting, taken when the trace has rolled back.
+type CancelSlot = Arc<Mutex<Option<connect::Canceller>>>;
+
+/// On unwinding (a panic in the live part), sends the cancel request still pending in the slot
+/// on the runtime: the runner turns the panic into the check's `error` and the run goes on, so
+/// the request gets out.
+struct CancelOnDrop(CancelSlot);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        let pending = self.0.lock().ok().and_then(|mut slot| slot.take());
+        if let (Some(canceller), Ok(runtime)) = (pending, tokio::runtime::Handle::try_current()) {
+            runtime.spawn(canceller.cancel());
+        }
+    }
+}
+
 /// Run the live part within `settings.budget` and refine `findings` in place.
 pub async fn run(
     files: &[MigrationFile],
@@ -473,11 +502,22 @@ pub async fn run(
 ) -> LiveOutcome {
     let started = Instant::now();
     let mut notes = Vec::new();
+    let cancel: CancelSlot = Arc::new(Mutex::new(None));
+    let guard = CancelOnDrop(Arc::clone(&cancel));
     let result = tokio::time::timeout(
         settings.budget,
-        run_inner(files, findings, settings, &mut notes),
+        run_inner(files, findings, settings, &mut notes, &cancel),
     )
     .await;
+    // At the deadline or after an error the scratch backend may still be running a statement or
+    // waiting for a lock (it does not read its socket meanwhile, so dropping the connection
+    // alone leaves it there): cancel it. The client is gone with run_inner, so the connection
+    // closes once the cancelled statement answers, and PostgreSQL rolls the transaction back.
+    let pending = cancel.lock().ok().and_then(|mut slot| slot.take());
+    if let Some(canceller) = pending {
+        canceller.cancel().await;
+    }
+    drop(guard);
     let error = match result {
         Ok(Ok(())) => None,
         Ok(Err(reason)) => Some(crate::secrets::redact(&reason)),
@@ -493,11 +533,75 @@ pub async fn run(
     }
 }
 
+/// What a `DO` block runs, read for the trace's safety rules (other statements: nothing).
+fn inner_sql(statement: &Statement) -> Result<Vec<NodeEnum>, String> {
+    match &statement.node {
+        Ok(NodeEnum::DoStmt(_)) => parser::plpgsql_sql(&statement.text, statement.lexing),
+        _ => Ok(Vec::new()),
+    }
+}
+
+/// Why the function or procedure a statement defines must not be available to later traced
+/// statements: its body acts outside the transaction, or gonogo cannot read it.
+fn routine_risk(statement: &Statement) -> Option<String> {
+    let Ok(node @ NodeEnum::CreateFunctionStmt(function)) = &statement.node else {
+        return None;
+    };
+    let name = parser::strings(&function.funcname)
+        .next_back()
+        .unwrap_or("the routine")
+        .to_string();
+    // A `BEGIN ATOMIC` body is part of the parse tree.
+    if let Some(why) = trace::not_traceable(node) {
+        return Some(format!("{name}() acts outside the transaction: {why}"));
+    }
+    let option = |wanted: &str| {
+        function.options.iter().find_map(|o| match o.node.as_ref() {
+            Some(NodeEnum::DefElem(d)) if d.defname == wanted => d.arg.as_deref(),
+            _ => None,
+        })
+    };
+    let language = match option("language").and_then(|a| a.node.as_ref()) {
+        Some(NodeEnum::String(s)) => s.sval.to_ascii_lowercase(),
+        _ => "sql".to_string(),
+    };
+    let body = match option("as").and_then(|a| a.node.as_ref()) {
+        Some(NodeEnum::List(list)) => parser::strings(&list.items).next().map(str::to_string),
+        _ => None,
+    };
+    match language.as_str() {
+        "sql" => {
+            let body = body?;
+            match pg_query::parse(&body, statement.lexing.options()) {
+                Ok(result) => result
+                    .protobuf
+                    .stmts
+                    .into_iter()
+                    .filter_map(|raw| raw.stmt.and_then(|n| n.node))
+                    .find_map(|n| trace::not_traceable(&n))
+                    .map(|why| format!("{name}() acts outside the transaction: {why}")),
+                Err(_) => Some(format!("{name}()'s SQL body does not parse")),
+            }
+        }
+        "plpgsql" => match parser::plpgsql_sql(&statement.text, statement.lexing) {
+            Ok(nodes) => nodes
+                .iter()
+                .find_map(trace::not_traceable)
+                .map(|why| format!("{name}() acts outside the transaction: {why}")),
+            Err(why) => Some(format!("{name}() runs SQL gonogo cannot read: {why}")),
+        },
+        other => Some(format!(
+            "{name}() is written in {other}, which gonogo cannot read"
+        )),
+    }
+}
+
 async fn run_inner(
     files: &[MigrationFile],
     findings: &mut Vec<Finding>,
     settings: &LiveSettings,
     notes: &mut Vec<String>,
+    cancel: &CancelSlot,
 ) -> Result<(), String> {
     let statements = deploy_statements(files);
     let mut targets = targets(findings, &statements);
@@ -537,7 +641,13 @@ async fn run_inner(
             .await
             .map_err(|e| format!("configuring the stats session failed: {}", connect::describe(&e)))?;
         let timeouts = preflight::role_timeouts(&client).await?;
-        let identity = connect::server_identity(&client).await?;
+        // Only a trace needs it (and the grant it may take).
+        let identity = match &scratch_target {
+            Some(_) if settings.deploy_is_known => {
+                Some(connect::server_identity(&client, "stats_url").await?)
+            }
+            _ => None,
+        };
         stats_session = Some((client, timeouts, identity, target.shown.clone()));
     }
 
@@ -547,9 +657,12 @@ async fn run_inner(
         );
     }
     if let Some(target) = scratch_target.as_ref().filter(|_| settings.deploy_is_known) {
-        let client = connect::connect(target, "scratch_url", &[]).await?;
-        if let Some((_, _, stats_identity, _)) = &stats_session {
-            let identity = connect::server_identity(&client).await?;
+        let (client, canceller) = connect::connect_cancellable(target, "scratch_url", &[]).await?;
+        if let Ok(mut slot) = cancel.lock() {
+            *slot = Some(canceller);
+        }
+        if let Some((_, _, Some(stats_identity), _)) = &stats_session {
+            let identity = connect::server_identity(&client, "scratch_url").await?;
             if &identity == stats_identity {
                 return Err(format!(
                     "refusing to trace: scratch_url ({}) connects to the same server and database as stats_url; the trace runs the migration there, so it must be a disposable copy",
@@ -557,21 +670,36 @@ async fn run_inner(
                 ));
             }
         }
+        // Per statement: what a DO block runs, and why a routine it defines is unsafe.
+        type Safety = (Result<Vec<NodeEnum>, String>, Option<String>);
+        let safety: Vec<Safety> = statements
+            .iter()
+            .map(|s| (inner_sql(&s.statement), routine_risk(&s.statement)))
+            .collect();
         let inputs: Vec<trace::TraceInput> = statements
             .iter()
-            .map(|s| trace::TraceInput {
+            .zip(&safety)
+            .map(|(s, (inner, routine))| trace::TraceInput {
                 text: &s.statement.text,
                 node: s.statement.node.as_ref().ok(),
+                line: s.statement.line,
+                lexing: s.statement.lexing,
+                inner: inner.clone(),
+                defines_unsafe_routine: routine.clone(),
             })
             .collect();
-        let traced = trace::trace(
-            &client,
-            &inputs,
-            TRACE_STATEMENT_TIMEOUT,
-            TRACE_LOCK_TIMEOUT,
-        )
-        .await
-        .map_err(|e| format!("tracing on scratch_url ({}) failed: {e}", target.shown))?;
+        let limits = trace::TraceLimits {
+            statement_timeout: TRACE_STATEMENT_TIMEOUT,
+            lock_timeout: TRACE_LOCK_TIMEOUT,
+            as_superuser: settings.trace_as_superuser,
+        };
+        let traced = trace::trace(&client, &inputs, limits)
+            .await
+            .map_err(|e| format!("tracing on scratch_url ({}) failed: {e}", target.shown))?;
+        // Rolled back: nothing left to cancel.
+        if let Ok(mut slot) = cancel.lock() {
+            slot.take();
+        }
         let ran = traced
             .iter()
             .filter(|t| matches!(t, trace::Traced::Ran { .. }))
@@ -879,6 +1007,33 @@ fn apply_preflight(
     }
 }
 
+/// Why a trace that shows less than the static prediction (no rewrite, a weaker lock) cannot
+/// lower it: the evidence could have been fed by the migration itself. A `DO` block or a `CALL`
+/// can undo part of its own work in an exception handler (a subtransaction rolled back: no new
+/// relfilenode, no lock left), so its trace cannot show what did not happen; a statement that
+/// left no lock on the table did not visibly work on it. A plain top-level statement that
+/// locked the table is read from `pg_catalog` with a pinned `search_path`, and stands.
+fn lowering_distrusted(
+    statement: &DeployStatement,
+    table: &str,
+    locks: &[(String, LockMode, bool)],
+) -> Option<String> {
+    if matches!(
+        statement.statement.node,
+        Ok(NodeEnum::DoStmt(_)) | Ok(NodeEnum::CallStmt(_))
+    ) {
+        return Some(
+            "a DO block or a procedure can undo part of its work in an exception handler, so its trace cannot show that something did not happen".to_string(),
+        );
+    }
+    if !locks.iter().any(|(t, _, _)| t == table) {
+        return Some(format!(
+            "the traced statement left no lock on {table}, so the trace cannot show what it did to {table}"
+        ));
+    }
+    None
+}
+
 /// The (statement, table, lock) of a rewrite the trace found and the static analysis did not.
 type NewTarget = (usize, String, LockMode);
 
@@ -958,19 +1113,41 @@ fn apply_trace(
                             });
                         }
                         Some(difference) => {
-                            finding.message = format!(
-                                "{}. Traced on the scratch database: {difference}; the traced result wins",
-                                finding.message.trim_end_matches('.')
-                            );
-                            if traced_rewrite {
-                                target.work = Work::Rewrite;
-                            } else if target.work == Work::Rewrite {
-                                // No copy: what is left is the catalog change under the lock.
-                                target.work = Work::LockOnly;
-                                finding.severity = finding.severity.min(Severity::Warn);
-                            }
-                            if let Some(lock) = traced_lock {
-                                target.lock = lock;
+                            let lowers = (target.work == Work::Rewrite && !traced_rewrite)
+                                || traced_lock.is_some_and(|l| l < target.lock);
+                            let distrust = if lowers {
+                                lowering_distrusted(statement, &target.table, locks)
+                            } else {
+                                None
+                            };
+                            match distrust {
+                                None => {
+                                    finding.message = format!(
+                                        "{}. Traced on the scratch database: {difference}; the traced result wins",
+                                        finding.message.trim_end_matches('.')
+                                    );
+                                    if traced_rewrite {
+                                        target.work = Work::Rewrite;
+                                    } else if target.work == Work::Rewrite {
+                                        // No copy: what is left is the catalog change under the lock.
+                                        target.work = Work::LockOnly;
+                                        finding.severity = finding.severity.min(Severity::Warn);
+                                    }
+                                    if let Some(lock) = traced_lock {
+                                        target.lock = lock;
+                                    }
+                                }
+                                Some(why) => {
+                                    // The trace may only add: a stronger lock counts, a
+                                    // weaker result does not.
+                                    finding.message = format!(
+                                        "{}. Traced on the scratch database: {difference}; the static prediction stands, since {why}",
+                                        finding.message.trim_end_matches('.')
+                                    );
+                                    if let Some(lock) = traced_lock.filter(|l| *l > target.lock) {
+                                        target.lock = lock;
+                                    }
+                                }
                             }
                             finding.evidence = Some(summary.clone());
                         }
