@@ -89,6 +89,7 @@ fn estimates_against_measured(cluster: &pg::Cluster, runtime: &tokio::runtime::R
             stats_url: Some(cluster.url("agree")),
             scratch_url: None,
             max_lock_seconds: 100.0,
+            trace_as_superuser: false,
             costs: Default::default(),
             budget: live::LIVE_BUDGET,
             deploy_is_known: true,
