@@ -40,4 +40,5 @@ mod plugins;
 mod process_faults;
 mod readiness_live;
 mod registry;
+mod rule_fixtures;
 mod secrets;

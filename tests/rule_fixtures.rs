@@ -1,0 +1,397 @@
+//! Every rule against its fixtures, in the one layout of tests/common/fixtures.rs: for each rule
+//! of `gonogo::checks::all_rules()` the folder `tests/fixtures/<check>/<rule name>/` must exist
+//! (unless the rule is in [`WITHOUT_FIXTURES`], with the reason), hold at least one `fail*` and
+//! one `pass*` fixture, `fail*` fixtures must raise the rule and `pass*`/`quiet*` fixtures must
+//! not. Each rule's fixtures' full findings (rule, severity, location, message, evidence, fix,
+//! waiver) are one snapshot, `tests/snapshots/suite__rule_fixtures__<check>__<rule name>.snap`,
+//! so a changed message is a reviewed snapshot change. Every file of `<check>/quiet/` must raise
+//! nothing unwaived at warn or fail; their findings are the snapshot `<check>__quiet`.
+//!
+//! Adding a rule: its folder with a fail and a pass fixture; run the suite, review the new
+//! `.snap.new` (`cargo insta review`, or rename it to `.snap`).
+
+use crate::common::fixtures::{
+    Expect, describe, entries, expectation, findings_of, name_of, render_full, root,
+};
+use gonogo::checks::{Rule, all_rules, find_rule};
+use gonogo::report::{Finding, Severity};
+use std::collections::BTreeSet;
+use std::path::Path;
+
+/// Rules that cannot have a static fixture, with the reason and where they are tested instead.
+const WITHOUT_FIXTURES: &[(&str, &str)] = &[
+    // Files and config, not statements: migrations_cli.rs runs them end to end.
+    (
+        "migrations/unreadable-file",
+        "a file that cannot be read: migrations_cli.rs",
+    ),
+    (
+        "migrations/unmatched-path",
+        "a configured path that matches nothing: migrations_cli.rs",
+    ),
+    (
+        "rollout/unmatched-path",
+        "a configured manifests path that matches nothing: k8s_cli.rs",
+    ),
+    (
+        "compat/schema-file-removed",
+        "a configured schema file gone at the base ref: compat_cli.rs",
+    ),
+    // Live against a real PostgreSQL cluster: migrations_live.rs.
+    (
+        "migrations/pg-autovacuum-running",
+        "live, a real PostgreSQL: migrations_live.rs",
+    ),
+    (
+        "migrations/pg-blocking-session",
+        "live, a real PostgreSQL: migrations_live.rs",
+    ),
+    (
+        "migrations/pg-estimate-unavailable",
+        "live, a real PostgreSQL: migrations_live.rs",
+    ),
+    (
+        "migrations/pg-not-traceable",
+        "live, a real PostgreSQL: migrations_live.rs",
+    ),
+    (
+        "migrations/pg-role-statement-timeout",
+        "live, a real PostgreSQL: migrations_live.rs",
+    ),
+    (
+        "migrations/pg-trace-failed",
+        "live, a real PostgreSQL: migrations_live.rs",
+    ),
+    (
+        "migrations/pg-traced-locks",
+        "live, a real PostgreSQL: migrations_live.rs",
+    ),
+    // The deployed code at the base ref against the migrations: real git repos, compat_database.rs.
+    (
+        "compat/db-column-still-used",
+        "git history and code paths: compat_database.rs",
+    ),
+    (
+        "compat/db-contract-prepared",
+        "git history and code paths: compat_database.rs",
+    ),
+    (
+        "compat/db-enum-value-removed",
+        "git history and code paths: compat_database.rs",
+    ),
+    (
+        "compat/db-expand-and-contract-together",
+        "git history and code paths: compat_database.rs",
+    ),
+    (
+        "compat/db-old-writes-rejected",
+        "git history and code paths: compat_database.rs",
+    ),
+    (
+        "compat/db-table-still-used",
+        "git history and code paths: compat_database.rs",
+    ),
+    (
+        "compat/db-type-narrowed",
+        "git history and code paths: compat_database.rs",
+    ),
+    // Live drills against a real service process and proxy: readiness_live.rs.
+    (
+        "readiness/body-omits-dependency",
+        "live drill: readiness_live.rs",
+    ),
+    (
+        "readiness/cut-not-detected",
+        "live drill: readiness_live.rs",
+    ),
+    ("readiness/drill-result", "live drill: readiness_live.rs"),
+    (
+        "readiness/liveness-fails-on-cut",
+        "live drill: readiness_live.rs",
+    ),
+    ("readiness/looks-static", "live drill: readiness_live.rs"),
+    ("readiness/no-recovery", "live drill: readiness_live.rs"),
+    (
+        "readiness/soft-dependency-unready",
+        "live drill: readiness_live.rs",
+    ),
+    // Live drills that stop a real process under load: grace_drill.rs.
+    ("grace/drill-timeline", "live drill: grace_drill.rs"),
+    ("grace/exit-not-clean", "live drill: grace_drill.rs"),
+    ("grace/in-flight-failed", "live drill: grace_drill.rs"),
+    ("grace/new-connection-broken", "live drill: grace_drill.rs"),
+    ("grace/readiness-stays-up", "live drill: grace_drill.rs"),
+    // Live DNS queries against in-process authoritative servers: dns.rs (zones in fixtures/dns).
+    ("dns/expect-mismatch", "live DNS: dns.rs"),
+    ("dns/not-authoritative", "live DNS: dns.rs"),
+    ("dns/record-missing", "live DNS: dns.rs"),
+    ("dns/servers-disagree", "live DNS: dns.rs"),
+    ("dns/ttl-still-low", "live DNS: dns.rs"),
+    ("dns/ttl-too-high", "live DNS: dns.rs"),
+    ("dns/unresolved", "live DNS: dns.rs"),
+    // Bookkeeping of the waivers of a whole run: config_errors.rs and cli.rs.
+    ("waivers/expired", "waiver bookkeeping of a run: cli.rs"),
+    (
+        "waivers/missing-reason",
+        "waiver bookkeeping of a run: cli.rs",
+    ),
+    ("waivers/unused", "waiver bookkeeping of a run: cli.rs"),
+];
+
+/// Rules whose folder has fail fixtures but no pass fixture yet (a known gap, not a licence:
+/// the list may only shrink).
+const WITHOUT_PASS_FIXTURE: &[&str] = &[
+    "compat/avro-enum-symbol-defaulted",
+    "compat/avro-unknown-type",
+    "compat/proto-enum-value-name-not-reserved",
+    "compat/proto-field-name-not-reserved",
+    "compat/proto-field-renamed",
+    "compat/proto-field-retired",
+    "compat/proto-import-unresolved",
+    "compat/proto-reserved-removed",
+    "compat/proto-rpc-streaming-changed",
+    "compat/proto-type-removed",
+];
+
+/// Folders of a check's fixture tree that belong to no rule.
+const OTHER_FOLDERS: &[(&str, &str)] = &[
+    ("quiet", "false-alarm guards of the whole check"),
+    (
+        "broken",
+        "compat inputs that must be errors with a position, not findings",
+    ),
+    (
+        "recorded",
+        "compat: buf's recorded findings on buf's suite (scripts/buf-compare)",
+    ),
+];
+
+/// A fixture raises its rule with a finding of the rule at warn or fail, or at info for a rule
+/// whose default is info. An info finding of a warn or fail rule says why all is well
+/// (`rollback/slow-rollback` says how fast a fine rollback is): that is a pass.
+fn raises(findings: &[Finding], rule: &Rule) -> bool {
+    findings.iter().any(|f| {
+        f.rule == rule.id
+            && (f.severity > Severity::Info || rule.default_severity == Severity::Info)
+    })
+}
+
+/// Findings whose rule no check declares (plugins' own rules are `plugin/<name>/…`).
+fn unregistered(findings: &[Finding]) -> Vec<String> {
+    findings
+        .iter()
+        .filter(|f| find_rule(&f.rule).is_none() && !f.rule.starts_with("plugin/"))
+        .map(|f| f.rule.clone())
+        .collect()
+}
+
+/// Compare `text` with snapshot `name`; a mismatch is recorded, not thrown, so that one run
+/// writes every `.snap.new` to review.
+fn snapshot(name: &str, text: &str, mismatches: &mut Vec<String>) {
+    let outcome = std::panic::catch_unwind(|| {
+        insta::assert_snapshot!(name.to_string(), text);
+    });
+    if outcome.is_err() {
+        mismatches.push(name.to_string());
+    }
+}
+
+/// Check one rule's folder; return its snapshot text.
+fn check_rule_folder(rule: &'static Rule, folder: &Path, problems: &mut Vec<String>) -> String {
+    let check = rule.id.split_once('/').unwrap().0;
+    let mut snapshot = String::new();
+    let (mut fails, mut passes) = (0, 0);
+    for fixture in entries(folder) {
+        let name = name_of(&fixture);
+        let Some(expect) = expectation(&name) else {
+            continue;
+        };
+        match expect {
+            Expect::Raise => fails += 1,
+            Expect::NotRaise if name.starts_with("pass") => passes += 1,
+            Expect::NotRaise => {}
+        }
+        let findings = match findings_of(check, &fixture) {
+            Ok(findings) => findings,
+            Err(why) => {
+                problems.push(format!(
+                    "{}: {} is not a valid input: {why}",
+                    rule.id,
+                    fixture.display()
+                ));
+                continue;
+            }
+        };
+        if raises(&findings, rule) != (expect == Expect::Raise) {
+            let what = match expect {
+                Expect::Raise => "raised nothing of it",
+                Expect::NotRaise => "must not raise it",
+            };
+            problems.push(format!(
+                "{}: {} {what}; findings:\n{}",
+                rule.id,
+                fixture.display(),
+                describe(&findings)
+            ));
+        }
+        for id in unregistered(&findings) {
+            problems.push(format!(
+                "{}: {} raised the unregistered rule {id}",
+                rule.id,
+                fixture.display()
+            ));
+        }
+        // A compat fixture may say which words its message must have (the direction that breaks).
+        if expect == Expect::Raise
+            && let Ok(expected) = std::fs::read_to_string(fixture.join("expect.txt"))
+        {
+            for line in expected.lines().filter(|l| !l.is_empty()) {
+                let found = findings
+                    .iter()
+                    .any(|f| f.rule == rule.id && f.message.contains(line));
+                if !found {
+                    problems.push(format!(
+                        "{}: {} has no message with `{line}`:\n{}",
+                        rule.id,
+                        fixture.display(),
+                        describe(&findings)
+                    ));
+                }
+            }
+        }
+        snapshot.push_str(&format!("== {name}\n{}", render_full(&findings)));
+    }
+    let needs_pass = !WITHOUT_PASS_FIXTURE.contains(&rule.id);
+    if fails == 0 || (needs_pass && passes == 0) {
+        problems.push(format!(
+            "{}: {} needs fail* and pass* fixtures (has {fails} and {passes})",
+            rule.id,
+            folder.display()
+        ));
+    }
+    if !needs_pass && passes > 0 {
+        problems.push(format!(
+            "{}: has a pass fixture now; take it off WITHOUT_PASS_FIXTURE",
+            rule.id
+        ));
+    }
+    snapshot
+}
+
+/// Check the `quiet/` folder of a check; return its snapshot text.
+fn check_quiet_folder(check: &str, folder: &Path, problems: &mut Vec<String>) -> String {
+    let mut snapshot = String::new();
+    let fixtures = entries(folder);
+    if fixtures.is_empty() {
+        problems.push(format!("{} is empty", folder.display()));
+    }
+    for fixture in fixtures {
+        let findings = match findings_of(check, &fixture) {
+            Ok(findings) => findings,
+            Err(why) => {
+                problems.push(format!("{} is not a valid input: {why}", fixture.display()));
+                continue;
+            }
+        };
+        let loud: Vec<Finding> = findings
+            .iter()
+            .filter(|f| f.severity != Severity::Info && f.waived.is_none())
+            .cloned()
+            .collect();
+        if !loud.is_empty() {
+            problems.push(format!(
+                "{} must be quiet:\n{}",
+                fixture.display(),
+                describe(&loud)
+            ));
+        }
+        for id in unregistered(&findings) {
+            problems.push(format!(
+                "{} raised the unregistered rule {id}",
+                fixture.display()
+            ));
+        }
+        snapshot.push_str(&format!(
+            "== {}\n{}",
+            name_of(&fixture),
+            render_full(&findings)
+        ));
+    }
+    snapshot
+}
+
+#[test]
+fn every_rule_has_fixtures_that_behave_and_their_findings_are_snapshotted() {
+    let mut problems = Vec::new();
+    let mut mismatches = Vec::new();
+    let mut checks = BTreeSet::new();
+    let mut rule_folders = BTreeSet::new();
+    for rule in all_rules() {
+        let (check, name) = rule.id.split_once('/').expect("ids are <check>/<name>");
+        checks.insert(check);
+        let folder = root().join(check).join(name);
+        if let Some((_, why)) = WITHOUT_FIXTURES.iter().find(|(id, _)| *id == rule.id) {
+            if folder.exists() {
+                problems.push(format!(
+                    "{}: has fixtures now; take it off WITHOUT_FIXTURES ({why})",
+                    rule.id
+                ));
+            }
+            continue;
+        }
+        if !folder.is_dir() {
+            problems.push(format!(
+                "{}: no fixture folder {}",
+                rule.id,
+                folder.display()
+            ));
+            continue;
+        }
+        rule_folders.insert(folder.clone());
+        let text = check_rule_folder(rule, &folder, &mut problems);
+        snapshot(&format!("{check}__{name}"), &text, &mut mismatches);
+    }
+    for (id, _) in WITHOUT_FIXTURES {
+        assert!(
+            find_rule(id).is_some(),
+            "WITHOUT_FIXTURES names {id}, which is not a rule"
+        );
+    }
+    for id in WITHOUT_PASS_FIXTURE {
+        assert!(
+            find_rule(id).is_some(),
+            "WITHOUT_PASS_FIXTURE names {id}, which is not a rule"
+        );
+    }
+    // Every folder of the tree is a check, and every folder of a check is a rule's, `quiet/`
+    // or one of OTHER_FOLDERS: a renamed rule cannot leave its fixtures behind untested.
+    for check_dir in entries(&root()).into_iter().filter(|p| p.is_dir()) {
+        let check = name_of(&check_dir);
+        if !checks.contains(check.as_str()) {
+            problems.push(format!("{}: no check `{check}`", check_dir.display()));
+            continue;
+        }
+        for folder in entries(&check_dir).into_iter().filter(|p| p.is_dir()) {
+            let name = name_of(&folder);
+            if name == "quiet" {
+                let text = check_quiet_folder(&check, &folder, &mut problems);
+                snapshot(&format!("{check}__quiet"), &text, &mut mismatches);
+            } else if !rule_folders.contains(&folder)
+                && !OTHER_FOLDERS.iter().any(|(n, _)| *n == name)
+            {
+                problems.push(format!("{}: no rule `{check}/{name}`", folder.display()));
+            }
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "{} problems:\n{}",
+        problems.len(),
+        problems.join("\n\n")
+    );
+    assert!(
+        mismatches.is_empty(),
+        "{} snapshots differ (review the .snap.new files): {mismatches:?}",
+        mismatches.len()
+    );
+}
