@@ -138,21 +138,6 @@ const WITHOUT_FIXTURES: &[(&str, &str)] = &[
     ("waivers/unused", "waiver bookkeeping of a run: cli.rs"),
 ];
 
-/// Rules whose folder has fail fixtures but no pass fixture yet (a known gap, not a licence:
-/// the list may only shrink).
-const WITHOUT_PASS_FIXTURE: &[&str] = &[
-    "compat/avro-enum-symbol-defaulted",
-    "compat/avro-unknown-type",
-    "compat/proto-enum-value-name-not-reserved",
-    "compat/proto-field-name-not-reserved",
-    "compat/proto-field-renamed",
-    "compat/proto-field-retired",
-    "compat/proto-import-unresolved",
-    "compat/proto-reserved-removed",
-    "compat/proto-rpc-streaming-changed",
-    "compat/proto-type-removed",
-];
-
 /// Folders of a check's fixture tree that belong to no rule.
 const OTHER_FOLDERS: &[(&str, &str)] = &[
     ("quiet", "false-alarm guards of the whole check"),
@@ -261,18 +246,11 @@ fn check_rule_folder(rule: &'static Rule, folder: &Path, problems: &mut Vec<Stri
         }
         snapshot.push_str(&format!("== {name}\n{}", render_full(&findings)));
     }
-    let needs_pass = !WITHOUT_PASS_FIXTURE.contains(&rule.id);
-    if fails == 0 || (needs_pass && passes == 0) {
+    if fails == 0 || passes == 0 {
         problems.push(format!(
             "{}: {} needs fail* and pass* fixtures (has {fails} and {passes})",
             rule.id,
             folder.display()
-        ));
-    }
-    if !needs_pass && passes > 0 {
-        problems.push(format!(
-            "{}: has a pass fixture now; take it off WITHOUT_PASS_FIXTURE",
-            rule.id
         ));
     }
     snapshot
@@ -355,12 +333,6 @@ fn every_rule_has_fixtures_that_behave_and_their_findings_are_snapshotted() {
         assert!(
             find_rule(id).is_some(),
             "WITHOUT_FIXTURES names {id}, which is not a rule"
-        );
-    }
-    for id in WITHOUT_PASS_FIXTURE {
-        assert!(
-            find_rule(id).is_some(),
-            "WITHOUT_PASS_FIXTURE names {id}, which is not a rule"
         );
     }
     // Every folder of the tree is a check, and every folder of a check is a rule's, `quiet/`
