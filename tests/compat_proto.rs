@@ -1,6 +1,7 @@
-//! The Protobuf comparer of `compat`: one failing and one passing fixture pair per rule, quiet
-//! pairs of compatible changes, the real-world pairs of ../shared/corpus/pairs/proto (findings
-//! in a snapshot, documented changes asserted), buf's own breaking-change suite (every file
+//! The Protobuf comparer of `compat`: its fixture pairs (each in its rule's folder under
+//! tests/fixtures/compat/, which rule_fixtures.rs checks and snapshots at the default level)
+//! raise exactly their rules at both levels, the real-world pairs of
+//! ../shared/corpus/pairs/proto (findings in a snapshot, documented changes asserted), buf's own breaking-change suite (every file
 //! compiles or fails with a clean error), and the side-by-side table with `buf breaking`
 //! (docs/buf-comparison.md; re-run with BUF=/path/to/buf to compare live).
 
@@ -8,6 +9,7 @@ use crate::common;
 
 use crate::common::corpus;
 use common::compat::{blocking, render};
+use common::fixtures::{compare_proto_trees as compare_trees, proto_tree as read_tree};
 use gonogo::checks::compat::model::{Comparison, Pair, Version};
 use gonogo::checks::compat::proto;
 use gonogo::config::ProtoLevel;
@@ -28,61 +30,29 @@ fn shared(relative: &str) -> PathBuf {
     dir
 }
 
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/compat/proto")
-}
-
-/// Every `.proto` under `dir`, keyed by its path relative to `dir`.
-fn read_tree(dir: &Path) -> BTreeMap<String, String> {
-    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, String>) {
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            return;
-        };
-        let mut entries: Vec<PathBuf> = entries.map(|e| e.unwrap().path()).collect();
-        entries.sort();
-        for path in entries {
-            if path.is_dir() {
-                walk(root, &path, out);
-            } else if path.extension().is_some_and(|e| e == "proto") {
-                let relative = path
-                    .strip_prefix(root)
-                    .unwrap()
-                    .to_string_lossy()
-                    .replace('\\', "/");
-                out.insert(relative, std::fs::read_to_string(&path).unwrap());
-            }
+/// Where a fixture named here (and in the snapshot) lives in the one layout: `<rule>-fail` is
+/// `compat/proto-<rule>/fail`, the others are named one by one.
+fn fixture_path(name: &str) -> PathBuf {
+    let relative = match name {
+        "broken-file" => "broken/proto".to_string(),
+        "field-type-wire-only" => "proto-field-type-changed/fail-json-only".to_string(),
+        "moved-between-files" => "quiet/proto-moved-between-files".to_string(),
+        "quiet-additions" => "quiet/proto-additions".to_string(),
+        "required-field-fail" => "proto-required-field-changed/fail".to_string(),
+        "required-field-pass" => "proto-required-field-changed/pass".to_string(),
+        "reserved-removed-info" => "proto-reserved-removed/fail".to_string(),
+        "type-removed-info" => "proto-type-removed/fail".to_string(),
+        "unresolved-import" => "proto-import-unresolved/fail".to_string(),
+        _ => {
+            let (rule, case) = name.rsplit_once('-').expect("<rule>-fail or <rule>-pass");
+            format!("proto-{rule}/{case}")
         }
-    }
-    let mut out = BTreeMap::new();
-    walk(dir, dir, &mut out);
-    out
-}
-
-/// Compare two trees of files: every file present in both is a pair; files only in the old
-/// tree are compared too (against nothing), as a deleted file's types are gone.
-fn compare_trees(
-    old: BTreeMap<String, String>,
-    new: BTreeMap<String, String>,
-    level: ProtoLevel,
-) -> Comparison {
-    let pairs: Vec<Pair> = old
-        .keys()
-        .filter(|p| new.contains_key(*p))
-        .map(Pair::same)
-        .collect();
-    let old = Version::from_files("v1", old);
-    let new = Version::from_files("working tree", new);
-    proto::compare(&pairs, &old, &new, level)
+    };
+    common::fixtures::path(&format!("compat/{relative}"))
 }
 
 fn fixture(name: &str, level: ProtoLevel) -> Comparison {
-    let dir = fixtures().join(name);
-    assert!(dir.is_dir(), "missing fixture {}", dir.display());
-    compare_trees(
-        read_tree(&dir.join("old")),
-        read_tree(&dir.join("new")),
-        level,
-    )
+    common::fixtures::compat(&fixture_path(name), level)
 }
 
 fn assert_clean(comparison: &Comparison) {
@@ -359,26 +329,6 @@ fn every_fixture_pair_raises_exactly_its_rules() {
 }
 
 #[test]
-fn every_proto_rule_has_a_failing_fixture_and_complete_docs() {
-    for rule in proto::RULES {
-        let help = rule.help();
-        for heading in [
-            "## What it catches",
-            "## Why it matters during a deploy",
-            "## Example",
-            "## Do this instead",
-        ] {
-            assert!(help.contains(heading), "{} lacks {heading}", rule.id);
-        }
-        assert!(rule.id.starts_with("compat/proto-"), "{}", rule.id);
-        let covered = CASES
-            .iter()
-            .any(|(_, _, blocking, info)| blocking.contains(&rule.id) || info.contains(&rule.id));
-        assert!(covered, "no fixture raises {}", rule.id);
-    }
-}
-
-#[test]
 fn fixture_findings_snapshot() {
     let mut out = String::new();
     for (name, level, _, _) in CASES {
@@ -648,7 +598,7 @@ fn buf_side_by_side() {
     if corpus::dir("proto-buf-breaking").is_none() {
         return;
     }
-    let recorded_path = fixtures().join("buf-wire-json.txt");
+    let recorded_path = common::fixtures::path("compat/recorded/buf-wire-json.txt");
     let recorded = std::fs::read_to_string(&recorded_path).unwrap();
     if let Ok(buf) = std::env::var("BUF") {
         let live = std::env::temp_dir().join(format!("gonogo-buf-{}.txt", std::process::id()));

@@ -1,54 +1,19 @@
-//! Every readiness rule against its fixtures under tests/fixtures/k8s/readiness/<rule>/:
-//! `fail*.yaml` must raise the rule, `pass*.yaml` must not, and every file under `quiet/` must
-//! raise nothing unwaived at warn or fail (false-alarm guards).
+//! The readiness rules beyond their fixtures (rule_fixtures.rs runs every fixture under
+//! tests/fixtures/readiness/ and snapshots its findings): the arithmetic and wording of
+//! messages, where findings point, settings from config, annotation waivers.
 
-use gonogo::checks::readiness::{STATIC_RULES as RULES, analyze};
-use gonogo::k8s::{Manifests, parse_stream};
 use gonogo::report::{Finding, Severity};
 use std::path::{Path, PathBuf};
 
 use crate::common;
-use common::fixtures::{check_rule_folders, describe, loud_quiet_fixtures};
+use common::fixtures::describe;
 
 fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/k8s/readiness")
+    common::fixtures::root().join("readiness")
 }
 
 fn analyze_file(path: &Path) -> Vec<Finding> {
-    let text = std::fs::read_to_string(path).unwrap();
-    let mut manifests = Manifests::default();
-    let name = path.file_name().unwrap().to_string_lossy().to_string();
-    parse_stream(&mut manifests, &name, &text)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    analyze(&manifests).findings
-}
-
-#[test]
-fn every_readiness_rule_has_a_failing_and_a_passing_fixture_that_behave() {
-    let rules: Vec<&str> = RULES.iter().map(|r| r.id).collect();
-    let problems = check_rule_folders(
-        &rules,
-        &fixtures(),
-        &["yaml"],
-        &|id| id.trim_start_matches("readiness/").to_string(),
-        &analyze_file,
-    );
-    assert!(
-        problems.is_empty(),
-        "{} problems:\n{}",
-        problems.len(),
-        problems.join("\n\n")
-    );
-}
-
-#[test]
-fn quiet_fixtures_raise_nothing_unwaived() {
-    let problems = loud_quiet_fixtures(&fixtures().join("quiet"), &["yaml"], &analyze_file);
-    assert!(
-        problems.is_empty(),
-        "false alarms:\n{}",
-        problems.join("\n\n")
-    );
+    common::fixtures::findings("readiness", path)
 }
 
 fn only(findings: &[Finding], rule: &str) -> Finding {

@@ -1,18 +1,17 @@
-//! Every rollback rule against its fixtures under tests/fixtures/k8s/rollback/<rule>/:
-//! `fail*.yaml` must raise the rule, `pass*.yaml` must not (an info finding explaining a
-//! near-instant rollback is a pass), and every file under `quiet/` must raise nothing unwaived
-//! at warn or fail (false-alarm guards).
+//! The rollback rules beyond their fixtures (rule_fixtures.rs runs every fixture under
+//! tests/fixtures/rollback/ and snapshots its findings): the arithmetic and wording of
+//! messages, where findings point, settings from config, annotation waivers.
 
-use gonogo::checks::rollback::{RULES, Settings, analyze};
+use gonogo::checks::rollback::{Settings, analyze};
 use gonogo::k8s::{Manifests, parse_stream};
 use gonogo::report::{Finding, Severity};
 use std::path::{Path, PathBuf};
 
 use crate::common;
-use common::fixtures::{check_rule_folders, describe, loud_quiet_fixtures};
+use common::fixtures::describe;
 
 fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/k8s/rollback")
+    common::fixtures::root().join("rollback")
 }
 
 fn analyze_with(path: &Path, settings: &Settings) -> Vec<Finding> {
@@ -25,43 +24,7 @@ fn analyze_with(path: &Path, settings: &Settings) -> Vec<Finding> {
 }
 
 fn analyze_file(path: &Path) -> Vec<Finding> {
-    analyze_with(path, &Settings::default())
-}
-
-/// Info findings pass: they explain why a rollback is fine.
-fn analyze_loud(path: &Path) -> Vec<Finding> {
-    analyze_file(path)
-        .into_iter()
-        .filter(|f| f.severity != Severity::Info)
-        .collect()
-}
-
-#[test]
-fn every_rollback_rule_has_a_failing_and_a_passing_fixture_that_behave() {
-    let rules: Vec<&str> = RULES.iter().map(|r| r.id).collect();
-    let problems = check_rule_folders(
-        &rules,
-        &fixtures(),
-        &["yaml"],
-        &|id| id.trim_start_matches("rollback/").to_string(),
-        &analyze_loud,
-    );
-    assert!(
-        problems.is_empty(),
-        "{} problems:\n{}",
-        problems.len(),
-        problems.join("\n\n")
-    );
-}
-
-#[test]
-fn quiet_fixtures_raise_nothing_unwaived() {
-    let problems = loud_quiet_fixtures(&fixtures().join("quiet"), &["yaml"], &analyze_file);
-    assert!(
-        problems.is_empty(),
-        "false alarms:\n{}",
-        problems.join("\n\n")
-    );
+    common::fixtures::findings("rollback", path)
 }
 
 fn only(findings: &[Finding], rule: &str) -> Finding {

@@ -1,59 +1,19 @@
-//! Every rollout rule against its fixtures under tests/fixtures/k8s/rollout/<rule>/:
-//! `fail*.yaml` must raise the rule, `pass*.yaml` must not, and every file under `quiet/` must
-//! raise nothing unwaived at warn or fail (false-alarm guards).
+//! The rollout rules beyond their fixtures (rule_fixtures.rs runs every fixture under
+//! tests/fixtures/rollout/ and snapshots its findings): the arithmetic and wording of
+//! messages, where findings point, settings from config, annotation waivers.
 
-use gonogo::checks::rollout::{RULES, analyze};
-use gonogo::k8s::{Manifests, parse_stream};
 use gonogo::report::{Finding, Severity};
 use std::path::{Path, PathBuf};
 
 use crate::common;
-use common::fixtures::{check_rule_folders, describe, loud_quiet_fixtures};
+use common::fixtures::describe;
 
 fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/k8s/rollout")
+    common::fixtures::root().join("rollout")
 }
 
 fn analyze_file(path: &Path) -> Vec<Finding> {
-    let text = std::fs::read_to_string(path).unwrap();
-    let mut manifests = Manifests::default();
-    let name = path.file_name().unwrap().to_string_lossy().to_string();
-    parse_stream(&mut manifests, &name, &text)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    analyze(&manifests).findings
-}
-
-#[test]
-fn every_rollout_rule_has_a_failing_and_a_passing_fixture_that_behave() {
-    // unmatched-path is about config: tested end to end in k8s_cli.rs.
-    let rules: Vec<&str> = RULES
-        .iter()
-        .map(|r| r.id)
-        .filter(|id| *id != "rollout/unmatched-path")
-        .collect();
-    let problems = check_rule_folders(
-        &rules,
-        &fixtures(),
-        &["yaml"],
-        &|id| id.trim_start_matches("rollout/").to_string(),
-        &analyze_file,
-    );
-    assert!(
-        problems.is_empty(),
-        "{} problems:\n{}",
-        problems.len(),
-        problems.join("\n\n")
-    );
-}
-
-#[test]
-fn quiet_fixtures_raise_nothing_unwaived() {
-    let problems = loud_quiet_fixtures(&fixtures().join("quiet"), &["yaml"], &analyze_file);
-    assert!(
-        problems.is_empty(),
-        "false alarms:\n{}",
-        problems.join("\n\n")
-    );
+    common::fixtures::findings("rollout", path)
 }
 
 fn only(findings: &[Finding], rule: &str) -> Finding {

@@ -1,23 +1,13 @@
-//! Every MySQL migrations rule against its fixtures under `tests/fixtures/migrations/mysql/`:
-//! `<rule>/fail*.sql` must raise the rule and `<rule>/pass*.sql` must not; `compat/fail-<rule>.sql`
-//! must raise the shared compatibility rule `<rule>` and `compat/pass-<rule>.sql` must not; every
-//! file under `quiet/` must raise nothing at warn or fail (false-alarm guards).
+//! The MySQL side of `migrations` beyond its fixtures (those are run by rule_fixtures.rs: the
+//! `mysql-*` rule folders, the `fail-mysql.sql`/`pass-mysql.sql` fixtures of the shared rules and
+//! `quiet/mysql-*.sql` under tests/fixtures/migrations/): locations, fixes, odd input.
 
-use gonogo::checks::migrations::{MigrationFile, RULES, Settings, analyze_files};
+use gonogo::checks::migrations::{MigrationFile, Settings, analyze_files};
 use gonogo::config::Dialect;
 use gonogo::report::{Finding, Severity};
-use std::path::{Path, PathBuf};
 
 use crate::common;
-use common::fixtures::{check_rule_files, describe, files_in};
-
-fn sql_files(dir: &Path) -> Vec<PathBuf> {
-    files_in(dir, &["sql"])
-}
-
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/migrations/mysql")
-}
+use common::fixtures::describe;
 
 fn settings() -> Settings {
     Settings {
@@ -36,106 +26,6 @@ fn file(path: &str, text: &str, in_deploy: bool) -> MigrationFile {
 
 fn analyze_text(text: &str) -> Vec<Finding> {
     analyze_files(&[file("m.sql", text, true)], &settings(), false)
-}
-
-fn analyze(path: &Path) -> Vec<Finding> {
-    let text = std::fs::read_to_string(path).unwrap();
-    let name = path.file_name().unwrap().to_string_lossy().to_string();
-    analyze_files(&[file(&name, &text, true)], &settings(), false)
-}
-
-#[test]
-fn every_mysql_rule_has_a_failing_and_a_passing_fixture_that_behave() {
-    let mut problems = Vec::new();
-    let mysql_rules: Vec<_> = RULES
-        .iter()
-        .filter(|r| r.id.starts_with("migrations/mysql-"))
-        .collect();
-    assert_eq!(mysql_rules.len(), 5, "expected the five MySQL rules");
-    for rule in mysql_rules {
-        let name = rule.id.trim_start_matches("migrations/");
-        let dir = fixtures().join(name);
-        if !dir.is_dir() {
-            problems.push(format!("{}: no fixture folder {}", rule.id, dir.display()));
-            continue;
-        }
-        let (fails, passes) = check_rule_files(
-            rule.id,
-            &sql_files(&dir),
-            ("fail", "pass"),
-            &analyze,
-            &mut problems,
-        );
-        if fails == 0 || passes == 0 {
-            problems.push(format!(
-                "{}: needs fail*.sql and pass*.sql (has {fails} and {passes})",
-                rule.id
-            ));
-        }
-    }
-    assert!(
-        problems.is_empty(),
-        "{} problems:\n{}",
-        problems.len(),
-        problems.join("\n\n")
-    );
-}
-
-#[test]
-fn compat_rules_are_raised_for_mysql() {
-    let mut problems = Vec::new();
-    let files = sql_files(&fixtures().join("compat"));
-    for name in [
-        "drop-column",
-        "rename-column",
-        "drop-table",
-        "rename-table",
-        "add-column-not-null-without-default",
-    ] {
-        let rule = format!("migrations/{name}");
-        assert!(RULES.iter().any(|r| r.id == rule), "{rule} is not a rule");
-        let ours: Vec<PathBuf> = files
-            .iter()
-            .filter(|f| {
-                let stem = f.file_stem().unwrap().to_string_lossy().to_string();
-                stem == format!("fail-{name}") || stem == format!("pass-{name}")
-            })
-            .cloned()
-            .collect();
-        let (fails, _) =
-            check_rule_files(&rule, &ours, ("fail-", "pass-"), &analyze, &mut problems);
-        if fails == 0 {
-            problems.push(format!("{rule}: no compat/fail-{name}.sql"));
-        }
-    }
-    assert!(
-        problems.is_empty(),
-        "{} problems:\n{}",
-        problems.len(),
-        problems.join("\n\n")
-    );
-}
-
-#[test]
-fn quiet_fixtures_raise_no_warning_or_failure() {
-    let mut problems = Vec::new();
-    let files = sql_files(&fixtures().join("quiet"));
-    assert!(files.len() >= 3, "quiet fixtures missing");
-    for file in files {
-        let findings = analyze(&file);
-        let loud: Vec<Finding> = findings
-            .into_iter()
-            .filter(|f| f.severity != Severity::Info)
-            .collect();
-        if !loud.is_empty() {
-            problems.push(format!("{}:\n{}", file.display(), describe(&loud)));
-        }
-    }
-    assert!(
-        problems.is_empty(),
-        "false alarms:\n{}",
-        problems.join("\n\n")
-    );
 }
 
 #[test]

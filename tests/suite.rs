@@ -40,5 +40,6 @@ mod plugins;
 mod process_faults;
 mod readiness_live;
 mod registry;
+mod rule_fixtures;
 mod secrets;
 mod trace_isolation;
