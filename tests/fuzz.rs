@@ -202,21 +202,57 @@ fn corpus_dir(target: &str) -> PathBuf {
         .join(target)
 }
 
+/// The seeds of a target: its own `fuzz/corpus/<target>/` (limit cases and what fuzzing found),
+/// then the rule fixtures of the same kind of input, read where they are rather than copied.
 fn load_corpus(target: &str) -> Vec<(String, Vec<u8>)> {
-    let dir = corpus_dir(target);
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.is_file())
-        .collect();
-    entries.sort();
+    let mut entries: Vec<PathBuf> = Vec::new();
+    files_under(&corpus_dir(target), &mut entries);
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let mut seeds = Vec::new();
+    match target {
+        "pg" | "mysql" => files_under(&fixtures.join("migrations"), &mut seeds),
+        "manifests" => {
+            for check in ["rollout", "readiness", "grace", "rollback"] {
+                files_under(&fixtures.join(check), &mut seeds);
+            }
+        }
+        _ => {}
+    }
+    // MySQL fixtures say so in their file name (`fail-mysql.sql`, `mysql-*` rule folders).
+    let is_mysql = |p: &Path| p.to_string_lossy().contains("mysql");
+    seeds.retain(|p| match target {
+        "pg" => p.extension().is_some_and(|e| e == "sql") && !is_mysql(p),
+        "mysql" => p.extension().is_some_and(|e| e == "sql") && is_mysql(p),
+        _ => p.extension().is_some_and(|e| e == "yaml" || e == "yml"),
+    });
+    entries.extend(seeds);
     entries
         .into_iter()
         .map(|p| {
-            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            let name = p
+                .strip_prefix(env!("CARGO_MANIFEST_DIR"))
+                .unwrap_or(&p)
+                .to_string_lossy()
+                .into_owned();
             (name, std::fs::read(&p).unwrap())
         })
         .collect()
+}
+
+/// Every file under `dir`, sorted, recursively.
+fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(read) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut entries: Vec<PathBuf> = read.map(|e| e.unwrap().path()).collect();
+    entries.sort();
+    for path in entries {
+        if path.is_dir() {
+            files_under(&path, out);
+        } else {
+            out.push(path);
+        }
+    }
 }
 
 /// Run one input on its own thread: a panic or an input past [`INPUT_BOUND`] is the failure,
@@ -271,7 +307,7 @@ fn fuzz_target(name: &str) {
     let mut failures = Vec::new();
     for (file, input) in &corpus {
         if let Err(why) = run_one(target, input) {
-            failures.push(format!("fuzz/corpus/{name}/{file}: {why}"));
+            failures.push(format!("{file}: {why}"));
         }
     }
     let seconds: Option<u64> = std::env::var("GONOGO_FUZZ_SECONDS").ok().map(|s| {
