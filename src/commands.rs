@@ -6,7 +6,7 @@ use crate::cli::{CheckArgs, Command};
 use crate::config::{self, Config};
 use crate::context::{self, Context};
 use crate::plugins::PluginCheck;
-use crate::report::{self, RenderOptions, Report, ReportMeta};
+use crate::report::{self, RenderOptions, Report, ReportMeta, RuleCatalog, RuleInfo};
 use crate::runner::{self, Selection};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -296,15 +296,16 @@ fn check(args: CheckArgs) -> Result<i32, UsageError> {
         width: None,
         markdown_max_chars: args.markdown_max_chars,
     };
+    let catalog = rule_catalog();
     let mut write_failed = false;
     for (format, file) in &args.output {
-        let text = report::render(&report, *format, &file_options);
+        let text = report::render(&report, *format, &file_options, &catalog);
         if let Err(e) = std::fs::write(file, text) {
             eprintln!("gonogo: cannot write {}: {e}", file.display());
             write_failed = true;
         }
     }
-    let text = report::render(&report, args.format, &terminal_options);
+    let text = report::render(&report, args.format, &terminal_options, &catalog);
     let mut stdout = std::io::stdout().lock();
     // A closed pipe (`gonogo check | head`) is not an error of the checklist.
     let _ = stdout.write_all(text.as_bytes());
@@ -315,6 +316,27 @@ fn check(args: CheckArgs) -> Result<i32, UsageError> {
         ));
     }
     Ok(report.verdict.exit_code())
+}
+
+/// The registry's rule metadata, for the renderers that print it (SARIF, JUnit): the report
+/// layer sits below the checks and is handed what it shows.
+fn rule_catalog() -> RuleCatalog {
+    fn info(rule: &checks::Rule) -> RuleInfo {
+        RuleInfo {
+            id: rule.id.to_string(),
+            default_severity: rule.default_severity,
+            summary: rule.summary.to_string(),
+            help: rule.help(),
+        }
+    }
+    let mut catalog = RuleCatalog::default();
+    for check in checks::BUILT_IN {
+        catalog.add_check(check.id(), check.rules().iter().map(|rule| info(rule)));
+    }
+    for rule in checks::GONOGO_RULES {
+        catalog.add_rule(info(rule));
+    }
+    catalog
 }
 
 /// On a terminal's stderr only: name the checks that have been running for over a second.

@@ -503,7 +503,19 @@ pub struct ProxyConfig {
     /// How the cut looks: `close` (connections refused and closed) or `blackhole` (accepted,
     /// never answered: how many real outages look). Default `close`.
     #[serde(default)]
-    pub mode: crate::checks::readiness::live::CutMode,
+    pub mode: CutMode,
+}
+
+/// How a cut looks to the service.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CutMode {
+    /// Connections are refused and open ones closed: a crashed dependency.
+    #[default]
+    Close,
+    /// Connections are accepted and never answered: a network partition, a hung server, how
+    /// many real outages look. Only a readiness check with a timeout notices.
+    Blackhole,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -564,10 +576,23 @@ pub struct GraceConfig {
     pub termination_grace_seconds: Option<f64>,
     /// What a new connection during the drain may get: `served`, `refused` or `either` (default).
     #[serde(default)]
-    pub new_connections: crate::checks::grace::drill::NewConnections,
+    pub new_connections: NewConnections,
     /// How long the service may take to become ready after it starts (default 30 s).
     #[serde(default, deserialize_with = "limit::timeout")]
     pub startup_timeout: Option<DurationValue>,
+}
+
+/// What a new connection may get while the service drains (the grace drill).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NewConnections {
+    /// Answered with any HTTP status.
+    Served,
+    /// Refused at connect (the listener is closed): the load balancer retries elsewhere.
+    Refused,
+    /// Either of the two; only a reset, a hang or a broken answer fails.
+    #[default]
+    Either,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -10,6 +10,7 @@ pub mod date;
 pub mod git;
 pub mod init;
 pub mod k8s;
+pub mod live;
 pub mod percent;
 pub mod plugins;
 pub mod report;

@@ -1,24 +1,24 @@
 //! `junit`: JUnit XML for CI systems that ingest test reports. A testsuite per check, a testcase
-//! per rule (the rule ids from the registry, plus any rule a plugin reported). A rule with an
+//! per rule (the check's rule ids from the [`RuleCatalog`], plus any rule a plugin reported). A rule with an
 //! unwaived `fail` finding is a failure (`warn` too under `--strict`); a check that could not
 //! decide is an error; a skipped check is a skipped testcase.
 
-use super::{CheckResult, Finding, Report, Severity, Status};
+use super::{CheckResult, Finding, Report, RuleCatalog, Severity, Status};
 use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus, TestSuite};
 use std::time::Duration;
 
-pub fn render(report: &Report) -> String {
+pub fn render(report: &Report, catalog: &RuleCatalog) -> String {
     let mut junit = quick_junit::Report::new("gonogo");
     junit.set_time(Duration::from_millis(report.duration_ms));
     for check in &report.checks {
-        junit.add_test_suite(suite_for(check, report.strict));
+        junit.add_test_suite(suite_for(check, report.strict, catalog));
     }
     junit
         .to_string()
         .unwrap_or_else(|e| format!("<!-- cannot serialise the JUnit report: {e} -->\n"))
 }
 
-fn suite_for(check: &CheckResult, strict: bool) -> TestSuite {
+fn suite_for(check: &CheckResult, strict: bool, catalog: &RuleCatalog) -> TestSuite {
     let mut suite = TestSuite::new(check.id.as_str());
     suite.set_time(Duration::from_millis(check.duration_ms));
     match check.status {
@@ -41,9 +41,11 @@ fn suite_for(check: &CheckResult, strict: bool) -> TestSuite {
         Status::Pass | Status::Warn | Status::Fail => {}
     }
 
-    // Rule ids: the registry's, then those only seen in findings (plugins, bookkeeping).
-    let mut rule_ids: Vec<&str> = crate::checks::find_check(&check.id)
-        .map(|c| c.rules().iter().map(|r| r.id).collect())
+    // Rule ids: the check's in the catalog, then those only seen in findings (plugins,
+    // bookkeeping).
+    let mut rule_ids: Vec<&str> = catalog
+        .check_rules(&check.id)
+        .map(|rules| rules.map(|r| r.id.as_str()).collect())
         .unwrap_or_default();
     for finding in &check.findings {
         if !rule_ids.contains(&finding.rule.as_str()) {

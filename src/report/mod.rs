@@ -8,12 +8,14 @@ mod github;
 mod json;
 mod junit;
 mod markdown;
+mod rules;
 mod sarif;
 mod table;
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+pub use rules::{RuleCatalog, RuleInfo};
 pub use table::ColorChoice;
 
 /// Bumped only when a consumer of the JSON report would have to change.
@@ -401,16 +403,22 @@ impl Default for RenderOptions {
 /// Render the report in one format. Secrets are masked here, so no renderer can forget to: in
 /// the model first, before any renderer escapes or wraps a value (a secret turned into
 /// `a\"b`, `a&amp;b` or `a%25b`, or split across two table lines, is no longer recognisable),
-/// then in the final text for the registered values and their escaped forms.
-pub fn render(report: &Report, format: Format, options: &RenderOptions) -> String {
+/// then in the final text for the registered values and their escaped forms. `rules` is the
+/// rule metadata SARIF and JUnit print (the command layer builds it from the registry).
+pub fn render(
+    report: &Report,
+    format: Format,
+    options: &RenderOptions,
+    rules: &RuleCatalog,
+) -> String {
     let report = &report.masked();
     let text = match format {
         Format::Table => table::render(report, options),
         Format::Json => json::render(report),
         Format::Markdown => markdown::render(report, options.markdown_max_chars),
         Format::Github => github::render(report),
-        Format::Junit => junit::render(report),
-        Format::Sarif => sarif::render(report),
+        Format::Junit => junit::render(report, rules),
+        Format::Sarif => sarif::render(report, rules),
     };
     crate::secrets::redact_registered(&text, escaped_forms)
 }
@@ -626,8 +634,9 @@ mod tests {
             github::render(&report)
                 .contains("::error title=plugin/x could not decide::plugin did not finish")
         );
-        assert!(junit::render(&report).contains("<error message=\"plugin did not finish"));
-        assert!(sarif::render(&report).contains("could not decide"));
+        let rules = RuleCatalog::default();
+        assert!(junit::render(&report, &rules).contains("<error message=\"plugin did not finish"));
+        assert!(sarif::render(&report, &rules).contains("could not decide"));
         assert!(markdown::render(&report, 10_000).contains("🛑 error"));
     }
 }

@@ -1,9 +1,10 @@
 //! `sarif`: SARIF 2.1.0 for GitHub code scanning and other SARIF consumers. One run; the rules
-//! that could have fired (with their help text from the registry) and the results with locations.
+//! that could have fired (with their help text from the [`RuleCatalog`] the command layer built
+//! from the registry) and the results with locations.
 //! Waived findings are results with a suppression, which code scanning shows as dismissed.
 //! Checks that could not decide are tool execution notifications.
 
-use super::{Finding, Report, Severity, Status};
+use super::{Finding, Report, RuleCatalog, Severity, Status};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -171,11 +172,11 @@ fn uri_of(path: &str) -> String {
     uri
 }
 
-fn descriptor_for(rule_id: &str, seen: &Finding) -> RuleDescriptor {
-    match crate::checks::find_rule(rule_id) {
+fn descriptor_for(rule_id: &str, seen: &Finding, catalog: &RuleCatalog) -> RuleDescriptor {
+    match catalog.rule(rule_id) {
         Some(rule) => RuleDescriptor {
-            id: rule.id.to_string(),
-            name: pascal_name(rule.id),
+            id: rule.id.clone(),
+            name: pascal_name(&rule.id),
             short_description: Text {
                 text: rule.summary.to_string(),
             },
@@ -183,8 +184,8 @@ fn descriptor_for(rule_id: &str, seen: &Finding) -> RuleDescriptor {
                 text: rule.summary.to_string(),
             },
             help: Help {
-                text: rule.help(),
-                markdown: rule.help(),
+                text: rule.help.clone(),
+                markdown: rule.help.clone(),
             },
             default_configuration: RuleConfiguration {
                 level: level(rule.default_severity),
@@ -217,18 +218,19 @@ fn descriptor_for(rule_id: &str, seen: &Finding) -> RuleDescriptor {
     }
 }
 
-pub fn render(report: &Report) -> String {
+pub fn render(report: &Report, catalog: &RuleCatalog) -> String {
     // Rules: every rule of every check that ran, then rules only seen in findings.
     let mut rule_index: BTreeMap<String, usize> = BTreeMap::new();
     let mut rules: Vec<RuleDescriptor> = Vec::new();
     for check in report.checks.iter().filter(|c| c.status != Status::Skip) {
-        if let Some(built_in) = crate::checks::find_check(&check.id) {
-            for rule in built_in.rules() {
-                if !rule_index.contains_key(rule.id) {
-                    rule_index.insert(rule.id.to_string(), rules.len());
+        if let Some(built_in) = catalog.check_rules(&check.id) {
+            for rule in built_in {
+                if !rule_index.contains_key(&rule.id) {
+                    rule_index.insert(rule.id.clone(), rules.len());
                     rules.push(descriptor_for(
-                        rule.id,
-                        &Finding::new(rule.id, rule.default_severity, ""),
+                        &rule.id,
+                        &Finding::new(rule.id.as_str(), rule.default_severity, ""),
+                        catalog,
                     ));
                 }
             }
@@ -236,7 +238,7 @@ pub fn render(report: &Report) -> String {
         for finding in &check.findings {
             if !rule_index.contains_key(&finding.rule) {
                 rule_index.insert(finding.rule.clone(), rules.len());
-                rules.push(descriptor_for(&finding.rule, finding));
+                rules.push(descriptor_for(&finding.rule, finding, catalog));
             }
         }
     }

@@ -5,26 +5,13 @@
 //! cleanly refused, and the process must exit 0 within terminationGracePeriodSeconds.
 //! [`run`] records a [`Timeline`]; [`judge`] turns it into findings and is pure.
 
-use crate::checks::readiness::live::{human, interrupt, observe, process};
+use crate::config::NewConnections;
 use crate::context::Context;
 use crate::declare_rule;
+use crate::live::{human, interrupt, observe, process};
 use crate::report::Finding;
-use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
-
-/// What a new connection may get while the service drains.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum NewConnections {
-    /// Answered with any HTTP status.
-    Served,
-    /// Refused at connect (the listener is closed): the load balancer retries elsewhere.
-    Refused,
-    /// Either of the two; only a reset, a hang or a broken answer fails.
-    #[default]
-    Either,
-}
 
 /// Readiness still successful this long after SIGTERM (while the process runs) warns.
 pub const READINESS_DROP_SECONDS: f64 = 1.0;
@@ -186,11 +173,10 @@ pub fn settings(ctx: &Context) -> Option<Result<Settings, String>> {
         grace,
         grace_source,
         new_connections: config.new_connections,
-        startup_timeout: config.startup_timeout.map_or(
-            crate::checks::readiness::live::DEFAULT_STARTUP_TIMEOUT,
-            |t| t.0,
-        ),
-        ca_file: crate::checks::readiness::live::ca_file(ctx),
+        startup_timeout: config
+            .startup_timeout
+            .map_or(crate::live::DEFAULT_STARTUP_TIMEOUT, |t| t.0),
+        ca_file: crate::live::ca_file(ctx),
     }))
 }
 
@@ -294,7 +280,7 @@ async fn drill(
     // Up: readiness when known, else the URL's port accepts connections.
     let ready = async {
         match &settings.readiness_url {
-            Some(url) => crate::checks::readiness::live::wait_ready(
+            Some(url) => crate::live::wait_ready(
                 client,
                 url,
                 Duration::from_secs(2),

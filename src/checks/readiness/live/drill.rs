@@ -3,12 +3,13 @@
 //! watch readiness recover. [`cut_drill`] does the I/O and records a [`Timeline`]; [`judge`]
 //! turns a timeline into findings and is pure.
 
-use super::observe::{self, Observation};
-use super::proxy::Proxy;
 use super::{
-    CUT_NOT_DETECTED, CutMode, DRILL_RESULT, LIVENESS_FAILS_ON_CUT, NO_RECOVERY,
-    SOFT_DEPENDENCY_UNREADY, human,
+    CUT_NOT_DETECTED, DRILL_RESULT, LIVENESS_FAILS_ON_CUT, NO_RECOVERY, SOFT_DEPENDENCY_UNREADY,
 };
+use crate::config::CutMode;
+use crate::live::human;
+use crate::live::observe::{self, Observation};
+use crate::live::proxy::Proxy;
 use crate::report::Finding;
 use std::time::{Duration, Instant};
 

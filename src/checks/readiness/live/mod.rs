@@ -2,43 +2,28 @@
 //! experiment against a running service: gonogo observes the readiness and liveness endpoints,
 //! then, for every dependency reached through its proxy, cuts the dependency and watches.
 //!
-//! - [`observe`]: GET with a capped body and a total timeout; what health bodies say.
-//! - [`proxy`]: the TCP proxy with its two cut modes.
+//! - [`health`]: what a readiness body says (pure).
 //! - [`drill`]: one dependency's cut, and the pure judgement of its timeline.
-//! - [`process`]: a service gonogo starts (`command`), killed with its process group on every
-//!   exit path; shared with the grace drill.
-//! - [`interrupt`]: Ctrl-C, SIGTERM and SIGHUP end drills cleanly.
+//!
+//! The machinery (probe client, proxy, the service gonogo starts, interrupts) is shared with
+//! the grace drill and lives in [`crate::live`].
 
 pub(crate) mod drill;
-pub(crate) mod interrupt;
-pub(crate) mod observe;
-pub(crate) mod process;
-pub(crate) mod proxy;
+pub(crate) mod health;
 
-use crate::config::Config;
+use crate::config::{Config, CutMode};
 use crate::context::Context;
 use crate::declare_rule;
+use crate::live::{
+    DEFAULT_STARTUP_TIMEOUT, ca_file, human, interrupt, observe, process, proxy, wait_ready,
+};
 use crate::report::Finding;
-use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
-
-/// How a cut looks to the service.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum CutMode {
-    /// Connections are refused and open ones closed: a crashed dependency.
-    #[default]
-    Close,
-    /// Connections are accepted and never answered: a network partition, a hung server, how
-    /// many real outages look. Only a readiness check with a timeout notices.
-    Blackhole,
-}
+use std::time::Duration;
 
 pub const DEFAULT_DETECTION_BUDGET: Duration = Duration::from_secs(30);
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(2);
-pub const DEFAULT_STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long a service gonogo started gets to exit on SIGTERM when the drill is over.
 const STOP_GRACE: Duration = Duration::from_secs(5);
 /// Readiness is asked this many times before any cut, to see whether it looks static.
@@ -280,16 +265,6 @@ pub fn settings(ctx: &Context) -> Option<Result<Settings, String>> {
     }))
 }
 
-/// `checks.readiness.ca_file` resolved against the project root (an absolute path stays as it
-/// is); the grace drill's client trusts the same CA, since it polls the same readiness URL.
-pub fn ca_file(ctx: &Context) -> Option<PathBuf> {
-    let config = ctx.config.checks.readiness.as_ref()?;
-    config
-        .ca_file
-        .as_ref()
-        .map(|path| ctx.root.join(path.as_str()))
-}
-
 /// The detection budget: the readiness probe in the manifests (the workload named like
 /// `service:`, else the strictest one), else the config, else 30 s.
 fn budget(ctx: &Context, configured: Option<Duration>) -> Budget {
@@ -522,35 +497,6 @@ async fn drills(
     Ok(())
 }
 
-/// Poll readiness until it succeeds: the service gonogo started is up.
-pub async fn wait_ready(
-    client: &reqwest::Client,
-    url: &str,
-    timeout: Duration,
-    startup_timeout: Duration,
-) -> Result<Duration, String> {
-    let started = Instant::now();
-    let mut last;
-    loop {
-        match observe::get(client, url, timeout).await {
-            Ok(answer) if answer.success() => return Ok(started.elapsed()),
-            Ok(answer) => last = format!("HTTP {}", answer.status),
-            // A rejected certificate stays rejected however long the service takes to start.
-            Err(e) if e.starts_with(observe::CERTIFICATE_REJECTED) => {
-                return Err(format!("readiness at {url}: {e}"));
-            }
-            Err(e) => last = e,
-        }
-        if started.elapsed() >= startup_timeout {
-            return Err(format!(
-                "the service did not become ready within {} (readiness at {url}: {last})",
-                human(startup_timeout)
-            ));
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 /// GET readiness a few times and liveness once; what the bodies say.
 async fn observe_endpoints(
     settings: &Settings,
@@ -572,10 +518,10 @@ async fn observe_endpoints(
             "readiness at {} answers HTTP {} ({}) before anything was cut; the drill needs a ready service",
             settings.url,
             bad.status,
-            observe::body_preview(&bad.body)
+            health::body_preview(&bad.body)
         ));
     }
-    let health = observe::parse_health(first.content_type.as_deref(), &first.body);
+    let health = health::parse_health(first.content_type.as_deref(), &first.body);
     let mut latencies: Vec<Duration> = samples.iter().map(|s| s.latency).collect();
     latencies.sort();
     let median = latencies[latencies.len() / 2];
@@ -638,7 +584,7 @@ async fn observe_endpoints(
         .iter()
         .map(|d| d.name.clone())
         .collect();
-    if let Some(reason) = observe::looks_static(&samples, &declared) {
+    if let Some(reason) = health::looks_static(&samples, &declared) {
         findings.push(
             LOOKS_STATIC
                 .finding(format!("readiness at {} looks static: {reason}", settings.url))
@@ -647,7 +593,7 @@ async fn observe_endpoints(
     } else {
         let omitted: Vec<String> = declared
             .iter()
-            .filter(|d| !observe::mentions(&health, d))
+            .filter(|d| !health::mentions(&health, d))
             .map(|d| format!("`{d}`"))
             .collect();
         if !omitted.is_empty() {
@@ -659,14 +605,6 @@ async fn observe_endpoints(
         }
     }
     Ok(())
-}
-
-/// `0.31s`, `3s`, `12.5s`: seconds with at most two decimals.
-pub fn human(duration: Duration) -> String {
-    let seconds = duration.as_secs_f64();
-    let text = format!("{seconds:.2}");
-    let text = text.trim_end_matches('0').trim_end_matches('.');
-    format!("{text}s")
 }
 
 /// Latencies are often below a millisecond: `180 µs`, `2.4 ms`, `1.2s`.
@@ -692,10 +630,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn durations_read_well() {
-        assert_eq!(human(Duration::from_millis(310)), "0.31s");
-        assert_eq!(human(Duration::from_secs(3)), "3s");
-        assert_eq!(human(Duration::from_millis(12_500)), "12.5s");
+    fn latencies_read_well() {
         assert_eq!(human_latency(Duration::from_micros(180)), "180 µs");
         assert_eq!(human_latency(Duration::from_micros(2400)), "2.4 ms");
     }

@@ -3,7 +3,7 @@
 //! drill ended, failed, panicked, hit its deadline or was interrupted) aborts the listener and
 //! every connection task, so no cut outlives the run.
 
-use super::CutMode;
+use crate::config::CutMode;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
