@@ -8,6 +8,7 @@ use crate::checks::{CheckError, CheckOutcome, Rule};
 use crate::context::Context;
 use crate::k8s::{self, Concern, Inputs, Loaded, Manifests, Meta};
 use crate::report::{Finding, Location, Severity, Status};
+use crate::waivers;
 use std::sync::Arc;
 
 /// Run a check's static part on a blocking thread: loading and analysing manifests is CPU
@@ -140,9 +141,14 @@ pub struct Analysis {
 }
 
 impl Analysis {
-    /// Record a finding, waived when `meta` ignores its rule by annotation.
+    /// Record a rule's [`Flag`] on the object `meta` describes.
+    pub fn flag(&mut self, flag: Flag, meta: &Meta) {
+        self.push(flag.finding, meta, flag.risk);
+    }
+
+    /// Record a finding, waived when `meta`'s `gonogo.dev/ignore` annotation names its rule.
     pub fn push(&mut self, mut finding: Finding, meta: &Meta, reason: impl Into<String>) {
-        finding.waived = meta.waiver_for(finding.rule.as_str());
+        finding.waived = waivers::by_annotation(&meta.ignore, &finding.rule);
         if finding.waived.is_none() && finding.severity != Severity::Info {
             self.risks.push(Risk {
                 object: meta.display(),
@@ -151,6 +157,23 @@ impl Analysis {
             });
         }
         self.findings.push(finding);
+    }
+}
+
+/// One rule's verdict on one object: the finding, and why the summary puts the object at risk
+/// when the finding is not waived.
+#[derive(Debug)]
+pub struct Flag {
+    pub finding: Finding,
+    pub risk: String,
+}
+
+impl Flag {
+    pub fn new(finding: Finding, risk: impl Into<String>) -> Flag {
+        Flag {
+            finding,
+            risk: risk.into(),
+        }
     }
 }
 
@@ -171,7 +194,7 @@ pub fn invalid_fields(
             problem.pos.line,
             problem.pos.column,
         ));
-        finding.waived = k8s::ignore_waiver(&problem.ignored_rules, &problem.object, rule.id);
+        finding.waived = waivers::by_annotation(&problem.ignore, rule.id);
         if finding.waived.is_none() {
             risks.push(Risk {
                 object: problem.object.clone(),

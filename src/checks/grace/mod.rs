@@ -8,6 +8,11 @@
 //! configured and adds its findings; `--offline` skips only the drill.
 
 pub mod drill;
+mod grace_period_too_short;
+mod missing_prestop;
+mod prestop_exceeds_grace;
+mod prestop_shorter_than_deregistration;
+mod shell_entrypoint;
 mod termination;
 
 use crate::checks::kubernetes::{
@@ -20,9 +25,23 @@ use crate::declare_rule;
 use crate::k8s::{Concern, Loaded, Manifests};
 use std::sync::Arc;
 
-pub use termination::{
-    DEFAULT_GRACE_SECONDS, DEFAULT_MAX_REQUEST_SECONDS, GRACE_PERIOD_TOO_SHORT, MARGIN_SECONDS,
-    MISSING_PRESTOP, PRESTOP_EXCEEDS_GRACE, PRESTOP_SHORTER_THAN_DEREGISTRATION, SHELL_ENTRYPOINT,
+pub use grace_period_too_short::GRACE_PERIOD_TOO_SHORT;
+pub use missing_prestop::MISSING_PRESTOP;
+pub use prestop_exceeds_grace::PRESTOP_EXCEEDS_GRACE;
+pub use prestop_shorter_than_deregistration::PRESTOP_SHORTER_THAN_DEREGISTRATION;
+pub use shell_entrypoint::SHELL_ENTRYPOINT;
+pub use termination::{DEFAULT_GRACE_SECONDS, DEFAULT_MAX_REQUEST_SECONDS, MARGIN_SECONDS};
+
+/// The per-container rules, in the order their findings appear: each is one file with its
+/// `declare_rule!` and a `check` over [`termination::ContainerShutdown`].
+static CONTAINER_RULES: termination::ContainerRules = termination::ContainerRules {
+    any_container: &[shell_entrypoint::check],
+    serving: &[
+        missing_prestop::check,
+        prestop_exceeds_grace::check,
+        grace_period_too_short::check,
+        prestop_shorter_than_deregistration::check,
+    ],
 };
 
 declare_rule! {
@@ -212,7 +231,7 @@ pub fn analyze(manifests: &Manifests, settings: &Settings) -> Analysis {
         ..Analysis::default()
     };
     for workload in &manifests.workloads {
-        termination::check(manifests, workload, settings, &mut out);
+        termination::check(manifests, workload, settings, &CONTAINER_RULES, &mut out);
     }
     out
 }

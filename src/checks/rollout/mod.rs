@@ -18,6 +18,7 @@ use crate::declare_rule;
 use crate::k8s::rollout::Scale;
 use crate::k8s::{Concern, Loaded, Manifests, Meta, WorkloadKind};
 use crate::report::{Finding, Location, Severity};
+use crate::waivers;
 use std::sync::Arc;
 
 pub use canary::{ANALYSIS_TEMPLATE_MISSING, CANARY_WITHOUT_ANALYSIS};
@@ -190,7 +191,7 @@ impl Analysis {
     ) {
         finding.waived = objects
             .iter()
-            .find_map(|meta| meta.waiver_for(&finding.rule));
+            .find_map(|meta| waivers::by_annotation(&meta.ignore, &finding.rule));
         if finding.waived.is_none() && finding.severity != Severity::Info {
             self.risks.push(Risk {
                 object: object.to_string(),
