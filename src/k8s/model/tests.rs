@@ -1,7 +1,7 @@
 //! The model read from small manifests: positions, waivers as data, lookups, problems.
 
 use super::*;
-use crate::yaml::{parse_document, split_documents};
+use crate::yaml::{Pos, parse_document, split_documents};
 
 fn model(text: &str) -> Manifests {
     let mut manifests = Manifests::default();
