@@ -16,12 +16,13 @@ mod shell_entrypoint;
 mod termination;
 
 use crate::checks::kubernetes::{
-    Analysis, container_outcome, invalid_fields, run_static, with_live_result,
+    Analysis, container_outcome, invalid_fields, loader_findings, run_static, with_live_result,
 };
 use crate::checks::{Check, CheckError, CheckFuture, CheckOutcome, Rule};
 use crate::config::Config;
 use crate::context::Context;
 use crate::declare_rule;
+use crate::report::Finding;
 use crate::k8s::{Concern, Loaded, Manifests};
 use std::sync::Arc;
 
@@ -204,14 +205,20 @@ async fn with_drill(ctx: &Context, mut outcome: CheckOutcome) -> CheckOutcome {
 
 fn run(ctx: &Context) -> Result<CheckOutcome, CheckError> {
     let loaded = ctx.kubernetes().map_err(|e| CheckError(e.to_string()))?;
-    outcome(&loaded, &Settings::from_config(&ctx.config))
+    let loader = loader_findings(ctx, "grace", &loaded);
+    outcome(&loaded, loader, &Settings::from_config(&ctx.config))
 }
 
-/// The check's decision over loaded manifests: pure, for tests. Unmatched manifest paths are
-/// reported once, by `rollout`.
-pub fn outcome(loaded: &Loaded, settings: &Settings) -> Result<CheckOutcome, CheckError> {
+/// The check's decision over loaded manifests: pure, for tests. `loader` are the manifest
+/// loader's findings when this check reports them ([`loader_findings`]).
+pub fn outcome(
+    loaded: &Loaded,
+    loader: Vec<Finding>,
+    settings: &Settings,
+) -> Result<CheckOutcome, CheckError> {
     Ok(container_outcome(
         loaded,
+        loader,
         |manifests| analyze(manifests, settings),
         "shutdown adds up",
     ))

@@ -16,12 +16,13 @@ mod slow_detection;
 mod tcp_readiness;
 
 use crate::checks::kubernetes::{
-    Analysis, container_outcome, invalid_fields, run_static, with_live_result,
+    Analysis, container_outcome, invalid_fields, loader_findings, run_static, with_live_result,
 };
 use crate::checks::{Check, CheckError, CheckFuture, CheckOutcome, Rule};
 use crate::config::Config;
 use crate::context::Context;
 use crate::declare_rule;
+use crate::report::Finding;
 use crate::k8s::{Concern, Loaded, Manifests};
 use std::sync::Arc;
 
@@ -192,13 +193,19 @@ async fn with_live(ctx: &Context, mut outcome: CheckOutcome) -> CheckOutcome {
 
 fn run(ctx: &Context) -> Result<CheckOutcome, CheckError> {
     let loaded = ctx.kubernetes().map_err(|e| CheckError(e.to_string()))?;
-    outcome(&loaded)
+    let loader = loader_findings(ctx, "readiness", &loaded);
+    outcome(&loaded, loader)
 }
 
-/// The check's decision over loaded manifests: pure, for tests. Unmatched manifest paths are
-/// reported once, by `rollout`.
-pub fn outcome(loaded: &Loaded) -> Result<CheckOutcome, CheckError> {
-    Ok(container_outcome(loaded, analyze, "probes look right"))
+/// The check's decision over loaded manifests: pure, for tests. `loader` are the manifest
+/// loader's findings when this check reports them ([`loader_findings`]).
+pub fn outcome(loaded: &Loaded, loader: Vec<Finding>) -> Result<CheckOutcome, CheckError> {
+    Ok(container_outcome(
+        loaded,
+        loader,
+        analyze,
+        "probes look right",
+    ))
 }
 
 /// Every readiness rule over the manifests. Pure: the fixture harness and the corpus test call it.

@@ -12,12 +12,13 @@ mod estimate;
 mod revisions;
 
 use crate::checks::kubernetes::{
-    Analysis, Judged, counted, invalid_fields, judged_outcome, run_static,
+    Analysis, Judged, counted, invalid_fields, judged_outcome, loader_findings, run_static,
 };
 use crate::checks::{Check, CheckError, CheckFuture, CheckOutcome, Rule};
 use crate::config::Config;
 use crate::context::Context;
 use crate::declare_rule;
+use crate::report::Finding;
 use crate::k8s::{Concern, Loaded, Manifests};
 use std::sync::Arc;
 
@@ -124,13 +125,18 @@ impl Check for Rollback {
 
 fn run(ctx: &Context) -> Result<CheckOutcome, CheckError> {
     let loaded = ctx.kubernetes().map_err(|e| CheckError(e.to_string()))?;
-    outcome(&loaded, &Settings::from_config(&ctx.config))
+    let loader = loader_findings(ctx, "rollback", &loaded);
+    outcome(&loaded, loader, &Settings::from_config(&ctx.config))
 }
 
-/// The check's decision over loaded manifests: pure, for tests. Unmatched manifest paths are
-/// reported once, by `rollout`.
-pub fn outcome(loaded: &Loaded, settings: &Settings) -> Result<CheckOutcome, CheckError> {
-    Ok(judged_outcome(loaded, |manifests| {
+/// The check's decision over loaded manifests: pure, for tests. `loader` are the manifest
+/// loader's findings when this check reports them ([`loader_findings`]).
+pub fn outcome(
+    loaded: &Loaded,
+    loader: Vec<Finding>,
+    settings: &Settings,
+) -> Result<CheckOutcome, CheckError> {
+    Ok(judged_outcome(loaded, loader, |manifests| {
         let report = analyze_with_slowest(manifests, settings);
         let analysis = report.analysis;
         let mut head = counted(analysis.workloads, "workload");

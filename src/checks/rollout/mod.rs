@@ -10,14 +10,16 @@ mod canary;
 mod capacity;
 mod disruption;
 
-use crate::checks::kubernetes::{Judged, counted, invalid_fields, judged_outcome, run_static};
+use crate::checks::kubernetes::{
+    Judged, UNMATCHED_PATH, counted, invalid_fields, judged_outcome, loader_findings, run_static,
+};
 use crate::checks::{Check, CheckError, CheckFuture, CheckOutcome, Rule};
 use crate::config::Config;
 use crate::context::Context;
 use crate::declare_rule;
 use crate::k8s::rollout::Scale;
 use crate::k8s::{Concern, Loaded, Manifests, Meta, WorkloadKind};
-use crate::report::{Finding, Location, Severity};
+use crate::report::{Finding, Severity};
 use crate::waivers;
 use std::sync::Arc;
 
@@ -45,21 +47,6 @@ declare_rule! {
     /// ## Do this instead
     /// `replicas: 3`; percentages as strings (`maxSurge: 25%`), whole numbers unquoted.
     pub INVALID_FIELD = ("rollout/invalid-field", Warn, "a manifest field gonogo needs has the wrong type");
-}
-
-declare_rule! {
-    /// ## What it catches
-    /// A path or glob in `checks.kubernetes.manifests` that matches no file.
-    ///
-    /// ## Why it matters during a deploy
-    /// A typo in the path silently turns the Kubernetes checks off for those manifests.
-    ///
-    /// ## Example
-    /// `manifests: ["deploy/*.yml"]` when the files end in `.yaml`.
-    ///
-    /// ## Do this instead
-    /// Fix the pattern; a folder name reads every YAML file under it.
-    pub UNMATCHED_PATH = ("rollout/unmatched-path", Warn, "a configured manifests path matches no file");
 }
 
 pub struct Rollout;
@@ -124,30 +111,14 @@ impl Check for Rollout {
 
 fn run(ctx: &Context) -> Result<CheckOutcome, CheckError> {
     let loaded = ctx.kubernetes().map_err(|e| CheckError(e.to_string()))?;
-    let config_path = ctx
-        .config_path
-        .clone()
-        .unwrap_or_else(|| "gonogo.yaml".to_string());
-    outcome(&loaded, &config_path)
+    outcome(&loaded, loader_findings(ctx, "rollout", &loaded))
 }
 
-/// The check's decision over loaded manifests: pure, for tests.
-pub fn outcome(loaded: &Loaded, config_path: &str) -> Result<CheckOutcome, CheckError> {
-    Ok(judged_outcome(loaded, |manifests| {
-        let mut findings: Vec<Finding> = loaded
-            .unmatched
-            .iter()
-            .map(|pattern| {
-                UNMATCHED_PATH
-                    .finding(format!(
-                        "`{pattern}` matches no file under the project root"
-                    ))
-                    .at(Location::file(config_path))
-                    .with_fix("fix the pattern in checks.kubernetes.manifests")
-            })
-            .collect();
+/// The check's decision over loaded manifests: pure, for tests. `loader` are the manifest
+/// loader's findings when this check reports them ([`loader_findings`]).
+pub fn outcome(loaded: &Loaded, loader: Vec<Finding>) -> Result<CheckOutcome, CheckError> {
+    Ok(judged_outcome(loaded, loader, |manifests| {
         let analysis = analyze(manifests);
-        findings.extend(analysis.findings);
         let rolled = manifests
             .workloads
             .iter()
@@ -163,7 +134,7 @@ pub fn outcome(loaded: &Loaded, config_path: &str) -> Result<CheckOutcome, Check
             ),
             risks: analysis.risks,
             all_good: "capacity never drops",
-            findings,
+            findings: analysis.findings,
         }
     }))
 }
