@@ -10,8 +10,8 @@
 //! or parsed makes every Kubernetes check `error` (`LoadError`).
 
 use crate::checks::{CheckError, CheckOutcome, Rule};
-use crate::declare_rule;
 use crate::context::Context;
+use crate::declare_rule;
 use crate::k8s::{self, Concern, Inputs, Loaded, Manifests, Meta};
 use crate::report::{Finding, Location, Severity, Status};
 use crate::waivers;

@@ -22,8 +22,8 @@ use crate::checks::{Check, CheckError, CheckFuture, CheckOutcome, Rule};
 use crate::config::Config;
 use crate::context::Context;
 use crate::declare_rule;
-use crate::report::Finding;
 use crate::k8s::{Concern, Loaded, Manifests};
+use crate::report::Finding;
 use std::sync::Arc;
 
 pub use liveness_checks_dependencies::LIVENESS_CHECKS_DEPENDENCIES;
