@@ -8,8 +8,9 @@
 //! that triggers it, and checks that the previous version still exists: an immutable image
 //! reference and an old ReplicaSet to scale back up.
 
-mod estimate;
-mod revisions;
+mod mutable_image_tag;
+mod no_revision_history;
+mod slow_rollback;
 
 use crate::checks::kubernetes::{
     Analysis, Judged, counted, invalid_fields, judged_outcome, loader_findings, run_static,
@@ -22,8 +23,9 @@ use crate::k8s::{Concern, Loaded, Manifests};
 use crate::report::Finding;
 use std::sync::Arc;
 
-pub use estimate::{DEFAULT_TARGET_SECONDS, POD_START_SECONDS, SLOW_ROLLBACK};
-pub use revisions::{MUTABLE_IMAGE_TAG, NO_REVISION_HISTORY};
+pub use mutable_image_tag::MUTABLE_IMAGE_TAG;
+pub use no_revision_history::NO_REVISION_HISTORY;
+pub use slow_rollback::{DEFAULT_TARGET_SECONDS, POD_START_SECONDS, SLOW_ROLLBACK};
 
 declare_rule! {
     /// ## What it catches
@@ -143,7 +145,7 @@ pub fn outcome(
         if let Some((object, seconds)) = &report.slowest {
             head.push_str(&format!(
                 ", slowest rollback {object} about {seconds} s (target {} s)",
-                estimate::fmt_seconds(settings.target())
+                slow_rollback::fmt_seconds(settings.target())
             ));
         }
         Judged {
@@ -189,13 +191,13 @@ fn analyze_with_slowest(manifests: &Manifests, settings: &Settings) -> Report {
     };
     let mut slowest: Option<(String, i64)> = None;
     for workload in &manifests.workloads {
-        revisions::images(workload, &mut out);
+        mutable_image_tag::check(workload, &mut out);
         if manifests.is_rollout_template(workload) {
             continue;
         }
         out.workloads += 1;
-        revisions::history(workload, &mut out);
-        if let Some(seconds) = estimate::check(manifests, workload, settings, &mut out)
+        no_revision_history::check(workload, &mut out);
+        if let Some(seconds) = slow_rollback::check(manifests, workload, settings, &mut out)
             && slowest.as_ref().is_none_or(|(_, s)| seconds > *s)
         {
             slowest = Some((workload.meta.display(), seconds));
