@@ -4,6 +4,14 @@
 //! merging a live drill's result into the static outcome. The manifests themselves are loaded
 //! once per run (`Context::kubernetes`).
 //!
+//! The shape of each of the four checks: facts first, computed once per workload (or container)
+//! from the model in [`crate::k8s`] (`ServingPod` for readiness and grace, `Scale` for rollout
+//! and rollback), then rules as units: one file per rule holding its `declare_rule!` and a
+//! `check` over those facts, run in the order of one table in the check's `mod.rs`
+//! (`CONTAINER_RULES`, `WORKLOAD_RULES`). A rule returns a [`Flag`] (or pushes into the
+//! accumulator); whether the object's `gonogo.dev/ignore` annotation waives it is decided by
+//! [`crate::waivers::by_annotation`], the same matching as config and inline waivers.
+//!
 //! The loader's own problems concern all four checks, so they are reported here, once, by the
 //! first check of [`LOADER_REPORTERS`] the run includes ([`loader_findings`]): a typo in
 //! `checks.kubernetes.manifests` still shows with `--skip rollout`. An input that cannot be read
