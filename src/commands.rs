@@ -222,6 +222,11 @@ fn check(args: CheckArgs) -> Result<i32, UsageError> {
         base: base.clone(),
         head: head.clone(),
         offline: args.offline,
+        checks: available
+            .iter()
+            .map(|c| c.get().id().to_string())
+            .filter(|id| selection.includes(id))
+            .collect(),
         today: crate::date::Date::today(),
         deadline,
         kubernetes: Default::default(),

@@ -23,6 +23,10 @@ pub struct Context {
     pub base: Option<String>,
     pub head: Option<String>,
     pub offline: bool,
+    /// The ids of the checks this run includes (after `--only` / `--skip`), in report order:
+    /// what one check reports on behalf of several (the manifest loader's findings) goes to the
+    /// first of them that runs.
+    pub checks: Vec<String>,
     pub today: Date,
     /// The whole run ends by then.
     pub deadline: Duration,

@@ -293,6 +293,7 @@ mod tests {
             base: None,
             head: None,
             offline,
+            checks: Vec::new(),
             today: crate::date::Date::today(),
             deadline,
             kubernetes: Default::default(),

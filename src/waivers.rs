@@ -1,15 +1,23 @@
 //! Waivers: accepted risks. A waived finding stays in the report, marked with its reason; it no
 //! longer counts towards its check's status.
 //!
-//! Two sources: `waivers:` in gonogo.yaml (rule, optional path glob, reason, optional expiry) and
-//! an inline comment `gonogo:ignore RULE[,RULE] reason` on the comment lines directly above the
-//! finding's line (`-- ` in SQL, `#` in YAML and scripts, `//` in proto and code). An expired
-//! waiver stops waiving and says so; a config waiver that matched nothing is reported as `info`
-//! so stale ones get cleaned up.
+//! Three sources, one matching rule ([`rule_matches`]: an id or a glob over ids):
+//! - `waivers:` in gonogo.yaml (rule, optional path glob, reason, optional expiry);
+//! - an inline comment `gonogo:ignore RULE[,RULE] reason` on the comment lines directly above the
+//!   finding's line (`-- ` in SQL, `#` in YAML and scripts, `//` in proto and code);
+//! - the Kubernetes annotation `gonogo.dev/ignore: "RULE,RULE"` on the object a finding is about,
+//!   which the manifest model exposes as data ([`IgnoreAnnotation`]) and [`by_annotation`] turns
+//!   into a waiver. The Kubernetes checks ask it while they judge, because a waived finding does
+//!   not put its workload "at risk" in their summary; [`apply`] then leaves those findings as
+//!   they are and applies the inline and config waivers to the rest.
+//!
+//! An expired waiver stops waiving and says so; a config waiver that matched nothing is reported
+//! as `info` so stale ones get cleaned up.
 
 use crate::config::WaiverConfig;
 use crate::date::Date;
 use crate::declare_rule;
+use crate::k8s::{IGNORE_ANNOTATION, IgnoreAnnotation};
 use crate::report::{CheckResult, Finding, Location, Status, Waived, WaiverSource};
 use std::collections::HashMap;
 use std::path::Path;
@@ -135,6 +143,20 @@ fn inline_waivers_above(text: &str, line: u32) -> Vec<InlineWaiver> {
     found
 }
 
+/// The waiver an object's `gonogo.dev/ignore` annotation grants `rule`, if it names it.
+pub fn by_annotation(annotation: &IgnoreAnnotation, rule: &str) -> Option<Waived> {
+    annotation
+        .rules
+        .iter()
+        .any(|pattern| rule_matches(pattern, rule))
+        .then(|| Waived {
+            reason: format!("{IGNORE_ANNOTATION} annotation on {}", annotation.object),
+            expires: None,
+            source: WaiverSource::Inline,
+        })
+}
+
+/// Whether a waiver's rule (an id, or a glob such as `rollout/*`) covers `rule`.
 fn rule_matches(pattern: &str, rule: &str) -> bool {
     pattern == rule
         || glob::Pattern::new(pattern)
@@ -361,6 +383,23 @@ mod tests {
             parse_inline("# gonogo:ignore a/b,c/d"),
             Some((vec!["a/b".into(), "c/d".into()], String::new(), 2))
         );
+    }
+
+    #[test]
+    fn an_ignore_annotation_waives_the_rules_it_names() {
+        let mut annotation = IgnoreAnnotation {
+            object: "Deployment/shop-api".to_string(),
+            ..IgnoreAnnotation::default()
+        };
+        annotation.add("rollout/missing-pdb, grace/*", crate::yaml::Pos::new(7, 5));
+        let waived = by_annotation(&annotation, "rollout/missing-pdb").unwrap();
+        assert_eq!(
+            waived.reason,
+            "gonogo.dev/ignore annotation on Deployment/shop-api"
+        );
+        assert_eq!(waived.source, WaiverSource::Inline);
+        assert!(by_annotation(&annotation, "grace/missing-prestop").is_some());
+        assert!(by_annotation(&annotation, "rollout/capacity-drops").is_none());
     }
 
     #[test]

@@ -173,6 +173,57 @@ fn a_directory_tree_is_read_recursively_with_paths_relative_to_the_root() {
     assert_eq!(unmatched["location"]["path"], "gonogo.yaml");
 }
 
+/// The loader's findings concern all four Kubernetes checks: with `rollout` skipped, the first
+/// Kubernetes check that runs reports a mistyped manifests path, once.
+#[test]
+fn a_mistyped_manifests_path_is_reported_once_whatever_checks_run() {
+    let dir = project(&[
+        (
+            "gonogo.yaml",
+            "checks:\n  kubernetes:\n    manifests: [\"deploy\", \"k8s-typo/*.yaml\"]\n",
+        ),
+        ("deploy/api/deployment.yaml", &deployment("api", 3)),
+    ]);
+    for (selection, reporter) in [
+        (vec![], "rollout"),
+        (vec!["--skip", "rollout"], "readiness"),
+        (vec!["--skip", "rollout,readiness"], "grace"),
+        (vec!["--only", "rollback"], "rollback"),
+    ] {
+        let report = json(&run(gonogo()
+            .arg("check")
+            .arg(dir.path())
+            .args(&selection)
+            .args(["--format", "json"])));
+        let reported: Vec<(String, serde_json::Value)> = report["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|check| {
+                check["findings"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter(|f| f["rule"] == "rollout/unmatched-path")
+                    .map(|f| (check["id"].as_str().unwrap().to_string(), f.clone()))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        assert_eq!(reported.len(), 1, "{selection:?}: {reported:?}");
+        let (check, finding) = &reported[0];
+        assert_eq!(check, reporter, "{selection:?}");
+        assert_eq!(
+            finding["message"],
+            "`k8s-typo/*.yaml` matches no file under the project root"
+        );
+        assert_eq!(finding["location"]["path"], "gonogo.yaml");
+        assert_eq!(
+            finding["fix"],
+            "fix the pattern in checks.kubernetes.manifests"
+        );
+    }
+}
+
 #[test]
 fn discovery_without_config_says_where_it_looked() {
     let dir = project(&[

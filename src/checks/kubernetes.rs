@@ -3,12 +3,76 @@
 //! about how the manifests were found, running the static part off the async runtime, and
 //! merging a live drill's result into the static outcome. The manifests themselves are loaded
 //! once per run (`Context::kubernetes`).
+//!
+//! The shape of each of the four checks: facts first, computed once per workload (or container)
+//! from the model in [`crate::k8s`] (`ServingPod` for readiness and grace, `Scale` for rollout
+//! and rollback), then rules as units: one file per rule holding its `declare_rule!` and a
+//! `check` over those facts, run in the order of one table in the check's `mod.rs`
+//! (`CONTAINER_RULES`, `WORKLOAD_RULES`). A rule returns a [`Flag`] (or pushes into the
+//! accumulator); whether the object's `gonogo.dev/ignore` annotation waives it is decided by
+//! [`crate::waivers::by_annotation`], the same matching as config and inline waivers.
+//!
+//! The loader's own problems concern all four checks, so they are reported here, once, by the
+//! first check of [`LOADER_REPORTERS`] the run includes ([`loader_findings`]): a typo in
+//! `checks.kubernetes.manifests` still shows with `--skip rollout`. An input that cannot be read
+//! or parsed makes every Kubernetes check `error` (`LoadError`).
 
 use crate::checks::{CheckError, CheckOutcome, Rule};
 use crate::context::Context;
+use crate::declare_rule;
 use crate::k8s::{self, Concern, Inputs, Loaded, Manifests, Meta};
 use crate::report::{Finding, Location, Severity, Status};
+use crate::waivers;
 use std::sync::Arc;
+
+declare_rule! {
+    /// ## What it catches
+    /// A path or glob in `checks.kubernetes.manifests` that matches no file.
+    ///
+    /// ## Why it matters during a deploy
+    /// A typo in the path silently turns the Kubernetes checks off for those manifests.
+    ///
+    /// ## Example
+    /// `manifests: ["deploy/*.yml"]` when the files end in `.yaml`.
+    ///
+    /// ## Do this instead
+    /// Fix the pattern; a folder name reads every YAML file under it.
+    pub UNMATCHED_PATH = ("rollout/unmatched-path", Warn, "a configured manifests path matches no file");
+}
+
+/// The checks that report the manifest loader's findings, by preference: `rollout` (where a
+/// mistyped manifests path has always been reported, under its rule id), else the first of the
+/// others in report order.
+pub const LOADER_REPORTERS: [&str; 4] = ["rollout", "readiness", "grace", "rollback"];
+
+/// The manifest loader's findings for `check` to report: all of them when it is the first of
+/// [`LOADER_REPORTERS`] this run includes, else none (another check reports them).
+pub fn loader_findings(ctx: &Context, check: &str, loaded: &Loaded) -> Vec<Finding> {
+    let reporter = LOADER_REPORTERS
+        .iter()
+        .find(|id| ctx.checks.iter().any(|selected| selected == *id));
+    if reporter != Some(&check) {
+        return Vec::new();
+    }
+    let config_path = ctx.config_path.as_deref().unwrap_or("gonogo.yaml");
+    unmatched_paths(loaded, config_path)
+}
+
+/// A finding for each configured manifests pattern that matched no file, at the config file.
+pub fn unmatched_paths(loaded: &Loaded, config_path: &str) -> Vec<Finding> {
+    loaded
+        .unmatched
+        .iter()
+        .map(|pattern| {
+            UNMATCHED_PATH
+                .finding(format!(
+                    "`{pattern}` matches no file under the project root"
+                ))
+                .at(Location::file(config_path))
+                .with_fix("fix the pattern in checks.kubernetes.manifests")
+        })
+        .collect()
+}
 
 /// Run a check's static part on a blocking thread: loading and analysing manifests is CPU
 /// work, and the first check to ask parses a stream the others wait for.
@@ -140,9 +204,14 @@ pub struct Analysis {
 }
 
 impl Analysis {
-    /// Record a finding, waived when `meta` ignores its rule by annotation.
+    /// Record a rule's [`Flag`] on the object `meta` describes.
+    pub fn flag(&mut self, flag: Flag, meta: &Meta) {
+        self.push(flag.finding, meta, flag.risk);
+    }
+
+    /// Record a finding, waived when `meta`'s `gonogo.dev/ignore` annotation names its rule.
     pub fn push(&mut self, mut finding: Finding, meta: &Meta, reason: impl Into<String>) {
-        finding.waived = meta.waiver_for(finding.rule.as_str());
+        finding.waived = waivers::by_annotation(&meta.ignore, &finding.rule);
         if finding.waived.is_none() && finding.severity != Severity::Info {
             self.risks.push(Risk {
                 object: meta.display(),
@@ -151,6 +220,23 @@ impl Analysis {
             });
         }
         self.findings.push(finding);
+    }
+}
+
+/// One rule's verdict on one object: the finding, and why the summary puts the object at risk
+/// when the finding is not waived.
+#[derive(Debug)]
+pub struct Flag {
+    pub finding: Finding,
+    pub risk: String,
+}
+
+impl Flag {
+    pub fn new(finding: Finding, risk: impl Into<String>) -> Flag {
+        Flag {
+            finding,
+            risk: risk.into(),
+        }
     }
 }
 
@@ -171,7 +257,7 @@ pub fn invalid_fields(
             problem.pos.line,
             problem.pos.column,
         ));
-        finding.waived = k8s::ignore_waiver(&problem.ignored_rules, &problem.object, rule.id);
+        finding.waived = waivers::by_annotation(&problem.ignore, rule.id);
         if finding.waived.is_none() {
             risks.push(Risk {
                 object: problem.object.clone(),
@@ -226,14 +312,19 @@ pub struct Judged {
 
 /// A Kubernetes check's outcome: the skip when there is nothing to read or nothing to judge,
 /// otherwise the findings under a summary naming what was judged, where the manifests were
-/// found, the workloads at risk and the files left out.
-pub fn judged_outcome(loaded: &Loaded, judge: impl FnOnce(&Manifests) -> Judged) -> CheckOutcome {
+/// found, the workloads at risk and the files left out. `loader` ([`loader_findings`]) come
+/// first.
+pub fn judged_outcome(
+    loaded: &Loaded,
+    loader: Vec<Finding>,
+    judge: impl FnOnce(&Manifests) -> Judged,
+) -> CheckOutcome {
     if let Some(skip) = nothing_to_check(loaded) {
         return skip;
     }
     let manifests = &loaded.manifests;
     let judged = judge(manifests);
-    if judged.found == 0 && judged.findings.is_empty() {
+    if judged.found == 0 && judged.findings.is_empty() && loader.is_empty() {
         let source = if manifests.files.is_empty() {
             "no manifest file matched".to_string()
         } else {
@@ -250,17 +341,20 @@ pub fn judged_outcome(loaded: &Loaded, judge: impl FnOnce(&Manifests) -> Judged)
     }
     summary.push_str(&risk_summary(&judged.risks, judged.all_good));
     summary.push_str(&skipped_note(&loaded.skipped));
-    CheckOutcome::findings(summary, judged.findings)
+    let mut findings = loader;
+    findings.extend(judged.findings);
+    CheckOutcome::findings(summary, findings)
 }
 
 /// The outcome of a check that judges serving containers (`readiness`, `grace`) from
 /// `analyze`'s [`Analysis`].
 pub fn container_outcome(
     loaded: &Loaded,
+    loader: Vec<Finding>,
     analyze: impl FnOnce(&Manifests) -> Analysis,
     all_good: &'static str,
 ) -> CheckOutcome {
-    judged_outcome(loaded, |manifests| {
+    judged_outcome(loaded, loader, |manifests| {
         let analysis = analyze(manifests);
         Judged {
             found: analysis.serving,

@@ -11,7 +11,9 @@
 pub mod load;
 pub mod model;
 pub mod rollout;
+pub mod serving;
 
 pub use crate::yaml::Pos;
 pub use load::{Inputs, LoadError, Loaded, MAX_INPUT_BYTES, load, parse_stream};
 pub use model::*;
+pub use serving::{PodContainer, ServingPod};

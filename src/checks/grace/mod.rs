@@ -8,21 +8,41 @@
 //! configured and adds its findings; `--offline` skips only the drill.
 
 pub mod drill;
+mod grace_period_too_short;
+mod missing_prestop;
+mod prestop_exceeds_grace;
+mod prestop_shorter_than_deregistration;
+mod shell_entrypoint;
 mod termination;
 
 use crate::checks::kubernetes::{
-    Analysis, container_outcome, invalid_fields, run_static, with_live_result,
+    Analysis, container_outcome, invalid_fields, loader_findings, run_static, with_live_result,
 };
 use crate::checks::{Check, CheckError, CheckFuture, CheckOutcome, Rule};
 use crate::config::Config;
 use crate::context::Context;
 use crate::declare_rule;
 use crate::k8s::{Concern, Loaded, Manifests};
+use crate::report::Finding;
 use std::sync::Arc;
 
-pub use termination::{
-    DEFAULT_GRACE_SECONDS, DEFAULT_MAX_REQUEST_SECONDS, GRACE_PERIOD_TOO_SHORT, MARGIN_SECONDS,
-    MISSING_PRESTOP, PRESTOP_EXCEEDS_GRACE, PRESTOP_SHORTER_THAN_DEREGISTRATION, SHELL_ENTRYPOINT,
+pub use grace_period_too_short::GRACE_PERIOD_TOO_SHORT;
+pub use missing_prestop::MISSING_PRESTOP;
+pub use prestop_exceeds_grace::PRESTOP_EXCEEDS_GRACE;
+pub use prestop_shorter_than_deregistration::PRESTOP_SHORTER_THAN_DEREGISTRATION;
+pub use shell_entrypoint::SHELL_ENTRYPOINT;
+pub use termination::{DEFAULT_GRACE_SECONDS, DEFAULT_MAX_REQUEST_SECONDS, MARGIN_SECONDS};
+
+/// The per-container rules, in the order their findings appear: each is one file with its
+/// `declare_rule!` and a `check` over [`termination::ContainerShutdown`].
+static CONTAINER_RULES: termination::ContainerRules = termination::ContainerRules {
+    any_container: &[shell_entrypoint::check],
+    serving: &[
+        missing_prestop::check,
+        prestop_exceeds_grace::check,
+        grace_period_too_short::check,
+        prestop_shorter_than_deregistration::check,
+    ],
 };
 
 declare_rule! {
@@ -185,14 +205,20 @@ async fn with_drill(ctx: &Context, mut outcome: CheckOutcome) -> CheckOutcome {
 
 fn run(ctx: &Context) -> Result<CheckOutcome, CheckError> {
     let loaded = ctx.kubernetes().map_err(|e| CheckError(e.to_string()))?;
-    outcome(&loaded, &Settings::from_config(&ctx.config))
+    let loader = loader_findings(ctx, "grace", &loaded);
+    outcome(&loaded, loader, &Settings::from_config(&ctx.config))
 }
 
-/// The check's decision over loaded manifests: pure, for tests. Unmatched manifest paths are
-/// reported once, by `rollout`.
-pub fn outcome(loaded: &Loaded, settings: &Settings) -> Result<CheckOutcome, CheckError> {
+/// The check's decision over loaded manifests: pure, for tests. `loader` are the manifest
+/// loader's findings when this check reports them ([`loader_findings`]).
+pub fn outcome(
+    loaded: &Loaded,
+    loader: Vec<Finding>,
+    settings: &Settings,
+) -> Result<CheckOutcome, CheckError> {
     Ok(container_outcome(
         loaded,
+        loader,
         |manifests| analyze(manifests, settings),
         "shutdown adds up",
     ))
@@ -212,7 +238,7 @@ pub fn analyze(manifests: &Manifests, settings: &Settings) -> Analysis {
         ..Analysis::default()
     };
     for workload in &manifests.workloads {
-        termination::check(manifests, workload, settings, &mut out);
+        termination::check(manifests, workload, settings, &CONTAINER_RULES, &mut out);
     }
     out
 }

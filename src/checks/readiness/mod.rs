@@ -8,22 +8,40 @@
 //! its findings; `--offline` skips only the live part.
 
 pub mod live;
-pub(crate) mod probes;
+mod liveness_checks_dependencies;
+mod missing_readiness_probe;
+mod probes;
+mod same_as_liveness;
+mod slow_detection;
+mod tcp_readiness;
 
 use crate::checks::kubernetes::{
-    Analysis, container_outcome, invalid_fields, run_static, with_live_result,
+    Analysis, container_outcome, invalid_fields, loader_findings, run_static, with_live_result,
 };
 use crate::checks::{Check, CheckError, CheckFuture, CheckOutcome, Rule};
 use crate::config::Config;
 use crate::context::Context;
 use crate::declare_rule;
 use crate::k8s::{Concern, Loaded, Manifests};
+use crate::report::Finding;
 use std::sync::Arc;
 
-pub use probes::{
-    LIVENESS_CHECKS_DEPENDENCIES, MAX_DETECTION_SECONDS, MISSING_READINESS_PROBE, SAME_AS_LIVENESS,
-    SLOW_DETECTION, TCP_READINESS,
-};
+pub use liveness_checks_dependencies::LIVENESS_CHECKS_DEPENDENCIES;
+pub use missing_readiness_probe::MISSING_READINESS_PROBE;
+pub use probes::MAX_DETECTION_SECONDS;
+pub use same_as_liveness::SAME_AS_LIVENESS;
+pub use slow_detection::SLOW_DETECTION;
+pub use tcp_readiness::TCP_READINESS;
+
+/// The per-container rules, in the order their findings appear: each is one file with its
+/// `declare_rule!` and a `check` over [`probes::ContainerProbes`].
+static CONTAINER_RULES: &[probes::ContainerRule] = &[
+    missing_readiness_probe::check,
+    tcp_readiness::check,
+    same_as_liveness::check,
+    liveness_checks_dependencies::check,
+    slow_detection::check,
+];
 
 declare_rule! {
     /// ## What it catches
@@ -175,13 +193,19 @@ async fn with_live(ctx: &Context, mut outcome: CheckOutcome) -> CheckOutcome {
 
 fn run(ctx: &Context) -> Result<CheckOutcome, CheckError> {
     let loaded = ctx.kubernetes().map_err(|e| CheckError(e.to_string()))?;
-    outcome(&loaded)
+    let loader = loader_findings(ctx, "readiness", &loaded);
+    outcome(&loaded, loader)
 }
 
-/// The check's decision over loaded manifests: pure, for tests. Unmatched manifest paths are
-/// reported once, by `rollout`.
-pub fn outcome(loaded: &Loaded) -> Result<CheckOutcome, CheckError> {
-    Ok(container_outcome(loaded, analyze, "probes look right"))
+/// The check's decision over loaded manifests: pure, for tests. `loader` are the manifest
+/// loader's findings when this check reports them ([`loader_findings`]).
+pub fn outcome(loaded: &Loaded, loader: Vec<Finding>) -> Result<CheckOutcome, CheckError> {
+    Ok(container_outcome(
+        loaded,
+        loader,
+        analyze,
+        "probes look right",
+    ))
 }
 
 /// Every readiness rule over the manifests. Pure: the fixture harness and the corpus test call it.
@@ -198,7 +222,7 @@ pub fn analyze(manifests: &Manifests) -> Analysis {
         ..Analysis::default()
     };
     for workload in &manifests.workloads {
-        probes::check(manifests, workload, &mut out);
+        probes::check(manifests, workload, CONTAINER_RULES, &mut out);
     }
     out
 }

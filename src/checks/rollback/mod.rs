@@ -8,21 +8,24 @@
 //! that triggers it, and checks that the previous version still exists: an immutable image
 //! reference and an old ReplicaSet to scale back up.
 
-mod estimate;
-mod revisions;
+mod mutable_image_tag;
+mod no_revision_history;
+mod slow_rollback;
 
 use crate::checks::kubernetes::{
-    Analysis, Judged, counted, invalid_fields, judged_outcome, run_static,
+    Analysis, Judged, counted, invalid_fields, judged_outcome, loader_findings, run_static,
 };
 use crate::checks::{Check, CheckError, CheckFuture, CheckOutcome, Rule};
 use crate::config::Config;
 use crate::context::Context;
 use crate::declare_rule;
 use crate::k8s::{Concern, Loaded, Manifests};
+use crate::report::Finding;
 use std::sync::Arc;
 
-pub use estimate::{DEFAULT_TARGET_SECONDS, POD_START_SECONDS, SLOW_ROLLBACK};
-pub use revisions::{MUTABLE_IMAGE_TAG, NO_REVISION_HISTORY};
+pub use mutable_image_tag::MUTABLE_IMAGE_TAG;
+pub use no_revision_history::NO_REVISION_HISTORY;
+pub use slow_rollback::{DEFAULT_TARGET_SECONDS, POD_START_SECONDS, SLOW_ROLLBACK};
 
 declare_rule! {
     /// ## What it catches
@@ -124,20 +127,25 @@ impl Check for Rollback {
 
 fn run(ctx: &Context) -> Result<CheckOutcome, CheckError> {
     let loaded = ctx.kubernetes().map_err(|e| CheckError(e.to_string()))?;
-    outcome(&loaded, &Settings::from_config(&ctx.config))
+    let loader = loader_findings(ctx, "rollback", &loaded);
+    outcome(&loaded, loader, &Settings::from_config(&ctx.config))
 }
 
-/// The check's decision over loaded manifests: pure, for tests. Unmatched manifest paths are
-/// reported once, by `rollout`.
-pub fn outcome(loaded: &Loaded, settings: &Settings) -> Result<CheckOutcome, CheckError> {
-    Ok(judged_outcome(loaded, |manifests| {
+/// The check's decision over loaded manifests: pure, for tests. `loader` are the manifest
+/// loader's findings when this check reports them ([`loader_findings`]).
+pub fn outcome(
+    loaded: &Loaded,
+    loader: Vec<Finding>,
+    settings: &Settings,
+) -> Result<CheckOutcome, CheckError> {
+    Ok(judged_outcome(loaded, loader, |manifests| {
         let report = analyze_with_slowest(manifests, settings);
         let analysis = report.analysis;
         let mut head = counted(analysis.workloads, "workload");
         if let Some((object, seconds)) = &report.slowest {
             head.push_str(&format!(
                 ", slowest rollback {object} about {seconds} s (target {} s)",
-                estimate::fmt_seconds(settings.target())
+                slow_rollback::fmt_seconds(settings.target())
             ));
         }
         Judged {
@@ -183,13 +191,13 @@ fn analyze_with_slowest(manifests: &Manifests, settings: &Settings) -> Report {
     };
     let mut slowest: Option<(String, i64)> = None;
     for workload in &manifests.workloads {
-        revisions::images(workload, &mut out);
+        mutable_image_tag::check(workload, &mut out);
         if manifests.is_rollout_template(workload) {
             continue;
         }
         out.workloads += 1;
-        revisions::history(workload, &mut out);
-        if let Some(seconds) = estimate::check(manifests, workload, settings, &mut out)
+        no_revision_history::check(workload, &mut out);
+        if let Some(seconds) = slow_rollback::check(manifests, workload, settings, &mut out)
             && slowest.as_ref().is_none_or(|(_, s)| seconds > *s)
         {
             slowest = Some((workload.meta.display(), seconds));

@@ -6,23 +6,63 @@
 //! maxSurge/maxUnavailable against the replica count or the HPA's range, StatefulSet and
 //! DaemonSet update semantics, PodDisruptionBudgets, and Argo Rollouts / Flagger analysis.
 
-mod canary;
-mod capacity;
-mod disruption;
+mod analysis_template_missing;
+mod canary_without_analysis;
+mod capacity_drops;
+mod missing_pdb;
+mod pdb_allows_full_outage;
+mod recreate_strategy;
+mod single_replica;
 
-use crate::checks::kubernetes::{Judged, counted, invalid_fields, judged_outcome, run_static};
+use crate::checks::kubernetes::{
+    Judged, UNMATCHED_PATH, counted, invalid_fields, judged_outcome, loader_findings, run_static,
+};
 use crate::checks::{Check, CheckError, CheckFuture, CheckOutcome, Rule};
 use crate::config::Config;
 use crate::context::Context;
 use crate::declare_rule;
 use crate::k8s::rollout::Scale;
-use crate::k8s::{Concern, Loaded, Manifests, Meta, WorkloadKind};
-use crate::report::{Finding, Location, Severity};
+use crate::k8s::{Concern, FlaggerCanary, Loaded, Manifests, Meta, Workload};
+use crate::report::{Finding, Severity};
+use crate::waivers;
 use std::sync::Arc;
 
-pub use canary::{ANALYSIS_TEMPLATE_MISSING, CANARY_WITHOUT_ANALYSIS};
-pub use capacity::{CAPACITY_DROPS, RECREATE_STRATEGY, SINGLE_REPLICA};
-pub use disruption::{MISSING_PDB, PDB_ALLOWS_FULL_OUTAGE};
+pub use analysis_template_missing::ANALYSIS_TEMPLATE_MISSING;
+pub use canary_without_analysis::CANARY_WITHOUT_ANALYSIS;
+pub use capacity_drops::CAPACITY_DROPS;
+pub use missing_pdb::MISSING_PDB;
+pub use pdb_allows_full_outage::PDB_ALLOWS_FULL_OUTAGE;
+pub use recreate_strategy::RECREATE_STRATEGY;
+pub use single_replica::SINGLE_REPLICA;
+
+/// What the rules over one workload read: the workload, its scale (replicas or the HPA's
+/// range) and the manifests around it (PDBs, Services, analysis templates).
+pub struct WorkloadFacts<'a> {
+    pub manifests: &'a Manifests,
+    pub workload: &'a Workload,
+    pub scale: Scale,
+}
+
+/// A rule over one workload; each is one file with its `declare_rule!`, and decides itself
+/// which kinds of workload it applies to.
+type WorkloadRule = fn(&WorkloadFacts<'_>, &mut Out);
+
+/// The rules over each workload, in the order their findings appear.
+static WORKLOAD_RULES: &[WorkloadRule] = &[
+    recreate_strategy::check,
+    capacity_drops::check,
+    single_replica::check,
+    missing_pdb::check,
+    pdb_allows_full_outage::check,
+    analysis_template_missing::check,
+    canary_without_analysis::check,
+];
+
+/// The rules over each Flagger Canary, in the order their findings appear.
+static FLAGGER_RULES: &[fn(&Manifests, &FlaggerCanary, &mut Out)] = &[
+    analysis_template_missing::flagger,
+    canary_without_analysis::flagger,
+];
 
 declare_rule! {
     /// ## What it catches
@@ -44,21 +84,6 @@ declare_rule! {
     /// ## Do this instead
     /// `replicas: 3`; percentages as strings (`maxSurge: 25%`), whole numbers unquoted.
     pub INVALID_FIELD = ("rollout/invalid-field", Warn, "a manifest field gonogo needs has the wrong type");
-}
-
-declare_rule! {
-    /// ## What it catches
-    /// A path or glob in `checks.kubernetes.manifests` that matches no file.
-    ///
-    /// ## Why it matters during a deploy
-    /// A typo in the path silently turns the Kubernetes checks off for those manifests.
-    ///
-    /// ## Example
-    /// `manifests: ["deploy/*.yml"]` when the files end in `.yaml`.
-    ///
-    /// ## Do this instead
-    /// Fix the pattern; a folder name reads every YAML file under it.
-    pub UNMATCHED_PATH = ("rollout/unmatched-path", Warn, "a configured manifests path matches no file");
 }
 
 pub struct Rollout;
@@ -123,30 +148,14 @@ impl Check for Rollout {
 
 fn run(ctx: &Context) -> Result<CheckOutcome, CheckError> {
     let loaded = ctx.kubernetes().map_err(|e| CheckError(e.to_string()))?;
-    let config_path = ctx
-        .config_path
-        .clone()
-        .unwrap_or_else(|| "gonogo.yaml".to_string());
-    outcome(&loaded, &config_path)
+    outcome(&loaded, loader_findings(ctx, "rollout", &loaded))
 }
 
-/// The check's decision over loaded manifests: pure, for tests.
-pub fn outcome(loaded: &Loaded, config_path: &str) -> Result<CheckOutcome, CheckError> {
-    Ok(judged_outcome(loaded, |manifests| {
-        let mut findings: Vec<Finding> = loaded
-            .unmatched
-            .iter()
-            .map(|pattern| {
-                UNMATCHED_PATH
-                    .finding(format!(
-                        "`{pattern}` matches no file under the project root"
-                    ))
-                    .at(Location::file(config_path))
-                    .with_fix("fix the pattern in checks.kubernetes.manifests")
-            })
-            .collect();
+/// The check's decision over loaded manifests: pure, for tests. `loader` are the manifest
+/// loader's findings when this check reports them ([`loader_findings`]).
+pub fn outcome(loaded: &Loaded, loader: Vec<Finding>) -> Result<CheckOutcome, CheckError> {
+    Ok(judged_outcome(loaded, loader, |manifests| {
         let analysis = analyze(manifests);
-        findings.extend(analysis.findings);
         let rolled = manifests
             .workloads
             .iter()
@@ -162,7 +171,7 @@ pub fn outcome(loaded: &Loaded, config_path: &str) -> Result<CheckOutcome, Check
             ),
             risks: analysis.risks,
             all_good: "capacity never drops",
-            findings,
+            findings: analysis.findings,
         }
     }))
 }
@@ -190,7 +199,7 @@ impl Analysis {
     ) {
         finding.waived = objects
             .iter()
-            .find_map(|meta| meta.waiver_for(&finding.rule));
+            .find_map(|meta| waivers::by_annotation(&meta.ignore, &finding.rule));
         if finding.waived.is_none() && finding.severity != Severity::Info {
             self.risks.push(Risk {
                 object: object.to_string(),
@@ -215,26 +224,19 @@ pub fn analyze(manifests: &Manifests) -> Analysis {
         if manifests.is_rollout_template(workload) {
             continue;
         }
-        let scale = Scale::of(manifests, workload);
-        match workload.kind {
-            WorkloadKind::Deployment | WorkloadKind::Rollout => {
-                capacity::rolling(workload, &scale, &mut out);
-                capacity::single_replica(workload, &scale, &mut out);
-                disruption::check(manifests, workload, &scale, &mut out);
-                if workload.kind == WorkloadKind::Rollout {
-                    canary::argo(manifests, workload, &mut out);
-                }
-            }
-            WorkloadKind::StatefulSet => {
-                capacity::stateful(workload, &scale, &mut out);
-                capacity::single_replica(workload, &scale, &mut out);
-                disruption::check(manifests, workload, &scale, &mut out);
-            }
-            WorkloadKind::DaemonSet => capacity::daemon(manifests, workload, &mut out),
+        let facts = WorkloadFacts {
+            manifests,
+            workload,
+            scale: Scale::of(manifests, workload),
+        };
+        for rule in WORKLOAD_RULES {
+            rule(&facts, &mut out);
         }
     }
     for canary in &manifests.flagger_canaries {
-        canary::flagger(manifests, canary, &mut out);
+        for rule in FLAGGER_RULES {
+            rule(manifests, canary, &mut out);
+        }
     }
     out
 }

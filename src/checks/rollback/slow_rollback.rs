@@ -1,5 +1,6 @@
-//! How long a rollback takes: waves of pods re-created at the rollout's pace, each waiting to
-//! become ready, plus the time an automated analysis takes to decide the new version is bad.
+//! `rollback/slow-rollback`: how long a rollback takes: waves of pods re-created at the
+//! rollout's pace, each waiting to become ready, plus the time an automated analysis takes to
+//! decide the new version is bad.
 
 use super::Settings;
 use crate::checks::kubernetes::Analysis;

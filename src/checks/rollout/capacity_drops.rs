@@ -1,7 +1,8 @@
-//! Capacity during the rollout: how many pods Kubernetes may take down at once, computed the
-//! way the controllers compute it, against the replica count (or the HPA's range).
+//! `rollout/capacity-drops`: how many pods Kubernetes may take down at once, computed the way
+//! the controllers compute it, against the replica count (or the HPA's range), for each kind of
+//! workload.
 
-use super::Out;
+use super::{Out, WorkloadFacts};
 use crate::declare_rule;
 use crate::k8s::rollout::{DEFAULT_PERCENT, Scale, fenceposts};
 use crate::k8s::{IntOrPercent, Manifests, StrategyKind, Workload, WorkloadKind};
@@ -47,56 +48,14 @@ declare_rule! {
     pub CAPACITY_DROPS = ("rollout/capacity-drops", Fail, "the rollout may take serving pods down before their replacements are ready");
 }
 
-declare_rule! {
-    /// ## What it catches
-    /// A Deployment with `strategy.type: Recreate`.
-    ///
-    /// ## Why it matters during a deploy
-    /// Recreate stops every old pod before the first new one starts: the service is down from
-    /// the first termination until the first new pod is ready, on every deploy and on every
-    /// rollback.
-    ///
-    /// ## Example
-    /// ```yaml
-    /// spec:
-    ///   strategy:
-    ///     type: Recreate
-    /// ```
-    ///
-    /// ## Do this instead
-    /// ```yaml
-    /// spec:
-    ///   strategy:
-    ///     type: RollingUpdate
-    ///     rollingUpdate: {maxUnavailable: 0, maxSurge: 1}
-    /// ```
-    /// When two versions must never run at once (a ReadWriteOnce volume, a singleton
-    /// consumer), keep Recreate, accept the downtime window, and waive this rule with the
-    /// reason.
-    pub RECREATE_STRATEGY = ("rollout/recreate-strategy", Fail, "Recreate stops every pod before starting new ones: downtime on every deploy");
-}
-
-declare_rule! {
-    /// ## What it catches
-    /// A Deployment, StatefulSet or Rollout with fewer than 2 replicas (or an HPA whose
-    /// `minReplicas` is below 2). Workloads scaled to 0 on purpose are left alone.
-    ///
-    /// ## Why it matters during a deploy
-    /// One pod is one node drain, eviction or crash away from an outage, and a deploy is when
-    /// pods restart. A surge keeps a single-replica Deployment up during its own rollout, but
-    /// not during the node upgrades and rebalancing that come with it; a single-replica
-    /// StatefulSet is down for every rollout.
-    ///
-    /// ## Example
-    /// ```yaml
-    /// spec:
-    ///   replicas: 1
-    /// ```
-    ///
-    /// ## Do this instead
-    /// Run at least 2 replicas (spread over nodes) with a PodDisruptionBudget of
-    /// `maxUnavailable: 1`; with an HPA, set `minReplicas: 2`.
-    pub SINGLE_REPLICA = ("rollout/single-replica", Warn, "fewer than 2 replicas: one eviction or crash is an outage");
+pub(super) fn check(facts: &WorkloadFacts<'_>, out: &mut Out) {
+    match facts.workload.kind {
+        WorkloadKind::Deployment | WorkloadKind::Rollout => {
+            rolling(facts.workload, &facts.scale, out)
+        }
+        WorkloadKind::StatefulSet => stateful(facts.workload, &facts.scale, out),
+        WorkloadKind::DaemonSet => daemon(facts.manifests, facts.workload, out),
+    }
 }
 
 fn describe(value: IntOrPercent, written: bool) -> String {
@@ -108,34 +67,8 @@ fn describe(value: IntOrPercent, written: bool) -> String {
 }
 
 /// Deployments and Argo canaries: the rolling-update arithmetic.
-pub(super) fn rolling(workload: &Workload, scale: &Scale, out: &mut Out) {
+fn rolling(workload: &Workload, scale: &Scale, out: &mut Out) {
     let strategy = &workload.strategy;
-    if strategy.kind == StrategyKind::Recreate {
-        let pos = strategy
-            .type_field
-            .as_ref()
-            .map_or(workload.meta.pos, |t| t.pos);
-        let object = workload.meta.display();
-        out.push(
-            RECREATE_STRATEGY
-                .finding(format!(
-                    "{object} uses the Recreate strategy: {} before the first new one starts, so the service is down for the whole rollout",
-                    if scale.replicas == 1 {
-                        "its pod stops".to_string()
-                    } else {
-                        format!("all {} pods stop", scale.replicas)
-                    }
-                ))
-                .at(workload.meta.at(pos))
-                .with_fix(format!(
-                    "in {object} set `strategy: {{type: RollingUpdate, rollingUpdate: {{maxUnavailable: 0, maxSurge: 1}}}}`; if two versions must never run at once, keep Recreate and waive rollout/recreate-strategy with the reason"
-                )),
-            &[&workload.meta],
-            &object,
-            "Recreate: down for the whole rollout",
-        );
-        return;
-    }
     if !matches!(
         strategy.kind,
         StrategyKind::RollingUpdate | StrategyKind::Canary
@@ -229,7 +162,7 @@ pub(super) fn rolling(workload: &Workload, scale: &Scale, out: &mut Out) {
 }
 
 /// StatefulSets replace pods in place, one ordinal at a time by default.
-pub(super) fn stateful(workload: &Workload, scale: &Scale, out: &mut Out) {
+fn stateful(workload: &Workload, scale: &Scale, out: &mut Out) {
     let strategy = &workload.strategy;
     if strategy.kind != StrategyKind::RollingUpdate || scale.replicas <= 0 {
         return;
@@ -288,7 +221,7 @@ pub(super) fn stateful(workload: &Workload, scale: &Scale, out: &mut Out) {
 }
 
 /// DaemonSets replace each node's pod stop-first unless they surge.
-pub(super) fn daemon(manifests: &Manifests, workload: &Workload, out: &mut Out) {
+fn daemon(manifests: &Manifests, workload: &Workload, out: &mut Out) {
     let strategy = &workload.strategy;
     if strategy.kind != StrategyKind::RollingUpdate {
         return;
@@ -349,50 +282,6 @@ pub(super) fn daemon(manifests: &Manifests, workload: &Workload, out: &mut Out) 
         &[&workload.meta],
         &object,
         "each node's pod down during its restart",
-    );
-}
-
-/// Fewer than 2 replicas (or HPA minReplicas below 2).
-pub(super) fn single_replica(workload: &Workload, scale: &Scale, out: &mut Out) {
-    if scale.replicas <= 0 || scale.replicas >= 2 {
-        return;
-    }
-    let object = workload.meta.display();
-    let (message, fix) = match &scale.hpa {
-        Some(hpa) => (
-            format!(
-                "{object} is scaled by {hpa} with minReplicas {}: at low traffic one eviction, node drain or crash is an outage",
-                scale.replicas
-            ),
-            format!("set `minReplicas: 2` in {hpa}"),
-        ),
-        None => (
-            format!(
-                "{object} runs {} replica: one eviction, node drain or crash is an outage{}",
-                scale.replicas,
-                if workload.kind == WorkloadKind::StatefulSet {
-                    ", and every rollout restarts the only pod"
-                } else {
-                    ""
-                }
-            ),
-            format!(
-                "set `replicas: 2` in {object} and add a PodDisruptionBudget with `maxUnavailable: 1`"
-            ),
-        ),
-    };
-    let pos = workload
-        .replicas
-        .as_ref()
-        .map_or(workload.meta.pos, |r| r.pos);
-    out.push(
-        SINGLE_REPLICA
-            .finding(message)
-            .at(workload.meta.at(pos))
-            .with_fix(fix),
-        &[&workload.meta],
-        &object,
-        format!("{} replica", scale.replicas),
     );
 }
 

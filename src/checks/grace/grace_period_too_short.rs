@@ -1,0 +1,65 @@
+//! `grace/grace-period-too-short`: the grace period does not cover preStop + longest request +
+//! margin.
+
+use super::termination::{ContainerShutdown, Delay, MARGIN_SECONDS, seconds};
+use crate::checks::kubernetes::Flag;
+use crate::declare_rule;
+
+declare_rule! {
+    /// ## What it catches
+    /// A pod whose `terminationGracePeriodSeconds` (30 s when unset) is shorter than
+    /// preStop delay + the longest request (`grace.max_request_seconds`, 10 s when unset) +
+    /// a 5 s margin. The finding shows the sum.
+    ///
+    /// ## Why it matters during a deploy
+    /// Every pod the rollout replaces gets SIGTERM, then SIGKILL when the grace period ends.
+    /// The preStop delay spends part of that period before the application even sees SIGTERM;
+    /// whatever is left must cover the slowest request in flight. When it does not, every
+    /// deploy cuts off the slowest requests (uploads, reports, long polls) with a reset
+    /// connection.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// spec:
+    ///   # terminationGracePeriodSeconds unset: 30 s
+    ///   containers:
+    ///     - lifecycle: {preStop: {sleep: {seconds: 20}}}   # 20 + 10 + 5 = 35 s > 30 s
+    /// ```
+    ///
+    /// ## Do this instead
+    /// `terminationGracePeriodSeconds: 45` (at least preStop + longest request + 5 s), and set
+    /// `grace.max_request_seconds` to the real longest request.
+    pub GRACE_PERIOD_TOO_SHORT = ("grace/grace-period-too-short", Fail, "the grace period does not cover preStop delay + longest request + margin");
+}
+
+/// The rule over one serving container; a preStop delay that reaches the grace period is
+/// `grace/prestop-exceeds-grace`'s finding instead.
+pub fn check(facts: &ContainerShutdown<'_>) -> Option<Flag> {
+    let pod = facts.pod;
+    let needed = facts.needed_seconds();
+    if facts.prestop_reaches_grace() || needed <= pod.grace as f64 {
+        return None;
+    }
+    let prestop_shown = match facts.delay {
+        Delay::Seconds(n, _) => format!("preStop delay {n} s"),
+        Delay::None => "no preStop delay (0 s)".to_string(),
+        Delay::Unknown => "preStop hook of unknown length (counted as 0 s)".to_string(),
+    };
+    Some(Flag::new(
+        GRACE_PERIOD_TOO_SHORT
+            .finding(format!(
+                "{}: {} < {prestop_shown} + {} + margin {} s = {} s: requests still running at SIGKILL are cut off",
+                facts.container.name,
+                pod.grace_shown,
+                pod.request_shown,
+                seconds(MARGIN_SECONDS),
+                seconds(needed)
+            ))
+            .at(pod.grace_location.clone())
+            .with_fix(format!(
+                "set terminationGracePeriodSeconds: {} (or set grace.max_request_seconds to the real longest request)",
+                needed.ceil() as i64
+            )),
+        format!("grace period {} s < {} s needed", pod.grace, seconds(needed)),
+    ))
+}
