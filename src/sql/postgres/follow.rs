@@ -533,3 +533,6 @@ fn rewrite(effect: &mut Effect, table: String, kind: RewriteKind) {
     effect.locks.push((table, LockMode::AccessExclusiveLock));
     effect.long_work = Some("a table rewrite");
 }
+
+#[cfg(test)]
+mod tests;
