@@ -2,9 +2,11 @@
 //! rolling deploy the old version keeps running against the migrated schema: what it reads must
 //! still exist, and what it writes must still be accepted.
 
+use super::pg::{Draft, Facts};
 use crate::checks::Rule;
 use crate::declare_rule;
 use crate::report::{Finding, Severity};
+use crate::sql::postgres::operations::{AddColumn, Operation};
 
 /// What the old code still uses: with `checks.compat.database` set, the `compat` check judges
 /// these against the deployed code itself (uses found, markers, an expand that shipped), so here
@@ -136,4 +138,76 @@ declare_rule! {
     /// Add it nullable (or with a constant default), backfill in batches, then enforce NOT NULL
     /// once every running version writes it.
     pub ADD_COLUMN_NOT_NULL = ("migrations/add-column-not-null-without-default", Fail, "ADD COLUMN NOT NULL without a default: fails on existing rows and rejects old INSERTs");
+}
+
+/// PostgreSQL: a drop or rename of an existing table or column.
+pub fn postgres_drop_or_rename(facts: &Facts) -> Option<Draft> {
+    Some(match facts.op {
+        Operation::DropTable { table } => Draft::new(
+            &DROP_TABLE,
+            table,
+            format!(
+                "DROP TABLE {table}: the old version still queries it until the rollout ends, and the data cannot come back with a rollback"
+            ),
+            format!(
+                "ship code that no longer uses {table} first; drop it in a later deploy (or rename it to {table}_deprecated for one release)"
+            ),
+        ),
+        Operation::DropColumn { table, column } => Draft::new(
+            &DROP_COLUMN,
+            table,
+            format!(
+                "DROP COLUMN {table}.{column} while the old version, still running until the rollout ends, reads and writes it"
+            ),
+            format!(
+                "ship code that ignores {table}.{column} first (Rails ignored_columns, Django field removed), and drop it in a later deploy"
+            ),
+        ),
+        Operation::RenameColumn { table, from, to } => Draft::new(
+            &RENAME_COLUMN,
+            table,
+            format!(
+                "renaming {table}.{from} to {to} breaks every query of the old version, which keeps running until the rollout ends"
+            ),
+            format!(
+                "add {to} to {table}, write both, backfill in batches, switch reads to {to}, and drop {from} in a later deploy"
+            ),
+        ),
+        Operation::RenameTable { table, to } => Draft::new(
+            &RENAME_TABLE,
+            table,
+            format!(
+                "renaming {table} to {to} breaks every query of the old version, which keeps running until the rollout ends"
+            ),
+            format!(
+                "after the rename, `CREATE VIEW {table} AS SELECT * FROM {to};` for one release, and drop the view once no running version uses {table}"
+            ),
+        ),
+        _ => return None,
+    })
+}
+
+/// PostgreSQL: `ADD COLUMN … NOT NULL` without a default on an existing table (a column the
+/// table is rewritten for is judged by the rewrite rules instead).
+pub fn postgres_add_column_not_null(facts: &Facts) -> Option<Draft> {
+    let Operation::AddColumn(AddColumn {
+        table,
+        column,
+        rewrite: None,
+        not_null_without_default: true,
+        ..
+    }) = facts.op
+    else {
+        return None;
+    };
+    Some(Draft::new(
+        &ADD_COLUMN_NOT_NULL,
+        table,
+        format!(
+            "ADD COLUMN {column} NOT NULL without a default fails if {table} has rows, and rejects every INSERT of the old version, which does not know {column}"
+        ),
+        format!(
+            "add {column} nullable (or with a constant DEFAULT), backfill {table} in batches, then enforce NOT NULL once every running version writes it"
+        ),
+    ))
 }

@@ -10,7 +10,6 @@ mod compat;
 pub mod live;
 mod mysql;
 mod pg;
-mod pg_rules;
 
 use crate::checks::{Check, CheckError, CheckFuture, CheckOutcome, Rule};
 use crate::config::{Config, Dialect, MigrationsConfig, TransactionMode};
@@ -105,26 +104,26 @@ impl Default for Settings {
 pub struct Migrations;
 
 pub static RULES: &[&Rule] = &[
-    &pg_rules::ADD_COLUMN_VOLATILE_DEFAULT,
-    &pg_rules::ADD_COLUMN_SERIAL,
-    &pg_rules::ADD_COLUMN_GENERATED_STORED,
-    &pg_rules::ALTER_COLUMN_TYPE,
-    &pg_rules::TABLE_REWRITE,
-    &pg_rules::SET_NOT_NULL,
-    &pg_rules::ADD_CHECK_CONSTRAINT,
-    &pg_rules::ADD_FOREIGN_KEY,
-    &pg_rules::VALIDATE_IN_SAME_TRANSACTION,
-    &pg_rules::ADD_INDEX_NOT_CONCURRENT,
-    &pg_rules::ADD_UNIQUE_CONSTRAINT,
-    &pg_rules::REINDEX_NOT_CONCURRENT,
-    &pg_rules::DROP_INDEX_NOT_CONCURRENT,
-    &pg_rules::REFRESH_MATVIEW_NOT_CONCURRENT,
-    &pg_rules::CONCURRENTLY_IN_TRANSACTION,
-    &pg_rules::LOCK_ACCUMULATION,
-    &pg_rules::UNBATCHED_BACKFILL,
-    &pg_rules::MISSING_LOCK_TIMEOUT,
-    &pg_rules::TRUNCATE,
-    &pg_rules::LOCK_TABLE,
+    &pg::ADD_COLUMN_VOLATILE_DEFAULT,
+    &pg::ADD_COLUMN_SERIAL,
+    &pg::ADD_COLUMN_GENERATED_STORED,
+    &pg::ALTER_COLUMN_TYPE,
+    &pg::TABLE_REWRITE,
+    &pg::SET_NOT_NULL,
+    &pg::ADD_CHECK_CONSTRAINT,
+    &pg::ADD_FOREIGN_KEY,
+    &pg::VALIDATE_IN_SAME_TRANSACTION,
+    &pg::ADD_INDEX_NOT_CONCURRENT,
+    &pg::ADD_UNIQUE_CONSTRAINT,
+    &pg::REINDEX_NOT_CONCURRENT,
+    &pg::DROP_INDEX_NOT_CONCURRENT,
+    &pg::REFRESH_MATVIEW_NOT_CONCURRENT,
+    &pg::CONCURRENTLY_IN_TRANSACTION,
+    &pg::LOCK_ACCUMULATION,
+    &pg::UNBATCHED_BACKFILL,
+    &pg::MISSING_LOCK_TIMEOUT,
+    &pg::TRUNCATE,
+    &pg::LOCK_TABLE,
     &DROP_TABLE,
     &DROP_COLUMN,
     &RENAME_COLUMN,

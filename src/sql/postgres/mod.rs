@@ -13,6 +13,18 @@
 //! server runs. Where the file changes these settings in a way gonogo does not follow
 //! (`set_config`, a `DO` block, `SET LOCAL`), every statement from the first one with a
 //! backslash on is reported as unparsed: its reading, and where it ends, depend on the setting.
+//!
+//! On top of the parse: [`follow`] walks a project's migration files in order and writes down the
+//! facts the rules judge ([`operations`]): each statement's operations on existing or new tables,
+//! its locks, its long work and its transaction, with the [`schema`] built so far.
+
+pub mod ast;
+pub mod follow;
+pub mod operations;
+pub mod schema;
+
+pub use follow::{FollowOptions, follow};
+pub use operations::{blocks, lock_name};
 
 use pg_query::protobuf::{self, a_const::Val};
 use pg_query::{NodeEnum, ParserOptions};

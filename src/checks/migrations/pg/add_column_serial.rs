@@ -1,0 +1,45 @@
+//! The `migrations/pg-add-column-serial` rule (PostgreSQL).
+
+use super::{Draft, Facts};
+use crate::declare_rule;
+use crate::sql::postgres::operations::*;
+
+declare_rule! {
+    /// ## What it catches
+    /// `ADD COLUMN` of type `serial`/`bigserial`/`smallserial`, or `GENERATED … AS IDENTITY`, on an
+    /// existing table.
+    ///
+    /// ## Why it matters during a deploy
+    /// Every existing row needs its own sequence value, so the table is rewritten under an ACCESS
+    /// EXCLUSIVE lock, blocking reads and writes for the whole rewrite.
+    ///
+    /// ## Example
+    /// ```sql
+    /// ALTER TABLE events ADD COLUMN seq bigserial;
+    /// ```
+    ///
+    /// ## Do this instead
+    /// Add a nullable `bigint`, create the sequence, set the default, backfill in batches, then
+    /// add the constraint you need (NOT NULL via a validated CHECK, a unique index CONCURRENTLY).
+    pub ADD_COLUMN_SERIAL = ("migrations/pg-add-column-serial", Fail, "ADD COLUMN serial/identity rewrites the table under ACCESS EXCLUSIVE");
+}
+
+pub fn check(facts: &Facts) -> Option<Draft> {
+    let Operation::AddColumn(add) = facts.op else {
+        return None;
+    };
+    let Some(AddColumnRewrite::Sequence { what }) = &add.rewrite else {
+        return None;
+    };
+    let (table, column) = (&add.table, &add.column);
+    Some(Draft::new(
+        &ADD_COLUMN_SERIAL,
+        table,
+        format!(
+            "ADD COLUMN {column} {what} gives every existing row of {table} a sequence value: the table is rewritten under ACCESS EXCLUSIVE"
+        ),
+        format!(
+            "add `{column} bigint` nullable, `CREATE SEQUENCE {table}_{column}_seq`, set the default to nextval, and backfill {table} in batches"
+        ),
+    ))
+}

@@ -1,0 +1,69 @@
+//! The `migrations/pg-alter-column-type` rule (PostgreSQL).
+
+use super::{Draft, Facts};
+use crate::declare_rule;
+use crate::sql::postgres::operations::*;
+
+declare_rule! {
+    /// ## What it catches
+    /// `ALTER COLUMN … TYPE` to a type that is not binary-coercible from the current one
+    /// (`int` → `bigint`, `json` → `jsonb`, `timestamp` → `timestamptz`, a shorter `varchar`, a
+    /// `USING` expression that changes the data). Widening `varchar(n)`, `varchar` → `text` and a
+    /// larger `numeric` precision with the same scale do not rewrite and stay quiet. gonogo reads
+    /// the column's current type from the earlier migrations.
+    ///
+    /// ## Why it matters during a deploy
+    /// PostgreSQL rewrites the table and rebuilds every index on it while holding ACCESS
+    /// EXCLUSIVE: minutes of downtime on a large table.
+    ///
+    /// ## Example
+    /// ```sql
+    /// ALTER TABLE orders ALTER COLUMN amount_cents TYPE bigint;
+    /// ```
+    ///
+    /// ## Do this instead
+    /// Add a new column of the new type, write both from the application (or a trigger),
+    /// backfill in batches, switch reads, then drop the old column in a later deploy.
+    pub ALTER_COLUMN_TYPE = ("migrations/pg-alter-column-type", Fail, "ALTER COLUMN TYPE rewrites the table and its indexes under ACCESS EXCLUSIVE");
+}
+
+pub fn check(facts: &Facts) -> Option<Draft> {
+    let Operation::AlterColumnType {
+        table,
+        column,
+        before,
+        after,
+        rewrite,
+    } = facts.op
+    else {
+        return None;
+    };
+    let fix = format!(
+        "add {column}_new {after} to {table}, write both from the application (or a trigger), backfill in batches, switch reads, and drop {column} in a later deploy"
+    );
+    match rewrite {
+        TypeChange::Free => None,
+        TypeChange::Rewrite(why) => {
+            let from = before
+                .as_ref()
+                .map(|o| format!(" from {o}"))
+                .unwrap_or_default();
+            Some(Draft::new(
+                &ALTER_COLUMN_TYPE,
+                table,
+                format!(
+                    "ALTER COLUMN {column} TYPE {after}{from} rewrites {table} and rebuilds its indexes under ACCESS EXCLUSIVE ({why})"
+                ),
+                fix,
+            ))
+        }
+        TypeChange::Unknown => Some(Draft::unsure(
+            &ALTER_COLUMN_TYPE,
+            table,
+            format!(
+                "ALTER COLUMN {column} TYPE {after}: gonogo did not find {table}.{column}'s current type in the earlier migrations; unless it is a shorter varchar (or text to varchar), this rewrites {table} under ACCESS EXCLUSIVE"
+            ),
+            fix,
+        )),
+    }
+}

@@ -1,0 +1,61 @@
+//! The `migrations/pg-set-not-null` rule (PostgreSQL).
+
+use super::{Draft, Facts};
+use crate::declare_rule;
+use crate::sql::postgres::operations::*;
+
+declare_rule! {
+    /// ## What it catches
+    /// `ALTER COLUMN … SET NOT NULL` on an existing table without a validated
+    /// `CHECK (column IS NOT NULL)` constraint from an earlier transaction.
+    ///
+    /// ## Why it matters during a deploy
+    /// PostgreSQL scans the whole table to prove there is no NULL, holding ACCESS EXCLUSIVE the
+    /// whole time. Since PostgreSQL 12 it skips the scan when a valid CHECK constraint already
+    /// proves it.
+    ///
+    /// ## Example
+    /// ```sql
+    /// ALTER TABLE users ALTER COLUMN email SET NOT NULL;
+    /// ```
+    ///
+    /// ## Do this instead
+    /// In separate transactions:
+    /// ```sql
+    /// ALTER TABLE users ADD CONSTRAINT users_email_not_null CHECK (email IS NOT NULL) NOT VALID;
+    /// ALTER TABLE users VALIDATE CONSTRAINT users_email_not_null;  -- SHARE UPDATE EXCLUSIVE: reads and writes go on
+    /// ALTER TABLE users ALTER COLUMN email SET NOT NULL;            -- PostgreSQL 12+: no scan
+    /// ALTER TABLE users DROP CONSTRAINT users_email_not_null;
+    /// ```
+    pub SET_NOT_NULL = ("migrations/pg-set-not-null", Fail, "SET NOT NULL scans the table under ACCESS EXCLUSIVE");
+}
+
+pub fn check(facts: &Facts) -> Option<Draft> {
+    match facts.op {
+        Operation::SetNotNull { table, column } => Some(Draft::new(
+            &SET_NOT_NULL,
+            table,
+            format!(
+                "SET NOT NULL on {table}.{column} scans the whole table under ACCESS EXCLUSIVE: no reads or writes of {table} until the scan ends"
+            ),
+            format!(
+                "in separate transactions: `ALTER TABLE {table} ADD CONSTRAINT {table}_{column}_not_null CHECK ({column} IS NOT NULL) NOT VALID;` then `ALTER TABLE {table} VALIDATE CONSTRAINT {table}_{column}_not_null;` then SET NOT NULL (PostgreSQL 12+ skips the scan), then drop the check"
+            ),
+        )),
+        Operation::AddNotNullConstraint {
+            table,
+            name,
+            column,
+        } => Some(Draft::new(
+            &SET_NOT_NULL,
+            table,
+            format!(
+                "ADD CONSTRAINT {name} NOT NULL {column} scans the whole of {table} under ACCESS EXCLUSIVE"
+            ),
+            format!(
+                "`ALTER TABLE {table} ADD CONSTRAINT {name} NOT NULL {column} NOT VALID;` then VALIDATE it in a later transaction"
+            ),
+        )),
+        _ => None,
+    }
+}

@@ -1,0 +1,47 @@
+//! The `migrations/pg-unbatched-backfill` rule (PostgreSQL).
+
+use super::{Draft, Facts};
+use crate::declare_rule;
+use crate::sql::postgres::operations::*;
+
+declare_rule! {
+    /// ## What it catches
+    /// `UPDATE` or `DELETE` on an existing table without a `WHERE` clause.
+    ///
+    /// ## Why it matters during a deploy
+    /// One statement locks every row it touches until it commits: concurrent writes to those rows
+    /// wait, the table bloats, and replicas lag behind the huge transaction.
+    ///
+    /// ## Example
+    /// ```sql
+    /// UPDATE orders SET currency = 'EUR';
+    /// ```
+    ///
+    /// ## Do this instead
+    /// Backfill in batches outside the migration's DDL transaction, committing each batch:
+    /// ```sql
+    /// UPDATE orders SET currency = 'EUR' WHERE id BETWEEN 1 AND 10000 AND currency IS NULL;  -- repeat per range
+    /// ```
+    pub UNBATCHED_BACKFILL = ("migrations/pg-unbatched-backfill", Fail, "UPDATE/DELETE of a whole existing table in one statement");
+}
+
+pub fn check(facts: &Facts) -> Option<Draft> {
+    let Operation::Backfill {
+        table,
+        verb,
+        whole_table: true,
+    } = facts.op
+    else {
+        return None;
+    };
+    Some(Draft::new(
+        &UNBATCHED_BACKFILL,
+        table,
+        format!(
+            "{verb} of every row of {table} in one statement: each row stays locked until COMMIT, concurrent writes to them wait, and replicas lag"
+        ),
+        format!(
+            "{verb} {table} in batches of a few thousand rows (`WHERE id BETWEEN … AND …`), each committed, outside the DDL transaction"
+        ),
+    ))
+}

@@ -1,0 +1,538 @@
+//! Follows PostgreSQL migration files statement by statement and writes down their facts
+//! ([`super::operations`]): which tables exist or are new, each column's current type, which
+//! transaction a statement runs in and the locks already held there, whether `lock_timeout` is
+//! set, which constraints were added NOT VALID in the transaction.
+//!
+//! Older files (not in this deploy) are followed too, so the schema is known. Lock modes are from
+//! the PostgreSQL documentation ("Explicit Locking", "ALTER TABLE").
+
+use super::ast::*;
+use super::operations::*;
+use super::schema::Schema;
+use super::{self as parser, Origin, Statement};
+use crate::config::TransactionMode;
+use crate::sql::files::MigrationFile;
+use pg_query::protobuf::{self, ObjectType, TransactionStmtKind};
+use pg_query::{LockMode, NodeEnum};
+use std::collections::{HashMap, HashSet};
+
+mod alter_table;
+
+/// What the facts depend on besides the files.
+#[derive(Debug, Clone, Copy)]
+pub struct FollowOptions {
+    /// How the migration runner wraps files in transactions.
+    pub transaction: TransactionMode,
+    pub postgres_version: u32,
+    /// A base ref selected this deploy's files (see [`Schema`]).
+    pub deploy_is_known: bool,
+}
+
+/// Every file's facts, in order.
+pub fn follow(files: &[MigrationFile], options: FollowOptions) -> Vec<FileFacts> {
+    let mut schema = Schema::new(options.deploy_is_known);
+    files
+        .iter()
+        .map(|file| {
+            schema.start_file();
+            FileWalk::follow(&mut schema, file, options)
+        })
+        .collect()
+}
+
+#[derive(Default)]
+struct Transaction {
+    held: Vec<HeldLock>,
+    /// (table, constraint) added NOT VALID in this transaction.
+    not_valid: HashSet<(String, String)>,
+    /// (table, column) proven NOT NULL by a CHECK validated in this transaction.
+    validated_not_null: Vec<(String, String)>,
+}
+
+/// What one statement does to existing tables, for the lock bookkeeping.
+#[derive(Default)]
+struct Effect {
+    locks: Vec<(String, LockMode)>,
+    long_work: Option<&'static str>,
+    operations: Vec<Operation>,
+}
+
+/// One file being followed.
+struct FileWalk<'a> {
+    schema: &'a mut Schema,
+    options: FollowOptions,
+    in_deploy: bool,
+    transaction_mode: TransactionMode,
+    statement_count: usize,
+    lock_timeout: bool,
+    explicit_transaction: bool,
+    tx: Transaction,
+    /// (table, constraint) → column, for `CHECK (column IS NOT NULL) NOT VALID`.
+    pending_not_null_checks: HashMap<(String, String), String>,
+    /// (table, column) proven NOT NULL by a CHECK validated in an earlier transaction.
+    validated_not_null: HashSet<(String, String)>,
+    steps: Vec<Step>,
+}
+
+/// The file's up section (see `crate::sql::up_section`), and whether its dbmate
+/// `transaction:false` annotation means the file is not wrapped in a transaction.
+fn up_section(text: &str) -> (&str, bool) {
+    let no_transaction = text
+        .lines()
+        .take_while(|l| !l.trim_start().starts_with("-- migrate:down"))
+        .any(|l| l.trim_start().starts_with("-- migrate:up") && l.contains("transaction:false"));
+    (crate::sql::up_section(text), no_transaction)
+}
+
+impl<'a> FileWalk<'a> {
+    fn follow(schema: &'a mut Schema, file: &MigrationFile, options: FollowOptions) -> FileFacts {
+        let (up, dbmate_no_transaction) = up_section(&file.text);
+        let statements = parser::parse(up);
+        let mut walk = FileWalk {
+            schema,
+            options,
+            in_deploy: file.in_deploy,
+            transaction_mode: if dbmate_no_transaction {
+                TransactionMode::None
+            } else {
+                options.transaction
+            },
+            statement_count: statements
+                .iter()
+                .filter(|s| s.origin == Origin::TopLevel)
+                .count(),
+            lock_timeout: false,
+            explicit_transaction: false,
+            tx: Transaction::default(),
+            pending_not_null_checks: HashMap::new(),
+            validated_not_null: HashSet::new(),
+            steps: Vec::new(),
+        };
+        // PL/pgSQL functions this file defines: their bodies run when the file calls them.
+        let functions: HashMap<String, &Statement> = statements
+            .iter()
+            .filter_map(|statement| match &statement.node {
+                Ok(NodeEnum::CreateFunctionStmt(function)) if is_plpgsql(function) => {
+                    Some((last_name(&function.funcname), statement))
+                }
+                _ => None,
+            })
+            .collect();
+        for statement in &statements {
+            walk.statement(statement);
+            if let Ok(node @ (NodeEnum::SelectStmt(_) | NodeEnum::CallStmt(_))) = &statement.node {
+                let mut called = Vec::new();
+                visit_func_calls(node, &mut |name| called.push(name.to_string()));
+                for name in called {
+                    let Some(function) = functions.get(&name) else {
+                        continue;
+                    };
+                    let origin =
+                        Origin::Function(format!("{name}(), called at line {}", statement.line));
+                    for nested in parser::plpgsql_statements(up, function, origin) {
+                        walk.statement(&nested);
+                    }
+                }
+            }
+            if statement.origin == Origin::TopLevel && !walk.explicit_transaction {
+                match walk.transaction_mode {
+                    TransactionMode::PerFile => {}
+                    TransactionMode::PerStatement | TransactionMode::None => walk.commit(),
+                }
+            }
+        }
+        walk.commit();
+        FileFacts {
+            path: file.path.clone(),
+            in_deploy: file.in_deploy,
+            steps: walk.steps,
+        }
+    }
+
+    fn commit(&mut self) {
+        let tx = std::mem::take(&mut self.tx);
+        self.validated_not_null.extend(tx.validated_not_null);
+        self.steps.push(Step::Commit { held: tx.held });
+    }
+
+    fn existing(&self, table: &str) -> bool {
+        self.schema.existing(table)
+    }
+
+    fn statement(&mut self, statement: &Statement) {
+        let mut facts = StatementFacts {
+            line: statement.line,
+            column: statement.column,
+            text: statement.text.clone(),
+            origin: statement.origin.clone(),
+            operations: Ok(Vec::new()),
+            strong_locks: Vec::new(),
+            long_work: None,
+            transaction: self.transaction_facts(),
+        };
+        let node = match &statement.node {
+            Ok(node) => node,
+            Err(reason) => {
+                facts.operations = Err(reason.clone());
+                self.steps.push(Step::Statement(facts));
+                return;
+            }
+        };
+        let effect = self.effect(node);
+        // Every lock is held until COMMIT; only locks that conflict with reads or writes on an
+        // existing table matter to a deploy.
+        let strong: Vec<(String, LockMode)> = effect
+            .locks
+            .into_iter()
+            .filter(|(table, lock)| *lock >= LockMode::ShareLock && self.existing(table))
+            .collect();
+        facts.transaction = self.transaction_facts();
+        facts.operations = Ok(effect.operations);
+        facts.long_work = effect.long_work;
+        facts.strong_locks = strong.clone();
+        self.steps.push(Step::Statement(facts));
+        for (table, lock) in strong {
+            match self.tx.held.iter_mut().find(|h| h.table == table) {
+                Some(held) => held.lock = held.lock.max(lock),
+                None => self.tx.held.push(HeldLock {
+                    table,
+                    lock,
+                    line: statement.line,
+                }),
+            }
+        }
+    }
+
+    fn transaction_facts(&self) -> TransactionFacts {
+        TransactionFacts {
+            block: self.in_transaction_block(),
+            multi_statement: self.explicit_transaction
+                || self.transaction_mode == TransactionMode::PerFile,
+            lock_timeout_set: self.lock_timeout,
+            held_before: self.tx.held.clone(),
+        }
+    }
+
+    /// In a transaction block, from PostgreSQL's point of view, for CONCURRENTLY.
+    fn in_transaction_block(&self) -> Option<&'static str> {
+        if self.explicit_transaction {
+            return Some("inside BEGIN … COMMIT");
+        }
+        match self.transaction_mode {
+            TransactionMode::PerFile => {
+                Some("the migration runner wraps the file in a transaction (transaction: per-file)")
+            }
+            TransactionMode::None if self.statement_count > 1 => Some(
+                "the file has several statements, which a runner sending the file as one query runs as one implicit transaction (transaction: none)",
+            ),
+            _ => None,
+        }
+    }
+
+    /// The statement's operations, locks and long work; the schema and transaction follow it.
+    fn effect(&mut self, node: &NodeEnum) -> Effect {
+        let mut effect = Effect::default();
+        match node {
+            NodeEnum::TransactionStmt(stmt) => match stmt.kind() {
+                TransactionStmtKind::TransStmtBegin | TransactionStmtKind::TransStmtStart => {
+                    if self.transaction_mode != TransactionMode::PerFile {
+                        self.commit();
+                    }
+                    self.explicit_transaction = true;
+                }
+                TransactionStmtKind::TransStmtCommit
+                | TransactionStmtKind::TransStmtRollback
+                | TransactionStmtKind::TransStmtCommitPrepared
+                | TransactionStmtKind::TransStmtRollbackPrepared => {
+                    self.explicit_transaction = false;
+                    self.commit();
+                }
+                _ => {}
+            },
+            NodeEnum::VariableSetStmt(stmt) if stmt.name.eq_ignore_ascii_case("lock_timeout") => {
+                // SET LOCAL lasts until the end of the transaction: in a statement-per-transaction
+                // runner, that is this very statement.
+                let lasts = !stmt.is_local
+                    || self.explicit_transaction
+                    || self.transaction_mode == TransactionMode::PerFile;
+                if lasts {
+                    self.lock_timeout = !setting_is_zero(&stmt.args);
+                }
+            }
+            NodeEnum::CreateStmt(stmt) => {
+                let table = table_of(&stmt.relation);
+                self.schema.created(&table, self.in_deploy);
+                let columns = self.schema.table_columns(&table);
+                for element in &stmt.table_elts {
+                    if let Some(NodeEnum::ColumnDef(column)) = element.node.as_ref()
+                        && let Some(ty) = column.type_name.as_ref().map(column_type)
+                    {
+                        columns.insert(column.colname.to_lowercase(), ty);
+                    }
+                }
+            }
+            NodeEnum::CreateTableAsStmt(stmt) => {
+                if let Some(into) = &stmt.into {
+                    let table = table_of(&into.rel);
+                    self.schema.created(&table, self.in_deploy);
+                }
+            }
+            NodeEnum::IndexStmt(stmt) => {
+                let table = table_of(&stmt.relation);
+                if !self.existing(&table) {
+                    return effect;
+                }
+                if stmt.concurrent {
+                    effect.operations.push(Operation::Concurrently {
+                        target: table.clone(),
+                        what: "CREATE INDEX CONCURRENTLY",
+                    });
+                    effect
+                        .locks
+                        .push((table, LockMode::ShareUpdateExclusiveLock));
+                } else {
+                    effect.operations.push(Operation::CreateIndex {
+                        table: table.clone(),
+                        unique: stmt.unique,
+                    });
+                    effect.locks.push((table, LockMode::ShareLock));
+                    effect.long_work = Some("an index build");
+                }
+            }
+            NodeEnum::AlterTableStmt(stmt) => {
+                let table = table_of(&stmt.relation);
+                let is_table = matches!(
+                    stmt.objtype(),
+                    ObjectType::ObjectTable | ObjectType::ObjectMatview
+                ) || stmt.objtype() == ObjectType::Undefined;
+                let mut lock = LockMode::NoLock;
+                for command in &stmt.cmds {
+                    if let Some(NodeEnum::AlterTableCmd(cmd)) = command.node.as_ref() {
+                        let (cmd_lock, work) = self.alter_table_cmd(&table, cmd, &mut effect);
+                        lock = lock.max(cmd_lock);
+                        if work.is_some() {
+                            effect.long_work = work;
+                        }
+                    }
+                }
+                if is_table && lock > LockMode::NoLock {
+                    effect.locks.push((table, lock));
+                }
+            }
+            NodeEnum::RenameStmt(stmt) => self.rename(stmt, &mut effect),
+            NodeEnum::DropStmt(stmt) => self.drop(stmt, &mut effect),
+            NodeEnum::TruncateStmt(stmt) => {
+                for table in self.existing_relations(&stmt.relations) {
+                    effect.operations.push(Operation::Truncate {
+                        table: table.clone(),
+                    });
+                    effect.locks.push((table, LockMode::AccessExclusiveLock));
+                }
+            }
+            NodeEnum::LockStmt(stmt) => {
+                let lock = LockMode::try_from(stmt.mode).unwrap_or(LockMode::AccessExclusiveLock);
+                for table in self.existing_relations(&stmt.relations) {
+                    effect.operations.push(Operation::LockTable {
+                        table: table.clone(),
+                        lock,
+                    });
+                    effect.locks.push((table, lock));
+                }
+            }
+            NodeEnum::VacuumStmt(stmt) => {
+                let full = stmt.options.iter().any(|o| {
+                    matches!(o.node.as_ref(), Some(NodeEnum::DefElem(d)) if d.defname == "full" && !def_is_false(d))
+                });
+                if stmt.is_vacuumcmd && full {
+                    let tables: Vec<String> = stmt
+                        .rels
+                        .iter()
+                        .filter_map(|r| match r.node.as_ref() {
+                            Some(NodeEnum::VacuumRelation(v)) => Some(table_of(&v.relation)),
+                            _ => None,
+                        })
+                        .collect();
+                    let tables = if tables.is_empty() {
+                        vec!["every table".to_string()]
+                    } else {
+                        tables
+                    };
+                    for table in tables.into_iter().filter(|t| self.existing(t)) {
+                        rewrite(&mut effect, table, RewriteKind::VacuumFull);
+                    }
+                }
+            }
+            NodeEnum::ClusterStmt(stmt) => {
+                let table = if stmt.relation.is_some() {
+                    table_of(&stmt.relation)
+                } else {
+                    "every clustered table".to_string()
+                };
+                if self.existing(&table) {
+                    rewrite(&mut effect, table, RewriteKind::Cluster);
+                }
+            }
+            NodeEnum::ReindexStmt(stmt) => {
+                let target = if stmt.relation.is_some() {
+                    table_of(&stmt.relation)
+                } else {
+                    stmt.name.clone()
+                };
+                let concurrent = stmt.params.iter().any(|p| {
+                    matches!(p.node.as_ref(), Some(NodeEnum::DefElem(d)) if d.defname == "concurrently" && !def_is_false(d))
+                });
+                if concurrent {
+                    effect.operations.push(Operation::Concurrently {
+                        target,
+                        what: "REINDEX CONCURRENTLY",
+                    });
+                } else if self.existing(&target) {
+                    effect.operations.push(Operation::Reindex {
+                        target: target.clone(),
+                    });
+                    effect.locks.push((target, LockMode::ShareLock));
+                    effect.long_work = Some("an index rebuild");
+                }
+            }
+            NodeEnum::RefreshMatViewStmt(stmt) => {
+                let view = table_of(&stmt.relation);
+                // REFRESH … CONCURRENTLY, unlike the index operations, may run in a transaction.
+                if !stmt.concurrent && self.existing(&view) {
+                    effect
+                        .operations
+                        .push(Operation::RefreshMaterializedView { view: view.clone() });
+                    effect.locks.push((view, LockMode::AccessExclusiveLock));
+                    effect.long_work = Some("a materialized view refresh");
+                }
+            }
+            NodeEnum::UpdateStmt(stmt) => {
+                let whole_table = stmt.where_clause.is_none();
+                self.backfill(&stmt.relation, whole_table, "UPDATE", &mut effect);
+            }
+            NodeEnum::DeleteStmt(stmt) => {
+                let whole_table = stmt.where_clause.is_none();
+                self.backfill(&stmt.relation, whole_table, "DELETE", &mut effect);
+            }
+            NodeEnum::CreateTrigStmt(stmt) => {
+                let table = table_of(&stmt.relation);
+                effect.locks.push((table, LockMode::ShareRowExclusiveLock));
+            }
+            _ => {}
+        }
+        effect
+    }
+
+    fn existing_relations(&self, relations: &[protobuf::Node]) -> Vec<String> {
+        relations
+            .iter()
+            .filter_map(|relation| match relation.node.as_ref() {
+                Some(NodeEnum::RangeVar(range)) => Some(range_name(range)),
+                _ => None,
+            })
+            .filter(|table| self.existing(table))
+            .collect()
+    }
+
+    fn backfill(
+        &self,
+        relation: &Option<protobuf::RangeVar>,
+        whole_table: bool,
+        verb: &'static str,
+        effect: &mut Effect,
+    ) {
+        let table = table_of(relation);
+        if !self.existing(&table) {
+            return;
+        }
+        effect.long_work = Some("a backfill");
+        effect.operations.push(Operation::Backfill {
+            table,
+            verb,
+            whole_table,
+        });
+    }
+
+    fn rename(&mut self, stmt: &protobuf::RenameStmt, effect: &mut Effect) {
+        let table = table_of(&stmt.relation);
+        match stmt.rename_type() {
+            ObjectType::ObjectColumn if self.existing(&table) => {
+                effect.operations.push(Operation::RenameColumn {
+                    table: table.clone(),
+                    from: stmt.subname.clone(),
+                    to: stmt.newname.clone(),
+                });
+                effect.locks.push((table, LockMode::AccessExclusiveLock));
+            }
+            ObjectType::ObjectTable if self.existing(&table) => {
+                effect.operations.push(Operation::RenameTable {
+                    table: table.clone(),
+                    to: stmt.newname.clone(),
+                });
+                effect
+                    .locks
+                    .push((table.clone(), LockMode::AccessExclusiveLock));
+                self.schema
+                    .rename_table(&table, stmt.newname.to_lowercase());
+            }
+            ObjectType::ObjectTable => {
+                let new = stmt.newname.to_lowercase();
+                // A new table renamed is still new, whichever file renames it.
+                self.schema.created(&new, true);
+                self.schema.rename_table(&table, new);
+            }
+            ObjectType::ObjectColumn => {
+                self.schema.rename_column(
+                    &table,
+                    &stmt.subname.to_lowercase(),
+                    stmt.newname.to_lowercase(),
+                );
+            }
+            _ => {}
+        }
+    }
+
+    fn drop(&mut self, stmt: &protobuf::DropStmt, effect: &mut Effect) {
+        for object in &stmt.objects {
+            let name = object_name(object);
+            match stmt.remove_type() {
+                ObjectType::ObjectTable => {
+                    if self.existing(&name) {
+                        effect.operations.push(Operation::DropTable {
+                            table: name.clone(),
+                        });
+                        effect
+                            .locks
+                            .push((name.clone(), LockMode::AccessExclusiveLock));
+                    } else {
+                        self.schema.forget_created(&name);
+                    }
+                    self.schema.drop_table(&name);
+                }
+                ObjectType::ObjectIndex => {
+                    effect.operations.push(if stmt.concurrent {
+                        Operation::Concurrently {
+                            target: name,
+                            what: "DROP INDEX CONCURRENTLY",
+                        }
+                    } else {
+                        Operation::DropIndex { index: name }
+                    });
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+/// A statement that copies the whole table under ACCESS EXCLUSIVE.
+fn rewrite(effect: &mut Effect, table: String, kind: RewriteKind) {
+    effect.operations.push(Operation::Rewrite {
+        table: table.clone(),
+        kind,
+    });
+    effect.locks.push((table, LockMode::AccessExclusiveLock));
+    effect.long_work = Some("a table rewrite");
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,206 @@
+//! The facts, without any rule: what each statement does, the locks it keeps and the transaction
+//! it runs in.
+
+use super::*;
+
+fn file(path: &str, text: &str, in_deploy: bool) -> MigrationFile {
+    MigrationFile {
+        path: path.to_string(),
+        text: text.to_string(),
+        in_deploy,
+    }
+}
+
+fn options(transaction: TransactionMode) -> FollowOptions {
+    FollowOptions {
+        transaction,
+        postgres_version: 15,
+        deploy_is_known: true,
+    }
+}
+
+fn statements(facts: &FileFacts) -> Vec<&StatementFacts> {
+    facts
+        .steps
+        .iter()
+        .filter_map(|step| match step {
+            Step::Statement(statement) => Some(statement),
+            Step::Commit { .. } => None,
+        })
+        .collect()
+}
+
+#[test]
+fn older_files_give_the_column_type_a_later_change_is_judged_from() {
+    let old = file(
+        "1.sql",
+        "CREATE TABLE orders (id int, amount integer);",
+        false,
+    );
+    let new = file(
+        "2.sql",
+        "ALTER TABLE orders ALTER COLUMN amount TYPE bigint, ALTER COLUMN id TYPE int4;",
+        true,
+    );
+    let facts = follow(&[old, new], options(TransactionMode::PerFile));
+    let statement = statements(&facts[1])[0];
+    let Ok(operations) = &statement.operations else {
+        panic!("parsed")
+    };
+    let changes: Vec<(String, Option<String>, TypeChange)> = operations
+        .iter()
+        .filter_map(|op| match op {
+            Operation::AlterColumnType {
+                column,
+                before,
+                rewrite,
+                ..
+            } => Some((
+                column.clone(),
+                before.as_ref().map(ToString::to_string),
+                rewrite.clone(),
+            )),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        changes,
+        vec![
+            (
+                "amount".to_string(),
+                Some("integer".to_string()),
+                TypeChange::Rewrite("integer to bigint is not binary-coercible".to_string())
+            ),
+            (
+                "id".to_string(),
+                Some("integer".to_string()),
+                TypeChange::Free
+            ),
+        ]
+    );
+    assert_eq!(
+        statement.strong_locks,
+        vec![("orders".to_string(), LockMode::AccessExclusiveLock)]
+    );
+    assert_eq!(statement.long_work, Some("a table rewrite"));
+}
+
+#[test]
+fn tables_created_by_this_deploy_are_new_and_take_no_strong_lock() {
+    let new = file(
+        "1.sql",
+        "CREATE TABLE fresh (id int);\nCREATE INDEX fresh_idx ON fresh (id);\nALTER TABLE fresh ADD COLUMN a int NOT NULL;",
+        true,
+    );
+    let facts = follow(&[new], options(TransactionMode::PerFile));
+    for statement in statements(&facts[0]) {
+        assert!(statement.strong_locks.is_empty(), "{}", statement.text);
+        assert!(
+            matches!(&statement.operations, Ok(ops) if ops.is_empty()),
+            "{}",
+            statement.text
+        );
+    }
+}
+
+#[test]
+fn locks_are_held_until_commit_and_named_at_the_commit() {
+    let text = "SET lock_timeout = '2s';\nALTER TABLE orders ADD COLUMN note text;\nUPDATE orders SET note = '' WHERE id < 10;";
+    let facts = follow(
+        &[file("1.sql", text, true)],
+        options(TransactionMode::PerFile),
+    );
+    let found = statements(&facts[0]);
+    let update = found[2];
+    assert!(update.transaction.lock_timeout_set);
+    assert!(update.transaction.multi_statement);
+    assert_eq!(update.long_work, Some("a backfill"));
+    let held: Vec<(&str, LockMode, u32)> = update
+        .transaction
+        .held_before
+        .iter()
+        .map(|h| (h.table.as_str(), h.lock, h.line))
+        .collect();
+    assert_eq!(held, vec![("orders", LockMode::AccessExclusiveLock, 2)]);
+    let Some(Step::Commit { held }) = facts[0].steps.last() else {
+        panic!("the file ends with its commit")
+    };
+    assert_eq!(held.len(), 1);
+}
+
+#[test]
+fn a_statement_per_transaction_runner_commits_after_each_statement() {
+    let text = "ALTER TABLE a ADD COLUMN x int;\nALTER TABLE b ADD COLUMN y int;\nCREATE INDEX CONCURRENTLY i ON a (x);";
+    let facts = follow(
+        &[file("1.sql", text, true)],
+        options(TransactionMode::PerStatement),
+    );
+    let found = statements(&facts[0]);
+    assert!(found[1].transaction.held_before.is_empty());
+    assert!(!found[1].transaction.multi_statement);
+    assert_eq!(found[2].transaction.block, None);
+    let per_file = follow(
+        &[file("1.sql", text, true)],
+        options(TransactionMode::PerFile),
+    );
+    assert_eq!(
+        statements(&per_file[0])[2].transaction.block,
+        Some("the migration runner wraps the file in a transaction (transaction: per-file)")
+    );
+}
+
+#[test]
+fn not_valid_then_validate_in_one_transaction_is_an_operation_of_its_own() {
+    let text = "ALTER TABLE orders ADD CONSTRAINT fk FOREIGN KEY (c) REFERENCES customers (id) NOT VALID;\nALTER TABLE orders VALIDATE CONSTRAINT fk;";
+    let facts = follow(
+        &[file("1.sql", text, true)],
+        options(TransactionMode::PerFile),
+    );
+    let found = statements(&facts[0]);
+    assert!(matches!(&found[0].operations, Ok(ops) if ops.is_empty()));
+    assert!(matches!(
+        &found[1].operations,
+        Ok(ops) if matches!(&ops[..], [Operation::ValidateInSameTransaction { table, name }] if table == "orders" && name == "fk")
+    ));
+    // Both tables are locked by the ADD, the referenced one first.
+    let tables: Vec<&str> = found[0]
+        .strong_locks
+        .iter()
+        .map(|(t, _)| t.as_str())
+        .collect();
+    assert_eq!(tables, vec!["customers", "orders"]);
+}
+
+#[test]
+fn an_unparsable_statement_says_why_and_takes_no_lock() {
+    let text = "ALTER TABLE orders MODIFY COLUMN amount bigint;";
+    let facts = follow(
+        &[file("1.sql", text, true)],
+        options(TransactionMode::PerFile),
+    );
+    let statement = statements(&facts[0])[0];
+    assert!(matches!(&statement.operations, Err(reason) if reason.contains("syntax error")));
+    assert!(statement.strong_locks.is_empty());
+}
+
+#[test]
+fn a_function_the_file_calls_is_followed_at_the_call() {
+    let text = "CREATE FUNCTION f() RETURNS void LANGUAGE plpgsql AS $$ BEGIN UPDATE orders SET a = 1; END $$;\nSELECT f();";
+    let facts = follow(
+        &[file("1.sql", text, true)],
+        options(TransactionMode::PerFile),
+    );
+    let nested: Vec<&StatementFacts> = statements(&facts[0])
+        .into_iter()
+        .filter(|s| s.origin != Origin::TopLevel)
+        .collect();
+    assert_eq!(nested.len(), 1);
+    assert_eq!(
+        nested[0].origin,
+        Origin::Function("f(), called at line 2".to_string())
+    );
+    assert!(matches!(
+        &nested[0].operations,
+        Ok(ops) if matches!(&ops[..], [Operation::Backfill { whole_table: true, verb: "UPDATE", .. }])
+    ));
+}

@@ -1,0 +1,283 @@
+//! The facts a PostgreSQL migration gives the rules: for every statement, in file order, what it
+//! does to which table (as [`Operation`]s, each already knowing whether the table existed before
+//! this deploy and, for a type change, the column's type before), the locks it takes on existing
+//! tables and the long work it does while holding them, and the transaction it runs in.
+//!
+//! Computed once by [`super::follow::follow`]; the `migrations` check's rules only read them.
+
+use super::ColumnType;
+pub use super::Origin;
+use pg_query::LockMode;
+
+/// One migration file, followed.
+#[derive(Debug)]
+pub struct FileFacts {
+    pub path: String,
+    pub in_deploy: bool,
+    pub steps: Vec<Step>,
+}
+
+#[derive(Debug)]
+pub enum Step {
+    /// A statement (top-level, or run from a DO block or a function the file calls).
+    Statement(StatementFacts),
+    /// The transaction ended (COMMIT, ROLLBACK, a new BEGIN, the runner's commit after a
+    /// statement or at the end of the file): every lock it held until then, in order taken.
+    Commit { held: Vec<HeldLock> },
+}
+
+/// A lock held in the current transaction on an existing table.
+#[derive(Debug, Clone)]
+pub struct HeldLock {
+    pub table: String,
+    pub lock: LockMode,
+    /// Where it was first taken.
+    pub line: u32,
+}
+
+#[derive(Debug)]
+pub struct StatementFacts {
+    pub line: u32,
+    pub column: u32,
+    /// The statement as written, without the trailing `;`.
+    pub text: String,
+    pub origin: Origin,
+    /// What it does, in the order PostgreSQL does it; `Err`: why it could not be parsed.
+    pub operations: Result<Vec<Operation>, String>,
+    /// Locks that conflict with reads or writes (SHARE and stronger) on existing tables, in order
+    /// taken. Empty for a statement that did not parse.
+    pub strong_locks: Vec<(String, LockMode)>,
+    /// Long work done while those locks are held: a rewrite, a scan, a backfill, an index build.
+    pub long_work: Option<&'static str>,
+    pub transaction: TransactionFacts,
+}
+
+/// The transaction a statement runs in, as PostgreSQL sees it.
+#[derive(Debug, Clone)]
+pub struct TransactionFacts {
+    /// Why the statement runs in a transaction block (which CONCURRENTLY refuses), if it does.
+    pub block: Option<&'static str>,
+    /// Several statements share the transaction (BEGIN … COMMIT, or a per-file runner), so locks
+    /// taken earlier are still held.
+    pub multi_statement: bool,
+    /// A non-zero `lock_timeout` is in effect.
+    pub lock_timeout_set: bool,
+    /// Locks held from earlier statements of the transaction, before this one's.
+    pub held_before: Vec<HeldLock>,
+}
+
+/// One thing a statement does that a rule may judge. Tables are lower-cased, without schema.
+/// Operations on tables created earlier in this deploy (new and empty) are not listed, except
+/// where PostgreSQL refuses the statement whatever the table ([`Operation::Concurrently`]) or
+/// where no table is known ([`Operation::DropIndex`]).
+#[derive(Debug, Clone)]
+pub enum Operation {
+    /// `CREATE INDEX CONCURRENTLY`, `DROP INDEX CONCURRENTLY`, `REINDEX … CONCURRENTLY`.
+    Concurrently {
+        target: String,
+        what: &'static str,
+    },
+    /// `CREATE [UNIQUE] INDEX` without CONCURRENTLY on an existing table.
+    CreateIndex {
+        table: String,
+        unique: bool,
+    },
+    AddColumn(AddColumn),
+    /// `ALTER COLUMN … TYPE` on an existing table.
+    AlterColumnType {
+        table: String,
+        /// Lower-cased.
+        column: String,
+        /// From the earlier migrations; `None` when they do not say.
+        before: Option<ColumnType>,
+        after: ColumnType,
+        rewrite: TypeChange,
+    },
+    /// `SET NOT NULL` that scans (no CHECK already proves it, or PostgreSQL before 12).
+    SetNotNull {
+        table: String,
+        column: String,
+    },
+    /// `ADD CONSTRAINT … CHECK` without NOT VALID.
+    AddCheck {
+        table: String,
+        name: String,
+    },
+    /// `ADD … FOREIGN KEY` without NOT VALID.
+    AddForeignKey {
+        table: String,
+        name: String,
+        referenced: String,
+    },
+    /// `ADD UNIQUE / PRIMARY KEY / EXCLUDE` that builds its index (no `USING INDEX`).
+    AddUniqueConstraint {
+        table: String,
+        name: String,
+        kind: &'static str,
+        columns: String,
+    },
+    /// `ADD CONSTRAINT … NOT NULL` without NOT VALID.
+    AddNotNullConstraint {
+        table: String,
+        name: String,
+        column: String,
+    },
+    /// `VALIDATE CONSTRAINT` of a constraint added NOT VALID in the same transaction.
+    ValidateInSameTransaction {
+        table: String,
+        name: String,
+    },
+    DropColumn {
+        table: String,
+        column: String,
+    },
+    RenameColumn {
+        table: String,
+        from: String,
+        to: String,
+    },
+    RenameTable {
+        table: String,
+        to: String,
+    },
+    DropTable {
+        table: String,
+    },
+    /// `DROP INDEX` without CONCURRENTLY (whatever the table).
+    DropIndex {
+        index: String,
+    },
+    Truncate {
+        table: String,
+    },
+    LockTable {
+        table: String,
+        lock: LockMode,
+    },
+    /// A whole-table copy under ACCESS EXCLUSIVE.
+    Rewrite {
+        table: String,
+        kind: RewriteKind,
+    },
+    /// `REINDEX` without CONCURRENTLY.
+    Reindex {
+        target: String,
+    },
+    /// `REFRESH MATERIALIZED VIEW` without CONCURRENTLY.
+    RefreshMaterializedView {
+        view: String,
+    },
+    /// `UPDATE` or `DELETE` of an existing table.
+    Backfill {
+        table: String,
+        verb: &'static str,
+        whole_table: bool,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum RewriteKind {
+    VacuumFull,
+    Cluster,
+    /// `SET LOGGED`, `SET UNLOGGED`, `SET TABLESPACE x`.
+    AlterTable(String),
+}
+
+impl RewriteKind {
+    pub fn what(&self) -> &str {
+        match self {
+            RewriteKind::VacuumFull => "VACUUM FULL",
+            RewriteKind::Cluster => "CLUSTER",
+            RewriteKind::AlterTable(what) => what,
+        }
+    }
+}
+
+/// Whether a column type change rewrites the table.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TypeChange {
+    /// Binary-coercible: no rewrite.
+    Free,
+    /// A rewrite, and why.
+    Rewrite(String),
+    /// The type before is not known.
+    Unknown,
+}
+
+/// `ADD COLUMN` on an existing table.
+#[derive(Debug, Clone)]
+pub struct AddColumn {
+    pub table: String,
+    /// As written.
+    pub column: String,
+    /// As written (`bigint`, `varchar(64)`), empty when not given.
+    pub type_text: String,
+    /// What makes PostgreSQL rewrite the table, in the order it is judged; `None`: no rewrite.
+    pub rewrite: Option<AddColumnRewrite>,
+    /// NOT NULL with no DEFAULT at all.
+    pub not_null_without_default: bool,
+    /// The first inline constraint that scans or builds an index.
+    pub inline: Option<InlineConstraint>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum AddColumnRewrite {
+    /// serial types (`what`: the type) or identity (`what`: "an identity column").
+    Sequence {
+        what: String,
+    },
+    GeneratedStored,
+    /// A default written into every row: a volatile function, or before PostgreSQL 11 any
+    /// non-NULL default (`volatile`: None, `postgres_version` given).
+    Default {
+        volatile: Option<String>,
+        postgres_version: u32,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum InlineConstraint {
+    /// `REFERENCES other` without NOT VALID.
+    ForeignKey { referenced: String },
+    /// `UNIQUE` or `PRIMARY KEY`.
+    Unique,
+}
+
+impl AddColumn {
+    /// The long work the column adds, in the order PostgreSQL's checks apply.
+    pub fn long_work(&self) -> Option<&'static str> {
+        if self.rewrite.is_some() {
+            return Some("a table rewrite");
+        }
+        match self.inline {
+            Some(InlineConstraint::ForeignKey { .. }) => Some("a table scan"),
+            Some(InlineConstraint::Unique) => Some("an index build"),
+            None => None,
+        }
+    }
+}
+
+pub fn lock_name(lock: LockMode) -> &'static str {
+    match lock {
+        LockMode::NoLock => "no lock",
+        LockMode::AccessShareLock => "ACCESS SHARE",
+        LockMode::RowShareLock => "ROW SHARE",
+        LockMode::RowExclusiveLock => "ROW EXCLUSIVE",
+        LockMode::ShareUpdateExclusiveLock => "SHARE UPDATE EXCLUSIVE",
+        LockMode::ShareLock => "SHARE",
+        LockMode::ShareRowExclusiveLock => "SHARE ROW EXCLUSIVE",
+        LockMode::ExclusiveLock => "EXCLUSIVE",
+        LockMode::AccessExclusiveLock => "ACCESS EXCLUSIVE",
+    }
+}
+
+/// What a lock mode blocks, from PostgreSQL's lock conflict table ("Explicit Locking").
+pub fn blocks(lock: LockMode) -> &'static str {
+    match lock {
+        LockMode::AccessExclusiveLock => "it blocks reads and writes",
+        LockMode::ShareLock | LockMode::ShareRowExclusiveLock | LockMode::ExclusiveLock => {
+            "it blocks writes"
+        }
+        _ => "it blocks schema changes only",
+    }
+}

@@ -1,0 +1,139 @@
+//! The PostgreSQL schema as the migrations build it, file after file: which tables exist, which
+//! are new (created by this deploy, so empty and safe to lock), and each column's type.
+//!
+//! Tables and columns are matched by lower-cased name without schema: migrations rarely mix
+//! schemas, and a false "new table" would hide a real finding less often than a schema mismatch
+//! would invent one.
+
+use super::ColumnType;
+use super::operations::TypeChange;
+use std::collections::{HashMap, HashSet};
+
+#[derive(Debug, Default)]
+pub struct Schema {
+    /// A base ref selected this deploy's files, so a table created by any of them is new at
+    /// deploy time. Without a base every file is checked as if new, but a table created by an
+    /// earlier file has long existed in production: only same-file creations count as new then.
+    deploy_is_known: bool,
+    /// Tables created earlier in the file being read.
+    created_in_file: HashSet<String>,
+    /// Tables created by this deploy's migrations.
+    created_in_deploy: HashSet<String>,
+    /// table → column → type, from every migration read so far.
+    columns: HashMap<String, HashMap<String, ColumnType>>,
+}
+
+impl Schema {
+    pub fn new(deploy_is_known: bool) -> Schema {
+        Schema {
+            deploy_is_known,
+            ..Schema::default()
+        }
+    }
+
+    /// A new file starts: tables it creates are new from here on.
+    pub fn start_file(&mut self) {
+        self.created_in_file.clear();
+    }
+
+    /// The table existed before this deploy (so it may be large and busy).
+    pub fn existing(&self, table: &str) -> bool {
+        !(self.created_in_file.contains(table)
+            || (self.deploy_is_known && self.created_in_deploy.contains(table)))
+    }
+
+    pub fn created(&mut self, table: &str, in_deploy: bool) {
+        self.created_in_file.insert(table.to_string());
+        if in_deploy {
+            self.created_in_deploy.insert(table.to_string());
+        }
+    }
+
+    /// A table that is not an existing one was dropped: it is no longer new either.
+    pub fn forget_created(&mut self, table: &str) {
+        self.created_in_file.remove(table);
+        self.created_in_deploy.remove(table);
+    }
+
+    pub fn table_columns(&mut self, table: &str) -> &mut HashMap<String, ColumnType> {
+        self.columns.entry(table.to_string()).or_default()
+    }
+
+    pub fn column_type(&self, table: &str, column: &str) -> Option<&ColumnType> {
+        self.columns.get(table).and_then(|c| c.get(column))
+    }
+
+    pub fn set_column_type(&mut self, table: &str, column: String, ty: ColumnType) {
+        self.table_columns(table).insert(column, ty);
+    }
+
+    pub fn drop_column(&mut self, table: &str, column: &str) {
+        if let Some(columns) = self.columns.get_mut(table) {
+            columns.remove(column);
+        }
+    }
+
+    pub fn drop_table(&mut self, table: &str) {
+        self.columns.remove(table);
+    }
+
+    /// The columns follow a renamed table.
+    pub fn rename_table(&mut self, table: &str, to: String) {
+        if let Some(columns) = self.columns.remove(table) {
+            self.columns.insert(to, columns);
+        }
+    }
+
+    pub fn rename_column(&mut self, table: &str, column: &str, to: String) {
+        if let Some(columns) = self.columns.get_mut(table)
+            && let Some(ty) = columns.remove(column)
+        {
+            columns.insert(to, ty);
+        }
+    }
+}
+
+/// Whether changing a column from `old` to `new` rewrites the table. Binary-coercible changes that
+/// PostgreSQL applies without a rewrite: varchar widening or unbounding, varchar → text,
+/// text → unbounded varchar, numeric precision increase at the same scale or unbounding, cidr →
+/// inet, timestamp precision increase.
+pub fn type_change(old: Option<&ColumnType>, new: &ColumnType) -> TypeChange {
+    let Some(old) = old else {
+        return TypeChange::Unknown;
+    };
+    if old == new {
+        return TypeChange::Free;
+    }
+    let widened = |old_mods: &[i64], new_mods: &[i64]| match (old_mods.first(), new_mods.first()) {
+        (_, None) => true,
+        (Some(o), Some(n)) => n >= o,
+        (None, Some(_)) => false,
+    };
+    let free = match (old.name.as_str(), new.name.as_str()) {
+        ("varchar", "varchar") => widened(&old.mods, &new.mods),
+        ("varchar", "text") | ("bpchar", "bpchar") if new.name == "text" => true,
+        ("text", "varchar") => new.mods.is_empty(),
+        ("numeric", "numeric") => {
+            new.mods.is_empty()
+                || (old.mods.len() == new.mods.len()
+                    && old.mods.get(1) == new.mods.get(1)
+                    && widened(&old.mods, &new.mods))
+                || (old.mods.len() == 1
+                    && new.mods.len() == 2
+                    && new.mods[1] == 0
+                    && new.mods[0] >= old.mods[0])
+        }
+        ("cidr", "inet") => true,
+        ("timestamp", "timestamp")
+        | ("timestamptz", "timestamptz")
+        | ("time", "time")
+        | ("interval", "interval") => widened(&old.mods, &new.mods),
+        ("varbit", "varbit") => widened(&old.mods, &new.mods),
+        _ => false,
+    };
+    if free {
+        TypeChange::Free
+    } else {
+        TypeChange::Rewrite(format!("{old} to {new} is not binary-coercible"))
+    }
+}
