@@ -2,11 +2,11 @@
 //! online-DDL table and the cost model), the breaking changes it makes, and its effect on the
 //! schema model.
 
+use super::Props;
 use super::cost::{Cost, Op, drop_primary_key, modify_cost};
 use super::facts::Change;
 use super::online_ddl;
 use super::schema::{Schema, TableRef};
-use super::Props;
 use sqlparser::ast::{
     AlterColumnOperation, AlterTableOperation, ColumnOption, Ident, ObjectName,
     RenameTableNameKind, TableConstraint,
@@ -59,9 +59,7 @@ pub fn classify(
             plain.options.retain(|o| {
                 !matches!(
                     o.option,
-                    ColumnOption::PrimaryKey(_)
-                        | ColumnOption::Unique(_)
-                        | ColumnOption::Check(_)
+                    ColumnOption::PrimaryKey(_) | ColumnOption::Unique(_) | ColumnOption::Check(_)
                 )
             });
             let sql = AlterTableOperation::AddColumn {
@@ -262,9 +260,7 @@ pub fn classify(
                 drop_primary_key(ctx.table, ctx.adds_primary_key),
             ));
         }
-        AlterTableOperation::DropIndex { name }
-            if name.value.eq_ignore_ascii_case("PRIMARY") =>
-        {
+        AlterTableOperation::DropIndex { name } if name.value.eq_ignore_ascii_case("PRIMARY") => {
             ops.push(Op::new(
                 sql,
                 "DROP INDEX PRIMARY",
@@ -274,17 +270,17 @@ pub fn classify(
         AlterTableOperation::DropIndex { name } => ops.push(Op::new(
             sql,
             format!("DROP INDEX {}", name.value),
-            Cost::inplace(),
+            Cost::from(online_ddl::SECONDARY_INDEX),
         )),
         AlterTableOperation::DropForeignKey { name, .. } => ops.push(Op::new(
             sql,
             format!("DROP FOREIGN KEY {}", name.value),
-            Cost::inplace(),
+            Cost::from(online_ddl::SECONDARY_INDEX),
         )),
         AlterTableOperation::DropConstraint { name, .. } => ops.push(Op::new(
             sql,
             format!("DROP CONSTRAINT {}", name.value),
-            Cost::inplace(),
+            Cost::from(online_ddl::SECONDARY_INDEX),
         )),
         AlterTableOperation::RenameTable { table_name } => {
             let (RenameTableNameKind::To(new) | RenameTableNameKind::As(new)) = table_name;
@@ -317,7 +313,7 @@ fn add_constraint(
         TableConstraint::Index(index) => Op::new(
             sql,
             named("ADD INDEX", index.name.as_ref()),
-            Cost::inplace(),
+            Cost::from(online_ddl::SECONDARY_INDEX),
         ),
         TableConstraint::Unique(unique) => Op::new(
             sql,
@@ -325,7 +321,7 @@ fn add_constraint(
                 "ADD UNIQUE",
                 unique.index_name.as_ref().or(unique.name.as_ref()),
             ),
-            Cost::inplace(),
+            Cost::from(online_ddl::SECONDARY_INDEX),
         ),
         TableConstraint::PrimaryKey(pk) => {
             if let Some(info) = ctx.schema.known_mut(&ctx.table.key) {
@@ -345,7 +341,7 @@ fn add_constraint(
             let mut op = Op::new(
                 sql,
                 named(kind, index.opt_index_name.as_ref()),
-                Cost::inplace(),
+                Cost::from(online_ddl::FULLTEXT_OR_SPATIAL_INDEX),
             );
             op.fulltext = true;
             op
@@ -358,7 +354,9 @@ fn add_constraint(
             if ctx.foreign_key_checks {
                 let cost = Cost::Copy {
                     why: online_ddl::FOREIGN_KEY_WITH_CHECKS.to_string(),
-                    fix: Some(format!("`SET foreign_key_checks = 0;` before it lets MySQL add it INPLACE without copying {t} (existing rows are not checked: verify them with a query first), then `SET foreign_key_checks = 1;`; or use pt-online-schema-change (gh-ost does not support foreign keys)")),
+                    fix: Some(format!(
+                        "`SET foreign_key_checks = 0;` before it lets MySQL add it INPLACE without copying {t} (existing rows are not checked: verify them with a query first), then `SET foreign_key_checks = 1;`; or use pt-online-schema-change (gh-ost does not support foreign keys)"
+                    )),
                 };
                 Op::new(sql, what, cost)
             } else {
@@ -372,7 +370,9 @@ fn add_constraint(
             } else {
                 let cost = Cost::Copy {
                     why: online_ddl::ENFORCED_CHECK.to_string(),
-                    fix: Some(format!("use gh-ost or pt-online-schema-change for {t}, or enforce the rule in the application")),
+                    fix: Some(format!(
+                        "use gh-ost or pt-online-schema-change for {t}, or enforce the rule in the application"
+                    )),
                 };
                 Op::new(sql, what, cost)
             }

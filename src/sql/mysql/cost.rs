@@ -3,9 +3,9 @@
 //! operation that cannot be INSTANT makes MySQL run every operation of the statement INPLACE).
 //! The per-operation entries come from the online-DDL table in `online_ddl.rs`.
 
+use super::Props;
 use super::online_ddl::{self, Online};
 use super::schema::{Column, TableRef};
-use super::Props;
 use sqlparser::ast::{
     AlterTableAlgorithm, AlterTableLock, CharacterLength, DataType, EnumMember, ExactNumberInfo,
     MySQLColumnPosition,
@@ -85,7 +85,6 @@ impl Op {
     }
 }
 
-
 /// How a statement's fix is written with `ALGORITHM=…, LOCK=…` added.
 #[derive(Debug)]
 pub enum Shape {
@@ -109,7 +108,6 @@ pub fn drop_primary_key(table: &TableRef, adds_primary_key: bool) -> Cost {
         )),
     }
 }
-
 
 /// MODIFY / CHANGE of a column from `old` (when known) to `new`.
 pub fn modify_cost(
@@ -449,8 +447,7 @@ impl Judged {
             Some(AlterTableAlgorithm::Inplace) => needs == Level::Copy,
             _ => false,
         };
-        let by_lock =
-            self.lock == Some(AlterTableLock::None) && (needs == Level::Copy || fulltext);
+        let by_lock = self.lock == Some(AlterTableLock::None) && (needs == Level::Copy || fulltext);
         match (by_algorithm, self.algorithm) {
             (true, Some(algorithm)) => Some(Refusal::Algorithm(algorithm)),
             _ if by_lock => Some(Refusal::LockNone),
@@ -483,6 +480,10 @@ impl Judged {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sql::mysql::normalize_charset;
+    use sqlparser::ast::{Ident, ObjectName, Statement};
+    use sqlparser::dialect::MySqlDialect;
+    use sqlparser::parser::Parser;
 
     fn ty(sql: &str) -> DataType {
         let statement = format!("CREATE TABLE t (c {sql})");
@@ -746,5 +747,4 @@ mod tests {
         );
         assert_eq!(cost.level(), Level::Rebuild);
     }
-
 }

@@ -23,12 +23,18 @@ use sqlparser::tokenizer::{Token, TokenWithSpan};
 
 /// One piece of a migration file.
 pub enum Event {
-    Statement(Statement),
+    Statement(Box<Statement>),
     /// `DELIMITER x` … `DELIMITER ;` (stored programs), skipped; `end_line: None` when it runs to
     /// the end of the file.
-    DelimiterBlock { start: Pos, end_line: Option<u32> },
+    DelimiterBlock {
+        start: Pos,
+        end_line: Option<u32>,
+    },
     /// The tokenizer gave up here; nothing after it was read.
-    TokenizerError { pos: Pos, message: String },
+    TokenizerError {
+        pos: Pos,
+        message: String,
+    },
 }
 
 /// What kind of statement, as far as the order of its facts goes: an ALTER TABLE changes the
@@ -172,15 +178,13 @@ impl Walker {
         split(text, &mut |piece| match piece {
             Piece::Statement(tokens) => {
                 if let Some(statement) = walk.statement(tokens) {
-                    visit(Event::Statement(statement));
+                    visit(Event::Statement(Box::new(statement)));
                 }
             }
             Piece::DelimiterBlock { start, end_line } => {
                 visit(Event::DelimiterBlock { start, end_line })
             }
-            Piece::TokenizerError { pos, message } => {
-                visit(Event::TokenizerError { pos, message })
-            }
+            Piece::TokenizerError { pos, message } => visit(Event::TokenizerError { pos, message }),
         });
     }
 }

@@ -66,33 +66,57 @@ pub const ENFORCED_CHECK: &str =
 
 // --- Table options and clauses sqlparser does not parse ---------------------------------------
 
-/// Clauses recognised by their first words: `(first word, second word, how it runs)`; `None` as
-/// the second word matches anything. The first entry that matches wins.
-pub const CLAUSES: &[(&[&str], Option<&[&str]>, Online)] = &[
-    (
+/// A clause recognised by its first words.
+pub struct ClauseEntry {
+    /// Its first word, one of these (uppercase, unquoted).
+    pub first: &'static [&'static str],
+    /// Its second word, one of these; `None` matches anything.
+    pub second: Option<&'static [&'static str]>,
+    pub online: Online,
+}
+
+const fn entry(
+    first: &'static [&'static str],
+    second: Option<&'static [&'static str]>,
+    online: Online,
+) -> ClauseEntry {
+    ClauseEntry {
+        first,
+        second,
+        online,
+    }
+}
+
+/// Clauses recognised by their first words. The first entry that matches wins.
+pub const CLAUSES: &[ClauseEntry] = &[
+    entry(
         &["ENGINE"],
         None,
         Online::Rebuild("ENGINE=… rebuilds the table, even when the engine does not change"),
     ),
-    (&["FORCE"], None, Online::Rebuild("FORCE rebuilds the table")),
-    (
+    entry(
+        &["FORCE"],
+        None,
+        Online::Rebuild("FORCE rebuilds the table"),
+    ),
+    entry(
         &["ROW_FORMAT", "KEY_BLOCK_SIZE"],
         None,
         Online::Rebuild("changing ROW_FORMAT or KEY_BLOCK_SIZE rebuilds the table"),
     ),
-    (
+    entry(
         &["CONVERT"],
         None,
         Online::Copy(
             "CONVERT TO CHARACTER SET converts every string column, which MySQL does only with ALGORITHM=COPY",
         ),
     ),
-    (
+    entry(
         &["DEFAULT"],
         Some(&["CHARACTER", "CHARSET", "COLLATE"]),
         Online::Inplace,
     ),
-    (
+    entry(
         &[
             "CHARACTER",
             "CHARSET",
@@ -105,20 +129,20 @@ pub const CLAUSES: &[(&[&str], Option<&[&str]>, Online)] = &[
         None,
         Online::Inplace,
     ),
-    (&["RENAME"], Some(&["INDEX", "KEY"]), Online::Inplace),
-    (&["ALTER"], Some(&["INDEX"]), Online::Inplace),
-    (&["DROP"], Some(&["CHECK"]), Online::Inplace),
+    entry(&["RENAME"], Some(&["INDEX", "KEY"]), Online::Inplace),
+    entry(&["ALTER"], Some(&["INDEX"]), Online::Inplace),
+    entry(&["DROP"], Some(&["CHECK"]), Online::Inplace),
 ];
 
 /// How a clause starting with these (uppercase, unquoted) words runs, from [`CLAUSES`].
 pub fn clause(first: Option<&str>, second: Option<&str>) -> Option<Online> {
-    CLAUSES.iter().find_map(|(firsts, seconds, online)| {
-        let first_matches = first.is_some_and(|w| firsts.contains(&w));
-        let second_matches = match seconds {
+    CLAUSES.iter().find_map(|entry| {
+        let first_matches = first.is_some_and(|w| entry.first.contains(&w));
+        let second_matches = match entry.second {
             None => true,
             Some(seconds) => second.is_some_and(|w| seconds.contains(&w)),
         };
-        (first_matches && second_matches).then_some(*online)
+        (first_matches && second_matches).then_some(entry.online)
     })
 }
 
@@ -128,7 +152,10 @@ mod tests {
 
     #[test]
     fn clauses_are_looked_up_by_their_first_words() {
-        assert!(matches!(clause(Some("ENGINE"), None), Some(Online::Rebuild(_))));
+        assert!(matches!(
+            clause(Some("ENGINE"), None),
+            Some(Online::Rebuild(_))
+        ));
         assert!(matches!(
             clause(Some("CONVERT"), Some("TO")),
             Some(Online::Copy(_))

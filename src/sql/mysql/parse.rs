@@ -13,7 +13,6 @@ use sqlparser::dialect::MySqlDialect;
 use sqlparser::parser::{Parser, ParserError};
 use sqlparser::tokenizer::{Token, TokenWithSpan, Whitespace};
 
-
 /// The deepest nesting of parentheses and brackets a statement may have. Hand-written DDL nests a
 /// few levels (a generated column's expression, a CHECK, a partition list); anything deeper is
 /// generated or hostile input, reported as unparsed (quickly) rather than handed to the parser.
@@ -57,7 +56,6 @@ pub enum Clause {
     /// Not understood: the parser's message.
     Unknown(String),
 }
-
 
 // ---------------------------------------------------------------------------------------------
 // Clauses sqlparser does not parse
@@ -230,4 +228,3 @@ pub fn parser_message(err: &ParserError) -> String {
         ParserError::RecursionLimitExceeded => "the statement is nested too deeply".to_string(),
     }
 }
-

@@ -21,9 +21,7 @@ pub fn check(out: &mut Findings, st: &Statement) {
                 ty,
             } => add_column_not_null(out, st.pos, table, column, column_sql, ty),
             Change::DropColumn { table, column } => drop_column(out, st.pos, table, column),
-            Change::RenameColumn { table, old, new } => {
-                rename_column(out, st.pos, table, old, new)
-            }
+            Change::RenameColumn { table, old, new } => rename_column(out, st.pos, table, old, new),
             Change::RenameTable { old, new } => rename_table(out, st.pos, old, new),
             Change::DropTable { table } => drop_table(out, st.pos, table),
         }

@@ -76,7 +76,10 @@ pub fn check_lock(out: &mut Findings, pos: Pos, j: &Judged) {
     out.report(
         pos,
         &MYSQL_COPY_ALGORITHM,
-        format!("LOCK={lock} on {t} ({}): {blocked} blocked for the whole ALTER", j.whats()),
+        format!(
+            "LOCK={lock} on {t} ({}): {blocked} blocked for the whole ALTER",
+            j.whats()
+        ),
         format!(
             "`{}`",
             with_options(

@@ -25,7 +25,6 @@ fn rules(text: &str) -> Vec<String> {
         .collect()
 }
 
-
 #[test]
 fn instant_ops_combined_with_inplace_ops_rebuild() {
     let found = rules(

@@ -44,9 +44,7 @@ impl<'a> Findings<'a> {
     }
 
     fn finding(&self, pos: Pos, rule: &'static Rule, message: String, fix: String) -> Finding {
-        rule.finding(message)
-            .at(self.location(pos))
-            .with_fix(fix)
+        rule.finding(message).at(self.location(pos)).with_fix(fix)
     }
 }
 
