@@ -9,8 +9,8 @@
 use super::alter::{AlterWalk, Before, classify};
 use super::cost::{Cost, Judged, Level, Op, Shape, drop_primary_key};
 use super::parse::{
-    Clause, MAX_NESTING, PARSER_STACK_BYTES, algorithm_lock, mysql_parser, name_list,
-    nesting_depth, parser_message, text_clause, word,
+    Clause, MAX_NESTING, PARSER_STACK_BYTES, algorithm_lock, name_list, nesting_depth, read,
+    text_clause, word,
 };
 use super::schema::{Schema, TableRef};
 use super::{Piece, Pos, alter_clauses, is_word, object_name, pos_of, render, significant, split};
@@ -18,8 +18,7 @@ use sqlparser::ast::{
     AlterTableAlgorithm, AlterTableLock, AlterTableOperation, Expr, ObjectName, ObjectType, Set,
     Statement as Parsed, TableConstraint,
 };
-use sqlparser::dialect::MySqlDialect;
-use sqlparser::tokenizer::{Token, TokenWithSpan};
+use sqlparser::tokenizer::TokenWithSpan;
 
 /// One piece of a migration file.
 pub enum Event {
@@ -231,39 +230,29 @@ impl FileWalk<'_> {
             st.unparsed(&tokens, &reason);
             return Some(st);
         }
-        let dialect = MySqlDialect {};
-        let mut parser = mysql_parser(&dialect, tokens.clone());
-        let parsed = parser.parse_statement();
-        let mut rest = Vec::new();
-        if parsed.is_ok() {
-            loop {
-                let token = parser.next_token();
-                if token.token == Token::EOF {
-                    break;
-                }
-                rest.push(token);
-            }
-        }
-        match parsed {
-            Ok(statement) if rest.is_empty() => self.parsed(&mut st, &tokens, statement),
-            Ok(Parsed::Drop {
-                object_type: ObjectType::Index,
-                names,
-                table,
-                ..
-            }) if algorithm_lock(&rest).is_some() => {
+        match read(tokens.clone()) {
+            Ok((statement, rest)) if rest.is_empty() => self.parsed(&mut st, &tokens, statement),
+            Ok((
+                Parsed::Drop {
+                    object_type: ObjectType::Index,
+                    names,
+                    table,
+                    ..
+                },
+                rest,
+            )) if algorithm_lock(&rest).is_some() => {
                 let (algorithm, lock) = algorithm_lock(&rest).unwrap_or_default();
                 let options = Options { algorithm, lock };
                 self.drop_index(&mut st, &tokens, &names, table.as_ref(), options);
             }
-            Ok(_) => {
+            Ok((_, rest)) => {
                 let message = format!(
                     "unexpected `{}` at line {}, column {}",
                     rest[0].token, rest[0].span.start.line, rest[0].span.start.column
                 );
                 self.fallback(&mut st, &tokens, message);
             }
-            Err(err) => self.fallback(&mut st, &tokens, parser_message(&err)),
+            Err(message) => self.fallback(&mut st, &tokens, message),
         }
         Some(st)
     }

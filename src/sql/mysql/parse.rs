@@ -57,6 +57,25 @@ pub enum Clause {
     Unknown(String),
 }
 
+/// A statement read with sqlparser: the statement and the tokens it left unread (empty when it
+/// read them all), or sqlparser's message.
+pub fn read(tokens: Vec<TokenWithSpan>) -> Result<(Statement, Vec<TokenWithSpan>), String> {
+    let dialect = MySqlDialect {};
+    let mut parser = mysql_parser(&dialect, tokens);
+    let statement = parser
+        .parse_statement()
+        .map_err(|err| parser_message(&err))?;
+    let mut rest = Vec::new();
+    loop {
+        let token = parser.next_token();
+        if token.token == Token::EOF {
+            break;
+        }
+        rest.push(token);
+    }
+    Ok((statement, rest))
+}
+
 // ---------------------------------------------------------------------------------------------
 // Clauses sqlparser does not parse
 
@@ -136,7 +155,9 @@ pub fn text_clause(header: &[TokenWithSpan], clause: &[TokenWithSpan]) -> Vec<Cl
     }
 }
 
-fn parse_clause(header: &[TokenWithSpan], clause: &[TokenWithSpan]) -> Vec<Clause> {
+/// One clause of an ALTER TABLE parsed alone after `header` (`ALTER TABLE name `): its
+/// operations, or why sqlparser could not read it.
+pub fn parse_clause(header: &[TokenWithSpan], clause: &[TokenWithSpan]) -> Vec<Clause> {
     let mut tokens = header.to_vec();
     tokens.extend(clause.iter().cloned());
     let dialect = MySqlDialect {};

@@ -1,11 +1,11 @@
-//! The shared compatibility rules (declared in `../compat.rs`: ADD COLUMN NOT NULL without a
+//! The shared compatibility rules (declared with the check in `compat.rs`: ADD COLUMN NOT NULL without a
 //! default, DROP COLUMN, RENAME COLUMN, RENAME TABLE, DROP TABLE), written for MySQL from the
 //! statement's breaking changes. One function per rule.
 
-use super::super::compat::{
+use super::write::Findings;
+use crate::checks::migrations::{
     ADD_COLUMN_NOT_NULL, DROP_COLUMN, DROP_TABLE, RENAME_COLUMN, RENAME_TABLE,
 };
-use super::write::Findings;
 use crate::sql::mysql::Pos;
 use crate::sql::mysql::facts::{Change, Statement};
 use crate::sql::mysql::schema::TableRef;

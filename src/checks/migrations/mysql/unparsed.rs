@@ -1,8 +1,8 @@
 //! `migrations/unparsed-statement` (declared with the check) for MySQL: a statement, a
 //! `DELIMITER` block or the rest of a file gonogo could not read is said, never silently passed.
 
-use super::super::UNPARSED_STATEMENT;
 use super::write::{Findings, shorten};
+use crate::checks::migrations::UNPARSED_STATEMENT;
 use crate::sql::mysql::Pos;
 use crate::sql::mysql::facts::Statement;
 

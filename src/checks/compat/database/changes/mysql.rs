@@ -4,6 +4,7 @@
 
 use super::{At, ChangeKind, Column, State, Ty, int_rank, missing, narrowed, sorted_names};
 use crate::sql::files::MigrationFile;
+use crate::sql::mysql::parse::{Clause, parse_clause, read};
 use crate::sql::mysql::{
     Props, alter_clauses, is_word, pos_of, significant, split_commas, statements,
 };
@@ -14,7 +15,6 @@ use sqlparser::ast::{
     TableObject, TableWithJoins,
 };
 use sqlparser::dialect::MySqlDialect;
-use sqlparser::parser::Parser;
 use sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer};
 
 pub(super) fn file(state: &mut State, file: &MigrationFile, text: &str) {
@@ -29,11 +29,11 @@ pub(super) fn file(state: &mut State, file: &MigrationFile, text: &str) {
             line: pos.line,
             column: pos.column,
         };
-        let mut parser = Parser::new(&MySqlDialect {}).with_tokens_with_locations(tokens.clone());
-        let parsed = parser.parse_statement();
-        let complete = parser.next_token().token == Token::EOF;
-        match parsed {
-            Ok(statement) if complete => mysql_statement(state, at, &tokens, statement),
+        // Read as the migrations check reads it (the same parser, the same clause fallback).
+        match read(tokens.clone()) {
+            Ok((statement, rest)) if rest.is_empty() => {
+                mysql_statement(state, at, &tokens, statement)
+            }
             _ => mysql_alter_by_clause(state, at, &tokens),
         }
     }
@@ -318,16 +318,11 @@ fn mysql_alter_by_clause(state: &mut State, at: At, tokens: &[TokenWithSpan]) {
     let Some(alter) = alter_clauses(tokens) else {
         return;
     };
+    let table = my_table(&alter.name);
     for clause in alter.clauses {
-        let mut statement = alter.header.clone();
-        statement.extend(clause.iter().cloned());
-        let mut parser = Parser::new(&MySqlDialect {}).with_tokens_with_locations(statement);
-        if let Ok(MyStatement::AlterTable(alter)) = parser.parse_statement()
-            && parser.next_token().token == Token::EOF
-        {
-            let table = my_table(&alter.name);
-            for op in &alter.operations {
-                mysql_alter_op(state, at_first(at, clause), &table, op);
+        for op in parse_clause(&alter.header, clause) {
+            if let Clause::Op(op) = op {
+                mysql_alter_op(state, at_first(at, clause), &table, &op);
             }
         }
     }
