@@ -140,20 +140,31 @@ struct IndexStatement {
 /// Statements nested deeper than MAX_NESTING are refused before parsing; the parse itself runs
 /// on a thread whose stack holds that depth with room to spare. Only the pages touched are
 /// committed, so the large reservation costs no memory.
-pub fn with_parser_stack<R: Send>(work: impl FnOnce() -> R + Send + Copy) -> R {
-    std::thread::scope(|scope| {
+pub fn with_parser_stack<R: Send>(work: impl FnOnce() -> R + Send) -> R {
+    // The work is taken from a slot, so the same closure can run here when no thread is to be
+    // had (a resource limit), still bounded by MAX_NESTING.
+    let slot = std::sync::Mutex::new(Some(work));
+    let run = || {
+        let work = slot.lock().map(|mut w| w.take()).unwrap_or_default();
+        work.map(|w| w())
+    };
+    let result = std::thread::scope(|scope| {
         match std::thread::Builder::new()
             .name("mysql-migrations".to_string())
             .stack_size(PARSER_STACK_BYTES)
-            .spawn_scoped(scope, work)
+            .spawn_scoped(scope, run)
         {
             Ok(handle) => handle
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-            // No thread to be had (a resource limit): parse here, still bounded by MAX_NESTING.
-            Err(_) => work(),
+            Err(_) => run(),
         }
-    })
+    });
+    match result {
+        Some(result) => result,
+        // Unreachable: the work runs exactly once, on the thread or here.
+        None => unreachable!("the parser work ran neither on its thread nor here"),
+    }
 }
 
 /// Follows migration files in order over one schema model.

@@ -4,7 +4,8 @@
 
 use super::{At, ChangeKind, Column, State, Ty, int_rank, missing, narrowed, sorted_names};
 use crate::sql::files::MigrationFile;
-use crate::sql::mysql::parse::{Clause, parse_clause, read};
+use crate::sql::mysql::facts::with_parser_stack;
+use crate::sql::mysql::parse::{Clause, MAX_NESTING, nesting_depth, parse_clause, read};
 use crate::sql::mysql::{
     Props, alter_clauses, is_word, pos_of, significant, split_commas, statements,
 };
@@ -18,10 +19,21 @@ use sqlparser::dialect::MySqlDialect;
 use sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer};
 
 pub(super) fn file(state: &mut State, file: &MigrationFile, text: &str) {
+    // Parsed as the migrations check parses: on a thread with a stack for sqlparser's recursion,
+    // and statements nested deeper than MAX_NESTING skipped (the migrations check reports them
+    // as unparsed). A parenthesised table reference 25 levels deep overflowed a tokio worker's
+    // 2 MiB stack here, which aborts the whole process.
+    with_parser_stack(|| statements_of(state, file, text));
+}
+
+fn statements_of(state: &mut State, file: &MigrationFile, text: &str) {
     for tokens in statements(text) {
         let Some(first) = tokens.iter().find(|t| significant(t)) else {
             continue;
         };
+        if nesting_depth(&tokens) > MAX_NESTING {
+            continue;
+        }
         let pos = pos_of(first);
         let at = At {
             path: &file.path,
@@ -683,6 +695,19 @@ mod tests {
                 on("orders", drop_column("x")),
             ]
         );
+    }
+
+    #[test]
+    fn deeply_nested_statements_are_skipped_not_fatal() {
+        // A test thread's stack is the size that overflowed before the parser had its own.
+        let joins = format!(
+            "SELECT * FROM {}t JOIN u ON 1{};",
+            "(".repeat(25),
+            ")".repeat(25)
+        );
+        let deeper = format!("SELECT {}1{};", "(".repeat(40), ")".repeat(40));
+        let new = format!("{joins}\n{deeper}\nALTER TABLE t DROP COLUMN x;");
+        assert_eq!(deploy(MY, "", &new), vec![on("t", drop_column("x"))]);
     }
 
     #[test]
