@@ -697,3 +697,83 @@ impl FileWalk<'_> {
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn facts(files: &[&str]) -> Vec<Statement> {
+        let mut walker = Walker::default();
+        let mut out = Vec::new();
+        for text in files {
+            walker.file(text, &mut |event| {
+                if let Event::Statement(st) = event {
+                    out.push(*st);
+                }
+            });
+        }
+        out
+    }
+
+    #[test]
+    fn one_statement_as_facts() {
+        let found = facts(&[
+            "CREATE TABLE t (id INT PRIMARY KEY, a VARCHAR(10) NOT NULL);",
+            "ALTER TABLE t ADD COLUMN b INT NOT NULL, DROP COLUMN a, ADD INDEX i (id);",
+        ]);
+        let alter = &found[1];
+        assert_eq!((alter.pos.line, alter.pos.column), (1, 1));
+        assert_eq!(alter.kind, Kind::Alter);
+        let changes: Vec<&str> = alter
+            .changes
+            .iter()
+            .map(|c| match c {
+                Change::AddColumnNotNull { .. } => "add-not-null",
+                Change::DropColumn { .. } => "drop-column",
+                _ => "other",
+            })
+            .collect();
+        assert_eq!(changes, vec!["add-not-null", "drop-column"]);
+        let ddl = alter
+            .unguarded_ddl
+            .as_ref()
+            .expect("no lock_wait_timeout set");
+        assert_eq!((ddl.verb, ddl.table.name.as_str()), ("ALTER TABLE", "t"));
+        let judged = alter
+            .judged
+            .as_ref()
+            .expect("an ALTER on an existing table");
+        // ADD and DROP COLUMN are INSTANT alone; with ADD INDEX the statement runs INPLACE and
+        // rebuilds the table.
+        assert_eq!(judged.whats(), "ADD COLUMN b, DROP COLUMN a, ADD INDEX i");
+        assert_eq!(judged.level, Level::Rebuild);
+        assert!(judged.blocks_writes());
+        assert!(alter.unparsed.is_none());
+    }
+
+    #[test]
+    fn tables_created_in_the_file_have_no_lock_facts() {
+        let found = facts(&["CREATE TABLE n (id INT);\nALTER TABLE n ADD COLUMN b INT NOT NULL;"]);
+        assert!(found[1].changes.is_empty());
+        assert!(found[1].unguarded_ddl.is_none());
+        assert!(found[1].judged.is_none());
+    }
+
+    #[test]
+    fn session_variables_are_facts_of_the_file() {
+        let found = facts(&[
+            "SET SESSION lock_wait_timeout = 5;\nSET foreign_key_checks = 0;\nALTER TABLE o ADD FOREIGN KEY (c) REFERENCES c (id);",
+            "ALTER TABLE o ADD FOREIGN KEY (d) REFERENCES d (id);",
+        ]);
+        let guarded = &found[2];
+        assert!(guarded.unguarded_ddl.is_none());
+        assert_eq!(
+            guarded.judged.as_ref().map(|j| j.level),
+            Some(Level::Inplace)
+        );
+        // A new file is a new session: no timeout, foreign key checks on again.
+        let next = &found[3];
+        assert!(next.unguarded_ddl.is_some());
+        assert_eq!(next.judged.as_ref().map(|j| j.level), Some(Level::Copy));
+    }
+}

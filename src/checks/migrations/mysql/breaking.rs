@@ -1,6 +1,6 @@
-//! The shared compatibility rules (declared with the check in `compat.rs`: ADD COLUMN NOT NULL without a
-//! default, DROP COLUMN, RENAME COLUMN, RENAME TABLE, DROP TABLE), written for MySQL from the
-//! statement's breaking changes. One function per rule.
+//! The compatibility rules both dialects share (declared with the check in `compat.rs`: ADD
+//! COLUMN NOT NULL without a default, DROP COLUMN, RENAME COLUMN, RENAME TABLE, DROP TABLE),
+//! written for MySQL from the statement's breaking changes. One function per rule.
 
 use super::write::Findings;
 use crate::checks::migrations::{
