@@ -34,7 +34,7 @@ pub struct AlterWalk<'a> {
     pub foreign_key_checks: bool,
 }
 
-/// One parsed ALTER TABLE operation: its cost, its compatibility findings, and its effect on
+/// One parsed ALTER TABLE operation: its cost, the breaking changes it makes, and its effect on
 /// the schema. `Err`: an operation gonogo does not know in MySQL.
 pub fn classify(
     ctx: &mut AlterWalk,
