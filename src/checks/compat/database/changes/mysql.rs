@@ -4,6 +4,8 @@
 
 use super::{At, ChangeKind, Column, State, Ty, int_rank, missing, narrowed, sorted_names};
 use crate::sql::files::MigrationFile;
+use crate::sql::mysql::facts::with_parser_stack;
+use crate::sql::mysql::parse::{Clause, MAX_NESTING, nesting_depth, parse_clause, read};
 use crate::sql::mysql::{
     Props, alter_clauses, is_word, pos_of, significant, split_commas, statements,
 };
@@ -14,14 +16,24 @@ use sqlparser::ast::{
     TableObject, TableWithJoins,
 };
 use sqlparser::dialect::MySqlDialect;
-use sqlparser::parser::Parser;
 use sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer};
 
 pub(super) fn file(state: &mut State, file: &MigrationFile, text: &str) {
+    // Parsed as the migrations check parses: on a thread with a stack for sqlparser's recursion,
+    // and statements nested deeper than MAX_NESTING skipped (the migrations check reports them
+    // as unparsed). A parenthesised table reference 25 levels deep overflowed a tokio worker's
+    // 2 MiB stack here, which aborts the whole process.
+    with_parser_stack(|| statements_of(state, file, text));
+}
+
+fn statements_of(state: &mut State, file: &MigrationFile, text: &str) {
     for tokens in statements(text) {
         let Some(first) = tokens.iter().find(|t| significant(t)) else {
             continue;
         };
+        if nesting_depth(&tokens) > MAX_NESTING {
+            continue;
+        }
         let pos = pos_of(first);
         let at = At {
             path: &file.path,
@@ -29,11 +41,11 @@ pub(super) fn file(state: &mut State, file: &MigrationFile, text: &str) {
             line: pos.line,
             column: pos.column,
         };
-        let mut parser = Parser::new(&MySqlDialect {}).with_tokens_with_locations(tokens.clone());
-        let parsed = parser.parse_statement();
-        let complete = parser.next_token().token == Token::EOF;
-        match parsed {
-            Ok(statement) if complete => mysql_statement(state, at, &tokens, statement),
+        // Read as the migrations check reads it (the same parser, the same clause fallback).
+        match read(tokens.clone()) {
+            Ok((statement, rest)) if rest.is_empty() => {
+                mysql_statement(state, at, &tokens, statement)
+            }
             _ => mysql_alter_by_clause(state, at, &tokens),
         }
     }
@@ -318,16 +330,11 @@ fn mysql_alter_by_clause(state: &mut State, at: At, tokens: &[TokenWithSpan]) {
     let Some(alter) = alter_clauses(tokens) else {
         return;
     };
+    let table = my_table(&alter.name);
     for clause in alter.clauses {
-        let mut statement = alter.header.clone();
-        statement.extend(clause.iter().cloned());
-        let mut parser = Parser::new(&MySqlDialect {}).with_tokens_with_locations(statement);
-        if let Ok(MyStatement::AlterTable(alter)) = parser.parse_statement()
-            && parser.next_token().token == Token::EOF
-        {
-            let table = my_table(&alter.name);
-            for op in &alter.operations {
-                mysql_alter_op(state, at_first(at, clause), &table, op);
+        for op in parse_clause(&alter.header, clause) {
+            if let Clause::Op(op) = op {
+                mysql_alter_op(state, at_first(at, clause), &table, &op);
             }
         }
     }
@@ -688,6 +695,19 @@ mod tests {
                 on("orders", drop_column("x")),
             ]
         );
+    }
+
+    #[test]
+    fn deeply_nested_statements_are_skipped_not_fatal() {
+        // A test thread's stack is the size that overflowed before the parser had its own.
+        let joins = format!(
+            "SELECT * FROM {}t JOIN u ON 1{};",
+            "(".repeat(25),
+            ")".repeat(25)
+        );
+        let deeper = format!("SELECT {}1{};", "(".repeat(40), ")".repeat(40));
+        let new = format!("{joins}\n{deeper}\nALTER TABLE t DROP COLUMN x;");
+        assert_eq!(deploy(MY, "", &new), vec![on("t", drop_column("x"))]);
     }
 
     #[test]

@@ -6,6 +6,20 @@
 //!
 //! Statements are split with sqlparser's tokenizer and parsed one by one by the callers, so one
 //! statement sqlparser cannot parse hides nothing else.
+//!
+//! On top of that, the MySQL schema model and each statement's facts, for the rules of the
+//! `migrations` check: `parse` (sqlparser with gonogo's limits, and the fallback reader for what
+//! it rejects), `online_ddl` (how MySQL runs each ALTER operation: data), `cost` (that table
+//! applied to the schema and to a statement as a whole), `schema` (tables and columns as the
+//! migrations build them), `alter` (one ALTER operation's facts) and `facts` (files → statements
+//! → facts).
+
+mod alter;
+pub mod cost;
+pub mod facts;
+pub mod online_ddl;
+pub mod parse;
+pub mod schema;
 
 use sqlparser::ast::{ColumnOption, Expr, GeneratedExpressionMode, Ident, ObjectName};
 use sqlparser::dialect::MySqlDialect;

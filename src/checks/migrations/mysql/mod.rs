@@ -1,0 +1,85 @@
+//! MySQL 8 (InnoDB) rules of the `migrations` check.
+//!
+//! Facts, then rules: `crate::sql::mysql::facts` follows every file statement by statement over
+//! one schema model (files outside this deploy too, so the schema is known) and says, for each
+//! statement, how MySQL runs it (INSTANT, INPLACE, a table rebuild or COPY, from the online-DDL
+//! table), what it breaks for the old version, and whether it runs without `lock_wait_timeout`.
+//! Each rule below is one file: its declaration with its docs, and a `check` over those facts.
+//! Adding a rule: a file here, a `mod` line and a line in [`statement`], its entry in the
+//! check's `RULES`, and its fixtures.
+
+mod breaking;
+mod copy_algorithm;
+mod fulltext_index;
+mod missing_algorithm_lock;
+mod missing_lock_wait_timeout;
+mod table_rebuild;
+mod unparsed;
+mod write;
+
+#[cfg(test)]
+mod tests;
+
+pub use copy_algorithm::MYSQL_COPY_ALGORITHM;
+pub use fulltext_index::MYSQL_FULLTEXT_INDEX;
+pub use missing_algorithm_lock::MYSQL_MISSING_ALGORITHM_LOCK;
+pub use missing_lock_wait_timeout::MYSQL_MISSING_LOCK_WAIT_TIMEOUT;
+pub use table_rebuild::MYSQL_TABLE_REBUILD;
+
+use super::{MigrationFile, Settings};
+use crate::report::Finding;
+use crate::sql::mysql::facts::{Event, Kind, Statement, Walker, with_parser_stack};
+use write::Findings;
+
+/// Analyse MySQL migration files in order. Always `Some`: every statement is either judged or
+/// reported as unparsed.
+pub fn analyze(files: &[MigrationFile], _settings: &Settings) -> Option<Vec<Finding>> {
+    Some(with_parser_stack(|| {
+        let mut walker = Walker::default();
+        let mut findings = Vec::new();
+        for file in files {
+            let mut out = Findings::new(file, &mut findings);
+            walker.file(&file.text, &mut |event| {
+                // Files outside this deploy only build the schema.
+                if file.in_deploy {
+                    event_rules(&mut out, &event);
+                }
+            });
+        }
+        findings
+    }))
+}
+
+fn event_rules(out: &mut Findings, event: &Event) {
+    match event {
+        Event::Statement(st) => statement(out, st),
+        Event::DelimiterBlock { start, end_line } => {
+            unparsed::delimiter_block(out, *start, *end_line)
+        }
+        Event::TokenizerError { pos, message } => unparsed::tokenizer_error(out, *pos, message),
+    }
+}
+
+/// Every rule over one statement's facts, in the order their findings are written.
+fn statement(out: &mut Findings, st: &Statement) {
+    // An ALTER TABLE's schema changes are read clause by clause before it runs; other DDL takes
+    // its lock before it changes anything.
+    if st.kind == Kind::Alter {
+        breaking::check(out, st);
+        missing_lock_wait_timeout::check(out, st);
+    } else {
+        missing_lock_wait_timeout::check(out, st);
+        breaking::check(out, st);
+    }
+    unparsed::statement(out, st);
+    for table in &st.optimized {
+        table_rebuild::check_optimize(out, st.pos, table);
+    }
+    if let Some(judged) = &st.judged {
+        copy_algorithm::check(out, st.pos, judged);
+        table_rebuild::check(out, st.pos, judged);
+        fulltext_index::check(out, st.pos, judged);
+        copy_algorithm::check_lock(out, st.pos, judged);
+        missing_algorithm_lock::check(out, st.pos, judged);
+    }
+}

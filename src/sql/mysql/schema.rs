@@ -1,0 +1,240 @@
+//! The MySQL schema as the migrations build it, file after file: each table's columns (type,
+//! nullability, character set), its default character set, whether it has a FULLTEXT index, and
+//! which tables were created earlier in the file being read (new and empty, so changing them
+//! blocks nobody).
+
+use super::{Props, normalize_charset};
+use sqlparser::ast::{
+    CreateTable, CreateTableLikeKind, CreateTableOptions, DataType, IndexColumn, ObjectName,
+    ObjectNamePart, SqlOption, TableConstraint,
+};
+use std::collections::{HashMap, HashSet};
+
+#[derive(Debug, Clone, Default)]
+pub struct Table {
+    /// Lowercase column name → what gonogo knows of it.
+    pub columns: HashMap<String, Column>,
+    /// The table's default character set, when a CREATE TABLE named it.
+    pub charset: Option<String>,
+    /// Whether the table has a FULLTEXT index (no INSTANT ADD/DROP COLUMN then).
+    pub fulltext: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Column {
+    pub ty: DataType,
+    pub nullable: bool,
+    /// The column's character set: its own, else the table's; `None` when neither was named.
+    pub charset: Option<String>,
+}
+
+/// A table as named in a statement.
+#[derive(Debug, Clone)]
+pub struct TableRef {
+    /// Lowercase, without schema: the key into [`Schema`].
+    pub key: String,
+    /// As written, without quotes or schema, for messages.
+    pub name: String,
+    /// As written, with quotes and schema, for fixes.
+    pub sql: String,
+}
+
+impl TableRef {
+    pub fn new(name: &ObjectName) -> TableRef {
+        let last = name.0.last().and_then(ObjectNamePart::as_ident);
+        let plain = last
+            .map(|i| i.value.clone())
+            .unwrap_or_else(|| name.to_string());
+        TableRef {
+            key: plain.to_lowercase(),
+            name: plain,
+            sql: name.to_string(),
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct Schema {
+    /// Lowercase table name → its schema, from every migration read so far.
+    tables: HashMap<String, Table>,
+    /// Tables created earlier in the file being read: new and empty, so safe.
+    created_in_file: HashSet<String>,
+}
+
+impl Schema {
+    /// A new file starts: no table is new in it yet.
+    pub fn begin_file(&mut self) {
+        self.created_in_file.clear();
+    }
+
+    /// The table existed before this file (or is unknown, so assumed to have rows).
+    pub fn existing(&self, key: &str) -> bool {
+        !self.created_in_file.contains(key)
+    }
+
+    pub fn table(&self, key: &str) -> Option<&Table> {
+        self.tables.get(key)
+    }
+
+    /// The table, when gonogo knows it.
+    pub fn known_mut(&mut self, key: &str) -> Option<&mut Table> {
+        self.tables.get_mut(key)
+    }
+
+    /// The table, created empty when gonogo did not know it.
+    pub fn table_mut(&mut self, key: &str) -> &mut Table {
+        self.tables.entry(key.to_string()).or_default()
+    }
+
+    pub fn column(&self, key: &str, column: &str) -> Option<&Column> {
+        self.tables.get(key)?.columns.get(&column.to_lowercase())
+    }
+
+    pub fn create_table(&mut self, create: &CreateTable) {
+        let table = TableRef::new(&create.name);
+        if create.if_not_exists && self.tables.contains_key(&table.key) && self.existing(&table.key)
+        {
+            return; // Already there: a no-op, and the table is not new.
+        }
+        self.created_in_file.insert(table.key.clone());
+        let mut info = match &create.like {
+            Some(CreateTableLikeKind::Plain(like) | CreateTableLikeKind::Parenthesized(like)) => {
+                self.tables
+                    .get(&TableRef::new(&like.name).key)
+                    .cloned()
+                    .unwrap_or_default()
+            }
+            None => Table::default(),
+        };
+        if let Some(charset) = table_charset(&create.table_options) {
+            info.charset = Some(charset);
+        }
+        for column in &create.columns {
+            let props = Props::of(column.options.iter().map(|o| &o.option));
+            info.columns.insert(
+                column.name.value.to_lowercase(),
+                Column {
+                    ty: column.data_type.clone(),
+                    nullable: props.nullable(),
+                    charset: props.charset.clone().or_else(|| info.charset.clone()),
+                },
+            );
+        }
+        for constraint in &create.constraints {
+            match constraint {
+                TableConstraint::PrimaryKey(pk) => info.primary_key(&pk.columns),
+                TableConstraint::FulltextOrSpatial(index) if index.fulltext => info.fulltext = true,
+                _ => {}
+            }
+        }
+        self.tables.insert(table.key, info);
+    }
+
+    pub fn drop_table(&mut self, key: &str) {
+        self.created_in_file.remove(key);
+        self.tables.remove(key);
+    }
+
+    /// RENAME TABLE / ALTER TABLE … RENAME TO: the schema and the "new in this file" mark move.
+    pub fn move_table(&mut self, old: &TableRef, new: &TableRef) {
+        if old.key == new.key {
+            return;
+        }
+        if let Some(info) = self.tables.remove(&old.key) {
+            self.tables.insert(new.key.clone(), info);
+        } else {
+            self.tables.remove(&new.key);
+        }
+        if self.created_in_file.remove(&old.key) {
+            self.created_in_file.insert(new.key.clone());
+        } else {
+            self.created_in_file.remove(&new.key);
+        }
+    }
+
+    pub fn rename_column(&mut self, key: &str, old: &str, new: &str) {
+        if let Some(info) = self.tables.get_mut(key)
+            && let Some(column) = info.columns.remove(&old.to_lowercase())
+        {
+            info.columns.insert(new.to_lowercase(), column);
+        }
+    }
+
+    pub fn drop_column(&mut self, key: &str, column: &str) {
+        if let Some(info) = self.tables.get_mut(key) {
+            info.columns.remove(&column.to_lowercase());
+        }
+    }
+
+    /// A column (re)defined by MODIFY / CHANGE: its own character set, else the table's.
+    pub fn set_column(&mut self, key: &str, name: &str, ty: &DataType, props: &Props) {
+        let info = self.table_mut(key);
+        let charset = props.charset.clone().or_else(|| info.charset.clone());
+        info.columns.insert(
+            name.to_lowercase(),
+            Column {
+                ty: ty.clone(),
+                nullable: props.nullable(),
+                charset,
+            },
+        );
+    }
+
+    /// A column added by ADD COLUMN: its own character set, else `table_charset` (the table's
+    /// before the statement).
+    pub fn add_column(
+        &mut self,
+        key: &str,
+        name: &str,
+        ty: &DataType,
+        props: &Props,
+        table_charset: Option<String>,
+    ) {
+        let charset = props.charset.clone().or(table_charset);
+        self.table_mut(key).columns.insert(
+            name.to_lowercase(),
+            Column {
+                ty: ty.clone(),
+                nullable: props.nullable(),
+                charset,
+            },
+        );
+    }
+}
+
+impl Table {
+    /// Primary key columns are NOT NULL.
+    pub fn primary_key(&mut self, columns: &[IndexColumn]) {
+        for column in columns {
+            if let Some(c) = self.columns.get_mut(
+                &column
+                    .column
+                    .expr
+                    .to_string()
+                    .trim_matches('`')
+                    .to_lowercase(),
+            ) {
+                c.nullable = false;
+            }
+        }
+    }
+}
+
+/// `DEFAULT CHARSET=…` / `CHARACTER SET …` of a CREATE TABLE.
+fn table_charset(options: &CreateTableOptions) -> Option<String> {
+    let list = match options {
+        CreateTableOptions::Plain(list)
+        | CreateTableOptions::With(list)
+        | CreateTableOptions::Options(list)
+        | CreateTableOptions::TableProperties(list) => list,
+        CreateTableOptions::None => return None,
+    };
+    list.iter().find_map(|option| match option {
+        SqlOption::KeyValue { key, value } => {
+            let key = key.to_string().to_ascii_uppercase();
+            (key.contains("CHARSET") || key.contains("CHARACTER SET"))
+                .then(|| normalize_charset(&value.to_string()))
+        }
+        _ => None,
+    })
+}
