@@ -102,10 +102,9 @@ fn a_readiness_that_returns_200_regardless_fails_the_cut() {
         rules.contains(&"readiness/cut-not-detected".to_string()),
         "{rules:?}"
     );
-    assert!(
-        rules.contains(&"readiness/looks-static".to_string()),
-        "{rules:?}"
-    );
+    // `readiness/looks-static` also depends on how fast the answers come (a median under
+    // 2 ms): on a loaded machine it may rightly not fire, so it is tested on recorded samples
+    // (checks/readiness/live/health.rs), not here.
     let cut = finding(readiness, "readiness/cut-not-detected");
     let message = cut["message"].as_str().unwrap();
     assert!(
