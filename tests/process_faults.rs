@@ -170,7 +170,7 @@ fn signal_during_a_slow_plugin(signal: i32, cause: &str) {
              echo 'OK - never'",
             ", timeout: 120s",
         ),
-        ("quick", "echo 'OK - quick'", ""),
+        ("quick", "echo $$ > quick.pid\necho 'OK - quick'", ""),
     ]);
     let mut command = check_command(dir.path());
     command
@@ -180,6 +180,17 @@ fn signal_during_a_slow_plugin(signal: i32, cause: &str) {
         .stderr(Stdio::piped());
     let child = command.spawn().expect("gonogo starts");
     wait_for_file(&dir.path().join("ready"), Duration::from_secs(30));
+    // The quick plugin must have ended (and been reaped by gonogo) before the signal, or it is
+    // rightly interrupted too: on a loaded machine its shell may start after the slow one's.
+    let quick = pid_in(dir.path(), "quick.pid");
+    let waited = Instant::now();
+    while !gone(quick) {
+        assert!(
+            waited.elapsed() < Duration::from_secs(30),
+            "the quick plugin {quick} never ended"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
     let pids: Vec<i32> = ["plugin.pid", "child.pid", "escaped.pid"]
         .iter()
         .map(|f| pid_in(dir.path(), f))
