@@ -205,15 +205,14 @@ fn corpus_dir(target: &str) -> PathBuf {
 /// The seeds of a target: its own `fuzz/corpus/<target>/` (limit cases and what fuzzing found),
 /// then the rule fixtures of the same kind of input, read where they are rather than copied.
 fn load_corpus(target: &str) -> Vec<(String, Vec<u8>)> {
-    let mut entries: Vec<PathBuf> = Vec::new();
-    files_under(&corpus_dir(target), &mut entries);
+    let mut entries = crate::common::files_under(&corpus_dir(target));
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
     let mut seeds = Vec::new();
     match target {
-        "pg" | "mysql" => files_under(&fixtures.join("migrations"), &mut seeds),
+        "pg" | "mysql" => seeds = crate::common::files_under(&fixtures.join("migrations")),
         "manifests" => {
             for check in ["rollout", "readiness", "grace", "rollback"] {
-                files_under(&fixtures.join(check), &mut seeds);
+                seeds.extend(crate::common::files_under(&fixtures.join(check)));
             }
         }
         _ => {}
@@ -237,22 +236,6 @@ fn load_corpus(target: &str) -> Vec<(String, Vec<u8>)> {
             (name, std::fs::read(&p).unwrap())
         })
         .collect()
-}
-
-/// Every file under `dir`, sorted, recursively.
-fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(read) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let mut entries: Vec<PathBuf> = read.map(|e| e.unwrap().path()).collect();
-    entries.sort();
-    for path in entries {
-        if path.is_dir() {
-            files_under(&path, out);
-        } else {
-            out.push(path);
-        }
-    }
 }
 
 /// Run one input on its own thread: a panic or an input past [`INPUT_BOUND`] is the failure,

@@ -6,30 +6,13 @@
 use gonogo::checks::rollout::analyze;
 use gonogo::k8s::{Manifests, parse_stream};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-
-fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    entries.sort();
-    for path in entries {
-        if path.is_dir() {
-            yaml_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
-            out.push(path);
-        }
-    }
-}
 
 #[test]
 fn real_manifests_load_and_findings_per_rule_are_stable() {
     let Some(root) = crate::common::corpus::dir("k8s") else {
         return;
     };
-    let mut files = Vec::new();
-    yaml_files(&root, &mut files);
+    let files = crate::common::yaml_files(&root);
     assert!(files.len() >= 90, "{} files", files.len());
     let mut manifests = Manifests::default();
     let mut errors = Vec::new();

@@ -7,30 +7,13 @@ use gonogo::checks::readiness::analyze;
 use gonogo::checks::rollback;
 use gonogo::k8s::{Manifests, parse_stream};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-
-fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    entries.sort();
-    for path in entries {
-        if path.is_dir() {
-            yaml_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
-            out.push(path);
-        }
-    }
-}
 
 #[test]
 fn readiness_findings_per_rule_over_the_corpus_are_stable() {
     let Some(root) = crate::common::corpus::dir("k8s") else {
         return;
     };
-    let mut files = Vec::new();
-    yaml_files(&root, &mut files);
+    let files = crate::common::yaml_files(&root);
     assert!(files.len() >= 90, "{} files", files.len());
 
     // Each project's files are analysed on their own: selectors must not match across projects.

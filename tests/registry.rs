@@ -10,16 +10,7 @@ use std::path::Path;
 /// Every rule id declared in the source: the string literal after `NAME = (` in a
 /// `declare_rule!` block.
 fn declared_ids(dir: &Path, out: &mut BTreeMap<String, String>) {
-    let mut entries: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    entries.sort();
-    for path in entries {
-        if path.is_dir() {
-            declared_ids(&path, out);
-            continue;
-        }
+    for path in crate::common::files_under(dir) {
         if path.extension().is_none_or(|e| e != "rs") {
             continue;
         }
