@@ -14,6 +14,7 @@
 
 use crate::common;
 
+use common::migrations_json::{Checked, check, findings, migrations};
 use common::pg::{Cluster, PASSWORD};
 use common::{gonogo, project, run};
 use serde_json::Value;
@@ -47,47 +48,6 @@ fn config(max_lock_seconds: f64, stats: bool, scratch: bool) -> String {
         );
     }
     text
-}
-
-struct Checked {
-    code: i32,
-    json: Value,
-    stdout: String,
-    stderr: String,
-}
-
-fn check(dir: &std::path::Path, env: &[(&str, String)], extra: &[&str]) -> Checked {
-    let mut command = gonogo();
-    command
-        .arg("check")
-        .arg(dir)
-        .args(["--format", "json", "--only", "migrations"])
-        .args(extra);
-    for (name, value) in env {
-        command.env(name, value);
-    }
-    let out = run(&mut command);
-    let json = serde_json::from_str(&out.stdout)
-        .unwrap_or_else(|e| panic!("json: {e}\n{}\n{}", out.stdout, out.stderr));
-    Checked {
-        code: out.code,
-        json,
-        stdout: out.stdout,
-        stderr: out.stderr,
-    }
-}
-
-fn migrations(json: &Value) -> &Value {
-    &json["checks"][0]
-}
-
-fn findings<'a>(json: &'a Value, rule: &str) -> Vec<&'a Value> {
-    migrations(json)["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["rule"] == rule)
-        .collect()
 }
 
 /// `~38 s`, `~2.4 s`, `~120 ms`, `under 10 ms` after "rows): " in a live message → seconds.

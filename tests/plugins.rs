@@ -6,24 +6,6 @@ use crate::common;
 use common::*;
 use std::time::{Duration, Instant};
 
-/// A project whose config declares the given plugins (name, script body, extra YAML keys).
-fn plugin_project(plugins: &[(&str, &str, &str)]) -> tempfile::TempDir {
-    let mut config = String::from("checks:\n  plugins:\n");
-    let dir = project(&[]);
-    for (name, body, extra) in plugins {
-        write(
-            dir.path(),
-            &format!("checks/{name}.sh"),
-            &format!("#!/bin/sh\n{body}\n"),
-        );
-        config.push_str(&format!(
-            "    - {{name: {name}, run: [\"checks/{name}.sh\"]{extra}}}\n"
-        ));
-    }
-    write(dir.path(), "gonogo.yaml", &config);
-    dir
-}
-
 fn json_report(dir: &std::path::Path, extra: &[&str]) -> (Run, serde_json::Value) {
     let run = run(gonogo()
         .arg("check")

@@ -15,24 +15,6 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-/// A project with one plugin per (name, script body, extra YAML keys).
-fn plugin_project(plugins: &[(&str, &str, &str)]) -> tempfile::TempDir {
-    let dir = project(&[]);
-    let mut config = String::from("checks:\n  plugins:\n");
-    for (name, body, extra) in plugins {
-        write(
-            dir.path(),
-            &format!("checks/{name}.sh"),
-            &format!("#!/bin/sh\n{body}\n"),
-        );
-        config.push_str(&format!(
-            "    - {{name: {name}, run: [\"checks/{name}.sh\"]{extra}}}\n"
-        ));
-    }
-    write(dir.path(), "gonogo.yaml", &config);
-    dir
-}
-
 fn plugin_check<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
     crate::live::check(report, id)
 }

@@ -6,8 +6,9 @@
 
 use crate::common;
 
+use common::migrations_json::{check, findings, migrations};
 use common::pg::Cluster;
-use common::{gonogo, project, run};
+use common::project;
 use serde_json::Value;
 use std::time::{Duration, Instant};
 
@@ -70,45 +71,6 @@ fn config(stats: bool, scratch: bool, as_superuser: bool) -> String {
         text.push_str("      trace_as_superuser: true\n");
     }
     text
-}
-
-struct Checked {
-    code: i32,
-    json: Value,
-    stdout: String,
-}
-
-fn check(dir: &std::path::Path, env: &[(&str, String)], extra: &[&str]) -> Checked {
-    let mut command = gonogo();
-    command
-        .arg("check")
-        .arg(dir)
-        .args(["--format", "json", "--only", "migrations"])
-        .args(extra);
-    for (name, value) in env {
-        command.env(name, value);
-    }
-    let out = run(&mut command);
-    let json = serde_json::from_str(&out.stdout)
-        .unwrap_or_else(|e| panic!("json: {e}\n{}\n{}", out.stdout, out.stderr));
-    Checked {
-        code: out.code,
-        json,
-        stdout: out.stdout,
-    }
-}
-
-fn migrations(json: &Value) -> &Value {
-    &json["checks"][0]
-}
-
-fn findings<'a>(json: &'a Value, rule: &str) -> Vec<&'a Value> {
-    migrations(json)["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["rule"] == rule)
-        .collect()
 }
 
 /// The "not traced" reasons, by line.

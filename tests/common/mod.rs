@@ -4,6 +4,7 @@
 pub mod compat;
 pub mod corpus;
 pub mod fixtures;
+pub mod migrations_json;
 pub mod pg;
 
 use std::path::{Path, PathBuf};
@@ -237,4 +238,22 @@ pub fn git(dir: &Path, args: &[&str]) {
         .status()
         .expect("git is installed (scripts/install-deps installs it)");
     assert!(status.success(), "git {args:?}");
+}
+
+/// A project whose config declares the given plugins (name, script body, extra YAML keys).
+pub fn plugin_project(plugins: &[(&str, &str, &str)]) -> tempfile::TempDir {
+    let mut config = String::from("checks:\n  plugins:\n");
+    let dir = project(&[]);
+    for (name, body, extra) in plugins {
+        write(
+            dir.path(),
+            &format!("checks/{name}.sh"),
+            &format!("#!/bin/sh\n{body}\n"),
+        );
+        config.push_str(&format!(
+            "    - {{name: {name}, run: [\"checks/{name}.sh\"]{extra}}}\n"
+        ));
+    }
+    write(dir.path(), "gonogo.yaml", &config);
+    dir
 }
