@@ -324,7 +324,7 @@ fn parse_one_by_one(file: &str, start: usize, lexing: Lexing) -> Vec<Statement> 
         }
     };
     let mut out = Vec::new();
-    for piece in pieces {
+    for piece in with_gaps(segment, pieces) {
         let piece_offset = piece.as_ptr() as usize - file.as_ptr() as usize;
         let first = piece_offset + super::skip_trivia(piece);
         let len = piece_offset + piece.len() - first;
@@ -358,6 +358,36 @@ fn parse_one_by_one(file: &str, start: usize, lexing: Lexing) -> Vec<Statement> 
                 out.push(Statement::new(file, first, len, Err(message)));
             }
         }
+    }
+    out
+}
+
+/// The scanner's pieces of `segment`, plus any text between them that is more than `;`,
+/// whitespace and comments. libpg_query's scanner split drops a leading statement it cannot
+/// classify (`SELEC 1;` yields no piece at all): such text must reach the parser and be reported
+/// as unparsable, never vanish.
+fn with_gaps<'a>(segment: &'a str, pieces: Vec<&'a str>) -> Vec<&'a str> {
+    let mut out = Vec::with_capacity(pieces.len());
+    let mut covered = 0;
+    let base = segment.as_ptr() as usize;
+    let gap = |from: usize, to: usize, out: &mut Vec<&'a str>| {
+        for part in segment[from..to].split(';') {
+            let rest = &part[super::skip_trivia(part)..];
+            if !rest.trim().is_empty() {
+                out.push(part);
+            }
+        }
+    };
+    for piece in pieces {
+        let start = piece.as_ptr() as usize - base;
+        if start > covered {
+            gap(covered, start, &mut out);
+        }
+        covered = covered.max(start + piece.len());
+        out.push(piece);
+    }
+    if covered < segment.len() {
+        gap(covered, segment.len(), &mut out);
     }
     out
 }
@@ -707,6 +737,36 @@ pub fn written_type_name(catalog: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// libpg_query's scanner split yields no piece for `SELEC 1;`: the statement must still be
+    /// there, as unparsable, wherever it stands in the file.
+    #[test]
+    fn a_statement_the_scanner_split_drops_is_still_reported() {
+        for (file, line) in [
+            ("SELEC 1;\n", 1),
+            ("SELEC 1;\nCREATE TABLE t (id int);\n", 1),
+            ("CREATE TABLE t (id int);\n-- a comment\nSELEC 1;\n", 3),
+            ("SELEC 1;\nALTR TABLE x;\n", 1),
+        ] {
+            let statements = parse(file);
+            let bad: Vec<&Statement> = statements.iter().filter(|s| s.node.is_err()).collect();
+            assert!(!bad.is_empty(), "{file:?}: {statements:?}");
+            assert_eq!(bad[0].line, line, "{file:?}");
+            assert!(
+                bad[0].text.starts_with("SELEC 1"),
+                "{file:?}: {:?}",
+                bad[0].text
+            );
+            assert!(
+                bad[0].node.as_ref().unwrap_err().contains("syntax error"),
+                "{file:?}"
+            );
+        }
+        // Semicolons, blank lines and comments between statements are not statements.
+        let clean = parse("CREATE TABLE t (id int);;\n\n/* c */ ;\nCREATE TABLE u (id int);\n");
+        assert!(clean.iter().all(|s| s.node.is_ok()), "{clean:?}");
+        assert_eq!(clean.len(), 2);
+    }
 
     /// The first column's type in `CREATE TABLE t (c <sql>)`.
     fn column_type(sql: &str) -> ColumnType {
