@@ -5,7 +5,6 @@
 use crate::common;
 use common::*;
 use std::io::Write;
-use std::process::Stdio;
 
 fn json(run: &Run) -> serde_json::Value {
     serde_json::from_str(&run.stdout)
@@ -33,15 +32,7 @@ fn rules(check: &serde_json::Value) -> Vec<String> {
 
 /// Run `gonogo check DIR --only rollout --format json` with `input` on stdin.
 fn check_with_stdin(dir: &std::path::Path, input: Vec<u8>) -> Run {
-    let mut child = gonogo()
-        .arg("check")
-        .arg(dir)
-        .args(["--only", "rollout", "--format", "json", "--deadline", "10m"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the gonogo binary runs");
+    let mut child = crate::common::spawn_rollout_reading_stdin(dir);
     let mut stdin = child.stdin.take().unwrap();
     let writer = std::thread::spawn(move || {
         // gonogo may stop reading early (an error): a broken pipe is fine.

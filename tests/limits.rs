@@ -8,7 +8,6 @@ use gonogo::config::Dialect;
 use gonogo::k8s::load::{MAX_DOCUMENT_BYTES, parse_reader};
 use gonogo::k8s::{Manifests, parse_stream};
 use std::io::{BufReader, Write};
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 // ---------------------------------------------------------------------------------------------
@@ -64,15 +63,7 @@ fn gonogo_check_on_an_endless_stdin_reports_the_cap() {
         "gonogo.yaml",
         "checks:\n  kubernetes:\n    manifests: [\"-\"]\n",
     )]);
-    let mut child = gonogo()
-        .arg("check")
-        .arg(dir.path())
-        .args(["--only", "rollout", "--format", "json", "--deadline", "10m"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the gonogo binary runs");
+    let mut child = crate::common::spawn_rollout_reading_stdin(dir.path());
     let mut stdin = child.stdin.take().unwrap();
     let writer = std::thread::spawn(move || {
         let chunk = [b'a'; 64 * 1024];

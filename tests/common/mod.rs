@@ -257,3 +257,18 @@ pub fn plugin_project(plugins: &[(&str, &str, &str)]) -> tempfile::TempDir {
     write(dir.path(), "gonogo.yaml", &config);
     dir
 }
+
+/// `gonogo check <dir> --only rollout --format json` with its standard input, output and errors
+/// piped, for tests that feed a manifest stream on stdin (`manifests: ["-"]`).
+pub fn spawn_rollout_reading_stdin(dir: &Path) -> std::process::Child {
+    use std::process::Stdio;
+    gonogo()
+        .arg("check")
+        .arg(dir)
+        .args(["--only", "rollout", "--format", "json", "--deadline", "10m"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the gonogo binary runs")
+}
