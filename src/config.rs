@@ -560,6 +560,10 @@ pub struct GraceConfig {
     pub max_request_seconds: Option<f64>,
     #[serde(default, deserialize_with = "limit::seconds")]
     pub lb_deregistration_seconds: Option<f64>,
+    /// The preStop delay the drill assumes when no manifest says it: Kubernetes runs it
+    /// before SIGTERM, so new connections after SIGTERM are past the endpoints' removal.
+    #[serde(default, deserialize_with = "limit::seconds")]
+    pub prestop_seconds: Option<f64>,
     #[serde(default)]
     pub command: Vec<ConfigString>,
     pub url: Option<ConfigString>,

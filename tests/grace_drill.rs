@@ -34,7 +34,9 @@ fn a_draining_service_passes_with_a_timeline() {
             "TS_SHUTDOWN: drain, TS_DRAIN_MS: \"300\", TS_GRANDCHILD_PID_FILE: \"{}\"",
             pid_file.path().display()
         ),
-        "",
+        // Kubernetes runs the preStop delay before SIGTERM: new connections after it are past
+        // the endpoints' removal (without one, see the next test).
+        "    prestop_seconds: 5\n",
     );
     let (code, report, _) = check_json(dir.path(), "grace");
     let grace = check(&report, "grace");
@@ -65,6 +67,31 @@ fn a_draining_service_passes_with_a_timeline() {
         "the service's child {grandchild} outlived the drill"
     );
     assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_err());
+}
+
+/// The same service without a preStop delay: its listener closes 0.3 s after SIGTERM, while
+/// Kubernetes may still route new connections to it.
+#[test]
+fn a_draining_service_without_a_prestop_delay_warns_of_the_listener_race() {
+    let (dir, _) = project("TS_SHUTDOWN: drain, TS_DRAIN_MS: \"300\"", "");
+    let (code, report, _) = check_json(dir.path(), "grace");
+    let grace = check(&report, "grace");
+    assert_eq!(grace["status"], "warn", "{grace:#}");
+    assert_eq!(code, 0, "a warning does not block");
+    assert_eq!(rules(grace), ["grace/listener-close-race"]);
+    let race = finding(grace, "grace/listener-close-race");
+    let message = race["message"].as_str().unwrap();
+    assert!(
+        message.contains("after SIGTERM, with no preStop delay, while Kubernetes may still route new connections to it for 2s"),
+        "{message}"
+    );
+    assert!(
+        race["fix"]
+            .as_str()
+            .unwrap()
+            .contains("grace.prestop_seconds"),
+        "{race:#}"
+    );
 }
 
 #[test]

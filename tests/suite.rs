@@ -23,6 +23,7 @@ mod dns;
 mod formats;
 mod fuzz;
 mod grace_drill;
+mod grace_servers;
 mod k8s_cli;
 mod k8s_corpus;
 mod k8s_corpus_readiness;

@@ -6,6 +6,7 @@ pub mod corpus;
 pub mod fixtures;
 pub mod migrations_json;
 pub mod pg;
+pub mod servers;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -2,8 +2,18 @@
 //! ready, keep N long requests in flight, send SIGTERM (to the process, as the kubelet does to
 //! a container's PID 1) and watch: every in-flight request must complete with success,
 //! readiness should turn unready soon, a new connection during the drain must be served or
-//! cleanly refused, and the process must exit 0 within terminationGracePeriodSeconds.
+//! cleanly refused, and the process must stop within terminationGracePeriodSeconds.
 //! [`run`] records a [`Timeline`]; [`judge`] turns it into findings and is pure.
+//!
+//! The judgement follows what Kubernetes does when it deletes a pod: it removes the pod from
+//! the endpoints and runs the preStop hook at the same time, and sends SIGTERM only after the
+//! hook ("Termination of Pods", kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle/).
+//! With a preStop delay, the connections that reach the pod after SIGTERM are not load-balancer
+//! traffic any more; without one, they are, and a listener that closes while the endpoints are
+//! still being removed resets the connections caught in its accept queue at that instant. That
+//! race is timing-dependent, so the verdict never rests on whether a probe happened to hit it:
+//! the condition (no preStop delay, listener closed before the endpoints are gone) decides, and
+//! what the probes saw is the evidence.
 
 use crate::config::NewConnections;
 use crate::context::Context;
@@ -19,6 +29,14 @@ const DEFAULT_REQUESTS: u32 = 5;
 /// How long the long requests get to reach the service before SIGTERM.
 const IN_FLIGHT_DELAY: Duration = Duration::from_millis(300);
 const POLL: Duration = Duration::from_millis(50);
+/// Right after SIGTERM, where the listener usually closes, probes are this close together, so
+/// the finding can say how often the closing instant reset a connection.
+const FAST_POLL: Duration = Duration::from_millis(10);
+const FAST_POLL_FOR: Duration = Duration::from_millis(1000);
+/// How long Kubernetes typically keeps routing new connections to a deleted pod when nothing
+/// says otherwise: the endpoint change has to reach every node's kube-proxy (or the load
+/// balancer's controller). `grace.lb_deregistration_seconds` replaces it when set.
+pub const ENDPOINT_PROPAGATION: Duration = Duration::from_secs(2);
 
 declare_rule! {
     /// ## What it catches
@@ -88,9 +106,42 @@ declare_rule! {
 
 declare_rule! {
     /// ## What it catches
-    /// In the SIGTERM drill, a process that exited with a non-zero status or died of the
-    /// signal, or that did not exit within terminationGracePeriodSeconds (from the manifests,
-    /// else `grace.termination_grace_seconds`, else 30 s) and was killed.
+    /// In the SIGTERM drill, a service with no preStop delay (none in the manifests, no
+    /// `grace.prestop_seconds`) that stops accepting new connections before Kubernetes can
+    /// have removed it from the endpoints (2 s, or `grace.lb_deregistration_seconds`). The
+    /// finding says how many of the drill's new connections around that instant were reset.
+    ///
+    /// ## Why it matters during a deploy
+    /// Kubernetes sends SIGTERM and removes the pod's endpoints at the same time. Connections
+    /// routed to the pod before every node has seen the change are refused once the listener
+    /// is closed, and those already in its accept queue at the instant it closes are reset:
+    /// errors on every deploy, a few per pod, that come and go with timing (the drill saw them
+    /// in some runs and not others, so the verdict rests on the cause, not on the luck of a
+    /// probe).
+    ///
+    /// ## Example
+    /// ```text
+    /// the service stopped accepting new connections 0.05s after SIGTERM, with no preStop
+    /// delay, while Kubernetes may still route new connections to it for 2s: 1 of 7 new
+    /// connections up to then was reset at its close (+48ms)
+    /// ```
+    ///
+    /// ## Do this instead
+    /// Give the pod a preStop delay at least as long as the load balancer's deregistration
+    /// (`lifecycle.preStop.sleep.seconds`, or `exec: [sleep, "10"]`), so SIGTERM comes after
+    /// new traffic has stopped; or keep accepting for that long after SIGTERM before closing
+    /// the listener. Tell the drill with `grace.prestop_seconds` when no manifest says it.
+    pub LISTENER_CLOSE_RACE = ("grace/listener-close-race", Warn, "the listener closes while Kubernetes may still route new connections to it");
+}
+
+declare_rule! {
+    /// ## What it catches
+    /// In the SIGTERM drill, a process that did not exit within terminationGracePeriodSeconds
+    /// (from the manifests, else `grace.termination_grace_seconds`, else 30 s) and was killed,
+    /// or that ended with a non-zero status or a signal other than the SIGTERM it was sent.
+    /// Ending by SIGTERM itself (or status 143, 128 + 15) after the drain is a normal stop:
+    /// uvicorn re-raises the SIGTERM it caught once it has drained, so that supervisors see
+    /// the conventional status, and Kubernetes and systemd treat it as a stop, not a crash.
     ///
     /// ## Why it matters during a deploy
     /// After the grace period Kubernetes sends SIGKILL: whatever the process was still doing
@@ -103,9 +154,10 @@ declare_rule! {
     /// ```
     ///
     /// ## Do this instead
-    /// Handle SIGTERM: drain, close connections and exit 0 well within the grace period; raise
-    /// terminationGracePeriodSeconds when the longest request needs more.
-    pub EXIT_NOT_CLEAN = ("grace/exit-not-clean", Fail, "the process did not exit 0 within the grace period");
+    /// Handle SIGTERM: drain, close connections and exit (0, or by the SIGTERM itself) well
+    /// within the grace period; raise terminationGracePeriodSeconds when the longest request
+    /// needs more.
+    pub EXIT_NOT_CLEAN = ("grace/exit-not-clean", Fail, "the process did not stop cleanly within the grace period");
 }
 
 declare_rule! {
@@ -136,6 +188,11 @@ pub struct Settings {
     pub grace: Duration,
     pub grace_source: String,
     pub new_connections: NewConnections,
+    /// The preStop delay Kubernetes runs before SIGTERM, and where it comes from; `None`:
+    /// none known.
+    pub prestop: Option<(Duration, String)>,
+    /// How long new connections may still be routed to the pod after its deletion.
+    pub propagation: Duration,
     pub startup_timeout: Duration,
     /// `checks.readiness.ca_file`: readiness is polled with the readiness drill's client.
     pub ca_file: Option<std::path::PathBuf>,
@@ -159,7 +216,22 @@ pub fn settings(ctx: &Context) -> Option<Result<Settings, String>> {
         .as_ref()
         .or_else(|| ctx.config.checks.readiness.as_ref()?.url.as_ref())
         .map(|u| u.value.clone());
-    let (grace, grace_source) = grace_period(ctx, config.termination_grace_seconds);
+    let workload = workload_shutdown(ctx);
+    let (grace, grace_source) = grace_period(workload.as_ref(), config.termination_grace_seconds);
+    let prestop = workload
+        .as_ref()
+        .and_then(|w| w.prestop.clone())
+        .or_else(|| {
+            config
+                .prestop_seconds
+                .filter(|s| *s > 0.0)
+                .and_then(|s| Duration::try_from_secs_f64(s).ok())
+                .map(|d| (d, "grace.prestop_seconds".to_string()))
+        });
+    let propagation = config
+        .lb_deregistration_seconds
+        .and_then(|s| Duration::try_from_secs_f64(s).ok())
+        .unwrap_or(ENDPOINT_PROPAGATION);
     Some(Ok(Settings {
         command: config.command.iter().map(|c| c.value.clone()).collect(),
         env: config
@@ -173,6 +245,8 @@ pub fn settings(ctx: &Context) -> Option<Result<Settings, String>> {
         grace,
         grace_source,
         new_connections: config.new_connections,
+        prestop,
+        propagation,
         startup_timeout: config
             .startup_timeout
             .map_or(crate::live::DEFAULT_STARTUP_TIMEOUT, |t| t.0),
@@ -180,44 +254,76 @@ pub fn settings(ctx: &Context) -> Option<Result<Settings, String>> {
     }))
 }
 
-/// terminationGracePeriodSeconds: the workload named like `service:`, else the shortest in the
-/// manifests; else the config; else Kubernetes' 30 s.
-fn grace_period(ctx: &Context, configured: Option<f64>) -> (Duration, String) {
+/// What the manifests say about the drilled service's shutdown: the workload named like
+/// `service:`, else the one with the shortest grace period.
+struct WorkloadShutdown {
+    grace: Duration,
+    grace_source: String,
+    /// The longest preStop delay of known length among its containers.
+    prestop: Option<(Duration, String)>,
+}
+
+fn workload_shutdown(ctx: &Context) -> Option<WorkloadShutdown> {
     let service = ctx.config.service.as_ref().map(|s| s.as_str().to_string());
-    let from_manifests = ctx.kubernetes().ok().and_then(|loaded| {
-        let candidates: Vec<(bool, i64, String)> = loaded
-            .manifests
-            .workloads
+    let loaded = ctx.kubernetes().ok()?;
+    let candidates: Vec<(bool, i64, &crate::k8s::Workload)> = loaded
+        .manifests
+        .workloads
+        .iter()
+        .filter_map(|w| {
+            let seconds = w
+                .pod
+                .as_ref()?
+                .termination_grace_period_seconds
+                .as_ref()?
+                .value;
+            Some((service.as_deref() == Some(w.meta.name.as_str()), seconds, w))
+        })
+        .collect();
+    let (_, seconds, workload) = candidates
+        .iter()
+        .filter(|c| c.0)
+        .min_by_key(|c| c.1)
+        .or_else(|| candidates.iter().min_by_key(|c| c.1))?;
+    let prestop = workload.pod.as_ref().and_then(|pod| {
+        pod.containers
             .iter()
-            .filter_map(|w| {
-                let seconds = w
-                    .pod
-                    .as_ref()?
-                    .termination_grace_period_seconds
-                    .as_ref()?
-                    .value;
-                Some((
-                    service.as_deref() == Some(w.meta.name.as_str()),
-                    seconds,
-                    w.meta.display(),
-                ))
-            })
-            .collect();
-        candidates
-            .iter()
-            .filter(|c| c.0)
-            .min_by_key(|c| c.1)
-            .or_else(|| candidates.iter().min_by_key(|c| c.1))
-            .map(|c| {
+            .filter_map(
+                |c| match super::termination::prestop_delay(c.pre_stop.as_ref()) {
+                    super::termination::Delay::Seconds(n, _) if n > 0 => Some((n, &c.name)),
+                    _ => None,
+                },
+            )
+            .max_by_key(|(n, _)| *n)
+            .map(|(n, container)| {
                 (
-                    // The manifest reader keeps this within 0..=i32::MAX; clamp anyway so a
-                    // negative number can never wrap into centuries.
-                    Duration::from_secs(u64::try_from(c.1).unwrap_or(0)),
-                    format!("{}'s terminationGracePeriodSeconds", c.2),
+                    Duration::from_secs(u64::try_from(n).unwrap_or(0)),
+                    format!(
+                        "the preStop hook of {}'s container {container}",
+                        workload.meta.display()
+                    ),
                 )
             })
     });
-    from_manifests
+    Some(WorkloadShutdown {
+        // The manifest reader keeps this within 0..=i32::MAX; clamp anyway so a negative
+        // number can never wrap into centuries.
+        grace: Duration::from_secs(u64::try_from(*seconds).unwrap_or(0)),
+        grace_source: format!(
+            "{}'s terminationGracePeriodSeconds",
+            workload.meta.display()
+        ),
+        prestop,
+    })
+}
+
+/// terminationGracePeriodSeconds: from the manifests; else the config; else Kubernetes' 30 s.
+fn grace_period(
+    workload: Option<&WorkloadShutdown>,
+    configured: Option<f64>,
+) -> (Duration, String) {
+    workload
+        .map(|w| (w.grace, w.grace_source.clone()))
         .or_else(|| {
             // The config bounds this to 0..=86400 s; `try_from_secs_f64` instead of
             // `from_secs_f64` because the latter panics on a value past u64 seconds (1e20).
@@ -237,20 +343,52 @@ pub enum Answer {
     /// An HTTP answer; `true` when 2xx/3xx.
     Http(u16, bool),
     Refused,
-    /// Reset, timeout, garbage.
+    /// Accepted, then closed or reset before any answer: what a listener closing with
+    /// connections in its accept queue does to them.
+    Reset(String),
+    /// A timeout, or an answer that is not HTTP.
     Broken(String),
+}
+
+/// How the process ended after SIGTERM.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exit {
+    /// After SIGTERM.
+    pub at: Duration,
+    pub code: Option<i32>,
+    pub signal: Option<i32>,
+    /// "exit status 0", "killed by signal 15 (SIGTERM)".
+    pub how: String,
+}
+
+impl Exit {
+    /// Exit 0, or the SIGTERM it was sent: by the signal itself or by the shell convention
+    /// 128 + 15 (a process that re-raises SIGTERM after draining, as uvicorn does).
+    pub fn is_clean(&self) -> bool {
+        self.code == Some(0)
+            || self.code == Some(128 + libc::SIGTERM)
+            || self.signal == Some(libc::SIGTERM)
+    }
+
+    fn is_sigterm(&self) -> bool {
+        self.code != Some(0) && self.is_clean()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Timeline {
     pub grace: Duration,
     pub new_connections: NewConnections,
+    /// The preStop delay before SIGTERM and its source; `None`: no preStop delay.
+    pub prestop: Option<(Duration, String)>,
+    /// How long after the deletion new connections may still be routed to the pod.
+    pub propagation: Duration,
     /// Each in-flight request: when it ended (from SIGTERM) and how.
     pub requests: Vec<(Duration, Result<u16, String>)>,
     /// Readiness polls after SIGTERM, each a new connection.
     pub polls: Vec<(Duration, Answer)>,
     /// When the process exited and how; `None`: still running at the grace period (killed).
-    pub exit: Option<(Duration, Option<i32>, String)>,
+    pub exit: Option<Exit>,
 }
 
 /// Run the drill. `Err` when it cannot reach a decision (the service does not start or become
@@ -328,6 +466,8 @@ async fn drill(
     let mut timeline = Timeline {
         grace: settings.grace,
         new_connections: settings.new_connections,
+        prestop: settings.prestop.clone(),
+        propagation: settings.propagation,
         requests: Vec::new(),
         polls: Vec::new(),
         exit: None,
@@ -356,17 +496,20 @@ async fn drill(
                 status = &mut exit => break status,
                 polled = poll => {
                     if let Some(p) = polled { timeline.polls.push(p); }
-                    tokio::time::sleep(POLL).await;
+                    let pause = if sent.elapsed() < FAST_POLL_FOR { FAST_POLL } else { POLL };
+                    tokio::time::sleep(pause).await;
                 }
             }
         }
     };
     timeline.exit = exited.map(|status| {
-        (
-            sent.elapsed(),
-            status.code(),
-            process::describe_exit(status),
-        )
+        use std::os::unix::process::ExitStatusExt;
+        Exit {
+            at: sent.elapsed(),
+            code: status.code(),
+            signal: status.signal(),
+            how: process::describe_exit(status),
+        }
     });
     if timeline.exit.is_none() {
         // What the kubelet does at the end of the grace period.
@@ -418,8 +561,23 @@ fn classify(result: Result<observe::Observation, String>) -> Answer {
     match result {
         Ok(answer) => Answer::Http(answer.status, answer.success()),
         Err(reason) if reason.contains("Connection refused") => Answer::Refused,
+        Err(reason) if is_reset(&reason) => Answer::Reset(short(&reason)),
         Err(reason) => Answer::Broken(short(&reason)),
     }
+}
+
+/// The connection was accepted and then closed or reset before any answer (hyper and the OS
+/// word it several ways), as opposed to a timeout or an answer that is not HTTP.
+fn is_reset(reason: &str) -> bool {
+    [
+        "reset by peer",
+        "connection closed before message completed",
+        "Broken pipe",
+        "unexpected end of file",
+        "IncompleteMessage",
+    ]
+    .iter()
+    .any(|needle| reason.contains(needle))
 }
 
 fn short(reason: &str) -> String {
@@ -439,62 +597,121 @@ fn ms(duration: Duration) -> String {
 pub fn judge(t: &Timeline) -> Vec<Finding> {
     let mut findings = Vec::new();
     let text = timeline_text(t);
+    findings.extend(in_flight_failed(t, &text));
+    findings.extend(readiness_stays_up(t, &text));
+    findings.extend(new_connections(t, &text));
+    findings.extend(exit_not_clean(t, &text));
+    if findings.is_empty() {
+        findings.push(DRILL_TIMELINE.finding(summary(t)).with_evidence(text));
+    }
+    findings
+}
 
+fn in_flight_failed(t: &Timeline, text: &str) -> Option<Finding> {
     let failed: Vec<&(Duration, Result<u16, String>)> = t
         .requests
         .iter()
         .filter(|(_, r)| !matches!(r, Ok(s) if observe::is_success(*s)))
         .collect();
-    if let Some((at, first)) = failed.first() {
-        let how = match first {
-            Ok(status) => format!("HTTP {status}"),
-            Err(e) => e.clone(),
-        };
-        findings.push(
-            IN_FLIGHT_FAILED
-                .finding(format!(
-                    "{} of {} requests in flight at SIGTERM did not complete: {how} ({})",
-                    failed.len(),
-                    t.requests.len(),
-                    ms(*at)
-                ))
-                .with_evidence(text.clone())
-                .with_fix("handle SIGTERM: stop accepting, finish the open requests, then exit"),
-        );
+    let (at, first) = failed.first()?;
+    let how = match first {
+        Ok(status) => format!("HTTP {status}"),
+        Err(e) => e.clone(),
+    };
+    let mut message = format!(
+        "{} of {} requests in flight at SIGTERM did not complete: {how} ({})",
+        failed.len(),
+        t.requests.len(),
+        ms(*at)
+    );
+    let mut fix = "handle SIGTERM: stop accepting, finish the open requests, then exit".to_string();
+    // The server finished some requests and reset the others without an answer: it drains what
+    // it accepted, so the reset ones were most likely still queued in the listen backlog, never
+    // taken by a worker, and were reset when the listener closed (gunicorn sync workers with
+    // more requests in flight than workers do exactly this).
+    let succeeded = t.requests.len() - failed.len();
+    if succeeded > 0
+        && failed
+            .iter()
+            .all(|(_, r)| matches!(r, Err(e) if is_reset(e)))
+    {
+        message.push_str(&format!(
+            "; {succeeded} others completed, so the server drains what it accepted: the reset ones were most likely still waiting in the listen backlog, never accepted by a worker (more concurrent requests than workers), and were reset when the listener closed"
+        ));
+        fix = "a preStop delay longer than the load balancer's deregistration, so the requests finish before SIGTERM; more workers, or threaded/async workers (gunicorn --worker-class gthread --threads N); a graceful timeout above the longest request (gunicorn --graceful-timeout)".to_string();
     }
+    Some(
+        IN_FLIGHT_FAILED
+            .finding(message)
+            .with_evidence(text.to_string())
+            .with_fix(fix),
+    )
+}
 
-    let running_until = t.exit.as_ref().map_or(t.grace, |e| e.0);
-    let last_ready = t
+fn readiness_stays_up(t: &Timeline, text: &str) -> Option<Finding> {
+    let running_until = t.exit.as_ref().map_or(t.grace, |e| e.at);
+    let (at, _) = t
         .polls
         .iter()
         .take_while(|(_, a)| matches!(a, Answer::Http(_, true)))
-        .last();
-    if let Some((at, _)) = last_ready
-        && at.as_secs_f64() > READINESS_DROP_SECONDS
-        && running_until.as_secs_f64() > READINESS_DROP_SECONDS
-    {
-        findings.push(
+        .last()?;
+    (at.as_secs_f64() > READINESS_DROP_SECONDS
+        && running_until.as_secs_f64() > READINESS_DROP_SECONDS)
+        .then(|| {
             READINESS_STAYS_UP
                 .finding(format!(
                     "readiness still answered success {} after SIGTERM",
                     human(*at)
                 ))
-                .with_evidence(text.clone())
-                .with_fix("answer 503 from readiness as soon as SIGTERM arrives"),
-        );
-    }
+                .with_evidence(text.to_string())
+                .with_fix("answer 503 from readiness as soon as SIGTERM arrives")
+        })
+}
 
-    let unwanted = t.polls.iter().find(|(_, answer)| {
-        matches!(
-            (answer, t.new_connections),
-            (Answer::Broken(_), _)
-                | (Answer::Refused, NewConnections::Served)
-                | (Answer::Http(..), NewConnections::Refused)
-        )
-    });
+/// When the service stopped accepting new connections: the first refused probe, else its
+/// exit; `None` while it kept accepting until the grace period.
+fn listener_closed_at(t: &Timeline) -> Option<Duration> {
+    t.polls
+        .iter()
+        .find(|(_, a)| *a == Answer::Refused)
+        .map(|(at, _)| *at)
+        .or_else(|| t.exit.as_ref().map(|e| e.at))
+}
+
+/// Resets at the listener's closing instant: no probe was answered after them. Resets followed
+/// by an answer, and hangs, are the service's own doing at any time.
+fn closing_resets(t: &Timeline) -> Vec<Duration> {
+    let last_answer = t
+        .polls
+        .iter()
+        .rev()
+        .find(|(_, a)| matches!(a, Answer::Http(..)))
+        .map(|(at, _)| *at);
+    t.polls
+        .iter()
+        .filter(|(at, a)| matches!(a, Answer::Reset(_)) && last_answer.is_none_or(|l| *at > l))
+        .map(|(at, _)| *at)
+        .collect()
+}
+
+/// New connections after SIGTERM, judged as Kubernetes routes them: without a preStop delay
+/// the load balancer still sends them; with one, they are not its traffic any more, and only
+/// an explicit `new_connections` expectation is held against them.
+fn new_connections(t: &Timeline, text: &str) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let race = closing_resets(t);
+    let unwanted = t
+        .polls
+        .iter()
+        .find(|(at, answer)| match (answer, t.new_connections) {
+            (Answer::Refused, NewConnections::Served)
+            | (Answer::Http(..), NewConnections::Refused) => true,
+            (Answer::Broken(_) | Answer::Reset(_), _) => t.prestop.is_none() && !race.contains(at),
+            _ => false,
+        });
     if let Some((at, answer)) = unwanted {
         let what = match answer {
-            Answer::Broken(reason) => reason.clone(),
+            Answer::Broken(reason) | Answer::Reset(reason) => reason.clone(),
             Answer::Refused => "refused, but grace.new_connections is `served`".to_string(),
             Answer::Http(status, _) => {
                 format!("served (HTTP {status}), but grace.new_connections is `refused`")
@@ -506,31 +723,61 @@ pub fn judge(t: &Timeline) -> Vec<Finding> {
                     "a new connection {} after SIGTERM: {what}",
                     human(*at)
                 ))
-                .with_evidence(text.clone()),
+                .with_evidence(text.to_string()),
         );
     }
+    if t.prestop.is_none()
+        && !t.polls.is_empty()
+        && let Some(closed) = listener_closed_at(t)
+        && closed < t.propagation
+    {
+        let around: usize = t.polls.iter().filter(|(at, _)| *at <= closed).count();
+        let seen = match race.len() {
+            0 => format!(
+                "none of the {around} new connections up to then was reset in this run, but a connection in the accept queue at that instant is"
+            ),
+            n => format!(
+                "{n} of {around} new connections up to then {} reset at its close ({})",
+                if n == 1 { "was" } else { "were" },
+                race.iter().map(|at| ms(*at)).collect::<Vec<_>>().join(", ")
+            ),
+        };
+        findings.push(
+            LISTENER_CLOSE_RACE
+                .finding(format!(
+                    "the service stopped accepting new connections {} after SIGTERM, with no preStop delay, while Kubernetes may still route new connections to it for {}: {seen}",
+                    human(closed),
+                    human(t.propagation)
+                ))
+                .with_evidence(text.to_string())
+                .with_fix("a preStop delay at least as long as the load balancer's deregistration (lifecycle.preStop.sleep.seconds); tell the drill with grace.prestop_seconds when no manifest says it"),
+        );
+    }
+    findings
+}
 
+fn exit_not_clean(t: &Timeline, text: &str) -> Option<Finding> {
     match &t.exit {
-        None => findings.push(
+        None => Some(
             EXIT_NOT_CLEAN
                 .finding(format!(
                     "the process was still running {} after SIGTERM (the grace period): killed with SIGKILL",
                     human(t.grace)
                 ))
-                .with_evidence(text.clone()),
+                .with_evidence(text.to_string()),
         ),
-        Some((at, code, how)) if *code != Some(0) => findings.push(
+        Some(exit) if !exit.is_clean() => Some(
             EXIT_NOT_CLEAN
-                .finding(format!("the process ended with {how} {} after SIGTERM", human(*at)))
-                .with_evidence(text.clone())
-                .with_fix("handle SIGTERM and exit with status 0 once drained"),
+                .finding(format!(
+                    "the process ended with {} {} after SIGTERM",
+                    exit.how,
+                    human(exit.at)
+                ))
+                .with_evidence(text.to_string())
+                .with_fix("handle SIGTERM and exit with status 0 (or by the SIGTERM itself) once drained"),
         ),
-        Some(_) => {}
+        Some(_) => None,
     }
-    if findings.is_empty() {
-        findings.push(DRILL_TIMELINE.finding(summary(t)).with_evidence(text));
-    }
-    findings
 }
 
 /// One line for the check's summary.
@@ -547,7 +794,12 @@ pub fn summary(t: &Timeline) -> String {
         .map(|(at, a)| format!("readiness {} {}", answer_text(a), ms(*at)))
         .unwrap_or_else(|| "readiness never failed".to_string());
     let exit = match &t.exit {
-        Some((at, _, how)) => format!("{how} at {}", ms(*at)),
+        Some(exit) if exit.is_sigterm() => format!(
+            "{} at {} (the SIGTERM re-raised after the drain: a normal stop)",
+            exit.how,
+            ms(exit.at)
+        ),
+        Some(exit) => format!("{} at {}", exit.how, ms(exit.at)),
         None => format!("killed at the grace period ({})", human(t.grace)),
     };
     format!(
@@ -561,13 +813,21 @@ fn answer_text(answer: &Answer) -> String {
     match answer {
         Answer::Http(status, _) => status.to_string(),
         Answer::Refused => "refused".to_string(),
-        Answer::Broken(reason) => reason.clone(),
+        Answer::Reset(reason) | Answer::Broken(reason) => reason.clone(),
     }
 }
 
 /// Every event, ms after SIGTERM.
 fn timeline_text(t: &Timeline) -> String {
-    let mut lines = vec!["+0ms SIGTERM".to_string()];
+    let mut lines = vec![match &t.prestop {
+        Some((delay, source)) => format!(
+            "+0ms SIGTERM, after a preStop delay of {} ({source}): new connections from here on are past the endpoints' removal",
+            human(*delay)
+        ),
+        None => {
+            "+0ms SIGTERM (no preStop delay: the endpoints are removed from now on)".to_string()
+        }
+    }];
     let mut previous: Option<String> = None;
     for (at, answer) in &t.polls {
         let text = answer_text(answer);
@@ -584,7 +844,7 @@ fn timeline_text(t: &Timeline) -> String {
         lines.push(format!("{} in-flight request ended: {how}", ms(*at)));
     }
     match &t.exit {
-        Some((at, _, how)) => lines.push(format!("{} process exited: {how}", ms(*at))),
+        Some(exit) => lines.push(format!("{} process exited: {}", ms(exit.at), exit.how)),
         None => lines.push(format!("{} SIGKILL (grace period)", ms(t.grace))),
     }
     lines.sort_by_key(|l| {
@@ -605,17 +865,34 @@ mod tests {
         Duration::from_millis(ms)
     }
 
+    fn exited(ms: u64, code: Option<i32>, signal: Option<i32>) -> Option<Exit> {
+        let how = match (code, signal) {
+            (Some(code), _) => format!("exit status {code}"),
+            (None, Some(signal)) => format!("killed by signal {signal}"),
+            _ => "an unknown exit".to_string(),
+        };
+        Some(Exit {
+            at: at(ms),
+            code,
+            signal,
+            how,
+        })
+    }
+
+    /// A service with a preStop delay that drains and exits 0.
     fn draining() -> Timeline {
         Timeline {
             grace: Duration::from_secs(30),
             new_connections: NewConnections::Either,
+            prestop: Some((Duration::from_secs(5), "grace.prestop_seconds".to_string())),
+            propagation: ENDPOINT_PROPAGATION,
             requests: vec![(at(1500), Ok(200)), (at(1510), Ok(200))],
             polls: vec![
                 (at(3), Answer::Http(503, false)),
                 (at(60), Answer::Http(503, false)),
                 (at(320), Answer::Refused),
             ],
-            exit: Some((at(1520), Some(0), "exit status 0".to_string())),
+            exit: exited(1520, Some(0), None),
         }
     }
 
@@ -629,7 +906,12 @@ mod tests {
         assert_eq!(rules(&findings), ["grace/drill-timeline"]);
         let evidence = findings[0].evidence.as_deref().unwrap();
         assert!(
-            evidence.starts_with("+0ms SIGTERM\n+3ms readiness (new connection): 503"),
+            evidence
+                .starts_with("+0ms SIGTERM, after a preStop delay of 5s (grace.prestop_seconds)"),
+            "{evidence}"
+        );
+        assert!(
+            evidence.contains("\n+3ms readiness (new connection): 503"),
             "{evidence}"
         );
         assert!(
@@ -657,7 +939,7 @@ mod tests {
                 ),
             ],
             polls: vec![(at(4), Answer::Refused)],
-            exit: Some((at(1), Some(0), "exit status 0".to_string())),
+            exit: exited(1, Some(0), None),
             ..draining()
         };
         let findings = judge(&t);
@@ -667,11 +949,78 @@ mod tests {
             "{}",
             findings[0].message
         );
+        assert!(
+            !findings[0].message.contains("backlog"),
+            "nothing completed: no sign of a drain"
+        );
+    }
+
+    #[test]
+    fn a_reset_request_beside_drained_ones_is_explained_as_the_backlog() {
+        let t = Timeline {
+            requests: vec![
+                (at(1189), Ok(200)),
+                (at(1213), Ok(200)),
+                (
+                    at(1288),
+                    Err("Connection reset by peer (os error 104)".into()),
+                ),
+            ],
+            ..draining()
+        };
+        let findings = judge(&t);
+        assert_eq!(rules(&findings), ["grace/in-flight-failed"]);
+        let message = &findings[0].message;
+        assert!(
+            message.starts_with("1 of 3 requests in flight"),
+            "{message}"
+        );
+        assert!(
+            message.contains("never accepted by a worker (more concurrent requests than workers)"),
+            "{message}"
+        );
+        assert!(
+            findings[0]
+                .fix
+                .as_deref()
+                .unwrap()
+                .contains("--graceful-timeout"),
+            "{:?}",
+            findings[0].fix
+        );
+    }
+
+    #[test]
+    fn exiting_by_the_sigterm_after_a_drain_is_a_normal_stop() {
+        for exit in [
+            exited(1260, None, Some(libc::SIGTERM)),
+            exited(1260, Some(143), None),
+        ] {
+            let t = Timeline { exit, ..draining() };
+            let findings = judge(&t);
+            assert_eq!(rules(&findings), ["grace/drill-timeline"]);
+            assert!(
+                findings[0]
+                    .message
+                    .contains("(the SIGTERM re-raised after the drain: a normal stop)"),
+                "{}",
+                findings[0].message
+            );
+        }
+        for exit in [
+            exited(10, None, Some(libc::SIGSEGV)),
+            exited(10, Some(1), None),
+            exited(10, None, Some(libc::SIGKILL)),
+        ] {
+            let t = Timeline { exit, ..draining() };
+            assert_eq!(rules(&judge(&t)), ["grace/exit-not-clean"]);
+        }
     }
 
     #[test]
     fn readiness_up_new_connection_broken_and_exit() {
         let t = Timeline {
+            prestop: None,
             polls: vec![
                 (at(500), Answer::Http(200, true)),
                 (at(1500), Answer::Http(200, true)),
@@ -691,11 +1040,76 @@ mod tests {
                 "grace/exit-not-clean"
             ]
         );
-        let signal = Timeline {
-            exit: Some((at(10), None, "killed by signal 15 (SIGTERM)".into())),
+    }
+
+    /// The same service, with the probe hitting the closing instant or not: the same rules.
+    #[test]
+    fn the_listener_race_is_judged_by_its_cause_not_by_the_luck_of_a_probe() {
+        let lucky = Timeline {
+            prestop: None,
+            polls: vec![(at(2), Answer::Http(200, true)), (at(54), Answer::Refused)],
             ..draining()
         };
-        assert!(judge(&signal)[0].message.contains("killed by signal 15"));
+        let unlucky = Timeline {
+            prestop: None,
+            polls: vec![
+                (
+                    at(0),
+                    Answer::Reset("Connection reset by peer (os error 104)".into()),
+                ),
+                (at(52), Answer::Refused),
+            ],
+            ..draining()
+        };
+        assert_eq!(rules(&judge(&lucky)), ["grace/listener-close-race"]);
+        assert_eq!(rules(&judge(&unlucky)), ["grace/listener-close-race"]);
+        let seen = &judge(&unlucky)[0].message;
+        assert!(
+            seen.contains("1 of 2 new connections up to then was reset at its close (+0ms)"),
+            "{seen}"
+        );
+        let unseen = &judge(&lucky)[0].message;
+        assert!(
+            unseen.contains("none of the 2 new connections up to then was reset in this run"),
+            "{unseen}"
+        );
+        // With a preStop delay, Kubernetes stopped routing before SIGTERM: nothing to report.
+        for t in [lucky, unlucky] {
+            let with_prestop = Timeline {
+                prestop: Some((Duration::from_secs(5), "x".into())),
+                ..t
+            };
+            assert_eq!(rules(&judge(&with_prestop)), ["grace/drill-timeline"]);
+        }
+    }
+
+    #[test]
+    fn a_service_that_keeps_accepting_past_the_propagation_has_no_race() {
+        let t = Timeline {
+            prestop: None,
+            polls: vec![
+                (at(10), Answer::Http(503, false)),
+                (at(2500), Answer::Refused),
+            ],
+            exit: exited(3000, Some(0), None),
+            ..draining()
+        };
+        assert_eq!(rules(&judge(&t)), ["grace/drill-timeline"]);
+    }
+
+    #[test]
+    fn a_reset_followed_by_answers_is_the_service_not_the_race() {
+        let t = Timeline {
+            prestop: None,
+            polls: vec![
+                (at(10), Answer::Reset("Connection reset by peer".into())),
+                (at(30), Answer::Http(503, false)),
+                (at(2500), Answer::Refused),
+            ],
+            exit: exited(3000, Some(0), None),
+            ..draining()
+        };
+        assert_eq!(rules(&judge(&t)), ["grace/new-connection-broken"]);
     }
 
     #[test]

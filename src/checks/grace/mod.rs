@@ -89,6 +89,7 @@ pub static RULES: &[&Rule] = &[
     &drill::IN_FLIGHT_FAILED,
     &drill::READINESS_STAYS_UP,
     &drill::NEW_CONNECTION_BROKEN,
+    &drill::LISTENER_CLOSE_RACE,
     &drill::EXIT_NOT_CLEAN,
     &drill::DRILL_TIMELINE,
 ];
@@ -121,10 +122,19 @@ The SIGTERM drill runs when `grace.command` is set: gonogo starts the service (w
 waits for readiness (`grace.readiness_url`, else `readiness.url`, else the port of `grace.url`
 accepting connections), opens `requests` (5) long requests against `grace.url`, sends SIGTERM to
 the process and records a timeline in ms after SIGTERM. Every in-flight request must complete
-with success; readiness should fail within 1 s; each readiness poll is a new connection, which
-must be served or cleanly refused (`new_connections: served | refused | either`); the process
-must exit 0 within terminationGracePeriodSeconds (from the manifests, else
-`termination_grace_seconds`, else 30 s), after which it is killed like the kubelet would.
+with success; readiness should fail within 1 s; the process must stop within
+terminationGracePeriodSeconds (from the manifests, else `termination_grace_seconds`, else
+30 s), after which it is killed like the kubelet would; exit 0 and ending by the SIGTERM itself
+after the drain (uvicorn re-raises it) are both normal stops.
+
+New connections are judged in the order Kubernetes makes them: it removes the endpoints and
+runs the preStop hook, and sends SIGTERM after it. The preStop delay comes from the manifests
+(the same workload as the grace period), else `prestop_seconds`. With one, connections after
+SIGTERM are past the endpoints' removal and only `new_connections: served | refused` is held
+against them; without one, each readiness poll (a new connection) must be served or cleanly
+refused, and a listener that closes within 2 s of SIGTERM (`lb_deregistration_seconds` when
+set) is `grace/listener-close-race`, whether or not a probe happened to be reset at that
+instant: the verdict rests on the cause, the probes are its evidence.
 
   checks:
     grace:
@@ -132,7 +142,8 @@ must exit 0 within terminationGracePeriodSeconds (from the manifests, else
       env: {PORT: \"8080\"}
       url: http://127.0.0.1:8080/slow?ms=3000
       readiness_url: http://127.0.0.1:8080/ready
-      requests: 5";
+      requests: 5
+      prestop_seconds: 10              # when no manifest says it";
 
 /// What the config says about requests and the load balancer.
 #[derive(Debug, Clone, Default)]
