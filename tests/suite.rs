@@ -40,6 +40,7 @@ mod migrations_rules;
 mod plugins;
 mod process_faults;
 mod readiness_live;
+mod readiness_servers;
 mod registry;
 mod rule_fixtures;
 mod secrets;
