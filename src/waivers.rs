@@ -119,8 +119,26 @@ fn is_comment(line: &str) -> bool {
 }
 
 /// Inline waivers in the comment block directly above `line` (1-based) of `text`.
-fn inline_waivers_above(text: &str, line: u32) -> Vec<InlineWaiver> {
-    let lines: Vec<&str> = text.lines().collect();
+/// A file's lines, split once per run: a report can hold thousands of findings in one file
+/// (a manifest stream, a seed migration), and splitting the file again for each made applying
+/// waivers quadratic.
+struct FileLines {
+    lines: Vec<String>,
+}
+
+impl FileLines {
+    fn new(text: &str) -> FileLines {
+        FileLines {
+            lines: text.lines().map(str::to_string).collect(),
+        }
+    }
+
+    fn get(&self, index: usize) -> Option<&str> {
+        self.lines.get(index).map(String::as_str)
+    }
+}
+
+fn inline_waivers_above(lines: &FileLines, line: u32) -> Vec<InlineWaiver> {
     let mut found = Vec::new();
     let mut index = line.saturating_sub(1) as usize; // the finding's line, 0-based
     while index > 0 {
@@ -182,7 +200,7 @@ pub fn apply(
     today: Date,
 ) -> Option<CheckResult> {
     let mut used = vec![false; waivers.len()];
-    let mut file_cache: HashMap<String, Option<String>> = HashMap::new();
+    let mut file_cache: HashMap<String, Option<FileLines>> = HashMap::new();
     let mut bookkeeping: Vec<Finding> = Vec::new();
 
     for result in results.iter_mut() {
@@ -306,16 +324,16 @@ fn check_ran(results: &[CheckResult], rule: &str) -> bool {
 fn inline_waiver_for(
     finding: &Finding,
     root: &Path,
-    cache: &mut HashMap<String, Option<String>>,
+    cache: &mut HashMap<String, Option<FileLines>>,
     bookkeeping: &mut Vec<Finding>,
 ) -> Option<Waived> {
     let location = finding.location.as_ref()?;
     let line = location.line?;
-    let text = cache
+    let lines = cache
         .entry(location.path.clone())
-        .or_insert_with(|| read_small_text(&root.join(&location.path)))
-        .as_deref()?;
-    for inline in inline_waivers_above(text, line) {
+        .or_insert_with(|| read_small_text(&root.join(&location.path)).map(|t| FileLines::new(&t)))
+        .as_ref()?;
+    for inline in inline_waivers_above(lines, line) {
         if !inline.rules.iter().any(|r| rule_matches(r, &finding.rule)) {
             continue;
         }
@@ -364,7 +382,7 @@ mod tests {
     #[test]
     fn inline_waiver_directly_above_is_found() {
         let sql = "-- add the index\n-- gonogo:ignore migrations/pg-add-index-not-concurrent 40 rows\nCREATE INDEX a ON t (c);\n";
-        let found = inline_waivers_above(sql, 3);
+        let found = inline_waivers_above(&FileLines::new(sql), 3);
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].rules, ["migrations/pg-add-index-not-concurrent"]);
         assert_eq!(found[0].reason, "40 rows");
@@ -374,7 +392,7 @@ mod tests {
     #[test]
     fn inline_waiver_separated_by_code_does_not_apply() {
         let sql = "-- gonogo:ignore a/b reason\nSELECT 1;\nCREATE INDEX a ON t (c);\n";
-        assert!(inline_waivers_above(sql, 3).is_empty());
+        assert!(inline_waivers_above(&FileLines::new(sql), 3).is_empty());
     }
 
     #[test]
