@@ -238,10 +238,13 @@ fn record_findings(
                         .with_fix("raise the TTL (e.g. to 3600 s) now that the switch is done"),
                 );
             }
-            findings.extend(expect_mismatches(spec, answered));
         }
         DnsPhase::BeforeCutover => {}
     }
+    // `expect` holds in the phase the config names: before the cutover, what the record must
+    // still point at (a record switched early, or into the wrong place, is worth knowing);
+    // after it, where it must point now.
+    findings.extend(expect_mismatches(settings.phase, spec, answered));
     findings
 }
 
@@ -412,7 +415,11 @@ fn missing(spec: &RecordSpec, answered: &[(&str, &Resolution)]) -> Option<Findin
     Some(finding)
 }
 
-fn expect_mismatches(spec: &RecordSpec, answered: &[(&str, &Resolution)]) -> Vec<Finding> {
+fn expect_mismatches(
+    phase: DnsPhase,
+    spec: &RecordSpec,
+    answered: &[(&str, &Resolution)],
+) -> Vec<Finding> {
     if spec.expect.is_empty() {
         return Vec::new();
     }
@@ -432,19 +439,27 @@ fn expect_mismatches(spec: &RecordSpec, answered: &[(&str, &Resolution)]) -> Vec
         }
     }
     let expected_list = expected.iter().cloned().collect::<Vec<_>>().join(", ");
+    let (meaning, fix) = match phase {
+        DnsPhase::BeforeCutover => (
+            "before the cutover it should still point there (`expect` holds in the configured phase, before-cutover): it was switched early, or somewhere else — if these are the new side's values, set `phase: after-cutover` once the switch is done",
+            "find out who changed the record before the cutover; or, if `expect` lists the new side, use it with `phase: after-cutover`",
+        ),
+        DnsPhase::AfterCutover => (
+            "it still points at the old environment (or somewhere else)",
+            "repoint the record, and keep the old environment up for the old TTL after the change",
+        ),
+    };
     wrong
         .into_iter()
         .map(|(got, servers)| {
             EXPECT_MISMATCH
                 .finding(format!(
-                    "{} resolves to {got} on {}, expected {expected_list}: it still points at the old environment (or somewhere else)",
+                    "{} resolves to {got} on {}, expected {expected_list}: {meaning}",
                     spec.label(),
                     servers.join(", ")
                 ))
                 .with_evidence(format!("expected: {expected_list}; got: {got}"))
-                .with_fix(
-                    "repoint the record, and keep the old environment up for the old TTL after the change",
-                )
+                .with_fix(fix)
         })
         .collect()
 }
@@ -616,6 +631,30 @@ mod tests {
             "api.example.com A has TTL 3600 s (max 300 s): lower it at least 1 h before the cutover, caches keep answers that long"
         );
         assert_eq!(out.status, None);
+    }
+
+    /// `expect` is never ignored: before the cutover it is what the record must still point at.
+    #[test]
+    fn expect_holds_before_the_cutover_too() {
+        let s = settings(
+            DnsPhase::BeforeCutover,
+            vec![spec("api.example.com", &["198.51.100.7"])],
+        );
+        let still_old = observed(vec![(
+            "ns1",
+            Ok(records("api.example.com", 60, &["198.51.100.7"])),
+        )]);
+        assert_eq!(rules(&outcome(&s, &still_old)), Vec::<&str>::new());
+        let switched_early = observed(vec![(
+            "ns1",
+            Ok(records("api.example.com", 60, &["203.0.113.10"])),
+        )]);
+        let out = outcome(&s, &switched_early);
+        assert_eq!(rules(&out), ["dns/expect-mismatch"]);
+        assert_eq!(
+            out.findings[0].message,
+            "api.example.com A resolves to 203.0.113.10 on ns1, expected 198.51.100.7: before the cutover it should still point there (`expect` holds in the configured phase, before-cutover): it was switched early, or somewhere else — if these are the new side's values, set `phase: after-cutover` once the switch is done"
+        );
     }
 
     #[test]

@@ -47,8 +47,8 @@ chain is the one that governs how long clients can keep the old answer.
 before-cutover (the default): every record's TTL must be at or under `max_ttl`; a higher TTL
 fails, with how long before the cutover it must have been lowered (the old TTL: caches keep
 the old value that long). after-cutover: TTLs still at or under `max_ttl` warn (raise them
-again), and records with `expect:` must resolve to exactly those values on every server
-(`expect` is not enforced before the cutover, when the record still points at the old side).
+again). In both phases a record with `expect:` must resolve to exactly those values on every
+server: before the cutover, what it must still point at (the old side); after it, the new side.
 
 Always: a record that does not exist (NXDOMAIN or NODATA) fails with the zone's negative-caching
 TTL, authoritative servers that disagree (SOA serial or answer) warn, and a record that cannot

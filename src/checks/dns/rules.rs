@@ -52,15 +52,18 @@ declare_rule! {
 
 declare_rule! {
     /// ## What it catches
-    /// After a cutover, a record that does not resolve to the values under `expect:` on every
-    /// authoritative server: it still points at the old environment, or at something else.
+    /// A record that does not resolve to the values under `expect:` on every authoritative
+    /// server, in the phase the config names: after the cutover (`phase: after-cutover`) it
+    /// still points at the old environment, or at something else; before it (the default),
+    /// it no longer points where it must until the switch: changed early, or wrongly.
     /// A's and AAAA's compare as addresses, names without case or trailing dot, and a name in
     /// `expect` also matches a CNAME target in the record's chain.
     ///
     /// ## Why it matters during a deploy
-    /// The cutover happened in the deploy tool but not in DNS (a forgotten record, a change
-    /// made in the wrong zone or the wrong provider account, a secondary that did not pick it
-    /// up): clients keep reaching the old environment, which is about to be shut down.
+    /// After: the cutover happened in the deploy tool but not in DNS (a forgotten record, a
+    /// change made in the wrong zone or the wrong provider account, a secondary that did not
+    /// pick it up): clients keep reaching the old environment, which is about to be shut down.
+    /// Before: traffic already goes to a side that is not ready for it.
     ///
     /// ## Example
     /// ```yaml
@@ -73,7 +76,7 @@ declare_rule! {
     /// Repoint the record, check it on every authoritative server, and keep the old
     /// environment running for at least the old TTL after the change.
     pub EXPECT_MISMATCH = ("dns/expect-mismatch", Fail,
-        "after the cutover, a record does not resolve to its expected values");
+        "a record does not resolve to the values `expect` gives for this phase");
 }
 
 declare_rule! {
