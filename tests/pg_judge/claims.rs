@@ -94,11 +94,10 @@ pub fn claims(
             Ok(operations) => {
                 for operation in operations {
                     match operation {
-                        Operation::Concurrently { what, .. } => {
+                        Operation::Concurrently { .. } => {
                             if let Some(block) = statement.transaction.block {
                                 claim.fails_in_transaction = Some(block);
                             }
-                            let _ = what;
                         }
                         // VALIDATE scans the table (with the locks its transaction holds).
                         Operation::ValidateInSameTransaction { .. } => {
