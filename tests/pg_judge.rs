@@ -129,11 +129,6 @@ const EXPECTED_DISAGREEMENTS: &[(&str, &[&str], &str)] = &[
         "ALTER DOMAIN VALIDATE CONSTRAINT holds SHARE on every table using the domain while it scans (not SHARE UPDATE EXCLUSIVE as for tables)",
     ),
     (
-        "pg_judge/cases/enum-value-used-in-same-transaction.sql:6",
-        &["refused"],
-        "a value added by ALTER TYPE … ADD VALUE cannot be used before COMMIT (55P04): the migration cannot succeed; no fact or rule says so",
-    ),
-    (
         "pg_judge/cases/partition-attach-with-check.sql:9",
         &[
             "lock-missed measurements_2025",

@@ -130,6 +130,10 @@ pub fn claims(
         let Some(line) = location.line else { continue };
         // A finding names the line of its statement (or of the statement a lock is held for).
         if let Some(claim) = out.iter_mut().rev().find(|c| c.line <= line) {
+            // This rule's claim is that PostgreSQL refuses the statement.
+            if finding.rule == "migrations/pg-enum-value-used-in-transaction" {
+                claim.cannot_succeed = Some(finding.message.clone());
+            }
             claim.rules.insert(finding.rule.clone());
         }
     }
