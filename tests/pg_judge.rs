@@ -188,12 +188,7 @@ const EXPECTED_DISAGREEMENTS: &[(&str, &[&str], &str)] = &[
         "DETACH … CONCURRENTLY is refused while a DEFAULT partition exists (55000); no fact or rule says so",
     ),
     (
-        "pg_judge/cases/partition-index-concurrently-on-parent.sql:6",
-        &["refused"],
-        "CREATE INDEX CONCURRENTLY on a partitioned table is refused (0A000, PostgreSQL 11-17); no fact or rule says so",
-    ),
-    (
-        "pg_judge/cases/partition-index-recipe.sql:6",
+        "fixtures/migrations/pg-concurrently-on-partitioned-table/pass.sql:6",
         &["work-overclaimed"],
         "CREATE INDEX … ON ONLY a partitioned table builds nothing (an invalid parent index); the facts claim an index build (the lock, SHARE, is right)",
     ),

@@ -9,6 +9,12 @@ use gonogo::sql::postgres::{FollowOptions, Origin, follow};
 use pg_query::LockMode;
 use std::collections::{BTreeMap, BTreeSet};
 
+/// Rules that say PostgreSQL refuses the statement they are raised on.
+const REFUSAL_RULES: &[&str] = &[
+    "migrations/pg-enum-value-used-in-transaction",
+    "migrations/pg-concurrently-on-partitioned-table",
+];
+
 /// What gonogo says one top-level statement (with what it runs: a DO block, a called function)
 /// does.
 #[derive(Debug, Default)]
@@ -130,8 +136,8 @@ pub fn claims(
         let Some(line) = location.line else { continue };
         // A finding names the line of its statement (or of the statement a lock is held for).
         if let Some(claim) = out.iter_mut().rev().find(|c| c.line <= line) {
-            // This rule's claim is that PostgreSQL refuses the statement.
-            if finding.rule == "migrations/pg-enum-value-used-in-transaction" {
+            // These rules' claim is that PostgreSQL refuses the statement.
+            if REFUSAL_RULES.contains(&finding.rule.as_str()) {
                 claim.cannot_succeed = Some(finding.message.clone());
             }
             claim.rules.insert(finding.rule.clone());

@@ -15,6 +15,7 @@ mod add_index_not_concurrent;
 mod add_unique_constraint;
 mod alter_column_type;
 mod concurrently_in_transaction;
+mod concurrently_on_partitioned_table;
 mod drop_index_not_concurrent;
 mod enum_value_used_in_transaction;
 mod lock_accumulation;
@@ -37,6 +38,7 @@ pub use add_index_not_concurrent::ADD_INDEX_NOT_CONCURRENT;
 pub use add_unique_constraint::ADD_UNIQUE_CONSTRAINT;
 pub use alter_column_type::ALTER_COLUMN_TYPE;
 pub use concurrently_in_transaction::CONCURRENTLY_IN_TRANSACTION;
+pub use concurrently_on_partitioned_table::CONCURRENTLY_ON_PARTITIONED_TABLE;
 pub use drop_index_not_concurrent::DROP_INDEX_NOT_CONCURRENT;
 pub use enum_value_used_in_transaction::ENUM_VALUE_USED_IN_TRANSACTION;
 pub use lock_accumulation::LOCK_ACCUMULATION;
@@ -141,6 +143,7 @@ pub fn analyze(files: &[MigrationFile], settings: &Settings, deploy_is_known: bo
         settings,
         findings: Vec::new(),
         at_risk: Vec::new(),
+        partitioned: concurrently_on_partitioned_table::PartitionedTables::default(),
     };
     for file in follow(files, options) {
         writer.file(&file);
@@ -156,6 +159,8 @@ struct Writer<'a> {
     settings: &'a Settings,
     findings: Vec<Finding>,
     at_risk: Vec<(String, Vec<&'static str>)>,
+    /// Partitioned tables, followed across files (older migrations create them).
+    partitioned: concurrently_on_partitioned_table::PartitionedTables,
 }
 
 impl Writer<'_> {
@@ -212,6 +217,9 @@ impl Writer<'_> {
                 accumulation.reported(index);
             }
             if let Some(draft) = enum_values.check(statement, self.settings.postgres_version) {
+                self.write(file, statement, draft);
+            }
+            if let Some(draft) = self.partitioned.check(statement) {
                 self.write(file, statement, draft);
             }
         }
@@ -277,7 +285,9 @@ fn short_reason(rule: &str) -> &'static str {
         | "pg-reindex-not-concurrent" => "index build",
         "pg-unbatched-backfill" => "backfill",
         "pg-concurrently-in-transaction" => "fails in a transaction",
-        "pg-enum-value-used-in-transaction" => "cannot succeed",
+        "pg-enum-value-used-in-transaction" | "pg-concurrently-on-partitioned-table" => {
+            "cannot succeed"
+        }
         _ => "breaking change",
     }
 }
