@@ -37,6 +37,7 @@ mod migrations_corpus;
 mod migrations_live;
 mod migrations_mysql;
 mod migrations_rules;
+mod pg_judge;
 mod plugins;
 mod process_faults;
 mod readiness_live;

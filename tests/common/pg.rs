@@ -72,6 +72,27 @@ fn find_bin_dir() -> Option<PathBuf> {
     versions.pop().map(|(_, bin)| bin)
 }
 
+/// The PostgreSQL majors whose server binaries are installed the Debian way
+/// (/usr/lib/postgresql/<major>/bin), oldest first.
+pub fn installed_majors() -> Vec<u32> {
+    let mut majors: Vec<u32> = std::fs::read_dir("/usr/lib/postgresql")
+        .map(|dir| {
+            dir.flatten()
+                .filter_map(|e| {
+                    let major = e.file_name().to_string_lossy().parse::<u32>().ok()?;
+                    let bin = e.path().join("bin");
+                    ["initdb", "pg_ctl", "postgres"]
+                        .iter()
+                        .all(|b| bin.join(b).is_file())
+                        .then_some(major)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    majors.sort();
+    majors
+}
+
 /// A throwaway CA in `dir`: `<name>.pem` (returned) and `<name>.key`. P-256: quick to make.
 pub fn make_ca(dir: &Path, name: &str) -> PathBuf {
     let key = format!("{name}.key");
@@ -200,6 +221,32 @@ impl Cluster {
         Cluster::start_with(false)
     }
 
+    /// A cluster of one PostgreSQL major from /usr/lib/postgresql/<major>/bin (see
+    /// [`installed_majors`]).
+    pub fn start_major(major: u32) -> Cluster {
+        let bin = PathBuf::from(format!("/usr/lib/postgresql/{major}/bin"));
+        assert!(
+            bin.join("initdb").is_file(),
+            "PostgreSQL {major} is not installed in {}",
+            bin.display()
+        );
+        Cluster::start_in(bin, false)
+    }
+
+    /// A directory inside the cluster's temp dir owned by the server's user (e.g. for
+    /// `CREATE TABLESPACE … LOCATION`, which needs an empty directory the server owns).
+    pub fn server_owned_dir(&self, name: &str) -> PathBuf {
+        let dir = self.socket_dir.join(name);
+        std::fs::create_dir_all(&dir).expect("create a server-owned dir");
+        if self.as_postgres {
+            checked(
+                Command::new("chown").arg("postgres:").arg(&dir).output(),
+                "chown a server-owned dir",
+            );
+        }
+        dir
+    }
+
     /// A cluster that accepts TCP connections only over TLS (`hostssl` in pg_hba.conf), with
     /// a server certificate for `localhost` and 127.0.0.1 signed by [`Cluster::ca`].
     pub fn start_tls() -> Cluster {
@@ -207,7 +254,10 @@ impl Cluster {
     }
 
     fn start_with(tls: bool) -> Cluster {
-        let bin = find_bin_dir().unwrap_or_else(|| panic!("{INSTALL}"));
+        Cluster::start_in(find_bin_dir().unwrap_or_else(|| panic!("{INSTALL}")), tls)
+    }
+
+    fn start_in(bin: PathBuf, tls: bool) -> Cluster {
         let dir = tempfile::Builder::new()
             .prefix("gonogo-pg-")
             .tempdir()

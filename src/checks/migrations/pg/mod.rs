@@ -15,7 +15,9 @@ mod add_index_not_concurrent;
 mod add_unique_constraint;
 mod alter_column_type;
 mod concurrently_in_transaction;
+mod concurrently_on_partitioned_table;
 mod drop_index_not_concurrent;
+mod enum_value_used_in_transaction;
 mod lock_accumulation;
 mod lock_table;
 mod missing_lock_timeout;
@@ -36,7 +38,9 @@ pub use add_index_not_concurrent::ADD_INDEX_NOT_CONCURRENT;
 pub use add_unique_constraint::ADD_UNIQUE_CONSTRAINT;
 pub use alter_column_type::ALTER_COLUMN_TYPE;
 pub use concurrently_in_transaction::CONCURRENTLY_IN_TRANSACTION;
+pub use concurrently_on_partitioned_table::CONCURRENTLY_ON_PARTITIONED_TABLE;
 pub use drop_index_not_concurrent::DROP_INDEX_NOT_CONCURRENT;
+pub use enum_value_used_in_transaction::ENUM_VALUE_USED_IN_TRANSACTION;
 pub use lock_accumulation::LOCK_ACCUMULATION;
 pub use lock_table::LOCK_TABLE;
 pub use missing_lock_timeout::MISSING_LOCK_TIMEOUT;
@@ -139,6 +143,7 @@ pub fn analyze(files: &[MigrationFile], settings: &Settings, deploy_is_known: bo
         settings,
         findings: Vec::new(),
         at_risk: Vec::new(),
+        partitioned: concurrently_on_partitioned_table::PartitionedTables::default(),
     };
     for file in follow(files, options) {
         writer.file(&file);
@@ -154,15 +159,19 @@ struct Writer<'a> {
     settings: &'a Settings,
     findings: Vec<Finding>,
     at_risk: Vec<(String, Vec<&'static str>)>,
+    /// Partitioned tables, followed across files (older migrations create them).
+    partitioned: concurrently_on_partitioned_table::PartitionedTables,
 }
 
 impl Writer<'_> {
     fn file(&mut self, file: &FileFacts) {
         let mut lock_timeout = missing_lock_timeout::MissingLockTimeout::default();
         let mut accumulation = lock_accumulation::LockAccumulation::default();
+        let mut enum_values = enum_value_used_in_transaction::EnumValuesAdded::default();
         for step in &file.steps {
             let statement = match step {
                 Step::Commit { held } => {
+                    enum_values.commit();
                     if let Some((index, evidence)) = accumulation.commit(held)
                         && let Some(finding) = self.findings.get_mut(index)
                     {
@@ -206,6 +215,12 @@ impl Writer<'_> {
                 && let Some(index) = self.write(file, statement, draft)
             {
                 accumulation.reported(index);
+            }
+            if let Some(draft) = enum_values.check(statement, self.settings.postgres_version) {
+                self.write(file, statement, draft);
+            }
+            if let Some(draft) = self.partitioned.check(statement) {
+                self.write(file, statement, draft);
             }
         }
     }
@@ -270,6 +285,9 @@ fn short_reason(rule: &str) -> &'static str {
         | "pg-reindex-not-concurrent" => "index build",
         "pg-unbatched-backfill" => "backfill",
         "pg-concurrently-in-transaction" => "fails in a transaction",
+        "pg-enum-value-used-in-transaction" | "pg-concurrently-on-partitioned-table" => {
+            "cannot succeed"
+        }
         _ => "breaking change",
     }
 }

@@ -1,0 +1,162 @@
+//! gonogo's side: what its PostgreSQL facts (`gonogo::sql::postgres::follow`, the facts every
+//! `migrations` rule reads) claim each top-level statement of a migration does, and which rules
+//! it raises there.
+
+use gonogo::checks::migrations::{MigrationFile, Settings, analyze_files};
+use gonogo::config::TransactionMode;
+use gonogo::sql::postgres::operations::{Operation, Step};
+use gonogo::sql::postgres::{FollowOptions, Origin, follow};
+use pg_query::LockMode;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Rules that say PostgreSQL refuses the statement they are raised on.
+const REFUSAL_RULES: &[&str] = &[
+    "migrations/pg-enum-value-used-in-transaction",
+    "migrations/pg-concurrently-on-partitioned-table",
+];
+
+/// What gonogo says one top-level statement (with what it runs: a DO block, a called function)
+/// does.
+#[derive(Debug, Default)]
+pub struct Claim {
+    pub line: u32,
+    /// Strong locks (SHARE and stronger) held on existing tables once the statement ran: the
+    /// ones its transaction already held and its own.
+    pub locks_after: BTreeMap<String, LockMode>,
+    /// The long work it does under those locks ("a table rewrite", "a table scan", …).
+    pub work: BTreeSet<&'static str>,
+    /// Why PostgreSQL refuses it in a transaction block (CONCURRENTLY), when gonogo says it runs
+    /// in one.
+    pub fails_in_transaction: Option<&'static str>,
+    /// Why it cannot succeed on a table with rows.
+    pub cannot_succeed: Option<String>,
+    /// gonogo could not parse it (PostgreSQL must refuse it too).
+    pub unparsable: bool,
+    /// The rules gonogo raises on this statement's line.
+    pub rules: BTreeSet<String>,
+}
+
+/// The claims for every top-level statement of `text` (the deploy's file, after the earlier
+/// migration `earlier`), in order; `lines`: where those statements start.
+pub fn claims(
+    lines: &[u32],
+    earlier: &str,
+    path: &str,
+    text: &str,
+    transaction: TransactionMode,
+    major: u32,
+) -> Vec<Claim> {
+    let files = vec![
+        MigrationFile {
+            path: "schema.sql".to_string(),
+            text: earlier.to_string(),
+            in_deploy: false,
+        },
+        MigrationFile {
+            path: path.to_string(),
+            text: text.to_string(),
+            in_deploy: true,
+        },
+    ];
+    let options = FollowOptions {
+        transaction,
+        postgres_version: major,
+        deploy_is_known: true,
+    };
+    let facts = follow(&files, options);
+    let mut out: Vec<Claim> = lines
+        .iter()
+        .map(|&line| Claim {
+            line,
+            ..Claim::default()
+        })
+        .collect();
+    // A statement of a DO block is inside its top-level statement; a statement of a called
+    // function (written earlier in the file) belongs to the call just followed.
+    let mut current = 0;
+    for step in &facts[1].steps {
+        let Step::Statement(statement) = step else {
+            continue;
+        };
+        if !matches!(statement.origin, Origin::Function(_)) {
+            current = lines
+                .iter()
+                .rposition(|&line| line <= statement.line)
+                .expect("a statement after the first one");
+        }
+        let claim = &mut out[current];
+        let held = statement
+            .transaction
+            .held_before
+            .iter()
+            .map(|h| (h.table.clone(), h.lock));
+        for (table, lock) in held.chain(statement.strong_locks.iter().cloned()) {
+            let entry = claim.locks_after.entry(table).or_insert(lock);
+            *entry = (*entry).max(lock);
+        }
+        claim.work.extend(statement.long_work);
+        match &statement.operations {
+            Err(_) => claim.unparsable = true,
+            Ok(operations) => {
+                for operation in operations {
+                    match operation {
+                        Operation::Concurrently { .. } => {
+                            if let Some(block) = statement.transaction.block {
+                                claim.fails_in_transaction = Some(block);
+                            }
+                        }
+                        // VALIDATE scans the table (with the locks its transaction holds).
+                        Operation::ValidateInSameTransaction { .. } => {
+                            claim.work.insert("a table scan");
+                        }
+                        Operation::AddColumn(add) if add.not_null_without_default => {
+                            claim.cannot_succeed = Some(format!(
+                                "NOT NULL column {} without a default on a table with rows",
+                                add.column
+                            ));
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+    let settings = Settings {
+        postgres_version: major,
+        transaction,
+        ..Settings::default()
+    };
+    for finding in analyze_files(&files, &settings, true) {
+        let Some(location) = &finding.location else {
+            continue;
+        };
+        if location.path != path {
+            continue;
+        }
+        let Some(line) = location.line else { continue };
+        // A finding names the line of its statement (or of the statement a lock is held for).
+        if let Some(claim) = out.iter_mut().rev().find(|c| c.line <= line) {
+            // These rules' claim is that PostgreSQL refuses the statement.
+            if REFUSAL_RULES.contains(&finding.rule.as_str()) {
+                claim.cannot_succeed = Some(finding.message.clone());
+            }
+            claim.rules.insert(finding.rule.clone());
+        }
+    }
+    out
+}
+
+/// The rank of a `pg_locks.mode` name.
+pub fn lock_mode(name: &str) -> LockMode {
+    match name {
+        "AccessShareLock" => LockMode::AccessShareLock,
+        "RowShareLock" => LockMode::RowShareLock,
+        "RowExclusiveLock" => LockMode::RowExclusiveLock,
+        "ShareUpdateExclusiveLock" => LockMode::ShareUpdateExclusiveLock,
+        "ShareLock" => LockMode::ShareLock,
+        "ShareRowExclusiveLock" => LockMode::ShareRowExclusiveLock,
+        "ExclusiveLock" => LockMode::ExclusiveLock,
+        "AccessExclusiveLock" => LockMode::AccessExclusiveLock,
+        other => panic!("unknown lock mode {other} in pg_locks"),
+    }
+}
