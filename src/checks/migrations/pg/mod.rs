@@ -22,6 +22,7 @@ mod missing_lock_timeout;
 mod refresh_matview_not_concurrent;
 mod reindex_not_concurrent;
 mod set_not_null;
+mod syntax_error;
 mod table_rewrite;
 mod truncate;
 mod unbatched_backfill;
@@ -43,6 +44,7 @@ pub use missing_lock_timeout::MISSING_LOCK_TIMEOUT;
 pub use refresh_matview_not_concurrent::REFRESH_MATVIEW_NOT_CONCURRENT;
 pub use reindex_not_concurrent::REINDEX_NOT_CONCURRENT;
 pub use set_not_null::SET_NOT_NULL;
+pub use syntax_error::SYNTAX_ERROR;
 pub use table_rewrite::TABLE_REWRITE;
 pub use truncate::TRUNCATE;
 pub use unbatched_backfill::UNBATCHED_BACKFILL;
@@ -54,7 +56,9 @@ pub use crate::sql::postgres::lock_name;
 use super::{MigrationFile, Settings, UNPARSED_STATEMENT, compat};
 use crate::checks::Rule;
 use crate::report::{Finding, Location, Severity};
-use crate::sql::postgres::operations::{FileFacts, Operation, Origin, StatementFacts, Step};
+use crate::sql::postgres::operations::{
+    FileFacts, Operation, Origin, StatementFacts, Step, Unread,
+};
 use crate::sql::postgres::{FollowOptions, follow};
 
 /// The rules judged on each operation, in this order: for one `ADD COLUMN` the rewrite rules come
@@ -95,20 +99,76 @@ pub struct Draft {
     rule: &'static Rule,
     /// The table at risk, for the summary.
     table: String,
-    message: String,
-    fix: String,
+    /// What this verdict is about within the statement (a column, a constraint), when the rule
+    /// writes one finding for all of them: one ALTER adding 14 stored generated columns is one
+    /// rewrite under one lock, reported once, naming the 14.
+    subjects: Vec<String>,
+    /// The message and fix for these subjects (listed in words).
+    text: Box<dyn Fn(&Subjects) -> (String, String)>,
+    /// Drafts of the same rule on the same table in this statement that name no subject.
+    more: usize,
     /// gonogo could not tell (the type before a type change is unknown): `warn`, and the finding
     /// is written as it is, without the nesting note or the summary's table.
     unsure: bool,
 }
+
+/// The subjects of a grouped draft: `list` in words (`a, b and c`), and how many.
+pub struct Subjects {
+    pub list: String,
+    pub count: usize,
+}
+
+impl Subjects {
+    /// `one` or `many`, by the count.
+    pub fn plural<'a>(&self, one: &'a str, many: &'a str) -> &'a str {
+        if self.count == 1 { one } else { many }
+    }
+}
+
+/// Names in words, at most [`MAX_LISTED`] of them: `a`, `a and b`, `a, b and c`,
+/// `a, b, …, j and 4 more`.
+fn in_words(names: &[String]) -> String {
+    match names {
+        [] => String::new(),
+        [one] => one.clone(),
+        _ if names.len() > MAX_LISTED => format!(
+            "{} and {} more",
+            names[..MAX_LISTED].join(", "),
+            names.len() - MAX_LISTED
+        ),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
+/// A finding names at most this many columns or constraints of one statement.
+const MAX_LISTED: usize = 10;
 
 impl Draft {
     pub fn new(rule: &'static Rule, table: &str, message: String, fix: String) -> Draft {
         Draft {
             rule,
             table: table.to_string(),
-            message,
-            fix,
+            subjects: Vec::new(),
+            text: Box::new(move |_| (message.clone(), fix.clone())),
+            more: 0,
+            unsure: false,
+        }
+    }
+
+    /// A verdict about `subject` that the same rule's verdicts on the same table in the same
+    /// statement join: `text` writes the message and fix for all of them.
+    pub fn about(
+        rule: &'static Rule,
+        table: &str,
+        subject: impl Into<String>,
+        text: impl Fn(&Subjects) -> (String, String) + 'static,
+    ) -> Draft {
+        Draft {
+            rule,
+            table: table.to_string(),
+            subjects: vec![subject.into()],
+            text: Box::new(text),
+            more: 0,
             unsure: false,
         }
     }
@@ -119,12 +179,67 @@ impl Draft {
             ..Draft::new(rule, table, message, fix)
         }
     }
+
+    /// Fold `other` into this draft when both are the same rule's verdict on the same table
+    /// (one statement, one lock: one finding); `Err(other)` otherwise.
+    fn join(&mut self, other: Draft) -> Result<(), Draft> {
+        if self.rule.id != other.rule.id || self.table != other.table || self.unsure != other.unsure
+        {
+            return Err(other);
+        }
+        if !self.subjects.is_empty() && !other.subjects.is_empty() {
+            self.subjects.extend(other.subjects);
+        } else {
+            self.more += 1 + other.more;
+        }
+        Ok(())
+    }
+
+    /// The message and fix, bounded.
+    fn text(&self) -> (String, String) {
+        let subjects = Subjects {
+            list: in_words(&self.subjects),
+            count: self.subjects.len().max(1),
+        };
+        let (mut message, fix) = (self.text)(&subjects);
+        if self.more > 0 {
+            message.push_str(&format!(
+                " ({} more like it in this statement)",
+                self.more
+            ));
+        }
+        (bounded(&message), bounded(&fix))
+    }
+}
+
+/// A finding's message or fix holds at most this many characters: a statement of thousands of
+/// characters is quoted as an excerpt, never whole, in a CI log or a PR comment.
+const MAX_TEXT: usize = 600;
+
+fn bounded(text: &str) -> String {
+    if text.chars().count() > MAX_TEXT {
+        format!("{}…", text.chars().take(MAX_TEXT - 1).collect::<String>())
+    } else {
+        text.to_string()
+    }
 }
 
 pub struct Analysis {
     pub findings: Vec<Finding>,
     /// Tables with a blocking finding, and why, in order of first appearance.
     pub at_risk: Vec<(String, Vec<&'static str>)>,
+    /// Statements of this deploy gonogo could not read (rejected by PostgreSQL or not sure).
+    pub unread: usize,
+}
+
+/// What a summary adds when some statements could not be read: never "no lock risk found" on
+/// statements nobody judged.
+pub fn unread_note(unread: usize) -> String {
+    match unread {
+        0 => String::new(),
+        1 => "; 1 statement gonogo could not read (not judged)".to_string(),
+        n => format!("; {n} statements gonogo could not read (not judged)"),
+    }
 }
 
 /// `deploy_is_known`: a base ref selected this deploy's files (see
@@ -140,12 +255,17 @@ pub fn analyze(files: &[MigrationFile], settings: &Settings, deploy_is_known: bo
         findings: Vec::new(),
         at_risk: Vec::new(),
     };
+    let mut unread = 0;
     for file in follow(files, options) {
+        if file.in_deploy {
+            unread += file.unread;
+        }
         writer.file(&file);
     }
     Analysis {
         findings: writer.findings,
         at_risk: writer.at_risk,
+        unread,
     }
 }
 
@@ -176,17 +296,14 @@ impl Writer<'_> {
                 Ok(operations) => operations,
                 Err(reason) => {
                     if file.in_deploy {
-                        self.findings.push(
-                            UNPARSED_STATEMENT
-                                .finding(format!("gonogo cannot analyse this statement: {reason}"))
-                                .at(Location::new(&file.path, statement.line, statement.column))
-                                .with_evidence(first_line(&statement.text))
-                                .with_fix("fix the SQL, or check this statement's locks by hand and waive it with a reason"),
-                        );
+                        self.findings.push(unread_finding(file, statement, reason));
                     }
                     continue;
                 }
             };
+            // One finding per rule and table in a statement: its lock is taken once, its
+            // rewrite or scan done once, whatever the number of sub-commands.
+            let mut drafts: Vec<Draft> = Vec::new();
             for op in operations {
                 let facts = Facts {
                     op,
@@ -194,10 +311,21 @@ impl Writer<'_> {
                     postgres_version: self.settings.postgres_version,
                 };
                 for rule in OPERATION_RULES {
-                    if let Some(draft) = rule(&facts) {
-                        self.write(file, statement, draft);
+                    let Some(draft) = rule(&facts) else {
+                        continue;
+                    };
+                    let mut pending = Some(draft);
+                    for earlier in drafts.iter_mut() {
+                        let Some(draft) = pending.take() else { break };
+                        if let Err(back) = earlier.join(draft) {
+                            pending = Some(back);
+                        }
                     }
+                    drafts.extend(pending);
                 }
+            }
+            for draft in drafts {
+                self.write(file, statement, draft);
             }
             if let Some(draft) = lock_timeout.check(statement, &file.path) {
                 self.write(file, statement, draft);
@@ -220,11 +348,12 @@ impl Writer<'_> {
         if !file.in_deploy {
             return None;
         }
+        let (message, fix) = draft.text();
         let mut finding = draft
             .rule
-            .finding(draft.message)
+            .finding(message)
             .at(Location::new(&file.path, statement.line, statement.column))
-            .with_fix(draft.fix);
+            .with_fix(fix);
         if draft.unsure {
             finding.severity = Severity::Warn;
             self.findings.push(finding);
@@ -273,6 +402,39 @@ fn short_reason(rule: &str) -> &'static str {
         _ => "breaking change",
     }
 }
+
+/// The finding for a statement gonogo could not read: `pg-syntax-error` when PostgreSQL's
+/// grammar rejects it (the migration fails when it runs), `unparsed-statement` when gonogo cannot
+/// tell. Both block: "not sure" is not a pass.
+fn unread_finding(file: &FileFacts, statement: &StatementFacts, reason: &str) -> Finding {
+    let location = Location::new(&file.path, statement.line, statement.column);
+    match statement.unread {
+        Some(Unread::Rejected) => SYNTAX_ERROR
+            .finding(bounded(&format!(
+                "PostgreSQL rejects this statement ({reason}): the migration fails when it runs"
+            )))
+            .at(location)
+            .with_evidence(first_line(&statement.text))
+            .with_fix("fix the SQL (is it written for another database?) and run the migration against a PostgreSQL of the production version before the deploy"),
+        _ => UNPARSED_STATEMENT
+            .finding(bounded(&format!(
+                "gonogo cannot analyse this statement: {reason}"
+            )))
+            .at(location)
+            .with_evidence(first_line(&statement.text))
+            .with_fix("check this statement's locks by hand and waive it with a reason (`-- gonogo:ignore migrations/unparsed-statement <what you checked>`)"),
+    }
+}
+
+/// The statement on one line to quote in a fix, or `None` when it is too long to quote whole
+/// (the fix then says what to change instead).
+fn quotable(text: &str) -> Option<String> {
+    let line = single_line(text);
+    (line.chars().count() <= MAX_QUOTED).then_some(line)
+}
+
+/// Statements longer than this are not quoted whole in a fix.
+const MAX_QUOTED: usize = 240;
 
 fn first_line(text: &str) -> String {
     let line = text.lines().next().unwrap_or("").trim();
