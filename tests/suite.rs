@@ -35,6 +35,7 @@ mod migrations_cli;
 mod migrations_corpus;
 mod migrations_live;
 mod migrations_mysql;
+mod migrations_pg_locks;
 mod migrations_rules;
 mod plugins;
 mod process_faults;

@@ -182,8 +182,7 @@ pub fn not_valid_alone(
     cmd: &protobuf::AlterTableCmd,
 ) -> Option<String> {
     let mut cmd = cmd.clone();
-    if let Some(NodeEnum::Constraint(constraint)) = cmd.def.as_mut().and_then(|d| d.node.as_mut())
-    {
+    if let Some(NodeEnum::Constraint(constraint)) = cmd.def.as_mut().and_then(|d| d.node.as_mut()) {
         constraint.skip_validation = true;
         constraint.initially_valid = false;
     }

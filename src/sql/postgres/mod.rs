@@ -221,7 +221,10 @@ fn template_marker(text: &str) -> Option<String> {
         let after = bytes.get(i + 1).copied();
         let variable = before != Some(b':')
             && matches!(after, Some(b'\'' | b'"' | b'a'..=b'z' | b'A'..=b'Z' | b'_'))
-            && !matches!(before, Some(b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'_' | b'\''));
+            && !matches!(
+                before,
+                Some(b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'_' | b'\'')
+            );
         if variable {
             let end = text[i + 1..]
                 .find(|c: char| c.is_whitespace() || c == ')' || c == ',' || c == ';')
@@ -241,9 +244,7 @@ impl Statement {
             || reason.starts_with("the file contains a NUL")
             || reason.starts_with("EXECUTE of ")
             || reason.starts_with("cannot read the PL/pgSQL body");
-        if self.origin != Origin::TopLevel
-            || gonogo_reason
-            || template_marker(&self.text).is_some()
+        if self.origin != Origin::TopLevel || gonogo_reason || template_marker(&self.text).is_some()
         {
             Some(Unread::NotSure)
         } else {
@@ -903,7 +904,9 @@ mod tests {
             [(1, Some(Unread::Rejected)), (2, None)]
         );
         assert_eq!(
-            kinds("\\connect billing\nALTER TABLE t ADD c int;\n\\set ON_ERROR_STOP on\nSELECT 1;\n"),
+            kinds(
+                "\\connect billing\nALTER TABLE t ADD c int;\n\\set ON_ERROR_STOP on\nSELECT 1;\n"
+            ),
             [
                 (1, Some(Unread::NotSure)),
                 (2, None),
@@ -913,7 +916,11 @@ mod tests {
         );
         let meta = &parse("\\connect billing\nSELECT 1;\n")[0];
         assert_eq!(meta.text, "\\connect billing");
-        assert!(meta.unread_reason().unwrap().contains("psql meta-command (\\connect)"));
+        assert!(
+            meta.unread_reason()
+                .unwrap()
+                .contains("psql meta-command (\\connect)")
+        );
         for template in [
             "ALTER TABLE {{ index .Options \"Namespace\" }}.t ADD c int;",
             "CREATE INDEX i ON ${schema}.t (a);",
@@ -925,7 +932,10 @@ mod tests {
         let reason = parse("CREATE INDEX i ON ${schema}.t (a);")[0]
             .unread_reason()
             .unwrap();
-        assert!(reason.starts_with("the template placeholder ${schema}"), "{reason}");
+        assert!(
+            reason.starts_with("the template placeholder ${schema}"),
+            "{reason}"
+        );
         // A cast is not a psql variable.
         assert_eq!(
             parse("SELECT x::int FROM;")[0].unread(),

@@ -40,18 +40,20 @@ pub fn check(facts: &Facts) -> Option<Draft> {
         } => {
             let owned_table = table.clone();
             let statement = super::quotable(&facts.statement.text);
-            let not_valid = not_valid.clone();
-            Some(Draft::about(
+            Some(
+                Draft::about(
                 &ADD_CHECK_CONSTRAINT,
                 table,
                 name.clone(),
                 move |names| {
                     let table = &owned_table;
-                    let add = match (&not_valid, &statement) {
-                        // The constraint alone: never a sibling sub-command of a combined ALTER.
-                        (Some(sql), _) if names.count == 1 => format!("`{sql};`"),
-                        (_, Some(sql)) => format!("`{} NOT VALID;`", sql.trim_end_matches(';')),
-                        _ => format!("add {} NOT VALID", names.list),
+                    // Each constraint alone, NOT VALID: never a sibling sub-command of a
+                    // combined ALTER.
+                    let add = match (&statement, names.count) {
+                        (Some(sql), 1) if names.details.is_empty() => {
+                            format!("`{} NOT VALID;`", sql.trim_end_matches(';'))
+                        }
+                        _ => super::each_alone(&names.details, names.count, &names.list),
                     };
                     let validate = if names.count == 1 {
                         format!("`ALTER TABLE {table} VALIDATE CONSTRAINT {};`", names.list)
@@ -66,7 +68,9 @@ pub fn check(facts: &Facts) -> Option<Draft> {
                         format!("{add} then, in a later transaction, {validate}"),
                     )
                 },
-            ))
+            )
+            .with_detail(not_valid.clone()),
+            )
         }
         Operation::AddColumn(AddColumn {
             table,

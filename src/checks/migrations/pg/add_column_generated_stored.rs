@@ -41,9 +41,9 @@ pub fn check(facts: &Facts) -> Option<Draft> {
                     columns.list
                 ),
                 format!(
-                    "add {} as plain nullable {} filled by a trigger, and backfill {table} in batches (or compute {} in a view)",
+                    "add {} as {} filled by a trigger, and backfill {table} in batches (or compute {} in a view)",
                     columns.list,
-                    columns.plural("column", "columns"),
+                    columns.plural("a plain nullable column", "plain nullable columns"),
                     columns.plural("it", "them"),
                 ),
             )

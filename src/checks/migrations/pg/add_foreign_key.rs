@@ -56,7 +56,9 @@ pub fn check(facts: &Facts) -> Option<Draft> {
                     blocks(lock)
                 )
             } else {
-                format!("SHARE ROW EXCLUSIVE on {table} and {referenced}: writes to both wait for the whole scan")
+                format!(
+                    "SHARE ROW EXCLUSIVE on {table} and {referenced}: writes to both wait for the whole scan"
+                )
             };
             let add = match (not_valid, super::quotable(&facts.statement.text)) {
                 (Some(sql), _) => format!("`{sql};`"),
@@ -70,14 +72,33 @@ pub fn check(facts: &Facts) -> Option<Draft> {
             } else {
                 ""
             };
-            Some(Draft::new(
-                &ADD_FOREIGN_KEY,
-                table,
-                format!("ADD FOREIGN KEY {name} scans {table} while holding {on_table}"),
-                format!(
-                    "{add}{others} then, in a later transaction, `ALTER TABLE {table} VALIDATE CONSTRAINT {name};`"
-                ),
-            ))
+            let (owned_table, single_add) = (table.clone(), add);
+            Some(
+                Draft::about(&ADD_FOREIGN_KEY, table, name.clone(), move |names| {
+                    let table = &owned_table;
+                    if names.count == 1 {
+                        let name = &names.list;
+                        return (
+                            format!("ADD FOREIGN KEY {name} scans {table} while holding {on_table}"),
+                            format!(
+                                "{single_add}{others} then, in a later transaction, `ALTER TABLE {table} VALIDATE CONSTRAINT {name};`"
+                            ),
+                        );
+                    }
+                    let add = super::each_alone(&names.details, names.count, &names.list);
+                    (
+                        format!(
+                            "ADD FOREIGN KEY {} scans {table} once for each while holding {} on {table} and SHARE ROW EXCLUSIVE on each referenced table",
+                            names.list,
+                            lock_name(lock)
+                        ),
+                        format!(
+                            "{add} then, in a later transaction, `ALTER TABLE {table} VALIDATE CONSTRAINT …;` for each"
+                        ),
+                    )
+                })
+                .with_detail(not_valid.clone()),
+            )
         }
         Operation::AddColumn(AddColumn {
             table,

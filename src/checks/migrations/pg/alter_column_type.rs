@@ -52,7 +52,7 @@ pub fn check(facts: &Facts) -> Option<Draft> {
             Some(Draft::about(
                 &ALTER_COLUMN_TYPE,
                 table,
-                format!("{column} TYPE {after}{from} ({why})"),
+                format!("{column} TYPE {after}{from}"),
                 move |columns| {
                     let table = &owned_table;
                     let fix = if columns.count == 1 {
@@ -63,9 +63,9 @@ pub fn check(facts: &Facts) -> Option<Draft> {
                         )
                     };
                     let once = if columns.count == 1 {
-                        ""
+                        format!(" ({})", columns.details.join(""))
                     } else {
-                        " (one rewrite for the whole statement)"
+                        " (one rewrite for the whole statement)".to_string()
                     };
                     (
                         format!(
@@ -75,7 +75,8 @@ pub fn check(facts: &Facts) -> Option<Draft> {
                         fix,
                     )
                 },
-            ))
+            )
+            .with_detail(Some(why.clone())))
         }
         TypeChange::Unknown => Some(Draft::unsure(
             &ALTER_COLUMN_TYPE,

@@ -107,15 +107,19 @@ pub struct Draft {
     text: Box<dyn Fn(&Subjects) -> (String, String)>,
     /// Drafts of the same rule on the same table in this statement that name no subject.
     more: usize,
+    /// Per subject, something its text may quote (the SQL of its fix).
+    details: Vec<String>,
     /// gonogo could not tell (the type before a type change is unknown): `warn`, and the finding
     /// is written as it is, without the nesting note or the summary's table.
     unsure: bool,
 }
 
-/// The subjects of a grouped draft: `list` in words (`a, b and c`), and how many.
+/// The subjects of a grouped draft: `list` in words (`a, b and c`), how many, and the detail
+/// each draft gave ([`Draft::with_detail`]), in order.
 pub struct Subjects {
     pub list: String,
     pub count: usize,
+    pub details: Vec<String>,
 }
 
 impl Subjects {
@@ -151,6 +155,7 @@ impl Draft {
             subjects: Vec::new(),
             text: Box::new(move |_| (message.clone(), fix.clone())),
             more: 0,
+            details: Vec::new(),
             unsure: false,
         }
     }
@@ -169,8 +174,15 @@ impl Draft {
             subjects: vec![subject.into()],
             text: Box::new(text),
             more: 0,
+            details: Vec::new(),
             unsure: false,
         }
+    }
+
+    /// Something the text may quote for this subject (see [`Subjects::details`]).
+    pub fn with_detail(mut self, detail: Option<String>) -> Draft {
+        self.details.extend(detail);
+        self
     }
 
     pub fn unsure(rule: &'static Rule, table: &str, message: String, fix: String) -> Draft {
@@ -189,6 +201,7 @@ impl Draft {
         }
         if !self.subjects.is_empty() && !other.subjects.is_empty() {
             self.subjects.extend(other.subjects);
+            self.details.extend(other.details);
         } else {
             self.more += 1 + other.more;
         }
@@ -200,13 +213,11 @@ impl Draft {
         let subjects = Subjects {
             list: in_words(&self.subjects),
             count: self.subjects.len().max(1),
+            details: self.details.clone(),
         };
         let (mut message, fix) = (self.text)(&subjects);
         if self.more > 0 {
-            message.push_str(&format!(
-                " ({} more like it in this statement)",
-                self.more
-            ));
+            message.push_str(&format!(" ({} more like it in this statement)", self.more));
         }
         (bounded(&message), bounded(&fix))
     }
@@ -431,6 +442,27 @@ fn unread_finding(file: &FileFacts, statement: &StatementFacts, reason: &str) ->
 fn quotable(text: &str) -> Option<String> {
     let line = single_line(text);
     (line.chars().count() <= MAX_QUOTED).then_some(line)
+}
+
+/// The NOT VALID statements of constraints, each alone, quoted while they fit in a finding;
+/// otherwise the first one as an example.
+fn each_alone(statements: &[String], count: usize, names: &str) -> String {
+    if statements.len() != count || statements.is_empty() {
+        return format!("add {names} NOT VALID, each in its own ALTER");
+    }
+    let all = statements
+        .iter()
+        .map(|sql| format!("`{sql};`"))
+        .collect::<Vec<_>>()
+        .join(" and ");
+    if all.chars().count() <= MAX_TEXT / 2 {
+        all
+    } else {
+        format!(
+            "add each NOT VALID in its own ALTER (the first: `{};`)",
+            statements[0]
+        )
+    }
 }
 
 /// Statements longer than this are not quoted whole in a fix.
