@@ -36,6 +36,11 @@ declare_rule! {
     pub MYSQL_MISSING_ALGORITHM_LOCK = ("migrations/mysql-missing-algorithm-lock", Warn, "online ALTER without ALGORITHM/LOCK can silently block");
 }
 
+/// `ALGORITHM=INPLACE, LOCK=NONE` as written.
+fn written_online(j: &Judged) -> bool {
+    j.algorithm == Some(AlterTableAlgorithm::Inplace) && j.lock == Some(AlterTableLock::None)
+}
+
 /// Only for statements that block nothing (the other rules report those) and that gonogo read
 /// whole.
 pub fn check(out: &mut Findings, pos: Pos, j: &Judged) {
@@ -69,10 +74,7 @@ pub fn check(out: &mut Findings, pos: Pos, j: &Judged) {
                     format!("ALGORITHM=INSTANT is not supported for {whats} on {t}: MySQL rejects the statement and the migration fails"),
                     format!("`{}`", with_options(j, "ALGORITHM=INPLACE, LOCK=NONE")),
                 );
-            } else if !metadata_only
-                && !(j.algorithm == Some(AlterTableAlgorithm::Inplace)
-                    && j.lock == Some(AlterTableLock::None))
-            {
+            } else if !(metadata_only || written_online(j)) {
                 let message = match note {
                     Some(note) => format!(
                         "{whats} on {t}: {note}; with `ALGORITHM=INPLACE, LOCK=NONE` MySQL refuses instead of silently copying {t}"

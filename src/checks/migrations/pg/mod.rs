@@ -104,7 +104,7 @@ pub struct Draft {
     /// rewrite under one lock, reported once, naming the 14.
     subjects: Vec<String>,
     /// The message and fix for these subjects (listed in words).
-    text: Box<dyn Fn(&Subjects) -> (String, String)>,
+    text: Box<DraftText>,
     /// Drafts of the same rule on the same table in this statement that name no subject.
     more: usize,
     /// Per subject, something its text may quote (the SQL of its fix).
@@ -113,6 +113,9 @@ pub struct Draft {
     /// is written as it is, without the nesting note or the summary's table.
     unsure: bool,
 }
+
+/// Writes a draft's message and fix for its subjects.
+type DraftText = dyn Fn(&Subjects) -> (String, String);
 
 /// The subjects of a grouped draft: `list` in words (`a, b and c`), how many, and the detail
 /// each draft gave ([`Draft::with_detail`]), in order.
