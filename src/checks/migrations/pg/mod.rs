@@ -484,3 +484,57 @@ fn first_line(text: &str) -> String {
 fn single_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn findings(sql: &str) -> Vec<Finding> {
+        let files = [
+            MigrationFile {
+                path: "1.sql".into(),
+                text: "CREATE TABLE t (v int, w text);".into(),
+                in_deploy: false,
+            },
+            MigrationFile {
+                path: "2.sql".into(),
+                text: sql.into(),
+                in_deploy: true,
+            },
+        ];
+        analyze(&files, &Settings::default(), true).findings
+    }
+
+    /// One ALTER of many sub-commands of one kind is one finding naming the first ten and
+    /// counting the rest; no finding text grows with the statement.
+    #[test]
+    fn one_finding_per_rule_and_statement_bounded_in_length() {
+        let columns: Vec<String> = (0..300)
+            .map(|i| format!("ADD COLUMN generated_column_with_a_long_name_{i} bigint GENERATED ALWAYS AS (v * {i}) STORED"))
+            .collect();
+        let found = findings(&format!(
+            "SET lock_timeout = '1s';\nALTER TABLE t {};\n",
+            columns.join(", ")
+        ));
+        let rewrites: Vec<&Finding> = found
+            .iter()
+            .filter(|f| f.rule == ADD_COLUMN_GENERATED_STORED.id)
+            .collect();
+        assert_eq!(rewrites.len(), 1, "{found:#?}");
+        assert!(
+            rewrites[0]
+                .message
+                .contains("generated_column_with_a_long_name_9 and 290 more"),
+            "{}",
+            rewrites[0].message
+        );
+        for finding in &found {
+            assert!(finding.message.chars().count() <= MAX_TEXT);
+            assert!(finding.fix.as_deref().unwrap_or("").chars().count() <= MAX_TEXT);
+        }
+        // A statement PostgreSQL rejects, thousands of characters long: quoted as an excerpt.
+        let found = findings(&format!("ALTR TABLE t {};\n", columns.join(", ")));
+        assert_eq!(found[0].rule, SYNTAX_ERROR.id);
+        assert!(found[0].evidence.as_deref().unwrap().chars().count() <= 160);
+    }
+}
