@@ -246,12 +246,22 @@ fn bad_input_is_reported_with_the_file_and_never_panics() {
             .collect()
     };
     assert_eq!(about("0001_empty.sql")[0]["severity"], "info");
+    // The summary never calls statements nobody read clean.
+    assert!(
+        check["summary"]
+            .as_str()
+            .unwrap()
+            .contains("statements gonogo could not read (not judged)"),
+        "{}",
+        check["summary"]
+    );
+    // PostgreSQL's grammar rejects both: the migration fails when it runs.
     assert_eq!(
         about("0002_prose.sql")[0]["rule"],
-        "migrations/unparsed-statement"
+        "migrations/pg-syntax-error"
     );
     let unclosed = about("0003_unclosed.sql");
-    assert_eq!(unclosed[0]["rule"], "migrations/unparsed-statement");
+    assert_eq!(unclosed[0]["rule"], "migrations/pg-syntax-error");
     assert_eq!(
         unclosed[0]["location"]["line"], 2,
         "points at the DO block: {unclosed:?}"

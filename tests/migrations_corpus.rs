@@ -66,7 +66,9 @@ fn real_migrations_parse_and_findings_per_rule_are_stable() {
         let findings = analyze_files(&[file], &Settings::default(), false);
         for finding in &findings {
             *per_rule.entry(finding.rule.clone()).or_default() += 1;
-            if finding.rule == "migrations/unparsed-statement"
+            let unread = finding.rule == "migrations/unparsed-statement"
+                || finding.rule == "migrations/pg-syntax-error";
+            if unread
                 && !finding
                     .message
                     .contains("EXECUTE of a query built at run time")

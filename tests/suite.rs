@@ -36,6 +36,7 @@ mod migrations_cli;
 mod migrations_corpus;
 mod migrations_live;
 mod migrations_mysql;
+mod migrations_pg_locks;
 mod migrations_rules;
 mod pg_judge;
 mod plugins;

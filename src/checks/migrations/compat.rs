@@ -153,16 +153,21 @@ pub fn postgres_drop_or_rename(facts: &Facts) -> Option<Draft> {
                 "ship code that no longer uses {table} first; drop it in a later deploy (or rename it to {table}_deprecated for one release)"
             ),
         ),
-        Operation::DropColumn { table, column } => Draft::new(
-            &DROP_COLUMN,
-            table,
-            format!(
-                "DROP COLUMN {table}.{column} while the old version, still running until the rollout ends, reads and writes it"
-            ),
-            format!(
-                "ship code that ignores {table}.{column} first (Rails ignored_columns, Django field removed), and drop it in a later deploy"
-            ),
-        ),
+        Operation::DropColumn { table, column } => {
+            let owned_table = table.clone();
+            Draft::about(&DROP_COLUMN, table, column.clone(), move |columns| {
+                let (table, list) = (&owned_table, &columns.list);
+                let it = columns.plural("it", "them");
+                (
+                    format!(
+                        "DROP COLUMN {table}.{list} while the old version, still running until the rollout ends, reads and writes {it}"
+                    ),
+                    format!(
+                        "ship code that ignores {table}.{list} first (Rails ignored_columns, Django field removed), and drop {it} in a later deploy"
+                    ),
+                )
+            })
+        }
         Operation::RenameColumn { table, from, to } => Draft::new(
             &RENAME_COLUMN,
             table,

@@ -31,12 +31,14 @@ pub const DEFAULT_POSTGRES_VERSION: u32 = 15;
 
 declare_rule! {
     /// ## What it catches
-    /// A statement gonogo cannot parse, or cannot judge (an `EXECUTE` of SQL built at run time).
+    /// A statement gonogo cannot read or judge, where it cannot tell what the database would do:
+    /// an `EXECUTE` of SQL built at run time, a psql meta-command (`\connect`), a template
+    /// placeholder the runner expands (`{{ .Namespace }}`, `${schema}`), or (MySQL) a statement
+    /// gonogo's MySQL parser does not read. A statement PostgreSQL's grammar rejects is
+    /// `migrations/pg-syntax-error` instead.
     ///
     /// ## Why it matters during a deploy
-    /// "I'm not sure" is not a pass: a statement nobody analysed may take any lock. It may also
-    /// be SQL for another database (SQLite's `AUTOINCREMENT`, MySQL's `MODIFY COLUMN`) that would
-    /// fail at deploy time.
+    /// "I'm not sure" is not a pass: a statement nobody analysed may take any lock, or fail.
     ///
     /// ## Example
     /// ```sql
@@ -46,7 +48,7 @@ declare_rule! {
     /// ## Do this instead
     /// Fix the syntax, or check the statement by hand and waive it with
     /// `-- gonogo:ignore migrations/unparsed-statement <what you checked>`.
-    pub UNPARSED_STATEMENT = ("migrations/unparsed-statement", Warn, "a statement gonogo cannot parse or judge");
+    pub UNPARSED_STATEMENT = ("migrations/unparsed-statement", Fail, "a statement gonogo cannot parse or judge");
 }
 
 declare_rule! {
@@ -124,6 +126,7 @@ pub static RULES: &[&Rule] = &[
     &pg::LOCK_ACCUMULATION,
     &pg::UNBATCHED_BACKFILL,
     &pg::MISSING_LOCK_TIMEOUT,
+    &pg::SYNTAX_ERROR,
     &pg::TRUNCATE,
     &pg::LOCK_TABLE,
     &DROP_TABLE,
@@ -395,6 +398,7 @@ fn run(ctx: &Context) -> Result<(CheckOutcome, Vec<MigrationFile>), CheckError> 
         Dialect::Postgres => pg::analyze(&files, &settings, deploy_is_known),
         Dialect::Mysql => match mysql::analyze(&files, &settings) {
             Some(mut mysql_findings) => pg::Analysis {
+                unread: mysql::unread(&mysql_findings),
                 findings: {
                     if settings.old_code_judged_by_compat {
                         mysql_findings.iter_mut().for_each(|f| {
@@ -422,7 +426,8 @@ fn run(ctx: &Context) -> Result<(CheckOutcome, Vec<MigrationFile>), CheckError> 
         deploy_count,
         files.len(),
         ctx.base.as_deref().filter(|_| deploy_is_known),
-    ) + &guessed;
+    ) + &pg::unread_note(analysis.unread)
+        + &guessed;
     Ok((CheckOutcome::findings(summary, findings), files))
 }
 

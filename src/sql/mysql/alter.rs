@@ -270,12 +270,12 @@ pub fn classify(
         AlterTableOperation::DropIndex { name } => ops.push(Op::new(
             sql,
             format!("DROP INDEX {}", name.value),
-            Cost::from(online_ddl::SECONDARY_INDEX),
+            Cost::from(online_ddl::INDEX_METADATA),
         )),
         AlterTableOperation::DropForeignKey { name, .. } => ops.push(Op::new(
             sql,
             format!("DROP FOREIGN KEY {}", name.value),
-            Cost::from(online_ddl::SECONDARY_INDEX),
+            Cost::from(online_ddl::INDEX_METADATA),
         )),
         AlterTableOperation::DropConstraint { name, .. } => ops.push(Op::new(
             sql,

@@ -30,6 +30,8 @@ pub enum Cost {
     /// INPLACE without a rebuild; concurrent reads and writes continue. `note`: why gonogo is
     /// not sure (the column's current type was not found).
     Inplace { note: Option<String> },
+    /// INPLACE, and only the table's metadata changes (dropping or renaming an index).
+    Metadata,
     /// INPLACE with a full table rebuild.
     Rebuild { why: String },
     /// Only ALGORITHM=COPY: writes are blocked for the whole copy.
@@ -40,7 +42,7 @@ impl Cost {
     pub fn level(&self) -> Level {
         match self {
             Cost::Instant { .. } => Level::Instant,
-            Cost::Inplace { .. } => Level::Inplace,
+            Cost::Inplace { .. } | Cost::Metadata => Level::Inplace,
             Cost::Rebuild { .. } => Level::Rebuild,
             Cost::Copy { .. } => Level::Copy,
         }
@@ -345,6 +347,7 @@ impl From<Online> for Cost {
         match online {
             Online::Instant { rebuild_if_inplace } => Cost::Instant { rebuild_if_inplace },
             Online::Inplace => Cost::inplace(),
+            Online::InplaceMetadata => Cost::Metadata,
             Online::Rebuild(why) => Cost::rebuild(why),
             Online::Copy(why) => Cost::copy(why),
         }

@@ -467,7 +467,7 @@ impl FileWalk<'_> {
         }) {
             drop_primary_key(&table, false)
         } else {
-            Cost::inplace()
+            Cost::from(crate::sql::mysql::online_ddl::INDEX_METADATA)
         };
         let op = Op::new(sql.clone(), format!("DROP INDEX {index}"), cost);
         let index = IndexStatement {

@@ -16,6 +16,9 @@ pub enum Online {
     Instant { rebuild_if_inplace: bool },
     /// INPLACE, no rebuild, concurrent DML permitted.
     Inplace,
+    /// INPLACE and "Only Modifies Metadata: Yes": no rebuild, no index build, concurrent DML
+    /// permitted; it is never a COPY, so ALGORITHM/LOCK change nothing.
+    InplaceMetadata,
     /// INPLACE, "Rebuilds Table: Yes".
     Rebuild(&'static str),
     /// "In Place: No": ALGORITHM=COPY only, concurrent DML not permitted.
@@ -56,6 +59,10 @@ pub const SECONDARY_INDEX: Online = Online::Inplace;
 pub const PRIMARY_KEY: Online =
     Online::Rebuild("the primary key is the clustered index, so changing it rewrites every row");
 pub const DROP_PRIMARY_KEY_ALONE: &str = "dropping the primary key without adding another in the same ALTER is only possible with ALGORITHM=COPY";
+/// Dropping or renaming a secondary index, dropping a foreign key: "In Place: Yes, Rebuilds
+/// Table: No, Permits Concurrent DML: Yes, Only Modifies Metadata: Yes" (MySQL 8.0 manual,
+/// "Online DDL Operations", index and foreign key operations).
+pub const INDEX_METADATA: Online = Online::InplaceMetadata;
 /// FULLTEXT and SPATIAL indexes are built INPLACE, but with LOCK=SHARED (the first FULLTEXT
 /// index also rebuilds the table).
 pub const FULLTEXT_OR_SPATIAL_INDEX: Online = Online::Inplace;
@@ -129,7 +136,7 @@ pub const CLAUSES: &[ClauseEntry] = &[
         None,
         Online::Inplace,
     ),
-    entry(&["RENAME"], Some(&["INDEX", "KEY"]), Online::Inplace),
+    entry(&["RENAME"], Some(&["INDEX", "KEY"]), INDEX_METADATA),
     entry(&["ALTER"], Some(&["INDEX"]), Online::Inplace),
     entry(&["DROP"], Some(&["CHECK"]), Online::Inplace),
 ];

@@ -155,3 +155,54 @@ pub fn object_name(object: &protobuf::Node) -> String {
         _ => String::new(),
     }
 }
+
+/// The columns of a WHERE clause made only of `column IS NULL` tests (`WHERE currency IS NULL`,
+/// `WHERE a IS NULL AND b IS NULL`); `None` when anything else narrows it.
+pub fn only_is_null_tests(node: &NodeEnum) -> Option<Vec<String>> {
+    match node {
+        NodeEnum::NullTest(test) if test.nulltesttype() == protobuf::NullTestType::IsNull => {
+            column_ref_name(test.arg.as_ref()?.node.as_ref()?).map(|c| vec![c])
+        }
+        NodeEnum::BoolExpr(expr) if expr.boolop() == protobuf::BoolExprType::AndExpr => {
+            let mut columns = Vec::new();
+            for arg in &expr.args {
+                columns.extend(only_is_null_tests(arg.node.as_ref()?)?);
+            }
+            Some(columns)
+        }
+        _ => None,
+    }
+}
+
+/// `ALTER TABLE <table> <this one sub-command>`, with the constraint it adds marked NOT VALID,
+/// as SQL (PostgreSQL's own deparser): the fix for a combined ALTER quotes only the constraint,
+/// never a scanning sibling sub-command, and never the whole (possibly huge) statement.
+pub fn not_valid_alone(
+    stmt: &protobuf::AlterTableStmt,
+    cmd: &protobuf::AlterTableCmd,
+) -> Option<String> {
+    let mut cmd = cmd.clone();
+    if let Some(NodeEnum::Constraint(constraint)) = cmd.def.as_mut().and_then(|d| d.node.as_mut()) {
+        constraint.skip_validation = true;
+        constraint.initially_valid = false;
+    }
+    let mut alone = stmt.clone();
+    alone.cmds = vec![protobuf::Node {
+        node: Some(NodeEnum::AlterTableCmd(Box::new(cmd))),
+    }];
+    let tree = protobuf::ParseResult {
+        // The grammar version libpg_query writes into its own parse trees.
+        version: pg_query::parse("", pg_query::ParserOptions::DEFAULT)
+            .ok()?
+            .protobuf
+            .version,
+        stmts: vec![protobuf::RawStmt {
+            stmt: Some(Box::new(protobuf::Node {
+                node: Some(NodeEnum::AlterTableStmt(alone)),
+            })),
+            stmt_location: 0,
+            stmt_len: 0,
+        }],
+    };
+    pg_query::deparse(&tree, Default::default()).ok()
+}

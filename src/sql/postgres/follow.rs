@@ -47,6 +47,9 @@ struct Transaction {
     not_valid: HashSet<(String, String)>,
     /// (table, column) proven NOT NULL by a CHECK validated in this transaction.
     validated_not_null: Vec<(String, String)>,
+    /// (table, column) added to an existing table in this transaction: NULL (or its default)
+    /// in every row until the transaction fills it.
+    added_columns: HashSet<(String, String)>,
 }
 
 /// What one statement does to existing tables, for the lock bookkeeping.
@@ -142,10 +145,16 @@ impl<'a> FileWalk<'a> {
             }
         }
         walk.commit();
+        let unread = walk
+            .steps
+            .iter()
+            .filter(|step| matches!(step, Step::Statement(s) if s.unread.is_some()))
+            .count();
         FileFacts {
             path: file.path.clone(),
             in_deploy: file.in_deploy,
             steps: walk.steps,
+            unread,
         }
     }
 
@@ -166,6 +175,7 @@ impl<'a> FileWalk<'a> {
             text: statement.text.clone(),
             origin: statement.origin.clone(),
             operations: Ok(Vec::new()),
+            unread: None,
             strong_locks: Vec::new(),
             long_work: None,
             transaction: self.transaction_facts(),
@@ -173,7 +183,8 @@ impl<'a> FileWalk<'a> {
         let node = match &statement.node {
             Ok(node) => node,
             Err(reason) => {
-                facts.operations = Err(reason.clone());
+                facts.unread = statement.unread();
+                facts.operations = Err(statement.unread_reason().unwrap_or(reason.clone()));
                 self.steps.push(Step::Statement(facts));
                 return;
             }
@@ -308,7 +319,15 @@ impl<'a> FileWalk<'a> {
                 let mut lock = LockMode::NoLock;
                 for command in &stmt.cmds {
                     if let Some(NodeEnum::AlterTableCmd(cmd)) = command.node.as_ref() {
+                        let first_new = effect.operations.len();
                         let (cmd_lock, work) = self.alter_table_cmd(&table, cmd, &mut effect);
+                        for op in &mut effect.operations[first_new..] {
+                            if let Operation::AddCheck { not_valid, .. }
+                            | Operation::AddForeignKey { not_valid, .. } = op
+                            {
+                                *not_valid = not_valid_alone(stmt, cmd);
+                            }
+                        }
                         lock = lock.max(cmd_lock);
                         if work.is_some() {
                             effect.long_work = work;
@@ -406,12 +425,12 @@ impl<'a> FileWalk<'a> {
                 }
             }
             NodeEnum::UpdateStmt(stmt) => {
-                let whole_table = stmt.where_clause.is_none();
-                self.backfill(&stmt.relation, whole_table, "UPDATE", &mut effect);
+                let condition = stmt.where_clause.as_ref().and_then(|w| w.node.as_ref());
+                self.backfill(&stmt.relation, condition, "UPDATE", &mut effect);
             }
             NodeEnum::DeleteStmt(stmt) => {
-                let whole_table = stmt.where_clause.is_none();
-                self.backfill(&stmt.relation, whole_table, "DELETE", &mut effect);
+                let condition = stmt.where_clause.as_ref().and_then(|w| w.node.as_ref());
+                self.backfill(&stmt.relation, condition, "DELETE", &mut effect);
             }
             NodeEnum::CreateTrigStmt(stmt) => {
                 let table = table_of(&stmt.relation);
@@ -436,7 +455,7 @@ impl<'a> FileWalk<'a> {
     fn backfill(
         &self,
         relation: &Option<protobuf::RangeVar>,
-        whole_table: bool,
+        condition: Option<&NodeEnum>,
         verb: &'static str,
         effect: &mut Effect,
     ) {
@@ -444,11 +463,25 @@ impl<'a> FileWalk<'a> {
         if !self.existing(&table) {
             return;
         }
+        // `WHERE new_column IS NULL` right after adding new_column matches every row.
+        let whole_table = condition.is_none_or(|condition| {
+            only_is_null_tests(condition)
+                .unwrap_or_default()
+                .into_iter()
+                .any(|column| self.tx.added_columns.contains(&(table.clone(), column)))
+        });
+        let under_lock = self
+            .tx
+            .held
+            .iter()
+            .find(|h| h.table == table && h.lock == LockMode::AccessExclusiveLock)
+            .cloned();
         effect.long_work = Some("a backfill");
         effect.operations.push(Operation::Backfill {
             table,
             verb,
             whole_table,
+            under_lock,
         });
     }
 

@@ -183,6 +183,97 @@ impl Statement {
     }
 }
 
+/// Why a statement was not read, as far as it decides a deploy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unread {
+    /// PostgreSQL's own grammar (libpg_query is the server's parser) rejects the statement as
+    /// written: the server would refuse it too, and the migration fails when it runs.
+    Rejected,
+    /// gonogo cannot tell what the server would do: a psql meta-command, an unexpanded template
+    /// placeholder or psql variable, SQL built at run time, a PL/pgSQL body, backslashes read
+    /// under settings gonogo does not follow.
+    NotSure,
+}
+
+/// Text that marks a statement as a template or a psql script rather than SQL for the server:
+/// the first one found, for the reason.
+fn template_marker(text: &str) -> Option<String> {
+    let excerpt = |start: usize, end: Option<usize>| {
+        let end = end.map_or(text.len(), |e| e.min(text.len()));
+        let mut cut: String = text[start..end].chars().take(60).collect();
+        if cut.len() < end - start {
+            cut.push('…');
+        }
+        cut
+    };
+    // Go templates (pop, buffalo): `{{ … }}`; Flyway, Liquibase and shell-style: `${…}`;
+    // ERB: `<% … %>`.
+    for (open, close) in [("{{", "}}"), ("${", "}"), ("<%", "%>")] {
+        if let Some(start) = text.find(open) {
+            let end = text[start..].find(close).map(|e| start + e + close.len());
+            return Some(format!("the template placeholder {}", excerpt(start, end)));
+        }
+    }
+    // psql variables: `:name`, `:'name'`, `:"name"` (a cast `::type` is not one).
+    let bytes = text.as_bytes();
+    for (i, _) in text.match_indices(':') {
+        let before = i.checked_sub(1).map(|b| bytes[b]);
+        let after = bytes.get(i + 1).copied();
+        let variable = before != Some(b':')
+            && matches!(after, Some(b'\'' | b'"' | b'a'..=b'z' | b'A'..=b'Z' | b'_'))
+            && !matches!(
+                before,
+                Some(b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'_' | b'\'')
+            );
+        if variable {
+            let end = text[i + 1..]
+                .find(|c: char| c.is_whitespace() || c == ')' || c == ',' || c == ';')
+                .map(|e| i + 1 + e);
+            return Some(format!("the psql variable {}", excerpt(i, end)));
+        }
+    }
+    None
+}
+
+impl Statement {
+    /// `None` when the statement parsed; otherwise whether the server would reject it too.
+    pub fn unread(&self) -> Option<Unread> {
+        let reason = self.node.as_ref().err()?;
+        let gonogo_reason = reason.starts_with("gonogo ")
+            || reason.starts_with(PSQL_META_COMMAND)
+            || reason.starts_with("the file contains a NUL")
+            || reason.starts_with("EXECUTE of ")
+            || reason.starts_with("cannot read the PL/pgSQL body");
+        if self.origin != Origin::TopLevel || gonogo_reason || template_marker(&self.text).is_some()
+        {
+            Some(Unread::NotSure)
+        } else {
+            Some(Unread::Rejected)
+        }
+    }
+
+    /// Why the statement was not read, in words: the parser's reason, with what made gonogo
+    /// unsure when the text is a template.
+    pub fn unread_reason(&self) -> Option<String> {
+        let reason = self.node.as_ref().err()?;
+        Some(match template_marker(&self.text) {
+            Some(marker) if !reason.starts_with(PSQL_META_COMMAND) => format!(
+                "{marker} is not SQL: the runner must expand it before PostgreSQL reads the statement, and gonogo does not know its value ({reason})"
+            ),
+            _ => reason.clone(),
+        })
+    }
+}
+
+/// How many of these statements gonogo could not read (either kind of [`Unread`]): what every
+/// summary built on them must say instead of calling the migration clean.
+pub fn unread_count(statements: &[Statement]) -> usize {
+    statements.iter().filter(|s| s.node.is_err()).count()
+}
+
+/// The start of the reason given to a psql meta-command.
+const PSQL_META_COMMAND: &str = "a psql meta-command";
+
 /// Parse a whole migration file into statements, in order, each read the way the server reads
 /// it at that point of the file (see [`Lexing`]).
 pub fn parse(file: &str) -> Vec<Statement> {
@@ -327,7 +418,6 @@ fn parse_one_by_one(file: &str, start: usize, lexing: Lexing) -> Vec<Statement> 
     for piece in with_gaps(segment, pieces) {
         let piece_offset = piece.as_ptr() as usize - file.as_ptr() as usize;
         let first = piece_offset + super::skip_trivia(piece);
-        let len = piece_offset + piece.len() - first;
         // libpg_query's scanner reads literals the standard way only: with other settings its
         // pieces are right up to the first backslash, and nothing after it can be trusted.
         if lexing != Lexing::default() && piece.contains('\\') {
@@ -339,6 +429,13 @@ fn parse_one_by_one(file: &str, start: usize, lexing: Lexing) -> Vec<Statement> 
             ));
             break;
         }
+        let piece = split_meta_commands(file, piece, &mut out);
+        if piece.trim().is_empty() {
+            continue;
+        }
+        let piece_offset = piece.as_ptr() as usize - file.as_ptr() as usize;
+        let first = piece_offset + super::skip_trivia(piece);
+        let len = piece_offset + piece.len() - first;
         match pg_query::parse(piece, lexing.options()) {
             Ok(result) => {
                 for raw in result.protobuf.stmts {
@@ -360,6 +457,32 @@ fn parse_one_by_one(file: &str, start: usize, lexing: Lexing) -> Vec<Statement> 
         }
     }
     out
+}
+
+/// psql meta-commands at the start of `piece` (`\connect other_db`, `\set x 1`, `\i file.sql`):
+/// one line each, read by psql, never sent to the server, so not a grammar error of PostgreSQL;
+/// but gonogo does not follow what they do (another database, included files, variables), so
+/// each is a statement gonogo is not sure of. Returns the rest of the piece.
+fn split_meta_commands<'a>(file: &str, mut piece: &'a str, out: &mut Vec<Statement>) -> &'a str {
+    loop {
+        let start = super::skip_trivia(piece);
+        if !piece[start..].starts_with('\\') {
+            return piece;
+        }
+        let end = piece[start..].find('\n').map_or(piece.len(), |e| start + e);
+        let offset = piece.as_ptr() as usize - file.as_ptr() as usize + start;
+        let command = piece[start..end].trim_end();
+        let name = command.split_whitespace().next().unwrap_or(command);
+        out.push(Statement::new(
+            file,
+            offset,
+            command.len(),
+            Err(format!(
+                "{PSQL_META_COMMAND} ({name}): psql runs it, not the server, and gonogo does not follow what it does (another database, an included file, a variable); run the file with psql and check this by hand"
+            )),
+        ));
+        piece = &piece[end..];
+    }
 }
 
 /// The scanner's pieces of `segment`, plus any text between them that is more than `;`,
@@ -766,6 +889,59 @@ mod tests {
         let clean = parse("CREATE TABLE t (id int);;\n\n/* c */ ;\nCREATE TABLE u (id int);\n");
         assert!(clean.iter().all(|s| s.node.is_ok()), "{clean:?}");
         assert_eq!(clean.len(), 2);
+    }
+
+    /// What the server's grammar rejects is `Rejected`; what only a tool around the server reads
+    /// (psql meta-commands, template placeholders, psql variables) is `NotSure`, and a
+    /// meta-command does not swallow the statement after it.
+    #[test]
+    fn unread_statements_say_whether_postgres_rejects_them() {
+        let kinds = |file: &str| -> Vec<(u32, Option<Unread>)> {
+            parse(file).iter().map(|s| (s.line, s.unread())).collect()
+        };
+        assert_eq!(
+            kinds("ALTR TABLE t ADD c int;\nSELECT 1;\n"),
+            [(1, Some(Unread::Rejected)), (2, None)]
+        );
+        assert_eq!(
+            kinds(
+                "\\connect billing\nALTER TABLE t ADD c int;\n\\set ON_ERROR_STOP on\nSELECT 1;\n"
+            ),
+            [
+                (1, Some(Unread::NotSure)),
+                (2, None),
+                (3, Some(Unread::NotSure)),
+                (4, None)
+            ]
+        );
+        let meta = &parse("\\connect billing\nSELECT 1;\n")[0];
+        assert_eq!(meta.text, "\\connect billing");
+        assert!(
+            meta.unread_reason()
+                .unwrap()
+                .contains("psql meta-command (\\connect)")
+        );
+        for template in [
+            "ALTER TABLE {{ index .Options \"Namespace\" }}.t ADD c int;",
+            "CREATE INDEX i ON ${schema}.t (a);",
+            "ALTER TABLE :\"schema\".t ADD c int;",
+        ] {
+            let statements = parse(template);
+            assert_eq!(statements[0].unread(), Some(Unread::NotSure), "{template}");
+        }
+        let reason = parse("CREATE INDEX i ON ${schema}.t (a);")[0]
+            .unread_reason()
+            .unwrap();
+        assert!(
+            reason.starts_with("the template placeholder ${schema}"),
+            "{reason}"
+        );
+        // A cast is not a psql variable.
+        assert_eq!(
+            parse("SELECT x::int FROM;")[0].unread(),
+            Some(Unread::Rejected)
+        );
+        assert_eq!(unread_count(&parse("SELEC 1;\nSELECT 1;\nALTR x;\n")), 2);
     }
 
     /// The first column's type in `CREATE TABLE t (c <sql>)`.

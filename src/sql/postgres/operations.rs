@@ -6,7 +6,7 @@
 //! Computed once by [`super::follow::follow`]; the `migrations` check's rules only read them.
 
 use super::ColumnType;
-pub use super::Origin;
+pub use super::{Origin, Unread};
 use pg_query::LockMode;
 
 /// One migration file, followed.
@@ -15,6 +15,8 @@ pub struct FileFacts {
     pub path: String,
     pub in_deploy: bool,
     pub steps: Vec<Step>,
+    /// How many statements gonogo could not read (see [`StatementFacts::unread`]).
+    pub unread: usize,
 }
 
 #[derive(Debug)]
@@ -44,6 +46,8 @@ pub struct StatementFacts {
     pub origin: Origin,
     /// What it does, in the order PostgreSQL does it; `Err`: why it could not be parsed.
     pub operations: Result<Vec<Operation>, String>,
+    /// For a statement that could not be parsed: whether PostgreSQL rejects it too.
+    pub unread: Option<Unread>,
     /// Locks that conflict with reads or writes (SHARE and stronger) on existing tables, in order
     /// taken. Empty for a statement that did not parse.
     pub strong_locks: Vec<(String, LockMode)>,
@@ -102,12 +106,16 @@ pub enum Operation {
     AddCheck {
         table: String,
         name: String,
+        /// `ALTER TABLE … ADD CONSTRAINT … NOT VALID` for this constraint alone.
+        not_valid: Option<String>,
     },
     /// `ADD … FOREIGN KEY` without NOT VALID.
     AddForeignKey {
         table: String,
         name: String,
         referenced: String,
+        /// `ALTER TABLE … ADD CONSTRAINT … NOT VALID` for this constraint alone.
+        not_valid: Option<String>,
     },
     /// `ADD UNIQUE / PRIMARY KEY / EXCLUDE` that builds its index (no `USING INDEX`).
     AddUniqueConstraint {
@@ -171,7 +179,12 @@ pub enum Operation {
     Backfill {
         table: String,
         verb: &'static str,
+        /// Every row: no WHERE, or only `WHERE new_column IS NULL` on a column added earlier in
+        /// the same transaction (every row matches, and no index can narrow the scan).
         whole_table: bool,
+        /// ACCESS EXCLUSIVE on the table, taken earlier in the same transaction (an `ADD
+        /// COLUMN`) and held until COMMIT: no reads or writes for the whole backfill.
+        under_lock: Option<HeldLock>,
     },
 }
 
@@ -241,6 +254,9 @@ pub enum InlineConstraint {
     ForeignKey { referenced: String },
     /// `UNIQUE` or `PRIMARY KEY`.
     Unique,
+    /// `CHECK (…)` without NOT VALID: PostgreSQL verifies every existing row ("verifying table"
+    /// at DEBUG1) under the ALTER's ACCESS EXCLUSIVE.
+    Check { name: String },
 }
 
 impl AddColumn {
@@ -250,7 +266,9 @@ impl AddColumn {
             return Some("a table rewrite");
         }
         match self.inline {
-            Some(InlineConstraint::ForeignKey { .. }) => Some("a table scan"),
+            Some(InlineConstraint::ForeignKey { .. } | InlineConstraint::Check { .. }) => {
+                Some("a table scan")
+            }
             Some(InlineConstraint::Unique) => Some("an index build"),
             None => None,
         }

@@ -10,11 +10,13 @@ use sqlparser::ast::{AlterTableAlgorithm, AlterTableLock};
 
 declare_rule! {
     /// ## What it catches
-    /// An online `ALTER TABLE`, `CREATE INDEX` or `DROP INDEX` on an existing table written
+    /// An online `ALTER TABLE` or `CREATE INDEX` on an existing table written
     /// without `ALGORITHM=INPLACE, LOCK=NONE` (warn), or with an `ALGORITHM=INSTANT` the change
     /// does not support, so MySQL rejects it (warn). A change that is INSTANT in MySQL 8
     /// (`ADD COLUMN`, `RENAME COLUMN`, `SET DEFAULT`, appending `ENUM` values) written without
-    /// `ALGORITHM=INSTANT` is reported as `info`.
+    /// `ALGORITHM=INSTANT` is reported as `info`. Dropping or renaming an index, and dropping a
+    /// foreign key, only change metadata INPLACE whatever is written (MySQL 8.0 manual, "Online
+    /// DDL Operations": "Only Modifies Metadata: Yes"): nothing is said about them.
     ///
     /// ## Why it matters during a deploy
     /// Without them MySQL silently falls back to a slower algorithm or a stronger lock when the
@@ -32,6 +34,11 @@ declare_rule! {
     /// ALTER TABLE orders ADD COLUMN note TEXT, ALGORITHM=INSTANT;
     /// ```
     pub MYSQL_MISSING_ALGORITHM_LOCK = ("migrations/mysql-missing-algorithm-lock", Warn, "online ALTER without ALGORITHM/LOCK can silently block");
+}
+
+/// `ALGORITHM=INPLACE, LOCK=NONE` as written.
+fn written_online(j: &Judged) -> bool {
+    j.algorithm == Some(AlterTableAlgorithm::Inplace) && j.lock == Some(AlterTableLock::None)
 }
 
 /// Only for statements that block nothing (the other rules report those) and that gonogo read
@@ -57,6 +64,9 @@ pub fn check(out: &mut Findings, pos: Pos, j: &Judged) {
                 Cost::Inplace { note: Some(note) } => Some(note.clone()),
                 _ => None,
             });
+            // Dropping or renaming an index only changes metadata, INPLACE, whatever is written
+            // (MySQL 8.0 manual, "Online DDL Operations"): nothing to refuse, nothing to say.
+            let metadata_only = j.effective.iter().all(|c| matches!(c, Cost::Metadata));
             if j.algorithm == Some(AlterTableAlgorithm::Instant) {
                 out.report(
                     pos,
@@ -64,9 +74,7 @@ pub fn check(out: &mut Findings, pos: Pos, j: &Judged) {
                     format!("ALGORITHM=INSTANT is not supported for {whats} on {t}: MySQL rejects the statement and the migration fails"),
                     format!("`{}`", with_options(j, "ALGORITHM=INPLACE, LOCK=NONE")),
                 );
-            } else if !(j.algorithm == Some(AlterTableAlgorithm::Inplace)
-                && j.lock == Some(AlterTableLock::None))
-            {
+            } else if !(metadata_only || written_online(j)) {
                 let message = match note {
                     Some(note) => format!(
                         "{whats} on {t}: {note}; with `ALGORITHM=INPLACE, LOCK=NONE` MySQL refuses instead of silently copying {t}"

@@ -50,6 +50,14 @@ pub fn analyze(files: &[MigrationFile], _settings: &Settings) -> Option<Vec<Find
     }))
 }
 
+/// How many statements (or unread stretches of a file) these findings say gonogo could not read.
+pub fn unread(findings: &[Finding]) -> usize {
+    findings
+        .iter()
+        .filter(|f| f.rule == super::UNPARSED_STATEMENT.id)
+        .count()
+}
+
 fn event_rules(out: &mut Findings, event: &Event) {
     match event {
         Event::Statement(st) => statement(out, st),

@@ -152,3 +152,27 @@ fn add_column_not_null_needs_a_default_or_a_value() {
     );
     assert_eq!(found, vec!["2:add-column-not-null-without-default"]);
 }
+
+/// An ALTER of thousands of characters is quoted as an excerpt, never whole.
+#[test]
+fn findings_of_a_huge_alter_are_bounded() {
+    let indexes: Vec<String> = (0..300)
+        .map(|i| format!("ADD INDEX a_rather_long_index_name_{i} (a_rather_long_column_name_{i})"))
+        .collect();
+    let sql = format!(
+        "SET lock_wait_timeout = 5;\nALTER TABLE t {};\n",
+        indexes.join(", ")
+    );
+    assert!(sql.len() > 10_000);
+    let found = findings(&sql);
+    assert!(!found.is_empty());
+    for finding in found {
+        assert!(
+            finding.message.chars().count() <= 600,
+            "{}",
+            finding.message
+        );
+        let fix = finding.fix.unwrap_or_default();
+        assert!(fix.chars().count() <= 600, "{fix}");
+    }
+}

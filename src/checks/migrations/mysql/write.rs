@@ -44,7 +44,9 @@ impl<'a> Findings<'a> {
     }
 
     fn finding(&self, pos: Pos, rule: &'static Rule, message: String, fix: String) -> Finding {
-        rule.finding(message).at(self.location(pos)).with_fix(fix)
+        rule.finding(bounded(&message))
+            .at(self.location(pos))
+            .with_fix(bounded(&fix))
     }
 }
 
@@ -99,6 +101,18 @@ pub fn gh_ost(judged: &Judged) -> String {
 pub fn shorten(text: &str) -> String {
     if text.chars().count() > 160 {
         format!("{}…", text.chars().take(159).collect::<String>())
+    } else {
+        text.to_string()
+    }
+}
+
+/// A finding's message or fix holds at most this many characters: an ALTER of thousands of
+/// characters is quoted as an excerpt in a CI log or a PR comment, never whole.
+const MAX_TEXT: usize = 600;
+
+fn bounded(text: &str) -> String {
+    if text.chars().count() > MAX_TEXT {
+        format!("{}…", text.chars().take(MAX_TEXT - 1).collect::<String>())
     } else {
         text.to_string()
     }

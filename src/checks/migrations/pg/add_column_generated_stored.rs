@@ -29,15 +29,24 @@ pub fn check(facts: &Facts) -> Option<Draft> {
     if add.rewrite != Some(AddColumnRewrite::GeneratedStored) {
         return None;
     }
-    let (table, column) = (&add.table, &add.column);
-    Some(Draft::new(
+    let table = add.table.clone();
+    Some(Draft::about(
         &ADD_COLUMN_GENERATED_STORED,
-        table,
-        format!(
-            "ADD COLUMN {column} GENERATED … STORED computes and stores a value for every row of {table}: a rewrite under ACCESS EXCLUSIVE"
-        ),
-        format!(
-            "add {column} as a plain nullable column filled by a trigger, and backfill {table} in batches (or compute it in a view)"
-        ),
+        &add.table,
+        add.column.clone(),
+        move |columns| {
+            (
+                format!(
+                    "ADD COLUMN {} GENERATED … STORED computes and stores a value for every row of {table}: one rewrite under ACCESS EXCLUSIVE",
+                    columns.list
+                ),
+                format!(
+                    "add {} as {} filled by a trigger, and backfill {table} in batches (or compute {} in a view)",
+                    columns.list,
+                    columns.plural("a plain nullable column", "plain nullable columns"),
+                    columns.plural("it", "them"),
+                ),
+            )
+        },
     ))
 }

@@ -31,15 +31,28 @@ pub fn check(facts: &Facts) -> Option<Draft> {
     let Some(AddColumnRewrite::Sequence { what }) = &add.rewrite else {
         return None;
     };
-    let (table, column) = (&add.table, &add.column);
-    Some(Draft::new(
+    let (table, column) = (add.table.clone(), add.column.clone());
+    Some(Draft::about(
         &ADD_COLUMN_SERIAL,
-        table,
-        format!(
-            "ADD COLUMN {column} {what} gives every existing row of {table} a sequence value: the table is rewritten under ACCESS EXCLUSIVE"
-        ),
-        format!(
-            "add `{column} bigint` nullable, `CREATE SEQUENCE {table}_{column}_seq`, set the default to nextval, and backfill {table} in batches"
-        ),
+        &add.table,
+        format!("{column} {what}"),
+        move |columns| {
+            let fix = if columns.count == 1 {
+                format!(
+                    "add `{column} bigint` nullable, `CREATE SEQUENCE {table}_{column}_seq`, set the default to nextval, and backfill {table} in batches"
+                )
+            } else {
+                format!(
+                    "add each column as a nullable bigint, create a sequence for each, set the defaults to nextval, and backfill {table} in batches"
+                )
+            };
+            (
+                format!(
+                    "ADD COLUMN {} gives every existing row of {table} a sequence value: the table is rewritten under ACCESS EXCLUSIVE",
+                    columns.list
+                ),
+                fix,
+            )
+        },
     ))
 }

@@ -42,12 +42,6 @@ pub fn check(facts: &Facts) -> Option<Draft> {
     else {
         return None;
     };
-    let AddColumn {
-        table,
-        column,
-        type_text,
-        ..
-    } = add;
     let why = match volatile {
         Some(function) => {
             format!("{function}() is volatile, so its value is computed for every existing row")
@@ -56,14 +50,32 @@ pub fn check(facts: &Facts) -> Option<Draft> {
             "before PostgreSQL 11 any non-NULL default is written into every row (postgres_version is {postgres_version})"
         ),
     };
-    Some(Draft::new(
-        &ADD_COLUMN_VOLATILE_DEFAULT,
+    let AddColumn {
         table,
-        format!(
-            "ADD COLUMN {column} with a default rewrites {table} under ACCESS EXCLUSIVE: {why}"
-        ),
-        format!(
-            "`ALTER TABLE {table} ADD COLUMN {column} {type_text};` then `ALTER TABLE {table} ALTER COLUMN {column} SET DEFAULT …;` and backfill existing rows in batches"
-        ),
+        column,
+        type_text,
+        ..
+    } = add.clone();
+    Some(Draft::about(
+        &ADD_COLUMN_VOLATILE_DEFAULT,
+        &add.table,
+        add.column.clone(),
+        move |columns| {
+            let message = format!(
+                "ADD COLUMN {} with a default rewrites {table} under ACCESS EXCLUSIVE: {why}",
+                columns.list
+            );
+            let fix = if columns.count == 1 {
+                format!(
+                    "`ALTER TABLE {table} ADD COLUMN {column} {type_text};` then `ALTER TABLE {table} ALTER COLUMN {column} SET DEFAULT …;` and backfill existing rows in batches"
+                )
+            } else {
+                format!(
+                    "add {} without the default, then `ALTER TABLE {table} ALTER COLUMN … SET DEFAULT …` for each, and backfill existing rows in batches",
+                    columns.list
+                )
+            };
+            (message, fix)
+        },
     ))
 }

@@ -48,14 +48,35 @@ pub fn check(facts: &Facts) -> Option<Draft> {
                 .as_ref()
                 .map(|o| format!(" from {o}"))
                 .unwrap_or_default();
-            Some(Draft::new(
+            let owned_table = table.clone();
+            Some(Draft::about(
                 &ALTER_COLUMN_TYPE,
                 table,
-                format!(
-                    "ALTER COLUMN {column} TYPE {after}{from} rewrites {table} and rebuilds its indexes under ACCESS EXCLUSIVE ({why})"
-                ),
-                fix,
-            ))
+                format!("{column} TYPE {after}{from}"),
+                move |columns| {
+                    let table = &owned_table;
+                    let fix = if columns.count == 1 {
+                        fix.clone()
+                    } else {
+                        format!(
+                            "for each column: add a new column of the new type to {table}, write both from the application (or a trigger), backfill in batches, switch reads, and drop the old one in a later deploy"
+                        )
+                    };
+                    let once = if columns.count == 1 {
+                        format!(" ({})", columns.details.join(""))
+                    } else {
+                        " (one rewrite for the whole statement)".to_string()
+                    };
+                    (
+                        format!(
+                            "ALTER COLUMN {} rewrites {table} and rebuilds its indexes under ACCESS EXCLUSIVE{once}",
+                            columns.list
+                        ),
+                        fix,
+                    )
+                },
+            )
+            .with_detail(Some(why.clone())))
         }
         TypeChange::Unknown => Some(Draft::unsure(
             &ALTER_COLUMN_TYPE,

@@ -41,6 +41,23 @@ impl LockAccumulation {
         if !tx.multi_statement || tx.held_before.is_empty() || self.reported.is_some() {
             return None;
         }
+        // A whole-table backfill under ACCESS EXCLUSIVE from earlier in the transaction is
+        // `pg-unbatched-backfill`'s `fail`, not a warning here.
+        let backfill_under_lock = statement.operations.as_ref().is_ok_and(|ops| {
+            ops.iter().any(|op| {
+                matches!(
+                    op,
+                    Operation::Backfill {
+                        whole_table: true,
+                        under_lock: Some(_),
+                        ..
+                    }
+                )
+            })
+        });
+        if backfill_under_lock {
+            return None;
+        }
         let new_table = statement
             .strong_locks
             .iter()

@@ -32,16 +32,35 @@ declare_rule! {
 
 pub fn check(facts: &Facts) -> Option<Draft> {
     match facts.op {
-        Operation::SetNotNull { table, column } => Some(Draft::new(
-            &SET_NOT_NULL,
-            table,
-            format!(
-                "SET NOT NULL on {table}.{column} scans the whole table under ACCESS EXCLUSIVE: no reads or writes of {table} until the scan ends"
-            ),
-            format!(
-                "in separate transactions: `ALTER TABLE {table} ADD CONSTRAINT {table}_{column}_not_null CHECK ({column} IS NOT NULL) NOT VALID;` then `ALTER TABLE {table} VALIDATE CONSTRAINT {table}_{column}_not_null;` then SET NOT NULL (PostgreSQL 12+ skips the scan), then drop the check"
-            ),
-        )),
+        Operation::SetNotNull { table, column } => {
+            let owned_table = table.clone();
+            Some(Draft::about(
+                &SET_NOT_NULL,
+                table,
+                column.clone(),
+                move |columns| {
+                    let table = &owned_table;
+                    let fix = if columns.count == 1 {
+                        let column = &columns.list;
+                        format!(
+                            "in separate transactions: `ALTER TABLE {table} ADD CONSTRAINT {table}_{column}_not_null CHECK ({column} IS NOT NULL) NOT VALID;` then `ALTER TABLE {table} VALIDATE CONSTRAINT {table}_{column}_not_null;` then SET NOT NULL (PostgreSQL 12+ skips the scan), then drop the check"
+                        )
+                    } else {
+                        format!(
+                            "in separate transactions, for each of {}: `ADD CONSTRAINT … CHECK (column IS NOT NULL) NOT VALID`, then `VALIDATE CONSTRAINT …`, then SET NOT NULL (PostgreSQL 12+ skips the scan), then drop the checks",
+                            columns.list
+                        )
+                    };
+                    (
+                        format!(
+                            "SET NOT NULL on {table}.{} scans the whole table under ACCESS EXCLUSIVE: no reads or writes of {table} until the scan ends",
+                            columns.list
+                        ),
+                        fix,
+                    )
+                },
+            ))
+        }
         Operation::AddNotNullConstraint {
             table,
             name,

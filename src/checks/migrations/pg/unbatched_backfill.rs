@@ -6,11 +6,18 @@ use crate::sql::postgres::operations::*;
 
 declare_rule! {
     /// ## What it catches
-    /// `UPDATE` or `DELETE` on an existing table without a `WHERE` clause.
+    /// `UPDATE` or `DELETE` on an existing table without a `WHERE` clause, or with only
+    /// `WHERE new_column IS NULL` on a column added earlier in the same transaction (every row
+    /// matches).
     ///
     /// ## Why it matters during a deploy
     /// One statement locks every row it touches until it commits: concurrent writes to those rows
-    /// wait, the table bloats, and replicas lag behind the huge transaction.
+    /// wait, the table bloats, and replicas lag behind the huge transaction. Right after an
+    /// `ALTER TABLE … ADD COLUMN` in the same transaction it is worse: the ALTER's ACCESS
+    /// EXCLUSIVE lock is held until COMMIT (PostgreSQL docs, "Explicit Locking": locks are
+    /// released at transaction end), so nobody reads or writes the table while every row is
+    /// updated (checked on PostgreSQL 15: `pg_locks` shows AccessExclusiveLock on the table
+    /// after the UPDATE, before COMMIT).
     ///
     /// ## Example
     /// ```sql
@@ -30,10 +37,24 @@ pub fn check(facts: &Facts) -> Option<Draft> {
         table,
         verb,
         whole_table: true,
+        under_lock,
     } = facts.op
     else {
         return None;
     };
+    if let Some(held) = under_lock {
+        return Some(Draft::new(
+            &UNBATCHED_BACKFILL,
+            table,
+            format!(
+                "{verb} of every row of {table} while the ACCESS EXCLUSIVE lock taken at line {} is still held (same transaction, until COMMIT): no reads or writes of {table} for the whole {verb}",
+                held.line
+            ),
+            format!(
+                "commit the ALTER first (a separate migration), then {verb} {table} in batches of a few thousand rows (`WHERE id BETWEEN … AND …`), each committed"
+            ),
+        ));
+    }
     Some(Draft::new(
         &UNBATCHED_BACKFILL,
         table,

@@ -27,6 +27,9 @@ impl FileWalk<'_> {
                     let add = self.add_column(table, column_def);
                     work = add.long_work();
                     effect.operations.push(Operation::AddColumn(add));
+                    self.tx
+                        .added_columns
+                        .insert((table.to_string(), column_def.colname.to_lowercase()));
                 }
                 if let Some(ty) = column_def.type_name.as_ref().map(column_type) {
                     self.schema
@@ -219,6 +222,18 @@ impl FileWalk<'_> {
                 ConstrType::ConstrUnique | ConstrType::ConstrPrimary => {
                     Some(InlineConstraint::Unique)
                 }
+                // An inline CHECK: the new column's value in every existing row (NULL or the
+                // default) is verified against it while the ALTER holds ACCESS EXCLUSIVE.
+                ConstrType::ConstrCheck if !constraint.skip_validation => {
+                    Some(InlineConstraint::Check {
+                        name: if constraint.conname.is_empty() {
+                            // PostgreSQL's default name for a column check.
+                            format!("{table}_{}_check", column_def.colname)
+                        } else {
+                            constraint.conname.clone()
+                        },
+                    })
+                }
                 _ => None,
             });
         AddColumn {
@@ -265,6 +280,7 @@ impl FileWalk<'_> {
                     effect.operations.push(Operation::AddCheck {
                         table: table.to_string(),
                         name,
+                        not_valid: None,
                     });
                     return (LockMode::AccessExclusiveLock, Some("a table scan"));
                 }
@@ -281,6 +297,7 @@ impl FileWalk<'_> {
                         table: table.to_string(),
                         name,
                         referenced: referenced.clone(),
+                        not_valid: None,
                     });
                     work = Some("a table scan");
                 }

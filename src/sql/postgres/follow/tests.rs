@@ -204,3 +204,90 @@ fn a_function_the_file_calls_is_followed_at_the_call() {
         Ok(ops) if matches!(&ops[..], [Operation::Backfill { whole_table: true, verb: "UPDATE", .. }])
     ));
 }
+
+/// A backfill of every row right after ADD COLUMN in the same transaction is done under the
+/// ALTER's ACCESS EXCLUSIVE; `WHERE new_column IS NULL` matches every row, a narrower WHERE does
+/// not.
+#[test]
+fn a_backfill_after_add_column_in_the_transaction_runs_under_its_lock() {
+    let old = file("1.sql", "CREATE TABLE orders (id int);", false);
+    let new = file(
+        "2.sql",
+        "ALTER TABLE orders ADD COLUMN currency text;\nUPDATE orders SET currency = 'EUR' WHERE currency IS NULL;\nUPDATE orders SET currency = 'EUR' WHERE currency IS NULL AND id < 10;\n",
+        true,
+    );
+    let facts = follow(&[old, new], options(TransactionMode::PerFile));
+    let backfills: Vec<(bool, Option<u32>)> = statements(&facts[1])
+        .iter()
+        .filter_map(|s| match s.operations.as_ref().ok()?.first()? {
+            Operation::Backfill {
+                whole_table,
+                under_lock,
+                ..
+            } => Some((*whole_table, under_lock.as_ref().map(|h| h.line))),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(backfills, [(true, Some(1)), (false, Some(1))]);
+    // Committed in between: no lock held, and the column is no longer "new in this transaction".
+    let new = file(
+        "2.sql",
+        "ALTER TABLE orders ADD COLUMN currency text;\nUPDATE orders SET currency = 'EUR' WHERE currency IS NULL;\n",
+        true,
+    );
+    let old = file("1.sql", "CREATE TABLE orders (id int);", false);
+    let facts = follow(&[old, new], options(TransactionMode::PerStatement));
+    let backfill = statements(&facts[1])[1];
+    assert!(matches!(
+        backfill.operations.as_ref().unwrap()[0],
+        Operation::Backfill {
+            whole_table: false,
+            under_lock: None,
+            ..
+        }
+    ));
+}
+
+/// The NOT VALID form of one constraint of a combined ALTER quotes that constraint alone.
+#[test]
+fn the_not_valid_form_of_a_constraint_leaves_its_siblings_out() {
+    let old = file(
+        "1.sql",
+        "CREATE TABLE orders (id int PRIMARY KEY);\nCREATE TABLE items (id int, order_id int);",
+        false,
+    );
+    let new = file(
+        "2.sql",
+        "ALTER TABLE items ALTER COLUMN order_id SET NOT NULL, ADD CONSTRAINT items_order_fk FOREIGN KEY (order_id) REFERENCES orders (id) ON DELETE CASCADE, ADD CONSTRAINT items_id_check CHECK (id > 0);",
+        true,
+    );
+    let facts = follow(&[old, new], options(TransactionMode::PerFile));
+    let statement = statements(&facts[1])[0];
+    let sql: Vec<String> = statement
+        .operations
+        .as_ref()
+        .unwrap()
+        .iter()
+        .filter_map(|op| match op {
+            Operation::AddForeignKey { not_valid, .. } | Operation::AddCheck { not_valid, .. } => {
+                not_valid.clone()
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        sql,
+        [
+            "ALTER TABLE items ADD CONSTRAINT items_order_fk FOREIGN KEY (order_id) REFERENCES orders (id) ON DELETE CASCADE NOT VALID",
+            "ALTER TABLE items ADD CONSTRAINT items_id_check CHECK (id > 0) NOT VALID"
+        ]
+    );
+    // The ALTER holds ACCESS EXCLUSIVE on items: the strongest of its sub-commands.
+    assert_eq!(
+        statement.strong_locks,
+        [
+            ("orders".to_string(), LockMode::ShareRowExclusiveLock),
+            ("items".to_string(), LockMode::AccessExclusiveLock)
+        ]
+    );
+}
