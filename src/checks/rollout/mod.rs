@@ -15,14 +15,15 @@ mod recreate_strategy;
 mod single_replica;
 
 use crate::checks::kubernetes::{
-    Judged, UNMATCHED_PATH, counted, invalid_fields, judged_outcome, loader_findings, run_static,
+    Judged, UNMATCHED_PATH, UNREADABLE_MANIFEST, counted, invalid_fields, judged_outcome,
+    loader_findings, run_static,
 };
 use crate::checks::{Check, CheckError, CheckFuture, CheckOutcome, Rule};
 use crate::config::Config;
 use crate::context::Context;
 use crate::declare_rule;
 use crate::k8s::rollout::Scale;
-use crate::k8s::{Concern, FlaggerCanary, Loaded, Manifests, Meta, Workload};
+use crate::k8s::{Concern, FlaggerCanary, Loaded, Manifests, Meta, Traffic, Workload};
 use crate::report::{Finding, Severity};
 use crate::waivers;
 use std::sync::Arc;
@@ -41,6 +42,9 @@ pub struct WorkloadFacts<'a> {
     pub manifests: &'a Manifests,
     pub workload: &'a Workload,
     pub scale: Scale,
+    /// Whether it serves user traffic ([`Manifests::traffic`]): capacity findings about a
+    /// workload that serves none are `info`.
+    pub traffic: Traffic,
 }
 
 /// A rule over one workload; each is one file with its `declare_rule!`, and decides itself
@@ -98,6 +102,7 @@ pub static RULES: &[&Rule] = &[
     &ANALYSIS_TEMPLATE_MISSING,
     &INVALID_FIELD,
     &UNMATCHED_PATH,
+    &UNREADABLE_MANIFEST,
 ];
 
 const DOCS: &str = "\
@@ -228,6 +233,7 @@ pub fn analyze(manifests: &Manifests) -> Analysis {
             manifests,
             workload,
             scale: Scale::of(manifests, workload),
+            traffic: manifests.traffic(workload),
         };
         for rule in WORKLOAD_RULES {
             rule(&facts, &mut out);
