@@ -43,6 +43,8 @@ pub struct PodShutdown<'a> {
     pub max_request: f64,
     /// "longest request 10 s (grace.max_request_seconds unset: assumed)"
     pub request_shown: String,
+    /// `grace.max_request_seconds` is unset: the longest request is an assumption.
+    pub request_assumed: bool,
     /// `grace.margin_seconds`, or [`MARGIN_SECONDS`].
     pub margin: f64,
     /// "margin 2 s (grace.margin_seconds unset: the default)"
@@ -110,6 +112,7 @@ impl<'a> PodShutdown<'a> {
                 .max_request_seconds
                 .unwrap_or(DEFAULT_MAX_REQUEST_SECONDS),
             request_shown,
+            request_assumed: settings.max_request_seconds.is_none(),
             margin: settings.margin_seconds.unwrap_or(MARGIN_SECONDS),
             margin_shown: match settings.margin_seconds {
                 Some(n) => format!("margin {} s (grace.margin_seconds)", seconds(n)),
