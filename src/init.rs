@@ -39,6 +39,7 @@ const REPORTED_SKIP_DIRS: &[(&[&str], &str)] = &[
     ),
     (&["fixtures", "fixture", "__fixtures__"], "test fixtures"),
     (&["examples", "example", "samples", "sample"], "examples"),
+    (&["docs", "doc"], "documentation"),
     (
         &[
             "vendor",
@@ -198,11 +199,13 @@ fn kustomize_overlay(root: &Path, path: &str) -> Option<String> {
         .iter()
         .find_map(|name| std::fs::read_to_string(root.join(dir).join(name)).ok())
         .filter(|text| {
+            // A Component holds patches only; an overlay builds on `../` resources.
             text.lines().any(|l| {
-                l.trim_start()
-                    .trim_start_matches("- ")
-                    .trim()
-                    .starts_with("../")
+                l.trim() == "kind: Component"
+                    || l.trim_start()
+                        .trim_start_matches("- ")
+                        .trim()
+                        .starts_with("../")
             })
         })
         .map(|_| dir.to_string())
@@ -269,17 +272,33 @@ pub fn discover(root: &Path, files: &[String]) -> Found {
                     );
                     continue;
                 }
-                if head.contains("{{") {
+                if head.lines().any(|l| {
+                    let l = l.trim();
+                    l == "kind: Kustomization"
+                        || l.starts_with("apiVersion: skaffold/")
+                        || l.starts_with("apiVersion: kustomize.config.k8s.io/")
+                }) {
+                    continue; // a tool's own config, not an object applied to the cluster
+                }
+                // Read it as `gonogo check` will: `{{ $labels.x }}` inside a quoted string
+                // (a PrometheusRule) is fine, a template that is not YAML is not.
+                let text = std::fs::read_to_string(root.join(path)).unwrap_or_default();
+                let mut probe = crate::k8s::Manifests::default();
+                if let Err(err) = crate::k8s::parse_stream(&mut probe, path, &text) {
                     found.skipped.insert(
                         path.clone(),
-                        "template syntax (`{{ … }}`): render it first and pipe it in (`manifests: [\"-\"]`)".to_string(),
+                        format!(
+                            "does not read as Kubernetes manifests ({}:{}); render or fix it, then list it or pipe it in (`manifests: [\"-\"]`)",
+                            err.pos.map_or(1, |p| p.line),
+                            err.pos.map_or(1, |p| p.column)
+                        ),
                     );
                     continue;
                 }
                 if let Some(dir) = kustomize_overlay(root, path) {
                     found.skipped.insert(
                         format!("{dir}/"),
-                        format!("a kustomize overlay (patches): build it and pipe it in (`kustomize build {dir} | gonogo check` with `manifests: [\"-\"]`)"),
+                        format!("a kustomize overlay or component (patches): build it and pipe it in (`kustomize build {dir} | gonogo check` with `manifests: [\"-\"]`)"),
                     );
                     continue;
                 }
@@ -514,7 +533,7 @@ mod tests {
             "#   internal/testdata/: tests and test data",
             "#   examples/: examples",
             "#   api/vendor/: vendored copies of other projects",
-            "#   overlays/prod/: a kustomize overlay (patches): build it and pipe it in (`kustomize build overlays/prod | gonogo check` with `manifests: [\"-\"]`)",
+            "#   overlays/prod/: a kustomize overlay or component (patches): build it and pipe it in (`kustomize build overlays/prod | gonogo check` with `manifests: [\"-\"]`)",
         ] {
             assert!(text.contains(line), "{line}\n{text}");
         }

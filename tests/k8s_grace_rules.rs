@@ -4,7 +4,7 @@
 
 use gonogo::checks::grace::{Settings, analyze};
 use gonogo::k8s::{Manifests, parse_stream};
-use gonogo::report::Finding;
+use gonogo::report::{Finding, Severity};
 use std::path::{Path, PathBuf};
 
 use crate::common;
@@ -32,7 +32,12 @@ fn the_grace_period_message_shows_the_sum() {
     );
     assert_eq!(
         finding.message,
-        "Deployment/api, container app: terminationGracePeriodSeconds 30 (the default) < preStop delay 20 s + longest request 10 s (grace.max_request_seconds unset: assumed) + margin 2 s (grace.margin_seconds unset: the default) = 32 s: requests still running at SIGKILL are cut off"
+        "Deployment/api, container app: terminationGracePeriodSeconds 30 (the default) < preStop delay 20 s + longest request 10 s (grace.max_request_seconds unset: assumed) + margin 2 s (grace.margin_seconds unset: the default) = 32 s: requests still running at SIGKILL are cut off; the longest request is assumed: set grace.max_request_seconds to decide"
+    );
+    assert_eq!(
+        finding.severity,
+        Severity::Warn,
+        "a sum built on an assumed request length is a warning until the config says it"
     );
     assert_eq!(
         finding.location.unwrap().to_string(),

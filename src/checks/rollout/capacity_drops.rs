@@ -5,7 +5,7 @@
 use super::{Out, WorkloadFacts};
 use crate::declare_rule;
 use crate::k8s::rollout::{DEFAULT_PERCENT, Scale, fenceposts};
-use crate::k8s::{IntOrPercent, Manifests, StrategyKind, Traffic, Workload, WorkloadKind};
+use crate::k8s::{Fronted, IntOrPercent, Manifests, StrategyKind, Traffic, Workload, WorkloadKind};
 use crate::report::{Finding, Severity};
 
 declare_rule! {
@@ -259,6 +259,9 @@ fn daemon(manifests: &Manifests, workload: &Workload, out: &mut Out) {
     let takes_down = unavailable.scaled(1, true) > 0 || !surges;
     if !takes_down {
         return;
+    }
+    if manifests.fronted_by(workload) == Fronted::MetricsOnly {
+        return; // a node exporter: Prometheus retries a scrape, no user request is lost
     }
     let services = manifests.serving_services_for(workload);
     let host_port = manifests.pod_spec_of(workload).is_some_and(|pod| {
