@@ -11,7 +11,9 @@ mod canary_without_analysis;
 mod capacity_drops;
 mod missing_pdb;
 mod pdb_allows_full_outage;
+mod pdb_blocks_drains;
 mod recreate_strategy;
+mod replicas_pinned_with_hpa;
 mod single_replica;
 
 use crate::checks::kubernetes::{
@@ -33,7 +35,9 @@ pub use canary_without_analysis::CANARY_WITHOUT_ANALYSIS;
 pub use capacity_drops::CAPACITY_DROPS;
 pub use missing_pdb::MISSING_PDB;
 pub use pdb_allows_full_outage::PDB_ALLOWS_FULL_OUTAGE;
+pub use pdb_blocks_drains::PDB_BLOCKS_DRAINS;
 pub use recreate_strategy::RECREATE_STRATEGY;
+pub use replicas_pinned_with_hpa::REPLICAS_PINNED_WITH_HPA;
 pub use single_replica::SINGLE_REPLICA;
 
 /// What the rules over one workload read: the workload, its scale (replicas or the HPA's
@@ -56,8 +60,10 @@ static WORKLOAD_RULES: &[WorkloadRule] = &[
     recreate_strategy::check,
     capacity_drops::check,
     single_replica::check,
+    replicas_pinned_with_hpa::check,
     missing_pdb::check,
     pdb_allows_full_outage::check,
+    pdb_blocks_drains::check,
     analysis_template_missing::check,
     canary_without_analysis::check,
 ];
@@ -96,8 +102,10 @@ pub static RULES: &[&Rule] = &[
     &CAPACITY_DROPS,
     &RECREATE_STRATEGY,
     &SINGLE_REPLICA,
+    &REPLICAS_PINNED_WITH_HPA,
     &MISSING_PDB,
     &PDB_ALLOWS_FULL_OUTAGE,
+    &PDB_BLOCKS_DRAINS,
     &CANARY_WITHOUT_ANALYSIS,
     &ANALYSIS_TEMPLATE_MISSING,
     &INVALID_FIELD,
