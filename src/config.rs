@@ -564,6 +564,10 @@ pub struct GraceConfig {
     /// before SIGTERM, so new connections after SIGTERM are past the endpoints' removal.
     #[serde(default, deserialize_with = "limit::seconds")]
     pub prestop_seconds: Option<f64>,
+    /// From the last request finishing to the process's exit (default 2 s): flushing logs,
+    /// closing connections.
+    #[serde(default, deserialize_with = "limit::seconds")]
+    pub margin_seconds: Option<f64>,
     #[serde(default)]
     pub command: Vec<ConfigString>,
     pub url: Option<ConfigString>,
@@ -602,8 +606,12 @@ pub enum NewConnections {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RollbackConfig {
+    /// The longest a rollback may take once decided.
     #[serde(default, deserialize_with = "limit::positive_seconds")]
     pub target_seconds: Option<f64>,
+    /// The longest an automated analysis may take to decide a version is bad.
+    #[serde(default, deserialize_with = "limit::positive_seconds")]
+    pub detection_budget_seconds: Option<f64>,
 }
 
 #[derive(Debug, Default, Deserialize)]

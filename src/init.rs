@@ -7,18 +7,59 @@ use crate::commands::UsageError;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-/// Directories that never hold a project's own migrations, manifests or schemas.
+/// Directories that never hold a project's own migrations, manifests or schemas: build
+/// output and dependency caches, left out without a word.
 const SKIP_DIRS: &[&str] = &[
     ".git",
     "target",
     "node_modules",
-    "vendor",
     ".venv",
     "venv",
     "dist",
     "build",
     "__pycache__",
 ];
+
+/// Directories whose files are not what this repository deploys, left out and named in the
+/// config's comments with the reason: a first check must be about the deploy, and these made
+/// every Kubernetes check `error` (test inputs that are invalid on purpose), compat fail on
+/// duplicate `.proto` definitions (vendored copies), and migrations look new (fixtures).
+const REPORTED_SKIP_DIRS: &[(&[&str], &str)] = &[
+    (
+        &[
+            "test",
+            "tests",
+            "testdata",
+            "test-data",
+            "e2e",
+            "__tests__",
+            "integration-tests",
+        ],
+        "tests and test data",
+    ),
+    (&["fixtures", "fixture", "__fixtures__"], "test fixtures"),
+    (&["examples", "example", "samples", "sample"], "examples"),
+    (&["docs", "doc"], "documentation"),
+    (
+        &[
+            "vendor",
+            "third_party",
+            "third-party",
+            "thirdparty",
+            "external",
+        ],
+        "vendored copies of other projects",
+    ),
+];
+
+/// Why a directory is left out, when it is one of [`REPORTED_SKIP_DIRS`].
+fn reported_skip(name: &str) -> Option<&'static str> {
+    let lower = name.to_ascii_lowercase();
+    REPORTED_SKIP_DIRS
+        .iter()
+        .find(|(names, _)| names.contains(&lower.as_str()))
+        .map(|(_, why)| *why)
+}
 const MAX_FILES: usize = 20_000;
 
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -33,6 +74,9 @@ pub struct Found {
     /// Top-level directories holding application code (`src/`, `app/`): where the deployed
     /// version's queries live, for the database side of `compat`.
     pub code_dirs: BTreeSet<String>,
+    /// What was left out and why (`charts/app/templates/` → "Helm templates: …"), for the
+    /// config's comments.
+    pub skipped: std::collections::BTreeMap<String, String>,
 }
 
 /// Source files whose code may query the database.
@@ -71,8 +115,10 @@ pub fn run(dir: &Path, force: bool, to_stdout: bool) -> Result<i32, UsageError> 
             target.display()
         )));
     }
-    let files = list_files(&root);
-    let found = discover(&root, &files);
+    let (files, skipped_dirs) = list_files_and_skips(&root);
+    let mut found = discover(&root, &files);
+    found.skipped.extend(skipped_dirs);
+    narrow_schema_globs(&mut found, &files);
     let text = render(&found);
     // What we write must load: a generated config that gonogo rejects would be a poor first step.
     crate::config::parse(&text, "gonogo.yaml")
@@ -88,7 +134,15 @@ pub fn run(dir: &Path, force: bool, to_stdout: bool) -> Result<i32, UsageError> 
 }
 
 /// Files under `root`, relative, `/`-separated, sorted.
+#[cfg(test)]
 fn list_files(root: &Path) -> Vec<String> {
+    list_files_and_skips(root).0
+}
+
+/// Files under `root`, relative, `/`-separated, sorted; and the directories left out for a
+/// reason worth telling ([`REPORTED_SKIP_DIRS`]), as `dir/` → reason.
+fn list_files_and_skips(root: &Path) -> (Vec<String>, Vec<(String, String)>) {
+    let mut skipped = Vec::new();
     let mut out = Vec::new();
     let mut stack = vec![PathBuf::new()];
     while let Some(relative) = stack.pop() {
@@ -102,20 +156,59 @@ fn list_files(root: &Path) -> Vec<String> {
             };
             let path = relative.join(&name);
             if kind.is_dir() {
-                if !SKIP_DIRS.contains(&name.as_str()) && !name.starts_with('.') {
+                if let Some(why) = reported_skip(&name) {
+                    skipped.push((
+                        format!("{}/", path.to_string_lossy().replace('\\', "/")),
+                        why.to_string(),
+                    ));
+                } else if !SKIP_DIRS.contains(&name.as_str()) && !name.starts_with('.') {
                     stack.push(path);
                 }
             } else if kind.is_file() {
                 out.push(path.to_string_lossy().replace('\\', "/"));
                 if out.len() >= MAX_FILES {
                     out.sort();
-                    return out;
+                    skipped.sort();
+                    return (out, skipped);
                 }
             }
         }
     }
     out.sort();
-    out
+    skipped.sort();
+    (out, skipped)
+}
+
+/// The chart a Helm template belongs to: the nearest folder above a `templates/` folder that
+/// holds a `Chart.yaml` (`charts/app/templates/deployment.yaml` → `charts/app`).
+fn helm_chart_of(root: &Path, path: &str) -> Option<String> {
+    let (before, _) = path
+        .rsplit_once("/templates/")
+        .or_else(|| path.strip_prefix("templates/").map(|rest| ("", rest)))?;
+    root.join(before)
+        .join("Chart.yaml")
+        .is_file()
+        .then(|| before.to_string())
+}
+
+/// A kustomize overlay (a folder whose kustomization builds on `../` resources): its files are
+/// patches, partial objects that only make sense once built.
+fn kustomize_overlay(root: &Path, path: &str) -> Option<String> {
+    let (dir, _) = path.rsplit_once('/')?;
+    ["kustomization.yaml", "kustomization.yml", "Kustomization"]
+        .iter()
+        .find_map(|name| std::fs::read_to_string(root.join(dir).join(name)).ok())
+        .filter(|text| {
+            // A Component holds patches only; an overlay builds on `../` resources.
+            text.lines().any(|l| {
+                l.trim() == "kind: Component"
+                    || l.trim_start()
+                        .trim_start_matches("- ")
+                        .trim()
+                        .starts_with("../")
+            })
+        })
+        .map(|_| dir.to_string())
 }
 
 fn head_of(root: &Path, path: &str) -> String {
@@ -167,6 +260,48 @@ pub fn discover(root: &Path, files: &[String]) -> Found {
             if starts("openapi") || starts("swagger") {
                 found.openapi.insert(path.clone());
             } else if starts("apiVersion") && starts("kind") {
+                if let Some(chart) = helm_chart_of(root, path) {
+                    let shown = if chart.is_empty() {
+                        ".".to_string()
+                    } else {
+                        chart.clone()
+                    };
+                    found.skipped.insert(
+                        format!("{}templates/", if chart.is_empty() { String::new() } else { format!("{chart}/") }),
+                        format!("Helm templates: render them and pipe them in (`helm template {shown} | gonogo check` with `manifests: [\"-\"]`)"),
+                    );
+                    continue;
+                }
+                if head.lines().any(|l| {
+                    let l = l.trim();
+                    l == "kind: Kustomization"
+                        || l.starts_with("apiVersion: skaffold/")
+                        || l.starts_with("apiVersion: kustomize.config.k8s.io/")
+                }) {
+                    continue; // a tool's own config, not an object applied to the cluster
+                }
+                // Read it as `gonogo check` will: `{{ $labels.x }}` inside a quoted string
+                // (a PrometheusRule) is fine, a template that is not YAML is not.
+                let text = std::fs::read_to_string(root.join(path)).unwrap_or_default();
+                let mut probe = crate::k8s::Manifests::default();
+                if let Err(err) = crate::k8s::parse_stream(&mut probe, path, &text) {
+                    found.skipped.insert(
+                        path.clone(),
+                        format!(
+                            "does not read as Kubernetes manifests ({}:{}); render or fix it, then list it or pipe it in (`manifests: [\"-\"]`)",
+                            err.pos.map_or(1, |p| p.line),
+                            err.pos.map_or(1, |p| p.column)
+                        ),
+                    );
+                    continue;
+                }
+                if let Some(dir) = kustomize_overlay(root, path) {
+                    found.skipped.insert(
+                        format!("{dir}/"),
+                        format!("a kustomize overlay or component (patches): build it and pipe it in (`kustomize build {dir} | gonogo check` with `manifests: [\"-\"]`)"),
+                    );
+                    continue;
+                }
                 let extension = if lower.ends_with(".yml") {
                     "*.yml"
                 } else {
@@ -188,6 +323,56 @@ pub fn discover(root: &Path, files: &[String]) -> Found {
     found
 }
 
+/// A `top/**/*.proto` glob also matches the vendored copies and test inputs under `top/` that
+/// the listing left out (compat then fails on "already defined"): when a skipped folder lies
+/// under `top/`, list the folders that hold the schema files instead.
+fn narrow_schema_globs(found: &mut Found, files: &[String]) {
+    let skipped: Vec<String> = found.skipped.keys().cloned().collect();
+    for globs in [
+        &mut found.proto_globs,
+        &mut found.avro_globs,
+        &mut found.jsonschema_globs,
+    ] {
+        let wide: Vec<String> = globs.iter().cloned().collect();
+        for glob in wide {
+            let Some((top, pattern)) = glob.split_once("/**/") else {
+                continue;
+            };
+            let prefix = format!("{top}/");
+            if !skipped.iter().any(|dir| dir.starts_with(&prefix)) {
+                continue;
+            }
+            let suffix = pattern.trim_start_matches('*');
+            globs.remove(&glob);
+            for file in files
+                .iter()
+                .filter(|f| f.starts_with(&prefix) && f.to_ascii_lowercase().ends_with(suffix))
+            {
+                globs.insert(parent_glob(file, pattern));
+            }
+        }
+    }
+}
+
+/// The config's comment on what `gonogo init` left out and why.
+fn skipped_comment(found: &Found) -> String {
+    if found.skipped.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from(
+        "# Left out by `gonogo init` (not what this repository deploys, or not readable as it is):\n",
+    );
+    const SHOWN: usize = 12;
+    for (path, why) in found.skipped.iter().take(SHOWN) {
+        out.push_str(&format!("#   {path}: {why}\n"));
+    }
+    if found.skipped.len() > SHOWN {
+        out.push_str(&format!("#   …and {} more\n", found.skipped.len() - SHOWN));
+    }
+    out.push('\n');
+    out
+}
+
 fn yaml_list(items: &BTreeSet<String>) -> String {
     let quoted: Vec<String> = items.iter().map(|i| format!("{i:?}")).collect();
     format!("[{}]", quoted.join(", "))
@@ -201,9 +386,10 @@ pub fn render(found: &Found) -> String {
          # A value `env:NAME` reads the environment variable NAME (use it for URLs with passwords).\n\n\
          # service: my-service\n\
          # base: v1.0.0                # the deployed version; usually given as --base in CI\n\
-         deadline: 120s                # the whole run ends by then\n\n\
-         checks:\n",
+         deadline: 120s                # the whole run ends by then\n\n",
     );
+    out.push_str(&skipped_comment(found));
+    out.push_str("checks:\n");
     if found.migration_globs.is_empty() {
         out.push_str("  # migrations:                 # no .sql files found\n  #   paths: [\"db/migrations/*.sql\"]\n");
     } else {
@@ -242,7 +428,7 @@ pub fn render(found: &Found) -> String {
         out.push_str("  # kubernetes:                 # no Kubernetes manifests found; \"-\" reads stdin (helm template . | gonogo check)\n  #   manifests: [\"deploy/*.yaml\"]\n");
     } else {
         out.push_str(&format!(
-            "  kubernetes:\n    manifests: {}\n  grace:\n    max_request_seconds: 30     # your slowest request\n    # lb_deregistration_seconds: 15\n  rollback:\n    target_seconds: 60\n",
+            "  kubernetes:\n    manifests: {}\n  # grace:\n  #   max_request_seconds: 30     # your slowest request; until set, gonogo assumes 10 s and only warns\n  #   margin_seconds: 2           # from the last request to the process's exit\n  #   lb_deregistration_seconds: 15\n  rollback:\n    target_seconds: 60            # the longest a rollback may take once decided\n    # detection_budget_seconds: 120  # the longest an automated analysis may take to decide\n",
             yaml_list(&found.manifest_globs)
         ));
     }
@@ -291,6 +477,66 @@ mod tests {
         let text = render(&Found::default());
         crate::config::parse(&text, "gonogo.yaml").expect("valid");
         assert!(text.contains("# migrations:"));
+    }
+
+    /// Issue 17.1: Helm templates, tests, fixtures, examples, vendored copies and kustomize
+    /// overlays are left out, and the config says what and why; a proto glob does not reach
+    /// into a vendored copy under the same top folder.
+    #[test]
+    fn leaves_out_what_is_not_deployed_and_says_why() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |path: &str, text: &str| {
+            let full = dir.path().join(path);
+            std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+            std::fs::write(full, text).unwrap();
+        };
+        let manifest = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: a}\n";
+        write("deploy/app.yaml", manifest);
+        write("charts/app/Chart.yaml", "name: app\n");
+        write(
+            "charts/app/templates/deployment.yaml",
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\n",
+        );
+        write(
+            "test/e2e/bad.yaml",
+            "apiVersion: v1\nkind: Service\nspec: [\n",
+        );
+        write("internal/testdata/pod.yaml", manifest);
+        write("examples/demo/app.yaml", manifest);
+        write(
+            "overlays/prod/kustomization.yaml",
+            "resources:\n  - ../../deploy\n",
+        );
+        write("overlays/prod/patch.yaml", manifest);
+        write("api/v1/service.proto", "syntax = \"proto3\";\n");
+        write(
+            "api/vendor/google/api/annotations.proto",
+            "syntax = \"proto3\";\n",
+        );
+        let (files, skipped) = list_files_and_skips(dir.path());
+        let mut found = discover(dir.path(), &files);
+        found.skipped.extend(skipped);
+        narrow_schema_globs(&mut found, &files);
+        assert_eq!(
+            found.manifest_globs,
+            BTreeSet::from(["deploy/*.yaml".to_string()])
+        );
+        assert_eq!(
+            found.proto_globs,
+            BTreeSet::from(["api/v1/*.proto".to_string()])
+        );
+        let text = render(&found);
+        crate::config::parse(&text, "gonogo.yaml").expect("valid");
+        for line in [
+            "#   charts/app/templates/: Helm templates: render them and pipe them in (`helm template charts/app | gonogo check` with `manifests: [\"-\"]`)",
+            "#   test/: tests and test data",
+            "#   internal/testdata/: tests and test data",
+            "#   examples/: examples",
+            "#   api/vendor/: vendored copies of other projects",
+            "#   overlays/prod/: a kustomize overlay or component (patches): build it and pipe it in (`kustomize build overlays/prod | gonogo check` with `manifests: [\"-\"]`)",
+        ] {
+            assert!(text.contains(line), "{line}\n{text}");
+        }
     }
 
     #[test]

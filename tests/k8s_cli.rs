@@ -260,35 +260,71 @@ fn discovery_without_config_says_where_it_looked() {
 }
 
 #[test]
-fn invalid_yaml_is_an_error_naming_file_and_line() {
+fn one_invalid_file_is_an_error_naming_file_and_line_and_the_others_are_judged() {
     let dir = project(&[
         (
             "gonogo.yaml",
             "checks:\n  kubernetes:\n    manifests: [\"deploy/\"]\n",
         ),
-        ("deploy/a.yaml", &deployment("api", 3)),
+        ("deploy/a.yaml", &deployment("api", 8)),
         (
             "deploy/b.yaml",
             "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: worker\nspec:\n  replicas: 2\n  {{- if .Values.strategy }}\n  strategy: {{ .Values.strategy }}\n",
         ),
     ]);
-    let run = run(gonogo()
-        .arg("check")
-        .arg(dir.path())
-        .args(["--only", "rollout", "--format", "json"]));
+    let run = run(gonogo().arg("check").arg(dir.path()).args([
+        "--only",
+        "rollout,readiness",
+        "--format",
+        "json",
+    ]));
     assert_eq!(run.code, 1, "not knowing is not a go");
-    let check = rollout(&json(&run));
+    let report = json(&run);
+    let check = rollout(&report);
     assert_eq!(check["status"], "error");
     let summary = check["summary"].as_str().unwrap();
-    assert!(summary.starts_with("deploy/b.yaml:7:"), "{summary}");
+    assert!(
+        summary.starts_with("could not read deploy/b.yaml:7:"),
+        "{summary}"
+    );
     assert!(summary.contains("not valid YAML"), "{summary}");
     assert!(summary.contains("unrendered Helm template"), "{summary}");
+    assert!(
+        summary.contains("judged the rest: 1 workload in 2 files"),
+        "{summary}"
+    );
+    // The bad file is a finding at its line (for annotations and SARIF), reported once ...
+    let findings = check["findings"].as_array().unwrap();
+    let bad = findings
+        .iter()
+        .find(|f| f["rule"] == "rollout/unreadable-manifest")
+        .expect("the bad file is a finding");
+    assert_eq!(bad["location"]["path"], "deploy/b.yaml");
+    assert_eq!(bad["location"]["line"], 7);
+    // ... and the valid file is still judged: 25% of 8 replicas may be down.
+    assert!(
+        rules(&check).contains(&"rollout/capacity-drops".to_string()),
+        "{check}"
+    );
+    let readiness = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "readiness")
+        .unwrap();
+    assert_eq!(readiness["status"], "error", "{readiness}");
+    assert!(
+        !rules(readiness).contains(&"rollout/unreadable-manifest".to_string()),
+        "reported once, by rollout"
+    );
 
-    // The same through stdin names <stdin> and the line in the stream.
+    // The same through stdin names <stdin> and the line in the stream, and judges the
+    // documents around the bad one.
     let dir = project(&[("gonogo.yaml", STDIN_CONFIG)]);
     let input = format!(
-        "{}---\nkind: Service\nmetadata: [unclosed\n",
-        deployment("api", 3)
+        "{}---\nkind: Service\nmetadata: [unclosed\n---\n{}",
+        deployment("api", 3),
+        deployment("web", 8)
     );
     let run = check_with_stdin(dir.path(), input.into_bytes());
     let check = rollout(&json(&run));
@@ -297,9 +333,14 @@ fn invalid_yaml_is_an_error_naming_file_and_line() {
         check["summary"]
             .as_str()
             .unwrap()
-            .starts_with("<stdin>:18:11: not valid YAML: unclosed bracket"),
+            .starts_with("could not read <stdin>:18:11: not valid YAML: unclosed bracket"),
         "{check}"
     );
+    let judged = check["findings"].as_array().unwrap().iter().any(|f| {
+        f["rule"] == "rollout/capacity-drops"
+            && f["message"].as_str().unwrap().contains("Deployment/web")
+    });
+    assert!(judged, "the document after the bad one is judged: {check}");
 }
 
 #[test]

@@ -4,7 +4,7 @@
 
 use gonogo::checks::grace::{Settings, analyze};
 use gonogo::k8s::{Manifests, parse_stream};
-use gonogo::report::Finding;
+use gonogo::report::{Finding, Severity};
 use std::path::{Path, PathBuf};
 
 use crate::common;
@@ -32,7 +32,12 @@ fn the_grace_period_message_shows_the_sum() {
     );
     assert_eq!(
         finding.message,
-        "Deployment/api, container app: terminationGracePeriodSeconds 30 (the default) < preStop delay 20 s + longest request 10 s (grace.max_request_seconds unset: assumed) + margin 5 s = 35 s: requests still running at SIGKILL are cut off"
+        "Deployment/api, container app: terminationGracePeriodSeconds 30 (the default) < preStop delay 20 s + longest request 10 s (grace.max_request_seconds unset: assumed) + margin 2 s (grace.margin_seconds unset: the default) = 32 s: requests still running at SIGKILL are cut off; the longest request is assumed: set grace.max_request_seconds to decide"
+    );
+    assert_eq!(
+        finding.severity,
+        Severity::Warn,
+        "a sum built on an assumed request length is a warning until the config says it"
     );
     assert_eq!(
         finding.location.unwrap().to_string(),
@@ -50,12 +55,13 @@ fn config_sets_the_longest_request_and_the_deregistration_delay() {
     let settings = Settings {
         max_request_seconds: Some(25.0),
         lb_deregistration_seconds: Some(15.0),
+        margin_seconds: Some(3.0),
     };
     let findings = analyze(&manifests, &settings).findings;
     let short = only(&findings, "grace/grace-period-too-short");
     assert!(
         short.message.contains(
-            "preStop delay 10 s + longest request 25 s (grace.max_request_seconds) + margin 5 s = 40 s"
+            "preStop delay 10 s + longest request 25 s (grace.max_request_seconds) + margin 3 s (grace.margin_seconds) = 38 s"
         ),
         "{}",
         short.message

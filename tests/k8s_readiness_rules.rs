@@ -25,13 +25,13 @@ fn only(findings: &[Finding], rule: &str) -> Finding {
 #[test]
 fn same_as_liveness_explains_why_and_points_at_the_readiness_probe() {
     let finding = only(
-        &analyze_file(&fixtures().join("same-as-liveness/fail-same-http.yaml")),
+        &analyze_file(&fixtures().join("same-as-liveness/fail-same-http-dependency-path.yaml")),
         "readiness/same-as-liveness",
     );
     assert_eq!(finding.severity, Severity::Fail);
     assert!(
         finding.message.starts_with(
-            "Deployment/api, container app: readiness and liveness run the same check (httpGet /health on port 8080): a liveness check must not depend on other systems"
+            "Deployment/api, container app: readiness and liveness run the same check (httpGet /ready on port 8080): the path looks like a dependency check (`ready`), so when a dependency blips every pod fails liveness"
         ),
         "{}",
         finding.message
@@ -39,8 +39,47 @@ fn same_as_liveness_explains_why_and_points_at_the_readiness_probe() {
     assert!(finding.message.contains("a readiness check should"));
     assert_eq!(
         finding.location.unwrap().to_string(),
-        "fail-same-http.yaml:18:11"
+        "fail-same-http-dependency-path.yaml:19:11"
     );
+
+    // Issue 17.4: the same endpoint whose path says nothing is a warning (gonogo cannot tell
+    // what it checks); identical tcpSocket probes of a datastore and the standard gRPC health
+    // check are info, with the reason.
+    let cases = [
+        (
+            "fail-same-http.yaml",
+            Severity::Warn,
+            "gonogo cannot tell whether the endpoint checks dependencies",
+        ),
+        (
+            "fail-same-exec.yaml",
+            Severity::Warn,
+            "gonogo cannot tell whether the command checks dependencies",
+        ),
+        (
+            "pass-redis-same-tcp.yaml",
+            Severity::Info,
+            "a tcpSocket probe cannot check dependencies",
+        ),
+        (
+            "pass-same-grpc-health-info.yaml",
+            Severity::Info,
+            "the standard gRPC health check",
+        ),
+        (
+            "pass-grpc-health-probe-exec.yaml",
+            Severity::Info,
+            "the standard gRPC health check",
+        ),
+    ];
+    for (file, severity, why) in cases {
+        let finding = only(
+            &analyze_file(&fixtures().join("same-as-liveness").join(file)),
+            "readiness/same-as-liveness",
+        );
+        assert_eq!(finding.severity, severity, "{file}");
+        assert!(finding.message.contains(why), "{file}: {}", finding.message);
+    }
 }
 
 #[test]

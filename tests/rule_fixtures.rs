@@ -26,7 +26,7 @@ const WITHOUT_FIXTURES: &[(&str, &[&str])] = &[
     ),
     (
         "a configured manifests path that matches nothing: k8s_cli.rs",
-        &["rollout/unmatched-path"],
+        &["rollout/unmatched-path", "rollout/unreadable-manifest"],
     ),
     (
         "a configured schema file gone at the base ref: compat_cli.rs",

@@ -15,7 +15,9 @@
 //! The loader's own problems concern all four checks, so they are reported here, once, by the
 //! first check of [`LOADER_REPORTERS`] the run includes ([`loader_findings`]): a typo in
 //! `checks.kubernetes.manifests` still shows with `--skip rollout`. An input that cannot be read
-//! or parsed makes every Kubernetes check `error` (`LoadError`).
+//! or parsed (`Loaded::unreadable`) is reported as `rollout/unreadable-manifest` at its file:line
+//! and makes every Kubernetes check `error`, but every input that parses is still judged: one
+//! bad file must not hide the findings of the others.
 
 use crate::checks::{CheckError, CheckOutcome, Rule};
 use crate::context::Context;
@@ -40,6 +42,27 @@ declare_rule! {
     pub UNMATCHED_PATH = ("rollout/unmatched-path", Warn, "a configured manifests path matches no file");
 }
 
+declare_rule! {
+    /// ## What it catches
+    /// A configured manifest input (a file, or one document of a file or of standard input)
+    /// that gonogo could not read: not valid YAML, an unrendered Helm template, not UTF-8,
+    /// too large, or unreadable.
+    ///
+    /// ## Why it matters during a deploy
+    /// `kubectl apply` rejects the same input, so the deploy fails halfway through; and gonogo
+    /// could not judge the objects in it. The other files are still judged, and each
+    /// Kubernetes check ends `error` until the input reads, because not knowing is not a go.
+    ///
+    /// ## Example
+    /// `deploy/chart/templates/deployment.yaml` listed in `checks.kubernetes.manifests`:
+    /// `replicas: {{ .Values.replicas }}` is not a Kubernetes manifest.
+    ///
+    /// ## Do this instead
+    /// Fix the document, or feed rendered output instead of templates
+    /// (`helm template . | gonogo check` with `manifests: ["-"]`), or narrow the pattern.
+    pub UNREADABLE_MANIFEST = ("rollout/unreadable-manifest", Fail, "a configured manifest input could not be read or parsed");
+}
+
 /// The checks that report the manifest loader's findings, by preference: `rollout` (where a
 /// mistyped manifests path has always been reported, under its rule id), else the first of the
 /// others in report order.
@@ -55,7 +78,47 @@ pub fn loader_findings(ctx: &Context, check: &str, loaded: &Loaded) -> Vec<Findi
         return Vec::new();
     }
     let config_path = ctx.config_path.as_deref().unwrap_or("gonogo.yaml");
-    unmatched_paths(loaded, config_path)
+    let mut findings = unmatched_paths(loaded, config_path);
+    findings.extend(unreadable_inputs(loaded));
+    findings
+}
+
+/// A finding for each configured input that could not be read or parsed, at its file:line.
+pub fn unreadable_inputs(loaded: &Loaded) -> Vec<Finding> {
+    loaded
+        .unreadable
+        .iter()
+        .map(|problem| {
+            let location = match problem.pos {
+                Some(pos) => Location::new(&problem.path, pos.line, pos.column),
+                None => Location::file(&problem.path),
+            };
+            UNREADABLE_MANIFEST
+                .finding(problem.message.clone())
+                .at(location)
+                .with_fix("fix the document or render templates first (`helm template . | gonogo check` with `manifests: [\"-\"]`); the other inputs were judged")
+        })
+        .collect()
+}
+
+/// The check's `error` when configured inputs could not be read: the outcome judged over the
+/// rest keeps its findings, and its summary says first what was not read.
+fn with_unreadable(loaded: &Loaded, mut outcome: CheckOutcome) -> CheckOutcome {
+    let Some(first) = loaded.unreadable.first() else {
+        return outcome;
+    };
+    let more = loaded.unreadable.len() - 1;
+    outcome.status = Some(Status::Error);
+    outcome.summary = format!(
+        "could not read {first}{}; judged the rest: {}",
+        if more > 0 {
+            format!(" (and {more} more)")
+        } else {
+            String::new()
+        },
+        outcome.summary
+    );
+    outcome
 }
 
 /// A finding for each configured manifests pattern that matched no file, at the config file.
@@ -315,6 +378,14 @@ pub struct Judged {
 /// found, the workloads at risk and the files left out. `loader` ([`loader_findings`]) come
 /// first.
 pub fn judged_outcome(
+    loaded: &Loaded,
+    loader: Vec<Finding>,
+    judge: impl FnOnce(&Manifests) -> Judged,
+) -> CheckOutcome {
+    with_unreadable(loaded, judged_over_readable(loaded, loader, judge))
+}
+
+fn judged_over_readable(
     loaded: &Loaded,
     loader: Vec<Finding>,
     judge: impl FnOnce(&Manifests) -> Judged,

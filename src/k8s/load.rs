@@ -46,6 +46,10 @@ pub struct Loaded {
     pub unmatched: Vec<String>,
     /// Discovered files left out, with the reason (`deploy/chart/templates/x.yaml: a Helm template`).
     pub skipped: Vec<String>,
+    /// Configured inputs (a file, or one document of a stream) that could not be read or
+    /// parsed. The rest is still read and judged, so one bad file does not hide the findings
+    /// of the others; each Kubernetes check still ends `error` (not knowing is not a go).
+    pub unreadable: Vec<LoadError>,
 }
 
 /// An input gonogo was told to read and could not: the check reports `error`.
@@ -89,6 +93,7 @@ fn load_configured(root: &Path, patterns: &[String]) -> Result<Loaded, LoadError
         inputs: Inputs::Configured(patterns.to_vec()),
         unmatched: Vec::new(),
         skipped: Vec::new(),
+        unreadable: Vec::new(),
     };
     let mut files: Vec<PathBuf> = Vec::new();
     let mut stdin = false;
@@ -121,16 +126,28 @@ fn load_configured(root: &Path, patterns: &[String]) -> Result<Loaded, LoadError
                 message: "`-` in checks.kubernetes.manifests reads standard input, but it is a terminal; pipe the manifests in (`helm template . | gonogo check`)".to_string(),
             });
         }
-        parse_reader(&mut loaded.manifests, STDIN_PATH, stdin.lock())?;
+        read_stream(
+            &mut loaded.manifests,
+            STDIN_PATH,
+            stdin.lock(),
+            &mut loaded.unreadable,
+        );
     }
     for path in &files {
         let shown = relative_display(root, path);
-        let file = std::fs::File::open(path).map_err(|e| LoadError {
-            path: shown.clone(),
-            pos: None,
-            message: format!("cannot read: {e}"),
-        })?;
-        parse_reader(&mut loaded.manifests, &shown, BufReader::new(file))?;
+        match std::fs::File::open(path) {
+            Ok(file) => read_stream(
+                &mut loaded.manifests,
+                &shown,
+                BufReader::new(file),
+                &mut loaded.unreadable,
+            ),
+            Err(e) => loaded.unreadable.push(LoadError {
+                path: shown.clone(),
+                pos: None,
+                message: format!("cannot read: {e}"),
+            }),
+        }
     }
     Ok(loaded)
 }
@@ -190,6 +207,7 @@ fn discover(root: &Path) -> Loaded {
         inputs: Inputs::Discovered,
         unmatched: Vec::new(),
         skipped: Vec::new(),
+        unreadable: Vec::new(),
     };
     let mut files = Vec::new();
     for dir in DISCOVERY_DIRS {
@@ -264,14 +282,44 @@ pub fn parse_stream(manifests: &mut Manifests, path: &str, text: &str) -> Result
     parse_reader(manifests, path, text.as_bytes())
 }
 
-/// Parse a YAML stream as it is read: each document is parsed, turned into typed objects and
-/// dropped before the next is read, so a 50 MB `helm template` output never sits in memory
-/// as text or as one tree. Refuses more than [`MAX_INPUT_BYTES`], a document over
-/// [`MAX_DOCUMENT_BYTES`] and text that is not UTF-8.
+/// Parse a YAML stream as it is read (see [`read_stream`]); the first problem, if any, is the
+/// error, after every document that parses has been added.
 pub fn parse_reader(
     manifests: &mut Manifests,
     path: &str,
+    reader: impl BufRead,
+) -> Result<(), LoadError> {
+    let mut problems = Vec::new();
+    read_stream(manifests, path, reader, &mut problems);
+    match problems.into_iter().next() {
+        Some(first) => Err(first),
+        None => Ok(()),
+    }
+}
+
+/// Parse a YAML stream as it is read, adding every document that parses to `manifests` and
+/// each one that does not to `problems`: one bad document (an unrendered template in a
+/// `helm template` stream) must not hide the objects around it. What ends the stream is a
+/// problem with the input as a whole: a read error, text that is not UTF-8, more than
+/// [`MAX_INPUT_BYTES`] or a document over [`MAX_DOCUMENT_BYTES`].
+pub fn read_stream(
+    manifests: &mut Manifests,
+    path: &str,
+    reader: impl BufRead,
+    problems: &mut Vec<LoadError>,
+) {
+    if let Err(fatal) = stream_documents(manifests, path, reader, problems) {
+        problems.push(fatal);
+    }
+}
+
+/// Each document is parsed, turned into typed objects and dropped before the next is read, so
+/// a 50 MB `helm template` output never sits in memory as text or as one tree.
+fn stream_documents(
+    manifests: &mut Manifests,
+    path: &str,
     mut reader: impl BufRead,
+    problems: &mut Vec<LoadError>,
 ) -> Result<(), LoadError> {
     let error = |pos: Option<Pos>, message: String| LoadError {
         path: path.to_string(),
@@ -331,7 +379,10 @@ pub fn parse_reader(
         match splitter.line(text.trim_end_matches(['\n', '\r'])) {
             Some(Cut::Before { has_content }) => {
                 if has_content {
-                    add_document(manifests, path, &document, first_line)?;
+                    keep_going(
+                        add_document(manifests, path, &document, first_line),
+                        problems,
+                    );
                 }
                 document.clear();
                 first_line = line_number;
@@ -340,7 +391,10 @@ pub fn parse_reader(
             Some(Cut::After { has_content }) => {
                 document.push_str(text);
                 if has_content {
-                    add_document(manifests, path, &document, first_line)?;
+                    keep_going(
+                        add_document(manifests, path, &document, first_line),
+                        problems,
+                    );
                 }
                 document.clear();
                 first_line = line_number + 1;
@@ -352,9 +406,19 @@ pub fn parse_reader(
         }
     }
     if splitter.has_content() {
-        add_document(manifests, path, &document, first_line)?;
+        keep_going(
+            add_document(manifests, path, &document, first_line),
+            problems,
+        );
     }
     Ok(())
+}
+
+/// A document that does not parse is a problem to report, not the end of the stream.
+fn keep_going(result: Result<(), LoadError>, problems: &mut Vec<LoadError>) {
+    if let Err(problem) = result {
+        problems.push(problem);
+    }
 }
 
 /// Parse one document and add its objects.

@@ -16,4 +16,4 @@ pub mod serving;
 pub use crate::yaml::Pos;
 pub use load::{Inputs, LoadError, Loaded, MAX_INPUT_BYTES, load, parse_stream};
 pub use model::*;
-pub use serving::{PodContainer, ServingPod};
+pub use serving::{Fronted, PodContainer, ServingPod, Traffic};

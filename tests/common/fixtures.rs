@@ -75,11 +75,29 @@ pub fn findings_of(check: &str, fixture: &Path) -> Result<Vec<Finding>, String> 
         "migrations" => Ok(migrations(fixture)),
         "rollout" => manifests(fixture).map(|m| rollout::analyze(&m).findings),
         "readiness" => manifests(fixture).map(|m| readiness::analyze(&m).findings),
-        "grace" => {
-            manifests(fixture).map(|m| grace::analyze(&m, &grace::Settings::default()).findings)
-        }
-        "rollback" => manifests(fixture)
-            .map(|m| rollback::analyze(&m, &rollback::Settings::default()).findings),
+        "grace" => manifests(fixture).map(|m| {
+            let mut settings = grace::Settings::default();
+            for (key, value) in k8s_fixture_header(fixture) {
+                match key.as_str() {
+                    "max_request_seconds" => settings.max_request_seconds = Some(value),
+                    "lb_deregistration_seconds" => settings.lb_deregistration_seconds = Some(value),
+                    "margin_seconds" => settings.margin_seconds = Some(value),
+                    other => panic!("{}: unknown fixture setting {other}", fixture.display()),
+                }
+            }
+            grace::analyze(&m, &settings).findings
+        }),
+        "rollback" => manifests(fixture).map(|m| {
+            let mut settings = rollback::Settings::default();
+            for (key, value) in k8s_fixture_header(fixture) {
+                match key.as_str() {
+                    "target_seconds" => settings.target_seconds = Some(value),
+                    "detection_budget_seconds" => settings.detection_budget_seconds = Some(value),
+                    other => panic!("{}: unknown fixture setting {other}", fixture.display()),
+                }
+            }
+            rollback::analyze(&m, &settings).findings
+        }),
         "compat" => {
             let comparison = compat(fixture, ProtoLevel::default());
             if comparison.errors.is_empty() {
@@ -96,6 +114,32 @@ pub fn findings_of(check: &str, fixture: &Path) -> Result<Vec<Finding>, String> 
 /// The findings of a fixture that must be a valid input; panics with the reason otherwise.
 pub fn findings(check: &str, fixture: &Path) -> Vec<Finding> {
     findings_of(check, fixture).unwrap_or_else(|e| panic!("{}: {e}", fixture.display()))
+}
+
+/// A manifest fixture's first line `# fixture: margin_seconds=5, max_request_seconds=1` sets
+/// the check's settings (the config keys of its section).
+fn k8s_fixture_header(path: &Path) -> Vec<(String, f64)> {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let Some(header) = text
+        .lines()
+        .next()
+        .and_then(|l| l.strip_prefix("# fixture:"))
+    else {
+        return Vec::new();
+    };
+    header
+        .split(',')
+        .map(|pair| {
+            let (key, value) = pair
+                .trim()
+                .split_once('=')
+                .expect("key=value in fixture header");
+            (
+                key.to_string(),
+                value.parse().expect("a number in fixture header"),
+            )
+        })
+        .collect()
 }
 
 fn manifests(path: &Path) -> Result<Manifests, String> {

@@ -100,7 +100,8 @@ Does a pod that is told to stop get to finish its requests, and stop receiving n
 When Kubernetes deletes a pod it sends SIGTERM and, at the same time and asynchronously,
 removes the pod from the Service's endpoints and the load balancer's targets. gonogo adds up,
 for every serving container: the preStop delay (exec `sleep N` or the native `sleep` action),
-the longest request (`grace.max_request_seconds`, 10 s when unset) and a 5 s margin, against
+the longest request (`grace.max_request_seconds`, 10 s when unset) and a margin for the process
+to exit (`grace.margin_seconds`, 2 s when unset), against
 terminationGracePeriodSeconds (30 s when unset); a missing preStop delay behind a Service; a
 preStop delay that reaches the grace period (SIGKILL before draining); a preStop delay shorter
 than the load balancer's deregistration delay (the AWS load balancer controller's
@@ -113,6 +114,7 @@ Config:
     grace:
       max_request_seconds: 30          # the longest request the service serves
       lb_deregistration_seconds: 15    # when no annotation says it
+      margin_seconds: 2                # from the last request to the process's exit
     kubernetes:
       manifests: [\"deploy/\"]
 
@@ -150,6 +152,8 @@ instant: the verdict rests on the cause, the probes are its evidence.
 pub struct Settings {
     pub max_request_seconds: Option<f64>,
     pub lb_deregistration_seconds: Option<f64>,
+    /// `grace.margin_seconds`: what the process needs after its last request to exit.
+    pub margin_seconds: Option<f64>,
 }
 
 impl Settings {
@@ -158,6 +162,7 @@ impl Settings {
             Some(grace) => Settings {
                 max_request_seconds: grace.max_request_seconds,
                 lb_deregistration_seconds: grace.lb_deregistration_seconds,
+                margin_seconds: grace.margin_seconds,
             },
             None => Settings::default(),
         }

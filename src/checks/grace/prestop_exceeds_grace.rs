@@ -1,6 +1,6 @@
 //! `grace/prestop-exceeds-grace`: SIGKILL before the server even gets SIGTERM.
 
-use super::termination::{ContainerShutdown, MARGIN_SECONDS};
+use super::termination::ContainerShutdown;
 use crate::checks::kubernetes::Flag;
 use crate::declare_rule;
 
@@ -39,7 +39,7 @@ pub fn check(facts: &ContainerShutdown<'_>) -> Option<Flag> {
             .at(pod.meta.at(pos))
             .with_fix(format!(
                 "set terminationGracePeriodSeconds to at least {} (preStop + longest request + margin)",
-                (n as f64 + pod.max_request + MARGIN_SECONDS).ceil() as i64
+                (n as f64 + pod.max_request + pod.margin).ceil() as i64
             )),
         "preStop reaches the grace period",
     ))

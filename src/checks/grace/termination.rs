@@ -15,9 +15,12 @@ pub const DEFAULT_GRACE_SECONDS: i64 = 30;
 /// The longest request assumed when `grace.max_request_seconds` is unset: a common upper bound
 /// for HTTP request timeouts. Set the real value in the config.
 pub const DEFAULT_MAX_REQUEST_SECONDS: f64 = 10.0;
-/// Time left between the last request finishing and SIGKILL: process exit, flushing logs and
-/// telemetry, closing connections.
-pub const MARGIN_SECONDS: f64 = 5.0;
+/// Time left between the last request finishing and SIGKILL when `grace.margin_seconds` is
+/// unset: process exit, flushing logs and telemetry, closing connections. 2 s covers a service
+/// that exits on its own once drained (Go's `Shutdown`, Node's `server.close`); a service with
+/// a slow flush sets its own margin. (It was 5 s, which failed every pod with
+/// `terminationGracePeriodSeconds: 5` whatever its longest request.)
+pub const MARGIN_SECONDS: f64 = 2.0;
 
 /// AWS load balancer controller annotations that carry target group attributes.
 const TARGET_GROUP_ANNOTATIONS: &[&str] = &[
@@ -40,6 +43,12 @@ pub struct PodShutdown<'a> {
     pub max_request: f64,
     /// "longest request 10 s (grace.max_request_seconds unset: assumed)"
     pub request_shown: String,
+    /// `grace.max_request_seconds` is unset: the longest request is an assumption.
+    pub request_assumed: bool,
+    /// `grace.margin_seconds`, or [`MARGIN_SECONDS`].
+    pub margin: f64,
+    /// "margin 2 s (grace.margin_seconds unset: the default)"
+    pub margin_shown: String,
     /// A Service selects the pods.
     pub selected: bool,
     /// The deregistration delay of the load balancers in front of the pods (seconds, where it
@@ -71,7 +80,7 @@ impl ContainerShutdown<'_> {
 
     /// The grace period the container needs: preStop + longest request + margin.
     pub fn needed_seconds(&self) -> f64 {
-        self.prestop().map_or(0, |(n, _)| n) as f64 + self.pod.max_request + MARGIN_SECONDS
+        self.prestop().map_or(0, |(n, _)| n) as f64 + self.pod.max_request + self.pod.margin
     }
 }
 
@@ -103,6 +112,15 @@ impl<'a> PodShutdown<'a> {
                 .max_request_seconds
                 .unwrap_or(DEFAULT_MAX_REQUEST_SECONDS),
             request_shown,
+            request_assumed: settings.max_request_seconds.is_none(),
+            margin: settings.margin_seconds.unwrap_or(MARGIN_SECONDS),
+            margin_shown: match settings.margin_seconds {
+                Some(n) => format!("margin {} s (grace.margin_seconds)", seconds(n)),
+                None => format!(
+                    "margin {} s (grace.margin_seconds unset: the default)",
+                    seconds(MARGIN_SECONDS)
+                ),
+            },
             selected: serving.selected,
             lb: if serving.selected {
                 deregistration(manifests, serving.workload, settings)
@@ -215,7 +233,7 @@ fn deregistration(
     workload: &Workload,
     settings: &Settings,
 ) -> Option<(f64, String)> {
-    let services = manifests.services_for(workload);
+    let services = manifests.serving_services_for(workload);
     let mut found: Option<(f64, String)> = None;
     let mut gke: Vec<(f64, String)> = Vec::new();
     let mut consider = |meta: &Meta| {

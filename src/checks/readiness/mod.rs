@@ -7,6 +7,7 @@
 //! runs after it when `readiness.url`, `command` or a proxied dependency is configured, and adds
 //! its findings; `--offline` skips only the live part.
 
+mod file_ready_at_start;
 pub mod live;
 mod liveness_checks_dependencies;
 mod missing_readiness_probe;
@@ -26,6 +27,7 @@ use crate::k8s::{Concern, Loaded, Manifests};
 use crate::report::Finding;
 use std::sync::Arc;
 
+pub use file_ready_at_start::FILE_READY_AT_START;
 pub use liveness_checks_dependencies::LIVENESS_CHECKS_DEPENDENCIES;
 pub use missing_readiness_probe::MISSING_READINESS_PROBE;
 pub use probes::MAX_DETECTION_SECONDS;
@@ -38,6 +40,7 @@ pub use tcp_readiness::TCP_READINESS;
 static CONTAINER_RULES: &[probes::ContainerRule] = &[
     missing_readiness_probe::check,
     tcp_readiness::check,
+    file_ready_at_start::check,
     same_as_liveness::check,
     liveness_checks_dependencies::check,
     slow_detection::check,
@@ -72,6 +75,7 @@ pub static STATIC_RULES: &[&Rule] = &[
     &MISSING_READINESS_PROBE,
     &SAME_AS_LIVENESS,
     &TCP_READINESS,
+    &FILE_READY_AT_START,
     &LIVENESS_CHECKS_DEPENDENCIES,
     &SLOW_DETECTION,
     &INVALID_FIELD,
@@ -83,6 +87,7 @@ pub static RULES: &[&Rule] = &[
     &MISSING_READINESS_PROBE,
     &SAME_AS_LIVENESS,
     &TCP_READINESS,
+    &FILE_READY_AT_START,
     &LIVENESS_CHECKS_DEPENDENCIES,
     &SLOW_DETECTION,
     &INVALID_FIELD,

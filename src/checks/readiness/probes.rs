@@ -182,11 +182,27 @@ pub fn dependency_like(readiness: Option<&Action>, liveness: Option<&Action>) ->
     {
         return Some(format!("uses the readiness path {live}"));
     }
-    let lower = live.to_ascii_lowercase();
-    let word = lower
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .find(|w| DEPENDENCY_WORDS.contains(w))?;
+    let word = dependency_word(live)?;
     Some(format!(
         "path {live} looks like a dependency check (`{word}`)"
     ))
+}
+
+/// The word of an HTTP path that says it checks more than the process (`/health/db` → `db`).
+pub fn dependency_word(path: &str) -> Option<&'static str> {
+    let lower = path.to_ascii_lowercase();
+    lower
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .find_map(|w| DEPENDENCY_WORDS.iter().find(|d| **d == w).copied())
+}
+
+/// An exec probe that runs the standard gRPC health check client (`grpc_health_probe`, or
+/// `grpc-health-probe`): the gRPC health protocol, like a native `grpc` probe.
+pub fn is_grpc_health_exec(command: &[String]) -> bool {
+    command.iter().any(|part| {
+        part.split_whitespace().any(|word| {
+            let program = word.rsplit('/').next().unwrap_or(word);
+            program == "grpc_health_probe" || program == "grpc-health-probe"
+        })
+    })
 }

@@ -25,7 +25,7 @@ use std::sync::Arc;
 
 pub use mutable_image_tag::MUTABLE_IMAGE_TAG;
 pub use no_revision_history::NO_REVISION_HISTORY;
-pub use slow_rollback::{DEFAULT_TARGET_SECONDS, POD_START_SECONDS, SLOW_ROLLBACK};
+pub use slow_rollback::{DEFAULT_TARGET_SECONDS, POD_START_SECONDS, SLOW_DETECTION, SLOW_ROLLBACK};
 
 declare_rule! {
     /// ## What it catches
@@ -53,6 +53,7 @@ pub struct Rollback;
 
 pub static RULES: &[&Rule] = &[
     &SLOW_ROLLBACK,
+    &SLOW_DETECTION,
     &MUTABLE_IMAGE_TAG,
     &NO_REVISION_HISTORY,
     &INVALID_FIELD,
@@ -66,20 +67,24 @@ controllers run it: waves = ceil(replicas / (maxSurge + maxUnavailable)), with t
 values the rollout check computes (Kubernetes' rounding, 25% defaults; StatefulSets replace
 maxUnavailable pods at a time and never surge; an HPA's maxReplicas is the worst case); each
 wave takes pod start (5 s: the image is cached on a rollback) + readiness initialDelaySeconds +
-periodSeconds x successThreshold (Kubernetes defaults 0, 10 s, 1) + minReadySeconds; plus the
-time an Argo Rollouts analysis (interval x failureLimit) takes to decide on its own. The
-estimate must stay within `rollback.target_seconds` (60 s by default). An Argo Rollouts canary
+periodSeconds x successThreshold (Kubernetes defaults 0, 10 s, 1) + minReadySeconds. That
+rollback, once decided, must stay within `rollback.target_seconds` (60 s by default). The time
+an automated analysis takes to decide (Argo Rollouts: interval x failureLimit; Flagger:
+interval x threshold) is judged on its own, against `rollback.detection_budget_seconds`
+(reported as info when unset), so each finding says which one to fix. An Argo Rollouts canary
 with traffic routing (or a blue-green that keeps the old ReplicaSet for scaleDownDelaySeconds)
 and a Flagger canary keep the stable pods running: their rollback only shifts traffic back,
 which gonogo reports as info. DaemonSets are not estimated (their pod count is the node count).
 
-Rolling back must also be possible: an image by mutable tag (`latest`, or no tag) re-pulls
-whatever the tag points to now, and `revisionHistoryLimit: 0` leaves no old ReplicaSet.
+Rolling back must also be possible: an image by mutable tag (`latest`, or no tag: fail; a
+floating tag such as `redis:alpine`, `node:lts`, `postgres:16`: warn) re-pulls whatever the tag
+points to now, and `revisionHistoryLimit: 0` leaves no old ReplicaSet.
 
 Config:
   checks:
     rollback:
-      target_seconds: 60        # the longest a rollback may take
+      target_seconds: 60        # the longest a rollback may take once decided
+      detection_budget_seconds: 120   # the longest an analysis may take to decide
     kubernetes:
       manifests: [\"deploy/\"]
 
@@ -90,16 +95,17 @@ Waive a rule on one object with the annotation `gonogo.dev/ignore: \"rollback/sl
 pub struct Settings {
     /// `rollback.target_seconds`; [`DEFAULT_TARGET_SECONDS`] when unset.
     pub target_seconds: Option<f64>,
+    /// `rollback.detection_budget_seconds`: how long an automated analysis may take to decide
+    /// a version is bad; unset, the time is reported as info.
+    pub detection_budget_seconds: Option<f64>,
 }
 
 impl Settings {
     pub fn from_config(config: &Config) -> Settings {
+        let section = config.checks.rollback.as_ref();
         Settings {
-            target_seconds: config
-                .checks
-                .rollback
-                .as_ref()
-                .and_then(|r| r.target_seconds),
+            target_seconds: section.and_then(|r| r.target_seconds),
+            detection_budget_seconds: section.and_then(|r| r.detection_budget_seconds),
         }
     }
 }
@@ -197,6 +203,7 @@ fn analyze_with_slowest(manifests: &Manifests, settings: &Settings) -> Report {
         }
         out.workloads += 1;
         no_revision_history::check(workload, &mut out);
+        slow_rollback::check_detection(manifests, workload, settings, &mut out);
         if let Some(seconds) = slow_rollback::check(manifests, workload, settings, &mut out)
             && slowest.as_ref().is_none_or(|(_, s)| seconds > *s)
         {

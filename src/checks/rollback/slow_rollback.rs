@@ -8,7 +8,7 @@ use crate::config::parse_duration;
 use crate::declare_rule;
 use crate::k8s::rollout::{DEFAULT_PERCENT, Scale, argo_references, fenceposts};
 use crate::k8s::{Field, Manifests, StrategyKind, Workload, WorkloadKind};
-use crate::report::Severity;
+use crate::report::{Location, Severity};
 
 /// Seconds from scheduling to a started container when the image is already on the node, as it
 /// is on a rollback (the previous version ran there minutes ago). An assumption, not a
@@ -31,8 +31,9 @@ declare_rule! {
     /// (percentages: maxSurge rounds up, maxUnavailable down; 25% defaults; the HPA's
     /// maxReplicas as the worst case); per wave = pod start (5 s, image cached) + readiness
     /// initialDelaySeconds + periodSeconds x successThreshold (defaults 0, 10 s, 1) +
-    /// minReadySeconds; plus the automated analysis's time to fail (Argo Rollouts: metric
-    /// interval x failureLimit). Argo canaries with traffic routing, blue-green rollouts that
+    /// minReadySeconds. That is the rollback once decided; the time an automated analysis
+    /// takes to decide (Argo Rollouts: metric interval x failureLimit; Flagger: interval x
+    /// threshold) is `rollback/slow-detection`'s, against its own budget. Argo canaries with traffic routing, blue-green rollouts that
     /// keep the old ReplicaSet (scaleDownDelaySeconds not 0) and Flagger canaries keep the
     /// stable pods running: their rollback only shifts traffic back, reported as info.
     ///
@@ -117,8 +118,12 @@ fn wave(manifests: &Manifests, workload: &Workload) -> Wave {
     }
 }
 
-/// How long an automated rollback takes to notice: (seconds, how).
-fn detection(manifests: &Manifests, workload: &Workload) -> Option<(i64, String)> {
+/// How long an automated rollback takes to notice a bad version: (seconds, how, where the
+/// interval that decides it is written).
+pub(super) fn detection(
+    manifests: &Manifests,
+    workload: &Workload,
+) -> Option<(i64, String, Location)> {
     if let Some(canary) = manifests.flagger_canary_for(workload) {
         let analysis = canary.analysis.as_ref()?;
         let interval = analysis.interval.as_ref()?;
@@ -131,13 +136,14 @@ fn detection(manifests: &Manifests, workload: &Workload) -> Option<(i64, String)
                 canary.meta.display(),
                 interval.value
             ),
+            canary.meta.at(interval.pos),
         ));
     }
     if workload.kind != WorkloadKind::Rollout {
         return None;
     }
     // The slowest metric that can fail the analysis: a bad version may trip only that one.
-    let mut slowest: Option<(i64, String)> = None;
+    let mut slowest: Option<(i64, String, Location)> = None;
     for (reference, _) in argo_references(workload) {
         let Some(template) = manifests.analysis_template(reference, &workload.meta) else {
             continue;
@@ -151,7 +157,7 @@ fn detection(manifests: &Manifests, workload: &Workload) -> Option<(i64, String)
             };
             let limit = metric.failure_limit.as_ref().map_or(0, |f| f.value.max(0));
             let seconds = duration.as_secs() as i64 * limit;
-            if slowest.as_ref().is_none_or(|(s, _)| seconds > *s) {
+            if slowest.as_ref().is_none_or(|(s, ..)| seconds > *s) {
                 slowest = Some((
                     seconds,
                     format!(
@@ -160,6 +166,7 @@ fn detection(manifests: &Manifests, workload: &Workload) -> Option<(i64, String)
                         metric.name,
                         interval.value
                     ),
+                    template.meta.at(interval.pos),
                 ));
             }
         }
@@ -219,7 +226,7 @@ pub(super) fn check(
     let object = workload.meta.display();
     let detected = detection(manifests, workload);
     let detection_note = |prefix: &str| match &detected {
-        Some((seconds, how)) => format!("{prefix}detection {seconds} s ({how})"),
+        Some((seconds, how, _)) => format!("{prefix}detection {seconds} s ({how})"),
         None => String::new(),
     };
     if let Some(why) = traffic_shift(manifests, workload) {
@@ -304,8 +311,10 @@ pub(super) fn check(
         _ => return None, // DaemonSets (one pod per node), OnDelete: nothing to estimate
     };
     let wave = wave(manifests, workload);
+    // Rollback once decided, alone: the time to decide (an analysis's detection) is judged
+    // against its own budget by `rollback/slow-detection`, so each finding names what to fix.
     let rolled = waves * wave.seconds;
-    let total = rolled + detected.as_ref().map_or(0, |(s, _)| *s);
+    let total = rolled;
     let target = settings.target();
     if (total as f64) <= target {
         return Some(total);
@@ -316,9 +325,9 @@ pub(super) fn check(
         "rollback.target_seconds unset: the default"
     };
     let detection_sum = match &detected {
-        Some((seconds, how)) => {
-            format!(" + detection {seconds} s ({how}) = {total} s")
-        }
+        Some((seconds, how, _)) => format!(
+            "; deciding to roll back takes another {seconds} s ({how}), judged on its own (rollback/slow-detection)"
+        ),
         None => String::new(),
     };
     let pos = strategy
@@ -328,7 +337,7 @@ pub(super) fn check(
     out.push(
         SLOW_ROLLBACK
             .finding(format!(
-                "{object}: a rollback takes about {total} s, over the {} s target ({target_source}): {waves_arithmetic} x {} s per wave ({}) = {rolled} s{detection_sum}",
+                "{object}: a rollback takes about {total} s once decided, over the {} s target ({target_source}): {waves_arithmetic} x {} s per wave ({}) = {rolled} s{detection_sum}",
                 fmt_seconds(target),
                 wave.seconds,
                 wave.arithmetic,
@@ -341,4 +350,76 @@ pub(super) fn check(
         format!("rollback about {total} s"),
     );
     Some(total)
+}
+
+declare_rule! {
+    /// ## What it catches
+    /// An automated analysis (Argo Rollouts AnalysisTemplate metric: interval x
+    /// failureLimit; Flagger Canary: interval x threshold) that takes longer to decide a new
+    /// version is bad than `rollback.detection_budget_seconds`. Without that budget the time
+    /// to detect is reported as `info`, so it shows next to the rollback estimate.
+    ///
+    /// ## Why it matters during a deploy
+    /// Until the analysis fails, the bad version keeps serving its share of traffic: the
+    /// time to detect adds to the incident as much as the rollback itself, but it is fixed in
+    /// a different place (the analysis, not the rollout's pace). Two findings, each against
+    /// its own target, say which one to change.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// metrics:
+    ///   - name: success-rate
+    ///     interval: 1m
+    ///     failureLimit: 3     # 3 minutes before an abort, with a 60 s budget
+    /// ```
+    ///
+    /// ## Do this instead
+    /// A shorter `interval` or a lower `failureLimit` (with a metric that is stable at that
+    /// resolution), or a budget that says what the service tolerates:
+    /// `rollback: {detection_budget_seconds: 180}`.
+    pub SLOW_DETECTION = ("rollback/slow-detection", Fail, "the automated analysis takes longer than rollback.detection_budget_seconds to detect a bad version");
+}
+
+/// The time to detect a bad version, against `rollback.detection_budget_seconds`.
+pub(super) fn check_detection(
+    manifests: &Manifests,
+    workload: &Workload,
+    settings: &Settings,
+    out: &mut Analysis,
+) {
+    let Some((seconds, how, location)) = detection(manifests, workload) else {
+        return;
+    };
+    let object = workload.meta.display();
+    match settings.detection_budget_seconds {
+        Some(budget) if seconds as f64 > budget => {
+            let finding = SLOW_DETECTION
+                .finding(format!(
+                    "{object}: the analysis takes {seconds} s to decide a version is bad ({how}), over the {} s budget (rollback.detection_budget_seconds); the bad version serves until then",
+                    fmt_seconds(budget)
+                ))
+                .at(location)
+                .with_fix("shorten the metric's interval or lower its failure limit, or raise rollback.detection_budget_seconds");
+            out.push(finding, &workload.meta, format!("detection {seconds} s"));
+        }
+        Some(budget) => {
+            let mut finding = SLOW_DETECTION
+                .finding(format!(
+                    "{object}: the analysis decides a version is bad within {seconds} s ({how}), inside the {} s budget",
+                    fmt_seconds(budget)
+                ))
+                .at(location);
+            finding.severity = Severity::Info;
+            out.push(finding, &workload.meta, "detection");
+        }
+        None => {
+            let mut finding = SLOW_DETECTION
+                .finding(format!(
+                    "{object}: the analysis takes {seconds} s to decide a version is bad ({how}); set rollback.detection_budget_seconds to judge it"
+                ))
+                .at(location);
+            finding.severity = Severity::Info;
+            out.push(finding, &workload.meta, "detection");
+        }
+    }
 }

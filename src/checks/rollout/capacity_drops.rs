@@ -5,8 +5,8 @@
 use super::{Out, WorkloadFacts};
 use crate::declare_rule;
 use crate::k8s::rollout::{DEFAULT_PERCENT, Scale, fenceposts};
-use crate::k8s::{IntOrPercent, Manifests, StrategyKind, Workload, WorkloadKind};
-use crate::report::Severity;
+use crate::k8s::{Fronted, IntOrPercent, Manifests, StrategyKind, Traffic, Workload, WorkloadKind};
+use crate::report::{Finding, Severity};
 
 declare_rule! {
     /// ## What it catches
@@ -50,12 +50,33 @@ declare_rule! {
 
 pub(super) fn check(facts: &WorkloadFacts<'_>, out: &mut Out) {
     match facts.workload.kind {
-        WorkloadKind::Deployment | WorkloadKind::Rollout => {
-            rolling(facts.workload, &facts.scale, out)
-        }
-        WorkloadKind::StatefulSet => stateful(facts.workload, &facts.scale, out),
+        WorkloadKind::Deployment | WorkloadKind::Rollout => rolling(
+            facts.workload,
+            &facts.scale,
+            facts.traffic != Traffic::None,
+            out,
+        ),
+        WorkloadKind::StatefulSet => stateful(
+            facts.workload,
+            &facts.scale,
+            facts.traffic != Traffic::None,
+            out,
+        ),
         WorkloadKind::DaemonSet => daemon(facts.manifests, facts.workload, out),
     }
+}
+
+/// Capacity matters for user traffic: a workload that serves none (a controller behind only a
+/// metrics Service, a worker) loses no request while fewer of its pods run, so its drop is
+/// `info`, saying why.
+fn unless_serving(mut finding: Finding, serving: bool) -> Finding {
+    if !serving {
+        finding.severity = Severity::Info;
+        finding.message.push_str(
+            "; it serves no user traffic (no Service sends it requests, or only a metrics Service), so no request is lost",
+        );
+    }
+    finding
 }
 
 fn describe(value: IntOrPercent, written: bool) -> String {
@@ -67,7 +88,7 @@ fn describe(value: IntOrPercent, written: bool) -> String {
 }
 
 /// Deployments and Argo canaries: the rolling-update arithmetic.
-fn rolling(workload: &Workload, scale: &Scale, out: &mut Out) {
+fn rolling(workload: &Workload, scale: &Scale, serving: bool, out: &mut Out) {
     let strategy = &workload.strategy;
     if !matches!(
         strategy.kind,
@@ -139,7 +160,7 @@ fn rolling(workload: &Workload, scale: &Scale, out: &mut Out) {
             "strategy.rollingUpdate"
         };
         out.push(
-            CAPACITY_DROPS
+            unless_serving(CAPACITY_DROPS
                 .finding(format!(
                     "{object}: {arithmetic} (capacity drops to {remaining} of {replicas})"
                 ))
@@ -152,7 +173,7 @@ fn rolling(workload: &Workload, scale: &Scale, out: &mut Out) {
                 ))
                 .with_fix(format!(
                     "in {object} set `{path}.maxUnavailable: 0` and `{path}.maxSurge: {keep_pace}`: new pods start before old ones stop, at the same pace"
-                )),
+                )), serving),
             &[&workload.meta],
             &object,
             format!("capacity drops to {remaining} of {replicas}"),
@@ -162,7 +183,7 @@ fn rolling(workload: &Workload, scale: &Scale, out: &mut Out) {
 }
 
 /// StatefulSets replace pods in place, one ordinal at a time by default.
-fn stateful(workload: &Workload, scale: &Scale, out: &mut Out) {
+fn stateful(workload: &Workload, scale: &Scale, serving: bool, out: &mut Out) {
     let strategy = &workload.strategy;
     if strategy.kind != StrategyKind::RollingUpdate || scale.replicas <= 0 {
         return;
@@ -213,7 +234,7 @@ fn stateful(workload: &Workload, scale: &Scale, out: &mut Out) {
         ));
     }
     out.push(
-        finding,
+        unless_serving(finding, serving),
         &[&workload.meta],
         &object,
         format!("capacity drops to {remaining} of {replicas}"),
@@ -239,7 +260,10 @@ fn daemon(manifests: &Manifests, workload: &Workload, out: &mut Out) {
     if !takes_down {
         return;
     }
-    let services = manifests.services_for(workload);
+    if manifests.fronted_by(workload) == Fronted::MetricsOnly {
+        return; // a node exporter: Prometheus retries a scrape, no user request is lost
+    }
+    let services = manifests.serving_services_for(workload);
     let host_port = manifests.pod_spec_of(workload).is_some_and(|pod| {
         pod.host_network
             || pod

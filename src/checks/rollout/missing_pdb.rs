@@ -9,7 +9,9 @@ declare_rule! {
     /// A Deployment, StatefulSet or Rollout with 2 or more replicas that no
     /// PodDisruptionBudget selects (same namespace, selector matching the pod template's
     /// labels). Single-replica workloads are left to `rollout/single-replica`, and DaemonSets
-    /// are not evicted by drains.
+    /// are not evicted by drains. Reported as `info`: a PDB limits voluntary evictions (node
+    /// drains, autoscaler scale-downs), not what the Deployment controller does during this
+    /// deploy, so its absence is worth knowing, not a reason to stop a deploy.
     ///
     /// ## Why it matters during a deploy
     /// The rollout strategy only limits what the Deployment controller does. A node drain,
@@ -30,7 +32,7 @@ declare_rule! {
     ///   selector:
     ///     matchLabels: {app: shop-api}
     /// ```
-    pub MISSING_PDB = ("rollout/missing-pdb", Warn, "no PodDisruptionBudget selects the workload: a node drain may evict every pod at once");
+    pub MISSING_PDB = ("rollout/missing-pdb", Info, "no PodDisruptionBudget selects the workload: a node drain may evict every pod at once");
 }
 
 /// Workloads of 2 or more replicas other than DaemonSets (a drain takes a DaemonSet's pod with

@@ -11,18 +11,21 @@ mod canary_without_analysis;
 mod capacity_drops;
 mod missing_pdb;
 mod pdb_allows_full_outage;
+mod pdb_blocks_drains;
 mod recreate_strategy;
+mod replicas_pinned_with_hpa;
 mod single_replica;
 
 use crate::checks::kubernetes::{
-    Judged, UNMATCHED_PATH, counted, invalid_fields, judged_outcome, loader_findings, run_static,
+    Judged, UNMATCHED_PATH, UNREADABLE_MANIFEST, counted, invalid_fields, judged_outcome,
+    loader_findings, run_static,
 };
 use crate::checks::{Check, CheckError, CheckFuture, CheckOutcome, Rule};
 use crate::config::Config;
 use crate::context::Context;
 use crate::declare_rule;
 use crate::k8s::rollout::Scale;
-use crate::k8s::{Concern, FlaggerCanary, Loaded, Manifests, Meta, Workload};
+use crate::k8s::{Concern, FlaggerCanary, Loaded, Manifests, Meta, Traffic, Workload};
 use crate::report::{Finding, Severity};
 use crate::waivers;
 use std::sync::Arc;
@@ -32,7 +35,9 @@ pub use canary_without_analysis::CANARY_WITHOUT_ANALYSIS;
 pub use capacity_drops::CAPACITY_DROPS;
 pub use missing_pdb::MISSING_PDB;
 pub use pdb_allows_full_outage::PDB_ALLOWS_FULL_OUTAGE;
+pub use pdb_blocks_drains::PDB_BLOCKS_DRAINS;
 pub use recreate_strategy::RECREATE_STRATEGY;
+pub use replicas_pinned_with_hpa::REPLICAS_PINNED_WITH_HPA;
 pub use single_replica::SINGLE_REPLICA;
 
 /// What the rules over one workload read: the workload, its scale (replicas or the HPA's
@@ -41,6 +46,9 @@ pub struct WorkloadFacts<'a> {
     pub manifests: &'a Manifests,
     pub workload: &'a Workload,
     pub scale: Scale,
+    /// Whether it serves user traffic ([`Manifests::traffic`]): capacity findings about a
+    /// workload that serves none are `info`.
+    pub traffic: Traffic,
 }
 
 /// A rule over one workload; each is one file with its `declare_rule!`, and decides itself
@@ -52,8 +60,10 @@ static WORKLOAD_RULES: &[WorkloadRule] = &[
     recreate_strategy::check,
     capacity_drops::check,
     single_replica::check,
+    replicas_pinned_with_hpa::check,
     missing_pdb::check,
     pdb_allows_full_outage::check,
+    pdb_blocks_drains::check,
     analysis_template_missing::check,
     canary_without_analysis::check,
 ];
@@ -92,12 +102,15 @@ pub static RULES: &[&Rule] = &[
     &CAPACITY_DROPS,
     &RECREATE_STRATEGY,
     &SINGLE_REPLICA,
+    &REPLICAS_PINNED_WITH_HPA,
     &MISSING_PDB,
     &PDB_ALLOWS_FULL_OUTAGE,
+    &PDB_BLOCKS_DRAINS,
     &CANARY_WITHOUT_ANALYSIS,
     &ANALYSIS_TEMPLATE_MISSING,
     &INVALID_FIELD,
     &UNMATCHED_PATH,
+    &UNREADABLE_MANIFEST,
 ];
 
 const DOCS: &str = "\
@@ -228,6 +241,7 @@ pub fn analyze(manifests: &Manifests) -> Analysis {
             manifests,
             workload,
             scale: Scale::of(manifests, workload),
+            traffic: manifests.traffic(workload),
         };
         for rule in WORKLOAD_RULES {
             rule(&facts, &mut out);

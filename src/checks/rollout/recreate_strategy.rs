@@ -2,7 +2,8 @@
 
 use super::{Out, WorkloadFacts};
 use crate::declare_rule;
-use crate::k8s::{StrategyKind, WorkloadKind};
+use crate::k8s::{Fronted, StrategyKind, WorkloadKind};
+use crate::report::Severity;
 
 declare_rule! {
     /// ## What it catches
@@ -29,7 +30,9 @@ declare_rule! {
     /// ```
     /// When two versions must never run at once (a ReadWriteOnce volume, a singleton
     /// consumer), keep Recreate, accept the downtime window, and waive this rule with the
-    /// reason.
+    /// reason. A singleton that no serving Service selects (one replica, no Service or only
+    /// a metrics Service: a leader-elected controller) is reported as `info`: Recreate is
+    /// its normal pattern, and no request waits for it.
     pub RECREATE_STRATEGY = ("rollout/recreate-strategy", Fail, "Recreate stops every pod before starting new ones: downtime on every deploy");
 }
 
@@ -50,6 +53,16 @@ pub(super) fn check(facts: &WorkloadFacts<'_>, out: &mut Out) {
         .as_ref()
         .map_or(workload.meta.pos, |t| t.pos);
     let object = workload.meta.display();
+    if scale.replicas <= 1 && facts.manifests.fronted_by(workload) != Fronted::Serving {
+        let mut finding = RECREATE_STRATEGY
+            .finding(format!(
+                "{object} uses the Recreate strategy with one replica and no Service sends it user traffic (none in these manifests, or only a metrics Service): the normal pattern of a singleton controller, so two versions never run at once; it does nothing while its new pod starts"
+            ))
+            .at(workload.meta.at(pos));
+        finding.severity = Severity::Info;
+        out.push(finding, &[&workload.meta], &object, "Recreate singleton");
+        return;
+    }
     out.push(
         RECREATE_STRATEGY
             .finding(format!(

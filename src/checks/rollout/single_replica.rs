@@ -2,7 +2,8 @@
 
 use super::{Out, WorkloadFacts};
 use crate::declare_rule;
-use crate::k8s::WorkloadKind;
+use crate::k8s::{Traffic, WorkloadKind};
+use crate::report::Severity;
 
 declare_rule! {
     /// ## What it catches
@@ -23,7 +24,10 @@ declare_rule! {
     ///
     /// ## Do this instead
     /// Run at least 2 replicas (spread over nodes) with a PodDisruptionBudget of
-    /// `maxUnavailable: 1`; with an HPA, set `minReplicas: 2`.
+    /// `maxUnavailable: 1`; with an HPA, set `minReplicas: 2`. A workload that serves no user
+    /// traffic (no Service, or only a metrics Service: a leader-elected controller, a worker)
+    /// is reported as `info`: a single replica is its normal shape, and a restart delays its
+    /// work without failing a request.
     pub SINGLE_REPLICA = ("rollout/single-replica", Warn, "fewer than 2 replicas: one eviction or crash is an outage");
 }
 
@@ -64,11 +68,18 @@ pub(super) fn check(facts: &WorkloadFacts<'_>, out: &mut Out) {
         .replicas
         .as_ref()
         .map_or(workload.meta.pos, |r| r.pos);
+    let mut finding = SINGLE_REPLICA
+        .finding(message)
+        .at(workload.meta.at(pos))
+        .with_fix(fix);
+    if facts.traffic == Traffic::None {
+        finding.severity = Severity::Info;
+        finding.message.push_str(
+            "; it serves no user traffic (no Service sends it requests, or only a metrics Service), so a restart delays its work but fails no request",
+        );
+    }
     out.push(
-        SINGLE_REPLICA
-            .finding(message)
-            .at(workload.meta.at(pos))
-            .with_fix(fix),
+        finding,
         &[&workload.meta],
         &object,
         format!("{} replica", scale.replicas),

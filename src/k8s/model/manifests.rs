@@ -16,6 +16,7 @@ pub struct Manifests {
     pub pdbs: Vec<PodDisruptionBudget>,
     pub hpas: Vec<HorizontalPodAutoscaler>,
     pub services: Vec<Service>,
+    pub service_monitors: Vec<ServiceMonitor>,
     pub ingresses: Vec<Ingress>,
     pub backend_configs: Vec<BackendConfig>,
     pub analysis_templates: Vec<AnalysisTemplate>,
@@ -124,6 +125,7 @@ impl Manifests {
         self.pdbs.extend(other.pdbs);
         self.hpas.extend(other.hpas);
         self.services.extend(other.services);
+        self.service_monitors.extend(other.service_monitors);
         self.ingresses.extend(other.ingresses);
         self.backend_configs.extend(other.backend_configs);
         self.analysis_templates.extend(other.analysis_templates);
@@ -160,6 +162,7 @@ impl Manifests {
                 | ("PodDisruptionBudget", "policy")
                 | ("HorizontalPodAutoscaler", "autoscaling")
                 | ("Service", "v1")
+                | ("ServiceMonitor", "monitoring.coreos.com")
                 | ("Ingress", "networking.k8s.io" | "extensions")
                 | ("BackendConfig", "cloud.google.com")
         );
@@ -224,9 +227,27 @@ impl Manifests {
                     service_type: reader
                         .string(spec, "spec", "type", Concern::Rollout)
                         .map(|f| f.value),
+                    ports: service_ports(spec),
                     meta,
                 };
                 self.services.push(service);
+            }
+            "ServiceMonitor" => {
+                let monitor = ServiceMonitor {
+                    selector: reader.selector(spec, "spec", "selector"),
+                    other_namespaces: spec.get("namespaceSelector").is_some(),
+                    ports: spec
+                        .get("endpoints")
+                        .map(Node::items)
+                        .unwrap_or(&[])
+                        .iter()
+                        .flat_map(|e| [e.get("port"), e.get("targetPort")])
+                        .flatten()
+                        .filter_map(Node::as_key)
+                        .collect(),
+                    meta,
+                };
+                self.service_monitors.push(monitor);
             }
             "Ingress" => {
                 let ingress = Ingress {
@@ -376,6 +397,24 @@ impl Manifests {
                 && (t.cluster || t.meta.same_namespace(near))
         })
     }
+}
+
+/// `spec.ports` of a Service, read leniently: a port gonogo cannot read is left out (it only
+/// decides whether the Service is a metrics endpoint).
+fn service_ports(spec: &Node) -> Vec<ServicePort> {
+    spec.get("ports")
+        .map(Node::items)
+        .unwrap_or(&[])
+        .iter()
+        .map(|port| ServicePort {
+            name: port.get("name").and_then(Node::as_str).map(str::to_string),
+            port: match port.get("port").map(|p| &p.value) {
+                Some(Value::Int(n)) => Some(*n),
+                _ => None,
+            },
+            target_port: port.get("targetPort").and_then(Node::as_key),
+        })
+        .collect()
 }
 
 fn ingress_backends(spec: &Node) -> Vec<String> {

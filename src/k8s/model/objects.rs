@@ -26,6 +26,28 @@ pub struct Service {
     /// `None`: no selector (endpoints managed by hand); never matches a workload.
     pub selector: Option<LabelSelector>,
     pub service_type: Option<String>,
+    /// `spec.ports`: names and target ports tell a metrics Service from a serving one.
+    pub ports: Vec<ServicePort>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServicePort {
+    pub name: Option<String>,
+    pub port: Option<i64>,
+    /// `targetPort` as written (a number or a container port name).
+    pub target_port: Option<String>,
+}
+
+/// A Prometheus Operator `ServiceMonitor`: the Services it selects are scraped for metrics on
+/// the ports its endpoints name.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServiceMonitor {
+    pub meta: Meta,
+    pub selector: Option<LabelSelector>,
+    /// `spec.namespaceSelector` is set: it selects Services in other namespaces too.
+    pub other_namespaces: bool,
+    /// `spec.endpoints[].port` (Service port names) and `targetPort`s.
+    pub ports: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -196,6 +196,13 @@ impl Reader<'_> {
             liveness_probe: self.probe(node, &path, "livenessProbe").map(Box::new),
             startup_probe: self.probe(node, &path, "startupProbe").map(Box::new),
             pre_stop,
+            env_names: node
+                .get("env")
+                .map(Node::items)
+                .unwrap_or(&[])
+                .iter()
+                .filter_map(|e| e.get("name").and_then(Node::as_key))
+                .collect(),
             name,
         }
     }

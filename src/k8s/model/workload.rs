@@ -78,6 +78,41 @@ pub struct Container {
     pub liveness_probe: Option<Box<Probe>>,
     pub startup_probe: Option<Box<Probe>>,
     pub pre_stop: Option<Handler>,
+    /// Names of `env` variables: what the container says it connects to.
+    pub env_names: Vec<String>,
+}
+
+impl Container {
+    /// The first `env` variable that names another system the container connects to
+    /// (`DATABASE_URL`, `REDIS_HOST`, `KAFKA_BROKERS`, …): a declared dependency.
+    pub fn declared_dependency(&self) -> Option<&str> {
+        const WORDS: &[&str] = &[
+            "URL",
+            "URI",
+            "HOST",
+            "ADDR",
+            "DSN",
+            "ENDPOINT",
+            "DATABASE",
+            "BROKER",
+            "REDIS",
+            "POSTGRES",
+            "MYSQL",
+            "MONGO",
+            "KAFKA",
+            "AMQP",
+            "RABBIT",
+            "UPSTREAM",
+            "SERVICE_ADDR",
+        ];
+        self.env_names
+            .iter()
+            .find(|name| {
+                let upper = name.to_ascii_uppercase();
+                WORDS.iter().any(|w| upper.contains(w))
+            })
+            .map(String::as_str)
+    }
 }
 
 /// A pod template's spec.

@@ -1,0 +1,140 @@
+//! `readiness/file-ready-at-start`: a readiness file the entrypoint creates before the
+//! application starts.
+
+use super::probes::ContainerProbes;
+use crate::checks::kubernetes::Flag;
+use crate::declare_rule;
+use crate::k8s::Action;
+
+declare_rule! {
+    /// ## What it catches
+    /// An exec readiness probe that only checks a file exists (`cat /tmp/ready`,
+    /// `test -f /tmp/ready`, `ls /tmp/ready`) while the container's own command creates that
+    /// file before starting the application (`touch /tmp/ready && exec ./server`,
+    /// `echo ok > /tmp/ready; ./server`). A file the application writes when it is ready is
+    /// fine and not flagged.
+    ///
+    /// ## Why it matters during a deploy
+    /// The probe goes green as soon as the shell has run `touch`, before the application has
+    /// opened its port or its connections: the pod is marked ready, gets traffic, and the
+    /// rollout moves on while every request to it fails. It stays green when the application
+    /// later breaks, because nothing removes the file.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// command: ["sh", "-c", "touch /tmp/ready && exec ./server"]
+    /// readinessProbe:
+    ///   exec: {command: ["cat", "/tmp/ready"]}
+    /// ```
+    ///
+    /// ## Do this instead
+    /// Probe the application itself (`httpGet: {path: /ready, port: 8080}`), or let the
+    /// application create the file once it can serve and delete it when it cannot.
+    pub FILE_READY_AT_START = ("readiness/file-ready-at-start", Fail, "the readiness file is created by the entrypoint, before the application is ready");
+}
+
+/// Programs that succeed when a file exists and test nothing else.
+const FILE_CHECKS: &[&str] = &["cat", "test", "ls", "[", "stat"];
+
+/// The file an exec readiness probe checks, when all it does is check a file exists.
+fn checked_file(command: &[String]) -> Option<String> {
+    let words: Vec<&str> = command
+        .iter()
+        .flat_map(|part| part.split_whitespace())
+        .filter(|w| {
+            !matches!(
+                *w,
+                "sh" | "/bin/sh" | "bash" | "/bin/bash" | "-c" | "-f" | "-e" | "-s" | "]"
+            )
+        })
+        .collect();
+    let (program, rest) = words.split_first()?;
+    let program = program.rsplit('/').next().unwrap_or(program);
+    if !FILE_CHECKS.contains(&program) || rest.len() != 1 || !rest[0].starts_with('/') {
+        return None;
+    }
+    Some(rest[0].to_string())
+}
+
+/// Whether the container's command and args create `file` themselves.
+fn created_at_start(command: &[String], file: &str) -> bool {
+    let script = command.join(" ");
+    let words: Vec<&str> = script
+        .split(|c: char| c.is_whitespace() || ";&|()".contains(c))
+        .filter(|w| !w.is_empty())
+        .collect();
+    let touched = words
+        .windows(2)
+        .any(|pair| pair[0].rsplit('/').next() == Some("touch") && pair[1] == file);
+    let redirected = script.contains(&format!("> {file}")) || script.contains(&format!(">{file}"));
+    touched || redirected
+}
+
+pub fn check(facts: &ContainerProbes<'_>) -> Option<Flag> {
+    let readiness = facts.readiness()?;
+    let Some(Action::Exec { command }) = facts.readiness_action() else {
+        return None;
+    };
+    let file = checked_file(command)?;
+    let container = facts.container.container;
+    let entrypoint: Vec<String> = container
+        .command
+        .iter()
+        .chain(&container.args)
+        .flat_map(|f| f.value.iter().cloned())
+        .collect();
+    if !created_at_start(&entrypoint, &file) {
+        return None;
+    }
+    Some(Flag::new(
+        FILE_READY_AT_START
+            .finding(format!(
+                "{}: the readinessProbe only checks that {file} exists, and the container's own command creates it before the application starts: the pod is ready (and gets traffic) before the application can serve, and stays ready when it breaks",
+                facts.container.name
+            ))
+            .at(facts.meta.at(readiness.pos))
+            .with_fix("probe the application itself (httpGet /ready), or let the application create the file once it can serve and remove it when it cannot"),
+        "readiness file created at start",
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strings(words: &[&str]) -> Vec<String> {
+        words.iter().map(|w| w.to_string()).collect()
+    }
+
+    #[test]
+    fn file_checks_and_their_creation() {
+        assert_eq!(
+            checked_file(&strings(&["cat", "/tmp/ready"])).as_deref(),
+            Some("/tmp/ready")
+        );
+        assert_eq!(
+            checked_file(&strings(&["sh", "-c", "test -f /tmp/ready"])).as_deref(),
+            Some("/tmp/ready")
+        );
+        assert_eq!(
+            checked_file(&strings(&["/bin/grpc_health_probe", "-addr=:8080"])),
+            None
+        );
+        assert_eq!(
+            checked_file(&strings(&["cat", "/tmp/ready", "/tmp/other"])),
+            None
+        );
+        assert!(created_at_start(
+            &strings(&["sh", "-c", "touch /tmp/ready && exec ./server"]),
+            "/tmp/ready"
+        ));
+        assert!(created_at_start(
+            &strings(&["sh", "-c", "echo ok > /tmp/ready; ./server"]),
+            "/tmp/ready"
+        ));
+        assert!(!created_at_start(
+            &strings(&["./server", "--ready-file=/tmp/ready"]),
+            "/tmp/ready"
+        ));
+    }
+}
