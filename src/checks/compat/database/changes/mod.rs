@@ -409,6 +409,16 @@ fn widened(from: &Ty, to: &Ty) -> bool {
             (None, Some(_)) => false,
         },
         ("text", "varchar") => to.mods.is_empty(),
+        // char(n) holds at most n characters (char alone is char(1) in both dialects), so
+        // varchar(m ≥ n) or char(m ≥ n) holds every value the old code wrote: PostgreSQL drops
+        // char's trailing pad blanks in the cast, MySQL never returns them.
+        ("char", "varchar" | "char") => {
+            let held = first(&from.mods).unwrap_or(1);
+            match first(&to.mods) {
+                Some(m) => m >= held,
+                None => to.name == "varchar" || held <= 1,
+            }
+        }
         ("varchar" | "char", "text" | "mediumtext" | "longtext")
         | ("text", "mediumtext" | "longtext")
         | ("mediumtext", "longtext")

@@ -682,6 +682,26 @@ mod tests {
         assert_eq!(deploy(PG, old, new), expected);
     }
 
+    /// Every char(n) value fits varchar(m ≥ n): a UUID column moved from char(36) to
+    /// varchar(36) is not a narrowing (issue 18); varchar(35) and char(1) → varchar(0) are.
+    #[test]
+    fn char_to_a_varchar_as_long_is_a_widening() {
+        let old = "CREATE TABLE t (a char(36), b character(36), c char, d char(10));";
+        let new = "ALTER TABLE t ALTER COLUMN a TYPE varchar(36), ALTER COLUMN b TYPE varchar(35),
+            ALTER COLUMN c TYPE varchar(1), ALTER COLUMN d TYPE char(12);";
+        let expected = [
+            ("a", "char(36)", "varchar(36)", false),
+            ("b", "char(36)", "varchar(35)", true),
+            ("c", "char(1)", "varchar(1)", false),
+            ("d", "char(10)", "char(12)", false),
+        ];
+        let expected = expected
+            .iter()
+            .map(|(column, from, to, narrowed)| on("t", typed(column, Some(from), to, *narrowed)))
+            .collect::<Vec<_>>();
+        assert_eq!(deploy(PG, old, new), expected);
+    }
+
     #[test]
     fn enum_values_removed() {
         let old = "CREATE TYPE status AS ENUM ('new', 'paid');
