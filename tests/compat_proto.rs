@@ -389,10 +389,11 @@ fn directions_and_locations_are_precise() {
 
     let enum_removed = fixture("enum-value-removed-fail", J);
     assert!(
-        enum_removed.findings.iter().all(|f| f
-            .message
-            .contains("readers on the new version")
-            && !f.message.contains("readers still on the old version"))
+        enum_removed
+            .findings
+            .iter()
+            .all(|f| f.message.contains("readers on the new version")
+                && !f.message.contains("readers still on the old version"))
     );
 
     let rpc = fixture("rpc-removed-fail", J);
