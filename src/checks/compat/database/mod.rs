@@ -78,6 +78,9 @@ pub struct Evidence {
     pub writes: BTreeMap<String, Vec<Write>>,
     /// Enum values the deployed code names as strings.
     pub values: BTreeMap<String, Vec<Reference>>,
+    /// Model fields of the deployed code that read a column into a type that cannot hold NULL,
+    /// with that type.
+    pub non_null_fields: BTreeMap<Target, Vec<(Reference, String)>>,
     /// Where gonogo looked, for messages: "42 files under src/ at v1.4.2".
     pub searched: String,
 }
@@ -88,6 +91,8 @@ pub struct Targets {
     pub uses: BTreeSet<Target>,
     pub write_tables: BTreeSet<String>,
     pub values: BTreeSet<String>,
+    /// Columns that now accept NULL: where does the old code read them into non-null fields?
+    pub nullable: BTreeSet<Target>,
 }
 
 /// One entry of `checks.compat.database.code_paths`: a glob (`app/**/*.py`), or a directory or
@@ -243,8 +248,11 @@ fn search_words(targets: &Targets) -> Vec<String> {
     for table in &targets.write_tables {
         add_table(table);
     }
+    for target in &targets.nullable {
+        add_table(&target.table);
+    }
     let mut words: BTreeSet<String> = words.into_iter().filter(|w| w.len() > 1).collect();
-    for target in &targets.uses {
+    for target in targets.uses.iter().chain(&targets.nullable) {
         if let Some(column) = &target.column {
             words.insert(column.clone());
         }
@@ -471,6 +479,17 @@ fn collect(
                 .entry(table.clone())
                 .or_default()
                 .extend(writes);
+        }
+    }
+    for target in &targets.nullable {
+        let column = target.column.as_deref().unwrap_or_default();
+        let fields = search::non_null_fields(path, text, &target.table, column);
+        if !fields.is_empty() {
+            evidence
+                .non_null_fields
+                .entry(target.clone())
+                .or_default()
+                .extend(fields);
         }
     }
     for value in &targets.values {
