@@ -843,13 +843,20 @@ fn null_into_non_null(
     base: &str,
 ) -> Option<Finding> {
     let table = change.table.as_str();
-    let fields = evidence.non_null_fields.get(&Target::column(table, column))?;
+    let fields = evidence
+        .non_null_fields
+        .get(&Target::column(table, column))?;
     let first = fields.first()?;
     let places = first_places(fields.iter().map(|(r, _)| r));
     let lines: Vec<String> = fields
         .iter()
         .take(EVIDENCE_LINES)
-        .map(|(r, ty)| format!("{}:{}: {}  (reads {column} into {ty})", r.path, r.line, r.snippet))
+        .map(|(r, ty)| {
+            format!(
+                "{}:{}: {}  (reads {column} into {ty})",
+                r.path, r.line, r.snippet
+            )
+        })
         .collect();
     Some(
         NULL_READ_INTO_NON_NULL

@@ -322,10 +322,14 @@ impl State {
         self.emit(at, table, kind);
         if unique {
             let columns = vec![column.to_string()];
-            self.emit(at, table, ChangeKind::AddUnique {
-                columns,
-                unless_null: Vec::new(),
-            });
+            self.emit(
+                at,
+                table,
+                ChangeKind::AddUnique {
+                    columns,
+                    unless_null: Vec::new(),
+                },
+            );
         }
         self.set_column(table, column, info);
     }
@@ -399,10 +403,14 @@ impl State {
         for column in &columns {
             self.set_not_null(at, table, column);
         }
-        self.emit(at, table, ChangeKind::AddUnique {
+        self.emit(
+            at,
+            table,
+            ChangeKind::AddUnique {
                 columns,
                 unless_null: Vec::new(),
-            });
+            },
+        );
     }
 }
 

@@ -64,10 +64,14 @@ fn mysql_statement(state: &mut State, at: At, tokens: &[TokenWithSpan], statemen
         MyStatement::CreateIndex(index) if index.unique => {
             let table = my_table(&index.table_name);
             let columns = index_columns(&index.columns, &table);
-            state.emit(at, &table, ChangeKind::AddUnique {
-                columns,
-                unless_null: Vec::new(),
-            });
+            state.emit(
+                at,
+                &table,
+                ChangeKind::AddUnique {
+                    columns,
+                    unless_null: Vec::new(),
+                },
+            );
         }
         MyStatement::Drop {
             object_type: sqlparser::ast::ObjectType::Table,
@@ -220,10 +224,14 @@ fn mysql_alter_op(state: &mut State, at: At, table: &str, op: &AlterTableOperati
         AlterTableOperation::AddConstraint { constraint, .. } => match constraint {
             TableConstraint::Unique(unique) => {
                 let columns = index_columns(&unique.columns, table);
-                state.emit(at, table, ChangeKind::AddUnique {
-                columns,
-                unless_null: Vec::new(),
-            });
+                state.emit(
+                    at,
+                    table,
+                    ChangeKind::AddUnique {
+                        columns,
+                        unless_null: Vec::new(),
+                    },
+                );
             }
             TableConstraint::PrimaryKey(pk) => {
                 let columns = index_columns(&pk.columns, table);
@@ -649,6 +657,8 @@ mod tests {
                     typed("f", Some("float"), "double", false),
                     typed("u", Some("int unsigned"), "int", true),
                     typed("v", Some("varchar(10)"), "text", false),
+                    // MODIFY restates the column: without NOT NULL it is nullable now.
+                    DropNotNull { column: s("v") },
                     typed("w", None, "int", true),
                 ]
             )

@@ -310,10 +310,14 @@ fn pg_alter_cmd(
                 } else {
                     state.indexes.get(&c.indexname).cloned().unwrap_or_default()
                 };
-                state.emit(at, table, ChangeKind::AddUnique {
-                columns,
-                unless_null: Vec::new(),
-            });
+                state.emit(
+                    at,
+                    table,
+                    ChangeKind::AddUnique {
+                        columns,
+                        unless_null: Vec::new(),
+                    },
+                );
             }
             ConstrType::ConstrPrimary => {
                 let columns = if c.indexname.is_empty() {
