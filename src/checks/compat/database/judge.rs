@@ -258,7 +258,7 @@ pub fn judge(changes: &[Change], evidence: &Evidence, base: &str) -> Vec<Finding
                 // not handle NULL itself (IS NULL, COALESCE, CASE, …) passes them.
                 let on_new_columns = !columns.is_empty()
                     && columns.iter().all(|c| added_unfilled(changes, table, c));
-                if !(on_new_columns && !handles_null(expression)) {
+                if !on_new_columns || handles_null(expression) {
                     findings.extend(check_constraint(
                         change, columns, expression, evidence, base,
                     ))

@@ -39,9 +39,27 @@ pub(super) fn models(src: &Source) -> Vec<Model> {
     let mut tables: HashMap<String, String> = HashMap::new();
     let mut structs: Vec<(usize, String, usize)> = Vec::new();
     let mut out = Vec::new();
+    // Inside a grouped `type ( … )` declaration, structs are declared without `type`.
+    let mut in_type_group = false;
     for li in 0..count {
         let line = src.line(li);
         let t = line.trim_start();
+        if t.trim_end() == "type (" {
+            in_type_group = true;
+            continue;
+        }
+        if in_type_group && line.starts_with(')') {
+            in_type_group = false;
+        }
+        let grouped = in_type_group
+            .then(|| t.trim_end())
+            .filter(|d| d.ends_with(" struct {") && ident_len(d) > 0)
+            .filter(|d| d[ident_len(d)..].trim_start() == "struct {");
+        if let Some(decl) = grouped {
+            let n = ident_len(decl);
+            structs.push((li, decl[..n].to_string(), src.suffix_offset(li, decl)));
+            continue;
+        }
         if let Some(rest) = t.strip_prefix("func (")
             && let Some((receiver, after)) = rest.split_once(')')
         {
@@ -173,7 +191,11 @@ pub(super) fn models(src: &Source) -> Vec<Model> {
         let kind = match layer {
             Some(Layer::Gorm) => ModelKind::Gorm,
             Some(Layer::Beego) => ModelKind::Beego,
-            Some(Layer::Db) => ModelKind::GoDb { writes: pop },
+            // A `db`-tagged struct with a TableName() method is pop's (sqlx has no such hook):
+            // pop's Create inserts every tagged field, wherever the Create call is.
+            Some(Layer::Db) => ModelKind::GoDb {
+                writes: pop || tables.contains_key(class),
+            },
             Some(Layer::Sqlc) => ModelKind::Sqlc,
             None => continue,
         };
@@ -294,7 +316,16 @@ mod tests {
             "import \"github.com/gobuffalo/pop/v6\"",
             "import \"github.com/jmoiron/sqlx\"",
         );
-        assert_writes("credentials.go", &sqlx, "identity_credentials", &[]);
+        // sqlx: no TableName() hook and no pop: a read mapping only.
+        assert_writes("credentials.go", &sqlx, "sessions", &[]);
+        // pop's TableName(ctx) alone makes it pop's, and grouped `type ( … )` structs count.
+        let grouped = "type (\n\tCredentialIdentifier struct {\n\t\tID uuid.UUID `db:\"id\"`\n\t\tIdentifier string `db:\"identifier\"`\n\t}\n)\n\nfunc (c CredentialIdentifier) TableName(context.Context) string {\n\treturn \"identity_credential_identifiers\"\n}\n";
+        assert_writes(
+            "identity.go",
+            grouped,
+            "identity_credential_identifiers",
+            &[(2, Model, Some(&["id", "identifier"]))],
+        );
         let fields: Vec<(u32, String)> =
             non_null_fields("credentials.go", pop, "identity_credentials", "scope")
                 .into_iter()
