@@ -123,8 +123,18 @@ impl Repo {
     /// Files git sees as renamed between `reference` and the working tree: (old, new), relative
     /// to the repository top. Only tracked files take part: a file moved with `git mv` (or
     /// staged) is followed, a plain `mv` shows up as a removal plus an untracked file.
-    pub fn renames_since(&self, reference: &str) -> Result<Vec<(String, String)>, String> {
-        let bytes = self.git(&[
+    /// `pathspecs` (git pathspecs, e.g. `:(glob)api/**/*.yaml`) limit the files compared: rename
+    /// detection reads the blobs it compares, so an unrelated unreadable blob elsewhere in the
+    /// tree must not fail the caller.
+    pub fn renames_since(
+        &self,
+        reference: &str,
+        pathspecs: &[String],
+    ) -> Result<Vec<(String, String)>, String> {
+        if pathspecs.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut args = vec![
             "diff",
             "-M",
             "--name-status",
@@ -132,7 +142,9 @@ impl Repo {
             "--diff-filter=R",
             reference,
             "--",
-        ])?;
+        ];
+        args.extend(pathspecs.iter().map(String::as_str));
+        let bytes = self.git(&args)?;
         let fields = split_nul(&bytes);
         let mut renames = Vec::new();
         let mut rest = fields.as_slice();

@@ -783,6 +783,7 @@ fn real_migration_histories_yield_their_schema_changes() {
                 ChangeKind::DropColumn { .. } => "drop column",
                 ChangeKind::RenameColumn { .. } => "rename column",
                 ChangeKind::SetNotNull { .. } => "set not null",
+                ChangeKind::DropNotNull { .. } => "drop not null",
                 ChangeKind::AddCheck { .. } => "add check",
                 ChangeKind::AddUnique { .. } => "add unique",
                 ChangeKind::TypeChanged { narrowed: true, .. } => "type narrowed",

@@ -35,6 +35,7 @@ fn shared(relative: &str) -> PathBuf {
 fn fixture_path(name: &str) -> PathBuf {
     let relative = match name {
         "broken-file" => "broken/proto".to_string(),
+        "field-removed-rpc" => "proto-field-removed/fail-rpc".to_string(),
         "field-type-wire-only" => "proto-field-type-changed/fail-json-only".to_string(),
         "moved-between-files" => "quiet/proto-moved-between-files".to_string(),
         "quiet-additions" => "quiet/proto-additions".to_string(),
@@ -118,6 +119,12 @@ const CASES: &[(&str, ProtoLevel, &[&str], &[&str])] = &[
         "field-removed-fail",
         W,
         &["compat/proto-field-removed"],
+        &[],
+    ),
+    (
+        "field-removed-rpc",
+        J,
+        &["compat/proto-field-removed", "compat/proto-field-removed"],
         &[],
     ),
     (
@@ -348,20 +355,45 @@ fn directions_and_locations_are_precise() {
         f.location.as_ref().unwrap().to_string(),
         "shop/v1/orders.proto:4:1"
     );
+    // A message no RPC carries is stored or published: its readers read the other version's data.
     assert!(
+        f.message.contains(
+            "readers on the new version cannot read data written by the old version (stored or already published messages), and readers still on the old version cannot read data written by the new version"
+        ),
+        "{}",
         f.message
-            .contains("updated consumers cannot read events already in the topic")
     );
+
+    // An RPC's request and response messages are said in terms of clients and servers.
+    let rpc = fixture("field-removed-rpc", J);
+    let message_of = |owner: &str| {
+        rpc.findings
+            .iter()
+            .find(|f| f.message.contains(owner))
+            .map(|f| f.message.clone())
+            .unwrap_or_else(|| panic!("no finding on {owner}: {}", render(&rpc)))
+    };
+    let request = message_of("`shop.v1.GetOrderRequest`");
     assert!(
-        f.message
-            .contains("old consumers cannot read events the new version publishes")
+        request.contains("updated pods will reject requests from clients that are not updated yet")
+            && !request.contains("topic")
+            && !request.contains("stored"),
+        "{request}"
+    );
+    let response = message_of("`shop.v1.Order`");
+    assert!(
+        response.contains("updated clients cannot read responses from old pods")
+            && !response.contains("topic"),
+        "{response}"
     );
 
     let enum_removed = fixture("enum-value-removed-fail", J);
     assert!(
-        enum_removed.findings.iter().all(
-            |f| f.message.contains("updated consumers") && !f.message.contains("old consumers")
-        )
+        enum_removed
+            .findings
+            .iter()
+            .all(|f| f.message.contains("readers on the new version")
+                && !f.message.contains("readers still on the old version"))
     );
 
     let rpc = fixture("rpc-removed-fail", J);
@@ -388,7 +420,7 @@ fn directions_and_locations_are_precise() {
         required
             .findings
             .iter()
-            .all(|f| f.message.contains("updated consumers cannot read"))
+            .all(|f| f.message.contains("readers on the new version cannot read"))
     );
 }
 

@@ -15,6 +15,7 @@ mod cli;
 mod compat_avro;
 mod compat_cli;
 mod compat_corpus;
+mod compat_data_layers;
 mod compat_database;
 mod compat_proto;
 mod compat_rules;

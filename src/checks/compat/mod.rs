@@ -328,8 +328,23 @@ fn run(ctx: &Context) -> Result<CheckOutcome, CheckError> {
         .iter()
         .filter_map(|p| under_root(p))
         .collect();
+    // Renames only matter for the schema files, so git compares only those: rename detection
+    // reads every blob it compares, and an unreadable blob elsewhere (a partial clone, a file
+    // too large to fetch) has nothing to do with this check. The database side reads the
+    // migrations through `ctx.migrations()` and the deployed code by path, never by rename.
+    let schema_pathspecs: Vec<String> = selected
+        .iter()
+        .flat_map(|(_, patterns)| patterns.iter())
+        .map(|pattern| {
+            format!(
+                ":(glob){}{}",
+                glob::Pattern::escape(&prefix),
+                pattern.as_str()
+            )
+        })
+        .collect();
     let renames: BTreeMap<String, String> = repo
-        .renames_since(&base)
+        .renames_since(&base, &schema_pathspecs)
         .map_err(|e| CheckError(format!("cannot list the files renamed since {base}: {e}")))?
         .iter()
         .filter_map(|(old, new)| Some((under_root(old)?, under_root(new)?)))

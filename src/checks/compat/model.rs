@@ -102,6 +102,12 @@ pub enum Flow {
     Response,
     /// Written by producers, read by consumers, possibly much later (events, messages, rows).
     Message,
+    /// A Protobuf message both RPC requests and RPC responses carry: clients and servers of both
+    /// versions write and read it.
+    Rpc,
+    /// A Protobuf message no RPC of the files carries: stored (rows, files, caches) or
+    /// published, so read by whoever reads data the other version wrote.
+    Stored,
 }
 
 /// Which side of the rolling deploy a change breaks.
@@ -135,6 +141,18 @@ impl Breaks {
                 "updated consumers cannot read events already in the topic (written by the old version)"
             }
             (Flow::Message, _) => "old consumers cannot read events the new version publishes",
+            (Flow::Rpc, Breaks::NewReadsOld) => {
+                "updated servers and clients cannot read what the side not updated yet sends (requests from old clients, responses from old servers)"
+            }
+            (Flow::Rpc, _) => {
+                "old servers and clients cannot read what updated ones send (requests from updated clients, responses from updated servers)"
+            }
+            (Flow::Stored, Breaks::NewReadsOld) => {
+                "readers on the new version cannot read data written by the old version (stored or already published messages)"
+            }
+            (Flow::Stored, _) => {
+                "readers still on the old version cannot read data written by the new version"
+            }
         };
         match self {
             Breaks::Both => format!(

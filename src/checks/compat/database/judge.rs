@@ -61,6 +61,9 @@ pub fn targets(changes: &[Change]) -> Targets {
             ChangeKind::EnumValuesRemoved { removed, .. } => {
                 out.values.extend(removed.iter().cloned());
             }
+            ChangeKind::DropNotNull { column } => {
+                out.nullable.insert(Target::column(table, column));
+            }
             ChangeKind::CreateTable | ChangeKind::Backfill { .. } | ChangeKind::CopyFrom { .. } => {
             }
         }
@@ -249,11 +252,31 @@ pub fn judge(changes: &[Change], evidence: &Evidence, base: &str) -> Vec<Finding
                 columns,
                 expression,
                 ..
-            } => findings.extend(check_constraint(
-                change, columns, expression, evidence, base,
-            )),
-            ChangeKind::AddUnique { columns } => {
-                findings.extend(unique(change, columns, evidence, base))
+            } => {
+                // A CHECK passes when it evaluates to NULL: on a column this deploy adds without
+                // a default, the old code's rows hold NULL there, and an expression that does
+                // not handle NULL itself (IS NULL, COALESCE, CASE, …) passes them.
+                let on_new_columns = !columns.is_empty()
+                    && columns.iter().all(|c| added_unfilled(changes, table, c));
+                if !on_new_columns || handles_null(expression) {
+                    findings.extend(check_constraint(
+                        change, columns, expression, evidence, base,
+                    ))
+                }
+            }
+            ChangeKind::AddUnique {
+                columns,
+                unless_null,
+            } => {
+                // Rows the old code writes hold NULL in a column this deploy adds without a
+                // default: NULLs never collide in a UNIQUE index (PostgreSQL's default NULLS
+                // DISTINCT, MySQL), and a partial index whose predicate NULL makes not true
+                // does not even hold those rows.
+                let old_writes_null = |c: &String| added_unfilled(changes, table, c);
+                if !columns.iter().any(old_writes_null) && !unless_null.iter().any(old_writes_null)
+                {
+                    findings.extend(unique(change, columns, evidence, base))
+                }
             }
             ChangeKind::TypeChanged {
                 column,
@@ -268,6 +291,9 @@ pub fn judge(changes: &[Change], evidence: &Evidence, base: &str) -> Vec<Finding
                 evidence,
                 base,
             )),
+            ChangeKind::DropNotNull { column } => {
+                findings.extend(null_into_non_null(change, column, evidence, base))
+            }
             ChangeKind::EnumValuesRemoved {
                 column, removed, ..
             } => findings.push(enum_values(
@@ -803,4 +829,75 @@ fn enum_values(
             .with_evidence(evidence_lines(uses))
     };
     finding.at(change.location.clone()).with_fix(fix)
+}
+
+/// DROP NOT NULL: harmless to old writes, but once the new code writes a NULL, old pods that
+/// read the column into a field that cannot hold one fail (database/sql: "converting NULL to
+/// string is unsupported"; Diesel: "Unexpected null for non-null column"; Hibernate: a NULL
+/// in a primitive or a Kotlin non-null property) or take a zero value for data. Only reported
+/// with such a field as evidence: without one, nothing old reads breaks.
+fn null_into_non_null(
+    change: &Change,
+    column: &str,
+    evidence: &Evidence,
+    base: &str,
+) -> Option<Finding> {
+    let table = change.table.as_str();
+    let fields = evidence
+        .non_null_fields
+        .get(&Target::column(table, column))?;
+    let first = fields.first()?;
+    let places = first_places(fields.iter().map(|(r, _)| r));
+    let lines: Vec<String> = fields
+        .iter()
+        .take(EVIDENCE_LINES)
+        .map(|(r, ty)| {
+            format!(
+                "{}:{}: {}  (reads {column} into {ty})",
+                r.path, r.line, r.snippet
+            )
+        })
+        .collect();
+    Some(
+        NULL_READ_INTO_NON_NULL
+            .finding(format!(
+                "DROP NOT NULL on {table}.{column}: the deployed code ({base}) reads {column} into a field that cannot hold NULL ({} at {places}); once the new version writes a NULL, old pods fail to load that row or read it as {} until the rollout ends",
+                first.1,
+                zero_value(&first.1)
+            ))
+            .at(change.location.clone())
+            .with_evidence(lines.join("\n"))
+            .with_fix(format!(
+                "ship the new version writing no NULL into {column} until every running version reads it as nullable (a pointer, sql.Null*, Option, a `?` type); or make the old field nullable first"
+            )),
+    )
+}
+
+/// How a reader that does not fail sees a NULL.
+fn zero_value(ty: &str) -> &'static str {
+    match ty {
+        "string" | "String" => "an empty string",
+        "bool" | "boolean" | "Boolean" => "false",
+        "time.Time" => "the zero time",
+        _ => "a zero value",
+    }
+}
+
+/// Whether this deploy added `column` to `table` with nothing that fills it: rows the old code
+/// writes (which never names it) hold NULL there.
+fn added_unfilled(changes: &[Change], table: &str, column: &str) -> bool {
+    changes.iter().any(|change| {
+        change.in_deploy
+            && change.table == table
+            && matches!(&change.kind, ChangeKind::AddColumn { column: c, filled: false, not_null_without_default: false } if c.eq_ignore_ascii_case(column))
+    })
+}
+
+/// Whether a CHECK expression can turn NULL into true or false itself, so a NULL column does
+/// not simply pass it.
+fn handles_null(expression: &str) -> bool {
+    let lower = expression.to_ascii_lowercase();
+    ["null", "coalesce", "case", "ifnull", "nvl", "distinct"]
+        .iter()
+        .any(|w| lower.contains(w))
 }

@@ -78,6 +78,9 @@ pub struct Evidence {
     pub writes: BTreeMap<String, Vec<Write>>,
     /// Enum values the deployed code names as strings.
     pub values: BTreeMap<String, Vec<Reference>>,
+    /// Model fields of the deployed code that read a column into a type that cannot hold NULL,
+    /// with that type.
+    pub non_null_fields: BTreeMap<Target, Vec<(Reference, String)>>,
     /// Where gonogo looked, for messages: "42 files under src/ at v1.4.2".
     pub searched: String,
 }
@@ -88,41 +91,140 @@ pub struct Targets {
     pub uses: BTreeSet<Target>,
     pub write_tables: BTreeSet<String>,
     pub values: BTreeSet<String>,
+    /// Columns that now accept NULL: where does the old code read them into non-null fields?
+    pub nullable: BTreeSet<Target>,
 }
 
-/// How `checks.compat.database.code_paths` select files: a glob (`app/**/*.py`), or a directory
-/// or file (`src/`, `app`) meaning everything under it.
-fn code_path_matches(patterns: &[(String, Option<glob::Pattern>)], path: &str) -> bool {
-    patterns.iter().any(|(text, glob)| match glob {
-        Some(glob) => glob.matches_with(path, super::glob_options()),
-        None => {
-            let dir = text.trim_end_matches('/');
-            dir.is_empty() || path == dir || path.starts_with(&format!("{dir}/"))
-        }
-    })
+/// One entry of `checks.compat.database.code_paths`: a glob (`app/**/*.py`), or a directory or
+/// file (`src/`, `app`) meaning everything under it.
+#[derive(Debug, Clone)]
+struct PathPattern {
+    text: String,
+    glob: Option<glob::Pattern>,
 }
 
-fn code_patterns(
-    config: &CompatDatabaseConfig,
-) -> Result<Vec<(String, Option<glob::Pattern>)>, CheckError> {
-    config
-        .code_paths
-        .iter()
-        .map(|p| {
-            let text = p.as_str().trim_start_matches("./").to_string();
-            if text.contains(['*', '?', '[']) {
-                glob::Pattern::new(&text)
-                    .map(|g| (text.clone(), Some(g)))
-                    .map_err(|e| {
-                        CheckError(format!(
-                            "checks.compat.database.code_paths: invalid pattern `{text}`: {e}"
-                        ))
-                    })
-            } else {
-                Ok((text, None))
+impl PathPattern {
+    fn parse(text: &str) -> Result<PathPattern, CheckError> {
+        let text = text.trim_start_matches("./").to_string();
+        let glob = if text.contains(['*', '?', '[']) {
+            Some(glob::Pattern::new(&text).map_err(|e| {
+                CheckError(format!(
+                    "checks.compat.database.code_paths: invalid pattern `{text}`: {e}"
+                ))
+            })?)
+        } else {
+            None
+        };
+        Ok(PathPattern { text, glob })
+    }
+
+    fn matches(&self, path: &str) -> bool {
+        match &self.glob {
+            Some(glob) => glob.matches_with(path, super::glob_options()),
+            None => {
+                let dir = self.text.trim_end_matches('/');
+                dir.is_empty() || path == dir || path.starts_with(&format!("{dir}/"))
             }
-        })
-        .collect()
+        }
+    }
+}
+
+/// Directories whose files never run in production: test suites, their data and fixtures.
+const TEST_DIRECTORIES: &[&str] = &[
+    "test",
+    "tests",
+    "testdata",
+    "spec",
+    "__tests__",
+    "fixtures",
+    "__fixtures__",
+    "__mocks__",
+];
+
+/// Whether a file is test code by the conventions of its language's test runner: Go only
+/// builds `_test.go` files into `go test` binaries; pytest collects `test_*.py`/`*_test.py`
+/// (and `conftest.py`); RSpec `_spec.rb`; Jest/Vitest/Mocha `*.test.*`/`*.spec.*`.
+fn is_test_file(path: &str) -> bool {
+    let mut parts: Vec<&str> = path.split('/').collect();
+    let name = parts.pop().unwrap_or("");
+    if parts.iter().any(|dir| TEST_DIRECTORIES.contains(dir)) {
+        return true;
+    }
+    let stem = name.rsplit_once('.').map_or(name, |(stem, _)| stem);
+    name.ends_with("_test.go")
+        || (name.ends_with(".py")
+            && (stem.starts_with("test_") || stem.ends_with("_test") || stem == "conftest"))
+        || name.ends_with("_spec.rb")
+        || stem.ends_with(".test")
+        || stem.ends_with(".spec")
+}
+
+/// `checks.compat.database.code_paths`: what to search, minus `!pattern` exclusions and the
+/// files that never run in production (tests are not deployed code: a drop that only a test
+/// still names breaks nothing during the rollout).
+#[derive(Debug)]
+struct CodePaths {
+    include: Vec<PathPattern>,
+    exclude: Vec<PathPattern>,
+}
+
+/// Why a file under the code paths is not searched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LeftOut {
+    Test,
+    Excluded,
+}
+
+impl CodePaths {
+    fn of(config: &CompatDatabaseConfig) -> Result<CodePaths, CheckError> {
+        let mut paths = CodePaths {
+            include: Vec::new(),
+            exclude: Vec::new(),
+        };
+        for entry in &config.code_paths {
+            match entry.as_str().strip_prefix('!') {
+                Some(excluded) => paths.exclude.push(PathPattern::parse(excluded.trim())?),
+                None => paths.include.push(PathPattern::parse(entry.as_str())?),
+            }
+        }
+        Ok(paths)
+    }
+
+    /// `None`: not under the code paths; `Some(Ok(()))`: searched; `Some(Err(why))`: left out.
+    fn select(&self, path: &str) -> Option<Result<(), LeftOut>> {
+        if !self.include.iter().any(|p| p.matches(path)) {
+            return None;
+        }
+        if self.exclude.iter().any(|p| p.matches(path)) {
+            return Some(Err(LeftOut::Excluded));
+        }
+        if is_test_file(path) {
+            return Some(Err(LeftOut::Test));
+        }
+        Some(Ok(()))
+    }
+
+    fn searches(&self, path: &str) -> bool {
+        self.select(path) == Some(Ok(()))
+    }
+
+    /// "src/, app/**/*.py, not vendor/": the code paths as the messages show them.
+    fn shown(&self) -> String {
+        let shown = |p: &PathPattern| match p.text.as_str() {
+            "" => "./".to_string(),
+            text => text.to_string(),
+        };
+        let mut parts: Vec<String> = self.include.iter().map(shown).collect();
+        parts.extend(self.exclude.iter().map(|p| format!("not {}", shown(p))));
+        parts.join(", ")
+    }
+}
+
+fn files(n: usize) -> String {
+    match n {
+        1 => "1 file".to_string(),
+        n => format!("{n} files"),
+    }
 }
 
 /// Words for `git grep` to find the files worth reading: table names (and the singular a model
@@ -146,8 +248,11 @@ fn search_words(targets: &Targets) -> Vec<String> {
     for table in &targets.write_tables {
         add_table(table);
     }
+    for target in &targets.nullable {
+        add_table(&target.table);
+    }
     let mut words: BTreeSet<String> = words.into_iter().filter(|w| w.len() > 1).collect();
-    for target in &targets.uses {
+    for target in targets.uses.iter().chain(&targets.nullable) {
         if let Some(column) = &target.column {
             words.insert(column.clone());
         }
@@ -194,35 +299,63 @@ pub fn check(
             "checks.compat.database.code_paths is empty: list where the deployed code lives (e.g. [\"src/\"]), so gonogo can search it for what the migrations drop or change".to_string(),
         ));
     }
-    let patterns = code_patterns(config)?;
+    let code_paths = CodePaths::of(config)?;
+    if code_paths.include.is_empty() {
+        return Err(CheckError(
+            "checks.compat.database.code_paths only excludes (`!pattern`): list where the deployed code lives too (e.g. [\"src/\", \"!src/generated/\"])".to_string(),
+        ));
+    }
     let loaded = ctx.migrations().map_err(CheckError)?;
     if loaded.paths.is_empty() {
         return Err(CheckError(
             "checks.compat.database compares this deploy's migrations with the deployed code, and no migration file was found: set checks.migrations.paths".to_string(),
         ));
     }
-    let code_files: Vec<String> = old_files
-        .iter()
-        .filter(|p| code_path_matches(&patterns, p) && !loaded.paths.contains(*p))
-        .cloned()
-        .collect();
-    let shown_paths: Vec<&str> = patterns.iter().map(|(t, _)| t.as_str()).collect();
+    let mut code_files: Vec<String> = Vec::new();
+    let (mut tests_left_out, mut excluded) = (0, 0);
+    for path in old_files.iter().filter(|p| !loaded.paths.contains(*p)) {
+        match code_paths.select(path) {
+            Some(Ok(())) => code_files.push(path.clone()),
+            Some(Err(LeftOut::Test)) => tests_left_out += 1,
+            Some(Err(LeftOut::Excluded)) => excluded += 1,
+            None => {}
+        }
+    }
+    let shown_paths = code_paths.shown();
     if code_files.is_empty() {
+        let left_out = if tests_left_out + excluded > 0 {
+            format!(
+                " (only test files or excluded ones: {} left out)",
+                files(tests_left_out + excluded)
+            )
+        } else {
+            String::new()
+        };
         return Err(CheckError(format!(
-            "checks.compat.database.code_paths ({}) match no file at {base}: gonogo cannot search the deployed code; fix the paths (relative to the project root), or check that {base} is the deployed version",
-            shown_paths.join(", ")
+            "checks.compat.database.code_paths ({shown_paths}) match no file at {base}{left_out}: gonogo cannot search the deployed code; fix the paths (relative to the project root), or check that {base} is the deployed version"
         )));
     }
     let all_changes = changes::changes(&loaded.files, loaded.dialect);
     let deploy_files = loaded.files.iter().filter(|f| f.in_deploy).count();
     let noticed = all_changes.iter().filter(|c| matters(c)).count();
+    let mut left_out = Vec::new();
+    if tests_left_out > 0 {
+        left_out.push(format!(
+            "{} of tests and test data, which never run in production",
+            files(tests_left_out)
+        ));
+    }
+    if excluded > 0 {
+        left_out.push(format!("{} excluded by `!` patterns", files(excluded)));
+    }
     let searched = format!(
-        "searched {} under {} at {base}",
-        match code_files.len() {
-            1 => "1 file".to_string(),
-            n => format!("{n} files"),
-        },
-        shown_paths.join(", ")
+        "searched {} under {shown_paths} at {base}{}",
+        files(code_files.len()),
+        if left_out.is_empty() {
+            String::new()
+        } else {
+            format!("; left out {}", left_out.join(" and "))
+        }
     );
     if noticed == 0 {
         return Ok(DatabaseOutcome {
@@ -278,7 +411,7 @@ pub fn check(
             .into_iter()
             .filter(|p| {
                 p.strip_prefix(prefix)
-                    .is_some_and(|p| code_path_matches(&patterns, p) && !loaded.paths.contains(p))
+                    .is_some_and(|p| code_paths.searches(p) && !loaded.paths.contains(p))
             })
             .collect();
         let now_candidates = repo
@@ -348,6 +481,17 @@ fn collect(
                 .extend(writes);
         }
     }
+    for target in &targets.nullable {
+        let column = target.column.as_deref().unwrap_or_default();
+        let fields = search::non_null_fields(path, text, &target.table, column);
+        if !fields.is_empty() {
+            evidence
+                .non_null_fields
+                .entry(target.clone())
+                .or_default()
+                .extend(fields);
+        }
+    }
     for value in &targets.values {
         if !text.contains(value.as_str()) {
             continue;
@@ -371,6 +515,7 @@ fn collect(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::ConfigString;
 
     #[test]
     fn model_names_come_from_plural_tables() {
@@ -387,19 +532,55 @@ mod tests {
         }
     }
 
+    fn code_paths(entries: &[&str]) -> CodePaths {
+        let config = CompatDatabaseConfig {
+            code_paths: entries
+                .iter()
+                .map(|e| ConfigString {
+                    value: e.to_string(),
+                    from_env: None,
+                })
+                .collect(),
+            ..CompatDatabaseConfig::default()
+        };
+        CodePaths::of(&config).unwrap()
+    }
+
     #[test]
     fn code_paths_are_globs_or_directories() {
-        let patterns = vec![
-            ("src/".to_string(), None),
-            (
-                "app/**/*.py".to_string(),
-                Some(glob::Pattern::new("app/**/*.py").unwrap()),
-            ),
-        ];
-        assert!(code_path_matches(&patterns, "src/a/b.rs"));
-        assert!(!code_path_matches(&patterns, "srcx/a.rs"));
-        assert!(code_path_matches(&patterns, "app/models/order.py"));
-        assert!(!code_path_matches(&patterns, "app/models/order.rb"));
+        let paths = code_paths(&["src/", "app/**/*.py"]);
+        assert!(paths.searches("src/a/b.rs"));
+        assert!(!paths.searches("srcx/a.rs"));
+        assert!(paths.searches("app/models/order.py"));
+        assert!(!paths.searches("app/models/order.rb"));
+    }
+
+    /// Tests are not deployed code (issue 18): left out by default, and `!pattern` leaves out
+    /// more.
+    #[test]
+    fn tests_and_excluded_paths_are_left_out() {
+        let paths = code_paths(&["./", "!vendor/", "!**/*.pb.go"]);
+        for (path, expected) in [
+            ("internal/store/user.go", Some(Ok(()))),
+            ("internal/store/user_test.go", Some(Err(LeftOut::Test))),
+            ("internal/jwt/testdata/keys.sql", Some(Err(LeftOut::Test))),
+            ("test/e2e/users.go", Some(Err(LeftOut::Test))),
+            ("app/tests/test_models.py", Some(Err(LeftOut::Test))),
+            ("app/test_models.py", Some(Err(LeftOut::Test))),
+            ("app/conftest.py", Some(Err(LeftOut::Test))),
+            ("spec/models/user_spec.rb", Some(Err(LeftOut::Test))),
+            ("web/src/__tests__/api.ts", Some(Err(LeftOut::Test))),
+            ("web/src/api.test.ts", Some(Err(LeftOut::Test))),
+            ("src/test/java/OrderTest.java", Some(Err(LeftOut::Test))),
+            ("app/latest.py", Some(Ok(()))),
+            ("app/contest_entries.py", Some(Ok(()))),
+            ("vendor/lib/db.go", Some(Err(LeftOut::Excluded))),
+            ("api/user.pb.go", Some(Err(LeftOut::Excluded))),
+        ] {
+            assert_eq!(paths.select(path), expected, "{path}");
+        }
+        assert_eq!(code_paths(&["src/"]).select("lib/a.go"), None);
+        assert_eq!(paths.shown(), "./, not vendor/, not **/*.pb.go");
     }
 
     #[test]

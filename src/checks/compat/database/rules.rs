@@ -178,6 +178,32 @@ declare_rule! {
     pub CONTRACT_PREPARED = ("compat/db-contract-prepared", Info, "a drop or rename the deployed code was prepared for");
 }
 
+declare_rule! {
+    /// ## What it catches
+    /// A migration of this deploy drops NOT NULL from a column (`ALTER COLUMN … DROP NOT NULL`,
+    /// a MySQL `MODIFY` that makes it nullable) while the deployed code reads that column into a
+    /// model field whose type cannot hold NULL: a Go `string`/`int64`/`time.Time` (GORM, sqlx,
+    /// pop, beego, sqlc), a Kotlin type without `?` or a Java primitive (JPA), a Rust type
+    /// outside `Option` (Diesel). The finding cites the field and its type. Without such a
+    /// field it is silent: old writes are not affected by a looser column.
+    ///
+    /// ## Why it matters during a deploy
+    /// The new version is about to write NULLs there; the old pods, still serving until the
+    /// rollout ends, load those rows too. database/sql refuses to scan NULL into a `string`,
+    /// Diesel reports "Unexpected null for non-null column", Hibernate cannot set NULL on a
+    /// primitive; readers that do not fail take an empty string or zero for real data.
+    ///
+    /// ## Example
+    /// ```sql
+    /// ALTER TABLE identities ALTER COLUMN nid DROP NOT NULL;  -- v1.4.2: NID string `db:"nid"`
+    /// ```
+    ///
+    /// ## Do this instead
+    /// Make the old field nullable first (a pointer, `sql.NullString`, `Option`, `String?`) and
+    /// ship that; write NULLs only once no running version reads the column as non-null.
+    pub NULL_READ_INTO_NON_NULL = ("compat/db-null-read-into-non-null", Warn, "a column made nullable that the deployed code reads into a non-null field");
+}
+
 /// Every rule of the database side, in report order.
 pub static RULES: &[&Rule] = &[
     &COLUMN_STILL_USED,
@@ -185,6 +211,7 @@ pub static RULES: &[&Rule] = &[
     &OLD_WRITES_REJECTED,
     &TYPE_NARROWED,
     &ENUM_VALUE_REMOVED,
+    &NULL_READ_INTO_NON_NULL,
     &EXPAND_AND_CONTRACT_TOGETHER,
     &CONTRACT_PREPARED,
 ];

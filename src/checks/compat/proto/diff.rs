@@ -19,6 +19,61 @@ pub struct Diff<'a> {
     pub new: &'a Loaded,
     pub level: ProtoLevel,
     pub findings: Vec<Finding>,
+    /// Which messages and enums RPCs carry, for saying who breaks in their terms.
+    pub usage: RpcUsage,
+    /// How the message or enum being compared is used (set by `message` and `enumeration`).
+    pub message_flow: Flow,
+}
+
+/// The messages and enums RPC requests and responses carry, directly or in fields (nested
+/// transitively), in either version. A message no RPC carries is stored or published.
+#[derive(Debug, Default)]
+pub struct RpcUsage {
+    requests: HashSet<String>,
+    responses: HashSet<String>,
+}
+
+impl RpcUsage {
+    pub fn of(versions: &[&Loaded]) -> RpcUsage {
+        let mut usage = RpcUsage::default();
+        for loaded in versions {
+            for service in loaded.pool.services() {
+                for method in service.methods() {
+                    carried(&method.input(), &mut usage.requests);
+                    carried(&method.output(), &mut usage.responses);
+                }
+            }
+        }
+        usage
+    }
+
+    fn flow(&self, full_name: &str) -> Flow {
+        match (
+            self.requests.contains(full_name),
+            self.responses.contains(full_name),
+        ) {
+            (true, true) => Flow::Rpc,
+            (true, false) => Flow::Request,
+            (false, true) => Flow::Response,
+            (false, false) => Flow::Stored,
+        }
+    }
+}
+
+/// `message` and every message and enum its fields carry, by full name.
+fn carried(message: &MessageDescriptor, names: &mut HashSet<String>) {
+    if !names.insert(message.full_name().to_string()) {
+        return;
+    }
+    for field in message.fields() {
+        match field.kind() {
+            Kind::Message(inner) => carried(&inner, names),
+            Kind::Enum(inner) => {
+                names.insert(inner.full_name().to_string());
+            }
+            _ => {}
+        }
+    }
 }
 
 impl Diff<'_> {
@@ -34,6 +89,13 @@ impl Diff<'_> {
         flow: Flow,
         at: Location,
     ) {
+        // Messages and enums are compared without knowing their use: say it in the terms of
+        // how the one being compared travels (RPC request, response, or stored/published).
+        let flow = if flow == Flow::Message {
+            self.message_flow
+        } else {
+            flow
+        };
         self.findings.push(breaking(rule, what, breaks, flow, at));
     }
 
@@ -112,6 +174,7 @@ impl Diff<'_> {
     }
 
     fn message(&mut self, old: &MessageDescriptor, new: &MessageDescriptor) {
+        self.message_flow = self.usage.flow(old.full_name());
         let new_at = loc(self.new, &new.parent_file(), new.path());
         for field in old.fields() {
             self.field_of(old, new, &field, &new_at);
@@ -356,6 +419,7 @@ impl Diff<'_> {
     }
 
     fn enumeration(&mut self, old: &EnumDescriptor, new: &EnumDescriptor) {
+        self.message_flow = self.usage.flow(old.full_name());
         let new_at = loc(self.new, &new.parent_file(), new.path());
         let numbers: BTreeSet<i32> = old.values().map(|v| v.number()).collect();
         for number in numbers {

@@ -55,6 +55,8 @@ pub fn compare(pairs: &[Pair], old: &Version, new: &Version, level: ProtoLevel) 
         new: &new_loaded,
         level,
         findings: Vec::new(),
+        usage: diff::RpcUsage::of(&[&old_loaded, &new_loaded]),
+        message_flow: crate::checks::compat::model::Flow::Stored,
     };
     diff.run();
     let mut findings = diff.findings;

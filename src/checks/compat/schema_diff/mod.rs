@@ -215,7 +215,7 @@ impl<'a> Differ<'a> {
         let flow = match place.flow {
             Flow::Request => 0,
             Flow::Response => 1,
-            Flow::Message => 2,
+            Flow::Message | Flow::Rpc | Flow::Stored => 2,
         };
         let ptrs = |nodes: &[Sref<'a>]| -> Vec<usize> {
             nodes

@@ -50,6 +50,9 @@ pub enum ChangeKind {
     AddColumn {
         column: String,
         not_null_without_default: bool,
+        /// The database fills it when an INSERT leaves it out (DEFAULT, serial, identity,
+        /// generated, AUTO_INCREMENT); otherwise rows the old code writes hold NULL there.
+        filled: bool,
     },
     DropColumn {
         column: String,
@@ -63,6 +66,11 @@ pub enum ChangeKind {
     SetNotNull {
         column: String,
     },
+    /// DROP NOT NULL (PG), MySQL MODIFY/CHANGE making a NOT NULL column nullable: the new code
+    /// may write NULLs that old pods then read.
+    DropNotNull {
+        column: String,
+    },
     /// A new CHECK constraint; `columns` are the column names its expression mentions (sorted).
     /// MySQL `NOT ENFORCED` checks are not listed: they never reject a write.
     AddCheck {
@@ -74,6 +82,9 @@ pub enum ChangeKind {
     /// UNIQUE, ADD PRIMARY KEY, an inline UNIQUE on an added column).
     AddUnique {
         columns: Vec<String>,
+        /// A partial index's columns whose NULL keeps a row out of it (`WHERE c IS NOT NULL`,
+        /// `WHERE c > 0`, and conjunctions of those): such a row is never checked.
+        unless_null: Vec<String>,
     },
     /// ALTER COLUMN … TYPE (PG), MODIFY / CHANGE with another type (MySQL). `from` is the type
     /// known from earlier migrations (None when unknown); `narrowed` is true unless the change is
@@ -306,11 +317,19 @@ impl State {
         let kind = ChangeKind::AddColumn {
             column: column.to_string(),
             not_null_without_default: info.not_null && !filled,
+            filled,
         };
         self.emit(at, table, kind);
         if unique {
             let columns = vec![column.to_string()];
-            self.emit(at, table, ChangeKind::AddUnique { columns });
+            self.emit(
+                at,
+                table,
+                ChangeKind::AddUnique {
+                    columns,
+                    unless_null: Vec::new(),
+                },
+            );
         }
         self.set_column(table, column, info);
     }
@@ -384,7 +403,14 @@ impl State {
         for column in &columns {
             self.set_not_null(at, table, column);
         }
-        self.emit(at, table, ChangeKind::AddUnique { columns });
+        self.emit(
+            at,
+            table,
+            ChangeKind::AddUnique {
+                columns,
+                unless_null: Vec::new(),
+            },
+        );
     }
 }
 
@@ -409,6 +435,16 @@ fn widened(from: &Ty, to: &Ty) -> bool {
             (None, Some(_)) => false,
         },
         ("text", "varchar") => to.mods.is_empty(),
+        // char(n) holds at most n characters (char alone is char(1) in both dialects), so
+        // varchar(m ≥ n) or char(m ≥ n) holds every value the old code wrote: PostgreSQL drops
+        // char's trailing pad blanks in the cast, MySQL never returns them.
+        ("char", "varchar" | "char") => {
+            let held = first(&from.mods).unwrap_or(1);
+            match first(&to.mods) {
+                Some(m) => m >= held,
+                None => to.name == "varchar" || held <= 1,
+            }
+        }
         ("varchar" | "char", "text" | "mediumtext" | "longtext")
         | ("text", "mediumtext" | "longtext")
         | ("mediumtext", "longtext")
@@ -507,6 +543,16 @@ mod tests {
         AddColumn {
             column: s(column),
             not_null_without_default,
+            filled: false,
+        }
+    }
+
+    /// A column the database fills (DEFAULT, serial, identity, AUTO_INCREMENT).
+    pub(super) fn add_filled(column: &str) -> ChangeKind {
+        AddColumn {
+            column: s(column),
+            not_null_without_default: false,
+            filled: true,
         }
     }
 
@@ -528,6 +574,7 @@ mod tests {
     pub(super) fn unique(columns: &[&str]) -> ChangeKind {
         AddUnique {
             columns: names(columns),
+            unless_null: Vec::new(),
         }
     }
 

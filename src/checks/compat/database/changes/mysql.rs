@@ -64,7 +64,14 @@ fn mysql_statement(state: &mut State, at: At, tokens: &[TokenWithSpan], statemen
         MyStatement::CreateIndex(index) if index.unique => {
             let table = my_table(&index.table_name);
             let columns = index_columns(&index.columns, &table);
-            state.emit(at, &table, ChangeKind::AddUnique { columns });
+            state.emit(
+                at,
+                &table,
+                ChangeKind::AddUnique {
+                    columns,
+                    unless_null: Vec::new(),
+                },
+            );
         }
         MyStatement::Drop {
             object_type: sqlparser::ast::ObjectType::Table,
@@ -217,7 +224,14 @@ fn mysql_alter_op(state: &mut State, at: At, table: &str, op: &AlterTableOperati
         AlterTableOperation::AddConstraint { constraint, .. } => match constraint {
             TableConstraint::Unique(unique) => {
                 let columns = index_columns(&unique.columns, table);
-                state.emit(at, table, ChangeKind::AddUnique { columns });
+                state.emit(
+                    at,
+                    table,
+                    ChangeKind::AddUnique {
+                        columns,
+                        unless_null: Vec::new(),
+                    },
+                );
             }
             TableConstraint::PrimaryKey(pk) => {
                 let columns = index_columns(&pk.columns, table);
@@ -263,6 +277,16 @@ fn mysql_modify(
             let from = from.as_ref();
             state.type_changed(at, table, column, from, &to, narrowed(from, &to));
         }
+    }
+    // MODIFY/CHANGE restates the whole column: nullable now, NOT NULL before.
+    if props.nullable() && known.as_ref().is_some_and(|c| c.not_null) {
+        state.emit(
+            at,
+            table,
+            ChangeKind::DropNotNull {
+                column: column.to_string(),
+            },
+        );
     }
     if !props.nullable() && !known.as_ref().is_some_and(|c| c.not_null) {
         state.emit(
@@ -598,8 +622,8 @@ mod tests {
                 "t",
                 vec![
                     add("a", true),
-                    add("b", false),
-                    add("c", false),
+                    add_filled("b"),
+                    add_filled("c"),
                     add("e", false),
                     unique(&["e"]),
                     drop_column("x"),
@@ -633,6 +657,8 @@ mod tests {
                     typed("f", Some("float"), "double", false),
                     typed("u", Some("int unsigned"), "int", true),
                     typed("v", Some("varchar(10)"), "text", false),
+                    // MODIFY restates the column: without NOT NULL it is nullable now.
+                    DropNotNull { column: s("v") },
                     typed("w", None, "int", true),
                 ]
             )

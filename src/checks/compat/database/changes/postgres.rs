@@ -121,7 +121,17 @@ fn pg_statement(state: &mut State, at: At, statement: &PgStatement, node: &NodeE
                 state.indexes.insert(stmt.idxname.clone(), columns.clone());
             }
             if stmt.unique {
-                state.emit(at, &table, ChangeKind::AddUnique { columns });
+                let unless_null = stmt
+                    .where_clause
+                    .as_ref()
+                    .and_then(|w| w.node.as_ref())
+                    .map(|w| null_excludes(w, &table))
+                    .unwrap_or_default();
+                let kind = ChangeKind::AddUnique {
+                    columns,
+                    unless_null,
+                };
+                state.emit(at, &table, kind);
             }
         }
         NodeEnum::CreateEnumStmt(stmt) => {
@@ -270,7 +280,15 @@ fn pg_alter_cmd(
         (AlterTableType::AtDropColumn, _) => state.drop_column(at, table, &cmd.name),
         (AlterTableType::AtSetNotNull, _) => state.set_not_null(at, table, &cmd.name),
         (AlterTableType::AtDropNotNull, _) => {
-            let mut column = state.column(table, &cmd.name).cloned().unwrap_or_default();
+            let known = state.column(table, &cmd.name).cloned();
+            // Dropping NOT NULL from a column known to be nullable changes nothing.
+            if known.as_ref().is_none_or(|c| c.not_null) {
+                let kind = ChangeKind::DropNotNull {
+                    column: cmd.name.clone(),
+                };
+                state.emit(at, table, kind);
+            }
+            let mut column = known.unwrap_or_default();
             column.not_null = false;
             state.set_column(table, &cmd.name, column);
         }
@@ -292,7 +310,14 @@ fn pg_alter_cmd(
                 } else {
                     state.indexes.get(&c.indexname).cloned().unwrap_or_default()
                 };
-                state.emit(at, table, ChangeKind::AddUnique { columns });
+                state.emit(
+                    at,
+                    table,
+                    ChangeKind::AddUnique {
+                        columns,
+                        unless_null: Vec::new(),
+                    },
+                );
             }
             ConstrType::ConstrPrimary => {
                 let columns = if c.indexname.is_empty() {
@@ -415,6 +440,33 @@ fn pg_from_item(node: &NodeEnum, out: &mut Vec<String>) {
 }
 
 /// Column names an expression mentions: unqualified, or qualified by one of `tables`.
+/// The columns whose NULL makes a partial index's predicate not true, so a row with NULL there
+/// is not in the index: `c IS NOT NULL`, an operator on `c` (`c > 0`, `c = 'x'`: NULL in, NULL
+/// out), and the conjuncts of an AND. Anything else (OR, COALESCE, IS NULL) claims none.
+fn null_excludes(node: &NodeEnum, table: &str) -> Vec<String> {
+    let column = |n: &Option<Box<protobuf::Node>>| match n.as_ref().and_then(|n| n.node.as_ref()) {
+        Some(inner @ NodeEnum::ColumnRef(_)) => pg_columns(inner, &[table]),
+        _ => Vec::new(),
+    };
+    match node {
+        NodeEnum::NullTest(test) if test.nulltesttype() == protobuf::NullTestType::IsNotNull => {
+            column(&test.arg)
+        }
+        NodeEnum::AExpr(expr) if expr.kind() == protobuf::AExprKind::AexprOp => {
+            let mut out = column(&expr.lexpr);
+            out.extend(column(&expr.rexpr));
+            out
+        }
+        NodeEnum::BoolExpr(expr) if expr.boolop() == protobuf::BoolExprType::AndExpr => expr
+            .args
+            .iter()
+            .filter_map(|a| a.node.as_ref())
+            .flat_map(|a| null_excludes(a, table))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
 fn pg_columns(node: &NodeEnum, tables: &[&str]) -> Vec<String> {
     let mut out = Vec::new();
     for (node, ..) in node.nodes() {
@@ -588,9 +640,9 @@ mod tests {
                 "orders",
                 vec![
                     add("a", true),
-                    add("b", false),
-                    add("c", false),
-                    add("d", false),
+                    add_filled("b"),
+                    add_filled("c"),
+                    add_filled("d"),
                     add("e", false),
                     unique(&["e"]),
                     drop_column("x"),
@@ -678,6 +730,26 @@ mod tests {
         let expected = expected
             .iter()
             .map(|(column, from, to, narrowed)| on("t", typed(column, *from, to, *narrowed)))
+            .collect::<Vec<_>>();
+        assert_eq!(deploy(PG, old, new), expected);
+    }
+
+    /// Every char(n) value fits varchar(m ≥ n): a UUID column moved from char(36) to
+    /// varchar(36) is not a narrowing (issue 18); varchar(35) and char(1) → varchar(0) are.
+    #[test]
+    fn char_to_a_varchar_as_long_is_a_widening() {
+        let old = "CREATE TABLE t (a char(36), b character(36), c char, d char(10));";
+        let new = "ALTER TABLE t ALTER COLUMN a TYPE varchar(36), ALTER COLUMN b TYPE varchar(35),
+            ALTER COLUMN c TYPE varchar(1), ALTER COLUMN d TYPE char(12);";
+        let expected = [
+            ("a", "char(36)", "varchar(36)", false),
+            ("b", "char(36)", "varchar(35)", true),
+            ("c", "char(1)", "varchar(1)", false),
+            ("d", "char(10)", "char(12)", false),
+        ];
+        let expected = expected
+            .iter()
+            .map(|(column, from, to, narrowed)| on("t", typed(column, Some(from), to, *narrowed)))
             .collect::<Vec<_>>();
         assert_eq!(deploy(PG, old, new), expected);
     }

@@ -240,6 +240,43 @@ pub fn writes(path: &str, text: &str, table: &str) -> Vec<Write> {
     out
 }
 
+/// Model fields of `table` mapped to `column` whose type cannot hold NULL (Go `string`, Kotlin
+/// `String`, Rust `String`, a Java primitive), each with its type as written: where code reads
+/// the column into a value that a NULL breaks.
+pub fn non_null_fields(
+    path: &str,
+    text: &str,
+    table: &str,
+    column: &str,
+) -> Vec<(Reference, String)> {
+    let src = Source::new(text, lang_of(path));
+    let table = bare_name(table);
+    let mut out = Vec::new();
+    for model in models(&src).iter().filter(|m| maps_to(m, table)) {
+        for field in &model.fields {
+            let Some(ty) = &field.non_null_type else {
+                continue;
+            };
+            if !field.column.eq_ignore_ascii_case(bare_name(column)) {
+                continue;
+            }
+            let (line, col) = src.position(field.offset);
+            out.push((
+                Reference {
+                    path: path.to_string(),
+                    line,
+                    column: col,
+                    strength: Strength::OrmField,
+                    names_table: true,
+                    snippet: snippet(src.line(src.line_index(field.offset))),
+                },
+                ty.clone(),
+            ));
+        }
+    }
+    out
+}
+
 /// The line, trimmed, at most 120 characters (cut on a char boundary with "…"): enough to
 /// recognise the place in a report line.
 fn snippet(line: &str) -> String {

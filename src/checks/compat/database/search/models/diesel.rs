@@ -73,6 +73,7 @@ fn table_macro(src: &Source, mut i: usize) -> Option<Model> {
                 fields.push(sql_name.take().unwrap_or_else(|| Field {
                     column: col.to_string(),
                     offset: src.suffix_offset(li, t),
+                    non_null_type: None,
                 }));
             }
         }
@@ -135,9 +136,18 @@ fn mapped_struct(src: &Source, li: usize) -> Option<Model> {
             .unwrap_or(t);
         let n = ident_len(decl);
         if n > 0 && decl[n..].trim_start().starts_with(':') {
+            // Diesel refuses a NULL for any type outside `Option` ("Unexpected null for
+            // non-null column").
+            let ty = decl[n..].trim_start()[1..]
+                .trim()
+                .trim_end_matches(',')
+                .trim();
+            let non_null_type =
+                (!ty.is_empty() && !ty.starts_with("Option<")).then(|| ty.to_string());
             fields.push(Field {
                 column: rename.take().unwrap_or_else(|| decl[..n].to_string()),
                 offset: src.suffix_offset(l, decl),
+                non_null_type,
             });
         }
     }

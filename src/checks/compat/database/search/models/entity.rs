@@ -214,8 +214,37 @@ fn entity_member(
         }
         key_literal(src, l, from, "name")
     });
+    // The type the field reads a column into, when it cannot hold NULL: a Kotlin type without
+    // `?` (Hibernate sets the NULL anyway and the code fails where Kotlin promised a value), a
+    // Java primitive (Hibernate refuses: "Null value was assigned to a property of primitive
+    // type").
+    let non_null_type = match kotlin {
+        Some(k) => {
+            let after = k.trim_start()[name.len()..].trim_start();
+            after.strip_prefix(':').and_then(|ty| {
+                let ty = ty.split(['=', ',', ')']).next().unwrap_or("").trim();
+                (!ty.is_empty() && !ty.ends_with('?')).then(|| ty.to_string())
+            })
+        }
+        None if script => None,
+        None => decl
+            .split_whitespace()
+            .rev()
+            .nth(1)
+            .filter(|ty| {
+                matches!(
+                    *ty,
+                    "int" | "long" | "short" | "byte" | "boolean" | "double" | "float" | "char"
+                )
+            })
+            .map(str::to_string),
+    };
     let column = match explicit {
-        Some(seg) => return Some(Some(Field::literal(src, seg))),
+        Some(seg) => {
+            let mut field = Field::literal(src, seg);
+            field.non_null_type = non_null_type;
+            return Some(Some(field));
+        }
         None if relation && script => format!("{name}Id"),
         None if relation => format!("{}_id", snake_case(name)),
         None if script => name.to_string(),
@@ -224,6 +253,7 @@ fn entity_member(
     Some(Some(Field {
         column,
         offset: name_off,
+        non_null_type,
     }))
 }
 

@@ -9,7 +9,7 @@
 
 mod diesel;
 mod entity;
-mod gorm;
+mod go;
 mod prisma;
 mod python;
 mod rails;
@@ -32,6 +32,16 @@ pub(super) enum ModelKind {
     Entity,
     TypeOrm,
     Gorm,
+    /// A Go struct with `db:"…"` tags: pop (which inserts every tagged field) or sqlx (which
+    /// only reads through it: its writes are SQL).
+    GoDb {
+        writes: bool,
+    },
+    Beego,
+    /// A struct sqlc generated for a table: its writes are sqlc's generated SQL.
+    Sqlc,
+    /// An ent schema's `Fields()`.
+    Ent,
     Prisma,
     Rails,
 }
@@ -40,7 +50,10 @@ impl ModelKind {
     pub(super) fn writes(self) -> bool {
         !matches!(
             self,
-            ModelKind::DieselTable | ModelKind::DieselStruct { writes: false }
+            ModelKind::DieselTable
+                | ModelKind::DieselStruct { writes: false }
+                | ModelKind::GoDb { writes: false }
+                | ModelKind::Sqlc
         )
     }
 }
@@ -61,6 +74,10 @@ pub(super) struct Model {
 pub(super) struct Field {
     pub(super) column: String,
     pub(super) offset: usize,
+    /// The field's type as written, when it cannot hold NULL (Go `string`, Kotlin `String`
+    /// without `?`, Rust `String` outside `Option`): reading a NULL into it fails or turns into
+    /// a value the code takes for data.
+    pub(super) non_null_type: Option<String>,
 }
 
 impl Field {
@@ -69,6 +86,7 @@ impl Field {
         Field {
             column: src.content(seg).to_string(),
             offset: seg.start,
+            non_null_type: None,
         }
     }
 }
@@ -81,7 +99,7 @@ pub(super) fn models(src: &Source) -> Vec<Model> {
         Lang::Rust => diesel::models(src),
         Lang::Jvm => entity::models(src, false),
         Lang::Script => entity::models(src, true),
-        Lang::Go => gorm::models(src),
+        Lang::Go => go::models(src),
         Lang::Prisma => prisma::models(src),
         _ => Vec::new(),
     }

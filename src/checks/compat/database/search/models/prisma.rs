@@ -52,6 +52,7 @@ pub(super) fn models(src: &Source) -> Vec<Model> {
                 model.fields.push(field.unwrap_or_else(|| Field {
                     column: name.to_string(),
                     offset: at,
+                    non_null_type: None,
                 }));
             }
         }

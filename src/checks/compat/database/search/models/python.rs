@@ -92,7 +92,11 @@ fn python_field(src: &Source, li: usize, ind: usize, django_class: bool) -> Opti
     } else {
         return None;
     };
-    let field = |column: String, offset| Field { column, offset };
+    let field = |column: String, offset| Field {
+        column,
+        offset,
+        non_null_type: None,
+    };
     let Some(rhs) = rhs else {
         return annotated.then(|| (field(name.to_string(), start), false));
     };
