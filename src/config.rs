@@ -334,6 +334,9 @@ pub struct Config {
     pub checks: ChecksConfig,
     #[serde(default, deserialize_with = "null_as_default")]
     pub waivers: Vec<WaiverConfig>,
+    /// Where the rules are documented, `{rule}` standing for the rule id
+    /// (`https://wiki.example.com/gonogo/{rule}`): SARIF's `helpUri`, a link in code scanning.
+    pub docs_url: Option<ConfigString>,
 }
 
 #[derive(Debug, Default, Deserialize)]
