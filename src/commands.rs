@@ -277,9 +277,8 @@ fn check(args: CheckArgs) -> Result<i32, UsageError> {
     // A check stuck in blocking code must not hold the process past its deadline.
     runtime.shutdown_timeout(Duration::from_millis(200));
 
-    if let Some(reason) = nothing_checked(&results, loaded.shown_path.is_some()) {
-        return Err(UsageError(reason));
-    }
+    // Before the waivers' own bookkeeping is added: that is not a check of the deploy.
+    let nothing_checked = nothing_checked(&results, loaded.shown_path.is_some());
     if let Some(bookkeeping) = crate::waivers::apply(
         &mut results,
         &ctx.config.waivers,
@@ -289,7 +288,7 @@ fn check(args: CheckArgs) -> Result<i32, UsageError> {
     ) {
         results.push(bookkeeping);
     }
-    let report = Report::new(
+    let mut report = Report::new(
         ReportMeta {
             strict: args.strict,
             base,
@@ -300,6 +299,10 @@ fn check(args: CheckArgs) -> Result<i32, UsageError> {
         results,
         started.elapsed().as_millis() as u64,
     );
+
+    if nothing_checked.is_some() {
+        report.verdict = report::Verdict::NothingChecked;
+    }
 
     let stdout_is_terminal = std::io::stdout().is_terminal();
     let repo_prefix = ctx
@@ -348,6 +351,11 @@ fn check(args: CheckArgs) -> Result<i32, UsageError> {
             lost.join("; "),
             report.verdict.as_str()
         )));
+    }
+    // The report is out (every skip with its reason, for scripts); the exit code and stderr
+    // say that it decided nothing.
+    if let Some(reason) = nothing_checked {
+        return Err(UsageError(reason));
     }
     Ok(report.verdict.exit_code())
 }

@@ -19,6 +19,7 @@ mod compat_database;
 mod compat_proto;
 mod compat_rules;
 mod config_errors;
+mod config_schema;
 mod dns;
 mod formats;
 mod fuzz;

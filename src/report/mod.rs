@@ -262,6 +262,8 @@ pub enum Verdict {
     Go,
     GoWithWarnings,
     NoGo,
+    /// Every check was skipped: nothing was decided, and a gate must not read it as a go.
+    NothingChecked,
 }
 
 impl Verdict {
@@ -270,14 +272,16 @@ impl Verdict {
             Verdict::Go => "GO",
             Verdict::GoWithWarnings => "GO (with warnings)",
             Verdict::NoGo => "NO-GO",
+            Verdict::NothingChecked => "NOTHING CHECKED",
         }
     }
 
-    /// DESIGN.md "Exit codes": 0 go, 1 no-go.
+    /// DESIGN.md "Exit codes": 0 go, 1 no-go, 2 nothing was checked.
     pub fn exit_code(self) -> i32 {
         match self {
             Verdict::NoGo => 1,
             Verdict::Go | Verdict::GoWithWarnings => 0,
+            Verdict::NothingChecked => 2,
         }
     }
 }

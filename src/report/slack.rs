@@ -73,6 +73,7 @@ pub fn render(report: &Report) -> String {
         Verdict::Go => ":white_check_mark:",
         Verdict::GoWithWarnings => ":warning:",
         Verdict::NoGo => ":x:",
+        Verdict::NothingChecked => ":fast_forward:",
     };
     let counts = format!(
         "{} pass · {} warn · {} fail · {} error · {} skip",

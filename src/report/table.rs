@@ -123,7 +123,7 @@ pub fn render(report: &Report, options: &RenderOptions) -> String {
         let coloured = match report.verdict {
             Verdict::Go => verdict_text.green().bold().to_string(),
             Verdict::GoWithWarnings => verdict_text.yellow().bold().to_string(),
-            Verdict::NoGo => verdict_text.red().bold().to_string(),
+            Verdict::NoGo | Verdict::NothingChecked => verdict_text.red().bold().to_string(),
         };
         lines[0] = lines[0].replacen(verdict_text, &coloured, 1);
     }
