@@ -21,6 +21,7 @@ mod compat_rules;
 mod config_errors;
 mod config_schema;
 mod dns;
+mod first_five_minutes;
 mod formats;
 mod fuzz;
 mod grace_drill;

@@ -31,8 +31,9 @@ fn severity_icon(finding: &Finding) -> &'static str {
 }
 
 /// Text from checks and plugins must not break the table, inject HTML or open a link (code
-/// spans and emphasis are left alone: they cannot hide or link anything, and fixes use code). Backslash escapes render as the character itself on GitHub and
-/// GitLab, so the reader sees the text as it was.
+/// spans and emphasis are left alone: they cannot hide or link anything, and fixes use code).
+/// Backslash escapes render as the character itself on GitHub and GitLab, so the reader sees
+/// the text as it was.
 pub(super) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {

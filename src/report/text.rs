@@ -40,20 +40,35 @@ pub fn wrap(text: &str, first: &str, rest: &str, width: usize) -> Vec<String> {
                 line_has_word = true;
                 continue;
             }
-            // Longer than a whole line: cut it where the line ends.
+            // Longer than a whole line: cut it where the line ends, after a `/` when one is on
+            // the line (a long path breaks between directories, not inside a line number).
             if line_has_word {
                 line.push(' ');
                 line_width += 1;
             }
+            let mut piece = String::new();
+            let mut piece_width = 0;
             for c in word.chars() {
                 let c_width = c.width().unwrap_or(0);
-                if line_width + c_width > width && line_width > self::width(rest) {
+                if line_width + piece_width + c_width > width
+                    && line_width + piece_width > self::width(rest)
+                {
+                    let keep = match piece.rfind('/') {
+                        Some(slash) if slash + 1 < piece.len() => slash + 1,
+                        _ => piece.len(),
+                    };
+                    let carried = piece.split_off(keep);
+                    line.push_str(&piece);
                     lines.push(std::mem::replace(&mut line, rest.to_string()));
                     line_width = self::width(rest);
+                    piece_width = self::width(&carried);
+                    piece = carried;
                 }
-                line.push(c);
-                line_width += c_width;
+                piece.push(c);
+                piece_width += c_width;
             }
+            line.push_str(&piece);
+            line_width += piece_width;
             line_has_word = true;
         }
     }
@@ -99,6 +114,22 @@ mod tests {
         let lines = wrap(&format!("see {long} now"), "", "  ", 30);
         assert!(lines.iter().all(|l| width(l) <= 30), "{lines:#?}");
         assert_eq!(lines.concat().matches('x').count(), 100);
+    }
+
+    #[test]
+    fn long_paths_break_after_a_slash() {
+        let text =
+            "internal/testing/integration/testdata/migrations/mysql/00002_insert.sql:21:1: DELETE";
+        let lines = wrap(text, "  fail ", "      ", 80);
+        assert!(lines.iter().all(|l| width(l) <= 80), "{lines:#?}");
+        assert_eq!(
+            lines[0],
+            "  fail internal/testing/integration/testdata/migrations/mysql/"
+        );
+        assert!(
+            lines[1].starts_with("      00002_insert.sql:21:1: DELETE"),
+            "{lines:#?}"
+        );
     }
 
     #[test]
