@@ -9,32 +9,46 @@ pub fn render(report: &Report, options: &RenderOptions) -> String {
     let mut out = String::new();
     for check in report.checks_worst_first() {
         if check.status == Status::Error {
+            // Where to act on it: the config, when there is one.
+            let place = report.config.as_deref().unwrap_or(&check.id);
             let _ = writeln!(
                 out,
-                "{}: error {} could not decide: {}",
-                check.id,
+                "{place}: error {} could not decide: {}",
                 check.id,
                 one_line(&check.summary)
             );
         }
-        for finding in check.findings_worst_first() {
-            if finding.waived.is_some() || (options.quiet && !finding.blocks(report.strict)) {
-                continue;
-            }
-            let place = finding
-                .location
-                .as_ref()
-                .map(ToString::to_string)
-                .or_else(|| report.config.clone())
-                .unwrap_or_else(|| check.id.clone());
-            let _ = writeln!(
-                out,
-                "{place}: {} {} {}",
-                finding.severity,
-                finding.rule,
-                one_line(&finding.message)
-            );
+    }
+    // Worst first across checks (every fail before any warning), then check by check, by file
+    // and line.
+    let mut findings: Vec<_> = report
+        .checks_worst_first()
+        .into_iter()
+        .flat_map(|check| {
+            check
+                .findings_worst_first()
+                .into_iter()
+                .map(move |f| (check, f))
+        })
+        .collect();
+    findings.sort_by_key(|(_, f)| f.rank());
+    for (check, finding) in findings {
+        if finding.waived.is_some() || (options.quiet && !finding.blocks(report.strict)) {
+            continue;
         }
+        let place = finding
+            .location
+            .as_ref()
+            .map(ToString::to_string)
+            .or_else(|| report.config.clone())
+            .unwrap_or_else(|| check.id.clone());
+        let _ = writeln!(
+            out,
+            "{place}: {} {} {}",
+            finding.severity,
+            finding.rule,
+            one_line(&finding.message)
+        );
     }
     let c = &report.counts;
     let _ = writeln!(
