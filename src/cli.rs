@@ -12,6 +12,7 @@ Examples:
   gonogo check --output sarif=gonogo.sarif --output junit=gonogo.xml
                                                 table in the log, SARIF and JUnit files for CI
   gonogo check --format markdown --deadline 60s for a chat bot: short, bounded in time
+  gonogo check --format concise -q              one line per blocking finding, like a compiler
   gonogo check --only migrations --strict       one check; warnings block too
   gonogo explain migrations/pg-add-index-not-concurrent
   gonogo list
@@ -128,6 +129,9 @@ pub struct CheckArgs {
     /// Colour the table: auto (a terminal without NO_COLOR), always, never.
     #[arg(long, value_enum, default_value = "auto")]
     pub color: ColorChoice,
+    /// Only the verdict and what blocks it (table and concise formats).
+    #[arg(short, long)]
+    pub quiet: bool,
     /// Longest markdown output in characters; longer reports are cut worst-first.
     #[arg(long, value_name = "CHARS", default_value_t = crate::report::RenderOptions::default().markdown_max_chars)]
     pub markdown_max_chars: usize,
@@ -138,8 +142,10 @@ fn parse_output(value: &str) -> Result<(Format, PathBuf), String> {
         .split_once('=')
         .ok_or_else(|| format!("expected FORMAT=FILE, e.g. sarif=gonogo.sarif; found `{value}`"))?;
     let format = Format::parse(format).ok_or_else(|| {
+        let names: Vec<&str> = Format::ALL.iter().map(|f| f.name()).collect();
         format!(
-            "unknown format `{format}`; expected one of table, json, markdown, github, junit, sarif"
+            "unknown format `{format}`; expected one of {}",
+            names.join(", ")
         )
     })?;
     if file.is_empty() {

@@ -237,6 +237,17 @@ fn check(args: CheckArgs) -> Result<i32, UsageError> {
         .map(|c| c.get())
         .filter(|c| selection.includes(c.id()))
         .collect();
+    if selected.is_empty() {
+        return Err(UsageError(format!(
+            "nothing to check: --only {} --skip {} leaves no check to run",
+            if args.only.is_empty() {
+                "(all)".to_string()
+            } else {
+                args.only.join(",")
+            },
+            args.skip.join(",")
+        )));
+    }
     if loaded.shown_path.is_none() {
         eprintln!(
             "gonogo: no gonogo.yaml in {} or its parents up to the git root; running what needs no config (`gonogo init` writes one)",
@@ -266,6 +277,8 @@ fn check(args: CheckArgs) -> Result<i32, UsageError> {
     // A check stuck in blocking code must not hold the process past its deadline.
     runtime.shutdown_timeout(Duration::from_millis(200));
 
+    // Before the waivers' own bookkeeping is added: that is not a check of the deploy.
+    let nothing_checked = nothing_checked(&results, loaded.shown_path.is_some());
     if let Some(bookkeeping) = crate::waivers::apply(
         &mut results,
         &ctx.config.waivers,
@@ -275,7 +288,7 @@ fn check(args: CheckArgs) -> Result<i32, UsageError> {
     ) {
         results.push(bookkeeping);
     }
-    let report = Report::new(
+    let mut report = Report::new(
         ReportMeta {
             strict: args.strict,
             base,
@@ -287,40 +300,137 @@ fn check(args: CheckArgs) -> Result<i32, UsageError> {
         started.elapsed().as_millis() as u64,
     );
 
+    if nothing_checked.is_some() {
+        report.verdict = report::Verdict::NothingChecked;
+    }
+
     let stdout_is_terminal = std::io::stdout().is_terminal();
+    let repo_prefix = ctx
+        .repo
+        .as_ref()
+        .map(|repo| repo_prefix(&repo.top, &ctx.root))
+        .unwrap_or_default();
+    let docs_url = ctx.config.docs_url.as_ref().map(|u| u.value.clone());
     let terminal_options = RenderOptions {
         color: args.color.use_color(stdout_is_terminal),
-        width: std::env::var("COLUMNS")
-            .ok()
-            .and_then(|c| c.parse().ok())
-            .or(if stdout_is_terminal { Some(120) } else { None }),
+        width: terminal_width(stdout_is_terminal),
         markdown_max_chars: args.markdown_max_chars,
+        quiet: args.quiet,
+        repo_prefix: repo_prefix.clone(),
+        docs_url: docs_url.clone(),
     };
     let file_options = RenderOptions {
         color: false,
-        width: None,
+        width: report::DEFAULT_WIDTH,
         markdown_max_chars: args.markdown_max_chars,
+        quiet: args.quiet,
+        repo_prefix,
+        docs_url,
     };
     let catalog = rule_catalog();
-    let mut write_failed = false;
+    let mut lost = Vec::new();
     for (format, file) in &args.output {
         let text = report::render(&report, *format, &file_options, &catalog);
         if let Err(e) = std::fs::write(file, text) {
-            eprintln!("gonogo: cannot write {}: {e}", file.display());
-            write_failed = true;
+            lost.push(format!("{}: {}", file.display(), io_reason(&e)));
         }
     }
     let text = report::render(&report, args.format, &terminal_options, &catalog);
     let mut stdout = std::io::stdout().lock();
-    // A closed pipe (`gonogo check | head`) is not an error of the checklist.
-    let _ = stdout.write_all(text.as_bytes());
-    let _ = stdout.flush();
-    if write_failed {
-        return Err(UsageError(
-            "the report could not be written to every --output file".to_string(),
-        ));
+    // A report that did not arrive (a full disk, `gonogo check | head` closing the pipe early)
+    // cannot gate anything: exit 2 with the reason rather than a code that reads as a verdict.
+    if let Err(e) = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        lost.push(format!("stdout: {}", io_reason(&e)));
+    }
+    if !lost.is_empty() {
+        return Err(UsageError(format!(
+            "the report could not be written ({}); the verdict was {}",
+            lost.join("; "),
+            report.verdict.as_str()
+        )));
+    }
+    // The report is out (every skip with its reason, for scripts); the exit code and stderr
+    // say that it decided nothing.
+    if let Some(reason) = nothing_checked {
+        return Err(UsageError(reason));
     }
     Ok(report.verdict.exit_code())
+}
+
+/// An I/O error as a sentence, naming the usual causes.
+fn io_reason(error: &std::io::Error) -> String {
+    match error.kind() {
+        std::io::ErrorKind::BrokenPipe => {
+            "the reader closed the pipe before the report was written".to_string()
+        }
+        std::io::ErrorKind::StorageFull => "no space left on the device".to_string(),
+        _ => error.to_string(),
+    }
+}
+
+/// The project root relative to the repository's top, with a trailing `/`; empty when they are
+/// the same (or unrelated, e.g. through a symlink git resolved differently).
+fn repo_prefix(top: &Path, root: &Path) -> String {
+    let top = top.canonicalize().unwrap_or_else(|_| top.to_path_buf());
+    match root.strip_prefix(&top) {
+        Ok(relative) if !relative.as_os_str().is_empty() => {
+            format!("{}/", relative.to_string_lossy().replace('\\', "/"))
+        }
+        _ => String::new(),
+    }
+}
+
+/// Columns for the table: `COLUMNS` when set (the user's word, and how tests fix it), else the
+/// terminal's real width when stdout is one (bash sets COLUMNS but does not export it), else
+/// [`report::DEFAULT_WIDTH`].
+fn terminal_width(stdout_is_terminal: bool) -> u16 {
+    if let Some(columns) = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<u16>().ok())
+        .filter(|&c| c > 0)
+    {
+        return columns;
+    }
+    if stdout_is_terminal && let Some(columns) = stdout_columns() {
+        return columns;
+    }
+    report::DEFAULT_WIDTH
+}
+
+/// The width of the terminal on stdout, from the TIOCGWINSZ ioctl (tty_ioctl(4)); `None` when
+/// the terminal reports 0 columns (a serial console that was never told its size).
+fn stdout_columns() -> Option<u16> {
+    let mut size = libc::winsize {
+        ws_row: 0,
+        ws_col: 0,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: TIOCGWINSZ writes one `winsize` through the pointer, which points at a live one.
+    let result = unsafe { libc::ioctl(libc::STDOUT_FILENO, libc::TIOCGWINSZ, &mut size) };
+    (result == 0 && size.ws_col > 0).then_some(size.ws_col)
+}
+
+/// A run whose every check was skipped decided nothing: a gate that says GO on it would go green
+/// on a misconfigured project (an empty checkout, a wrong `--only`, `--offline` on live-only
+/// checks). The reason lists what each check needs.
+fn nothing_checked(results: &[report::CheckResult], has_config: bool) -> Option<String> {
+    if results.iter().any(|r| r.status != report::Status::Skip) {
+        return None;
+    }
+    let mut reason = String::from("nothing was checked: every check was skipped");
+    for result in results {
+        reason.push_str(&format!("\n  {}: {}", result.id, result.summary));
+    }
+    reason.push_str(if has_config {
+        "\nconfigure at least one check in gonogo.yaml (`gonogo explain CHECK` says how), or drop the --only/--skip/--offline that excluded them"
+    } else {
+        "\nno gonogo.yaml was found and nothing was discovered: `gonogo init` writes a commented one"
+    });
+    Some(reason)
 }
 
 /// The registry's rule metadata, for the renderers that print it (SARIF, JUnit): the report
@@ -675,15 +785,17 @@ mod tests {
     }
 
     #[test]
+    fn repo_prefix_is_the_project_below_the_top() {
+        let top = tempfile::tempdir().unwrap();
+        let top_path = top.path().canonicalize().unwrap();
+        let project = top_path.join("services/shop");
+        assert_eq!(repo_prefix(&top_path, &project), "services/shop/");
+        assert_eq!(repo_prefix(&top_path, &top_path), "");
+    }
+
+    #[test]
     fn format_names_round_trip() {
-        for format in [
-            Format::Table,
-            Format::Json,
-            Format::Markdown,
-            Format::Github,
-            Format::Junit,
-            Format::Sarif,
-        ] {
+        for format in Format::ALL {
             assert_eq!(Format::parse(format.name()), Some(format));
         }
     }

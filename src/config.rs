@@ -334,6 +334,9 @@ pub struct Config {
     pub checks: ChecksConfig,
     #[serde(default, deserialize_with = "null_as_default")]
     pub waivers: Vec<WaiverConfig>,
+    /// Where the rules are documented, `{rule}` standing for the rule id
+    /// (`https://wiki.example.com/gonogo/{rule}`): SARIF's `helpUri`, a link in code scanning.
+    pub docs_url: Option<ConfigString>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -856,29 +859,52 @@ pub fn parse(text: &str, shown_path: &str) -> Result<Config, ConfigError> {
             .map(|l| (l.line() as u32, l.column() as u32))
             .unwrap_or((1, 1));
         let raw = err.without_snippet().to_string();
-        let message = explain_yaml_error(strip_position_suffix(&raw));
+        let (message, anchor) = split_position_suffix(&raw);
+        let mut message = explain_yaml_error(message);
+        if let Some(anchor) = anchor {
+            message.push_str(&format!(" (the value comes from the anchor at {anchor})"));
+        }
         ConfigError::at(shown_path, Some(text), line, column, message)
     })?;
-    validate(&config).map_err(|message| ConfigError::at(shown_path, None, 1, 1, message))?;
+    validate(&config, text).map_err(|(message, pos)| {
+        ConfigError::at(shown_path, Some(text), pos.line, pos.column, message)
+    })?;
     Ok(config)
 }
 
-/// Checks serde cannot express; positions are not available here, so keep these few.
-fn validate(config: &Config) -> Result<(), String> {
-    let mut names = std::collections::BTreeSet::new();
-    for plugin in &config.checks.plugins {
-        if !names.insert(plugin.name.as_str()) {
-            return Err(format!(
-                "two plugins are named `{}`; plugin names must be unique",
-                plugin.name
+/// Checks serde cannot express, positioned from the YAML tree (the config parsed, so the tree
+/// does too; 1:1 only if it somehow does not).
+fn validate(config: &Config, text: &str) -> Result<(), (String, crate::yaml::Pos)> {
+    let tree = crate::yaml::parse_single(text).ok().flatten();
+    let start = crate::yaml::Pos::new(1, 1);
+    let item_pos = |list: &[&str], index: usize, key: &str| {
+        tree.as_ref()
+            .and_then(|t| t.path(list))
+            .and_then(|l| l.items().get(index))
+            .map(|item| item.get(key).map_or(item.pos, |v| v.pos))
+            .unwrap_or(start)
+    };
+    let mut names = std::collections::BTreeMap::new();
+    for (index, plugin) in config.checks.plugins.iter().enumerate() {
+        if let Some(first) = names.insert(plugin.name.as_str(), index) {
+            let first = item_pos(&["checks", "plugins"], first, "name");
+            return Err((
+                format!(
+                    "a second plugin is named `{}` (the first is at line {}); plugin names must be unique: they are the check ids `plugin/<name>`",
+                    plugin.name, first.line
+                ),
+                item_pos(&["checks", "plugins"], index, "name"),
             ));
         }
     }
-    for waiver in &config.waivers {
+    for (index, waiver) in config.waivers.iter().enumerate() {
         if waiver.reason.trim().is_empty() {
-            return Err(format!(
-                "the waiver for `{}` has an empty reason; a waiver needs a reason",
-                waiver.rule.value
+            return Err((
+                format!(
+                    "the waiver for `{}` has an empty reason; a waiver needs a reason (why the risk is accepted)",
+                    waiver.rule.value
+                ),
+                item_pos(&["waivers"], index, "reason"),
             ));
         }
     }
@@ -893,12 +919,22 @@ fn io_reason(err: &std::io::Error) -> String {
     }
 }
 
-/// serde-saphyr appends " at line L, column C"; we print the position ourselves.
-fn strip_position_suffix(message: &str) -> &str {
-    match message.rfind(" at line ") {
-        Some(index) if message[index..].contains(", column ") => &message[..index],
-        _ => message,
-    }
+/// serde-saphyr appends " at line L, column C" (we print the position ourselves), and for a
+/// value reached through an alias " (defined at line L, column C) (used)": the message without
+/// them, and where the anchor is.
+fn split_position_suffix(message: &str) -> (&str, Option<String>) {
+    let Some(index) = message
+        .find(" at line ")
+        .filter(|&i| message[i..].contains(", column "))
+    else {
+        return (message, None);
+    };
+    let anchor = message[index..]
+        .split_once("(defined at line ")
+        .and_then(|(_, rest)| rest.split_once(')'))
+        .and_then(|(position, _)| position.split_once(", column "))
+        .map(|(line, column)| format!("{}:{}", line.trim(), column.trim()));
+    (&message[..index], anchor)
 }
 
 /// Turn parser wording into what a user of gonogo.yaml needs to hear.
@@ -906,6 +942,10 @@ fn explain_yaml_error(message: &str) -> String {
     if let Some(rest) = message.strip_prefix("unknown field `") {
         if let Some((key, expected)) = rest.split_once("`, expected one of ") {
             let valid: Vec<&str> = expected.split(", ").map(|s| s.trim_matches('`')).collect();
+            let valid: Vec<&str> = valid.into_iter().filter(|v| !v.is_empty()).collect();
+            if valid.is_empty() {
+                return format!("unknown key `{key}`; this mapping takes no keys");
+            }
             let mut text = format!("unknown key `{key}`");
             if let Some(nearest) = nearest(key, &valid) {
                 text.push_str(&format!("; did you mean `{nearest}`?"));
@@ -931,6 +971,12 @@ fn explain_yaml_error(message: &str) -> String {
         }
         text.push_str(&format!(" (expected one of: {})", valid.join(", ")));
         return text;
+    }
+    if message.starts_with("multiple YAML documents") {
+        return "a second YAML document starts here; gonogo.yaml is one document (remove the `---` line and merge the settings into one mapping)".into();
+    }
+    if message.starts_with("budget breached") {
+        return "the aliases here expand to too many values (over gonogo's budget for a config file, which stops alias bombs); write the values out instead of nesting aliases".into();
     }
     match message {
         "expected sequence start" => {
@@ -1061,5 +1107,76 @@ mod tests {
             Some("migrations")
         );
         assert_eq!(nearest("zzzzzz", &["migrations", "compat"]), None);
+    }
+
+    /// Config mistakes off the happy path: each a sentence at the right line and column, with
+    /// no parser wording ("from_str_multiple", "budget breached", an empty key list).
+    #[test]
+    fn off_the_happy_path_errors_have_positions_and_sentences() {
+        let error = |text: &str| parse(text, "gonogo.yaml").unwrap_err().to_string();
+        let multi = error("checks: {}\n---\nchecks: {}\n");
+        assert!(
+            multi.starts_with("gonogo.yaml:3:1: a second YAML document"),
+            "{multi}"
+        );
+        assert!(!multi.contains("from_str"), "{multi}");
+
+        let alias = error("checks:\n  dns: &d {phase: before-cutover}\n  grace: *d\n");
+        assert!(
+            alias.starts_with("gonogo.yaml:3:10: unknown key `phase`"),
+            "{alias}"
+        );
+        assert!(
+            alias.contains("(the value comes from the anchor at 2:"),
+            "{alias}"
+        );
+        assert!(!alias.contains("(used)"), "{alias}");
+
+        let mut bomb = String::from(
+            "checks:\n  plugins:\n    - name: a\n      run: [x]\n      a: &a [x, x, x, x, x, x, x, x, x]\n",
+        );
+        let mut previous = 'a';
+        for name in 'b'..='n' {
+            let refs = vec![format!("*{previous}"); 9].join(", ");
+            bomb.push_str(&format!("      {name}: &{name} [{refs}]\n"));
+            previous = name;
+        }
+        let bomb = error(&bomb);
+        assert!(
+            bomb.contains("aliases here expand to too many values"),
+            "{bomb}"
+        );
+        assert!(!bomb.contains("Nodes {"), "{bomb}");
+
+        let no_keys = error("checks:\n  rollout:\n    foo: 1\n");
+        assert!(
+            no_keys.starts_with("gonogo.yaml:3:5: unknown key `foo`; this mapping takes no keys"),
+            "{no_keys}"
+        );
+
+        let duplicate =
+            error("checks:\n  plugins:\n    - {name: a, run: [x]}\n    - {name: a, run: [y]}\n");
+        assert!(
+            duplicate.starts_with(
+                "gonogo.yaml:4:14: a second plugin is named `a` (the first is at line 3)"
+            ),
+            "{duplicate}"
+        );
+        let reason = error("waivers:\n  - rule: migrations/x\n    reason: \"  \"\n");
+        assert!(
+            reason
+                .starts_with("gonogo.yaml:3:13: the waiver for `migrations/x` has an empty reason"),
+            "{reason}"
+        );
+        let negative = error("checks:\n  rollback:\n    target_seconds: -5\n");
+        assert!(
+            negative.starts_with("gonogo.yaml:3:21: -5 is out of range"),
+            "{negative}"
+        );
+        let zero = error("checks:\n  plugins:\n    - {name: a, run: [x], timeout: 0s}\n");
+        assert!(
+            zero.starts_with("gonogo.yaml:3:36: a duration of 0s can never be met"),
+            "{zero}"
+        );
     }
 }

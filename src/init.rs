@@ -432,15 +432,21 @@ pub fn render(found: &Found) -> String {
             yaml_list(&found.manifest_globs)
         ));
     }
-    out.push_str(
-        "  # readiness:                  # live drill against a running instance (skipped with --offline)\n\
-         #   url: http://127.0.0.1:8080/ready\n\
-         #   liveness_url: http://127.0.0.1:8080/healthz\n\
-         # dns:\n\
-         #   phase: before-cutover\n\
-         #   records:\n\
-         #     - {name: api.example.com, type: A, expect: [\"203.0.113.10\"]}\n",
-    );
+    // Spelled line by line: a `\` line continuation would eat the indentation, and a block
+    // that is mis-indented once uncommented is a config error.
+    for line in [
+        "  # readiness:                  # live drill against a running instance (skipped with --offline)",
+        "  #   url: http://127.0.0.1:8080/ready",
+        "  #   liveness_url: http://127.0.0.1:8080/healthz",
+        "  # dns:                        # record TTLs and answers around a cutover",
+        "  #   phase: before-cutover       # before-cutover | after-cutover",
+        "  #   max_ttl: 300s",
+        "  #   records:",
+        "  #     - {name: api.example.com, type: A, expect: [\"203.0.113.10\"]}",
+    ] {
+        out.push_str(line);
+        out.push('\n');
+    }
     if found.plugins.is_empty() {
         out.push_str("  # plugins:                    # any executable; protocol in checks/PROTOCOL.md\n  #   - {name: my-check, run: [\"checks/my-check.sh\"], timeout: 20s}\n");
     } else {
@@ -537,6 +543,62 @@ mod tests {
         ] {
             assert!(text.contains(line), "{line}\n{text}");
         }
+    }
+
+    /// Each commented block, uncommented alone (`# ` removed after its indentation, as an
+    /// editor's "toggle comment" does), still gives a valid config.
+    fn assert_every_commented_block_is_valid(text: &str) {
+        let lines: Vec<&str> = text.lines().collect();
+        let key_at = |line: &str| {
+            let indent = line.len() - line.trim_start().len();
+            let rest = line.trim_start().strip_prefix("# ")?;
+            let key = rest.split(':').next()?;
+            (rest.contains(':')
+                && !key.is_empty()
+                && key.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+            .then_some(indent)
+        };
+        let mut blocks = 0;
+        for (start, line) in lines.iter().enumerate() {
+            let Some(indent) = key_at(line) else { continue };
+            // A block: the key line and the commented lines indented deeper under it.
+            let mut end = start + 1;
+            while end < lines.len() {
+                let next = lines[end];
+                let next_indent = next.len() - next.trim_start().len();
+                let body = next.trim_start().strip_prefix('#').unwrap_or("");
+                if next_indent == indent && body.starts_with("   ") {
+                    end += 1;
+                } else {
+                    break;
+                }
+            }
+            let mut edited: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+            for line in &mut edited[start..end] {
+                *line = line.replacen("# ", "", 1);
+            }
+            let edited = edited.join("\n");
+            // `env:NAME` values are read when parsed; an unset variable is the user's to set,
+            // not a mistake of the block's shape.
+            if let Err(e) = crate::config::parse(&edited, "gonogo.yaml")
+                && !e.to_string().contains("is not set")
+            {
+                panic!(
+                    "uncommenting `{}` gives an invalid config: {e}\n{edited}",
+                    line.trim()
+                );
+            }
+            blocks += 1;
+        }
+        assert!(blocks >= 5, "{blocks} blocks found in\n{text}");
+    }
+
+    #[test]
+    fn every_commented_block_is_valid_once_uncommented() {
+        assert_every_commented_block_is_valid(&render(&Found::default()));
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/shop");
+        let found = discover(&root, &list_files(&root));
+        assert_every_commented_block_is_valid(&render(&found));
     }
 
     #[test]

@@ -108,7 +108,7 @@ fn github_annotations_carry_file_and_line() {
     assert_eq!(run.code, 1);
     assert!(
         run.stdout
-            .contains("::warning file=src/shop/payments.py,line=27,col=14,title=plugin/feature-flags/undefined-flag::"),
+            .contains("::warning file=examples/shop/src/shop/payments.py,line=27,col=14,title=plugin/feature-flags/undefined-flag::"),
         "{}",
         run.stdout
     );
@@ -327,7 +327,10 @@ fn logs_go_to_stderr_and_stdout_is_pure_json() {
         .arg("check")
         .arg(dir.path())
         .args(["--format", "json"]));
-    assert_eq!(run.code, 0);
-    serde_json::from_str::<serde_json::Value>(&run.stdout).expect("stdout is only JSON");
+    // Nothing to check here: exit 2, and still a pure JSON report on stdout.
+    assert_eq!(run.code, 2);
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).expect("stdout is only JSON");
+    assert_eq!(report["verdict"], "nothing-checked");
     assert!(run.stderr.contains("no gonogo.yaml"), "{}", run.stderr);
+    assert!(run.stderr.contains("nothing was checked"), "{}", run.stderr);
 }

@@ -2,7 +2,7 @@
 //! runner turns into annotations on the pull request's diff. GitHub shows at most 10 annotations
 //! per severity per step, so each level is capped at 10 and the rest are counted.
 
-use super::{Report, Severity, Status};
+use super::{RenderOptions, Report, Severity, Status};
 use std::fmt::Write;
 
 const PER_LEVEL: usize = 10;
@@ -18,7 +18,7 @@ pub(super) fn escape_property(text: &str) -> String {
     escape_data(text).replace(':', "%3A").replace(',', "%2C")
 }
 
-pub fn render(report: &Report) -> String {
+pub fn render(report: &Report, options: &RenderOptions) -> String {
     let mut out = String::new();
     // (level, properties, message) in report order, worst level first.
     let mut annotations: Vec<(&str, String, String)> = Vec::new();
@@ -45,7 +45,11 @@ pub fn render(report: &Report) -> String {
         };
         let mut properties = Vec::new();
         if let Some(location) = &finding.location {
-            properties.push(format!("file={}", escape_property(&location.path)));
+            // From the repository root: that is where GitHub looks for the file.
+            properties.push(format!(
+                "file={}",
+                escape_property(&options.repo_path(&location.path))
+            ));
             if let Some(line) = location.line {
                 properties.push(format!("line={line}"));
             }

@@ -4,13 +4,17 @@
 //! `docs/report.schema.json`. Renderers never decide anything: statuses, verdicts and ordering are
 //! computed here, once.
 
+mod concise;
 mod github;
+mod gitlab;
 mod json;
 mod junit;
 mod markdown;
 mod rules;
 mod sarif;
+mod slack;
 mod table;
+pub(crate) mod text;
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -258,6 +262,8 @@ pub enum Verdict {
     Go,
     GoWithWarnings,
     NoGo,
+    /// Every check was skipped: nothing was decided, and a gate must not read it as a go.
+    NothingChecked,
 }
 
 impl Verdict {
@@ -266,14 +272,16 @@ impl Verdict {
             Verdict::Go => "GO",
             Verdict::GoWithWarnings => "GO (with warnings)",
             Verdict::NoGo => "NO-GO",
+            Verdict::NothingChecked => "NOTHING CHECKED",
         }
     }
 
-    /// DESIGN.md "Exit codes": 0 go, 1 no-go.
+    /// DESIGN.md "Exit codes": 0 go, 1 no-go, 2 nothing was checked.
     pub fn exit_code(self) -> i32 {
         match self {
             Verdict::NoGo => 1,
             Verdict::Go | Verdict::GoWithWarnings => 0,
+            Verdict::NothingChecked => 2,
         }
     }
 }
@@ -340,6 +348,53 @@ impl Report {
         all.sort_by_key(|(_, f)| (f.waived.is_some(), std::cmp::Reverse(f.severity)));
         all
     }
+
+    /// The checks as a person reads them: worst status first (error, fail, warn, pass, skip),
+    /// registry order within a status. The JSON keeps registry order (a stable shape for
+    /// scripts); the human formats (table, concise, markdown, slack) use this.
+    pub fn checks_worst_first(&self) -> Vec<&CheckResult> {
+        let mut checks: Vec<&CheckResult> = self.checks.iter().collect();
+        checks.sort_by_key(|c| std::cmp::Reverse(c.status));
+        checks
+    }
+}
+
+impl CheckResult {
+    /// Findings as a person reads them: unwaived fail, warn, info, then waived ones; by path,
+    /// line, column and rule within each.
+    pub fn findings_worst_first(&self) -> Vec<&Finding> {
+        let mut findings: Vec<&Finding> = self.findings.iter().collect();
+        findings.sort_by(|a, b| {
+            (a.rank(), a.location.as_ref(), &a.rule, &a.message).cmp(&(
+                b.rank(),
+                b.location.as_ref(),
+                &b.rule,
+                &b.message,
+            ))
+        });
+        findings
+    }
+}
+
+impl Finding {
+    /// 0 for an unwaived fail, then warn, info; waived findings last whatever their severity.
+    pub fn rank(&self) -> u8 {
+        match (&self.waived, self.severity) {
+            (Some(_), _) => 3,
+            (None, Severity::Fail) => 0,
+            (None, Severity::Warn) => 1,
+            (None, Severity::Info) => 2,
+        }
+    }
+
+    /// Whether this finding makes the verdict no-go (with `--strict`, warnings too).
+    pub fn blocks(&self, strict: bool) -> bool {
+        match self.effective_severity() {
+            Some(Severity::Fail) => true,
+            Some(Severity::Warn) => strict,
+            _ => false,
+        }
+    }
 }
 
 /// What the runner knows about the run, apart from the results.
@@ -356,9 +411,14 @@ pub struct ReportMeta {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
     Table,
+    /// One line per finding, `path:line:col: severity rule message`, like compilers and linters.
+    Concise,
     Json,
     Markdown,
     Github,
+    /// GitLab code quality report (JSON), for merge request widgets.
+    Gitlab,
+    Slack,
     Junit,
     Sarif,
 }
@@ -367,13 +427,28 @@ impl Format {
     pub fn name(self) -> &'static str {
         match self {
             Format::Table => "table",
+            Format::Concise => "concise",
             Format::Json => "json",
             Format::Markdown => "markdown",
             Format::Github => "github",
+            Format::Gitlab => "gitlab",
+            Format::Slack => "slack",
             Format::Junit => "junit",
             Format::Sarif => "sarif",
         }
     }
+
+    pub const ALL: [Format; 9] = [
+        Format::Table,
+        Format::Concise,
+        Format::Json,
+        Format::Markdown,
+        Format::Github,
+        Format::Gitlab,
+        Format::Slack,
+        Format::Junit,
+        Format::Sarif,
+    ];
 
     pub fn parse(name: &str) -> Option<Format> {
         <Format as clap::ValueEnum>::from_str(name, true).ok()
@@ -381,22 +456,44 @@ impl Format {
 }
 
 /// Options that change how a report is shown, not what it says.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct RenderOptions {
     pub color: bool,
-    /// Width of the table; `None` lets the table take what its content needs.
-    pub width: Option<u16>,
+    /// Columns the table and its findings fit in (every line, wrapped).
+    pub width: u16,
     /// Longest markdown output, in characters (a PR comment holds 65,536).
     pub markdown_max_chars: usize,
+    /// `-q`: the verdict and what blocks it, nothing else (table and concise).
+    pub quiet: bool,
+    /// The project root relative to the git repository's top, with a trailing `/` (empty when
+    /// they are the same): SARIF, GitHub annotations and GitLab reports name files from the
+    /// repository root, where code scanning and merge request diffs look for them.
+    pub repo_prefix: String,
+    /// `docs_url` of the config with `{rule}` in it: SARIF's `helpUri` per rule.
+    pub docs_url: Option<String>,
 }
+
+/// A table for a terminal we know nothing about (or a file): wide enough for a location and a
+/// sentence, narrow enough to read in a log viewer.
+pub const DEFAULT_WIDTH: u16 = 100;
 
 impl Default for RenderOptions {
     fn default() -> Self {
         RenderOptions {
             color: false,
-            width: None,
+            width: DEFAULT_WIDTH,
             markdown_max_chars: markdown::DEFAULT_MAX_CHARS,
+            quiet: false,
+            repo_prefix: String::new(),
+            docs_url: None,
         }
+    }
+}
+
+impl RenderOptions {
+    /// A project-relative path as the repository root sees it.
+    pub fn repo_path(&self, path: &str) -> String {
+        format!("{}{path}", self.repo_prefix)
     }
 }
 
@@ -414,11 +511,14 @@ pub fn render(
     let report = &report.masked();
     let text = match format {
         Format::Table => table::render(report, options),
+        Format::Concise => concise::render(report, options),
         Format::Json => json::render(report),
         Format::Markdown => markdown::render(report, options.markdown_max_chars),
-        Format::Github => github::render(report),
+        Format::Github => github::render(report, options),
+        Format::Gitlab => gitlab::render(report, options),
+        Format::Slack => slack::render(report),
         Format::Junit => junit::render(report, rules),
-        Format::Sarif => sarif::render(report, rules),
+        Format::Sarif => sarif::render(report, rules, options),
     };
     crate::secrets::redact_registered(&text, escaped_forms)
 }
@@ -492,6 +592,23 @@ fn mask(text: &mut String) {
     if masked != *text {
         *text = masked;
     }
+}
+
+/// A stable identifier for a finding, from the parts that survive an edit elsewhere in its file
+/// (rule, path, message; never the line): code scanning and GitLab track an alert across
+/// commits by it. FNV-1a, twice with different offsets, as 32 hex digits: std's hasher is not
+/// promised to stay the same between Rust releases, and a changed fingerprint reopens alerts.
+pub(crate) fn fingerprint(parts: &[&str]) -> String {
+    let mut hashes = [0xcbf2_9ce4_8422_2325_u64, 0x6c62_272e_07bb_0142_u64];
+    for hash in &mut hashes {
+        for part in parts {
+            for byte in part.bytes().chain([0xff]) {
+                *hash ^= u64::from(byte);
+                *hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+            }
+        }
+    }
+    format!("{:016x}{:016x}", hashes[0], hashes[1])
 }
 
 /// "1.2 s", "35 ms": short durations for humans.
@@ -599,7 +716,7 @@ mod tests {
 
     #[test]
     fn github_caps_annotations_per_level() {
-        let text = github::render(&big_report(25));
+        let text = github::render(&big_report(25), &RenderOptions::default());
         assert_eq!(text.matches("::error ").count(), 10);
         assert_eq!(text.matches("::warning ").count(), 10);
         assert_eq!(text.matches("::notice ").count(), 10);
@@ -614,7 +731,7 @@ mod tests {
         let mut report = big_report(1);
         report.checks[0].findings[0].message = "50% done\nnext line".into();
         report.checks[0].findings[0].location = Some(Location::new("a,b:c.sql", 1, 1));
-        let text = github::render(&report);
+        let text = github::render(&report, &RenderOptions::default());
         assert!(text.contains("file=a%2Cb%3Ac.sql"), "{text}");
         assert!(text.contains("50%25 done%0Anext line"), "{text}");
     }
@@ -631,12 +748,14 @@ mod tests {
         };
         let report = Report::new(ReportMeta::default(), vec![check], 1);
         assert!(
-            github::render(&report)
+            github::render(&report, &RenderOptions::default())
                 .contains("::error title=plugin/x could not decide::plugin did not finish")
         );
         let rules = RuleCatalog::default();
         assert!(junit::render(&report, &rules).contains("<error message=\"plugin did not finish"));
-        assert!(sarif::render(&report, &rules).contains("could not decide"));
+        assert!(
+            sarif::render(&report, &rules, &RenderOptions::default()).contains("could not decide")
+        );
         assert!(markdown::render(&report, 10_000).contains("🛑 error"));
     }
 }

@@ -4,7 +4,7 @@
 //! Waived findings are results with a suppression, which code scanning shows as dismissed.
 //! Checks that could not decide are tool execution notifications.
 
-use super::{Finding, Report, RuleCatalog, Severity, Status};
+use super::{Finding, RenderOptions, Report, RuleCatalog, Severity, Status, fingerprint};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -47,7 +47,10 @@ struct RuleDescriptor {
     id: String,
     name: String,
     short_description: Text,
-    full_description: Text,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    full_description: Option<Text>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    help_uri: Option<String>,
     help: Help,
     default_configuration: RuleConfiguration,
 }
@@ -93,6 +96,7 @@ struct SarifResult {
     locations: Vec<SarifLocation>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     suppressions: Vec<Suppression>,
+    partial_fingerprints: BTreeMap<&'static str, String>,
 }
 
 #[derive(Serialize)]
@@ -172,7 +176,38 @@ fn uri_of(path: &str) -> String {
     uri
 }
 
-fn descriptor_for(rule_id: &str, seen: &Finding, catalog: &RuleCatalog) -> RuleDescriptor {
+/// What the rule catches and why it matters (the help's first two sections, as one paragraph):
+/// SARIF viewers show `fullDescription` under `shortDescription`, so repeating the summary
+/// there says nothing.
+fn full_description(summary: &str, help: &str) -> Option<Text> {
+    let before_example = help.split("## Example").next().unwrap_or_default();
+    let text = before_example
+        .lines()
+        .filter(|line| !line.starts_with('#'))
+        .flat_map(str::split_whitespace)
+        .collect::<Vec<_>>()
+        .join(" ");
+    (!text.is_empty() && text != summary.trim()).then_some(Text { text })
+}
+
+/// `docs_url` with `{rule}` replaced by the rule id (or the id appended when it has no
+/// placeholder).
+fn help_uri(docs_url: Option<&str>, rule_id: &str) -> Option<String> {
+    docs_url.map(|url| {
+        if url.contains("{rule}") {
+            url.replace("{rule}", rule_id)
+        } else {
+            format!("{}/{rule_id}", url.trim_end_matches('/'))
+        }
+    })
+}
+
+fn descriptor_for(
+    rule_id: &str,
+    seen: &Finding,
+    catalog: &RuleCatalog,
+    docs_url: Option<&str>,
+) -> RuleDescriptor {
     match catalog.rule(rule_id) {
         Some(rule) => RuleDescriptor {
             id: rule.id.clone(),
@@ -180,9 +215,8 @@ fn descriptor_for(rule_id: &str, seen: &Finding, catalog: &RuleCatalog) -> RuleD
             short_description: Text {
                 text: rule.summary.to_string(),
             },
-            full_description: Text {
-                text: rule.summary.to_string(),
-            },
+            full_description: full_description(&rule.summary, &rule.help),
+            help_uri: help_uri(docs_url, &rule.id),
             help: Help {
                 text: rule.help.clone(),
                 markdown: rule.help.clone(),
@@ -205,7 +239,8 @@ fn descriptor_for(rule_id: &str, seen: &Finding, catalog: &RuleCatalog) -> RuleD
                 short_description: Text {
                     text: format!("{rule_id} (plugin {plugin})"),
                 },
-                full_description: Text { text: help.clone() },
+                full_description: None,
+                help_uri: None,
                 help: Help {
                     markdown: help.clone(),
                     text: help,
@@ -218,7 +253,8 @@ fn descriptor_for(rule_id: &str, seen: &Finding, catalog: &RuleCatalog) -> RuleD
     }
 }
 
-pub fn render(report: &Report, catalog: &RuleCatalog) -> String {
+pub fn render(report: &Report, catalog: &RuleCatalog, options: &RenderOptions) -> String {
+    let docs_url = options.docs_url.as_deref();
     // Rules: every rule of every check that ran, then rules only seen in findings.
     let mut rule_index: BTreeMap<String, usize> = BTreeMap::new();
     let mut rules: Vec<RuleDescriptor> = Vec::new();
@@ -231,6 +267,7 @@ pub fn render(report: &Report, catalog: &RuleCatalog) -> String {
                         &rule.id,
                         &Finding::new(rule.id.as_str(), rule.default_severity, ""),
                         catalog,
+                        docs_url,
                     ));
                 }
             }
@@ -238,13 +275,14 @@ pub fn render(report: &Report, catalog: &RuleCatalog) -> String {
         for finding in &check.findings {
             if !rule_index.contains_key(&finding.rule) {
                 rule_index.insert(finding.rule.clone(), rules.len());
-                rules.push(descriptor_for(&finding.rule, finding, catalog));
+                rules.push(descriptor_for(&finding.rule, finding, catalog, docs_url));
             }
         }
     }
 
     let fallback_location = report.config.as_deref();
     let mut results = Vec::new();
+    let mut seen: BTreeMap<String, u32> = BTreeMap::new();
     for check in &report.checks {
         for finding in &check.findings {
             let path = finding
@@ -267,7 +305,8 @@ pub fn render(report: &Report, catalog: &RuleCatalog) -> String {
                     vec![SarifLocation {
                         physical_location: PhysicalLocation {
                             artifact_location: ArtifactLocation {
-                                uri: uri_of(path),
+                                // From the repository root (%SRCROOT% is the checkout).
+                                uri: uri_of(&options.repo_path(path)),
                                 uri_base_id: "%SRCROOT%",
                             },
                             region,
@@ -292,7 +331,24 @@ pub fn render(report: &Report, catalog: &RuleCatalog) -> String {
                     justification: w.reason.clone(),
                 })
                 .collect();
+            // Rule, file and message, not the line: an edit above the finding must not make
+            // code scanning close the alert and open a new one. Identical findings in one file
+            // are told apart by their order.
+            let repo_path = path.map(|p| options.repo_path(p)).unwrap_or_default();
+            let occurrence = seen
+                .entry(format!(
+                    "{}\0{repo_path}\0{}",
+                    finding.rule, finding.message
+                ))
+                .and_modify(|n| *n += 1)
+                .or_insert(0)
+                .to_string();
+            let partial_fingerprints = BTreeMap::from([(
+                "gonogoFindingHash/v1",
+                fingerprint(&[&finding.rule, &repo_path, &finding.message, &occurrence]),
+            )]);
             results.push(SarifResult {
+                partial_fingerprints,
                 rule_index: rule_index[&finding.rule],
                 rule_id: finding.rule.clone(),
                 level: level(finding.severity),
@@ -353,5 +409,23 @@ mod tests {
         );
         assert_eq!(pascal_name("plugin/flags/undefined-flag"), "UndefinedFlag");
         assert_eq!(uri_of("db/my file#1.sql"), "db/my%20file%231.sql");
+    }
+
+    #[test]
+    fn full_description_says_more_than_the_summary() {
+        let help = "## What it catches\n`X` on a\ntable.\n\n## Why it matters during a deploy\nIt locks.\n\n## Example\n```sql\nX;\n```\n";
+        assert_eq!(
+            full_description("X locks", help).unwrap().text,
+            "`X` on a table. It locks."
+        );
+        assert!(full_description("same", "same").is_none());
+        assert_eq!(
+            help_uri(Some("https://d.example/rules/{rule}.html"), "a/b").unwrap(),
+            "https://d.example/rules/a/b.html"
+        );
+        assert_eq!(
+            help_uri(Some("https://d.example/r/"), "a/b").unwrap(),
+            "https://d.example/r/a/b"
+        );
     }
 }

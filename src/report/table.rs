@@ -2,6 +2,7 @@
 //! with location, message and fix, then the verdict line. Colour only when asked for (the caller
 //! decides: a terminal and no NO_COLOR).
 
+use super::text::wrap;
 use super::{CheckResult, Finding, RenderOptions, Report, Severity, Status, Verdict, human_ms};
 use comfy_table::{ContentArrangement, Table, presets};
 use owo_colors::OwoColorize;
@@ -60,68 +61,56 @@ fn severity_label(finding: &Finding, color: bool) -> String {
 
 pub fn render(report: &Report, options: &RenderOptions) -> String {
     let color = options.color;
+    // Below this nothing readable fits; COLUMNS=5 is treated as this.
+    let width = usize::from(options.width.max(40));
     let mut out = String::new();
-    let header = match (&report.base, &report.head) {
-        (Some(base), Some(head)) => format!(
-            "gonogo {} · base {base} → head {head}",
-            report.gonogo_version
-        ),
-        (None, Some(head)) => format!(
-            "gonogo {} · head {head} (no base: every file counts as new)",
-            report.gonogo_version
-        ),
-        (Some(base), None) => format!("gonogo {} · base {base}", report.gonogo_version),
-        (None, None) => format!("gonogo {}", report.gonogo_version),
-    };
-    let _ = writeln!(out, "{header}");
-    if report.checks.is_empty() {
-        let _ = writeln!(
-            out,
-            "\nNo checks ran: nothing is configured or everything was filtered out."
-        );
-    } else {
-        let mut table = Table::new();
-        table
-            .load_style(presets::UTF8_FULL_CONDENSED)
-            .set_content_arrangement(ContentArrangement::Dynamic)
-            .set_header(vec!["status", "check", "summary", "time"]);
-        if let Some(width) = options.width {
-            table.set_width(width);
+    if !options.quiet {
+        let header = match (&report.base, &report.head) {
+            (Some(base), Some(head)) => format!(
+                "gonogo {} · base {base} → head {head}",
+                report.gonogo_version
+            ),
+            (None, Some(head)) => format!(
+                "gonogo {} · head {head} (no base: every file counts as new)",
+                report.gonogo_version
+            ),
+            (Some(base), None) => format!("gonogo {} · base {base}", report.gonogo_version),
+            (None, None) => format!("gonogo {}", report.gonogo_version),
+        };
+        push_lines(&mut out, wrap(&header, "", "  ", width));
+        if report.checks.is_empty() {
+            out.push('\n');
+            push_lines(
+                &mut out,
+                wrap(
+                    "No checks ran: nothing is configured or everything was filtered out.",
+                    "",
+                    "",
+                    width,
+                ),
+            );
+        } else {
+            let _ = writeln!(out, "{}", check_table(report, color, width));
         }
-        for check in &report.checks {
-            table.add_row(vec![
-                status_label(check.status, color),
-                check.id.clone(),
-                check.summary.clone(),
-                human_ms(check.duration_ms),
-            ]);
-        }
-        let _ = writeln!(out, "{table}");
     }
 
-    for check in report.checks.iter().filter(|c| !c.findings.is_empty()) {
-        render_findings(&mut out, check, color);
+    for check in report.checks_worst_first() {
+        if options.quiet {
+            render_blocking(&mut out, check, report.strict, color, width);
+        } else if !check.findings.is_empty() {
+            render_findings(&mut out, check, color, width);
+        }
     }
 
     let counts = &report.counts;
-    let verdict = report.verdict.as_str();
-    let verdict = if color {
-        match report.verdict {
-            Verdict::Go => verdict.green().bold().to_string(),
-            Verdict::GoWithWarnings => verdict.yellow().bold().to_string(),
-            Verdict::NoGo => verdict.red().bold().to_string(),
-        }
-    } else {
-        verdict.to_string()
-    };
     let strict = if report.strict {
         " (--strict: warnings block)"
     } else {
         ""
     };
-    let _ = writeln!(
-        out,
-        "\n{verdict}{strict}: {} pass, {} warn, {} fail, {} error, {} skip in {}",
+    let verdict_text = report.verdict.as_str();
+    let line = format!(
+        "{verdict_text}{strict}: {} pass, {} warn, {} fail, {} error, {} skip in {}",
         counts.pass,
         counts.warn,
         counts.fail,
@@ -129,48 +118,257 @@ pub fn render(report: &Report, options: &RenderOptions) -> String {
         counts.skip,
         human_ms(report.duration_ms)
     );
+    let mut lines = wrap(&line, "", "  ", width);
+    if color {
+        let coloured = match report.verdict {
+            Verdict::Go => verdict_text.green().bold().to_string(),
+            Verdict::GoWithWarnings => verdict_text.yellow().bold().to_string(),
+            Verdict::NoGo | Verdict::NothingChecked => verdict_text.red().bold().to_string(),
+        };
+        lines[0] = lines[0].replacen(verdict_text, &coloured, 1);
+    }
+    if !out.is_empty() {
+        out.push('\n');
+    }
+    push_lines(&mut out, lines);
     out
 }
 
-fn render_findings(out: &mut String, check: &CheckResult, color: bool) {
-    let title = format!("{} — {}", check.id, check.title);
-    let _ = writeln!(
-        out,
-        "\n{}",
-        if color {
-            title.bold().to_string()
-        } else {
-            title
-        }
-    );
-    for finding in &check.findings {
-        let location = finding
-            .location
-            .as_ref()
-            .map(|l| format!("{l}: "))
-            .unwrap_or_default();
-        let _ = writeln!(
-            out,
-            "  {} {location}{} [{}]",
-            severity_label(finding, color),
-            finding.message,
-            finding.rule
-        );
-        if let Some(evidence) = &finding.evidence {
-            for line in evidence.lines() {
-                let _ = writeln!(out, "      | {line}");
+/// One row per check, worst first; skipped checks with the same reason share one row.
+fn check_table(report: &Report, color: bool, width: usize) -> Table {
+    let mut table = Table::new();
+    table
+        .load_style(presets::UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(u16::try_from(width).unwrap_or(u16::MAX))
+        .set_header(vec!["status", "check", "summary", "time"]);
+    let mut skipped: Vec<(&str, Vec<&str>, u64)> = Vec::new();
+    for check in report.checks_worst_first() {
+        if check.status == Status::Skip {
+            match skipped
+                .iter_mut()
+                .find(|(summary, _, _)| *summary == check.summary)
+            {
+                Some((_, ids, ms)) => {
+                    ids.push(&check.id);
+                    *ms += check.duration_ms;
+                }
+                None => skipped.push((&check.summary, vec![&check.id], check.duration_ms)),
             }
+            continue;
         }
-        if let Some(fix) = &finding.fix {
-            let _ = writeln!(out, "      fix: {fix}");
+        table.add_row(vec![
+            status_label(check.status, color),
+            check.id.clone(),
+            check.summary.clone(),
+            human_ms(check.duration_ms),
+        ]);
+    }
+    for (summary, ids, ms) in skipped {
+        table.add_row(vec![
+            status_label(Status::Skip, color),
+            ids.join(", "),
+            summary.to_string(),
+            human_ms(ms),
+        ]);
+    }
+    table
+}
+
+fn push_lines(out: &mut String, lines: Vec<String>) {
+    for line in lines {
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+}
+
+/// The hanging indent of everything under a finding's first line.
+const INDENT: &str = "      ";
+
+fn render_findings(out: &mut String, check: &CheckResult, color: bool, width: usize) {
+    let title = format!("{} — {}", check.id, check.title);
+    out.push('\n');
+    let mut title_lines = wrap(&title, "", "  ", width);
+    if color {
+        title_lines = title_lines
+            .into_iter()
+            .map(|l| l.bold().to_string())
+            .collect();
+    }
+    push_lines(out, title_lines);
+    for finding in check.findings_worst_first() {
+        render_finding(out, finding, color, width);
+    }
+}
+
+fn render_finding(out: &mut String, finding: &Finding, color: bool, width: usize) {
+    let location = finding
+        .location
+        .as_ref()
+        .map(|l| format!("{l}: "))
+        .unwrap_or_default();
+    let plain_label = severity_label(finding, false);
+    let first = format!("  {plain_label} ");
+    let text = format!("{location}{} [{}]", finding.message, finding.rule);
+    let mut lines = wrap(&text, &first, INDENT, width);
+    if color {
+        lines[0] = format!(
+            "  {}{}",
+            severity_label(finding, true),
+            &lines[0][2 + plain_label.len()..]
+        );
+    }
+    push_lines(out, lines);
+    if let Some(evidence) = &finding.evidence {
+        for line in evidence.lines() {
+            let prefix = format!("{INDENT}| ");
+            push_lines(out, wrap(line, &prefix, &prefix, width));
         }
-        if let Some(waived) = &finding.waived {
-            let until = waived
-                .expires
-                .as_ref()
-                .map(|e| format!(" until {e}"))
-                .unwrap_or_default();
-            let _ = writeln!(out, "      waived{until}: {}", waived.reason);
+    }
+    if let Some(fix) = &finding.fix {
+        push_lines(out, wrap(fix, &format!("{INDENT}fix: "), INDENT, width));
+    }
+    if let Some(waived) = &finding.waived {
+        let until = waived
+            .expires
+            .as_ref()
+            .map(|e| format!(" until {e}"))
+            .unwrap_or_default();
+        push_lines(
+            out,
+            wrap(
+                &waived.reason,
+                &format!("{INDENT}waived{until}: "),
+                INDENT,
+                width,
+            ),
+        );
+    }
+}
+
+/// `-q`: a check that blocks the verdict, and only the findings that block it.
+fn render_blocking(out: &mut String, check: &CheckResult, strict: bool, color: bool, width: usize) {
+    if !check.status.blocks(strict) {
+        return;
+    }
+    let label = check.status.as_str().to_uppercase();
+    let mut lines = wrap(
+        &format!("{}: {}", check.id, check.summary),
+        &format!("{label} "),
+        INDENT,
+        width,
+    );
+    if color {
+        lines[0] = lines[0].replacen(&label, &status_label(check.status, true), 1);
+    }
+    push_lines(out, lines);
+    for finding in check.findings_worst_first() {
+        if finding.blocks(strict) {
+            render_finding(out, finding, color, width);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::{Location, ReportMeta, text};
+
+    fn report() -> Report {
+        let long = "ACCESS EXCLUSIVE on orders with no lock_timeout set: if it waits behind a long query, every query on orders queues behind it (it blocks reads and writes)";
+        let mut migrations = CheckResult {
+            id: "migrations".into(),
+            title: "Migration lock risk".into(),
+            status: Status::Pass,
+            duration_ms: 3,
+            summary: "6 migration files; at risk: orders (fails in a transaction, breaking change, scan, index build, rewrite)".into(),
+            findings: vec![
+                Finding::new("migrations/info-one", Severity::Info, "just so you know")
+                    .at(Location::new("db/a.sql", 1, 1)),
+                Finding::new("migrations/warn-one", Severity::Warn, long)
+                    .at(Location::new("db/a.sql", 2, 1))
+                    .with_fix(long),
+                Finding::new("migrations/fail-one", Severity::Fail, long)
+                    .at(Location::new("db/b.sql", 9, 1))
+                    .with_evidence(long),
+            ],
+        };
+        migrations.settle();
+        let skip = |id: &str, summary: &str| CheckResult {
+            id: id.into(),
+            title: id.into(),
+            status: Status::Skip,
+            duration_ms: 0,
+            summary: summary.into(),
+            findings: vec![],
+        };
+        let pass = CheckResult {
+            id: "rollout".into(),
+            title: "rollout".into(),
+            status: Status::Pass,
+            duration_ms: 1,
+            summary: "ok".into(),
+            findings: vec![],
+        };
+        Report::new(
+            ReportMeta::default(),
+            vec![
+                skip("dns", "skipped: --offline"),
+                pass,
+                migrations,
+                skip("readiness", "skipped: --offline"),
+            ],
+            9,
+        )
+    }
+
+    fn options(width: u16) -> RenderOptions {
+        RenderOptions {
+            width,
+            ..RenderOptions::default()
+        }
+    }
+
+    #[test]
+    fn every_line_fits_80_columns() {
+        let out = render(&report(), &options(80));
+        for line in out.lines() {
+            assert!(
+                text::width(line) <= 80,
+                "{} columns: {line}",
+                text::width(line)
+            );
+        }
+        assert!(out.contains("\n      fix: ACCESS EXCLUSIVE"), "{out}");
+    }
+
+    #[test]
+    fn worst_first_and_skips_folded() {
+        let out = render(&report(), &options(100));
+        let at = |needle: &str| {
+            out.find(needle)
+                .unwrap_or_else(|| panic!("{needle}: {out}"))
+        };
+        assert!(at("FAIL") < at("PASS"));
+        assert!(at("PASS") < at("dns, readiness"), "{out}");
+        assert_eq!(out.matches("SKIP").count(), 1, "{out}");
+        assert!(at("fail db/b.sql:9:1") < at("warn db/a.sql:2:1"));
+        assert!(at("warn db/a.sql:2:1") < at("info db/a.sql:1:1"));
+    }
+
+    #[test]
+    fn quiet_shows_the_verdict_and_what_blocks_it() {
+        let out = render(
+            &report(),
+            &RenderOptions {
+                quiet: true,
+                ..options(100)
+            },
+        );
+        assert!(out.starts_with("FAIL migrations: "), "{out}");
+        assert!(out.contains("fail db/b.sql:9:1"));
+        assert!(!out.contains("warn db/a.sql"), "{out}");
+        assert!(!out.contains("rollout"), "{out}");
+        assert!(out.trim_end().ends_with("in 9 ms"), "{out}");
     }
 }
