@@ -96,11 +96,6 @@ const EXPECTED_DISAGREEMENTS: &[(&str, &[&str], &str)] = &[
         "REFERENCES with a non-NULL default: the scan is claimed, the SHARE ROW EXCLUSIVE lock on the referenced table is not",
     ),
     (
-        "pg_judge/cases/add-column-constraints.sql:5",
-        &["work-missed orders"],
-        "an inline CHECK on ADD COLUMN is verified against every row (\"verifying table\") under ACCESS EXCLUSIVE; the facts claim no scan",
-    ),
-    (
         "pg_judge/cases/add-column-constraints.sql:7",
         &["rewrite-missed orders", "work-missed orders"],
         "a column of a domain with a CHECK makes PostgreSQL rewrite the table; the facts claim none",
@@ -224,11 +219,18 @@ fn expected_keys() -> Vec<(String, &'static str)> {
 /// Extra objects some fixtures need that others must not find (two fixtures create the same
 /// index name): run and committed before the fixture, and read by gonogo as an earlier
 /// migration.
-const FIXTURE_SETUP: &[(&str, &str)] = &[(
+const FIXTURE_SETUP: &[(&str, &str)] = &[
+    (
+        "pg-add-column-generated-stored/fail-many-columns",
+        "CREATE TABLE metrics (id bigint PRIMARY KEY, v bigint NOT NULL);\n\
+         INSERT INTO metrics SELECT g, g FROM generate_series(1, 5000) g;\n",
+    ),
+    (
     "pg-reindex-not-concurrent/",
     "CREATE INDEX orders_customer_id_idx ON orders (customer_id);\n\
      CREATE UNIQUE INDEX users_email_key ON users (email);\n",
-)];
+    ),
+];
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests")
@@ -353,6 +355,9 @@ fn compare(
         })
     };
     let error = measured.error.as_ref();
+    if claim.not_sure {
+        return out;
+    }
     if claim.unparsable {
         if error.is_none_or(|(code, _)| code != "42601") {
             say(

@@ -5,7 +5,7 @@
 use gonogo::checks::migrations::{MigrationFile, Settings, analyze_files};
 use gonogo::config::TransactionMode;
 use gonogo::sql::postgres::operations::{Operation, Step};
-use gonogo::sql::postgres::{FollowOptions, Origin, follow};
+use gonogo::sql::postgres::{FollowOptions, Origin, Unread, follow};
 use pg_query::LockMode;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -32,6 +32,8 @@ pub struct Claim {
     pub cannot_succeed: Option<String>,
     /// gonogo could not parse it (PostgreSQL must refuse it too).
     pub unparsable: bool,
+    /// gonogo could not read it and says so without claiming what the server does.
+    pub not_sure: bool,
     /// The rules gonogo raises on this statement's line.
     pub rules: BTreeSet<String>,
 }
@@ -96,7 +98,15 @@ pub fn claims(
         }
         claim.work.extend(statement.long_work);
         match &statement.operations {
-            Err(_) => claim.unparsable = true,
+            // Only a statement gonogo says PostgreSQL's grammar rejects is a claim about the
+            // server; "not sure" (a template, SQL built at run time) claims nothing to judge.
+            Err(_) => {
+                if statement.unread == Some(Unread::Rejected) {
+                    claim.unparsable = true;
+                } else {
+                    claim.not_sure = true;
+                }
+            }
             Ok(operations) => {
                 for operation in operations {
                     match operation {
