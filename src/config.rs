@@ -396,7 +396,8 @@ impl<'de> Deserialize<'de> for MigrationSets {
                 f.write_str("a mapping of migration settings, or a list of them (one per set)")
             }
             fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<MigrationSets, A::Error> {
-                let set = MigrationsConfig::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                let set =
+                    MigrationsConfig::deserialize(de::value::MapAccessDeserializer::new(map))?;
                 Ok(MigrationSets {
                     sets: vec![set],
                     positions: vec![(1, 1)],
@@ -411,11 +412,11 @@ impl<'de> Deserialize<'de> for MigrationSets {
                     listed: true,
                     ..MigrationSets::default()
                 };
-                while let Some(set) = seq.next_element::<serde_saphyr::Spanned<MigrationsConfig>>()? {
-                    sets.positions.push((
-                        set.referenced.line() as u32,
-                        set.referenced.column() as u32,
-                    ));
+                while let Some(set) =
+                    seq.next_element::<serde_saphyr::Spanned<MigrationsConfig>>()?
+                {
+                    sets.positions
+                        .push((set.referenced.line() as u32, set.referenced.column() as u32));
                     sets.sets.push(set.value);
                 }
                 Ok(sets)
@@ -946,7 +947,9 @@ fn validate(config: &Config) -> Result<(), String> {
 
 /// Migration path patterns: each says something (a lone `!` or an empty string matches nothing
 /// and is a typo), and its braces are balanced.
-fn migration_paths<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<ConfigString>, D::Error> {
+fn migration_paths<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<ConfigString>, D::Error> {
     let paths: Vec<ConfigString> = null_as_default(deserializer)?;
     for pattern in &paths {
         let bare = pattern.value.trim().trim_start_matches('!');
@@ -1004,7 +1007,10 @@ fn validate_migration_sets(config: &Config) -> Result<(), (u32, u32, String)> {
             }
             continue;
         };
-        let at = (name.referenced.line() as u32, name.referenced.column() as u32);
+        let at = (
+            name.referenced.line() as u32,
+            name.referenced.column() as u32,
+        );
         if name.value.trim().is_empty() {
             return Err((at.0, at.1, "a migration set's `name` is empty".to_string()));
         }

@@ -130,7 +130,10 @@ fn a_renamed_applied_migration_keeps_its_history_unless_its_version_changes() {
         dir.path(),
         &["mv", "db/0001_users.sql", "db/0001_create_users.sql"],
     );
-    git(dir.path(), &["mv", "db/0002_orders.sql", "db/0003_orders.sql"]);
+    git(
+        dir.path(),
+        &["mv", "db/0002_orders.sql", "db/0003_orders.sql"],
+    );
     let (_, result) = check(dir.path(), &["--base", "v1"]);
     let edited = findings_of_rule(&result, EDITED);
     assert_eq!(edited.len(), 2, "{result:#}");
@@ -226,11 +229,7 @@ fn an_order_file_decides_the_order_and_reports_what_it_does_not_list() {
         "db/c_widen.sql",
         "SET lock_timeout = '2s';\nALTER TABLE users ALTER COLUMN name TYPE varchar(20);\n",
     );
-    write(
-        dir.path(),
-        "db/d_unlisted.sql",
-        "SELECT 1;\n",
-    );
+    write(dir.path(), "db/d_unlisted.sql", "SELECT 1;\n");
     let (_, result) = check(dir.path(), &["--base", "v1"]);
     let found = described(&result);
     assert!(
@@ -397,7 +396,9 @@ fn transaction_markers_of_each_runner_decide_per_file() {
     // CREATE INDEX CONCURRENTLY fails inside a transaction; each marker takes its file out of
     // the runner's per-file transaction, the unmarked control file stays in one.
     let concurrently = |name: &str| {
-        format!("SET lock_timeout = '2s';\nCREATE INDEX CONCURRENTLY {name}_idx ON users (email);\n")
+        format!(
+            "SET lock_timeout = '2s';\nCREATE INDEX CONCURRENTLY {name}_idx ON users (email);\n"
+        )
     };
     let dir = released(&[
         (
@@ -412,12 +413,16 @@ fn transaction_markers_of_each_runner_decide_per_file() {
     write(
         dir.path(),
         "db/00002_goose.sql",
-        &format!("-- +goose Up\n-- +goose NO TRANSACTION\n{}", concurrently("goose")),
+        &format!(
+            "-- +goose Up\n-- +goose NO TRANSACTION\n{}",
+            concurrently("goose")
+        ),
     );
     write(
         dir.path(),
         "db/00003_sqlx.sql",
-        &format!("-- no-transaction\n{}", concurrently("sqlx")).replace("SET lock_timeout = '2s';\n", ""),
+        &format!("-- no-transaction\n{}", concurrently("sqlx"))
+            .replace("SET lock_timeout = '2s';\n", ""),
     );
     write(
         dir.path(),
@@ -442,7 +447,8 @@ fn transaction_markers_of_each_runner_decide_per_file() {
 
 #[test]
 fn a_template_placeholder_is_named_when_it_stops_the_parse_and_replaced_when_given() {
-    let migration = "CREATE TABLE {{ index .Options \"Namespace\" }}.users (id bigint PRIMARY KEY);\n";
+    let migration =
+        "CREATE TABLE {{ index .Options \"Namespace\" }}.users (id bigint PRIMARY KEY);\n";
     let dir = released(&[(
         "gonogo.yaml",
         "checks:\n  migrations:\n    paths: [\"db/*.sql\"]\n",
@@ -500,7 +506,8 @@ fn new_migration_keys_are_validated_with_positions() {
         twice.contains("gonogo.yaml:4:14: two migration sets are named `a` (the first at line 3)"),
         "{twice}"
     );
-    let empty_exclusion = config_error("checks:\n  migrations:\n    paths: [\"db/*.sql\", \"!\"]\n");
+    let empty_exclusion =
+        config_error("checks:\n  migrations:\n    paths: [\"db/*.sql\", \"!\"]\n");
     assert!(
         empty_exclusion.contains("gonogo.yaml:3:12: the path pattern `!` is empty"),
         "{empty_exclusion}"
@@ -509,10 +516,12 @@ fn new_migration_keys_are_validated_with_positions() {
     assert!(braces.contains("unbalanced braces"), "{braces}");
     assert!(braces.contains("gonogo.yaml:3:"), "{braces}");
     let empty_list = config_error("checks:\n  migrations: []\n");
-    assert!(empty_list.contains("checks.migrations is an empty list"), "{empty_list}");
-    let unknown = config_error(
-        "checks:\n  migrations:\n    - name: a\n      order: db/atlas.sum\n",
+    assert!(
+        empty_list.contains("checks.migrations is an empty list"),
+        "{empty_list}"
     );
+    let unknown =
+        config_error("checks:\n  migrations:\n    - name: a\n      order: db/atlas.sum\n");
     assert!(
         unknown.contains("gonogo.yaml:4:7: unknown key `order`"),
         "{unknown}"

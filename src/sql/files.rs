@@ -139,14 +139,19 @@ fn load_set(
     };
     let mut problems = Vec::new();
     let mut candidates = BTreeSet::new();
-    let (excludes, includes): (Vec<&String>, Vec<&String>) =
-        patterns.iter().partition(|p| p.trim_start().starts_with('!'));
+    let (excludes, includes): (Vec<&String>, Vec<&String>) = patterns
+        .iter()
+        .partition(|p| p.trim_start().starts_with('!'));
     let excludes = excludes
         .iter()
-        .flat_map(|p| expand_braces(p.trim_start().trim_start_matches('!').trim_start_matches("./")))
-        .map(|p| {
-            glob::Pattern::new(&p).map_err(|e| format!("invalid path pattern `!{p}`: {e}"))
+        .flat_map(|p| {
+            expand_braces(
+                p.trim_start()
+                    .trim_start_matches('!')
+                    .trim_start_matches("./"),
+            )
         })
+        .map(|p| glob::Pattern::new(&p).map_err(|e| format!("invalid path pattern `!{p}`: {e}")))
         .collect::<Result<Vec<_>, _>>()?;
     let match_options = glob::MatchOptions {
         require_literal_separator: true,
@@ -203,7 +208,9 @@ fn load_set(
         files.push(file);
     }
     match section.and_then(|s| s.order_file.as_ref()) {
-        Some(order_file) => order_by_file(&ctx.root, order_file.as_str(), &mut files, &mut problems)?,
+        Some(order_file) => {
+            order_by_file(&ctx.root, order_file.as_str(), &mut files, &mut problems)?
+        }
         None => files.sort_by_cached_key(|f| runner_order_key(&f.path)),
     }
     Ok(MigrationSet {
@@ -230,7 +237,11 @@ fn expand_glob(root: &Path, pattern: &str) -> Result<Vec<String>, String> {
         let skipped_dir = entry
             .components()
             .any(|c| c.as_os_str() == "node_modules" || c.as_os_str() == "target");
-        if entry.is_file() && !skipped_dir && !is_down_migration(&entry) && !is_runner_config(&entry) {
+        if entry.is_file()
+            && !skipped_dir
+            && !is_down_migration(&entry)
+            && !is_runner_config(&entry)
+        {
             out.push(crate::context::relative_display(root, &entry));
         }
     }
@@ -288,7 +299,9 @@ fn is_down_migration(path: &Path) -> bool {
 
 /// Flyway's per-script settings (`V1__x.sql.conf`) are read beside their script, not as SQL.
 fn is_runner_config(path: &Path) -> bool {
-    path.to_string_lossy().to_ascii_lowercase().ends_with(".sql.conf")
+    path.to_string_lossy()
+        .to_ascii_lowercase()
+        .ends_with(".sql.conf")
 }
 
 /// Dialect names runners put in file names (popx: `X.postgres.up.sql`, `X.mysql.up.sql`,
@@ -352,7 +365,10 @@ fn choose_variants(
         if let Some(generic_real) = generic_real {
             chosen.remove(generic_real);
         }
-        let empty = matches!(texts.get(path), Some(Err(FileProblem::Unreadable { empty: true, .. })));
+        let empty = matches!(
+            texts.get(path),
+            Some(Err(FileProblem::Unreadable { empty: true, .. }))
+        );
         if !empty {
             chosen.insert(path.clone());
         }
@@ -514,14 +530,18 @@ fn pieces(text: &str) -> Vec<Piece> {
     let mut out = Vec::new();
     let mut rest = text;
     while !rest.is_empty() {
-        let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
         if digits > 0 {
             let run = &rest[..digits];
             let value = run.trim_start_matches('0');
             out.push(Piece::Number(value.len(), value.to_string(), run.len()));
             rest = &rest[digits..];
         } else {
-            let text_end = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
+            let text_end = rest
+                .find(|c: char| c.is_ascii_digit())
+                .unwrap_or(rest.len());
             out.push(Piece::Text(rest[..text_end].to_string()));
             rest = &rest[text_end..];
         }
@@ -547,7 +567,9 @@ fn name_key(name: &str) -> NameKey {
         .filter(|(version, _)| {
             !version.is_empty()
                 && version.starts_with(|c: char| c.is_ascii_digit())
-                && version.chars().all(|c| c.is_ascii_digit() || c == '.' || c == '_')
+                && version
+                    .chars()
+                    .all(|c| c.is_ascii_digit() || c == '.' || c == '_')
         });
     if let Some((version, description)) = flyway_version {
         let numbers = version
@@ -567,7 +589,11 @@ fn name_key(name: &str) -> NameKey {
 /// numbers compared as numbers (`2_x.sql` before `10_x.sql`; Flyway `V1_2__` before `V1_10__`).
 fn runner_order_key(path: &str) -> (Vec<Vec<Piece>>, NameKey) {
     let (dirs, name) = path.rsplit_once('/').map_or(("", path), |(d, n)| (d, n));
-    let dirs = dirs.split('/').filter(|d| !d.is_empty()).map(pieces).collect();
+    let dirs = dirs
+        .split('/')
+        .filter(|d| !d.is_empty())
+        .map(pieces)
+        .collect();
     (dirs, name_key(name))
 }
 
@@ -734,6 +760,17 @@ fn guess_dialect(texts: &BTreeMap<String, Result<String, FileProblem>>) -> Diale
         };
     }
     let files: Vec<&String> = texts.values().filter_map(|t| t.as_ref().ok()).collect();
+    let mysql_votes = files.iter().filter(|text| looks_like_mysql(text)).count();
+    if mysql_votes * 2 > files.len() {
+        Dialect::Mysql
+    } else {
+        Dialect::Postgres
+    }
+}
+
+/// Two or more MySQL-only spellings (`ENGINE=`, `AUTO_INCREMENT`, `MODIFY COLUMN`, `UNSIGNED`,
+/// backquotes): PostgreSQL rejects every one of them.
+pub fn looks_like_mysql(text: &str) -> bool {
     let mysql_markers = [
         "ENGINE=",
         "ENGINE =",
@@ -742,16 +779,109 @@ fn guess_dialect(texts: &BTreeMap<String, Result<String, FileProblem>>) -> Diale
         "UNSIGNED",
         "`",
     ];
-    let mysql_votes = files
-        .iter()
-        .filter(|text| {
-            let upper = text.to_ascii_uppercase();
-            mysql_markers.iter().filter(|m| upper.contains(*m)).count() >= 2
-        })
-        .count();
-    if mysql_votes * 2 > files.len() {
-        Dialect::Mysql
-    } else {
-        Dialect::Postgres
+    let upper = text.to_ascii_uppercase();
+    mysql_markers.iter().filter(|m| upper.contains(*m)).count() >= 2
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sorted(paths: &[&str]) -> Vec<String> {
+        let mut paths: Vec<String> = paths.iter().map(|p| p.to_string()).collect();
+        paths.sort_by_cached_key(|p| runner_order_key(p));
+        paths
+    }
+
+    #[test]
+    fn flyway_versions_compare_as_numbers() {
+        assert_eq!(
+            sorted(&[
+                "V2__c.sql",
+                "V1_10__b.sql",
+                "R__view.sql",
+                "V1_2__a.sql",
+                "V1__init.sql",
+                "V1.3__d.sql"
+            ]),
+            [
+                "V1__init.sql",
+                "V1_2__a.sql",
+                "V1.3__d.sql",
+                "V1_10__b.sql",
+                "V2__c.sql",
+                "R__view.sql"
+            ]
+        );
+    }
+
+    #[test]
+    fn numeric_prefixes_folders_and_timestamps_in_natural_order() {
+        assert_eq!(
+            sorted(&["10_x.sql", "2_y.sql", "1_z.sql"]),
+            ["1_z.sql", "2_y.sql", "10_x.sql"]
+        );
+        assert_eq!(
+            sorted(&[
+                "versioned/v1.10/a.sql",
+                "versioned/v1.2/b.sql",
+                "versioned/v1.9/a.sql"
+            ]),
+            [
+                "versioned/v1.2/b.sql",
+                "versioned/v1.9/a.sql",
+                "versioned/v1.10/a.sql"
+            ]
+        );
+        assert_eq!(
+            sorted(&["20240102000000_b.up.sql", "20231231235959_a.up.sql"]),
+            ["20231231235959_a.up.sql", "20240102000000_b.up.sql"]
+        );
+        // Leading zeros do not change a number's place.
+        assert_eq!(
+            sorted(&["002_b.sql", "0010_a.sql", "1_c.sql"]),
+            ["1_c.sql", "002_b.sql", "0010_a.sql"]
+        );
+    }
+
+    #[test]
+    fn braces_expand_to_every_alternative() {
+        assert_eq!(expand_braces("db/*.sql"), ["db/*.sql"]);
+        assert_eq!(
+            expand_braces("db/{pg,postgres}/*.{sql,psql}"),
+            [
+                "db/pg/*.sql",
+                "db/pg/*.psql",
+                "db/postgres/*.sql",
+                "db/postgres/*.psql"
+            ]
+        );
+        assert_eq!(expand_braces("{a,{b,c}}.sql"), ["a.sql", "b.sql", "c.sql"]);
+    }
+
+    #[test]
+    fn dialect_variants_name_their_generic_file() {
+        assert_eq!(
+            dialect_variant("m/1_x.postgres.up.sql"),
+            Some(("m/1_x.up.sql".to_string(), Some(Dialect::Postgres)))
+        );
+        assert_eq!(
+            dialect_variant("m/1_x.sqlite3.autocommit.up.sql"),
+            Some(("m/1_x.autocommit.up.sql".to_string(), None))
+        );
+        assert_eq!(dialect_variant("m/1_x.up.sql"), None);
+        assert_eq!(dialect_variant("m/V1.2__x.sql"), None);
+    }
+
+    #[test]
+    fn versions_and_first_differences() {
+        assert_eq!(runner_version("db/V1_2__users.sql"), ["1", "2"]);
+        assert_eq!(runner_version("db/0003_users.up.sql"), ["3"]);
+        assert_eq!(
+            runner_version("db/3_create_users.sql"),
+            runner_version("db/003_users.sql")
+        );
+        assert_eq!(first_difference("a\nb\nc\n", "a\nB\nc\n"), 2);
+        assert_eq!(first_difference("a\n", "a\nb\n"), 2);
     }
 }

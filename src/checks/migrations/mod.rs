@@ -439,7 +439,10 @@ fn run(ctx: &Context) -> Result<(CheckOutcome, Vec<LiveInput>), CheckError> {
             label,
         });
     }
-    Ok((CheckOutcome::findings(summaries.join("; "), findings), inputs))
+    Ok((
+        CheckOutcome::findings(summaries.join("; "), findings),
+        inputs,
+    ))
 }
 
 fn run_set(ctx: &Context, set: &MigrationSet) -> Result<SetOutcome, CheckError> {
@@ -542,7 +545,9 @@ fn name_placeholders(findings: &mut [Finding], files: &[MigrationFile]) {
         let Some(file) = files.iter().find(|f| f.path == location.path) else {
             continue;
         };
-        if let Some((placeholder, line)) = placeholder_in_statement(&file.text, location.line.unwrap_or(1)) {
+        if let Some((placeholder, line)) =
+            placeholder_in_statement(&file.text, location.line.unwrap_or(1))
+        {
             finding.message.push_str(&format!(
                 "; the template placeholder `{placeholder}` (line {line}) stopped the parse: give its value in checks.migrations.placeholders"
             ));
@@ -556,7 +561,11 @@ fn name_placeholders(findings: &mut [Finding], files: &[MigrationFile]) {
 /// The first `{{ … }}` or `${…}` from `line` to the end of the statement there (the line
 /// ending in `;`), with its line.
 fn placeholder_in_statement(text: &str, line: u32) -> Option<(String, u32)> {
-    for (index, content) in text.lines().enumerate().skip(line.saturating_sub(1) as usize) {
+    for (index, content) in text
+        .lines()
+        .enumerate()
+        .skip(line.saturating_sub(1) as usize)
+    {
         for (open, close) in [("{{", "}}"), ("${", "}")] {
             if let Some(start) = content.find(open)
                 && let Some(length) = content[start..].find(close)
