@@ -224,6 +224,17 @@ pg_control_system() or the trace is refused; a trace raises a static prediction,
 for a plain top-level statement that locked the table; at the deadline the running statement is
 cancelled and the connection closed.
 
+What runs, as the runner runs it: a file the base ref had is applied (runners never re-run a
+version); an edit to it is reported once (migrations/applied-migration-edited) and the file is
+followed as the base had it. Files run folder by folder, names compared with numbers as numbers
+(Flyway V1_2__ before V1_10__, 2_x.sql before 10_x.sql), or in the order `order_file:` lists
+(one file a line; atlas.sum reads as is). X.postgres.up.sql wins over X.up.sql, an empty variant
+skips it. Per-file markers override `transaction`: goose `-- +goose NO TRANSACTION`, Flyway
+`executeInTransaction=false` in V1__x.sql.conf (per-statement); sqlx `-- no-transaction`, popx
+`.autocommit.` (none). `placeholders: {\"${schema}\": app}` fills templated SQL before parsing.
+`paths` take `!glob` exclusions and `{a,b}` alternatives. `checks.migrations` may be a list of
+sets, each with a `name` and its own keys and schema (one per database).
+
 Without a config, gonogo looks for **/migrations/**/*.sql and db/migrate/**/*.sql and guesses
 the dialect. Waive a statement with `-- gonogo:ignore migrations/<rule> <reason>` on the line
 before it.";
