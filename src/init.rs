@@ -201,17 +201,23 @@ pub struct ProposedSet {
     pub globs: BTreeSet<String>,
 }
 
-/// Folders (any component) that hold tests and their data, not the migrations a deploy runs.
+/// Folders (any component) that hold tests, their data, stubs and examples, not the migrations
+/// a deploy runs.
 const SQL_TEST_DIRS: &[&str] = &[
     "test",
     "tests",
-    "testdata",
     "test_data",
     "fixtures",
     "spec",
     "__tests__",
     "e2e",
     "seeds",
+    "stub",
+    "stubs",
+    "mock",
+    "mocks",
+    "example",
+    "examples",
 ];
 
 /// Why an SQL file is not a migration, if it is not one.
@@ -223,8 +229,12 @@ fn not_a_migration(path: &str) -> Option<&'static str> {
             "a full schema dump recreates the whole schema; it is not a migration a deploy runs",
         );
     }
-    if lower.split('/').any(|c| SQL_TEST_DIRS.contains(&c)) || name.contains("seed") {
-        return Some("test data or seeds, not a migration a deploy runs");
+    if lower
+        .split('/')
+        .any(|c| SQL_TEST_DIRS.contains(&c) || c.contains("testdata"))
+        || name.contains("seed")
+    {
+        return Some("tests, test data, stubs or seeds, not a migration a deploy runs");
     }
     None
 }
@@ -310,16 +320,22 @@ fn render_migrations(found: &Found, out: &mut String) {
             }
         }
     }
-    const SHOWN: usize = 10;
-    for (path, reason) in found.migration_skipped.iter().take(SHOWN) {
-        out.push_str(&format!(
-            "  # not a migration, left out: {path}: {reason}\n"
-        ));
+    // One line per folder and reason: a repository with hundreds of test files gets a few lines.
+    let mut skipped: std::collections::BTreeMap<(&str, String), Vec<&str>> = Default::default();
+    for (path, reason) in &found.migration_skipped {
+        let folder = path.rsplit_once('/').map_or(".", |(dir, _)| dir);
+        skipped
+            .entry((reason, folder.to_string()))
+            .or_default()
+            .push(path);
     }
-    if found.migration_skipped.len() > SHOWN {
+    for ((reason, folder), paths) in skipped {
+        let shown = match paths.as_slice() {
+            [one] => one.to_string(),
+            many => format!("{folder}/ ({} files)", many.len()),
+        };
         out.push_str(&format!(
-            "  # …and {} more SQL files left out as dumps or test data\n",
-            found.migration_skipped.len() - SHOWN
+            "  # not a migration, left out: {shown}: {reason}\n"
         ));
     }
 }
@@ -477,7 +493,7 @@ mod tests {
             "{text}"
         );
         assert!(
-            text.contains("db/pg/testdata/0001_rows.sql: test data or seeds"),
+            text.contains("db/pg/testdata/0001_rows.sql: tests, test data, stubs or seeds"),
             "{text}"
         );
     }
