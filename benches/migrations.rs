@@ -53,6 +53,7 @@ fn main() {
                 path: p.strip_prefix(&root).unwrap().to_string_lossy().to_string(),
                 text,
                 in_deploy: true,
+                transaction: None,
             })
         })
         .collect();

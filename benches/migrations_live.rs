@@ -83,6 +83,7 @@ fn estimates_against_measured(cluster: &pg::Cluster, runtime: &tokio::runtime::R
             path: "db/0001_change.sql".into(),
             text: format!("SET lock_timeout = '2s';\n{sql};\n"),
             in_deploy: true,
+            transaction: None,
         }];
         let mut findings = analyze_files(&files, &Settings::default(), true);
         let settings = LiveSettings {
@@ -138,6 +139,7 @@ fn main() {
         path: "db/0001_bigint.sql".into(),
         text: sql,
         in_deploy: true,
+        transaction: None,
     }];
     let findings = analyze_files(&files, &Settings::default(), true);
 

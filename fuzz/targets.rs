@@ -55,6 +55,7 @@ fn migrations(data: &[u8], dialect: Dialect) {
         path: "db/migrations/0001_fuzz.sql".to_string(),
         text: text(data),
         in_deploy: true,
+        transaction: None,
     };
     let settings = Settings {
         dialect,

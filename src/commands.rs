@@ -569,7 +569,7 @@ fn calibrate(
         .checks
         .migrations
         .as_ref()
-        .and_then(|m| m.database.as_ref());
+        .and_then(|m| m.primary().database.as_ref());
     let url = |u: Option<&config::ConfigString>| {
         u.map(|s| s.value.trim().to_string())
             .filter(|s| !s.is_empty())
@@ -640,7 +640,7 @@ fn write_costs(
         .checks
         .migrations
         .as_ref()
-        .map(cost_model)
+        .map(|m| cost_model(m.primary()))
         .transpose()
         .map_err(|e| format!("the edited file would not be valid ({e})"))?;
     if reread.as_ref() != Some(model) {

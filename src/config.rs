@@ -342,7 +342,7 @@ pub struct Config {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ChecksConfig {
-    pub migrations: Option<MigrationsConfig>,
+    pub migrations: Option<MigrationSets>,
     pub compat: Option<CompatConfig>,
     pub kubernetes: Option<KubernetesConfig>,
     pub readiness: Option<ReadinessConfig>,
@@ -371,11 +371,80 @@ pub enum TransactionMode {
     None,
 }
 
+/// `checks.migrations`: one set of migrations (a mapping, the usual form) or a list of sets,
+/// each its own database: its own paths, dialect, transaction mode and schema.
+#[derive(Debug, Default)]
+pub struct MigrationSets {
+    pub sets: Vec<MigrationsConfig>,
+    /// Where each set starts in gonogo.yaml (line, column), for errors about a set as a whole.
+    pub positions: Vec<(u32, u32)>,
+    /// Written as a list (even of one set).
+    pub listed: bool,
+}
+
+impl MigrationSets {
+    /// The first set: what a single-database feature (calibrate, the database side of compat)
+    /// uses. Validation guarantees there is one.
+    pub fn primary(&self) -> &MigrationsConfig {
+        &self.sets[0]
+    }
+}
+
+impl<'de> Deserialize<'de> for MigrationSets {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct SetsVisitor;
+        impl<'de> Visitor<'de> for SetsVisitor {
+            type Value = MigrationSets;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a mapping of migration settings, or a list of them (one per set)")
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<MigrationSets, A::Error> {
+                let set =
+                    MigrationsConfig::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                Ok(MigrationSets {
+                    sets: vec![set],
+                    positions: vec![(1, 1)],
+                    listed: false,
+                })
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<MigrationSets, A::Error> {
+                let mut sets = MigrationSets {
+                    listed: true,
+                    ..MigrationSets::default()
+                };
+                while let Some(set) =
+                    seq.next_element::<serde_saphyr::Spanned<MigrationsConfig>>()?
+                {
+                    sets.positions
+                        .push((set.referenced.line() as u32, set.referenced.column() as u32));
+                    sets.sets.push(set.value);
+                }
+                Ok(sets)
+            }
+        }
+        deserializer.deserialize_any(SetsVisitor)
+    }
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MigrationsConfig {
-    #[serde(default)]
+    /// The set's name in findings and summaries; needed when there are several sets.
+    pub name: Option<serde_saphyr::Spanned<String>>,
+    /// Globs relative to the project root; `!glob` excludes, `{a,b}` is either.
+    #[serde(default, deserialize_with = "migration_paths")]
     pub paths: Vec<ConfigString>,
+    /// A file listing the migrations in the order the runner applies them, one per line
+    /// (relative to the order file's folder; Atlas's `atlas.sum` reads as is). Without it,
+    /// the runner's usual order: versions and numbers compared as numbers.
+    pub order_file: Option<ConfigString>,
+    /// Literal text → its value, replaced in every file before parsing (templated SQL:
+    /// `{{ index .Options "Namespace" }}`, `${schema}`).
+    #[serde(default, deserialize_with = "placeholders")]
+    pub placeholders: BTreeMap<String, String>,
     #[serde(default)]
     pub dialect: Dialect,
     #[serde(default, deserialize_with = "limit::postgres_version")]
@@ -869,6 +938,9 @@ pub fn parse(text: &str, shown_path: &str) -> Result<Config, ConfigError> {
     validate(&config, text).map_err(|(message, pos)| {
         ConfigError::at(shown_path, Some(text), pos.line, pos.column, message)
     })?;
+    validate_migration_sets(&config).map_err(|(line, column, message)| {
+        ConfigError::at(shown_path, Some(text), line, column, message)
+    })?;
     Ok(config)
 }
 
@@ -905,6 +977,89 @@ fn validate(config: &Config, text: &str) -> Result<(), (String, crate::yaml::Pos
                     waiver.rule.value
                 ),
                 item_pos(&["waivers"], index, "reason"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Migration path patterns: each says something (a lone `!` or an empty string matches nothing
+/// and is a typo), and its braces are balanced.
+fn migration_paths<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<ConfigString>, D::Error> {
+    let paths: Vec<ConfigString> = null_as_default(deserializer)?;
+    for pattern in &paths {
+        let bare = pattern.value.trim().trim_start_matches('!');
+        if bare.is_empty() {
+            return Err(de::Error::custom(format!(
+                "the path pattern `{}` is empty; write a glob such as \"db/migrations/*.sql\" (`!glob` excludes files)",
+                pattern.value
+            )));
+        }
+        if bare.matches('{').count() != bare.matches('}').count() {
+            return Err(de::Error::custom(format!(
+                "the path pattern `{}` has unbalanced braces; `{{a,b}}` means either a or b",
+                pattern.value
+            )));
+        }
+    }
+    Ok(paths)
+}
+
+/// Placeholders: the literal text to replace cannot be empty.
+fn placeholders<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<BTreeMap<String, String>, D::Error> {
+    let map: BTreeMap<String, String> = null_as_default(deserializer)?;
+    if map.keys().any(|k| k.is_empty()) {
+        return Err(de::Error::custom(
+            "a placeholder's key is empty; a key is the literal text to replace, e.g. `${schema}: public`",
+        ));
+    }
+    Ok(map)
+}
+
+/// Several migration sets need names, and different ones (findings say which set they are
+/// about); paths and placeholders must say something.
+fn validate_migration_sets(config: &Config) -> Result<(), (u32, u32, String)> {
+    let Some(sets) = &config.checks.migrations else {
+        return Ok(());
+    };
+    if sets.sets.is_empty() {
+        return Err((
+            1,
+            1,
+            "checks.migrations is an empty list; give at least one set (`- {name: main, paths: [\"db/migrations/*.sql\"]}`) or remove the key".to_string(),
+        ));
+    }
+    let mut names: BTreeMap<&str, u32> = BTreeMap::new();
+    for (set, &(line, column)) in sets.sets.iter().zip(&sets.positions) {
+        let Some(name) = &set.name else {
+            if sets.sets.len() > 1 {
+                return Err((
+                    line,
+                    column,
+                    "this migration set has no `name`; with several sets each needs one (findings say which set they are about)".to_string(),
+                ));
+            }
+            continue;
+        };
+        let at = (
+            name.referenced.line() as u32,
+            name.referenced.column() as u32,
+        );
+        if name.value.trim().is_empty() {
+            return Err((at.0, at.1, "a migration set's `name` is empty".to_string()));
+        }
+        if let Some(first) = names.insert(name.value.as_str(), at.0) {
+            return Err((
+                at.0,
+                at.1,
+                format!(
+                    "two migration sets are named `{}` (the first at line {first}); set names must be unique",
+                    name.value
+                ),
             ));
         }
     }

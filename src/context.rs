@@ -33,9 +33,9 @@ pub struct Context {
     /// The manifests the four Kubernetes checks read: parsed once per run, on first use
     /// (standard input can only be read once, and a big stream should be parsed once).
     pub kubernetes: OnceLock<Result<Arc<Loaded>, LoadError>>,
-    /// The migration files the `migrations` check and the database side of `compat` read: found,
+    /// The migration sets the `migrations` check and the database side of `compat` read: found,
     /// read and compared with the base once per run, on first use.
-    pub migrations: OnceLock<Result<Arc<MigrationSet>, String>>,
+    pub migrations: OnceLock<Result<Arc<Vec<Arc<MigrationSet>>>, String>>,
 }
 
 /// The deployed version, in the order DESIGN.md gives: `--base`, `base:` in the config,
@@ -68,11 +68,24 @@ impl Context {
             .clone()
     }
 
-    /// The migration files, loaded by the first caller; the others wait for that load.
-    pub fn migrations(&self) -> Result<Arc<MigrationSet>, String> {
+    /// Every migration set (one per database; one without a config), loaded by the first
+    /// caller; the others wait for that load.
+    pub fn migration_sets(&self) -> Result<Arc<Vec<Arc<MigrationSet>>>, String> {
         self.migrations
-            .get_or_init(|| crate::sql::files::load(self).map(Arc::new))
+            .get_or_init(|| {
+                crate::sql::files::load_sets(self)
+                    .map(|sets| Arc::new(sets.into_iter().map(Arc::new).collect()))
+            })
             .clone()
+    }
+
+    /// The first migration set: what a reader of one database uses (the database side of
+    /// `compat`).
+    pub fn migrations(&self) -> Result<Arc<MigrationSet>, String> {
+        let sets = self.migration_sets()?;
+        sets.first()
+            .cloned()
+            .ok_or_else(|| "checks.migrations has no migration set".to_string())
     }
 
     /// A path under the root as shown in reports: relative, with `/` separators.

@@ -65,6 +65,10 @@ const MAX_FILES: usize = 20_000;
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Found {
     pub migration_globs: BTreeSet<String>,
+    /// The migration folders grouped by dialect: one proposed set per database.
+    pub migration_sets: Vec<ProposedSet>,
+    /// SQL files that are not migrations (schema dumps, test data), with why: said in a comment.
+    pub migration_skipped: Vec<(String, &'static str)>,
     pub manifest_globs: BTreeSet<String>,
     pub openapi: BTreeSet<String>,
     pub proto_globs: BTreeSet<String>,
@@ -236,10 +240,11 @@ fn top_glob(path: &str, pattern: &str) -> String {
 
 pub fn discover(root: &Path, files: &[String]) -> Found {
     let mut found = Found::default();
+    let mut sql_files = Vec::new();
     for path in files {
         let lower = path.to_ascii_lowercase();
         if lower.ends_with(".sql") {
-            found.migration_globs.insert(parent_glob(path, "*.sql"));
+            sql_files.push(path.as_str());
         } else if lower.ends_with(".proto") {
             found.proto_globs.insert(top_glob(path, "*.proto"));
         } else if lower.ends_with(".avsc") {
@@ -320,6 +325,7 @@ pub fn discover(root: &Path, files: &[String]) -> Found {
             found.code_dirs.insert(format!("{top}/"));
         }
     }
+    discover_migrations(root, &sql_files, &mut found);
     found
 }
 
@@ -373,6 +379,152 @@ fn skipped_comment(found: &Found) -> String {
     out
 }
 
+/// One proposed migration set: a database's folders and its dialect.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ProposedSet {
+    pub dialect: crate::config::Dialect,
+    pub globs: BTreeSet<String>,
+}
+
+/// Folders (any component) that hold tests, their data, stubs and examples, not the migrations
+/// a deploy runs.
+const SQL_TEST_DIRS: &[&str] = &[
+    "test",
+    "tests",
+    "test_data",
+    "fixtures",
+    "spec",
+    "__tests__",
+    "e2e",
+    "seeds",
+    "stub",
+    "stubs",
+    "mock",
+    "mocks",
+    "example",
+    "examples",
+];
+
+/// Why an SQL file is not a migration, if it is not one.
+fn not_a_migration(path: &str) -> Option<&'static str> {
+    let lower = path.to_ascii_lowercase();
+    let name = lower.rsplit('/').next().unwrap_or(&lower);
+    if name == "schema.sql" || name == "structure.sql" || name.contains("dump") {
+        return Some(
+            "a full schema dump recreates the whole schema; it is not a migration a deploy runs",
+        );
+    }
+    if lower
+        .split('/')
+        .any(|c| SQL_TEST_DIRS.contains(&c) || c.contains("testdata"))
+        || name.contains("seed")
+    {
+        return Some("tests, test data, stubs or seeds, not a migration a deploy runs");
+    }
+    None
+}
+
+/// The SQL folders as migration sets: one per dialect (a folder of MySQL migrations and one of
+/// PostgreSQL ones are two databases, each with its own schema), dumps and test data left out.
+fn discover_migrations(root: &Path, sql_files: &[&str], found: &mut Found) {
+    use crate::config::Dialect;
+    let mut folders: std::collections::BTreeMap<String, (usize, usize)> = Default::default();
+    for path in sql_files {
+        if let Some(reason) = not_a_migration(path) {
+            found.migration_skipped.push((path.to_string(), reason));
+            continue;
+        }
+        let glob = parent_glob(path, "*.sql");
+        let votes = folders.entry(glob).or_default();
+        let lower = path.to_ascii_lowercase();
+        let mysql = lower
+            .split('/')
+            .any(|c| c.contains("mysql") || c.contains("mariadb"))
+            || crate::sql::files::looks_like_mysql(&head_of(root, path));
+        if mysql {
+            votes.1 += 1;
+        } else {
+            votes.0 += 1;
+        }
+    }
+    for (glob, (postgres, mysql)) in folders {
+        let dialect = if mysql > postgres {
+            Dialect::Mysql
+        } else {
+            Dialect::Postgres
+        };
+        found.migration_globs.insert(glob.clone());
+        match found
+            .migration_sets
+            .iter_mut()
+            .find(|s| s.dialect == dialect)
+        {
+            Some(set) => {
+                set.globs.insert(glob);
+            }
+            None => found.migration_sets.push(ProposedSet {
+                dialect,
+                globs: BTreeSet::from([glob]),
+            }),
+        }
+    }
+    found
+        .migration_sets
+        .sort_by_key(|s| s.dialect != Dialect::Postgres);
+}
+
+/// The `migrations:` block: one set as a mapping, several as a list of named sets, and a
+/// comment naming the SQL files left out and why.
+fn render_migrations(found: &Found, out: &mut String) {
+    use crate::config::Dialect;
+    let settings = |dialect: Dialect, indent: &str| match dialect {
+        Dialect::Postgres => format!(
+            "{indent}dialect: postgres             # postgres | mysql\n{indent}postgres_version: 15\n{indent}transaction: per-file         # per-file | per-statement | none: how your runner wraps files\n{indent}max_lock_seconds: 2\n"
+        ),
+        Dialect::Mysql => format!("{indent}dialect: mysql                # postgres | mysql\n"),
+    };
+    match found.migration_sets.as_slice() {
+        [] => out.push_str("  # migrations:                 # no .sql migrations found\n  #   paths: [\"db/migrations/*.sql\"]\n"),
+        [set] => {
+            out.push_str(&format!("  migrations:\n    paths: {}\n", yaml_list(&set.globs)));
+            out.push_str(&settings(set.dialect, "    "));
+            out.push_str("    # database:\n    #   stats_url: env:GONOGO_STATS_URL     # read-only: table sizes for lock-time estimates\n    #   scratch_url: env:GONOGO_SCRATCH_URL # disposable copy of the schema: trace real locks\n");
+        }
+        sets => {
+            out.push_str("  migrations:                   # one set per database: each has its own schema\n");
+            for set in sets {
+                let name = match set.dialect {
+                    Dialect::Postgres => "postgres",
+                    Dialect::Mysql => "mysql",
+                };
+                out.push_str(&format!(
+                    "    - name: {name}\n      paths: {}\n",
+                    yaml_list(&set.globs)
+                ));
+                out.push_str(&settings(set.dialect, "      "));
+            }
+        }
+    }
+    // One line per folder and reason: a repository with hundreds of test files gets a few lines.
+    let mut skipped: std::collections::BTreeMap<(&str, String), Vec<&str>> = Default::default();
+    for (path, reason) in &found.migration_skipped {
+        let folder = path.rsplit_once('/').map_or(".", |(dir, _)| dir);
+        skipped
+            .entry((reason, folder.to_string()))
+            .or_default()
+            .push(path);
+    }
+    for ((reason, folder), paths) in skipped {
+        let shown = match paths.as_slice() {
+            [one] => one.to_string(),
+            many => format!("{folder}/ ({} files)", many.len()),
+        };
+        out.push_str(&format!(
+            "  # not a migration, left out: {shown}: {reason}\n"
+        ));
+    }
+}
+
 fn yaml_list(items: &BTreeSet<String>) -> String {
     let quoted: Vec<String> = items.iter().map(|i| format!("{i:?}")).collect();
     format!("[{}]", quoted.join(", "))
@@ -390,14 +542,7 @@ pub fn render(found: &Found) -> String {
     );
     out.push_str(&skipped_comment(found));
     out.push_str("checks:\n");
-    if found.migration_globs.is_empty() {
-        out.push_str("  # migrations:                 # no .sql files found\n  #   paths: [\"db/migrations/*.sql\"]\n");
-    } else {
-        out.push_str(&format!(
-            "  migrations:\n    paths: {}\n    dialect: postgres             # postgres | mysql\n    postgres_version: 15\n    transaction: per-file         # per-file | per-statement | none: how your runner wraps files\n    max_lock_seconds: 2\n    # database:\n    #   stats_url: env:GONOGO_STATS_URL     # read-only: table sizes for lock-time estimates\n    #   scratch_url: env:GONOGO_SCRATCH_URL # disposable copy of the schema: trace real locks\n",
-            yaml_list(&found.migration_globs)
-        ));
-    }
+    render_migrations(found, &mut out);
     let has_schemas = !(found.openapi.is_empty()
         && found.proto_globs.is_empty()
         && found.avro_globs.is_empty()
@@ -619,5 +764,45 @@ mod tests {
             .and_then(|c| c.database)
             .expect("a database section");
         assert_eq!(database.code_paths[0].as_str(), "src/");
+    }
+
+    #[test]
+    fn one_set_per_dialect_folder_and_dumps_left_out() {
+        let root = tempfile::tempdir().expect("temp dir");
+        let files = [
+            ("db/pg/0001_users.sql", "CREATE TABLE users (id bigint);\n"),
+            (
+                "db/mysql/0001_users.sql",
+                "CREATE TABLE `users` (id int UNSIGNED AUTO_INCREMENT) ENGINE=InnoDB;\n",
+            ),
+            ("db/schema.sql", "CREATE TABLE users (id bigint);\n"),
+            (
+                "db/pg/testdata/0001_rows.sql",
+                "INSERT INTO users VALUES (1);\n",
+            ),
+        ];
+        for (path, text) in files {
+            let full = root.path().join(path);
+            std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+            std::fs::write(full, text).unwrap();
+        }
+        let listed: Vec<String> = files.iter().map(|(p, _)| p.to_string()).collect();
+        let found = discover(root.path(), &listed);
+        let text = render(&found);
+        let config = crate::config::parse(&text, "gonogo.yaml").expect("valid");
+        let sets = config.checks.migrations.expect("migrations");
+        assert_eq!(sets.sets.len(), 2, "{text}");
+        assert_eq!(sets.sets[0].paths[0].as_str(), "db/pg/*.sql");
+        assert_eq!(sets.sets[0].dialect, crate::config::Dialect::Postgres);
+        assert_eq!(sets.sets[1].paths[0].as_str(), "db/mysql/*.sql");
+        assert_eq!(sets.sets[1].dialect, crate::config::Dialect::Mysql);
+        assert!(
+            text.contains("# not a migration, left out: db/schema.sql: a full schema dump"),
+            "{text}"
+        );
+        assert!(
+            text.contains("db/pg/testdata/0001_rows.sql: tests, test data, stubs or seeds"),
+            "{text}"
+        );
     }
 }

@@ -766,6 +766,7 @@ fn real_migration_histories_yield_their_schema_changes() {
                     path: p.strip_prefix(&root).ok()?.to_string_lossy().into_owned(),
                     text: String::from_utf8(std::fs::read(p).ok()?).ok()?,
                     in_deploy: false,
+                    transaction: None,
                 })
             })
             .collect();

@@ -186,6 +186,7 @@ fn mysql(text: &str) -> Vec<gonogo::report::Finding> {
         path: "db/migrations/0001_deep.sql".to_string(),
         text: text.to_string(),
         in_deploy: true,
+        transaction: None,
     };
     let settings = Settings {
         dialect: Dialect::Mysql,

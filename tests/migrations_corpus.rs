@@ -62,6 +62,7 @@ fn real_migrations_parse_and_findings_per_rule_are_stable() {
             path: relative.clone(),
             text,
             in_deploy: true,
+            transaction: None,
         };
         let findings = analyze_files(&[file], &Settings::default(), false);
         for finding in &findings {

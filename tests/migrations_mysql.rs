@@ -21,6 +21,7 @@ fn file(path: &str, text: &str, in_deploy: bool) -> MigrationFile {
         path: path.into(),
         text: text.into(),
         in_deploy,
+        transaction: None,
     }
 }
 

@@ -14,6 +14,7 @@ fn findings_point_at_the_statement() {
         path: "db/0007.sql".into(),
         text: text.into(),
         in_deploy: true,
+        transaction: None,
     };
     let findings = analyze_files(&[file], &Settings::default(), false);
     let finding = findings
@@ -41,11 +42,13 @@ fn older_files_give_column_types_and_no_findings() {
         path: "0001.sql".into(),
         text: "CREATE TABLE orders (id bigint, note varchar(64), amount integer);\nCREATE INDEX a ON orders (id);\n".into(),
         in_deploy: false,
+        transaction: None,
     };
     let new = MigrationFile {
         path: "0002.sql".into(),
         text: "SET lock_timeout = '1s';\nALTER TABLE orders ALTER COLUMN note TYPE varchar(128);\nALTER TABLE orders ALTER COLUMN amount TYPE bigint;\n".into(),
         in_deploy: true,
+        transaction: None,
     };
     let findings = analyze_files(&[old, new], &Settings::default(), true);
     let types: Vec<&Finding> = findings

@@ -226,8 +226,8 @@ const FIXTURE_SETUP: &[(&str, &str)] = &[
          INSERT INTO metrics SELECT g, g FROM generate_series(1, 5000) g;\n",
     ),
     (
-    "pg-reindex-not-concurrent/",
-    "CREATE INDEX orders_customer_id_idx ON orders (customer_id);\n\
+        "pg-reindex-not-concurrent/",
+        "CREATE INDEX orders_customer_id_idx ON orders (customer_id);\n\
      CREATE UNIQUE INDEX users_email_key ON users (email);\n",
     ),
 ];

@@ -25,6 +25,11 @@ const WITHOUT_FIXTURES: &[(&str, &[&str])] = &[
         &["migrations/unreadable-file", "migrations/unmatched-path"],
     ),
     (
+        "about a file at the base ref against the working tree: migration_sets.rs runs it in real \
+         git repos",
+        &["migrations/applied-migration-edited"],
+    ),
+    (
         "a configured manifests path that matches nothing: k8s_cli.rs",
         &["rollout/unmatched-path", "rollout/unreadable-manifest"],
     ),

@@ -35,6 +35,7 @@ mod k8s_readiness_rules;
 mod k8s_rollback_rules;
 mod k8s_rollout_rules;
 mod limits;
+mod migration_sets;
 mod migrations_cli;
 mod migrations_corpus;
 mod migrations_live;

@@ -199,12 +199,14 @@ fn migrations(path: &Path) -> Vec<Finding> {
             path: "schema.sql".to_string(),
             text: std::fs::read_to_string(schema).unwrap(),
             in_deploy: false,
+            transaction: None,
         });
     }
     files.push(MigrationFile {
         path: name_of(path),
         text,
         in_deploy: true,
+        transaction: None,
     });
     analyze_files(&files, &settings, true)
 }

@@ -53,11 +53,13 @@ pub fn claims(
             path: "schema.sql".to_string(),
             text: earlier.to_string(),
             in_deploy: false,
+            transaction: None,
         },
         MigrationFile {
             path: path.to_string(),
             text: text.to_string(),
             in_deploy: true,
+            transaction: None,
         },
     ];
     let options = FollowOptions {

@@ -16,7 +16,7 @@ use crate::config::{Config, Dialect, MigrationsConfig, TransactionMode};
 use crate::context::Context;
 use crate::declare_rule;
 use crate::report::{Finding, Location, Severity, Status};
-use crate::sql::files::FileProblem;
+use crate::sql::files::{FileProblem, MigrationSet};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
@@ -82,6 +82,32 @@ declare_rule! {
     pub UNMATCHED_PATH = ("migrations/unmatched-path", Warn, "a configured migrations path matches no file");
 }
 
+declare_rule! {
+    /// ## What it catches
+    /// A migration file the base ref already had, edited (or renamed) in this deploy.
+    ///
+    /// ## Why it matters during a deploy
+    /// Migration runners record which versions they applied and never run one again
+    /// (golang-migrate, goose, Flyway, sqlx, pop/popx all key by the version in the file name): the
+    /// edit reaches no existing database, so production and a fresh install drift apart. gonogo
+    /// follows the file as the base had it (that is what the database ran) and judges none of its
+    /// statements again; a table it creates stays an existing table for later migrations. A file
+    /// renamed with its version unchanged is still applied (`info`); renamed to a new version, it
+    /// is new to the runner, which runs it again (`warn`, and its statements are judged).
+    ///
+    /// ## Example
+    /// ```sql
+    /// -- 0003_users.sql, applied at v1.4.0, now schema-qualified:
+    /// CREATE TABLE app.users (id bigint PRIMARY KEY);
+    /// ```
+    ///
+    /// ## Do this instead
+    /// Leave applied migrations as they are and put the change in a new migration; if only a fresh
+    /// install needs the edit (a comment, a schema name), say so in the commit and waive this with
+    /// `waivers:` (path and reason).
+    pub APPLIED_MIGRATION_EDITED = ("migrations/applied-migration-edited", Warn, "a migration the deployed version already applied was edited: runners do not re-run it");
+}
+
 /// The check's settings, from config or guessed.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -142,6 +168,7 @@ pub static RULES: &[&Rule] = &[
     &UNPARSED_STATEMENT,
     &UNREADABLE_FILE,
     &UNMATCHED_PATH,
+    &APPLIED_MIGRATION_EDITED,
     &live::ESTIMATE_UNAVAILABLE,
     &live::BLOCKING_SESSION,
     &live::AUTOVACUUM_RUNNING,
@@ -202,6 +229,17 @@ pg_control_system() or the trace is refused; a trace raises a static prediction,
 for a plain top-level statement that locked the table; at the deadline the running statement is
 cancelled and the connection closed.
 
+What runs, as the runner runs it: a file the base ref had is applied (runners never re-run a
+version); an edit to it is reported once (migrations/applied-migration-edited) and the file is
+followed as the base had it. Files run folder by folder, names compared with numbers as numbers
+(Flyway V1_2__ before V1_10__, 2_x.sql before 10_x.sql), or in the order `order_file:` lists
+(one file a line; atlas.sum reads as is). X.postgres.up.sql wins over X.up.sql, an empty variant
+skips it. Per-file markers override `transaction`: goose `-- +goose NO TRANSACTION`, Flyway
+`executeInTransaction=false` in V1__x.sql.conf (per-statement); sqlx `-- no-transaction`, popx
+`.autocommit.` (none). `placeholders: {\"${schema}\": app}` fills templated SQL before parsing.
+`paths` take `!glob` exclusions and `{a,b}` alternatives. `checks.migrations` may be a list of
+sets, each with a `name` and its own keys and schema (one per database).
+
 Without a config, gonogo looks for **/migrations/**/*.sql and db/migrate/**/*.sql and guesses
 the dialect. Waive a statement with `-- gonogo:ignore migrations/<rule> <reason>` on the line
 before it.";
@@ -229,104 +267,88 @@ impl Check for Migrations {
             let started = std::time::Instant::now();
             // Parsing is CPU work with no awaits: keep it off the async workers.
             let static_ctx = Arc::clone(&ctx);
-            let (outcome, files) = tokio::task::spawn_blocking(move || run(&static_ctx))
+            let (outcome, inputs) = tokio::task::spawn_blocking(move || run(&static_ctx))
                 .await
                 .map_err(|e| CheckError(format!("the migrations check crashed: {e}")))??;
-            run_live(&ctx, outcome, &files, started.elapsed()).await
+            run_live(&ctx, outcome, &inputs, started.elapsed()).await
         })
     }
 }
 
-/// After the static analysis: when `database.stats_url` or `scratch_url` is set (PostgreSQL, not
-/// `--offline`), refine its findings with the live database. A database that cannot be reached
-/// makes the check `error` and keeps the static findings.
+/// What the live part needs of one set after the static analysis.
+struct LiveInput {
+    files: Vec<MigrationFile>,
+    config_index: Option<usize>,
+    dialect: Dialect,
+    /// The set's name, when there are several.
+    label: Option<String>,
+}
+
+/// After the static analysis: for each set whose `database.stats_url` or `scratch_url` is set
+/// (PostgreSQL, not `--offline`), refine its findings with the live database. A database that
+/// cannot be reached makes the check `error` and keeps the static findings.
 async fn run_live(
     ctx: &Context,
     mut outcome: CheckOutcome,
-    files: &[MigrationFile],
+    inputs: &[LiveInput],
     elapsed: std::time::Duration,
 ) -> Result<CheckOutcome, CheckError> {
-    let Some(section) = ctx.config.checks.migrations.as_ref() else {
+    let Some(sets) = ctx.config.checks.migrations.as_ref() else {
         return Ok(outcome);
     };
-    let Some(mut settings) = live::LiveSettings::from_config(section).map_err(CheckError)? else {
-        return Ok(outcome);
-    };
-    if outcome.status.is_some() || files.is_empty() || section.dialect != Dialect::Postgres {
-        return Ok(outcome);
-    }
-    if ctx.offline {
-        outcome
-            .summary
-            .push_str("; live database part skipped: --offline");
-        return Ok(outcome);
-    }
-    // Leave the runner a second to report what the live part found before the run's deadline.
-    let left = ctx
-        .deadline
-        .saturating_sub(elapsed)
-        .saturating_sub(std::time::Duration::from_secs(1));
-    settings.budget = settings
-        .budget
-        .min(left.max(std::time::Duration::from_millis(100)));
-    settings.deploy_is_known =
-        ctx.base.is_some() || files.len() == 1 || files.iter().any(|f| !f.in_deploy);
-    let live = live::run(files, &mut outcome.findings, &settings).await;
-    match live.error {
-        Some(reason) => {
-            outcome.status = Some(Status::Error);
-            outcome.summary = format!(
-                "live database part could not decide: {reason} (static analysis: {})",
-                outcome.summary
-            );
+    for input in inputs {
+        let Some(section) = input.config_index.and_then(|i| sets.sets.get(i)) else {
+            continue;
+        };
+        let Some(mut settings) = live::LiveSettings::from_config(section).map_err(CheckError)?
+        else {
+            continue;
+        };
+        if outcome.status.is_some() || input.files.is_empty() || input.dialect != Dialect::Postgres
+        {
+            continue;
         }
-        None => {
-            outcome.summary = format!("{}; {}", outcome.summary, live.note);
+        let label = input
+            .label
+            .as_ref()
+            .map(|l| format!(" ({l})"))
+            .unwrap_or_default();
+        if ctx.offline {
+            outcome
+                .summary
+                .push_str(&format!("; live database part{label} skipped: --offline"));
+            continue;
+        }
+        // Leave the runner a second to report what the live part found before the run's
+        // deadline.
+        let left = ctx
+            .deadline
+            .saturating_sub(elapsed)
+            .saturating_sub(std::time::Duration::from_secs(1));
+        settings.budget = settings
+            .budget
+            .min(left.max(std::time::Duration::from_millis(100)));
+        let files = &input.files;
+        settings.deploy_is_known =
+            ctx.base.is_some() || files.len() == 1 || files.iter().any(|f| !f.in_deploy);
+        let live = live::run(files, &mut outcome.findings, &settings).await;
+        match live.error {
+            Some(reason) => {
+                outcome.status = Some(Status::Error);
+                outcome.summary = format!(
+                    "live database part{label} could not decide: {reason} (static analysis: {})",
+                    outcome.summary
+                );
+            }
+            None => {
+                outcome.summary = format!("{}; {}{label}", outcome.summary, live.note);
+            }
         }
     }
     Ok(outcome)
 }
 
-/// The migration files and the settings they are analysed with, the files' problems already
-/// turned into this check's findings.
-struct LoadedMigrations {
-    files: Vec<MigrationFile>,
-    settings: Settings,
-    /// Findings about the files themselves (a pattern matching nothing, an unreadable file).
-    findings: Vec<Finding>,
-    paths: BTreeSet<String>,
-    deploy_is_known: bool,
-    discovered: bool,
-}
-
-/// The run's migration files ([`crate::sql::files`], loaded once per run) with this check's
-/// settings.
-fn load(ctx: &Context) -> Result<LoadedMigrations, CheckError> {
-    let set = ctx.migrations().map_err(CheckError)?;
-    let configured = ctx.config.checks.migrations.as_ref();
-    let findings = set
-        .problems
-        .iter()
-        .map(|problem| problem_finding(ctx, problem))
-        .collect();
-    let mut settings = settings_from(configured);
-    settings.dialect = set.dialect;
-    settings.old_code_judged_by_compat = ctx
-        .config
-        .checks
-        .compat
-        .as_ref()
-        .is_some_and(|c| c.database.is_some());
-    Ok(LoadedMigrations {
-        files: set.files.clone(),
-        settings,
-        findings,
-        paths: set.paths.clone(),
-        deploy_is_known: set.deploy_is_known,
-        discovered: set.discovered,
-    })
-}
-
+/// A set's file problems as this check's findings.
 fn problem_finding(ctx: &Context, problem: &FileProblem) -> Finding {
     match problem {
         FileProblem::Unmatched { pattern } => UNMATCHED_PATH
@@ -354,38 +376,130 @@ fn problem_finding(ctx: &Context, problem: &FileProblem) -> Finding {
             }
             finding
         }
+        FileProblem::AppliedEdited {
+            path,
+            line,
+            message,
+            rerun,
+            renamed_only,
+        } => {
+            let fix = if *rerun {
+                "keep the applied version's name (runners key migrations by it), or make the file safe to run again"
+            } else {
+                "leave the applied migration as the base has it and put the change in a new migration"
+            };
+            let mut finding = APPLIED_MIGRATION_EDITED
+                .finding(message.clone())
+                .at(Location::new(path, *line, 1))
+                .with_fix(fix);
+            if *renamed_only {
+                finding.severity = Severity::Info;
+            }
+            finding
+        }
+        FileProblem::Order {
+            path,
+            line,
+            message,
+        } => UNMATCHED_PATH
+            .finding(message.clone())
+            .at(match line {
+                Some(line) => Location::new(path, *line, 1),
+                None => Location::file(path),
+            })
+            .with_fix("make checks.migrations.order_file list every migration, in the order the runner applies them"),
     }
 }
 
-fn run(ctx: &Context) -> Result<(CheckOutcome, Vec<MigrationFile>), CheckError> {
-    let LoadedMigrations {
-        files,
-        settings,
-        mut findings,
-        paths,
-        deploy_is_known,
-        discovered,
-    } = load(ctx)?;
-    if paths.is_empty() {
-        if discovered {
-            return Ok((
-                CheckOutcome::skip(
-                    "no migrations found (looked for **/migrations/**/*.sql and db/migrate/**/*.sql; set checks.migrations.paths)",
-                ),
-                Vec::new(),
-            ));
+/// One set's findings and summary.
+struct SetOutcome {
+    findings: Vec<Finding>,
+    summary: String,
+    /// Discovered without a config and nothing found: the check has nothing to do.
+    nothing_found: bool,
+}
+
+fn run(ctx: &Context) -> Result<(CheckOutcome, Vec<LiveInput>), CheckError> {
+    let sets = ctx.migration_sets().map_err(CheckError)?;
+    let several = sets.len() > 1;
+    let mut findings = Vec::new();
+    let mut summaries = Vec::new();
+    let mut inputs = Vec::new();
+    for set in sets.iter() {
+        let label = several.then(|| {
+            set.name
+                .clone()
+                .unwrap_or_else(|| format!("set {}", set.config_index.unwrap_or(0) + 1))
+        });
+        let outcome = run_set(ctx, set)?;
+        if outcome.nothing_found && !several {
+            return Ok((CheckOutcome::skip(outcome.summary), Vec::new()));
         }
-        return Ok((
-            CheckOutcome::findings("no migration files matched", findings),
-            Vec::new(),
-        ));
+        match &label {
+            Some(label) => {
+                summaries.push(format!("{label}: {}", outcome.summary));
+                findings.extend(outcome.findings.into_iter().map(|mut f| {
+                    f.message = format!("[{label}] {}", f.message);
+                    f
+                }));
+            }
+            None => {
+                summaries.push(outcome.summary);
+                findings.extend(outcome.findings);
+            }
+        }
+        inputs.push(LiveInput {
+            files: set.files.clone(),
+            config_index: set.config_index,
+            dialect: set.dialect,
+            label,
+        });
+    }
+    Ok((
+        CheckOutcome::findings(summaries.join("; "), findings),
+        inputs,
+    ))
+}
+
+fn run_set(ctx: &Context, set: &MigrationSet) -> Result<SetOutcome, CheckError> {
+    let configured = set
+        .config_index
+        .and_then(|i| ctx.config.checks.migrations.as_ref()?.sets.get(i));
+    let mut findings: Vec<Finding> = set
+        .problems
+        .iter()
+        .map(|problem| problem_finding(ctx, problem))
+        .collect();
+    let mut settings = settings_from(configured);
+    settings.dialect = set.dialect;
+    settings.old_code_judged_by_compat = ctx
+        .config
+        .checks
+        .compat
+        .as_ref()
+        .is_some_and(|c| c.database.is_some());
+    let files = &set.files;
+    let deploy_is_known = set.deploy_is_known;
+    if set.paths.is_empty() {
+        if set.discovered {
+            return Ok(SetOutcome {
+                findings,
+                summary: "no migrations found (looked for **/migrations/**/*.sql and db/migrate/**/*.sql; set checks.migrations.paths)".to_string(),
+                nothing_found: true,
+            });
+        }
+        return Ok(SetOutcome {
+            findings,
+            summary: "no migration files matched".to_string(),
+            nothing_found: false,
+        });
     }
     let mut guessed = String::new();
-    if discovered && ctx.config.checks.migrations.is_none() {
+    if set.discovered && ctx.config.checks.migrations.is_none() {
         guessed = format!(
             " (no config: found {} under {}, guessed {})",
             files.len(),
-            common_dir(&paths),
+            common_dir(&set.paths),
             match settings.dialect {
                 Dialect::Postgres => "PostgreSQL",
                 Dialect::Mysql => "MySQL",
@@ -395,8 +509,8 @@ fn run(ctx: &Context) -> Result<(CheckOutcome, Vec<MigrationFile>), CheckError> 
 
     let deploy_count = files.iter().filter(|f| f.in_deploy).count();
     let analysis = match settings.dialect {
-        Dialect::Postgres => pg::analyze(&files, &settings, deploy_is_known),
-        Dialect::Mysql => match mysql::analyze(&files, &settings) {
+        Dialect::Postgres => pg::analyze(files, &settings, deploy_is_known),
+        Dialect::Mysql => match mysql::analyze(files, &settings) {
             Some(mut mysql_findings) => pg::Analysis {
                 unread: mysql::unread(&mysql_findings),
                 findings: {
@@ -419,6 +533,7 @@ fn run(ctx: &Context) -> Result<(CheckOutcome, Vec<MigrationFile>), CheckError> 
     };
     findings.extend(analysis.findings);
     cap_unparsed(&mut findings);
+    name_placeholders(&mut findings, files);
 
     let summary = summarize(
         &findings,
@@ -428,7 +543,60 @@ fn run(ctx: &Context) -> Result<(CheckOutcome, Vec<MigrationFile>), CheckError> 
         ctx.base.as_deref().filter(|_| deploy_is_known),
     ) + &pg::unread_note(analysis.unread)
         + &guessed;
-    Ok((CheckOutcome::findings(summary, findings), files))
+    Ok(SetOutcome {
+        findings,
+        summary,
+        nothing_found: false,
+    })
+}
+
+/// A statement that did not parse because of template text (pop/Go `{{ … }}`, Flyway and
+/// Liquibase `${…}`) says which placeholder stopped it, and how to give its value.
+fn name_placeholders(findings: &mut [Finding], files: &[MigrationFile]) {
+    for finding in findings.iter_mut() {
+        if finding.rule != UNPARSED_STATEMENT.id {
+            continue;
+        }
+        let Some(location) = &finding.location else {
+            continue;
+        };
+        let Some(file) = files.iter().find(|f| f.path == location.path) else {
+            continue;
+        };
+        if let Some((placeholder, line)) =
+            placeholder_in_statement(&file.text, location.line.unwrap_or(1))
+        {
+            finding.message.push_str(&format!(
+                "; the template placeholder `{placeholder}` (line {line}) stopped the parse: give its value in checks.migrations.placeholders"
+            ));
+            finding.fix = Some(format!(
+                "set checks.migrations.placeholders: {{{placeholder:?}: <its value>}} so gonogo reads the SQL the runner sends"
+            ));
+        }
+    }
+}
+
+/// The first `{{ … }}` or `${…}` from `line` to the end of the statement there (the line
+/// ending in `;`), with its line.
+fn placeholder_in_statement(text: &str, line: u32) -> Option<(String, u32)> {
+    for (index, content) in text
+        .lines()
+        .enumerate()
+        .skip(line.saturating_sub(1) as usize)
+    {
+        for (open, close) in [("{{", "}}"), ("${", "}")] {
+            if let Some(start) = content.find(open)
+                && let Some(length) = content[start..].find(close)
+            {
+                let found = &content[start..start + length + close.len()];
+                return Some((found.to_string(), index as u32 + 1));
+            }
+        }
+        if content.trim_end().ends_with(';') {
+            return None;
+        }
+    }
+    None
 }
 
 /// Analyse migration files already in memory: the pure core of the check, for tests and

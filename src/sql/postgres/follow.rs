@@ -98,7 +98,7 @@ impl<'a> FileWalk<'a> {
             transaction_mode: if dbmate_no_transaction {
                 TransactionMode::None
             } else {
-                options.transaction
+                file.transaction.unwrap_or(options.transaction)
             },
             statement_count: statements
                 .iter()

@@ -562,7 +562,14 @@ mod tests {
         let block = yaml_block(&model(), 4, 2);
         let text = format!("checks:\n  migrations:\n{block}");
         let parsed = crate::config::parse(&text, "gonogo.yaml").unwrap();
-        let costs = parsed.checks.migrations.unwrap().costs.unwrap();
+        let costs = parsed
+            .checks
+            .migrations
+            .unwrap()
+            .sets
+            .remove(0)
+            .costs
+            .unwrap();
         assert_eq!(costs.overhead_ms, Some(2.1));
         assert_eq!(costs.scan_mb_per_s, Some(400.0));
     }

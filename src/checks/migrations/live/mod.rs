@@ -744,6 +744,7 @@ mod tests {
                 path: path.to_string(),
                 text: text.to_string(),
                 in_deploy: true,
+                transaction: None,
             })
             .collect();
         deploy_statements(&files)

@@ -8,6 +8,7 @@ fn findings(text: &str) -> Vec<Finding> {
         path: "m.sql".into(),
         text: text.into(),
         in_deploy: true,
+        transaction: None,
     };
     analyze(&[file], &Settings::default()).unwrap()
 }

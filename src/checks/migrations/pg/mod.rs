@@ -513,11 +513,13 @@ mod tests {
                 path: "1.sql".into(),
                 text: "CREATE TABLE t (v int, w text);".into(),
                 in_deploy: false,
+                transaction: None,
             },
             MigrationFile {
                 path: "2.sql".into(),
                 text: sql.into(),
                 in_deploy: true,
+                transaction: None,
             },
         ];
         analyze(&files, &Settings::default(), true).findings

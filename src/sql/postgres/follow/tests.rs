@@ -8,6 +8,7 @@ fn file(path: &str, text: &str, in_deploy: bool) -> MigrationFile {
         path: path.to_string(),
         text: text.to_string(),
         in_deploy,
+        transaction: None,
     }
 }
 

@@ -508,6 +508,7 @@ mod tests {
                 path: format!("{i}.sql"),
                 text: text.to_string(),
                 in_deploy: *in_deploy,
+                transaction: None,
             })
             .collect();
         changes(&files, dialect)
