@@ -247,10 +247,12 @@ where
                 return;
             }
             Ok(n) => {
+                // Counted as soon as read, before it is passed on: once the other side has the
+                // bytes, the count already includes them (a test reads it right after).
+                counter.fetch_add(n as u64, Ordering::Relaxed);
                 if writer.write_all(&buffer[..n]).await.is_err() {
                     return;
                 }
-                counter.fetch_add(n as u64, Ordering::Relaxed);
             }
         }
     }
