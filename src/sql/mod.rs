@@ -25,6 +25,34 @@ pub fn line_col(text: &str, offset: usize) -> (u32, u32) {
     (line, column)
 }
 
+/// Line starts of a text, computed once: [`LineIndex::line_col`] gives what [`line_col`] gives
+/// without scanning the text from its start each time (a seed migration of 40,000 statements
+/// made that quadratic).
+pub struct LineIndex<'a> {
+    text: &'a str,
+    /// Byte offset of each line's first character; the first is 0.
+    starts: Vec<usize>,
+}
+
+impl<'a> LineIndex<'a> {
+    pub fn new(text: &'a str) -> LineIndex<'a> {
+        let starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        LineIndex { text, starts }
+    }
+
+    /// 1-based line and column (in characters) of a byte offset, as [`line_col`].
+    pub fn line_col(&self, offset: usize) -> (u32, u32) {
+        let offset = floor_char_boundary(self.text, offset.min(self.text.len()));
+        // The last line start at or before the offset.
+        let line = self.starts.partition_point(|&start| start <= offset);
+        let line_start = self.starts[line - 1];
+        let column = self.text[line_start..offset].chars().count() as u32 + 1;
+        (line as u32, column)
+    }
+}
+
 fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
     while offset > 0 && !text.is_char_boundary(offset) {
         offset -= 1;
@@ -75,6 +103,17 @@ mod tests {
         let text = "-- é\nALTER TABLE t;";
         assert_eq!(line_col(text, text.find("ALTER").unwrap()), (2, 1));
         assert_eq!(line_col("ab\ncdé f", 8), (2, 5));
+        // The index agrees with the scan at every offset, past the end and inside a character.
+        for text in ["", "a", "\n", "ab\ncdé f\n\nx", "é\né\n"] {
+            let index = LineIndex::new(text);
+            for offset in 0..=text.len() + 2 {
+                assert_eq!(
+                    index.line_col(offset),
+                    line_col(text, offset),
+                    "{text:?} {offset}"
+                );
+            }
+        }
     }
 
     #[test]

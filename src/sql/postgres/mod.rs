@@ -170,11 +170,12 @@ pub struct Statement {
 impl Statement {
     fn new(file: &str, offset: usize, len: usize, node: Result<NodeEnum, String>) -> Statement {
         let end = (offset + len).min(file.len());
-        let (line, column) = super::line_col(file, offset);
         Statement {
             offset,
-            line,
-            column,
+            // Filled in by `parse` for every statement at once (`with_positions`): computing
+            // them one by one from the start of the file is quadratic in the statements.
+            line: 0,
+            column: 0,
             text: file.get(offset..end).unwrap_or("").trim_end().to_string(),
             node,
             origin: Origin::TopLevel,
@@ -278,13 +279,17 @@ const PSQL_META_COMMAND: &str = "a psql meta-command";
 /// it at that point of the file (see [`Lexing`]).
 pub fn parse(file: &str) -> Vec<Statement> {
     if file.contains('\0') {
-        return vec![Statement::new(
-            file,
-            0,
-            0,
-            Err("the file contains a NUL byte; it is not SQL text".to_string()),
-        )];
+        return with_positions(
+            &super::LineIndex::new(file),
+            vec![Statement::new(
+                file,
+                0,
+                0,
+                Err("the file contains a NUL byte; it is not SQL text".to_string()),
+            )],
+        );
     }
+    let index = super::LineIndex::new(file);
     let mut out = Vec::new();
     let mut start = 0;
     let mut lexing = Lexing::default();
@@ -310,7 +315,7 @@ pub fn parse(file: &str) -> Vec<Statement> {
             statement.lexing = lexing;
             let change = lexing_change(&statement, lexing);
             let end = statement.offset + statement.text.len();
-            let line = statement.line;
+            let line = index.line_col(statement.offset).0;
             out.push(statement);
             match change {
                 LexingChange::None => {}
@@ -334,7 +339,18 @@ pub fn parse(file: &str) -> Vec<Statement> {
             None => break,
         }
     }
-    expand_do_blocks(file, out)
+    // Positions before the DO blocks are expanded: their statements count lines from the
+    // block's own line.
+    let out = with_positions(&index, out);
+    with_positions(&index, expand_do_blocks(file, out))
+}
+
+/// The line and column of every statement [`Statement::new`] made, from one line index.
+fn with_positions(index: &super::LineIndex, mut statements: Vec<Statement>) -> Vec<Statement> {
+    for statement in statements.iter_mut().filter(|s| s.line == 0) {
+        (statement.line, statement.column) = index.line_col(statement.offset);
+    }
+    statements
 }
 
 /// The statements of `file[start..]`, read with `lexing`, positioned in `file`.
