@@ -434,7 +434,8 @@ impl<'de> Deserialize<'de> for MigrationSets {
 pub struct MigrationsConfig {
     /// The set's name in findings and summaries; needed when there are several sets.
     pub name: Option<serde_saphyr::Spanned<String>>,
-    /// Globs relative to the project root; `!glob` excludes, `{a,b}` is either.
+    /// Globs relative to the project root; `!glob` excludes, `{a,b}` is either; a folder is
+    /// the `.sql` files directly in it.
     #[serde(default, deserialize_with = "migration_paths")]
     pub paths: Vec<ConfigString>,
     /// A file listing the migrations in the order the runner applies them, one per line

@@ -228,6 +228,15 @@ fn load_set(
 /// Paths matching `pattern` under `root`, relative and sorted. Patterns are relative to the root.
 fn expand_glob(root: &Path, pattern: &str) -> Result<Vec<String>, String> {
     let pattern = pattern.trim_start_matches("./");
+    // A folder means the SQL files directly in it, as the runners read a migrations folder
+    // (golang-migrate, goose, sqlx, Flyway's default location): not its subfolders.
+    let folder;
+    let pattern = if !pattern.contains(['*', '?', '[']) && root.join(pattern).is_dir() {
+        folder = format!("{}/*.sql", pattern.trim_end_matches('/'));
+        folder.as_str()
+    } else {
+        pattern
+    };
     let full = root.join(pattern);
     let full = full.to_string_lossy();
     let entries =
@@ -859,6 +868,25 @@ mod tests {
             ]
         );
         assert_eq!(expand_braces("{a,{b,c}}.sql"), ["a.sql", "b.sql", "c.sql"]);
+    }
+
+    /// `migrations/` (a folder, as people write it) is the SQL files directly in it.
+    #[test]
+    fn a_folder_is_the_sql_files_directly_in_it() {
+        let dir = tempfile::tempdir().unwrap();
+        for path in ["db/1_a.sql", "db/2_b.sql", "db/notes.md", "db/old/0_x.sql"] {
+            let full = dir.path().join(path);
+            std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+            std::fs::write(full, "SELECT 1;").unwrap();
+        }
+        for pattern in ["db/", "db", "./db/"] {
+            assert_eq!(
+                expand_glob(dir.path(), pattern).unwrap(),
+                ["db/1_a.sql", "db/2_b.sql"],
+                "{pattern}"
+            );
+        }
+        assert_eq!(expand_glob(dir.path(), "db/**/*.sql").unwrap().len(), 3);
     }
 
     #[test]
