@@ -25,6 +25,14 @@ pub fn line_col(text: &str, offset: usize) -> (u32, u32) {
     (line, column)
 }
 
+/// `word` appears in `text` in any ASCII case: a cheap necessary condition that spares a rule a
+/// second parse of statements that cannot concern it.
+pub fn contains_ignore_case(text: &str, word: &str) -> bool {
+    text.as_bytes()
+        .windows(word.len().max(1))
+        .any(|window| window.eq_ignore_ascii_case(word.as_bytes()))
+}
+
 /// Line starts of a text, computed once: [`LineIndex::line_col`] gives what [`line_col`] gives
 /// without scanning the text from its start each time (a seed migration of 40,000 statements
 /// made that quadratic).

@@ -65,7 +65,9 @@ impl PartitionedTables {
     fn follow(&mut self, text: &str) {
         // Only a CREATE is worth a second parse.
         let head = text.trim_start().get(..6).unwrap_or("");
-        if !head.eq_ignore_ascii_case("CREATE") {
+        if !head.eq_ignore_ascii_case("CREATE")
+            || !crate::sql::contains_ignore_case(text, "PARTITION")
+        {
             return;
         }
         let Ok(parsed) = pg_query::parse(text, Lexing::default().options()) else {
