@@ -133,28 +133,29 @@ fn uvicorn_drains_then_reraises_sigterm_and_passes() {
     );
 }
 
+/// gunicorn with 2 workers of the kind `worker` says (sync when empty) serving tests/servers/wsgi_app.py.
+fn gunicorn(worker: &[&str]) -> Option<Server> {
+    let gunicorn = servers::venv("gunicorn")?;
+    let app_dir = servers::app("").display().to_string();
+    let mut args = vec!["--chdir", &app_dir, "-w", "2"];
+    args.extend_from_slice(worker);
+    args.extend([
+        "-b",
+        "127.0.0.1:{port}",
+        "--log-level",
+        "warning",
+        "wsgi_app:app",
+    ]);
+    Some(Server::new(gunicorn, &args))
+}
+
 /// gunicorn with 2 sync workers and 3 requests in flight: the third waits in the listen backlog
 /// and is reset at SIGTERM. A real failure, every time, explained.
 #[test]
 fn gunicorn_sync_workers_reset_the_request_no_worker_took() {
-    let Some(gunicorn) = servers::venv("gunicorn") else {
+    let Some(server) = gunicorn(&[]) else {
         return;
     };
-    let app_dir = servers::app("").display().to_string();
-    let server = Server::new(
-        gunicorn,
-        &[
-            "--chdir",
-            &app_dir,
-            "-w",
-            "2",
-            "-b",
-            "127.0.0.1:{port}",
-            "--log-level",
-            "warning",
-            "wsgi_app:app",
-        ],
-    );
     let grace = server.same_verdict_every_time(Some(5), "fail", &["grace/in-flight-failed"]);
     let failed = message(&grace, "grace/in-flight-failed");
     assert!(
@@ -185,28 +186,9 @@ fn gunicorn_sync_workers_reset_the_request_no_worker_took() {
 /// The same app under gthread workers: every request is taken by a thread and drained.
 #[test]
 fn gunicorn_gthread_workers_drain_and_pass() {
-    let Some(gunicorn) = servers::venv("gunicorn") else {
+    let Some(server) = gunicorn(&["--worker-class", "gthread", "--threads", "4"]) else {
         return;
     };
-    let app_dir = servers::app("").display().to_string();
-    let server = Server::new(
-        gunicorn,
-        &[
-            "--chdir",
-            &app_dir,
-            "-w",
-            "2",
-            "--worker-class",
-            "gthread",
-            "--threads",
-            "4",
-            "-b",
-            "127.0.0.1:{port}",
-            "--log-level",
-            "warning",
-            "wsgi_app:app",
-        ],
-    );
     server.same_verdict_every_time(Some(5), "pass", &["grace/drill-timeline"]);
 }
 
