@@ -50,17 +50,7 @@ pub fn render(report: &Report, options: &RenderOptions) -> String {
             one_line(&finding.message)
         );
     }
-    let c = &report.counts;
-    let _ = writeln!(
-        out,
-        "{}: {} pass, {} warn, {} fail, {} error, {} skip",
-        report.verdict.as_str(),
-        c.pass,
-        c.warn,
-        c.fail,
-        c.error,
-        c.skip
-    );
+    let _ = writeln!(out, "{}: {}", report.verdict.as_str(), report.counts);
     out
 }
 

@@ -81,16 +81,11 @@ pub fn render(report: &Report, options: &RenderOptions) -> String {
             );
         }
     }
-    let c = &report.counts;
     let _ = writeln!(
         out,
-        "gonogo: {}: {} pass, {} warn, {} fail, {} error, {} skip",
+        "gonogo: {}: {}",
         report.verdict.as_str(),
-        c.pass,
-        c.warn,
-        c.fail,
-        c.error,
-        c.skip
+        report.counts
     );
     out
 }

@@ -256,6 +256,17 @@ pub struct Counts {
     pub skip: u32,
 }
 
+impl std::fmt::Display for Counts {
+    /// "1 pass, 3 warn, 3 fail, 1 error, 1 skip": the closing line of every text format.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} pass, {} warn, {} fail, {} error, {} skip",
+            self.pass, self.warn, self.fail, self.error, self.skip
+        )
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Verdict {

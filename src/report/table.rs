@@ -110,12 +110,7 @@ pub fn render(report: &Report, options: &RenderOptions) -> String {
     };
     let verdict_text = report.verdict.as_str();
     let line = format!(
-        "{verdict_text}{strict}: {} pass, {} warn, {} fail, {} error, {} skip in {}",
-        counts.pass,
-        counts.warn,
-        counts.fail,
-        counts.error,
-        counts.skip,
+        "{verdict_text}{strict}: {counts} in {}",
         human_ms(report.duration_ms)
     );
     let mut lines = wrap(&line, "", "  ", width);
