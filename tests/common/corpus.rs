@@ -7,7 +7,6 @@
 //! - it is missing otherwise (a user's fresh clone): the test returns early and says so on stderr in
 //!   a line `scripts/test` counts for its closing summary — never a silent skip.
 
-use std::io::Write;
 use std::path::PathBuf;
 
 /// Set (to anything but `0`) where the corpus must be present.
@@ -23,21 +22,14 @@ pub fn dir(relative: &str) -> Option<PathBuf> {
     if dir.is_dir() {
         return Some(dir);
     }
-    let required = std::env::var_os(REQUIRE).is_some_and(|v| !v.is_empty() && v != "0");
-    assert!(
-        !required,
-        "{REQUIRE} is set, but the shared corpus is missing at {}: this test reads third-party files kept beside the repository (../shared/corpus), never in it",
-        dir.display()
-    );
-    // Straight to the process's stderr, past the test harness's output capture (which only takes
-    // print!/eprint!), so a passing run still shows which test did not run and why.
-    let test = std::thread::current()
-        .name()
-        .unwrap_or("a corpus test")
-        .to_string();
-    let _ = writeln!(
-        std::io::stderr(),
-        "{NOT_RUN} {test}: ../shared/corpus/{relative} not found"
+    super::missing_input(
+        REQUIRE,
+        NOT_RUN,
+        &format!(
+            "the shared corpus is missing at {}: this test reads third-party files kept beside the repository (../shared/corpus), never in it",
+            dir.display()
+        ),
+        &format!("../shared/corpus/{relative} not found"),
     );
     None
 }

@@ -273,3 +273,21 @@ pub fn spawn_rollout_reading_stdin(dir: &Path) -> std::process::Child {
         .spawn()
         .expect("the gonogo binary runs")
 }
+
+/// A test whose input (the shared corpus, an installed server) is missing: a failure when the
+/// environment variable `require` is set (CI, scripts/test), otherwise one line on stderr,
+/// `<not_run> <test>: <why>`, which scripts/test counts — never a silent pass.
+pub fn missing_input(require: &str, not_run: &str, required_message: &str, why: &str) {
+    let required = std::env::var_os(require).is_some_and(|v| !v.is_empty() && v != "0");
+    assert!(!required, "{require} is set, but {required_message}");
+    // Straight to the process's stderr, past the test harness's output capture (which only takes
+    // print!/eprint!), so a passing run still shows which test did not run and why.
+    let test = std::thread::current()
+        .name()
+        .unwrap_or("a test")
+        .to_string();
+    let _ = std::io::Write::write_fmt(
+        &mut std::io::stderr(),
+        format_args!("{not_run} {test}: {why}\n"),
+    );
+}

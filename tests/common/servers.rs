@@ -4,7 +4,6 @@
 //! fails when `GONOGO_REQUIRE_SERVERS` is set (`scripts/test` sets it after installing them),
 //! and otherwise says on stderr that it did not run, in a line `scripts/test` counts.
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::OnceLock;
@@ -28,19 +27,11 @@ pub fn program(path: Option<PathBuf>, what: &str) -> Option<PathBuf> {
     if let Some(path) = path.filter(|p| p.exists()) {
         return Some(path);
     }
-    let required = std::env::var_os(REQUIRE).is_some_and(|v| !v.is_empty() && v != "0");
-    assert!(
-        !required,
-        "{REQUIRE} is set, but {what} is missing: scripts/install-deps installs it"
-    );
-    let test = std::thread::current()
-        .name()
-        .unwrap_or("a server test")
-        .to_string();
-    // Past the harness's capture, like the corpus tests.
-    let _ = writeln!(
-        std::io::stderr(),
-        "{NOT_RUN} {test}: {what} not installed (scripts/install-deps installs it)"
+    super::missing_input(
+        REQUIRE,
+        NOT_RUN,
+        &format!("{what} is missing: scripts/install-deps installs it"),
+        &format!("{what} not installed (scripts/install-deps installs it)"),
     );
     None
 }
