@@ -226,6 +226,22 @@ fn a_column_named_only_by_an_unrelated_identifier_warns_and_does_not_fail() {
     assert!(text(&finding["evidence"]).contains("src/lib.rs:2"));
 }
 
+/// Issue 16.5: a deploy whose statements gonogo could not read is never called clean.
+#[test]
+fn statements_that_could_not_be_read_are_counted_in_the_summary() {
+    let code = "def ping():\n    return \"SELECT 1\"\n";
+    let dir = pg_project(
+        &[("src/health.py", code)],
+        "ALTR TABLE orders ADD COLUMN note text;\nSELEC 1;\n",
+    );
+    let (_, check) = compat(dir.path(), &["--base", "v1"]);
+    let summary = text(&check["summary"]);
+    assert!(
+        summary.contains("; 2 statements gonogo could not read (not judged)"),
+        "{summary}"
+    );
+}
+
 #[test]
 fn a_drop_with_no_use_anywhere_warns_and_says_where_gonogo_searched() {
     let code = "def ping():\n    return \"SELECT 1\"\n";

@@ -335,7 +335,13 @@ pub fn check(
             "checks.compat.database.code_paths ({shown_paths}) match no file at {base}{left_out}: gonogo cannot search the deployed code; fix the paths (relative to the project root), or check that {base} is the deployed version"
         )));
     }
-    let all_changes = changes::changes(&loaded.files, loaded.dialect);
+    let (all_changes, unread) = changes::changes_and_unread(&loaded.files, loaded.dialect);
+    // Never a clean bill over statements that were not read.
+    let unread_note = match unread {
+        0 => String::new(),
+        1 => "; 1 statement gonogo could not read (not judged)".to_string(),
+        n => format!("; {n} statements gonogo could not read (not judged)"),
+    };
     let deploy_files = loaded.files.iter().filter(|f| f.in_deploy).count();
     let noticed = all_changes.iter().filter(|c| matters(c)).count();
     let mut left_out = Vec::new();
@@ -361,7 +367,7 @@ pub fn check(
         return Ok(DatabaseOutcome {
             findings: Vec::new(),
             summary: format!(
-                "database: no migration of this deploy ({deploy_files} of {} files) drops, renames or constrains what the deployed code can use",
+                "database: no migration of this deploy ({deploy_files} of {} files) drops, renames or constrains what the deployed code can use{unread_note}",
                 loaded.files.len()
             ),
         });
@@ -433,9 +439,9 @@ pub fn check(
     Ok(DatabaseOutcome {
         findings,
         summary: format!(
-            "database: {noticed} {} of this deploy checked against the deployed code ({})",
+            "database: {noticed} {} of this deploy checked against the deployed code ({}){unread_note}",
             if noticed == 1 { "change" } else { "changes" },
-            evidence.searched
+            evidence.searched,
         ),
     })
 }

@@ -120,6 +120,12 @@ pub enum ChangeKind {
 /// Every change, from every file in order (older files included, marked in_deploy: false).
 /// Every change, from every file in order (older files included, marked in_deploy: false).
 pub fn changes(files: &[MigrationFile], dialect: Dialect) -> Vec<Change> {
+    changes_and_unread(files, dialect).0
+}
+
+/// [`changes`], and how many statements of this deploy's files could not be read (they are not
+/// judged, and the summary must say so rather than call the deploy clean).
+pub fn changes_and_unread(files: &[MigrationFile], dialect: Dialect) -> (Vec<Change>, usize) {
     let mut state = State {
         fold_case: dialect == Dialect::Mysql,
         ..State::default()
@@ -131,7 +137,7 @@ pub fn changes(files: &[MigrationFile], dialect: Dialect) -> Vec<Change> {
             Dialect::Mysql => mysql::file(&mut state, file, text),
         }
     }
-    state.out
+    (state.out, state.unread)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -172,6 +178,8 @@ struct Column {
 
 #[derive(Default)]
 struct State {
+    /// Statements of this deploy's files that could not be read.
+    unread: usize,
     /// MySQL table and column names compare case-insensitively (tables on the usual
     /// `lower_case_table_names` setups); PostgreSQL's parser already folds unquoted names.
     fold_case: bool,

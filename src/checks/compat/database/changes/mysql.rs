@@ -32,6 +32,7 @@ fn statements_of(state: &mut State, file: &MigrationFile, text: &str) {
             continue;
         };
         if nesting_depth(&tokens) > MAX_NESTING {
+            state.unread += usize::from(file.in_deploy);
             continue;
         }
         let pos = pos_of(first);
