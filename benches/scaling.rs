@@ -87,6 +87,10 @@ fn main() {
 /// One `gonogo check` in `project`: its wall time and its own peak resident memory (wait4's
 /// rusage is the child's alone, unlike getrusage(RUSAGE_CHILDREN), which keeps the maximum of
 /// every child so far).
+#[expect(
+    clippy::zombie_processes,
+    reason = "the child is reaped by wait4 below, which also gives its rusage"
+)]
 fn run(project: &Path, only: &str) -> (Duration, i64) {
     let started = Instant::now();
     let child = Command::new(env!("CARGO_BIN_EXE_gonogo"))
