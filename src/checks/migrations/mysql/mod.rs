@@ -20,12 +20,6 @@ mod write;
 #[cfg(test)]
 mod tests;
 
-pub use copy_algorithm::MYSQL_COPY_ALGORITHM;
-pub use fulltext_index::MYSQL_FULLTEXT_INDEX;
-pub use missing_algorithm_lock::MYSQL_MISSING_ALGORITHM_LOCK;
-pub use missing_lock_wait_timeout::MYSQL_MISSING_LOCK_WAIT_TIMEOUT;
-pub use table_rebuild::MYSQL_TABLE_REBUILD;
-
 use super::{MigrationFile, Settings};
 use crate::report::Finding;
 use crate::sql::mysql::facts::{Event, Kind, Statement, Walker, with_parser_stack};
