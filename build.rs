@@ -47,7 +47,13 @@ fn main() {
             .unwrap_or(path)
             .to_string_lossy()
             .replace('\\', "/");
+        let before = rules.len();
         declarations(&shown, &text, &mut rules, &mut problems);
+        if rules.len() > before {
+            if let Err(why) = in_module_tree(&root.join("src"), path) {
+                problems.push(format!("{shown}: declares rules but {why}"));
+            }
+        }
     }
 
     let mut by_check: BTreeMap<&str, Vec<&Declared>> = BTreeMap::new();
@@ -106,6 +112,75 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
             out.push(path);
         }
     }
+}
+
+/// Whether `file` is compiled: each module from it up to `src/lib.rs` is declared with
+/// `mod <name>;` in its parent. The registry holds a copy of each rule, so without this a rule
+/// in a file left out of the module tree would be listed although nothing can raise it.
+fn in_module_tree(src: &Path, file: &Path) -> Result<(), String> {
+    let mut file = file.to_path_buf();
+    loop {
+        if file.parent() == Some(src)
+            && file
+                .file_name()
+                .is_some_and(|name| name == "lib.rs" || name == "main.rs")
+        {
+            return Ok(());
+        }
+        let stem = file
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default();
+        // `a/b/mod.rs` and `a/b.rs` are both module `b`, declared in `a/mod.rs`, `a.rs` or,
+        // at the top, `lib.rs`.
+        let (name, dir) = if stem == "mod" {
+            let dir = file.parent().ok_or("no parent")?;
+            let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            (
+                name.to_string(),
+                dir.parent().ok_or("no parent")?.to_path_buf(),
+            )
+        } else {
+            (
+                stem.to_string(),
+                file.parent().ok_or("no parent")?.to_path_buf(),
+            )
+        };
+        let parents = if dir == src {
+            vec![src.join("lib.rs")]
+        } else {
+            vec![dir.join("mod.rs"), dir.with_extension("rs")]
+        };
+        let Some(parent) = parents.into_iter().find(|p| p.is_file()) else {
+            return Err(format!(
+                "no module file declares `{name}` in {}",
+                shown(src, &dir)
+            ));
+        };
+        let text = std::fs::read_to_string(&parent).unwrap_or_default();
+        let declared = text.lines().any(|line| {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            words.len() >= 2
+                && words[words.len() - 2] == "mod"
+                && words[words.len() - 1] == format!("{name};")
+        });
+        if !declared {
+            return Err(format!(
+                "{} has no `mod {name};`, so it is not compiled",
+                shown(src, &parent)
+            ));
+        }
+        file = parent;
+    }
+}
+
+/// `path` from the project root (the folder above `src`).
+fn shown(src: &Path, path: &Path) -> String {
+    let root = src.parent().unwrap_or(src);
+    path.strip_prefix(root)
+        .unwrap_or(path)
+        .display()
+        .to_string()
 }
 
 /// The `declare_rule!` blocks of one file.

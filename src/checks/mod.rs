@@ -2,7 +2,8 @@
 //!
 //! A built-in check is one module under `src/checks/<id>/`. It declares its rules with
 //! [`declare_rule!`], so a rule cannot exist without an id, a default severity and documentation;
-//! `gonogo list`, `gonogo explain`, SARIF rule metadata and JUnit test names all read the registry.
+//! build.rs collects the declarations into [`registry`], which `gonogo list`, `gonogo explain`,
+//! SARIF rule metadata and JUnit test names read.
 //!
 //! To add a check: write the module, implement [`Check`], and add it to [`BUILT_IN`].
 
@@ -244,7 +245,27 @@ pub fn find_check(id: &str) -> Option<&'static dyn Check> {
 
 #[cfg(test)]
 mod tests {
-    use super::has_rule_headings;
+    use super::{Rule, find_rule, has_rule_headings};
+
+    /// The registry's copies say what the declarations say (build.rs copies their tokens).
+    #[test]
+    fn registry_copies_match_their_declarations() {
+        let declared: [&Rule; 5] = [
+            &super::migrations::UNPARSED_STATEMENT,
+            &super::rollout::CAPACITY_DROPS,
+            &super::readiness::live::DRILL_RESULT,
+            &super::grace::drill::DRILL_TIMELINE,
+            &crate::waivers::WAIVER_EXPIRED,
+        ];
+        for rule in declared {
+            let copy = find_rule(rule.id).expect("registered");
+            assert!(!std::ptr::eq(copy, rule));
+            assert_eq!(
+                (copy.id, copy.default_severity, copy.summary, copy.docs),
+                (rule.id, rule.default_severity, rule.summary, rule.docs)
+            );
+        }
+    }
 
     const COMPLETE: &str = " ## What it catches\n a\n\n ## Why it matters during a deploy\n b\n ## Example\n c\n ## Do this instead\n d\n";
 

@@ -5,8 +5,8 @@
 //! statement, how MySQL runs it (INSTANT, INPLACE, a table rebuild or COPY, from the online-DDL
 //! table), what it breaks for the old version, and whether it runs without `lock_wait_timeout`.
 //! Each rule below is one file: its declaration with its docs, and a `check` over those facts.
-//! Adding a rule: a file here, a `mod` line and a line in [`statement`], its entry in the
-//! check's `RULES`, and its fixtures.
+//! Adding a rule: a file here (its declaration with an `order:`), a `mod` line and a line in
+//! [`statement`], and its fixtures; build.rs lists it in the registry.
 
 mod breaking;
 mod copy_algorithm;

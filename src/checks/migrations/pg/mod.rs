@@ -3,8 +3,8 @@
 //! rule is then a file here holding its `declare_rule!` (the docs `gonogo explain` prints) and a
 //! `check` over those facts. This module runs them in order and writes their findings.
 //!
-//! Adding a rule: its file here (declaration, docs, `check`), one line in [`OPERATION_RULES`],
-//! one in the check's `RULES` list, and its fixtures.
+//! Adding a rule: its file here (declaration with its `order:`, docs, `check`), its `mod` line,
+//! one line in [`OPERATION_RULES`], and its fixtures; build.rs lists it in the registry.
 
 mod add_check_constraint;
 mod add_column_generated_stored;
