@@ -49,10 +49,10 @@ fn main() {
             .replace('\\', "/");
         let before = rules.len();
         declarations(&shown, &text, &mut rules, &mut problems);
-        if rules.len() > before {
-            if let Err(why) = in_module_tree(&root.join("src"), path) {
-                problems.push(format!("{shown}: declares rules but {why}"));
-            }
+        if rules.len() > before
+            && let Err(why) = in_module_tree(&root.join("src"), path)
+        {
+            problems.push(format!("{shown}: declares rules but {why}"));
         }
     }
 
