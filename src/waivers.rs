@@ -26,6 +26,7 @@ use std::path::Path;
 pub const CHECK_ID: &str = "waivers";
 
 declare_rule! {
+    order: 10;
     /// ## What it catches
     /// A waiver in gonogo.yaml whose `expires` date has passed.
     ///
@@ -46,6 +47,7 @@ declare_rule! {
 }
 
 declare_rule! {
+    order: 20;
     /// ## What it catches
     /// A waiver in gonogo.yaml that matched no finding in this run, although its check ran.
     ///
@@ -63,6 +65,7 @@ declare_rule! {
 }
 
 declare_rule! {
+    order: 30;
     /// ## What it catches
     /// An inline `gonogo:ignore RULE` comment without a reason.
     ///

@@ -1,7 +1,7 @@
 //! Migrations rules beyond their fixtures (those are run by rule_fixtures.rs, one folder per
 //! rule under tests/fixtures/migrations/): where a finding points, and what older files give.
 
-use gonogo::checks::migrations::{LIVE_RULES, MigrationFile, RULES, Settings, analyze_files};
+use gonogo::checks::migrations::{MigrationFile, Settings, analyze_files};
 use gonogo::report::Finding;
 
 use crate::common;
@@ -66,15 +66,4 @@ fn older_files_give_column_types_and_no_findings() {
             .iter()
             .all(|f| f.location.as_ref().unwrap().path == "0002.sql")
     );
-}
-
-#[test]
-fn live_rules_are_registered_with_the_check() {
-    for rule in LIVE_RULES {
-        assert!(
-            RULES.iter().any(|r| r.id == rule.id),
-            "{} is not in migrations::RULES",
-            rule.id
-        );
-    }
 }

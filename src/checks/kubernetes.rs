@@ -28,6 +28,7 @@ use crate::waivers;
 use std::sync::Arc;
 
 declare_rule! {
+    order: 110;
     /// ## What it catches
     /// A path or glob in `checks.kubernetes.manifests` that matches no file.
     ///
@@ -43,6 +44,7 @@ declare_rule! {
 }
 
 declare_rule! {
+    order: 120;
     /// ## What it catches
     /// A configured manifest input (a file, or one document of a file or of standard input)
     /// that gonogo could not read: not valid YAML, an unrendered Helm template, not UTF-8,

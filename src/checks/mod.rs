@@ -2,7 +2,8 @@
 //!
 //! A built-in check is one module under `src/checks/<id>/`. It declares its rules with
 //! [`declare_rule!`], so a rule cannot exist without an id, a default severity and documentation;
-//! `gonogo list`, `gonogo explain`, SARIF rule metadata and JUnit test names all read the registry.
+//! build.rs collects the declarations into [`registry`], which `gonogo list`, `gonogo explain`,
+//! SARIF rule metadata and JUnit test names read.
 //!
 //! To add a check: write the module, implement [`Check`], and add it to [`BUILT_IN`].
 
@@ -101,8 +102,14 @@ const fn find_line_start(text: &[u8], needle: &[u8], from: usize) -> Option<usiz
 /// Declare a rule; its doc comment becomes the text `gonogo explain` prints. The docs must have
 /// the four [`RULE_HEADINGS`] in order: a rule without them does not compile.
 ///
+/// `order:` is the rule's place among its check's rules (`gonogo list`, `explain <check>`,
+/// SARIF's rule table); rules are numbered 10, 20, … so a new one fits between two. build.rs
+/// collects every declaration into [`registry`], so a declared rule is listed by construction.
+/// A declaration starts a line (a top-level item); its `NAME` is `pub`.
+///
 /// ```text
 /// declare_rule! {
+///     order: 100;
 ///     /// ## What it catches
 ///     /// ...
 ///     pub ADD_INDEX_NOT_CONCURRENT = ("migrations/pg-add-index-not-concurrent", Fail,
@@ -111,7 +118,7 @@ const fn find_line_start(text: &[u8], needle: &[u8], from: usize) -> Option<usiz
 /// ```
 #[macro_export]
 macro_rules! declare_rule {
-    ($(#[doc = $doc:literal])* $vis:vis $name:ident = ($id:literal, $severity:ident, $summary:literal);) => {
+    (order: $order:literal; $(#[doc = $doc:literal])* $vis:vis $name:ident = ($id:literal, $severity:ident, $summary:literal);) => {
         $vis static $name: $crate::checks::Rule = $crate::checks::Rule {
             id: $id,
             default_severity: $crate::report::Severity::$severity,
@@ -123,6 +130,26 @@ macro_rules! declare_rule {
             concat!("rule ", $id, ": its doc comment needs the headings ## What it catches, ## Why it matters during a deploy, ## Example, ## Do this instead, in that order")
         );
     };
+    // The registry's copy of a declaration (build.rs): the same tokens, public so that the
+    // generated lists can name it; the headings were checked at the declaration.
+    (@registry order: $order:literal; $(#[doc = $doc:literal])* $vis:vis $name:ident = ($id:literal, $severity:ident, $summary:literal);) => {
+        pub static $name: $crate::checks::Rule = $crate::checks::Rule {
+            id: $id,
+            default_severity: $crate::report::Severity::$severity,
+            summary: $summary,
+            docs: concat!($($doc, "\n"),*),
+        };
+    };
+    ($($other:tt)*) => {
+        compile_error!("declare_rule! needs `order: N;` (the rule's place within its check), its doc comment, then `pub NAME = (\"check/rule\", Severity, \"summary\");`");
+    };
+}
+
+/// The rules, collected by build.rs from every `declare_rule!` under `src/`: per check (the id
+/// before `/`) in their `order:`, [`registry::BY_CHECK`] naming each group, and where each is
+/// declared ([`registry::DECLARED_AT`]).
+pub mod registry {
+    include!(concat!(env!("OUT_DIR"), "/registry.rs"));
 }
 
 /// What a check hands back to the runner. The runner adds timing, waivers and the final status.
@@ -198,11 +225,7 @@ pub static BUILT_IN: &[&dyn Check] = &[
 ];
 
 /// Rules that belong to gonogo itself rather than to a check (waiver bookkeeping).
-pub static GONOGO_RULES: &[&Rule] = &[
-    &crate::waivers::WAIVER_EXPIRED,
-    &crate::waivers::WAIVER_UNUSED,
-    &crate::waivers::WAIVER_WITHOUT_REASON,
-];
+pub static GONOGO_RULES: &[&Rule] = registry::WAIVERS;
 
 /// Every rule gonogo knows, built-in checks first.
 pub fn all_rules() -> impl Iterator<Item = &'static Rule> {
@@ -222,7 +245,27 @@ pub fn find_check(id: &str) -> Option<&'static dyn Check> {
 
 #[cfg(test)]
 mod tests {
-    use super::has_rule_headings;
+    use super::{Rule, find_rule, has_rule_headings};
+
+    /// The registry's copies say what the declarations say (build.rs copies their tokens).
+    #[test]
+    fn registry_copies_match_their_declarations() {
+        let declared: [&Rule; 5] = [
+            &super::migrations::UNPARSED_STATEMENT,
+            &super::rollout::CAPACITY_DROPS,
+            &super::readiness::live::DRILL_RESULT,
+            &super::grace::drill::DRILL_TIMELINE,
+            &crate::waivers::WAIVER_EXPIRED,
+        ];
+        for rule in declared {
+            let copy = find_rule(rule.id).expect("registered");
+            assert!(!std::ptr::eq(copy, rule));
+            assert_eq!(
+                (copy.id, copy.default_severity, copy.summary, copy.docs),
+                (rule.id, rule.default_severity, rule.summary, rule.docs)
+            );
+        }
+    }
 
     const COMPLETE: &str = " ## What it catches\n a\n\n ## Why it matters during a deploy\n b\n ## Example\n c\n ## Do this instead\n d\n";
 

@@ -8,11 +8,8 @@
 
 use super::model::{Comparison, Flow, Pair, Version};
 use super::schema_diff::{Differ, Docs, Place, Sref};
-use crate::checks::Rule;
 
 /// The JSON Schema rules are the shared schema rules in `schema_diff`.
-pub static RULES: &[&Rule] = &[];
-
 const DEFINITION_KEYS: &[&str] = &["$defs", "definitions"];
 
 pub fn compare(pairs: &[Pair], old: &Version, new: &Version) -> Comparison {

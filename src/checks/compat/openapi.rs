@@ -7,13 +7,13 @@
 
 use super::model::{Breaks, Comparison, Flow, Pair, SchemaError, Version, breaking};
 use super::schema_diff::{Differ, Docs, Place, Sref, here};
-use crate::checks::Rule;
 use crate::declare_rule;
 use crate::report::Location;
 use crate::yaml::Node;
 use std::collections::BTreeMap;
 
 declare_rule! {
+    order: 20;
     /// ## What it catches
     /// An operation (path + method) of the deployed spec that the new spec no longer has.
     ///
@@ -37,6 +37,7 @@ declare_rule! {
 }
 
 declare_rule! {
+    order: 30;
     /// ## What it catches
     /// An operation the deployed spec does not have.
     ///
@@ -57,6 +58,7 @@ declare_rule! {
 }
 
 declare_rule! {
+    order: 40;
     /// ## What it catches
     /// A success response (2xx) of an operation removed, e.g. `200` replaced by `201`.
     ///
@@ -78,6 +80,7 @@ declare_rule! {
 }
 
 declare_rule! {
+    order: 50;
     /// ## What it catches
     /// A new required parameter (query, header, cookie, form) or a newly required request body.
     ///
@@ -99,6 +102,7 @@ declare_rule! {
 }
 
 declare_rule! {
+    order: 60;
     /// ## What it catches
     /// An optional parameter or request body that became `required: true`.
     ///
@@ -117,6 +121,7 @@ declare_rule! {
 }
 
 declare_rule! {
+    order: 70;
     /// ## What it catches
     /// A parameter (query, header, cookie, form) the deployed spec accepts and the new one does
     /// not declare.
@@ -138,6 +143,7 @@ declare_rule! {
 }
 
 declare_rule! {
+    order: 80;
     /// ## What it catches
     /// A new optional parameter.
     ///
@@ -157,6 +163,7 @@ declare_rule! {
 }
 
 declare_rule! {
+    order: 90;
     /// ## What it catches
     /// A media type of a request body (`content:` in OpenAPI 3, `consumes` in Swagger 2.0) or
     /// of a response (`produces`) that the new spec drops.
@@ -178,18 +185,6 @@ declare_rule! {
     /// Keep serving the media type until no client uses it.
     pub MEDIA_TYPE_REMOVED = ("compat/openapi-media-type-removed", Fail, "a request or response media type was removed");
 }
-
-/// The OpenAPI rules about operations; schema rules are in `schema_diff`.
-pub static RULES: &[&Rule] = &[
-    &ENDPOINT_REMOVED,
-    &ENDPOINT_ADDED,
-    &SUCCESS_RESPONSE_REMOVED,
-    &REQUIRED_PARAMETER_ADDED,
-    &PARAMETER_MADE_REQUIRED,
-    &PARAMETER_REMOVED,
-    &PARAMETER_ADDED,
-    &MEDIA_TYPE_REMOVED,
-];
 
 const METHODS: &[&str] = &[
     "get", "put", "post", "delete", "options", "head", "patch", "trace",

@@ -25,15 +25,7 @@ pub use settings::Settings;
 
 pub struct Dns;
 
-pub static RULES: &[&Rule] = &[
-    &TTL_TOO_HIGH,
-    &TTL_STILL_LOW,
-    &EXPECT_MISMATCH,
-    &RECORD_MISSING,
-    &SERVERS_DISAGREE,
-    &UNRESOLVED,
-    &NOT_AUTHORITATIVE,
-];
+pub static RULES: &[&Rule] = crate::checks::registry::DNS;
 
 const DOCS: &str = "\
 Are the DNS records a cutover moves ready for it?

@@ -3,6 +3,7 @@
 use crate::declare_rule;
 
 declare_rule! {
+    order: 10;
     /// ## What it catches
     /// Before a cutover, a record the cutover moves whose TTL, as published by the zone's
     /// authoritative servers, is above `dns.max_ttl` (300 s unless configured). With a CNAME
@@ -29,6 +30,7 @@ declare_rule! {
 }
 
 declare_rule! {
+    order: 20;
     /// ## What it catches
     /// After a cutover (`dns.phase: after-cutover`), a record whose TTL is still at or below
     /// `dns.max_ttl`, the value it was lowered to for the switch.
@@ -51,6 +53,7 @@ declare_rule! {
 }
 
 declare_rule! {
+    order: 30;
     /// ## What it catches
     /// A record that does not resolve to the values under `expect:` on every authoritative
     /// server, in the phase the config names: after the cutover (`phase: after-cutover`) it
@@ -80,6 +83,7 @@ declare_rule! {
 }
 
 declare_rule! {
+    order: 50;
     /// ## What it catches
     /// The authoritative servers of a zone that give different answers: a different SOA serial
     /// (a secondary that has not transferred the latest zone) or a different answer for a
@@ -103,6 +107,7 @@ declare_rule! {
 }
 
 declare_rule! {
+    order: 40;
     /// ## What it catches
     /// A configured record that does not exist: NXDOMAIN (no such name) or NODATA (the name
     /// exists but has no record of that type), directly or at the end of its CNAME chain.
@@ -126,6 +131,7 @@ declare_rule! {
 }
 
 declare_rule! {
+    order: 60;
     /// ## What it catches
     /// A record gonogo could not get an answer for: an authoritative server that times out,
     /// answers SERVFAIL or REFUSED, is not authoritative for the zone (a referral), or no
@@ -147,6 +153,7 @@ declare_rule! {
 }
 
 declare_rule! {
+    order: 70;
     /// ## What it catches
     /// A server asked as authoritative (from the NS walk or `dns.nameservers`) that answers
     /// without the AA (authoritative answer) bit: a recursive resolver or a forwarder.

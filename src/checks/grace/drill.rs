@@ -39,6 +39,7 @@ const FAST_POLL_FOR: Duration = Duration::from_millis(1000);
 pub const ENDPOINT_PROPAGATION: Duration = Duration::from_secs(2);
 
 declare_rule! {
+    order: 70;
     /// ## What it catches
     /// In the SIGTERM drill, a request that was in flight when SIGTERM arrived and did not
     /// complete with success (2xx/3xx): the connection was closed, reset, or the answer was an
@@ -62,6 +63,7 @@ declare_rule! {
 }
 
 declare_rule! {
+    order: 80;
     /// ## What it catches
     /// In the SIGTERM drill, readiness still successful more than 1 s after SIGTERM while the
     /// process keeps running.
@@ -83,6 +85,7 @@ declare_rule! {
 }
 
 declare_rule! {
+    order: 90;
     /// ## What it catches
     /// In the SIGTERM drill, a new connection during the drain that was neither served nor
     /// cleanly refused (reset, or accepted and never answered), or that did not match
@@ -105,6 +108,7 @@ declare_rule! {
 }
 
 declare_rule! {
+    order: 100;
     /// ## What it catches
     /// In the SIGTERM drill, a service with no preStop delay (none in the manifests, no
     /// `grace.prestop_seconds`) that stops accepting new connections before Kubernetes can
@@ -135,6 +139,7 @@ declare_rule! {
 }
 
 declare_rule! {
+    order: 110;
     /// ## What it catches
     /// In the SIGTERM drill, a process that did not exit within terminationGracePeriodSeconds
     /// (from the manifests, else `grace.termination_grace_seconds`, else 30 s) and was killed,
@@ -161,6 +166,7 @@ declare_rule! {
 }
 
 declare_rule! {
+    order: 120;
     /// ## What it catches
     /// Nothing wrong: the SIGTERM drill's timeline (ms after SIGTERM) when the service drained
     /// as it should.

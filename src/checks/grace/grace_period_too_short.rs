@@ -7,6 +7,7 @@ use crate::declare_rule;
 use crate::report::Severity;
 
 declare_rule! {
+    order: 10;
     /// ## What it catches
     /// A pod whose `terminationGracePeriodSeconds` (30 s when unset) is shorter than
     /// preStop delay + the longest request (`grace.max_request_seconds`, 10 s when unset) +

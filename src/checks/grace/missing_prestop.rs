@@ -5,6 +5,7 @@ use crate::checks::kubernetes::Flag;
 use crate::declare_rule;
 
 declare_rule! {
+    order: 20;
     /// ## What it catches
     /// A serving container without a preStop delay (an exec `sleep N` or the native `sleep`
     /// action) in a pod that a Service selects.

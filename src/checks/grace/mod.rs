@@ -46,6 +46,7 @@ static CONTAINER_RULES: termination::ContainerRules = termination::ContainerRule
 };
 
 declare_rule! {
+    order: 60;
     /// ## What it catches
     /// A termination field that has the wrong type: `terminationGracePeriodSeconds: "60"`,
     /// a `command` that is not a list of strings, `sleep: {seconds: ten}`.
@@ -66,33 +67,9 @@ declare_rule! {
 
 pub struct Grace;
 
-/// The rules judged from the manifests: each has fail/pass fixtures under
-/// tests/fixtures/k8s/grace/.
-pub static STATIC_RULES: &[&Rule] = &[
-    &GRACE_PERIOD_TOO_SHORT,
-    &MISSING_PRESTOP,
-    &PRESTOP_EXCEEDS_GRACE,
-    &PRESTOP_SHORTER_THAN_DEREGISTRATION,
-    &SHELL_ENTRYPOINT,
-    &INVALID_FIELD,
-];
-
 /// Every rule: the static ones, then those of the live drill (tested against real services
 /// in tests/grace_drill.rs).
-pub static RULES: &[&Rule] = &[
-    &GRACE_PERIOD_TOO_SHORT,
-    &MISSING_PRESTOP,
-    &PRESTOP_EXCEEDS_GRACE,
-    &PRESTOP_SHORTER_THAN_DEREGISTRATION,
-    &SHELL_ENTRYPOINT,
-    &INVALID_FIELD,
-    &drill::IN_FLIGHT_FAILED,
-    &drill::READINESS_STAYS_UP,
-    &drill::NEW_CONNECTION_BROKEN,
-    &drill::LISTENER_CLOSE_RACE,
-    &drill::EXIT_NOT_CLEAN,
-    &drill::DRILL_TIMELINE,
-];
+pub static RULES: &[&Rule] = crate::checks::registry::GRACE;
 
 const DOCS: &str = "\
 Does a pod that is told to stop get to finish its requests, and stop receiving new ones first?

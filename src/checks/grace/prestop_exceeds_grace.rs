@@ -5,6 +5,7 @@ use crate::checks::kubernetes::Flag;
 use crate::declare_rule;
 
 declare_rule! {
+    order: 30;
     /// ## What it catches
     /// A preStop delay at or beyond `terminationGracePeriodSeconds` (30 s when unset).
     ///

@@ -7,6 +7,7 @@ use crate::declare_rule;
 use crate::k8s::Action;
 
 declare_rule! {
+    order: 40;
     /// ## What it catches
     /// A preStop delay shorter than the load balancer's deregistration delay: the AWS load
     /// balancer controller's `deregistration_delay.timeout_seconds=N` in the

@@ -6,6 +6,7 @@ use crate::declare_rule;
 use crate::k8s::{Container, Pos};
 
 declare_rule! {
+    order: 50;
     /// ## What it catches
     /// A container whose `command` is the shell form: `sh -c "…"`, `/bin/sh -c`, `bash -c`,
     /// unless the script `exec`s the server.

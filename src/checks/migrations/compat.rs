@@ -28,6 +28,7 @@ pub fn defer_to_compat(finding: &mut Finding) -> bool {
 }
 
 declare_rule! {
+    order: 240;
     /// ## What it catches
     /// `DROP TABLE` of a table that existed before this deploy.
     ///
@@ -52,6 +53,7 @@ declare_rule! {
 }
 
 declare_rule! {
+    order: 250;
     /// ## What it catches
     /// `DROP COLUMN` on a table that existed before this deploy.
     ///
@@ -76,6 +78,7 @@ declare_rule! {
 }
 
 declare_rule! {
+    order: 260;
     /// ## What it catches
     /// `RENAME COLUMN` on an existing table.
     ///
@@ -99,6 +102,7 @@ declare_rule! {
 }
 
 declare_rule! {
+    order: 270;
     /// ## What it catches
     /// Renaming an existing table.
     ///
@@ -122,6 +126,7 @@ declare_rule! {
 }
 
 declare_rule! {
+    order: 280;
     /// ## What it catches
     /// `ADD COLUMN … NOT NULL` without a `DEFAULT` on an existing table.
     ///

@@ -30,6 +30,7 @@ const MAX_UNPARSED_PER_FILE: usize = 10;
 pub const DEFAULT_POSTGRES_VERSION: u32 = 15;
 
 declare_rule! {
+    order: 340;
     /// ## What it catches
     /// A statement gonogo cannot read or judge, where it cannot tell what the database would do:
     /// an `EXECUTE` of SQL built at run time, a psql meta-command (`\connect`), a template
@@ -52,6 +53,7 @@ declare_rule! {
 }
 
 declare_rule! {
+    order: 350;
     /// ## What it catches
     /// A migration file gonogo cannot read as SQL text: not UTF-8, larger than 8 MiB, or empty
     /// (an empty file is `info`).
@@ -68,6 +70,7 @@ declare_rule! {
 }
 
 declare_rule! {
+    order: 360;
     /// ## What it catches
     /// A pattern in `checks.migrations.paths` that matches no file.
     ///
@@ -83,6 +86,7 @@ declare_rule! {
 }
 
 declare_rule! {
+    order: 370;
     /// ## What it catches
     /// A migration file the base ref already had, edited (or renamed) in this deploy.
     ///
@@ -131,64 +135,7 @@ impl Default for Settings {
 
 pub struct Migrations;
 
-pub static RULES: &[&Rule] = &[
-    &pg::ADD_COLUMN_VOLATILE_DEFAULT,
-    &pg::ADD_COLUMN_SERIAL,
-    &pg::ADD_COLUMN_GENERATED_STORED,
-    &pg::ALTER_COLUMN_TYPE,
-    &pg::TABLE_REWRITE,
-    &pg::SET_NOT_NULL,
-    &pg::ADD_CHECK_CONSTRAINT,
-    &pg::ADD_FOREIGN_KEY,
-    &pg::VALIDATE_IN_SAME_TRANSACTION,
-    &pg::ADD_INDEX_NOT_CONCURRENT,
-    &pg::ADD_UNIQUE_CONSTRAINT,
-    &pg::REINDEX_NOT_CONCURRENT,
-    &pg::DROP_INDEX_NOT_CONCURRENT,
-    &pg::REFRESH_MATVIEW_NOT_CONCURRENT,
-    &pg::CONCURRENTLY_IN_TRANSACTION,
-    &pg::ENUM_VALUE_USED_IN_TRANSACTION,
-    &pg::CONCURRENTLY_ON_PARTITIONED_TABLE,
-    &pg::LOCK_ACCUMULATION,
-    &pg::UNBATCHED_BACKFILL,
-    &pg::MISSING_LOCK_TIMEOUT,
-    &pg::SYNTAX_ERROR,
-    &pg::TRUNCATE,
-    &pg::LOCK_TABLE,
-    &DROP_TABLE,
-    &DROP_COLUMN,
-    &RENAME_COLUMN,
-    &RENAME_TABLE,
-    &ADD_COLUMN_NOT_NULL,
-    &mysql::MYSQL_COPY_ALGORITHM,
-    &mysql::MYSQL_TABLE_REBUILD,
-    &mysql::MYSQL_FULLTEXT_INDEX,
-    &mysql::MYSQL_MISSING_ALGORITHM_LOCK,
-    &mysql::MYSQL_MISSING_LOCK_WAIT_TIMEOUT,
-    &UNPARSED_STATEMENT,
-    &UNREADABLE_FILE,
-    &UNMATCHED_PATH,
-    &APPLIED_MIGRATION_EDITED,
-    &live::ESTIMATE_UNAVAILABLE,
-    &live::BLOCKING_SESSION,
-    &live::AUTOVACUUM_RUNNING,
-    &live::ROLE_STATEMENT_TIMEOUT,
-    &live::TRACED_LOCKS,
-    &live::NOT_TRACEABLE,
-    &live::TRACE_FAILED,
-];
-
-/// The rules of the live part (a real PostgreSQL): tests/migrations_live.rs covers them, the
-/// fixture folders cover the rest.
-pub static LIVE_RULES: &[&Rule] = &[
-    &live::ESTIMATE_UNAVAILABLE,
-    &live::BLOCKING_SESSION,
-    &live::AUTOVACUUM_RUNNING,
-    &live::ROLE_STATEMENT_TIMEOUT,
-    &live::TRACED_LOCKS,
-    &live::NOT_TRACEABLE,
-    &live::TRACE_FAILED,
-];
+pub static RULES: &[&Rule] = crate::checks::registry::MIGRATIONS;
 
 const DOCS: &str = "\
 Does this deploy's migration need a lock, on which table, does it rewrite or scan the table, and

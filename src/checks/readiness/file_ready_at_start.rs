@@ -7,6 +7,7 @@ use crate::declare_rule;
 use crate::k8s::Action;
 
 declare_rule! {
+    order: 40;
     /// ## What it catches
     /// An exec readiness probe that only checks a file exists (`cat /tmp/ready`,
     /// `test -f /tmp/ready`, `ls /tmp/ready`) while the container's own command creates that

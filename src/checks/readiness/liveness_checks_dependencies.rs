@@ -5,6 +5,7 @@ use crate::checks::kubernetes::Flag;
 use crate::declare_rule;
 
 declare_rule! {
+    order: 50;
     /// ## What it catches
     /// A liveness probe whose HTTP path looks like a dependency or readiness check: it
     /// contains `ready`, `deps`, `dependencies`, `db` or `database`, or it is the readiness

@@ -5,6 +5,7 @@ use crate::checks::kubernetes::Flag;
 use crate::declare_rule;
 
 declare_rule! {
+    order: 10;
     /// ## What it catches
     /// A serving container without a `readinessProbe`. Serving: the container declares
     /// `ports` (except when they are all metrics ports, named like `metrics` or `prometheus`,

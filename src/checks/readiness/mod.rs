@@ -47,6 +47,7 @@ static CONTAINER_RULES: &[probes::ContainerRule] = &[
 ];
 
 declare_rule! {
+    order: 70;
     /// ## What it catches
     /// A probe field that has the wrong type: `periodSeconds: "10"`, `failureThreshold: three`,
     /// a `readinessProbe` that is not a mapping, ports that are not a list.
@@ -69,36 +70,9 @@ declare_rule! {
 
 pub struct Readiness;
 
-/// The rules judged from the manifests: each has fail/pass fixtures under
-/// tests/fixtures/k8s/readiness/.
-pub static STATIC_RULES: &[&Rule] = &[
-    &MISSING_READINESS_PROBE,
-    &SAME_AS_LIVENESS,
-    &TCP_READINESS,
-    &FILE_READY_AT_START,
-    &LIVENESS_CHECKS_DEPENDENCIES,
-    &SLOW_DETECTION,
-    &INVALID_FIELD,
-];
-
 /// Every rule: the static ones, then those of the live drill (tested against real services
 /// in tests/readiness_live.rs).
-pub static RULES: &[&Rule] = &[
-    &MISSING_READINESS_PROBE,
-    &SAME_AS_LIVENESS,
-    &TCP_READINESS,
-    &FILE_READY_AT_START,
-    &LIVENESS_CHECKS_DEPENDENCIES,
-    &SLOW_DETECTION,
-    &INVALID_FIELD,
-    &live::LOOKS_STATIC,
-    &live::BODY_OMITS_DEPENDENCY,
-    &live::CUT_NOT_DETECTED,
-    &live::LIVENESS_FAILS_ON_CUT,
-    &live::NO_RECOVERY,
-    &live::SOFT_DEPENDENCY_UNREADY,
-    &live::DRILL_RESULT,
-];
+pub static RULES: &[&Rule] = crate::checks::registry::READINESS;
 
 const DOCS: &str = "\
 Will Kubernetes take a pod out of rotation when it cannot serve, and only then?

@@ -7,6 +7,7 @@ use crate::k8s::Action;
 use crate::report::Severity;
 
 declare_rule! {
+    order: 20;
     /// ## What it catches
     /// A readiness probe that runs the same check as the liveness probe: the same HTTP path
     /// and port, the same TCP port, the same exec command or the same gRPC port and service.

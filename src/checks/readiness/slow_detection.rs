@@ -7,6 +7,7 @@ use crate::checks::kubernetes::Flag;
 use crate::declare_rule;
 
 declare_rule! {
+    order: 60;
     /// ## What it catches
     /// A readiness probe that takes more than 30 seconds to notice an unready pod: the time is
     /// `periodSeconds × failureThreshold` (Kubernetes defaults: 10 s × 3 = 30 s). The threshold

@@ -7,6 +7,7 @@ use crate::k8s::Action;
 use crate::report::Severity;
 
 declare_rule! {
+    order: 30;
     /// ## What it catches
     /// A readiness probe with `tcpSocket`. A container that declares no dependency (no `env`
     /// variable naming a URL, host, database or broker: a datastore such as redis) is

@@ -28,6 +28,7 @@ pub use no_revision_history::NO_REVISION_HISTORY;
 pub use slow_rollback::{DEFAULT_TARGET_SECONDS, POD_START_SECONDS, SLOW_DETECTION, SLOW_ROLLBACK};
 
 declare_rule! {
+    order: 50;
     /// ## What it catches
     /// A field the rollback estimate or the revision rules need that has the wrong type:
     /// `revisionHistoryLimit: "0"`, an `image` that is not a string, an analysis
@@ -51,13 +52,7 @@ declare_rule! {
 
 pub struct Rollback;
 
-pub static RULES: &[&Rule] = &[
-    &SLOW_ROLLBACK,
-    &SLOW_DETECTION,
-    &MUTABLE_IMAGE_TAG,
-    &NO_REVISION_HISTORY,
-    &INVALID_FIELD,
-];
+pub static RULES: &[&Rule] = crate::checks::registry::ROLLBACK;
 
 const DOCS: &str = "\
 When the new version is bad, how long until the old one serves again, and can it come back at all?

@@ -6,6 +6,7 @@ use crate::k8s::Workload;
 use crate::report::Severity;
 
 declare_rule! {
+    order: 30;
     /// ## What it catches
     /// A container or init container whose image has no tag (`nginx`, `registry/app`) or the
     /// tag `latest` (`fail`), or a floating tag that upstreams move as they release:

@@ -5,6 +5,7 @@ use crate::declare_rule;
 use crate::k8s::{Workload, WorkloadKind};
 
 declare_rule! {
+    order: 40;
     /// ## What it catches
     /// A Deployment or Argo Rollout with `revisionHistoryLimit: 0`.
     ///

@@ -24,6 +24,7 @@ const DEFAULT_PERIOD: i64 = 10;
 const DEFAULT_SUCCESS_THRESHOLD: i64 = 1;
 
 declare_rule! {
+    order: 10;
     /// ## What it catches
     /// A Deployment, StatefulSet or Argo Rollout whose estimated rollback takes longer than
     /// `rollback.target_seconds` (60 s by default). The estimate, shown in the finding:
@@ -353,6 +354,7 @@ pub(super) fn check(
 }
 
 declare_rule! {
+    order: 20;
     /// ## What it catches
     /// An automated analysis (Argo Rollouts AnalysisTemplate metric: interval x
     /// failureLimit; Flagger Canary: interval x threshold) that takes longer to decide a new

@@ -7,6 +7,7 @@ use crate::k8s::rollout::argo_references;
 use crate::k8s::{FlaggerCanary, Manifests, WorkloadKind};
 
 declare_rule! {
+    order: 90;
     /// ## What it catches
     /// An Argo Rollouts AnalysisTemplate or ClusterAnalysisTemplate (or a Flagger
     /// MetricTemplate) that a rollout references but that is not among the manifests gonogo

@@ -7,6 +7,7 @@ use crate::k8s::rollout::argo_references;
 use crate::k8s::{CanaryStep, FlaggerCanary, Manifests, TemplateRef, WorkloadKind};
 
 declare_rule! {
+    order: 80;
     /// ## What it catches
     /// An Argo Rollouts canary (steps or traffic routing) with no analysis that can fail it:
     /// no `analysis` step, no background `analysis`, no experiment with analyses, or only

@@ -9,6 +9,7 @@ use crate::k8s::{Fronted, IntOrPercent, Manifests, StrategyKind, Traffic, Worklo
 use crate::report::{Finding, Severity};
 
 declare_rule! {
+    order: 10;
     /// ## What it catches
     /// A rolling update that may take serving pods down before their replacements are ready:
     /// the effective `maxUnavailable`, computed as Kubernetes computes it, is at least one pod.

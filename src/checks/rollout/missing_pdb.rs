@@ -5,6 +5,7 @@ use crate::declare_rule;
 use crate::k8s::WorkloadKind;
 
 declare_rule! {
+    order: 50;
     /// ## What it catches
     /// A Deployment, StatefulSet or Rollout with 2 or more replicas that no
     /// PodDisruptionBudget selects (same namespace, selector matching the pod template's

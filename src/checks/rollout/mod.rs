@@ -17,8 +17,7 @@ mod replicas_pinned_with_hpa;
 mod single_replica;
 
 use crate::checks::kubernetes::{
-    Judged, UNMATCHED_PATH, UNREADABLE_MANIFEST, counted, invalid_fields, judged_outcome,
-    loader_findings, run_static,
+    Judged, counted, invalid_fields, judged_outcome, loader_findings, run_static,
 };
 use crate::checks::{Check, CheckError, CheckFuture, CheckOutcome, Rule};
 use crate::config::Config;
@@ -75,6 +74,7 @@ static FLAGGER_RULES: &[fn(&Manifests, &FlaggerCanary, &mut Out)] = &[
 ];
 
 declare_rule! {
+    order: 100;
     /// ## What it catches
     /// A field the rollout arithmetic needs that has the wrong type: `replicas: "3"`,
     /// `maxSurge: 1.5`, `maxUnavailable: two`, a `strategy` that is not a mapping, an
@@ -98,20 +98,7 @@ declare_rule! {
 
 pub struct Rollout;
 
-pub static RULES: &[&Rule] = &[
-    &CAPACITY_DROPS,
-    &RECREATE_STRATEGY,
-    &SINGLE_REPLICA,
-    &REPLICAS_PINNED_WITH_HPA,
-    &MISSING_PDB,
-    &PDB_ALLOWS_FULL_OUTAGE,
-    &PDB_BLOCKS_DRAINS,
-    &CANARY_WITHOUT_ANALYSIS,
-    &ANALYSIS_TEMPLATE_MISSING,
-    &INVALID_FIELD,
-    &UNMATCHED_PATH,
-    &UNREADABLE_MANIFEST,
-];
+pub static RULES: &[&Rule] = crate::checks::registry::ROLLOUT;
 
 const DOCS: &str = "\
 Does capacity ever drop while the new version rolls out, and does a canary abort by itself when

@@ -5,6 +5,7 @@ use crate::declare_rule;
 use crate::k8s::{IntOrPercent, PodDisruptionBudget, WorkloadKind};
 
 declare_rule! {
+    order: 60;
     /// ## What it catches
     /// A PodDisruptionBudget selecting a workload that still allows every pod to be evicted at
     /// once: `minAvailable: 0` (or 0%), or `maxUnavailable` at or above the replica count (or

@@ -5,6 +5,7 @@ use crate::declare_rule;
 use crate::k8s::{PodDisruptionBudget, Pos, WorkloadKind};
 
 declare_rule! {
+    order: 70;
     /// ## What it catches
     /// A PodDisruptionBudget selecting a workload that allows no pod to be evicted:
     /// `minAvailable` equal to (or above) the replica count, `minAvailable: 100%`, or

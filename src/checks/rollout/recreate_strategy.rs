@@ -6,6 +6,7 @@ use crate::k8s::{Fronted, StrategyKind, WorkloadKind};
 use crate::report::Severity;
 
 declare_rule! {
+    order: 20;
     /// ## What it catches
     /// A Deployment with `strategy.type: Recreate`.
     ///

@@ -5,6 +5,7 @@ use super::{Out, WorkloadFacts};
 use crate::declare_rule;
 
 declare_rule! {
+    order: 40;
     /// ## What it catches
     /// A Deployment, StatefulSet or Rollout that sets `spec.replicas` while a
     /// HorizontalPodAutoscaler scales it to more than that (its `maxReplicas` is higher).

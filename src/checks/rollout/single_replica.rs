@@ -6,6 +6,7 @@ use crate::k8s::{Traffic, WorkloadKind};
 use crate::report::Severity;
 
 declare_rule! {
+    order: 30;
     /// ## What it catches
     /// A Deployment, StatefulSet or Rollout with fewer than 2 replicas (or an HPA whose
     /// `minReplicas` is below 2). Workloads scaled to 0 on purpose are left alone.

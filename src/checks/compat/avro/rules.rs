@@ -1,9 +1,9 @@
 //! The Avro rules: each names a schema-resolution failure, in the direction that breaks.
 
-use crate::checks::Rule;
 use crate::declare_rule;
 
 declare_rule! {
+    order: 440;
     /// ## What it catches
     /// A record field in the new schema that the deployed schema does not have, without a
     /// `default`.
@@ -27,6 +27,7 @@ declare_rule! {
 }
 
 declare_rule! {
+    order: 450;
     /// ## What it catches
     /// A record field of the deployed schema that the new schema no longer writes, when the
     /// deployed schema has no `default` for it.
@@ -47,6 +48,7 @@ declare_rule! {
 }
 
 declare_rule! {
+    order: 460;
     /// ## What it catches
     /// A type change beyond the specification's promotions: int → long, float or double;
     /// long → float or double; float → double; string ↔ bytes. Anything else (including the
@@ -69,6 +71,7 @@ declare_rule! {
 }
 
 declare_rule! {
+    order: 470;
     /// ## What it catches
     /// An enum symbol that a writer can write and the reader does not have, when the reader's
     /// enum has no `default`: a symbol removed (the new version cannot read old data that has
@@ -90,6 +93,7 @@ declare_rule! {
 }
 
 declare_rule! {
+    order: 480;
     /// ## What it catches
     /// An enum symbol unknown to the reader that resolves to the reader's enum `default`.
     ///
@@ -107,6 +111,7 @@ declare_rule! {
 }
 
 declare_rule! {
+    order: 490;
     /// ## What it catches
     /// A union branch the writer can write that matches no branch of the reader's union (or
     /// the reader's single type, when a field became a union on the writing side only).
@@ -128,6 +133,7 @@ declare_rule! {
 }
 
 declare_rule! {
+    order: 500;
     /// ## What it catches
     /// A record, enum or fixed whose name changed without the reader listing the other name in
     /// `aliases`.
@@ -148,6 +154,7 @@ declare_rule! {
 }
 
 declare_rule! {
+    order: 510;
     /// ## What it catches
     /// A `fixed` whose `size` changed.
     ///
@@ -166,6 +173,7 @@ declare_rule! {
 }
 
 declare_rule! {
+    order: 520;
     /// ## What it catches
     /// A `decimal` logical type whose `precision` or `scale` changed.
     ///
@@ -186,6 +194,7 @@ declare_rule! {
 }
 
 declare_rule! {
+    order: 530;
     /// ## What it catches
     /// A named type that the schema file uses but does not define (it lives in another file).
     ///
@@ -202,16 +211,3 @@ declare_rule! {
     /// Configure the file that defines the type as well.
     pub UNKNOWN_TYPE = ("compat/avro-unknown-type", Info, "a named type is defined in another file; compared by name only");
 }
-
-pub static RULES: &[&Rule] = &[
-    &FIELD_ADDED_WITHOUT_DEFAULT,
-    &FIELD_REMOVED_WITHOUT_DEFAULT,
-    &TYPE_CHANGED,
-    &ENUM_SYMBOL_MISSING,
-    &ENUM_SYMBOL_DEFAULTED,
-    &UNION_BRANCH_MISSING,
-    &NAME_CHANGED,
-    &FIXED_SIZE_CHANGED,
-    &DECIMAL_CHANGED,
-    &UNKNOWN_TYPE,
-];

@@ -1,10 +1,10 @@
 //! The rules of the database side of `compat`: each pairs a schema change of this deploy's
 //! migrations with what the deployed code (at the base ref) does with that table or column.
 
-use crate::checks::Rule;
 use crate::declare_rule;
 
 declare_rule! {
+    order: 540;
     /// ## What it catches
     /// A migration of this deploy drops or renames a column, and the code of the deployed version
     /// (at the base ref, under `checks.compat.database.code_paths`) still uses it: in an SQL
@@ -34,6 +34,7 @@ declare_rule! {
 }
 
 declare_rule! {
+    order: 550;
     /// ## What it catches
     /// A migration of this deploy drops or renames a table that the code of the deployed version
     /// still uses (SQL naming it, an ORM model mapped to it). No use found is a warning that says
@@ -55,6 +56,7 @@ declare_rule! {
 }
 
 declare_rule! {
+    order: 560;
     /// ## What it catches
     /// A migration of this deploy makes the database reject rows the deployed code writes:
     /// `ADD COLUMN … NOT NULL` without a default, `SET NOT NULL`, or a new `CHECK` that requires a
@@ -82,6 +84,7 @@ declare_rule! {
 }
 
 declare_rule! {
+    order: 570;
     /// ## What it catches
     /// A column's type changes to one that cannot hold every value of the old type (`bigint` to
     /// `integer`, `varchar(255)` to `varchar(64)`, `numeric(12,2)` to `numeric(10,2)`, `text` to
@@ -106,6 +109,7 @@ declare_rule! {
 }
 
 declare_rule! {
+    order: 580;
     /// ## What it catches
     /// An enum loses values: a PostgreSQL column moved to an enum type with fewer values, an
     /// `ALTER TYPE … RENAME VALUE`, or a MySQL `ENUM(…)` column redefined without some values.
@@ -128,6 +132,7 @@ declare_rule! {
 }
 
 declare_rule! {
+    order: 600;
     /// ## What it catches
     /// Expand and contract in one deploy: the release adds a replacement (a column backfilled from
     /// the old one with `UPDATE … SET new = f(old)`, or a table filled with `INSERT … SELECT …
@@ -154,6 +159,7 @@ declare_rule! {
 }
 
 declare_rule! {
+    order: 610;
     /// ## What it catches
     /// A drop or rename that was prepared: the deployed code marks the column as going away
     /// (Rails `ignored_columns`, or a marker text configured under
@@ -179,6 +185,7 @@ declare_rule! {
 }
 
 declare_rule! {
+    order: 590;
     /// ## What it catches
     /// A migration of this deploy drops NOT NULL from a column (`ALTER COLUMN … DROP NOT NULL`,
     /// a MySQL `MODIFY` that makes it nullable) while the deployed code reads that column into a
@@ -203,15 +210,3 @@ declare_rule! {
     /// ship that; write NULLs only once no running version reads the column as non-null.
     pub NULL_READ_INTO_NON_NULL = ("compat/db-null-read-into-non-null", Warn, "a column made nullable that the deployed code reads into a non-null field");
 }
-
-/// Every rule of the database side, in report order.
-pub static RULES: &[&Rule] = &[
-    &COLUMN_STILL_USED,
-    &TABLE_STILL_USED,
-    &OLD_WRITES_REJECTED,
-    &TYPE_NARROWED,
-    &ENUM_VALUE_REMOVED,
-    &NULL_READ_INTO_NON_NULL,
-    &EXPAND_AND_CONTRACT_TOGETHER,
-    &CONTRACT_PREPARED,
-];

@@ -11,31 +11,7 @@ mod rules;
 pub use rules::*;
 
 use super::model::{Comparison, Pair, Version};
-use crate::checks::Rule;
 use crate::config::ProtoLevel;
-
-pub static RULES: &[&Rule] = &[
-    &FIELD_REMOVED,
-    &FIELD_NAME_NOT_RESERVED,
-    &FIELD_RETIRED,
-    &FIELD_NUMBER_CHANGED,
-    &FIELD_RENAMED,
-    &FIELD_TYPE_CHANGED,
-    &FIELD_CARDINALITY_CHANGED,
-    &REQUIRED_FIELD_CHANGED,
-    &FIELD_ONEOF_CHANGED,
-    &FIELD_DEFAULT_CHANGED,
-    &ENUM_VALUE_REMOVED,
-    &ENUM_VALUE_NAME_NOT_RESERVED,
-    &ENUM_VALUE_CHANGED,
-    &ENUM_VALUE_RENAMED,
-    &RPC_REMOVED,
-    &RPC_TYPE_CHANGED,
-    &RPC_STREAMING_CHANGED,
-    &MESSAGE_REMOVED,
-    &RESERVED_REMOVED,
-    &IMPORT_UNRESOLVED,
-];
 
 /// Compare every old file of `pairs` against every new one. All old files are compiled
 /// together (and all new ones), so a message that moved between files is matched by name.

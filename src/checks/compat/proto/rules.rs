@@ -9,6 +9,7 @@
 use crate::declare_rule;
 
 declare_rule! {
+    order: 240;
     /// ## What it catches
     /// A field deleted from a message whose number is not `reserved` in the new version (at
     /// `wire_json`, the message says when the name is not reserved either). buf:
@@ -36,6 +37,7 @@ declare_rule! {
 }
 
 declare_rule! {
+    order: 250;
     /// ## What it catches
     /// A deleted field whose number is reserved but whose name is not (`wire_json` only). buf:
     /// FIELD_NO_DELETE_UNLESS_NAME_RESERVED.
@@ -57,6 +59,7 @@ declare_rule! {
 }
 
 declare_rule! {
+    order: 270;
     /// ## What it catches
     /// A field that keeps its name but gets another number, which also means its old number now
     /// belongs to another field or to nothing. buf reports the same change as a deletion of the
@@ -79,6 +82,7 @@ declare_rule! {
 }
 
 declare_rule! {
+    order: 260;
     /// ## What it catches
     /// A field deleted the safe way: its number (and at `wire_json` its name) is reserved.
     /// Info; buf reports nothing.
@@ -99,6 +103,7 @@ declare_rule! {
 }
 
 declare_rule! {
+    order: 280;
     /// ## What it catches
     /// A field number whose name or `json_name` changed (`wire_json` only; the binary encoding
     /// does not carry names). buf: FIELD_SAME_NAME and FIELD_SAME_JSON_NAME, reported here as
@@ -122,6 +127,7 @@ declare_rule! {
 }
 
 declare_rule! {
+    order: 290;
     /// ## What it catches
     /// A field whose type changed to one that does not read the old bytes. Compatible at `wire`
     /// (protobuf's rules, as buf's FIELD_WIRE_COMPATIBLE_TYPE): int32, uint32, int64, uint64 and
@@ -154,6 +160,7 @@ declare_rule! {
 }
 
 declare_rule! {
+    order: 300;
     /// ## What it catches
     /// A field that changed between a single value, `repeated` and `map`. Switching between
     /// proto3 implicit presence and `optional` (explicit presence) is not reported: the
@@ -175,6 +182,7 @@ declare_rule! {
 }
 
 declare_rule! {
+    order: 310;
     /// ## What it catches
     /// A `required` field added, or a field made required or no longer required (proto2 and
     /// editions `LEGACY_REQUIRED`). buf: MESSAGE_SAME_REQUIRED_FIELDS and the cardinality rules.
@@ -195,6 +203,7 @@ declare_rule! {
 }
 
 declare_rule! {
+    order: 320;
     /// ## What it catches
     /// A field moved into a `oneof`, out of one, or from one `oneof` to another. A proto3
     /// `optional` field's synthetic oneof does not count. buf: FIELD_SAME_ONEOF.
@@ -216,6 +225,7 @@ declare_rule! {
 }
 
 declare_rule! {
+    order: 330;
     /// ## What it catches
     /// A proto2 (or editions explicit-presence) field whose `[default = …]` changed. buf:
     /// FIELD_SAME_DEFAULT.
@@ -236,6 +246,7 @@ declare_rule! {
 }
 
 declare_rule! {
+    order: 340;
     /// ## What it catches
     /// An enum value deleted without reserving its number (at `wire_json`, the message says when
     /// the name is not reserved either). buf: ENUM_VALUE_NO_DELETE_UNLESS_NUMBER_RESERVED.
@@ -258,6 +269,7 @@ declare_rule! {
 }
 
 declare_rule! {
+    order: 350;
     /// ## What it catches
     /// A deleted enum value whose number is reserved but not its name (`wire_json` only). buf:
     /// ENUM_VALUE_NO_DELETE_UNLESS_NAME_RESERVED.
@@ -277,6 +289,7 @@ declare_rule! {
 }
 
 declare_rule! {
+    order: 360;
     /// ## What it catches
     /// An enum value that keeps its name but gets another number. buf reports it as a deletion
     /// of the old number.
@@ -296,6 +309,7 @@ declare_rule! {
 }
 
 declare_rule! {
+    order: 370;
     /// ## What it catches
     /// An enum number whose name changed (`wire_json` only). buf: ENUM_VALUE_SAME_NAME.
     ///
@@ -315,6 +329,7 @@ declare_rule! {
 }
 
 declare_rule! {
+    order: 380;
     /// ## What it catches
     /// A service, or an RPC of a service, that exists in the deployed version and not in the new
     /// one (matched by fully-qualified name). buf reports this only in its FILE and PACKAGE
@@ -338,6 +353,7 @@ declare_rule! {
 }
 
 declare_rule! {
+    order: 390;
     /// ## What it catches
     /// An RPC whose request or response type changed to one that does not carry the same
     /// fields. As for fields, a renamed message with the same fields is not reported (buf's
@@ -359,6 +375,7 @@ declare_rule! {
 }
 
 declare_rule! {
+    order: 400;
     /// ## What it catches
     /// An RPC that changed between unary and streaming, on the client or the server side. buf:
     /// RPC_SAME_CLIENT_STREAMING / RPC_SAME_SERVER_STREAMING.
@@ -378,6 +395,7 @@ declare_rule! {
 }
 
 declare_rule! {
+    order: 410;
     /// ## What it catches
     /// A message or enum that no longer exists under its fully-qualified name (a type moved to
     /// another file is not removed). Info: buf's WIRE and WIRE_JSON categories do not report
@@ -400,6 +418,7 @@ declare_rule! {
 }
 
 declare_rule! {
+    order: 420;
     /// ## What it catches
     /// `reserved` numbers or names of a message or enum that the new version no longer
     /// reserves (and does not use). Info: buf reports this in WIRE (RESERVED_MESSAGE_NO_DELETE,
@@ -421,6 +440,7 @@ declare_rule! {
 }
 
 declare_rule! {
+    order: 430;
     /// ## What it catches
     /// An `import` that is found neither in the project (relative to the package root of a
     /// configured file, its directory, or the project root) nor among the well-known

@@ -1,10 +1,10 @@
 //! The rules of the schema comparison: each names a kind of change; [`super::Differ`] decides
 //! which side it breaks for the flow.
 
-use crate::checks::Rule;
 use crate::declare_rule;
 
 declare_rule! {
+    order: 100;
     /// ## What it catches
     /// The type a field accepts changed: narrowed (`number` → `integer`, a type added where any
     /// value was allowed, `["string", "null"]` → `string`), widened (`integer` → `number`, a field
@@ -29,6 +29,7 @@ declare_rule! {
 }
 
 declare_rule! {
+    order: 110;
     /// ## What it catches
     /// A property that did not exist before is added as `required`.
     ///
@@ -53,6 +54,7 @@ declare_rule! {
 }
 
 declare_rule! {
+    order: 120;
     /// ## What it catches
     /// An existing optional property is added to `required`.
     ///
@@ -73,6 +75,7 @@ declare_rule! {
 }
 
 declare_rule! {
+    order: 130;
     /// ## What it catches
     /// A required property of a response or message is no longer required.
     ///
@@ -94,6 +97,7 @@ declare_rule! {
 }
 
 declare_rule! {
+    order: 140;
     /// ## What it catches
     /// A property removed from a response; or from a request or message whose model rejects
     /// unknown properties (`additionalProperties: false`); or a required property removed from
@@ -118,6 +122,7 @@ declare_rule! {
 }
 
 declare_rule! {
+    order: 150;
     /// ## What it catches
     /// A property removed from a request or message schema that still accepts unknown
     /// properties. Data that carries it still validates, but the new version no longer gives
@@ -142,6 +147,7 @@ declare_rule! {
 }
 
 declare_rule! {
+    order: 160;
     /// ## What it catches
     /// An optional property added to a schema that accepts unknown properties (or a required
     /// one added to a response).
@@ -164,6 +170,7 @@ declare_rule! {
 }
 
 declare_rule! {
+    order: 170;
     /// ## What it catches
     /// A property added to a model that rejected unknown properties before
     /// (`additionalProperties: false` in the old schema).
@@ -187,6 +194,7 @@ declare_rule! {
 }
 
 declare_rule! {
+    order: 180;
     /// ## What it catches
     /// `additionalProperties` changed: a model closed (`false`), opened, or its schema for
     /// undeclared properties changed.
@@ -210,6 +218,7 @@ declare_rule! {
 }
 
 declare_rule! {
+    order: 190;
     /// ## What it catches
     /// A value removed from an `enum` of a request or message field.
     ///
@@ -230,6 +239,7 @@ declare_rule! {
 }
 
 declare_rule! {
+    order: 200;
     /// ## What it catches
     /// A value added to an `enum` of a response or message field.
     ///
@@ -251,6 +261,7 @@ declare_rule! {
 }
 
 declare_rule! {
+    order: 210;
     /// ## What it catches
     /// A validation constraint tightened on a request or message field: `maxLength`,
     /// `maxItems`, `maximum` decreased; `minLength`, `minItems`, `minimum` increased; a
@@ -273,6 +284,7 @@ declare_rule! {
 }
 
 declare_rule! {
+    order: 220;
     /// ## What it catches
     /// A validation constraint loosened on a response or message field: `maxLength` increased,
     /// `minimum` decreased, a `pattern`, `format` or `enum` restriction removed.
@@ -294,6 +306,7 @@ declare_rule! {
 }
 
 declare_rule! {
+    order: 230;
     /// ## What it catches
     /// A request that now accepts more than before: an enum value added, a type widened, a
     /// constraint loosened, a property no longer required.
@@ -313,21 +326,3 @@ declare_rule! {
     /// Nothing to do; release clients that use it once every pod runs the new version.
     pub REQUEST_WIDENED = ("compat/request-widened", Info, "a request accepts more than before (compatible)");
 }
-
-/// The schema-level rules, in `explain` order.
-pub static RULES: &[&Rule] = &[
-    &TYPE_CHANGED,
-    &REQUIRED_PROPERTY_ADDED,
-    &PROPERTY_MADE_REQUIRED,
-    &PROPERTY_MADE_OPTIONAL,
-    &PROPERTY_REMOVED,
-    &PROPERTY_UNDECLARED,
-    &PROPERTY_ADDED,
-    &PROPERTY_ADDED_TO_CLOSED_MODEL,
-    &ADDITIONAL_PROPERTIES_CHANGED,
-    &ENUM_VALUE_REMOVED,
-    &ENUM_VALUE_ADDED,
-    &CONSTRAINT_TIGHTENED,
-    &CONSTRAINT_LOOSENED,
-    &REQUEST_WIDENED,
-];

@@ -22,7 +22,6 @@ mod trace;
 pub use connect::{Target as ConnectTarget, connect, describe as describe_error};
 
 use super::MigrationFile;
-use crate::checks::Rule;
 use crate::config::{MigrationsConfig, TransactionMode};
 use crate::declare_rule;
 use crate::report::{Finding, Location, Severity};
@@ -35,6 +34,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 declare_rule! {
+    order: 380;
     /// ## What it catches
     /// A risky statement whose lock window gonogo could not estimate from live statistics: the
     /// stats database has no such table (is `stats_url` the production database?).
@@ -53,6 +53,7 @@ declare_rule! {
 }
 
 declare_rule! {
+    order: 390;
     /// ## What it catches
     /// A session on the live database that holds a lock on a table this migration locks, in a
     /// transaction that has been open longer than `max_lock_seconds` or is idle in transaction,
@@ -74,6 +75,7 @@ declare_rule! {
 }
 
 declare_rule! {
+    order: 400;
     /// ## What it catches
     /// Autovacuum running on a table the migration locks. An anti-wraparound autovacuum is a
     /// `fail`: PostgreSQL does not cancel it for a conflicting lock request.
@@ -93,6 +95,7 @@ declare_rule! {
 }
 
 declare_rule! {
+    order: 410;
     /// ## What it catches
     /// The role in `stats_url` has a `statement_timeout` shorter than a statement's estimated
     /// lock window.
@@ -112,6 +115,7 @@ declare_rule! {
 }
 
 declare_rule! {
+    order: 420;
     /// ## What it catches
     /// The locks a statement really took on the scratch database (traced in a transaction gonogo
     /// rolls back), with whether it rewrote the table. `info` when it agrees with the static
@@ -131,6 +135,7 @@ declare_rule! {
 }
 
 declare_rule! {
+    order: 430;
     /// ## What it catches
     /// A statement gonogo did not run on the scratch database: it cannot run inside a
     /// transaction (`CREATE INDEX CONCURRENTLY`, `VACUUM`), it reads data the migration
@@ -154,6 +159,7 @@ declare_rule! {
 }
 
 declare_rule! {
+    order: 440;
     /// ## What it catches
     /// A statement PostgreSQL refused on the scratch database: a syntax the server version does
     /// not accept, a missing table or column, a lock it could not get within the trace's
@@ -170,16 +176,6 @@ declare_rule! {
     /// (`pg_dump --schema-only`) if it is out of date.
     pub TRACE_FAILED = ("migrations/pg-trace-failed", Warn, "a statement failed when traced on the scratch database");
 }
-
-pub static LIVE_RULES: &[&Rule] = &[
-    &ESTIMATE_UNAVAILABLE,
-    &BLOCKING_SESSION,
-    &AUTOVACUUM_RUNNING,
-    &ROLE_STATEMENT_TIMEOUT,
-    &TRACED_LOCKS,
-    &NOT_TRACEABLE,
-    &TRACE_FAILED,
-];
 
 /// The trace's timeouts per statement: a scratch database is small and idle.
 const TRACE_STATEMENT_TIMEOUT: Duration = Duration::from_secs(30);

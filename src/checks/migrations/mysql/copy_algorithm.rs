@@ -8,6 +8,7 @@ use crate::sql::mysql::cost::{Cost, Judged, Level};
 use sqlparser::ast::AlterTableLock;
 
 declare_rule! {
+    order: 290;
     /// ## What it catches
     /// An `ALTER TABLE` that MySQL can only run with `ALGORITHM=COPY`: changing a column's type
     /// (`MODIFY`/`CHANGE` to another type), shrinking a column, growing a `VARCHAR` across 255

@@ -6,6 +6,7 @@ use crate::sql::mysql::Pos;
 use crate::sql::mysql::cost::{Judged, Level};
 
 declare_rule! {
+    order: 310;
     /// ## What it catches
     /// Adding a `FULLTEXT` or `SPATIAL` index, with `ALTER TABLE … ADD` or `CREATE … INDEX`.
     ///

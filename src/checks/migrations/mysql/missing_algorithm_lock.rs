@@ -9,6 +9,7 @@ use crate::sql::mysql::cost::{Cost, Judged, Level};
 use sqlparser::ast::{AlterTableAlgorithm, AlterTableLock};
 
 declare_rule! {
+    order: 320;
     /// ## What it catches
     /// An online `ALTER TABLE` or `CREATE INDEX` on an existing table written
     /// without `ALGORITHM=INPLACE, LOCK=NONE` (warn), or with an `ALGORITHM=INSTANT` the change

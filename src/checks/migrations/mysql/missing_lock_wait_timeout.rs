@@ -6,6 +6,7 @@ use crate::declare_rule;
 use crate::sql::mysql::facts::Statement;
 
 declare_rule! {
+    order: 330;
     /// ## What it catches
     /// DDL on an existing table (`ALTER TABLE`, `CREATE`/`DROP INDEX`, `DROP`, `RENAME`,
     /// `TRUNCATE`, `OPTIMIZE TABLE`) with no `SET [SESSION] lock_wait_timeout = …` earlier in the

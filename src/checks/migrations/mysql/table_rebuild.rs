@@ -8,6 +8,7 @@ use crate::sql::mysql::cost::{Cost, Judged, Level, Op, Shape};
 use crate::sql::mysql::schema::TableRef;
 
 declare_rule! {
+    order: 300;
     /// ## What it catches
     /// An `ALTER TABLE` that MySQL runs INPLACE but with a full table rebuild: making a column
     /// NULL or NOT NULL, moving a column (`FIRST`/`AFTER` in a `MODIFY`), adding a primary key,

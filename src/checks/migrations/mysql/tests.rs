@@ -135,7 +135,10 @@ fn instant_changes_without_the_option_are_info() {
     let found =
         findings("SET lock_wait_timeout = 5;\nALTER TABLE t ALTER COLUMN c SET DEFAULT 1;\n");
     assert_eq!(found.len(), 1);
-    assert_eq!(found[0].rule, MYSQL_MISSING_ALGORITHM_LOCK.id);
+    assert_eq!(
+        found[0].rule,
+        missing_algorithm_lock::MYSQL_MISSING_ALGORITHM_LOCK.id
+    );
     assert_eq!(found[0].severity, Severity::Info);
     assert_eq!(
         found[0].fix.as_deref(),

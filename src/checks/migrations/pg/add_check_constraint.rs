@@ -5,6 +5,7 @@ use crate::declare_rule;
 use crate::sql::postgres::operations::*;
 
 declare_rule! {
+    order: 70;
     /// ## What it catches
     /// `ADD CONSTRAINT … CHECK (…)` on an existing table without `NOT VALID`, and `ADD COLUMN …
     /// CHECK (…)` (an inline check on the new column).

@@ -5,6 +5,7 @@ use crate::declare_rule;
 use crate::sql::postgres::operations::*;
 
 declare_rule! {
+    order: 30;
     /// ## What it catches
     /// `ADD COLUMN … GENERATED ALWAYS AS (…) STORED` on an existing table.
     ///

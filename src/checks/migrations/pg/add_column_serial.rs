@@ -5,6 +5,7 @@ use crate::declare_rule;
 use crate::sql::postgres::operations::*;
 
 declare_rule! {
+    order: 20;
     /// ## What it catches
     /// `ADD COLUMN` of type `serial`/`bigserial`/`smallserial`, or `GENERATED … AS IDENTITY`, on an
     /// existing table.

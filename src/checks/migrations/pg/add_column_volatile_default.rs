@@ -5,6 +5,7 @@ use crate::declare_rule;
 use crate::sql::postgres::operations::*;
 
 declare_rule! {
+    order: 10;
     /// ## What it catches
     /// `ADD COLUMN … DEFAULT <volatile expression>` (`gen_random_uuid()`, `random()`,
     /// `clock_timestamp()`, `nextval(…)`) on an existing table; on PostgreSQL 10 and older, any

@@ -5,6 +5,7 @@ use crate::declare_rule;
 use crate::sql::postgres::operations::*;
 
 declare_rule! {
+    order: 80;
     /// ## What it catches
     /// `ADD … FOREIGN KEY` on an existing table without `NOT VALID`.
     ///

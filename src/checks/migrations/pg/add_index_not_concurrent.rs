@@ -5,6 +5,7 @@ use crate::declare_rule;
 use crate::sql::postgres::operations::*;
 
 declare_rule! {
+    order: 100;
     /// ## What it catches
     /// `CREATE [UNIQUE] INDEX` without `CONCURRENTLY` on an existing table.
     ///

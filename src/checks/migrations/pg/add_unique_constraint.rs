@@ -5,6 +5,7 @@ use crate::declare_rule;
 use crate::sql::postgres::operations::*;
 
 declare_rule! {
+    order: 110;
     /// ## What it catches
     /// `ADD CONSTRAINT … UNIQUE (…)`, `ADD PRIMARY KEY (…)` or `ADD … EXCLUDE` on an existing
     /// table, which build their index inside ALTER TABLE.

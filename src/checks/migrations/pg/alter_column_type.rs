@@ -5,6 +5,7 @@ use crate::declare_rule;
 use crate::sql::postgres::operations::*;
 
 declare_rule! {
+    order: 40;
     /// ## What it catches
     /// `ALTER COLUMN … TYPE` to a type that is not binary-coercible from the current one
     /// (`int` → `bigint`, `json` → `jsonb`, `timestamp` → `timestamptz`, a shorter `varchar`, a

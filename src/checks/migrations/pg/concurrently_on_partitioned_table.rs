@@ -9,6 +9,7 @@ use pg_query::NodeEnum;
 use std::collections::HashSet;
 
 declare_rule! {
+    order: 170;
     /// ## What it catches
     /// `CREATE INDEX CONCURRENTLY` on a partitioned table (one created `PARTITION BY` by an
     /// earlier statement or migration).

@@ -5,6 +5,7 @@ use crate::declare_rule;
 use crate::sql::postgres::operations::*;
 
 declare_rule! {
+    order: 130;
     /// ## What it catches
     /// `DROP INDEX` without `CONCURRENTLY`.
     ///

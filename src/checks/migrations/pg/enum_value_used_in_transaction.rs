@@ -9,6 +9,7 @@ use pg_query::NodeEnum;
 use pg_query::protobuf::Token;
 
 declare_rule! {
+    order: 160;
     /// ## What it catches
     /// A value added with `ALTER TYPE … ADD VALUE` used (as a string literal) by a later
     /// statement of the same transaction; before PostgreSQL 12, `ADD VALUE` inside a transaction

@@ -6,6 +6,7 @@ use crate::declare_rule;
 use crate::sql::postgres::operations::*;
 
 declare_rule! {
+    order: 180;
     /// ## What it catches
     /// In one transaction, a statement that runs while a lock blocking reads or writes on an
     /// existing table is already held: a second strong lock on another table, a backfill, a

@@ -5,6 +5,7 @@ use crate::declare_rule;
 use crate::sql::postgres::operations::*;
 
 declare_rule! {
+    order: 230;
     /// ## What it catches
     /// An explicit `LOCK TABLE` on an existing table.
     ///

@@ -6,6 +6,7 @@ use crate::declare_rule;
 use crate::sql::postgres::operations::*;
 
 declare_rule! {
+    order: 200;
     /// ## What it catches
     /// A statement that takes a lock conflicting with reads or writes on an existing table, with
     /// no `SET lock_timeout` (or `SET LOCAL lock_timeout`) earlier in the migration.

@@ -3,8 +3,8 @@
 //! rule is then a file here holding its `declare_rule!` (the docs `gonogo explain` prints) and a
 //! `check` over those facts. This module runs them in order and writes their findings.
 //!
-//! Adding a rule: its file here (declaration, docs, `check`), one line in [`OPERATION_RULES`],
-//! one in the check's `RULES` list, and its fixtures.
+//! Adding a rule: its file here (declaration with its `order:`, docs, `check`), its `mod` line,
+//! one line in [`OPERATION_RULES`], and its fixtures; build.rs lists it in the registry.
 
 mod add_check_constraint;
 mod add_column_generated_stored;
@@ -30,29 +30,7 @@ mod truncate;
 mod unbatched_backfill;
 mod validate_in_same_transaction;
 
-pub use add_check_constraint::ADD_CHECK_CONSTRAINT;
-pub use add_column_generated_stored::ADD_COLUMN_GENERATED_STORED;
-pub use add_column_serial::ADD_COLUMN_SERIAL;
-pub use add_column_volatile_default::ADD_COLUMN_VOLATILE_DEFAULT;
-pub use add_foreign_key::ADD_FOREIGN_KEY;
-pub use add_index_not_concurrent::ADD_INDEX_NOT_CONCURRENT;
-pub use add_unique_constraint::ADD_UNIQUE_CONSTRAINT;
-pub use alter_column_type::ALTER_COLUMN_TYPE;
-pub use concurrently_in_transaction::CONCURRENTLY_IN_TRANSACTION;
-pub use concurrently_on_partitioned_table::CONCURRENTLY_ON_PARTITIONED_TABLE;
-pub use drop_index_not_concurrent::DROP_INDEX_NOT_CONCURRENT;
-pub use enum_value_used_in_transaction::ENUM_VALUE_USED_IN_TRANSACTION;
-pub use lock_accumulation::LOCK_ACCUMULATION;
-pub use lock_table::LOCK_TABLE;
-pub use missing_lock_timeout::MISSING_LOCK_TIMEOUT;
-pub use refresh_matview_not_concurrent::REFRESH_MATVIEW_NOT_CONCURRENT;
-pub use reindex_not_concurrent::REINDEX_NOT_CONCURRENT;
-pub use set_not_null::SET_NOT_NULL;
 pub use syntax_error::SYNTAX_ERROR;
-pub use table_rewrite::TABLE_REWRITE;
-pub use truncate::TRUNCATE;
-pub use unbatched_backfill::UNBATCHED_BACKFILL;
-pub use validate_in_same_transaction::VALIDATE_IN_SAME_TRANSACTION;
 
 /// The live part names lock modes the same way.
 pub use crate::sql::postgres::lock_name;
@@ -538,7 +516,7 @@ mod tests {
         ));
         let rewrites: Vec<&Finding> = found
             .iter()
-            .filter(|f| f.rule == ADD_COLUMN_GENERATED_STORED.id)
+            .filter(|f| f.rule == add_column_generated_stored::ADD_COLUMN_GENERATED_STORED.id)
             .collect();
         assert_eq!(rewrites.len(), 1, "{found:#?}");
         assert!(

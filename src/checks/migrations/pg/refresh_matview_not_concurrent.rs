@@ -5,6 +5,7 @@ use crate::declare_rule;
 use crate::sql::postgres::operations::*;
 
 declare_rule! {
+    order: 140;
     /// ## What it catches
     /// `REFRESH MATERIALIZED VIEW` without `CONCURRENTLY`.
     ///

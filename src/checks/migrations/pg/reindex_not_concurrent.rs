@@ -5,6 +5,7 @@ use crate::declare_rule;
 use crate::sql::postgres::operations::*;
 
 declare_rule! {
+    order: 120;
     /// ## What it catches
     /// `REINDEX` without `CONCURRENTLY`.
     ///

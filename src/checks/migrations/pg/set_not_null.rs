@@ -5,6 +5,7 @@ use crate::declare_rule;
 use crate::sql::postgres::operations::*;
 
 declare_rule! {
+    order: 60;
     /// ## What it catches
     /// `ALTER COLUMN … SET NOT NULL` on an existing table without a validated
     /// `CHECK (column IS NOT NULL)` constraint from an earlier transaction.

@@ -4,6 +4,7 @@
 use crate::declare_rule;
 
 declare_rule! {
+    order: 210;
     /// ## What it catches
     /// A statement PostgreSQL's own grammar rejects (gonogo parses with libpg_query, the server's
     /// parser): a typo (`ALTR TABLE`, `SELEC 1`), or SQL written for another database (MySQL's

@@ -5,6 +5,7 @@ use crate::declare_rule;
 use crate::sql::postgres::operations::*;
 
 declare_rule! {
+    order: 50;
     /// ## What it catches
     /// Statements that rewrite a whole table: `VACUUM FULL`, `CLUSTER`, `ALTER TABLE … SET
     /// LOGGED/UNLOGGED`, `ALTER TABLE … SET TABLESPACE`.

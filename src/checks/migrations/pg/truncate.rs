@@ -5,6 +5,7 @@ use crate::declare_rule;
 use crate::sql::postgres::operations::*;
 
 declare_rule! {
+    order: 220;
     /// ## What it catches
     /// `TRUNCATE` of an existing table.
     ///

@@ -5,6 +5,7 @@ use crate::declare_rule;
 use crate::sql::postgres::operations::*;
 
 declare_rule! {
+    order: 190;
     /// ## What it catches
     /// `UPDATE` or `DELETE` on an existing table without a `WHERE` clause, or with only
     /// `WHERE new_column IS NULL` on a column added earlier in the same transaction (every row

@@ -5,6 +5,7 @@ use crate::declare_rule;
 use crate::sql::postgres::operations::*;
 
 declare_rule! {
+    order: 90;
     /// ## What it catches
     /// `VALIDATE CONSTRAINT` in the same transaction as the `ADD CONSTRAINT … NOT VALID` it
     /// validates.

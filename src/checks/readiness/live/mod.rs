@@ -30,6 +30,7 @@ const STOP_GRACE: Duration = Duration::from_secs(5);
 const OBSERVATIONS: usize = 5;
 
 declare_rule! {
+    order: 80;
     /// ## What it catches
     /// A readiness endpoint that, while dependencies are declared in `readiness.dependencies`,
     /// answers every time in under 2 ms with the same body, and that body names none of them.
@@ -52,6 +53,7 @@ declare_rule! {
 }
 
 declare_rule! {
+    order: 90;
     /// ## What it catches
     /// A declared dependency that the readiness body does not name among the checks it reports
     /// (health+json `checks`, Spring Boot `components`, MicroProfile `checks[].name`, the
@@ -74,6 +76,7 @@ declare_rule! {
 }
 
 declare_rule! {
+    order: 100;
     /// ## What it catches
     /// A hard dependency (not `soft: true`) cut through gonogo's proxy while readiness stays
     /// successful (2xx/3xx, as Kubernetes counts it) for the whole detection budget: the
@@ -97,6 +100,7 @@ declare_rule! {
 }
 
 declare_rule! {
+    order: 110;
     /// ## What it catches
     /// Liveness (`readiness.liveness_url`) failing, or not answering, while a dependency is cut
     /// or after it is restored.
@@ -119,6 +123,7 @@ declare_rule! {
 }
 
 declare_rule! {
+    order: 120;
     /// ## What it catches
     /// Readiness that turned unready when a dependency was cut and did not become ready again
     /// within the detection budget after the dependency was restored.
@@ -139,6 +144,7 @@ declare_rule! {
 }
 
 declare_rule! {
+    order: 130;
     /// ## What it catches
     /// Readiness turning unready when a dependency marked `soft: true` is cut.
     ///
@@ -159,6 +165,7 @@ declare_rule! {
 }
 
 declare_rule! {
+    order: 140;
     /// ## What it catches
     /// Nothing wrong: the record of a live observation or a dependency cut that went as it
     /// should (time to unready, time to ready again, liveness behaviour), so the report shows
@@ -177,17 +184,6 @@ declare_rule! {
     /// Nothing to do.
     pub DRILL_RESULT = ("readiness/drill-result", Info, "what the live readiness drill observed");
 }
-
-/// The live part's rules, appended to the static part's.
-pub static RULES: &[&crate::checks::Rule] = &[
-    &LOOKS_STATIC,
-    &BODY_OMITS_DEPENDENCY,
-    &CUT_NOT_DETECTED,
-    &LIVENESS_FAILS_ON_CUT,
-    &NO_RECOVERY,
-    &SOFT_DEPENDENCY_UNREADY,
-    &DRILL_RESULT,
-];
 
 /// A dependency as the drill sees it.
 #[derive(Debug, Clone)]
