@@ -19,6 +19,7 @@
 //! its locks, its long work and its transaction, with the [`schema`] built so far.
 
 pub mod ast;
+mod chunks;
 pub mod follow;
 pub mod operations;
 pub mod schema;
@@ -367,13 +368,13 @@ fn with_positions(index: &super::LineIndex, mut statements: Vec<Statement>) -> V
 fn parse_from(file: &str, start: usize, lexing: Lexing) -> Vec<Statement> {
     let segment = &file[start..];
     if lexing == Lexing::default()
-        && segment.len() > CHUNK_BYTES
-        && let Some(statements) = parse_in_chunks(file, start)
+        && segment.len() > chunks::CHUNK_BYTES
+        && let Some(statements) = chunks::parse_in_chunks(file, start)
     {
         return statements;
     }
     match pg_query::parse(segment, lexing.options()) {
-        Ok(result) => statements_of(file, start, file.len(), result.protobuf.stmts),
+        Ok(result) => chunks::statements_of(file, start, file.len(), result.protobuf.stmts),
         Err(_) if lexing != Lexing::default() => {
             // The rest of the file may go back to the standard reading further on (`RESET
             // standard_conforming_strings`), where this reading fails: the shortest prefix, cut
@@ -409,94 +410,6 @@ fn parse_from(file: &str, start: usize, lexing: Lexing) -> Vec<Statement> {
         }
         Err(_) => parse_one_by_one(file, start, lexing),
     }
-}
-
-/// Above this many bytes a segment is parsed in pieces of about this size (see [`parse_in_chunks`]).
-const CHUNK_BYTES: usize = 64 * 1024;
-
-/// A large segment parsed a chunk of whole statements at a time, or `None` when any chunk does
-/// not parse (the caller then reads the segment as one, as for a small file).
-///
-/// Why: libpg_query hands back the whole file's parse tree at once, serialized and then decoded,
-/// and a decoded node costs hundreds of bytes: a seed-data migration of 40,000 INSERTs held
-/// ~450 MB, and most of the run went to the kernel zeroing pages for it. Chunks are cut where the
-/// scanner splits statements; a cut in the wrong place (a `BEGIN ATOMIC` body has `;` inside)
-/// leaves a chunk that does not parse, so the reading falls back to the whole segment and the
-/// result never differs from it. Each chunk's INSERT … VALUES rows are dropped as it is read
-/// ([`compact`]).
-fn parse_in_chunks(file: &str, start: usize) -> Option<Vec<Statement>> {
-    let segment = &file[start..];
-    let pieces = pg_query::split_with_scanner(segment).ok()?;
-    let offset_in_segment = |piece: &str| piece.as_ptr() as usize - segment.as_ptr() as usize;
-    let mut cuts: Vec<usize> = Vec::new();
-    let mut chunk_start = 0;
-    for piece in &pieces {
-        // A chunk ends where the next statement starts, so its `;` and comments stay in it.
-        let piece_start = offset_in_segment(piece);
-        if piece_start - chunk_start >= CHUNK_BYTES {
-            cuts.push(piece_start);
-            chunk_start = piece_start;
-        }
-    }
-    cuts.push(segment.len());
-    let mut out = Vec::with_capacity(pieces.len());
-    let mut from = 0;
-    for to in cuts {
-        let chunk = &segment[from..to];
-        let result = pg_query::parse(chunk, Lexing::default().options()).ok()?;
-        out.extend(statements_of(
-            file,
-            start + from,
-            start + to,
-            result.protobuf.stmts,
-        ));
-        from = to;
-    }
-    Some(out)
-}
-
-/// The statements of one parse of `file[base..end]`, positioned in `file` and compacted.
-fn statements_of(
-    file: &str,
-    base: usize,
-    end: usize,
-    raws: Vec<protobuf::RawStmt>,
-) -> Vec<Statement> {
-    raws.into_iter()
-        .filter_map(|raw| {
-            let offset = base + raw.stmt_location.max(0) as usize;
-            let len = if raw.stmt_len == 0 {
-                end.saturating_sub(offset)
-            } else {
-                raw.stmt_len as usize
-            };
-            let node = compact(raw.stmt.and_then(|n| n.node)?);
-            Some(Statement::new(file, offset, len, Ok(node)))
-        })
-        .collect()
-}
-
-/// Drops what no fact is made of: the rows and column list of an `INSERT … VALUES` (seed data). An INSERT takes
-/// ROW EXCLUSIVE on its table, which conflicts with no read or write, and the rules read its
-/// target and, for `INSERT … SELECT`, its sources; literals (an enum value used in the same
-/// transaction) are read from the statement's text, which stays.
-fn compact(node: NodeEnum) -> NodeEnum {
-    let NodeEnum::InsertStmt(mut insert) = node else {
-        return node;
-    };
-    // A boxed node is ~600 bytes whatever it holds (the node enum is as large as its largest
-    // inline variant), so the VALUES select goes whole: the statement keeps its target table,
-    // and reads as `INSERT … DEFAULT VALUES` to anything that looks (nothing does).
-    if let Some(NodeEnum::SelectStmt(select)) =
-        insert.select_stmt.as_ref().and_then(|s| s.node.as_ref())
-        && select.from_clause.is_empty()
-        && select.with_clause.is_none()
-        && select.larg.is_none()
-    {
-        insert.select_stmt = None;
-    }
-    insert.cols = Vec::new();
-    NodeEnum::InsertStmt(insert)
 }
 
 /// How many `;`-cut prefixes [`parse_from`] tries before giving up on a file that changes
@@ -1089,116 +1002,6 @@ mod tests {
                 "{sql}"
             );
         }
-    }
-
-    /// What a reading gives, in a form two readings can be compared by.
-    fn shape(statements: &[Statement]) -> Vec<(usize, u32, u32, String, String)> {
-        statements
-            .iter()
-            .map(|s| {
-                let kind = match &s.node {
-                    Ok(node) => format!("{node:?}").chars().take(60).collect(),
-                    Err(e) => format!("error: {e}"),
-                };
-                (s.offset, s.line, s.column, s.text.clone(), kind)
-            })
-            .collect()
-    }
-
-    /// The whole text in one parse, as `parse_from` reads a small file.
-    fn in_one_parse(file: &str) -> Vec<Statement> {
-        let result = pg_query::parse(file, Lexing::default().options()).expect("parses");
-        let index = crate::sql::LineIndex::new(file);
-        with_positions(
-            &index,
-            statements_of(file, 0, file.len(), result.protobuf.stmts),
-        )
-    }
-
-    /// A large file is read a chunk at a time (memory), and the chunks must add up to exactly
-    /// the one-parse reading: same statements, same positions, same trees.
-    #[test]
-    fn a_large_file_read_in_chunks_reads_as_one_parse() {
-        let mut file = String::from("CREATE TABLE items (id bigint PRIMARY KEY, name text);\n");
-        let mut i = 0;
-        while file.len() < 3 * CHUNK_BYTES {
-            file.push_str(&format!(
-                "-- row {i}\nINSERT INTO items (id, name) VALUES ({i}, 'it''s; {i}');\n"
-            ));
-            if i % 500 == 0 {
-                file.push_str("ALTER TABLE items ADD COLUMN IF NOT EXISTS note text;\n");
-            }
-            i += 1;
-        }
-        file.push_str("CREATE INDEX CONCURRENTLY items_name ON items (name)");
-        let chunked = parse_in_chunks(&file, 0).expect("every chunk parses");
-        let index = crate::sql::LineIndex::new(&file);
-        let chunked = with_positions(&index, chunked);
-        assert_eq!(shape(&chunked), shape(&in_one_parse(&file)));
-        assert_eq!(shape(&parse(&file)), shape(&chunked));
-    }
-
-    /// A `BEGIN ATOMIC` body holds `;`s the scanner splits at: a chunk cut inside it does not
-    /// parse, and the file is read as one instead — never as two broken statements.
-    #[test]
-    fn a_chunk_cut_inside_a_function_body_falls_back_to_one_parse() {
-        let mut file = String::new();
-        let mut i = 0;
-        while file.len() < CHUNK_BYTES - 40 {
-            file.push_str(&format!("INSERT INTO t VALUES ({i});\n"));
-            i += 1;
-        }
-        file.push_str("CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC\n");
-        for j in 0..200 {
-            file.push_str(&format!("  SELECT {j};\n"));
-        }
-        file.push_str("  SELECT 1;\nEND;\nALTER TABLE t ADD COLUMN c int;\n");
-        assert!(
-            parse_in_chunks(&file, 0).is_none(),
-            "the cut falls inside the body"
-        );
-        let statements = parse(&file);
-        assert!(statements.iter().all(|s| s.node.is_ok()));
-        assert_eq!(
-            statements
-                .iter()
-                .filter(|s| matches!(s.node, Ok(NodeEnum::CreateFunctionStmt(_))))
-                .count(),
-            1
-        );
-        assert_eq!(shape(&statements), shape(&in_one_parse(&file)));
-    }
-
-    /// Seed rows are dropped, what the facts are made of stays: the target table, and the
-    /// sources of `INSERT … SELECT` (a backfill copies from them).
-    #[test]
-    fn insert_values_rows_are_dropped_insert_select_is_kept() {
-        let statements = parse(
-            "INSERT INTO public.items (id) VALUES (1), (2);\nINSERT INTO items_copy SELECT * FROM items;\n",
-        );
-        let [
-            Ok(NodeEnum::InsertStmt(values)),
-            Ok(NodeEnum::InsertStmt(select)),
-        ] = [&statements[0].node, &statements[1].node]
-        else {
-            panic!("{statements:?}");
-        };
-        let relation = values.relation.as_ref().expect("the target stays");
-        assert_eq!(
-            (relation.schemaname.as_str(), relation.relname.as_str()),
-            ("public", "items")
-        );
-        assert!(values.select_stmt.is_none() && values.cols.is_empty());
-        assert_eq!(
-            statements[0].text,
-            "INSERT INTO public.items (id) VALUES (1), (2)"
-        );
-        let Some(NodeEnum::SelectStmt(source)) =
-            select.select_stmt.as_ref().and_then(|s| s.node.as_ref())
-        else {
-            panic!("{select:?}");
-        };
-        assert_eq!(source.from_clause.len(), 1);
     }
 
     #[test]
