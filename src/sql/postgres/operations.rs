@@ -6,6 +6,7 @@
 //! Computed once by [`super::follow::follow`]; the `migrations` check's rules only read them.
 
 use super::ColumnType;
+pub use crate::sql::changes::SchemaChange;
 pub use super::{Origin, Unread};
 use pg_query::LockMode;
 
@@ -54,6 +55,10 @@ pub struct StatementFacts {
     /// Long work done while those locks are held: a rewrite, a scan, a backfill, an index build.
     pub long_work: Option<&'static str>,
     pub transaction: TransactionFacts,
+    /// The schema changes code of the previous release can notice (a dropped column, a new
+    /// NOT NULL or CHECK, a narrower type, a removed enum value…), on every table, new ones
+    /// too, each at its ALTER clause: what the database side of `compat` judges.
+    pub changes: Vec<SchemaChange>,
 }
 
 /// The transaction a statement runs in, as PostgreSQL sees it.
