@@ -433,10 +433,7 @@ fn op_positions(at: Pos, tokens: &[TokenWithSpan], count: usize) -> Vec<Pos> {
 
 /// `at`, moved to the first significant token of `tokens` when there is one.
 fn at_first(at: Pos, tokens: &[TokenWithSpan]) -> Pos {
-    tokens
-        .iter()
-        .find(|t| significant(t))
-        .map_or(at, pos_of)
+    tokens.iter().find(|t| significant(t)).map_or(at, pos_of)
 }
 
 /// Backquoted identifiers keep their case; others are lower-cased.
@@ -622,5 +619,85 @@ fn written_type(data_type: &DataType) -> Ty {
         mods,
         unsigned,
         values: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::sql::changes::ChangeKind;
+    use crate::sql::mysql::facts::{Event, Walker, with_parser_stack};
+
+    /// (file index, table, kind, table_is_new, unparsed) of every change.
+    fn followed(
+        files: &[(&str, bool)],
+        deploy_is_known: bool,
+    ) -> Vec<(usize, String, ChangeKind, bool)> {
+        with_parser_stack(|| {
+            let mut walker = Walker::for_deploy(deploy_is_known);
+            let mut out = Vec::new();
+            for (index, (text, in_deploy)) in files.iter().enumerate() {
+                walker.deploy_file(text, *in_deploy, &mut |event| {
+                    if let Event::Statement(statement) = event {
+                        for c in statement.schema_changes {
+                            out.push((index, c.table, c.kind, c.table_is_new));
+                        }
+                    }
+                });
+            }
+            out
+        })
+    }
+
+    /// The changes come from the walk the migrations rules read: a table this deploy created
+    /// in an earlier file is new when a base selected the files, and MODIFY compares with the
+    /// column as the walk's schema has it (NOT NULL from the PRIMARY KEY).
+    #[test]
+    fn changes_read_the_walks_schema() {
+        let old = "CREATE TABLE t (id INT, a VARCHAR(10), PRIMARY KEY (id));";
+        let first = "CREATE TABLE n (id INT);";
+        let second = "ALTER TABLE n DROP COLUMN id;\nALTER TABLE t MODIFY id BIGINT NULL, MODIFY a VARCHAR(5);";
+        let found = followed(&[(old, false), (first, true), (second, true)], true);
+        let in_second: Vec<(String, ChangeKind, bool)> = found
+            .into_iter()
+            .filter(|(i, ..)| *i == 2)
+            .map(|(_, t, k, n)| (t, k, n))
+            .collect();
+        let typed = |column: &str, from: &str, to: &str, narrowed: bool| ChangeKind::TypeChanged {
+            column: column.to_string(),
+            from: Some(from.to_string()),
+            to: to.to_string(),
+            narrowed,
+        };
+        assert_eq!(
+            in_second,
+            vec![
+                (
+                    "n".to_string(),
+                    ChangeKind::DropColumn {
+                        column: "id".to_string()
+                    },
+                    true
+                ),
+                ("t".to_string(), typed("id", "int", "bigint", false), false),
+                (
+                    "t".to_string(),
+                    ChangeKind::DropNotNull {
+                        column: "id".to_string()
+                    },
+                    false
+                ),
+                (
+                    "t".to_string(),
+                    typed("a", "varchar(10)", "varchar(5)", true),
+                    false
+                ),
+            ]
+        );
+        // Without a base, the earlier file's table has long existed in production.
+        let found = followed(
+            &[(first, true), ("ALTER TABLE n DROP COLUMN id;", true)],
+            false,
+        );
+        assert!(!found[1].3);
     }
 }

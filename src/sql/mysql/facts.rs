@@ -13,8 +13,8 @@ use super::parse::{
     text_clause, word,
 };
 use super::schema::{Schema, TableRef};
-use crate::sql::changes::SchemaChange;
 use super::{Piece, Pos, alter_clauses, is_word, object_name, pos_of, render, significant, split};
+use crate::sql::changes::SchemaChange;
 use sqlparser::ast::{
     AlterTableAlgorithm, AlterTableLock, AlterTableOperation, Expr, ObjectName, ObjectType, Set,
     Statement as Parsed, TableConstraint,

@@ -97,7 +97,8 @@ impl Schema {
     /// The table was created by this deploy before now: in this file, or (a base being known)
     /// in an earlier file of the deploy.
     pub fn is_new(&self, key: &str) -> bool {
-        self.created_in_file.contains(key) || (self.deploy.known && self.deploy.created.contains(key))
+        self.created_in_file.contains(key)
+            || (self.deploy.known && self.deploy.created.contains(key))
     }
 
     /// The file being read creates the table.

@@ -508,6 +508,12 @@ impl<'a> FileWalk<'a> {
                     from: stmt.subname.clone(),
                     to: stmt.newname.clone(),
                 });
+                // The column keeps its type under the new name, whatever the table.
+                self.schema.rename_column(
+                    &table,
+                    &stmt.subname.to_lowercase(),
+                    stmt.newname.to_lowercase(),
+                );
                 effect.locks.push((table, LockMode::AccessExclusiveLock));
             }
             ObjectType::ObjectTable if self.existing(&table) => {

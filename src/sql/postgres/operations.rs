@@ -6,8 +6,8 @@
 //! Computed once by [`super::follow::follow`]; the `migrations` check's rules only read them.
 
 use super::ColumnType;
-pub use crate::sql::changes::SchemaChange;
 pub use super::{Origin, Unread};
+pub use crate::sql::changes::SchemaChange;
 use pg_query::LockMode;
 
 /// One migration file, followed.

@@ -77,12 +77,14 @@ impl Recorder<'_> {
     /// and nothing made it NOT NULL), `None` when the column is not known.
     fn not_null(&self, table: &str, column: &str) -> Option<bool> {
         let (table, column) = (key(table), key(column));
-        match self.schema.declared.not_null.get(&(table.clone(), column.clone())) {
+        match self
+            .schema
+            .declared
+            .not_null
+            .get(&(table.clone(), column.clone()))
+        {
             Some(not_null) => Some(*not_null),
-            None => self
-                .schema
-                .column_type(&table, &column)
-                .map(|_| false),
+            None => self.schema.column_type(&table, &column).map(|_| false),
         }
     }
 
@@ -748,4 +750,150 @@ fn check_expression(text: &str) -> Option<String> {
         return None;
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::TransactionMode;
+    use crate::sql::changes::{ChangeKind, SchemaChange};
+    use crate::sql::files::MigrationFile;
+    use crate::sql::postgres::operations::{Operation, Step};
+    use crate::sql::postgres::{FollowOptions, follow};
+
+    fn file(text: &str, in_deploy: bool) -> MigrationFile {
+        MigrationFile {
+            path: "x.sql".to_string(),
+            text: text.to_string(),
+            in_deploy,
+            transaction: None,
+        }
+    }
+
+    /// (file index, change) of every change; the operations of the last file's statements.
+    fn followed(
+        files: &[(&str, bool)],
+        deploy_is_known: bool,
+    ) -> (Vec<(usize, SchemaChange)>, Vec<Operation>) {
+        let files: Vec<MigrationFile> = files.iter().map(|(t, d)| file(t, *d)).collect();
+        let options = FollowOptions {
+            transaction: TransactionMode::PerFile,
+            postgres_version: 15,
+            deploy_is_known,
+        };
+        let (mut changes, mut operations) = (Vec::new(), Vec::new());
+        let facts = follow(&files, options);
+        let last = facts.len() - 1;
+        for (index, facts) in facts.into_iter().enumerate() {
+            for step in facts.steps {
+                if let Step::Statement(statement) = step {
+                    changes.extend(statement.changes.into_iter().map(|c| (index, c)));
+                    if index == last {
+                        operations.extend(statement.operations.unwrap_or_default());
+                    }
+                }
+            }
+        }
+        (changes, operations)
+    }
+
+    /// PostgreSQL runs a PL/pgSQL function's body when the file calls it: a column it drops is
+    /// dropped for the old code too (compat's own walk used to skip function bodies).
+    #[test]
+    fn a_change_inside_a_called_function_counts() {
+        let old = "CREATE TABLE orders (id int, note text);";
+        let new = "CREATE FUNCTION cleanup() RETURNS void AS $$\nBEGIN\n  ALTER TABLE orders DROP COLUMN note;\nEND\n$$ LANGUAGE plpgsql;\nSELECT cleanup();";
+        let (changes, _) = followed(&[(old, false), (new, true)], true);
+        let kinds: Vec<(usize, &ChangeKind, bool)> = changes
+            .iter()
+            .map(|(i, c)| (*i, &c.kind, c.table_is_new))
+            .collect();
+        let dropped = ChangeKind::DropColumn {
+            column: "note".to_string(),
+        };
+        assert_eq!(
+            kinds,
+            vec![(0, &ChangeKind::CreateTable, false), (1, &dropped, false)]
+        );
+    }
+
+    /// `CREATE TABLE IF NOT EXISTS` of a table an older migration created is a no-op in
+    /// PostgreSQL (a NOTICE): the table keeps its rows, so it is neither a new table for compat
+    /// nor one the migrations rules may lock freely.
+    #[test]
+    fn if_not_exists_of_a_known_table_leaves_it_existing() {
+        let old = "CREATE TABLE orders (id int, note text NOT NULL);";
+        let new = "CREATE TABLE IF NOT EXISTS orders (id int);\nCREATE INDEX orders_id ON orders (id);\nALTER TABLE orders ALTER COLUMN note DROP NOT NULL;";
+        let (changes, operations) = followed(&[(old, false), (new, true)], true);
+        let in_deploy: Vec<(&ChangeKind, bool)> = changes
+            .iter()
+            .filter(|(i, _)| *i == 1)
+            .map(|(_, c)| (&c.kind, c.table_is_new))
+            .collect();
+        let dropped = ChangeKind::DropNotNull {
+            column: "note".to_string(),
+        };
+        assert_eq!(in_deploy, vec![(&dropped, false)]);
+        assert!(
+            matches!(operations.as_slice(), [Operation::CreateIndex { table, .. }] if table == "orders"),
+            "{operations:?}"
+        );
+    }
+
+    /// Without a base every file counts as this deploy's, but a table an earlier file created
+    /// has long existed in production: only a same-file creation is new (as the migrations
+    /// rules read it). With a base, a table an earlier file of the deploy created is new.
+    #[test]
+    fn a_table_is_new_when_this_deploy_created_it() {
+        let first = "CREATE TABLE fresh (id int);";
+        let second = "ALTER TABLE fresh ADD COLUMN a int NOT NULL;";
+        for (deploy_is_known, new) in [(true, true), (false, false)] {
+            let (changes, _) = followed(&[(first, true), (second, true)], deploy_is_known);
+            let (_, added) = &changes[1];
+            assert_eq!(added.table_is_new, new, "deploy known: {deploy_is_known}");
+        }
+        let (changes, _) = followed(&[(&format!("{first}\n{second}"), true)], false);
+        assert!(changes[1].1.table_is_new);
+        assert_eq!((changes[1].1.line, changes[1].1.column), (2, 1));
+    }
+
+    /// A column of an existing table keeps its type when renamed: a later type change is
+    /// judged from it (the walk used to forget it, calling a widening a narrowing).
+    #[test]
+    fn a_renamed_column_keeps_its_type() {
+        let old = "CREATE TABLE orders (id int, amount int);";
+        let new = "ALTER TABLE orders RENAME COLUMN amount TO total;\nALTER TABLE orders ALTER COLUMN total TYPE bigint;";
+        let (changes, operations) = followed(&[(old, false), (new, true)], true);
+        assert_eq!(
+            changes[2].1.kind,
+            ChangeKind::TypeChanged {
+                column: "total".to_string(),
+                from: Some("integer".to_string()),
+                to: "bigint".to_string(),
+                narrowed: false,
+            }
+        );
+        assert!(
+            operations.iter().any(|op| matches!(op, Operation::AlterColumnType { before: Some(before), .. } if before.name == "int4")),
+            "{operations:?}"
+        );
+    }
+
+    /// Quoted names keep their case in the change; the schema is looked up as the walk keys it.
+    #[test]
+    fn quoted_names_keep_their_case() {
+        let old = "CREATE TABLE \"Orders\" (\"Total\" int NOT NULL);";
+        let new = "ALTER TABLE \"Orders\" ALTER COLUMN \"Total\" TYPE smallint;";
+        let (changes, _) = followed(&[(old, false), (new, true)], true);
+        let (_, changed) = &changes[1];
+        assert_eq!(changed.table, "Orders");
+        assert_eq!(
+            changed.kind,
+            ChangeKind::TypeChanged {
+                column: "Total".to_string(),
+                from: Some("integer".to_string()),
+                to: "smallint".to_string(),
+                narrowed: true,
+            }
+        );
+    }
 }

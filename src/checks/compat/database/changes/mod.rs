@@ -9,9 +9,9 @@
 
 use crate::config::{Dialect, TransactionMode};
 use crate::report::Location;
-use crate::sql::files::MigrationFile;
 pub use crate::sql::changes::ChangeKind;
 use crate::sql::changes::SchemaChange;
+use crate::sql::files::MigrationFile;
 use crate::sql::mysql::facts::{Event, Walker, with_parser_stack};
 use crate::sql::postgres::operations::Step;
 use crate::sql::postgres::{FollowOptions, follow};

@@ -129,8 +129,7 @@ fn backfills_and_copies() {
 
 #[test]
 fn quotes_keep_case_and_schema_is_dropped() {
-    let new =
-        "ALTER TABLE `Orders` DROP COLUMN `Total`;\nALTER TABLE shop.Orders DROP COLUMN X;";
+    let new = "ALTER TABLE `Orders` DROP COLUMN `Total`;\nALTER TABLE shop.Orders DROP COLUMN X;";
     assert_eq!(
         deploy(MY, "", new),
         vec![
