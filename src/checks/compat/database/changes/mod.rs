@@ -276,6 +276,35 @@ mod tests {
         }
     }
 
+    /// Statements of this deploy that could not be read are counted (never judged as clean),
+    /// as the migrations check reports them: the same walk decides, in both dialects.
+    #[test]
+    fn unread_statements_of_this_deploy_are_counted() {
+        let file = |text: &str, in_deploy: bool| MigrationFile {
+            path: "0.sql".to_string(),
+            text: text.to_string(),
+            in_deploy,
+            transaction: None,
+        };
+        let cases = [
+            (
+                PG,
+                "ALTER TABLE orders MODIFY COLUMN x int;\nALTER TABLE orders DROP COLUMN y;",
+            ),
+            (
+                MY,
+                "CREATE TABLE t (id INT);\nALTER TABLE t FROBNICATE;\nALTER TABLE u FROBNICATE;\nALTER TABLE u DROP COLUMN y;",
+            ),
+        ];
+        for (dialect, text) in cases {
+            let (changes, unread) = changes_and_unread(&[file(text, true)], dialect, true);
+            assert_eq!(unread, 1, "{text}");
+            assert_eq!(changes.last().map(|c| &c.kind), Some(&drop_column("y")));
+            let (_, unread) = changes_and_unread(&[file(text, false)], dialect, true);
+            assert_eq!(unread, 0, "older files are not this deploy's: {text}");
+        }
+    }
+
     #[test]
     fn garbage_neither_panics_nor_invents_changes() {
         let inputs = [
