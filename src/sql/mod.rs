@@ -2,6 +2,7 @@
 //! side of `compat`. PostgreSQL uses the real grammar (libpg_query through `pg_query`); MySQL uses
 //! `sqlparser`'s MySQL dialect.
 
+pub mod changes;
 pub mod files;
 pub mod mysql;
 pub mod postgres;

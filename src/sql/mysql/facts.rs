@@ -14,6 +14,7 @@ use super::parse::{
 };
 use super::schema::{Schema, TableRef};
 use super::{Piece, Pos, alter_clauses, is_word, object_name, pos_of, render, significant, split};
+use crate::sql::changes::SchemaChange;
 use sqlparser::ast::{
     AlterTableAlgorithm, AlterTableLock, AlterTableOperation, Expr, ObjectName, ObjectType, Set,
     Statement as Parsed, TableConstraint,
@@ -61,6 +62,9 @@ pub struct Statement {
     pub optimized: Vec<TableRef>,
     /// How MySQL runs the ALTER TABLE / CREATE INDEX / DROP INDEX on an existing table.
     pub judged: Option<Judged>,
+    /// The schema changes code of the previous release can notice, on every table (new ones
+    /// marked), each at its ALTER clause: what the database side of `compat` judges.
+    pub schema_changes: Vec<SchemaChange>,
 }
 
 /// DDL on an existing table: it needs an exclusive metadata lock.
@@ -174,6 +178,21 @@ pub struct Walker {
 }
 
 impl Walker {
+    /// A walker that knows which files are this deploy's (`deploy_is_known`: a base selected
+    /// them), so a table an earlier file of the deploy created counts as new in the schema
+    /// changes (see [`Statement::schema_changes`]).
+    pub fn for_deploy(deploy_is_known: bool) -> Walker {
+        Walker {
+            schema: Schema::for_deploy(deploy_is_known),
+        }
+    }
+
+    /// Follow one file of this deploy (`in_deploy`) or an older one, as [`Walker::file`].
+    pub fn deploy_file(&mut self, text: &str, in_deploy: bool, visit: &mut dyn FnMut(Event)) {
+        self.schema.file_in_deploy(in_deploy);
+        self.file(text, visit);
+    }
+
     /// Follow one file, handing each piece's facts to `visit` in order.
     pub fn file(&mut self, text: &str, visit: &mut dyn FnMut(Event)) {
         self.schema.begin_file();
@@ -214,6 +233,7 @@ impl Statement {
             unparsed: None,
             optimized: Vec::new(),
             judged: None,
+            schema_changes: Vec::new(),
         }
     }
 
@@ -241,7 +261,14 @@ impl FileWalk<'_> {
             st.unparsed(&tokens, &reason);
             return Some(st);
         }
-        match read(tokens.clone()) {
+        let read = read(tokens.clone());
+        // Read before the statement changes the schema: they compare with what was there.
+        let whole = match &read {
+            Ok((statement, rest)) if rest.is_empty() => Some(statement),
+            _ => None,
+        };
+        st.schema_changes = super::changes::of(self.schema, &tokens, whole);
+        match read {
             Ok((statement, rest)) if rest.is_empty() => self.parsed(&mut st, &tokens, statement),
             Ok((
                 Parsed::Drop {

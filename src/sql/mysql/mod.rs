@@ -15,6 +15,7 @@
 //! → facts).
 
 mod alter;
+mod changes;
 pub mod cost;
 pub mod facts;
 pub mod online_ddl;

@@ -59,12 +59,72 @@ pub struct Schema {
     tables: HashMap<String, Table>,
     /// Tables created earlier in the file being read: new and empty, so safe.
     created_in_file: HashSet<String>,
+    /// Which tables this deploy created, for the schema changes old code can notice
+    /// (`super::changes`).
+    deploy: DeployTables,
+}
+
+/// Tables created by this deploy's files: old code cannot use them. Without a base every file
+/// counts as this deploy's, and a table created by an earlier file has long existed in
+/// production: only same-file creations count as new then.
+#[derive(Default)]
+struct DeployTables {
+    /// A base ref selected this deploy's files.
+    known: bool,
+    /// The file being read is one of them.
+    file_in_deploy: bool,
+    created: HashSet<String>,
 }
 
 impl Schema {
     /// A new file starts: no table is new in it yet.
     pub fn begin_file(&mut self) {
         self.created_in_file.clear();
+    }
+
+    /// `deploy_is_known`: a base ref selected this deploy's files.
+    pub fn for_deploy(deploy_is_known: bool) -> Schema {
+        let mut schema = Schema::default();
+        schema.deploy.known = deploy_is_known;
+        schema
+    }
+
+    /// Whether the file about to be read is one of this deploy's.
+    pub fn file_in_deploy(&mut self, in_deploy: bool) {
+        self.deploy.file_in_deploy = in_deploy;
+    }
+
+    /// The table was created by this deploy before now: in this file, or (a base being known)
+    /// in an earlier file of the deploy.
+    pub fn is_new(&self, key: &str) -> bool {
+        self.created_in_file.contains(key)
+            || (self.deploy.known && self.deploy.created.contains(key))
+    }
+
+    /// The file being read creates the table.
+    pub fn created_by_this_file(&mut self, key: &str) {
+        if self.deploy.file_in_deploy {
+            self.deploy.created.insert(key.to_string());
+        } else {
+            self.deploy.created.remove(key);
+        }
+    }
+
+    pub fn forget_in_deploy(&mut self, key: &str) {
+        self.deploy.created.remove(key);
+    }
+
+    /// A renamed table created by this deploy is still new; an old table under a new name is
+    /// still the old code's table.
+    pub fn move_in_deploy(&mut self, old: &TableRef, new: &TableRef) {
+        if old.key == new.key {
+            return;
+        }
+        if self.deploy.created.remove(&old.key) {
+            self.deploy.created.insert(new.key.clone());
+        } else {
+            self.deploy.created.remove(&new.key);
+        }
     }
 
     /// The table existed before this file (or is unknown, so assumed to have rows).

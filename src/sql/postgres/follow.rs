@@ -17,6 +17,7 @@ use pg_query::{LockMode, NodeEnum};
 use std::collections::{HashMap, HashSet};
 
 mod alter_table;
+mod changes;
 
 /// What the facts depend on besides the files.
 #[derive(Debug, Clone, Copy)]
@@ -179,6 +180,7 @@ impl<'a> FileWalk<'a> {
             strong_locks: Vec::new(),
             long_work: None,
             transaction: self.transaction_facts(),
+            changes: Vec::new(),
         };
         let node = match &statement.node {
             Ok(node) => node,
@@ -189,6 +191,8 @@ impl<'a> FileWalk<'a> {
                 return;
             }
         };
+        // Read before the statement changes the schema: they compare with what was there.
+        facts.changes = self.schema_changes(statement, node);
         let effect = self.effect(node);
         // Every lock is held until COMMIT; only locks that conflict with reads or writes on an
         // existing table matter to a deploy.
@@ -272,6 +276,11 @@ impl<'a> FileWalk<'a> {
             }
             NodeEnum::CreateStmt(stmt) => {
                 let table = table_of(&stmt.relation);
+                // PostgreSQL skips CREATE TABLE IF NOT EXISTS of a table that exists (a
+                // NOTICE): it keeps its rows, so it is not new.
+                if stmt.if_not_exists && self.schema.knows(&table) {
+                    return effect;
+                }
                 self.schema.created(&table, self.in_deploy);
                 let columns = self.schema.table_columns(&table);
                 for element in &stmt.table_elts {
@@ -285,7 +294,12 @@ impl<'a> FileWalk<'a> {
             NodeEnum::CreateTableAsStmt(stmt) => {
                 if let Some(into) = &stmt.into {
                     let table = table_of(&into.rel);
+                    if stmt.if_not_exists && self.schema.knows(&table) {
+                        return effect;
+                    }
                     self.schema.created(&table, self.in_deploy);
+                    // Known from now on, for a later IF NOT EXISTS.
+                    self.schema.table_columns(&table);
                 }
             }
             NodeEnum::IndexStmt(stmt) => {
@@ -494,6 +508,12 @@ impl<'a> FileWalk<'a> {
                     from: stmt.subname.clone(),
                     to: stmt.newname.clone(),
                 });
+                // The column keeps its type under the new name, whatever the table.
+                self.schema.rename_column(
+                    &table,
+                    &stmt.subname.to_lowercase(),
+                    stmt.newname.to_lowercase(),
+                );
                 effect.locks.push((table, LockMode::AccessExclusiveLock));
             }
             ObjectType::ObjectTable if self.existing(&table) => {

@@ -7,6 +7,7 @@
 
 use super::ColumnType;
 pub use super::{Origin, Unread};
+pub use crate::sql::changes::SchemaChange;
 use pg_query::LockMode;
 
 /// One migration file, followed.
@@ -54,6 +55,10 @@ pub struct StatementFacts {
     /// Long work done while those locks are held: a rewrite, a scan, a backfill, an index build.
     pub long_work: Option<&'static str>,
     pub transaction: TransactionFacts,
+    /// The schema changes code of the previous release can notice (a dropped column, a new
+    /// NOT NULL or CHECK, a narrower type, a removed enum value…), on every table, new ones
+    /// too, each at its ALTER clause: what the database side of `compat` judges.
+    pub changes: Vec<SchemaChange>,
 }
 
 /// The transaction a statement runs in, as PostgreSQL sees it.

@@ -21,6 +21,52 @@ pub struct Schema {
     created_in_deploy: HashSet<String>,
     /// table → column → type, from every migration read so far.
     columns: HashMap<String, HashMap<String, ColumnType>>,
+    /// What the schema changes old code can notice read besides types (see
+    /// `follow::changes`): nullability, enum types, index columns.
+    pub declared: Declared,
+}
+
+/// Nullability, enum types and index columns as the migrations declare them, lower-cased.
+#[derive(Debug, Default)]
+pub struct Declared {
+    /// (table, column) → NOT NULL, where a migration said either.
+    pub not_null: HashMap<(String, String), bool>,
+    /// Enum type → its values, in order.
+    pub enums: HashMap<String, Vec<String>>,
+    /// Index name → its columns as written, for `ADD CONSTRAINT … UNIQUE USING INDEX`.
+    pub indexes: HashMap<String, Vec<String>>,
+}
+
+impl Declared {
+    /// A table created anew (or dropped): nothing is known of its columns' nullability.
+    pub fn forget_table(&mut self, table: &str) {
+        self.not_null.retain(|(t, _), _| t != table);
+    }
+
+    pub fn rename_table(&mut self, table: &str, to: &str) {
+        if table == to {
+            return;
+        }
+        self.forget_table(to);
+        let moved: Vec<((String, String), bool)> = self
+            .not_null
+            .iter()
+            .filter(|((t, _), _)| t == table)
+            .map(|((_, c), n)| ((to.to_string(), c.clone()), *n))
+            .collect();
+        self.forget_table(table);
+        self.not_null.extend(moved);
+    }
+
+    pub fn rename_column(&mut self, table: &str, column: &str, to: &str) {
+        if let Some(not_null) = self
+            .not_null
+            .remove(&(table.to_string(), column.to_string()))
+        {
+            self.not_null
+                .insert((table.to_string(), to.to_string()), not_null);
+        }
+    }
 }
 
 impl Schema {
@@ -81,6 +127,39 @@ impl Schema {
     pub fn rename_table(&mut self, table: &str, to: String) {
         if let Some(columns) = self.columns.remove(table) {
             self.columns.insert(to, columns);
+        }
+    }
+
+    /// A table a migration created (and did not drop since), new or not.
+    pub fn knows(&self, table: &str) -> bool {
+        self.columns.contains_key(table) || self.created_in_file.contains(table)
+    }
+
+    /// Every (table, column) of type `name`, sorted.
+    pub fn columns_of_type(&self, name: &str) -> Vec<(String, String)> {
+        let mut found: Vec<(String, String)> = self
+            .columns
+            .iter()
+            .flat_map(|(table, columns)| {
+                columns
+                    .iter()
+                    .filter(|(_, ty)| ty.name == name)
+                    .map(move |(column, _)| (table.clone(), column.clone()))
+            })
+            .collect();
+        found.sort();
+        found
+    }
+
+    /// `ALTER TYPE … RENAME TO`: columns of the type now name the new one.
+    pub fn rename_type(&mut self, name: &str, to: &str) {
+        for ty in self.columns.values_mut().flat_map(|c| c.values_mut()) {
+            if ty.name == name {
+                ty.name = to.to_string();
+            }
+        }
+        if let Some(values) = self.declared.enums.remove(name) {
+            self.declared.enums.insert(to.to_string(), values);
         }
     }
 

@@ -335,7 +335,8 @@ pub fn check(
             "checks.compat.database.code_paths ({shown_paths}) match no file at {base}{left_out}: gonogo cannot search the deployed code; fix the paths (relative to the project root), or check that {base} is the deployed version"
         )));
     }
-    let (all_changes, unread) = changes::changes_and_unread(&loaded.files, loaded.dialect);
+    let (all_changes, unread) =
+        changes::changes_and_unread(&loaded.files, loaded.dialect, loaded.deploy_is_known);
     // Never a clean bill over statements that were not read.
     let unread_note = match unread {
         0 => String::new(),
