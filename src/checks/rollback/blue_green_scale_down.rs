@@ -24,7 +24,8 @@ declare_rule! {
     ///   bad release (not judged when the budget is unset).
     ///
     /// `fail` when re-creating every pod takes longer than `rollback.target_seconds`, `warn`
-    /// otherwise. `scaleDownDelaySeconds: 0` is a `warn` of its own: it does not mean "at
+    /// otherwise (with `scaleDownDelayRevisionLimit: 0` every rollback is a re-creation, so
+    /// over the target `rollback/slow-rollback` reports it instead). `scaleDownDelaySeconds: 0` is a `warn` of its own: it does not mean "at
     /// once"; the controller never scales the previous ReplicaSet down then
     /// (argo-rollouts#1992, open since v1.1), so each release keeps a second full set of pods.
     ///
@@ -172,6 +173,10 @@ pub(super) fn check(
     };
     let recreate = recreate_all(manifests, workload);
     let target = settings.target();
+    if blue_green.keeps_no_previous() && recreate.seconds as f64 > target {
+        // `rollback/slow-rollback` estimates this re-creation and fails it, naming the limit.
+        return;
+    }
     let mut finding = BLUE_GREEN_SCALE_DOWN
         .finding(format!(
             "{object}: {why}; a rollback then starts every pod again instead of switching the active Service back: {}",

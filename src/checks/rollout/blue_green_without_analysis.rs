@@ -123,7 +123,7 @@ pub(super) fn check(facts: &WorkloadFacts<'_>, out: &mut Out) {
         )
     } else {
         let what = if pre.is_some() || post.is_some() {
-            "whose analyses only have dry-run metrics"
+            "with analyses whose metrics are all dry-run"
         } else {
             "with no analysis"
         };

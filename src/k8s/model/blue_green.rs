@@ -38,11 +38,27 @@ impl PlainBlueGreen<'_> {
 /// holds one of these words. Values `blue`/`green` count whatever the key.
 fn switch_key(key: &str, a: &str, b: &str) -> bool {
     let name = key.rsplit('/').next().unwrap_or(key).to_ascii_lowercase();
-    let colours = |v: &str| matches!(v.to_ascii_lowercase().as_str(), "blue" | "green");
     ["color", "colour", "slot", "version", "stack", "side"]
         .iter()
         .any(|word| name.contains(word))
-        || (colours(a) && colours(b))
+        || colour_pair(a, b)
+}
+
+/// `blue`/`green`, or the same value with blue and green in it (`nginx-blue`/`nginx-green`).
+fn colour_pair(a: &str, b: &str) -> bool {
+    let (a, b) = (a.to_ascii_lowercase(), b.to_ascii_lowercase());
+    let strip = |v: &str| {
+        if v.contains("blue") {
+            Some(v.replacen("blue", "", 1))
+        } else if v.contains("green") {
+            Some(v.replacen("green", "", 1))
+        } else {
+            None
+        }
+    };
+    a != b
+        && a.contains("blue") != b.contains("blue")
+        && strip(&a).is_some_and(|rest| Some(rest) == strip(&b))
 }
 
 /// Whether `labels` match `service`'s selector everywhere except `key`, where they hold another
@@ -139,5 +155,89 @@ impl Manifests {
                 .as_ref()
                 .is_some_and(|sel| !sel.is_empty() && sel.matches(&b_labels))
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::yaml::{parse_document, split_documents};
+
+    fn model(text: &str) -> Manifests {
+        let mut manifests = Manifests::default();
+        for raw in split_documents(text) {
+            if let Some(node) = parse_document(&raw).unwrap() {
+                manifests.add_document("deploy/app.yaml", &node);
+            }
+        }
+        manifests
+    }
+
+    fn deployment(name: &str, labels: &str) -> String {
+        format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: {name}}}\nspec:\n  replicas: 2\n  selector: {{matchLabels: {labels}}}\n  template:\n    metadata: {{labels: {labels}}}\n    spec: {{containers: [{{name: app, image: x:1}}]}}\n---\n"
+        )
+    }
+
+    fn service(name: &str, selector: &str) -> String {
+        format!(
+            "apiVersion: v1\nkind: Service\nmetadata: {{name: {name}}}\nspec:\n  selector: {selector}\n  ports: [{{port: 80}}]\n---\n"
+        )
+    }
+
+    /// (active, idle, key) of the pair each Deployment belongs to, in order.
+    fn pairs(text: &str) -> Vec<Option<(String, String, String)>> {
+        let manifests = model(text);
+        manifests
+            .workloads
+            .iter()
+            .map(|w| {
+                manifests.plain_blue_green(w).map(|p| {
+                    (
+                        p.active.meta.name.clone(),
+                        p.idle.meta.name.clone(),
+                        p.key.to_string(),
+                    )
+                })
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_service_selecting_one_colour_makes_a_pair_seen_from_both_sides() {
+        let text = deployment("web-blue", "{app: web, color: blue}")
+            + &deployment("web-green", "{app: web, color: green}")
+            + &service("web", "{app: web, color: green}")
+            + &service("web-preview", "{app: web, color: blue}");
+        let pair = Some(("web-green".into(), "web-blue".into(), "color".into()));
+        assert_eq!(pairs(&text), vec![pair.clone(), pair]);
+    }
+
+    #[test]
+    fn colour_in_the_value_of_any_key_counts() {
+        let text = deployment("nginx-blue", "{app: nginx-blue}")
+            + &deployment("nginx-green", "{app: nginx-green}")
+            + &service("web", "{app: nginx-blue}");
+        assert_eq!(
+            pairs(&text)[1],
+            Some(("nginx-blue".into(), "nginx-green".into(), "app".into()))
+        );
+    }
+
+    #[test]
+    fn tracks_behind_one_shared_service_are_a_split_not_a_pair() {
+        let text = deployment("web-stable", "{app: web, version: stable}")
+            + &deployment("web-canary", "{app: web, version: canary}")
+            + &service("web", "{app: web}")
+            + &service("web-stable", "{app: web, version: stable}");
+        assert_eq!(pairs(&text), vec![None, None]);
+    }
+
+    #[test]
+    fn unrelated_apps_differing_by_a_non_colour_label_are_not_a_pair() {
+        let text = deployment("frontend", "{app: frontend, tier: web}")
+            + &deployment("backend", "{app: backend, tier: web}")
+            + &service("frontend", "{app: frontend, tier: web}");
+        assert_eq!(pairs(&text), vec![None, None]);
     }
 }
