@@ -307,13 +307,13 @@ fn plain<'a>(manifests: &'a Manifests, workload: &'a Workload) -> Option<Plain<'
             ),
         });
     }
+    // Which side is the previous version the manifests do not say; the switch works both ways.
     Some(Plain::Switch(format!(
-        "{service} selects it by {}: {}, and {} ({}: {}) still runs {idle} replicas, so a rollback switches the Service's selector back to {} (seconds: one label, kube-proxy follows) for as long as that side keeps running",
+        "plain blue-green: {service} selects it by {}: {} while {} ({}: {}) runs {idle} replicas, so a rollback is a switch of the Service's selector between the two sides (seconds: one label, kube-proxy follows), as long as both keep running",
         pair.key,
         pair.active_value(),
         pair.idle.meta.display(),
         pair.key,
-        pair.idle_value(),
         pair.idle_value(),
     )))
 }
