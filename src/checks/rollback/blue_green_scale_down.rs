@@ -168,7 +168,9 @@ pub(super) fn check(
                 },
                 fmt_seconds(budget)
             ),
-            explicit_delay.map_or(workload.meta.at(blue_green.pos), |d| workload.meta.at(d.pos)),
+            explicit_delay.map_or(workload.meta.at(blue_green.pos), |d| {
+                workload.meta.at(d.pos)
+            }),
         )
     };
     let recreate = recreate_all(manifests, workload);
@@ -188,15 +190,13 @@ pub(super) fn check(
         ));
     if recreate.seconds as f64 <= target {
         finding.severity = Severity::Warn;
-        finding.message.push_str(&format!(
-            ", within the {} s target",
-            fmt_seconds(target)
-        ));
+        finding
+            .message
+            .push_str(&format!(", within the {} s target", fmt_seconds(target)));
     } else {
-        finding.message.push_str(&format!(
-            ", over the {} s target",
-            fmt_seconds(target)
-        ));
+        finding
+            .message
+            .push_str(&format!(", over the {} s target", fmt_seconds(target)));
     }
     out.push(
         finding,

@@ -356,9 +356,7 @@ pub(super) fn check(
     }
     let strategy = &workload.strategy;
     let (waves, waves_arithmetic) = match (&workload.kind, &strategy.kind) {
-        _ if let Some(Plain::ScaleUp { how, .. }) = &plain => {
-            (1, format!("1 wave ({how}: {of})"))
-        }
+        _ if let Some(Plain::ScaleUp { how, .. }) = &plain => (1, format!("1 wave ({how}: {of})")),
         (WorkloadKind::Deployment | WorkloadKind::Rollout, StrategyKind::Recreate) => (
             1,
             format!("1 wave (Recreate: all {of} at once, after the old ones stop)"),

@@ -30,7 +30,10 @@ impl PlainBlueGreen<'_> {
 
     /// `color: blue`
     pub fn idle_value(&self) -> &str {
-        self.idle.pod_labels.get(self.key).map_or("", String::as_str)
+        self.idle
+            .pod_labels
+            .get(self.key)
+            .map_or("", String::as_str)
     }
 }
 
