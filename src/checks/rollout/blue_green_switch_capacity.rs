@@ -18,7 +18,8 @@ declare_rule! {
     ///   abort after the switch sends traffic back and stops the new pods just as early;
     /// - plain blue-green (two Deployments, one Service selecting one by a colour label): the
     ///   side the Service selects runs fewer replicas than the other, so switching to it
-    ///   drops capacity.
+    ///   drops capacity. (The sides' own rolling updates are not judged by
+    ///   `rollout/capacity-drops`: each side is updated while the Service selects the other.)
     ///
     /// Not reported, because they do not lose serving capacity: `previewReplicaCount` (the
     /// controller scales the new ReplicaSet to `replicas` and waits for it before switching,
