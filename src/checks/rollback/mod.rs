@@ -8,6 +8,7 @@
 //! that triggers it, and checks that the previous version still exists: an immutable image
 //! reference and an old ReplicaSet to scale back up.
 
+mod blue_green_scale_down;
 mod mutable_image_tag;
 mod no_revision_history;
 mod slow_rollback;
@@ -23,6 +24,7 @@ use crate::k8s::{Concern, Loaded, Manifests};
 use crate::report::Finding;
 use std::sync::Arc;
 
+pub use blue_green_scale_down::BLUE_GREEN_SCALE_DOWN;
 pub use mutable_image_tag::MUTABLE_IMAGE_TAG;
 pub use no_revision_history::NO_REVISION_HISTORY;
 pub use slow_rollback::{DEFAULT_TARGET_SECONDS, POD_START_SECONDS, SLOW_DETECTION, SLOW_ROLLBACK};
@@ -199,6 +201,7 @@ fn analyze_with_slowest(manifests: &Manifests, settings: &Settings) -> Report {
         out.workloads += 1;
         no_revision_history::check(workload, &mut out);
         slow_rollback::check_detection(manifests, workload, settings, &mut out);
+        blue_green_scale_down::check(manifests, workload, settings, &mut out);
         if let Some(seconds) = slow_rollback::check(manifests, workload, settings, &mut out)
             && slowest.as_ref().is_none_or(|(_, s)| seconds > *s)
         {

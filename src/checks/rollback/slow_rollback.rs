@@ -7,7 +7,9 @@ use crate::checks::kubernetes::Analysis;
 use crate::config::parse_duration;
 use crate::declare_rule;
 use crate::k8s::rollout::{DEFAULT_PERCENT, Scale, argo_references, fenceposts};
-use crate::k8s::{Field, Manifests, StrategyKind, Workload, WorkloadKind};
+use crate::k8s::{
+    DEFAULT_SCALE_DOWN_DELAY_SECONDS, Field, Manifests, StrategyKind, Workload, WorkloadKind,
+};
 use crate::report::{Location, Severity};
 
 /// Seconds from scheduling to a started container when the image is already on the node, as it
@@ -34,9 +36,12 @@ declare_rule! {
     /// initialDelaySeconds + periodSeconds x successThreshold (defaults 0, 10 s, 1) +
     /// minReadySeconds. That is the rollback once decided; the time an automated analysis
     /// takes to decide (Argo Rollouts: metric interval x failureLimit; Flagger: interval x
-    /// threshold) is `rollback/slow-detection`'s, against its own budget. Argo canaries with traffic routing, blue-green rollouts that
-    /// keep the old ReplicaSet (scaleDownDelaySeconds not 0) and Flagger canaries keep the
-    /// stable pods running: their rollback only shifts traffic back, reported as info.
+    /// threshold) is `rollback/slow-detection`'s, against its own budget. Argo canaries with traffic routing, blue-green rollouts while they
+    /// keep the previous ReplicaSet (scaleDownDelaySeconds after the switch, 30 by default;
+    /// never with scaleDownDelayRevisionLimit 0), plain two-Deployment blue-green whose other
+    /// side still runs, and Flagger canaries keep the stable pods running: their rollback
+    /// only shifts traffic back (for blue-green, a switch of the Service's selector: seconds),
+    /// reported as info with what happens once the old pods are gone.
     ///
     /// ## Why it matters during a deploy
     /// Every second of a rollback is a second of the bad version serving users. A rollback is
@@ -119,6 +124,44 @@ fn wave(manifests: &Manifests, workload: &Workload) -> Wave {
     }
 }
 
+/// The replica count a rollback re-creates: the HPA's maxReplicas as the worst case.
+fn worst_replicas(manifests: &Manifests, workload: &Workload) -> (i64, String) {
+    let scale = Scale::of(manifests, workload);
+    match (&scale.hpa, scale.hpa_max) {
+        (Some(hpa), Some(max)) if max > scale.replicas => (
+            max,
+            format!("{max} replicas (maxReplicas of {hpa}: the worst case)"),
+        ),
+        (Some(hpa), _) => (
+            scale.replicas,
+            format!("{} replicas (minReplicas of {hpa})", scale.replicas),
+        ),
+        (None, _) => (scale.replicas, format!("{} replicas", scale.replicas)),
+    }
+}
+
+/// A rollback that starts every pod at once: a blue-green whose previous ReplicaSet is gone
+/// (Argo Rollouts scales the new ReplicaSet straight to `replicas`), or a plain blue-green
+/// side scaled to 0 (the ReplicaSet controller creates all missing pods of a scale-up at
+/// once, in its slow-start batches).
+pub(super) struct Recreate {
+    pub seconds: i64,
+    /// "all 4 replicas at once: 1 wave x 15 s (pod start …) = 15 s"
+    pub arithmetic: String,
+}
+
+pub(super) fn recreate_all(manifests: &Manifests, workload: &Workload) -> Recreate {
+    let (_, of) = worst_replicas(manifests, workload);
+    let wave = wave(manifests, workload);
+    Recreate {
+        seconds: wave.seconds,
+        arithmetic: format!(
+            "all {of} at once: 1 wave x {} s ({}) = {} s",
+            wave.seconds, wave.arithmetic, wave.seconds
+        ),
+    }
+}
+
 /// How long an automated rollback takes to notice a bad version: (seconds, how, where the
 /// interval that decides it is written).
 pub(super) fn detection(
@@ -197,24 +240,83 @@ fn traffic_shift(manifests: &Manifests, workload: &Workload) -> Option<String> {
                 "the canary uses traffic routing, so the stable ReplicaSet stays at full scale until promotion and an abort shifts traffic back to it".to_string()
             }),
         StrategyKind::BlueGreen => {
-            let delay = workload
-                .strategy
-                .blue_green
-                .as_ref()
-                .and_then(|b| b.scale_down_delay_seconds.as_ref())
-                .map(|d| d.value);
-            match delay {
-                Some(0) => None,
-                Some(seconds) => Some(format!(
-                    "blue-green keeps the previous ReplicaSet running until promotion and for scaleDownDelaySeconds {seconds} after, so a rollback switches the active Service back to it"
-                )),
-                None => Some(
-                    "blue-green keeps the previous ReplicaSet running until promotion and for scaleDownDelaySeconds (30 s by default) after, so a rollback switches the active Service back to it".to_string(),
-                ),
+            let blue_green = workload.strategy.blue_green.as_ref()?;
+            if blue_green.keeps_no_previous() {
+                return None; // scaled down at the switch: estimated as a re-creation below
             }
+            let active = blue_green
+                .active_service
+                .as_ref()
+                .map_or("the active Service".to_string(), |s| format!("Service/{}", s.value));
+            let switch = format!(
+                "a rollback switches {active}'s selector back to the previous ReplicaSet (seconds: the controller changes one label, kube-proxy follows)"
+            );
+            let recreate = recreate_all(manifests, workload);
+            let window = match (
+                blue_green.scale_down_delay_seconds.as_ref().map(|d| d.value),
+                &blue_green.post_promotion_analysis,
+            ) {
+                (Some(0), _) => {
+                    return Some(format!(
+                        "blue-green with scaleDownDelaySeconds 0 never scales the previous ReplicaSet down (argo-rollouts#1992), so {switch}"
+                    ));
+                }
+                (None, Some(_)) => format!(
+                    "until its postPromotionAnalysis succeeds and {DEFAULT_SCALE_DOWN_DELAY_SECONDS} s after (scaleDownDelaySeconds unset)"
+                ),
+                (Some(seconds), _) => {
+                    format!("for {seconds} s after the switch (scaleDownDelaySeconds)")
+                }
+                (None, None) => format!(
+                    "for {DEFAULT_SCALE_DOWN_DELAY_SECONDS} s after the switch (scaleDownDelaySeconds, 30 by default)"
+                ),
+            };
+            Some(format!(
+                "blue-green keeps the previous ReplicaSet running {window}, so {switch}; after that a rollback starts {}",
+                recreate.arithmetic
+            ))
         }
         _ => None,
     }
+}
+
+/// What a rollback of a plain blue-green side is.
+enum Plain<'a> {
+    /// The side no user reaches: nothing to roll back.
+    Idle,
+    /// The other side still runs: a switch of the Service's selector.
+    Switch(String),
+    /// The other side runs 0 replicas: scale it up (all pods at once), then switch.
+    ScaleUp { side: &'a Workload, how: String },
+}
+
+fn plain<'a>(manifests: &'a Manifests, workload: &'a Workload) -> Option<Plain<'a>> {
+    let pair = manifests.plain_blue_green(workload)?;
+    if !std::ptr::eq(pair.active, workload) {
+        return Some(Plain::Idle);
+    }
+    let service = pair.service.meta.display();
+    let idle = Scale::of(manifests, pair.idle).replicas;
+    if idle <= 0 {
+        return Some(Plain::ScaleUp {
+            side: pair.idle,
+            how: format!(
+                "plain blue-green: {} ({}: {}) runs 0 replicas, so a rollback scales it up, all pods at once, then switches {service} back",
+                pair.idle.meta.display(),
+                pair.key,
+                pair.idle_value()
+            ),
+        });
+    }
+    // Which side is the previous version the manifests do not say; the switch works both ways.
+    Some(Plain::Switch(format!(
+        "plain blue-green: {service} selects it by {}: {} while {} ({}: {}) runs {idle} replicas, so a rollback is a switch of the Service's selector between the two sides (seconds: one label, kube-proxy follows), as long as both keep running",
+        pair.key,
+        pair.active_value(),
+        pair.idle.meta.display(),
+        pair.key,
+        pair.idle_value(),
+    )))
 }
 
 /// The rollback estimate of one workload; returns the seconds when pods are re-created.
@@ -230,7 +332,14 @@ pub(super) fn check(
         Some((seconds, how, _)) => format!("{prefix}detection {seconds} s ({how})"),
         None => String::new(),
     };
-    if let Some(why) = traffic_shift(manifests, workload) {
+    let plain = plain(manifests, workload);
+    let switch = match &plain {
+        // The idle side of a plain blue-green: no user reaches it to roll back.
+        Some(Plain::Idle) => return None,
+        Some(Plain::Switch(why)) => Some(why.clone()),
+        _ => traffic_shift(manifests, workload),
+    };
+    if let Some(why) = switch {
         let mut finding = SLOW_ROLLBACK
             .finding(format!(
                 "{object}: a rollback is near-instant: {why}{}",
@@ -242,23 +351,13 @@ pub(super) fn check(
         return None;
     }
 
-    let scale = Scale::of(manifests, workload);
-    let (replicas, of) = match (&scale.hpa, scale.hpa_max) {
-        (Some(hpa), Some(max)) if max > scale.replicas => (
-            max,
-            format!("{max} replicas (maxReplicas of {hpa}: the worst case)"),
-        ),
-        (Some(hpa), _) => (
-            scale.replicas,
-            format!("{} replicas (minReplicas of {hpa})", scale.replicas),
-        ),
-        (None, _) => (scale.replicas, format!("{} replicas", scale.replicas)),
-    };
+    let (replicas, of) = worst_replicas(manifests, workload);
     if replicas <= 0 {
         return None;
     }
     let strategy = &workload.strategy;
     let (waves, waves_arithmetic) = match (&workload.kind, &strategy.kind) {
+        _ if let Some(Plain::ScaleUp { how, .. }) = &plain => (1, format!("1 wave ({how}: {of})")),
         (WorkloadKind::Deployment | WorkloadKind::Rollout, StrategyKind::Recreate) => (
             1,
             format!("1 wave (Recreate: all {of} at once, after the old ones stop)"),
@@ -292,7 +391,7 @@ pub(super) fn check(
         (WorkloadKind::Rollout, StrategyKind::BlueGreen) => (
             1,
             format!(
-                "1 wave (blue-green with scaleDownDelaySeconds 0: the previous ReplicaSet is gone, all {of} start at once)"
+                "1 wave (blue-green with scaleDownDelayRevisionLimit 0: the previous ReplicaSet is scaled down at the switch, so all {of} start at once)"
             ),
         ),
         (WorkloadKind::StatefulSet, StrategyKind::RollingUpdate) => {
@@ -311,7 +410,11 @@ pub(super) fn check(
         }
         _ => return None, // DaemonSets (one pod per node), OnDelete: nothing to estimate
     };
-    let wave = wave(manifests, workload);
+    // A scaled-up plain blue-green side becomes ready at its own (the old version's) pace.
+    let wave = match &plain {
+        Some(Plain::ScaleUp { side, .. }) => wave(manifests, side),
+        _ => wave(manifests, workload),
+    };
     // Rollback once decided, alone: the time to decide (an analysis's detection) is judged
     // against its own budget by `rollback/slow-detection`, so each finding names what to fix.
     let rolled = waves * wave.seconds;

@@ -50,6 +50,12 @@ declare_rule! {
 }
 
 pub(super) fn check(facts: &WorkloadFacts<'_>, out: &mut Out) {
+    if facts.manifests.plain_blue_green(facts.workload).is_some() {
+        // A side of a plain blue-green pair is updated while its Service selects the other
+        // side: its rolling update loses no served capacity; the switch is judged by
+        // `rollout/blue-green-switch-capacity`.
+        return;
+    }
     match facts.workload.kind {
         WorkloadKind::Deployment | WorkloadKind::Rollout => rolling(
             facts.workload,

@@ -7,6 +7,8 @@
 //! DaemonSet update semantics, PodDisruptionBudgets, and Argo Rollouts / Flagger analysis.
 
 mod analysis_template_missing;
+mod blue_green_switch_capacity;
+mod blue_green_without_analysis;
 mod canary_without_analysis;
 mod capacity_drops;
 mod missing_pdb;
@@ -30,6 +32,8 @@ use crate::waivers;
 use std::sync::Arc;
 
 pub use analysis_template_missing::ANALYSIS_TEMPLATE_MISSING;
+pub use blue_green_switch_capacity::BLUE_GREEN_SWITCH_CAPACITY;
+pub use blue_green_without_analysis::BLUE_GREEN_WITHOUT_ANALYSIS;
 pub use canary_without_analysis::CANARY_WITHOUT_ANALYSIS;
 pub use capacity_drops::CAPACITY_DROPS;
 pub use missing_pdb::MISSING_PDB;
@@ -65,6 +69,8 @@ static WORKLOAD_RULES: &[WorkloadRule] = &[
     pdb_blocks_drains::check,
     analysis_template_missing::check,
     canary_without_analysis::check,
+    blue_green_without_analysis::check,
+    blue_green_switch_capacity::check,
 ];
 
 /// The rules over each Flagger Canary, in the order their findings appear.

@@ -9,10 +9,12 @@
 //! object has, selectors, the ignore annotation as data), [`workload`] (workloads, pod specs,
 //! probes), [`strategy`] (strategies, Argo canary and blue-green), [`objects`] (PDB, HPA,
 //! Service, Ingress, BackendConfig), [`analysis`] (Argo AnalysisTemplates, Flagger Canaries),
+//! [`blue_green`] (plain two-Deployment blue-green pairs),
 //! [`manifests`] (the whole model and its lookups); the lenient reader in [`reader`],
 //! `read_workload` and `read_rollout`.
 
 pub mod analysis;
+pub mod blue_green;
 pub mod field;
 pub mod manifests;
 pub mod meta;
@@ -24,6 +26,7 @@ pub mod strategy;
 pub mod workload;
 
 pub use analysis::*;
+pub use blue_green::*;
 pub use field::*;
 pub use manifests::*;
 pub use meta::*;

@@ -103,11 +103,16 @@ impl Reader<'_> {
             .entry(node, "postPromotionAnalysis")
             .map(|(k, v)| (k.pos, v))
             .map(|(pos, v)| self.analysis_ref(v, pos, &format!("{path}.postPromotionAnalysis")));
+        let service = |key: &str| {
+            node.entry(key)
+                .and_then(|(k, v)| v.as_key().map(|value| Field { value, pos: k.pos }))
+        };
         BlueGreen {
             pos: node.pos,
-            active_service: node.get("activeService").and_then(Node::as_key),
-            preview_service: node.get("previewService").and_then(Node::as_key),
+            active_service: service("activeService"),
+            preview_service: service("previewService"),
             auto_promotion_enabled: self.bool(node, path, "autoPromotionEnabled", Concern::Rollout),
+            auto_promotion_seconds: self.int(node, path, "autoPromotionSeconds", Concern::Rollout),
             pre_promotion_analysis: pre,
             post_promotion_analysis: post,
             scale_down_delay_seconds: self.int(
@@ -116,6 +121,19 @@ impl Reader<'_> {
                 "scaleDownDelaySeconds",
                 Concern::Rollback,
             ),
+            scale_down_delay_revision_limit: self.int(
+                node,
+                path,
+                "scaleDownDelayRevisionLimit",
+                Concern::Rollback,
+            ),
+            abort_scale_down_delay_seconds: self.int(
+                node,
+                path,
+                "abortScaleDownDelaySeconds",
+                Concern::Rollout,
+            ),
+            preview_replica_count: self.int(node, path, "previewReplicaCount", Concern::Rollout),
         }
     }
 
