@@ -13,10 +13,12 @@
 //! `read_workload` and `read_rollout`.
 
 pub mod analysis;
+pub mod config;
 pub mod field;
 pub mod manifests;
 pub mod meta;
 pub mod objects;
+mod read_config;
 mod read_rollout;
 mod read_workload;
 mod reader;
@@ -24,6 +26,7 @@ pub mod strategy;
 pub mod workload;
 
 pub use analysis::*;
+pub use config::*;
 pub use field::*;
 pub use manifests::*;
 pub use meta::*;
