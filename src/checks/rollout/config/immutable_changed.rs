@@ -52,8 +52,7 @@ pub(super) fn check(change: &Change<'_>, out: &mut Out) {
             ))
             .at(location)
             .with_fix(format!(
-                "put the new data under a new name (e.g. `{}-v2`, or a kustomize configMapGenerator) and point the pod templates at it",
-                change.new.meta.name
+                "put the new data under a new name (a version or content-hash suffix, as a kustomize configMapGenerator gives) and point the pod templates that read {object} at it"
             )),
         &[&change.new.meta],
         &object,

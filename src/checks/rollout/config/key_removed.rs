@@ -67,16 +67,27 @@ pub(super) fn check(change: &Change<'_>, out: &mut Out) {
             })
             .collect();
         let workload = reader.new.meta.display();
-        let how = if reads.iter().any(|r| matches!(r.read, ConfigRead::EnvKey { .. })) {
-            "CreateContainerConfigError: couldn't find key"
-        } else {
-            "FailedMount: the volume names a key that does not exist"
-        };
+        let mut how: Vec<&str> = Vec::new();
+        for reference in &reads {
+            let why = match reference.read {
+                ConfigRead::EnvKey { .. } => {
+                    "CreateContainerConfigError: couldn't find key, the container does not start"
+                }
+                ConfigRead::SubPath { .. } => {
+                    "the subPath file is missing from the volume, so the kubelet mounts an empty directory in its place or fails the container"
+                }
+                _ => "FailedMount: the volume's items name a key that does not exist, the pod does not start",
+            };
+            if !how.contains(&why) {
+                how.push(why);
+            }
+        }
         let mut message = format!(
-            "{object} loses {} since {}, which the deployed {workload} names ({}): its pods that restart during the rollout, and a `kubectl rollout undo`, cannot start ({how})",
+            "{object} loses {} since {}, which the deployed {workload} names ({}): its pods that restart during the rollout, and a `kubectl rollout undo`, break ({})",
             keys(missing.iter().copied()),
             change.reference,
             describe_reads(reads.iter().copied()),
+            how.join("; "),
         );
         if !renamed.is_empty() {
             message.push_str(&format!("; {}", renamed.join(", ")));

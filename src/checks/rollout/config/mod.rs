@@ -160,9 +160,9 @@ pub fn has_config(manifests: &Manifests) -> bool {
 
 type ChangeRule = fn(&Change<'_>, &mut Out);
 
-/// The rules over each changed object, in the order their findings appear.
+/// The rules over each changed object that is not immutable at the base, in the order their
+/// findings appear.
 static CHANGE_RULES: &[ChangeRule] = &[
-    immutable_changed::check,
     key_removed::check,
     changed_in_place::check,
     not_rolled::check,
@@ -185,6 +185,11 @@ pub fn check(base: Result<&Deployed, &str>, manifests: &Manifests, out: &mut Out
         let Some(change) = change_of(deployed, manifests, new) else {
             continue;
         };
+        if change.deployed.is_immutable() {
+            // The API server rejects the change, so it has no effect on the pods to judge.
+            immutable_changed::check(&change, out);
+            continue;
+        }
         for rule in CHANGE_RULES {
             rule(&change, out);
         }
