@@ -233,11 +233,42 @@ pub fn is_helm_managed(meta: &Meta) -> bool {
 }
 
 impl Manifests {
-    /// The ConfigMap or Secret of this kind and name in the namespace of `near`.
+    /// The ConfigMap or Secret of this kind and name in the namespace of `near`, the one in
+    /// `near`'s file first: a repository often holds several bundles of the same objects
+    /// (`install.yaml`, `ha/install.yaml`), each deployed on its own.
     pub fn config_object(&self, kind: ConfigKind, name: &str, near: &Meta) -> Option<&ConfigObject> {
-        self.config_objects
+        let mut matching = self
+            .config_objects
             .iter()
-            .find(|o| o.kind == kind && o.meta.name == name && o.meta.same_namespace(near))
+            .filter(|o| o.kind == kind && o.meta.name == name && o.meta.same_namespace(near));
+        let first = matching.next()?;
+        if first.meta.file == near.file {
+            return Some(first);
+        }
+        Some(
+            matching
+                .find(|o| o.meta.file == near.file)
+                .unwrap_or(first),
+        )
+    }
+
+    /// This version of a workload read from other manifests (the deployed version): same kind,
+    /// name and namespace, the one in the same file first.
+    pub fn counterpart(&self, other: &Workload) -> Option<&Workload> {
+        let mut matching = self.workloads.iter().filter(|w| {
+            w.meta.kind == other.meta.kind
+                && w.meta.name == other.meta.name
+                && w.meta.same_namespace(&other.meta)
+        });
+        let first = matching.next()?;
+        if first.meta.file == other.meta.file {
+            return Some(first);
+        }
+        Some(
+            matching
+                .find(|w| w.meta.file == other.meta.file)
+                .unwrap_or(first),
+        )
     }
 
     /// What a workload's pods read: its own template's, or for an Argo Rollout with
@@ -257,16 +288,31 @@ impl Manifests {
         self.readers_of_name(object.kind, &object.meta.name, &object.meta)
     }
 
-    /// [`Manifests::readers_of`] by kind and name.
+    /// [`Manifests::readers_of`] by kind and name; `near` is the object's metadata. A file that
+    /// holds the object and workloads that read it is a bundle deployed on its own
+    /// (`install.yaml`, `ha/install.yaml`): its object is read by its workloads only, and a
+    /// workload in another file that defines its own copy reads that copy, not this one.
     pub fn readers_of_name<'a>(
         &'a self,
         kind: ConfigKind,
         name: &str,
         near: &Meta,
     ) -> Vec<(&'a Workload, &'a ConfigRef)> {
+        let own_copy = |file: &str| {
+            file != near.file
+                && self.config_objects.iter().any(|o| {
+                    o.kind == kind
+                        && o.meta.name == name
+                        && o.meta.file == file
+                        && o.meta.same_namespace(near)
+                })
+        };
         let mut out = Vec::new();
         for workload in &self.workloads {
-            if self.is_rollout_template(workload) || !workload.meta.same_namespace(near) {
+            if self.is_rollout_template(workload)
+                || !workload.meta.same_namespace(near)
+                || own_copy(&workload.meta.file)
+            {
                 continue;
             }
             for reference in &self.pod_config_of(workload).refs {
@@ -274,6 +320,9 @@ impl Manifests {
                     out.push((workload, reference));
                 }
             }
+        }
+        if out.iter().any(|(w, _)| w.meta.file == near.file) {
+            out.retain(|(w, _)| w.meta.file == near.file);
         }
         out
     }

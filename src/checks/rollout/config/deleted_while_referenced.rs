@@ -53,11 +53,7 @@ pub(super) fn check(deployed: &Deployed, manifests: &Manifests, out: &mut Out) {
             if reference.optional {
                 continue;
             }
-            let Some(new_workload) = manifests.workload(
-                &old_workload.meta.kind,
-                &old_workload.meta.name,
-                &old_workload.meta,
-            ) else {
+            let Some(new_workload) = manifests.counterpart(old_workload) else {
                 continue;
             };
             match readers.iter_mut().find(|(w, _)| std::ptr::eq(*w, new_workload)) {

@@ -234,11 +234,7 @@ fn change_of<'a>(
         return None;
     }
     for (old_workload, reference) in deployed.manifests.readers_of(old) {
-        let Some(new_workload) = manifests.workload(
-            &old_workload.meta.kind,
-            &old_workload.meta.name,
-            &old_workload.meta,
-        ) else {
+        let Some(new_workload) = manifests.counterpart(old_workload) else {
             continue;
         };
         if let Some(reader) = change
