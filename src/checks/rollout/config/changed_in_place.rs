@@ -1,10 +1,11 @@
 //! `rollout/config-changed-in-place`: a ConfigMap or Secret changes under its old name while
 //! the pods of the deployed version still read it.
 
-use super::super::Out;
+use super::super::{Out, Risk};
 use super::{Change, describe_reads, keys};
 use crate::declare_rule;
 use crate::report::Severity;
+use crate::waivers;
 use std::collections::BTreeSet;
 
 declare_rule! {
@@ -41,16 +42,18 @@ declare_rule! {
     pub CONFIG_CHANGED_IN_PLACE = ("rollout/config-changed-in-place", Warn, "a ConfigMap or Secret is changed in place while the deployed pods read it: old pods see the new values, and a rollback keeps them");
 }
 
+/// One finding per object, naming every workload that reads it and how; each workload is
+/// counted at risk.
 pub(super) fn check(change: &Change<'_>, out: &mut Out) {
     let object = change.object();
-    for reader in change
-        .readers
-        .iter()
-        .filter(|r| r.rolls || r.reloader)
-    {
+    let mut seen: BTreeSet<&str> = BTreeSet::new();
+    let mut parts = Vec::new();
+    let mut workloads = Vec::new();
+    let mut all_checksummed = true;
+    let mut checksums: Vec<&str> = Vec::new();
+    for reader in change.readers.iter().filter(|r| r.rolls || r.reloader) {
         let mut live = Vec::new();
         let mut at_start = Vec::new();
-        let mut seen: BTreeSet<&str> = BTreeSet::new();
         for reference in &reader.reads {
             let needed_gone = change.needed_and_removed(reference);
             let keys: Vec<&str> = change
@@ -68,14 +71,14 @@ pub(super) fn check(change: &Change<'_>, out: &mut Out) {
                 at_start.push(*reference);
             }
         }
-        if seen.is_empty() {
+        if live.is_empty() && at_start.is_empty() {
             continue;
         }
         let workload = reader.new.meta.display();
         let mut effects = Vec::new();
         if !live.is_empty() {
             effects.push(format!(
-                "the running pods of the deployed version see the new data within about a minute, before they are replaced ({})",
+                "its running old pods see the new data within about a minute, before they are replaced ({})",
                 describe_reads(live.iter().copied())
             ));
         }
@@ -85,33 +88,66 @@ pub(super) fn check(change: &Change<'_>, out: &mut Out) {
                 describe_reads(at_start.iter().copied())
             ));
         }
-        let mut finding = CONFIG_CHANGED_IN_PLACE
-            .finding(format!(
-                "{object} changes in place since {} ({} {}), and {workload} reads it: {}",
-                change.reference,
-                if seen.len() == 1 { "key" } else { "keys" },
-                keys(seen.iter().copied()),
-                effects.join("; ")
-            ))
-            .at(change.location())
-            .with_fix(format!(
-                "give the new data its own name (a kustomize configMapGenerator, or `{}-v2`) and point {workload} at it, keeping the old object until the rollout is done",
-                change.new.meta.name
-            ));
-        if !reader.checksum_annotations.is_empty() {
-            // The checksum restarts every pod on purpose; what is left is the window the
-            // message describes, which a config the app reads only at start does not have.
-            finding.severity = Severity::Info;
-            finding.message.push_str(&format!(
-                " (the pod template's `{}` annotation changes with it, so the pods roll: the intended pattern)",
-                reader.checksum_annotations.join("`, `")
-            ));
+        parts.push(format!("{workload}: {}", effects.join("; ")));
+        if reader.checksum_annotations.is_empty() {
+            all_checksummed = false;
+        } else {
+            for annotation in reader.checksum_annotations {
+                if !checksums.contains(&annotation.as_str()) {
+                    checksums.push(annotation);
+                }
+            }
         }
-        out.push(
-            finding,
-            &[&change.new.meta, &reader.new.meta],
-            &workload,
-            format!("{object} changed in place"),
-        );
+        workloads.push(reader.new);
     }
+    if workloads.is_empty() {
+        return;
+    }
+    let names: Vec<String> = workloads.iter().map(|w| w.meta.display()).collect();
+    let mut finding = CONFIG_CHANGED_IN_PLACE
+        .finding(format!(
+            "{object} changes in place since {} ({} {}) while the deployed pods read it. {}",
+            change.reference,
+            if seen.len() == 1 { "key" } else { "keys" },
+            keys(seen.iter().copied()),
+            parts.join(". ")
+        ))
+        .at(change.location())
+        .with_fix(format!(
+            "give the new data its own name (a kustomize configMapGenerator, or `{}-v2`) and point {} at it, keeping the old object until the rollout is done",
+            change.new.meta.name,
+            names.join(", ")
+        ));
+    if all_checksummed {
+        // The checksum restarts every pod on purpose; what is left is the window the
+        // message describes, which a config the app reads only at start does not have.
+        finding.severity = Severity::Info;
+        finding.message.push_str(&format!(
+            " (the pod template's `{}` annotation changes with it, so the pods roll: the intended pattern)",
+            checksums.join("`, `")
+        ));
+    }
+    // Waived by the object's annotation, or by every reader's: one reader's waiver must not
+    // hide the others.
+    finding.waived = waivers::by_annotation(&change.new.meta.ignore, &finding.rule).or_else(|| {
+        let each: Vec<_> = workloads
+            .iter()
+            .map(|w| waivers::by_annotation(&w.meta.ignore, &finding.rule))
+            .collect();
+        if each.iter().all(Option::is_some) {
+            each.into_iter().flatten().next()
+        } else {
+            None
+        }
+    });
+    if finding.waived.is_none() && finding.severity != Severity::Info {
+        for name in names {
+            out.risks.push(Risk {
+                object: name,
+                reason: format!("{object} changed in place"),
+                severity: finding.severity,
+            });
+        }
+    }
+    out.findings.push(finding);
 }
