@@ -85,7 +85,10 @@ spec:
 /// `-v2` with the reference updated and `-v1` dropped.
 fn changed() -> String {
     deployed("api:2")
-        .replace("  log_level: info\n  timeout: 30s", "  logLevel: info\n  timeout: 45s")
+        .replace(
+            "  log_level: info\n  timeout: 30s",
+            "  logLevel: info\n  timeout: 45s",
+        )
         .replace("key: log_level", "key: logLevel")
         .replace(
             &format!("data:\n  password: {SECRET_OLD_B64}"),
@@ -225,7 +228,10 @@ fn without_a_deployed_version_the_comparison_says_it_did_not_run() {
         "{}",
         note[0]
     );
-    assert_eq!(findings(&rollout, "rollout/config-not-compared")[0]["severity"], "info");
+    assert_eq!(
+        findings(&rollout, "rollout/config-not-compared")[0]["severity"],
+        "info"
+    );
 
     // Not a git repository at all.
     let plain = project(&[
@@ -248,7 +254,11 @@ fn a_manifest_that_did_not_parse_at_the_base_is_named_and_the_rest_compared() {
     let repo = repo_with_v1(&deployed("api:1"));
     let root = repo.path().join("services/api");
     // v2 adds a broken file and tags it; the working tree fixes it and changes the config.
-    write(&root, "deploy/extra.yaml", "apiVersion: v1\nkind: ConfigMap\ndata: [\n");
+    write(
+        &root,
+        "deploy/extra.yaml",
+        "apiVersion: v1\nkind: ConfigMap\ndata: [\n",
+    );
     git(repo.path(), &["add", "-A"]);
     git(repo.path(), &["commit", "-qm", "v2"]);
     git(repo.path(), &["tag", "v2"]);
@@ -399,10 +409,7 @@ spec:
 "#
         )
     };
-    let cases = [
-        (Some(("a1b2c3", "d4e5f6")), "pass", 0),
-        (None, "warn", 0),
-    ];
+    let cases = [(Some(("a1b2c3", "d4e5f6")), "pass", 0), (None, "warn", 0)];
     for (checksums, status, code) in cases {
         let dir = project(&[
             (
@@ -424,7 +431,11 @@ spec:
         assert_eq!(out.code, code, "{}", out.stdout);
         assert_eq!(rollout["status"], status, "{rollout}");
         let not_rolled = findings(&rollout, "rollout/config-change-not-rolled");
-        assert_eq!(not_rolled.len(), usize::from(checksums.is_none()), "{rollout}");
+        assert_eq!(
+            not_rolled.len(),
+            usize::from(checksums.is_none()),
+            "{rollout}"
+        );
         if checksums.is_some() {
             let info = findings(&rollout, "rollout/config-changed-in-place");
             assert!(

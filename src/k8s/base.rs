@@ -45,10 +45,7 @@ pub fn load_at(
                 .collect::<Vec<_>>(),
             false,
         ),
-        None => (
-            DISCOVERY_DIRS.iter().map(|d| d.to_string()).collect(),
-            true,
-        ),
+        None => (DISCOVERY_DIRS.iter().map(|d| d.to_string()).collect(), true),
     };
     let reads_stdin = patterns.iter().any(|p| p == "-");
     let selected: Vec<String> = files

@@ -236,7 +236,12 @@ impl Manifests {
     /// The ConfigMap or Secret of this kind and name in the namespace of `near`, the one in
     /// `near`'s file first: a repository often holds several bundles of the same objects
     /// (`install.yaml`, `ha/install.yaml`), each deployed on its own.
-    pub fn config_object(&self, kind: ConfigKind, name: &str, near: &Meta) -> Option<&ConfigObject> {
+    pub fn config_object(
+        &self,
+        kind: ConfigKind,
+        name: &str,
+        near: &Meta,
+    ) -> Option<&ConfigObject> {
         let mut matching = self
             .config_objects
             .iter()
@@ -245,11 +250,7 @@ impl Manifests {
         if first.meta.file == near.file {
             return Some(first);
         }
-        Some(
-            matching
-                .find(|o| o.meta.file == near.file)
-                .unwrap_or(first),
-        )
+        Some(matching.find(|o| o.meta.file == near.file).unwrap_or(first))
     }
 
     /// This version of a workload read from other manifests (the deployed version): same kind,

@@ -41,7 +41,11 @@ impl Reader<'_> {
                 let path = join(section, &name);
                 let bytes = match &value.value {
                     Value::Str(text) if base64 => decode_base64(text).unwrap_or_else(|| {
-                        self.value_problem(key.pos, &path, "is not base64; the API server rejects it");
+                        self.value_problem(
+                            key.pos,
+                            &path,
+                            "is not base64; the API server rejects it",
+                        );
                         text.as_bytes().to_vec()
                     }),
                     Value::Str(text) => text.as_bytes().to_vec(),
@@ -129,7 +133,10 @@ fn text(node: Option<&Node>) -> Option<String> {
 }
 
 fn optional(node: &Node) -> bool {
-    matches!(node.get("optional").map(|n| &n.value), Some(Value::Bool(true)))
+    matches!(
+        node.get("optional").map(|n| &n.value),
+        Some(Value::Bool(true))
+    )
 }
 
 fn source(kind: ConfigKind, node: &Node, name_key: &str) -> Option<VolumeSource> {

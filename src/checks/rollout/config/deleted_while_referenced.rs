@@ -56,7 +56,10 @@ pub(super) fn check(deployed: &Deployed, manifests: &Manifests, out: &mut Out) {
             let Some(new_workload) = manifests.counterpart(old_workload) else {
                 continue;
             };
-            match readers.iter_mut().find(|(w, _)| std::ptr::eq(*w, new_workload)) {
+            match readers
+                .iter_mut()
+                .find(|(w, _)| std::ptr::eq(*w, new_workload))
+            {
                 Some((_, reads)) => reads.push(reference),
                 None => readers.push((new_workload, vec![reference])),
             }

@@ -76,7 +76,9 @@ pub(super) fn check(change: &Change<'_>, out: &mut Out) {
                 ConfigRead::SubPath { .. } => {
                     "the subPath file is missing from the volume, so the kubelet mounts an empty directory in its place or fails the container"
                 }
-                _ => "FailedMount: the volume's items name a key that does not exist, the pod does not start",
+                _ => {
+                    "FailedMount: the volume's items name a key that does not exist, the pod does not start"
+                }
             };
             if !how.contains(&why) {
                 how.push(why);

@@ -93,10 +93,7 @@ impl Change<'_> {
         if named.is_empty() {
             touched
         } else {
-            touched
-                .into_iter()
-                .filter(|k| named.contains(k))
-                .collect()
+            touched.into_iter().filter(|k| named.contains(k)).collect()
         }
     }
 

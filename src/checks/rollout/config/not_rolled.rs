@@ -40,11 +40,7 @@ declare_rule! {
 
 pub(super) fn check(change: &Change<'_>, out: &mut Out) {
     let object = change.object();
-    for reader in change
-        .readers
-        .iter()
-        .filter(|r| !r.rolls && !r.reloader)
-    {
+    for reader in change.readers.iter().filter(|r| !r.rolls && !r.reloader) {
         let mut seen: BTreeSet<&str> = BTreeSet::new();
         let mut reads = Vec::new();
         for reference in &reader.reads {
