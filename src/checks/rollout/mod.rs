@@ -137,6 +137,11 @@ maxUnavailable); stop-first DaemonSet updates behind a Service; Recreate; single
 PodDisruptionBudgets; and whether Argo Rollouts and Flagger canaries run an analysis that
 aborts a bad version.
 
+It also compares the ConfigMaps and Secrets with the deployed version (the same manifest paths at
+the base ref, read from git): objects changed in place while the deployed pods read them, keys the
+old pods name removed, immutable objects changed, changes that restart nothing, old objects dropped
+while still read. Secret values are never printed, only key names.
+
 Config:
   checks:
     kubernetes:
