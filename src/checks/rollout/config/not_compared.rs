@@ -32,25 +32,31 @@ declare_rule! {
     pub CONFIG_NOT_COMPARED = ("rollout/config-not-compared", Info, "ConfigMaps and Secrets could not be compared with the deployed version");
 }
 
-fn finding(message: String, location: Option<Location>) -> Finding {
-    let finding = CONFIG_NOT_COMPARED
-        .finding(message)
-        .with_fix("pass the deployed version: `gonogo check --base <ref>` (or `base:` in gonogo.yaml, GONOGO_BASE, or a tag on the deployed commit)");
+const PASS_BASE: &str = "pass the deployed version: `gonogo check --base <ref>` (or `base:` in gonogo.yaml, GONOGO_BASE, or a tag on the deployed commit)";
+
+fn finding(message: String, location: Option<Location>, fix: &str) -> Finding {
+    let finding = CONFIG_NOT_COMPARED.finding(message).with_fix(fix);
     match location {
         Some(location) => finding.at(location),
         None => finding,
     }
 }
 
-/// The base could not be read at all.
+/// The base could not be read at all. Said only when the manifests hold ConfigMaps or Secrets:
+/// pod templates that read objects applied some other way (a secret manager, a separate
+/// repository) have nothing here to change in place.
 pub(super) fn unavailable(manifests: &Manifests, why: &str, out: &mut Out) {
-    let location = manifests.config_objects.first().map(|o| o.meta.location());
+    let Some(first) = manifests.config_objects.first() else {
+        return;
+    };
+    let location = Some(first.meta.location());
     out.findings.push(finding(
         format!(
             "ConfigMaps and Secrets were not compared with the deployed version ({}): {why}",
             counted_objects(manifests)
         ),
         location,
+        PASS_BASE,
     ));
 }
 
@@ -68,6 +74,7 @@ pub(super) fn partly(deployed: &Deployed, manifests: &Manifests, out: &mut Out) 
                 deployed.reference
             ),
             None,
+            "list the rendered manifest files (committed) instead of `-`, so their deployed version can be read from git",
         ));
     }
     for problem in &deployed.unreadable {
@@ -77,13 +84,13 @@ pub(super) fn partly(deployed: &Deployed, manifests: &Manifests, out: &mut Out) 
                 deployed.reference
             ),
             None,
+            "nothing to change here if that file is fixed in this version; its objects were not compared",
         ));
     }
 }
 
 fn counted_objects(manifests: &Manifests) -> String {
     match manifests.config_objects.len() {
-        0 => "pod templates read some".to_string(),
         1 => "1 object".to_string(),
         n => format!("{n} objects"),
     }
