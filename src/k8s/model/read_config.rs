@@ -331,3 +331,165 @@ fn node_fingerprint(node: &Node) -> u64 {
     }
     fingerprint(&bytes)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::k8s::{ConfigKind, ConfigRead, Manifests, parse_stream};
+
+    fn parse(text: &str) -> Manifests {
+        let mut manifests = Manifests::default();
+        parse_stream(&mut manifests, "app.yaml", text).unwrap();
+        manifests
+    }
+
+    #[test]
+    fn every_way_a_pod_reads_configuration_is_a_reference() {
+        let m = parse(
+            r#"apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api}
+spec:
+  template:
+    metadata:
+      annotations: {checksum/config: abc}
+    spec:
+      initContainers:
+        - name: init
+          envFrom: [{secretRef: {name: creds, optional: true}}]
+      containers:
+        - name: api
+          env:
+            - {name: LEVEL, valueFrom: {configMapKeyRef: {name: cfg, key: level}}}
+            - {name: PLAIN, value: x}
+          volumeMounts:
+            - {name: all, mountPath: /etc/all}
+            - {name: one, mountPath: /etc/app.yaml, subPath: conf/app.yaml}
+            - {name: bundle, mountPath: /etc/bundle}
+      volumes:
+        - {name: all, configMap: {name: cfg}}
+        - name: one
+          configMap:
+            name: files
+            items: [{key: app.yaml, path: conf/app.yaml}]
+        - name: bundle
+          projected:
+            sources:
+              - secret: {name: tls}
+              - configMap: {name: ca, items: [{key: ca.crt, path: ca.crt}]}
+        - {name: unused, secret: {secretName: never-mounted}}
+"#,
+        );
+        let config = &m.workloads[0].config;
+        assert_eq!(config.checksum_annotations, ["checksum/config"]);
+        assert!(config.template_fingerprint.is_some());
+        let refs: Vec<(ConfigKind, &str, &str, String, bool)> = config
+            .refs
+            .iter()
+            .map(|r| {
+                (
+                    r.kind,
+                    r.name.as_str(),
+                    r.container.as_str(),
+                    r.read.describe(),
+                    r.optional,
+                )
+            })
+            .collect();
+        assert_eq!(
+            refs,
+            [
+                (
+                    ConfigKind::Secret,
+                    "creds",
+                    "init",
+                    "envFrom".to_string(),
+                    true
+                ),
+                (
+                    ConfigKind::ConfigMap,
+                    "cfg",
+                    "api",
+                    "volume at /etc/all".to_string(),
+                    false
+                ),
+                (
+                    ConfigKind::ConfigMap,
+                    "files",
+                    "api",
+                    "subPath file /etc/app.yaml (key app.yaml)".to_string(),
+                    false
+                ),
+                (
+                    ConfigKind::Secret,
+                    "tls",
+                    "api",
+                    "volume at /etc/bundle".to_string(),
+                    false
+                ),
+                (
+                    ConfigKind::ConfigMap,
+                    "ca",
+                    "api",
+                    "volume at /etc/bundle (keys ca.crt)".to_string(),
+                    false
+                ),
+                (
+                    ConfigKind::ConfigMap,
+                    "cfg",
+                    "api",
+                    "env LEVEL (key level)".to_string(),
+                    false
+                ),
+            ]
+        );
+        assert!(
+            config
+                .refs
+                .iter()
+                .all(|r| r.read != ConfigRead::EnvFrom || r.container == "init")
+        );
+    }
+
+    #[test]
+    fn secret_data_and_string_data_compare_by_value_and_problems_never_quote_it() {
+        let a = parse(
+            "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\ndata: {password: aHVudGVyMg==}\n",
+        );
+        let b = parse(
+            "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\nstringData: {password: hunter2}\n",
+        );
+        assert_eq!(
+            a.config_objects[0].entries["password"].fingerprint,
+            b.config_objects[0].entries["password"].fingerprint
+        );
+        let bad = parse(
+            "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\ndata: {password: \"hunter2!\", pin: 123456}\n",
+        );
+        assert_eq!(bad.problems.len(), 2, "{:?}", bad.problems);
+        for problem in &bad.problems {
+            assert!(
+                !problem.message.contains("hunter2") && !problem.message.contains("123456"),
+                "{}",
+                problem.message
+            );
+        }
+        assert!(
+            bad.problems[0]
+                .message
+                .contains("`data.password` of Secret/s is not base64")
+        );
+    }
+
+    #[test]
+    fn config_map_immutable_and_binary_data_are_read() {
+        let m = parse(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\nimmutable: true\ndata: {a: x}\nbinaryData: {b: eA==}\n",
+        );
+        let object = &m.config_objects[0];
+        assert!(object.is_immutable());
+        assert_eq!(
+            object.entries["a"].fingerprint,
+            object.entries["b"].fingerprint
+        );
+    }
+}
