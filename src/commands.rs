@@ -230,6 +230,7 @@ fn check(args: CheckArgs) -> Result<i32, UsageError> {
         today: crate::date::Date::today(),
         deadline,
         kubernetes: Default::default(),
+        kubernetes_base: Default::default(),
         migrations: Default::default(),
     });
     let selected: Vec<&dyn Check> = available

@@ -5,6 +5,7 @@
 use crate::config::Config;
 use crate::date::Date;
 use crate::git::Repo;
+use crate::k8s::base::Deployed;
 use crate::k8s::{LoadError, Loaded};
 use crate::sql::files::MigrationSet;
 use std::path::{Path, PathBuf};
@@ -33,6 +34,9 @@ pub struct Context {
     /// The manifests the four Kubernetes checks read: parsed once per run, on first use
     /// (standard input can only be read once, and a big stream should be parsed once).
     pub kubernetes: OnceLock<Result<Arc<Loaded>, LoadError>>,
+    /// The same manifests at the base ref, read from git on first use; `Err` says why there is
+    /// nothing to compare with.
+    pub kubernetes_base: OnceLock<Result<Arc<Deployed>, String>>,
     /// The migration sets the `migrations` check and the database side of `compat` read: found,
     /// read and compared with the base once per run, on first use.
     pub migrations: OnceLock<Result<Arc<Vec<Arc<MigrationSet>>>, String>>,
@@ -65,6 +69,22 @@ impl Context {
     pub fn kubernetes(&self) -> Result<Arc<Loaded>, LoadError> {
         self.kubernetes
             .get_or_init(|| crate::k8s::load(&self.root, &self.config).map(Arc::new))
+            .clone()
+    }
+
+    /// The Kubernetes manifests of the deployed version (the base ref), loaded by the first
+    /// caller; `Err` says why they cannot be read (no git repository, no base).
+    pub fn kubernetes_base(&self) -> Result<Arc<Deployed>, String> {
+        self.kubernetes_base
+            .get_or_init(|| {
+                let repo = self.repo.as_ref().ok_or_else(|| {
+                    format!("{} is not inside a git repository", self.root.display())
+                })?;
+                let base = self.base.as_deref().ok_or(
+                    "no deployed version is known: pass --base <ref>, set `base:` in gonogo.yaml or GONOGO_BASE, or tag the deployed commit",
+                )?;
+                crate::k8s::base::load_at(repo, base, &self.root, &self.config).map(Arc::new)
+            })
             .clone()
     }
 

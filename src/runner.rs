@@ -297,6 +297,7 @@ mod tests {
             today: crate::date::Date::today(),
             deadline,
             kubernetes: Default::default(),
+            kubernetes_base: Default::default(),
             migrations: Default::default(),
         })
     }

@@ -29,6 +29,7 @@ mod grace_drill;
 mod grace_servers;
 mod k8s_blue_green;
 mod k8s_cli;
+mod k8s_config_changes;
 mod k8s_corpus;
 mod k8s_corpus_readiness;
 mod k8s_grace_rules;

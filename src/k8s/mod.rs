@@ -8,6 +8,7 @@
 //! column of every node; [`model`] reads the typed objects out of that tree leniently, keeping
 //! the position of every field a finding may point at.
 
+pub mod base;
 pub mod load;
 pub mod model;
 pub mod rollout;

@@ -10,7 +10,8 @@
 //! A fixture is one input of its check: a `.sql` migration file (`migrations`), a `.yaml`
 //! manifest stream (`rollout`, `readiness`, `grace`, `rollback`), or for `compat` a folder
 //! holding the deployed and the new version side by side (`old.<ext>`/`new.<ext>` files, or
-//! `old/`/`new/` trees of `.proto` files). Other entries of a rule folder support its fixtures:
+//! `old/`/`new/` trees of `.proto` files); a rollout rule that compares with the deployed
+//! version has folders holding `deployed.yaml` (the base) and `new.yaml`. Other entries of a rule folder support its fixtures:
 //! `schema.sql` (earlier migrations that give the tables a fixture changes) and, inside a compat
 //! fixture, `expect.txt` (lines one of the rule's messages must contain).
 
@@ -19,6 +20,7 @@ use gonogo::checks::compat::{avro, jsonschema, openapi, proto};
 use gonogo::checks::migrations::{MigrationFile, Settings, analyze_files};
 use gonogo::checks::{grace, readiness, rollback, rollout};
 use gonogo::config::{Dialect, ProtoLevel, TransactionMode};
+use gonogo::k8s::base::Deployed;
 use gonogo::k8s::{Manifests, parse_stream};
 use gonogo::report::Finding;
 use std::collections::BTreeMap;
@@ -73,6 +75,7 @@ pub fn name_of(path: &Path) -> String {
 pub fn findings_of(check: &str, fixture: &Path) -> Result<Vec<Finding>, String> {
     match check {
         "migrations" => Ok(migrations(fixture)),
+        "rollout" if fixture.is_dir() => rollout_against_base(fixture),
         "rollout" => manifests(fixture).map(|m| rollout::analyze(&m).findings),
         "readiness" => manifests(fixture).map(|m| readiness::analyze(&m).findings),
         "grace" => manifests(fixture).map(|m| {
@@ -140,6 +143,33 @@ fn k8s_fixture_header(path: &Path) -> Vec<(String, f64)> {
             )
         })
         .collect()
+}
+
+/// A rollout fixture folder compares two versions, as `gonogo check --base v1` does: `new.yaml`
+/// is the working tree, `deployed.yaml` the manifests at v1 (without it, no base is known). Both
+/// are read as `manifests.yaml`, the one path they share in a repository.
+fn rollout_against_base(dir: &Path) -> Result<Vec<Finding>, String> {
+    let read = |name: &str| -> Result<Option<Manifests>, String> {
+        let path = dir.join(name);
+        if !path.is_file() {
+            return Ok(None);
+        }
+        let text = std::fs::read_to_string(&path).map_err(|e| e.to_string())?;
+        let mut manifests = Manifests::default();
+        parse_stream(&mut manifests, "manifests.yaml", &text).map_err(|e| e.to_string())?;
+        Ok(Some(manifests))
+    };
+    let new = read("new.yaml")?.ok_or("a rollout fixture folder holds new.yaml")?;
+    let deployed = read("deployed.yaml")?.map(|manifests| Deployed {
+        reference: "v1".to_string(),
+        manifests,
+        unreadable: Vec::new(),
+        reads_stdin: false,
+    });
+    let base = deployed
+        .as_ref()
+        .ok_or("no deployed version is known (the fixture has no deployed.yaml)");
+    Ok(rollout::analyze_against(base, &new).findings)
 }
 
 fn manifests(path: &Path) -> Result<Manifests, String> {

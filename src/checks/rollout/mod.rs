@@ -11,6 +11,7 @@ mod blue_green_switch_capacity;
 mod blue_green_without_analysis;
 mod canary_without_analysis;
 mod capacity_drops;
+mod config;
 mod missing_pdb;
 mod pdb_allows_full_outage;
 mod pdb_blocks_drains;
@@ -25,6 +26,7 @@ use crate::checks::{Check, CheckError, CheckFuture, CheckOutcome, Rule};
 use crate::config::Config;
 use crate::context::Context;
 use crate::declare_rule;
+use crate::k8s::base::Deployed;
 use crate::k8s::rollout::Scale;
 use crate::k8s::{Concern, FlaggerCanary, Loaded, Manifests, Meta, Traffic, Workload};
 use crate::report::{Finding, Severity};
@@ -36,6 +38,10 @@ pub use blue_green_switch_capacity::BLUE_GREEN_SWITCH_CAPACITY;
 pub use blue_green_without_analysis::BLUE_GREEN_WITHOUT_ANALYSIS;
 pub use canary_without_analysis::CANARY_WITHOUT_ANALYSIS;
 pub use capacity_drops::CAPACITY_DROPS;
+pub use config::{
+    CONFIG_CHANGE_NOT_ROLLED, CONFIG_CHANGED_IN_PLACE, CONFIG_DELETED_WHILE_REFERENCED,
+    CONFIG_IMMUTABLE_CHANGED, CONFIG_KEY_REMOVED, CONFIG_NOT_COMPARED,
+};
 pub use missing_pdb::MISSING_PDB;
 pub use pdb_allows_full_outage::PDB_ALLOWS_FULL_OUTAGE;
 pub use pdb_blocks_drains::PDB_BLOCKS_DRAINS;
@@ -118,6 +124,11 @@ maxUnavailable); stop-first DaemonSet updates behind a Service; Recreate; single
 PodDisruptionBudgets; and whether Argo Rollouts and Flagger canaries run an analysis that
 aborts a bad version.
 
+It also compares the ConfigMaps and Secrets with the deployed version (the same manifest paths at
+the base ref, read from git): objects changed in place while the deployed pods read them, keys the
+old pods name removed, immutable objects changed, changes that restart nothing, old objects dropped
+while still read. Secret values are never printed, only key names.
+
 Config:
   checks:
     kubernetes:
@@ -154,14 +165,26 @@ impl Check for Rollout {
 
 fn run(ctx: &Context) -> Result<CheckOutcome, CheckError> {
     let loaded = ctx.kubernetes().map_err(|e| CheckError(e.to_string()))?;
-    outcome(&loaded, loader_findings(ctx, "rollout", &loaded))
+    // The deployed version is read from git only when there is configuration to compare.
+    let base = config::has_config(&loaded.manifests).then(|| ctx.kubernetes_base());
+    let base = match &base {
+        Some(Ok(deployed)) => Ok(&**deployed),
+        Some(Err(why)) => Err(why.as_str()),
+        None => Err("nothing to compare"),
+    };
+    outcome(&loaded, base, loader_findings(ctx, "rollout", &loaded))
 }
 
-/// The check's decision over loaded manifests: pure, for tests. `loader` are the manifest
-/// loader's findings when this check reports them ([`loader_findings`]).
-pub fn outcome(loaded: &Loaded, loader: Vec<Finding>) -> Result<CheckOutcome, CheckError> {
+/// The check's decision over loaded manifests: pure, for tests. `base` is the deployed
+/// version's manifests, or why they could not be read; `loader` are the manifest loader's
+/// findings when this check reports them ([`loader_findings`]).
+pub fn outcome(
+    loaded: &Loaded,
+    base: Result<&Deployed, &str>,
+    loader: Vec<Finding>,
+) -> Result<CheckOutcome, CheckError> {
     Ok(judged_outcome(loaded, loader, |manifests| {
-        let analysis = analyze(manifests);
+        let analysis = analyze_against(base, manifests);
         let rolled = manifests
             .workloads
             .iter()
@@ -217,7 +240,16 @@ impl Analysis {
     }
 }
 
-/// Every rollout rule over the manifests. Pure: the fixture harness and the corpus test call it.
+/// Every rollout rule, the configuration rules with them: they compare `base`, the deployed
+/// version's manifests (or say why they could not).
+pub fn analyze_against(base: Result<&Deployed, &str>, manifests: &Manifests) -> Analysis {
+    let mut out = analyze(manifests);
+    config::check(base, manifests, &mut out);
+    out
+}
+
+/// Every rollout rule that reads one version of the manifests. Pure: the fixture harness and
+/// the corpus test call it.
 pub fn analyze(manifests: &Manifests) -> Analysis {
     let (findings, risks) = invalid_fields(
         manifests,

@@ -21,6 +21,8 @@ pub struct Manifests {
     pub backend_configs: Vec<BackendConfig>,
     pub analysis_templates: Vec<AnalysisTemplate>,
     pub flagger_canaries: Vec<FlaggerCanary>,
+    /// ConfigMaps and Secrets (keys and value fingerprints, never values).
+    pub config_objects: Vec<ConfigObject>,
     /// Names of Flagger MetricTemplates.
     pub metric_templates: Vec<Meta>,
     pub problems: Vec<Problem>,
@@ -130,6 +132,7 @@ impl Manifests {
         self.backend_configs.extend(other.backend_configs);
         self.analysis_templates.extend(other.analysis_templates);
         self.flagger_canaries.extend(other.flagger_canaries);
+        self.config_objects.extend(other.config_objects);
         self.metric_templates.extend(other.metric_templates);
         self.problems.extend(other.problems);
     }
@@ -165,6 +168,7 @@ impl Manifests {
                 | ("ServiceMonitor", "monitoring.coreos.com")
                 | ("Ingress", "networking.k8s.io" | "extensions")
                 | ("BackendConfig", "cloud.google.com")
+                | ("ConfigMap" | "Secret", "v1")
         );
         if !known {
             return;
@@ -196,6 +200,14 @@ impl Manifests {
                 self.flagger_canaries.push(canary);
             }
             "MetricTemplate" => self.metric_templates.push(meta),
+            "ConfigMap" | "Secret" => {
+                let kind = match kind {
+                    "Secret" => ConfigKind::Secret,
+                    _ => ConfigKind::ConfigMap,
+                };
+                let object = reader.config_object(meta, root, kind);
+                self.config_objects.push(object);
+            }
             "PodDisruptionBudget" => {
                 let pdb = PodDisruptionBudget {
                     selector: reader.selector(spec, "spec", "selector"),

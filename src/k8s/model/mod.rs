@@ -15,10 +15,12 @@
 
 pub mod analysis;
 pub mod blue_green;
+pub mod config;
 pub mod field;
 pub mod manifests;
 pub mod meta;
 pub mod objects;
+mod read_config;
 mod read_rollout;
 mod read_workload;
 mod reader;
@@ -27,6 +29,7 @@ pub mod workload;
 
 pub use analysis::*;
 pub use blue_green::*;
+pub use config::*;
 pub use field::*;
 pub use manifests::*;
 pub use meta::*;

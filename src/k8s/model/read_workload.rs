@@ -66,6 +66,7 @@ impl Reader<'_> {
             strategy,
             pod,
             workload_ref: self.target_ref(spec, "spec", "workloadRef"),
+            config: self.pod_config(template),
             meta,
         }
     }

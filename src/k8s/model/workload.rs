@@ -143,6 +143,8 @@ pub struct Workload {
     pub pod: Option<PodSpec>,
     /// Argo Rollouts `workloadRef`: the pod template lives in that Deployment.
     pub workload_ref: Option<TargetRef>,
+    /// The ConfigMaps and Secrets the pod template reads, and whether a change restarts it.
+    pub config: super::PodConfig,
 }
 
 impl Workload {

@@ -1,0 +1,256 @@
+//! Configuration that old and new pods share: ConfigMaps and Secrets this deploy changes in
+//! place, compared with the deployed version (the base ref, read from git by
+//! [`crate::k8s::base`]).
+//!
+//! These rules live in `rollout` because what they judge is the rollout itself: for minutes
+//! old and new pods run side by side, and an object both read is changed under the old ones.
+//! They read the same manifests, waive by the same annotations and name workloads in the same
+//! summary as the capacity rules.
+//!
+//! The facts, computed once per changed object: which keys were added, removed or changed (by
+//! value fingerprint; values are never kept, so a Secret's value cannot reach a message), and
+//! for each workload of the deployed version that reads the object and is still deployed, how
+//! its containers read it (a live volume, a `subPath` file, `env`, `envFrom`) and whether this
+//! deploy restarts its pods (the pod template differs) or not.
+
+mod changed_in_place;
+mod deleted_while_referenced;
+mod immutable_changed;
+mod key_removed;
+mod not_compared;
+mod not_rolled;
+
+pub use changed_in_place::CONFIG_CHANGED_IN_PLACE;
+pub use deleted_while_referenced::CONFIG_DELETED_WHILE_REFERENCED;
+pub use immutable_changed::CONFIG_IMMUTABLE_CHANGED;
+pub use key_removed::CONFIG_KEY_REMOVED;
+pub use not_compared::CONFIG_NOT_COMPARED;
+pub use not_rolled::CONFIG_CHANGE_NOT_ROLLED;
+
+use super::Out;
+use crate::k8s::base::Deployed;
+use crate::k8s::{ConfigObject, ConfigRead, ConfigRef, Manifests, Workload};
+use std::collections::BTreeSet;
+
+/// A ConfigMap or Secret present under the same name in both versions, with different data.
+pub(super) struct Change<'a> {
+    /// The base ref, for messages.
+    pub reference: &'a str,
+    pub deployed: &'a ConfigObject,
+    pub new: &'a ConfigObject,
+    pub added: BTreeSet<&'a str>,
+    pub removed: BTreeSet<&'a str>,
+    /// Keys in both whose value changed.
+    pub changed: BTreeSet<&'a str>,
+    /// The workloads of the deployed version that read it and are still deployed.
+    pub readers: Vec<ReaderFacts<'a>>,
+}
+
+/// A workload of the deployed version that reads a changed object, and its new version.
+pub(super) struct ReaderFacts<'a> {
+    pub new: &'a Workload,
+    /// How the deployed version's containers read the object.
+    pub reads: Vec<&'a ConfigRef>,
+    /// Whether this deploy changes the pod template, so the controller replaces the pods.
+    pub rolls: bool,
+    /// The new pod template's checksum annotations (`checksum/config`).
+    pub checksum_annotations: &'a [String],
+    /// Stakater Reloader restarts the pods when the object changes.
+    pub reloader: bool,
+}
+
+impl Change<'_> {
+    pub fn object(&self) -> String {
+        self.new.meta.display()
+    }
+
+    /// Where to point: the first added or changed key of the new version, else the object.
+    pub fn location(&self) -> crate::report::Location {
+        self.added
+            .iter()
+            .chain(&self.changed)
+            .filter_map(|k| self.new.entries.get(*k))
+            .map(|e| e.pos)
+            .min()
+            .map_or_else(|| self.new.meta.location(), |pos| self.new.meta.at(pos))
+    }
+
+    /// Keys whose value differs between the versions, in any way.
+    pub fn touched(&self) -> BTreeSet<&str> {
+        self.added
+            .iter()
+            .chain(&self.removed)
+            .chain(&self.changed)
+            .copied()
+            .collect()
+    }
+
+    /// The touched keys one read sees: the keys it names, or every key (a whole volume,
+    /// `envFrom`, a `subPathExpr` file whose key gonogo cannot tell).
+    pub fn seen_by(&self, read: &ConfigRead) -> BTreeSet<&str> {
+        let named = read.named_keys();
+        let touched = self.touched();
+        if named.is_empty() {
+            touched
+        } else {
+            touched.into_iter().filter(|k| named.contains(k)).collect()
+        }
+    }
+
+    /// A removed key a read names and needs (not `optional`): the pod cannot start without it.
+    pub fn needed_and_removed<'r>(&self, reference: &'r ConfigRef) -> Vec<&'r str> {
+        if reference.optional {
+            return Vec::new();
+        }
+        reference
+            .read
+            .named_keys()
+            .into_iter()
+            .filter(|k| self.removed.contains(k))
+            .collect()
+    }
+}
+
+/// `container api: env LOG_LEVEL (key LOG_LEVEL)` for each read, joined.
+pub(super) fn describe_reads<'a>(reads: impl IntoIterator<Item = &'a ConfigRef>) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for reference in reads {
+        let part = format!(
+            "container {}: {}",
+            reference.container,
+            reference.read.describe()
+        );
+        if !parts.contains(&part) {
+            parts.push(part);
+        }
+    }
+    parts.join("; ")
+}
+
+/// `a`, `a, b`, `` `a`, `b` `` as code.
+pub(super) fn keys<'a>(keys: impl IntoIterator<Item = &'a str>) -> String {
+    keys.into_iter()
+        .map(|k| format!("`{k}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Annotations by which Stakater Reloader restarts a workload's pods when its configuration
+/// changes.
+fn restarted_by_reloader(workload: &Workload) -> bool {
+    workload.meta.annotations.keys().any(|k| {
+        k.starts_with("reloader.stakater.com/")
+            || k.starts_with("configmap.reloader.stakater.com/")
+            || k.starts_with("secret.reloader.stakater.com/")
+    })
+}
+
+/// Whether the manifests have anything these rules compare: a ConfigMap or Secret, or a pod
+/// template that reads one. Without, the base is not read at all.
+pub fn has_config(manifests: &Manifests) -> bool {
+    !manifests.config_objects.is_empty()
+        || manifests
+            .workloads
+            .iter()
+            .any(|w| !w.config.refs.is_empty())
+}
+
+type ChangeRule = fn(&Change<'_>, &mut Out);
+
+/// The rules over each changed object that is not immutable at the base, in the order their
+/// findings appear.
+static CHANGE_RULES: &[ChangeRule] = &[
+    key_removed::check,
+    changed_in_place::check,
+    not_rolled::check,
+];
+
+/// Every configuration rule: `base` is the deployed version, or why it could not be read.
+pub fn check(base: Result<&Deployed, &str>, manifests: &Manifests, out: &mut Out) {
+    if !has_config(manifests) {
+        return;
+    }
+    let deployed = match base {
+        Ok(deployed) => deployed,
+        Err(why) => {
+            not_compared::unavailable(manifests, why, out);
+            return;
+        }
+    };
+    not_compared::partly(deployed, manifests, out);
+    for new in &manifests.config_objects {
+        let Some(change) = change_of(deployed, manifests, new) else {
+            continue;
+        };
+        if change.deployed.is_immutable() {
+            // The API server rejects the change, so it has no effect on the pods to judge.
+            immutable_changed::check(&change, out);
+            continue;
+        }
+        for rule in CHANGE_RULES {
+            rule(&change, out);
+        }
+    }
+    deleted_while_referenced::check(deployed, manifests, out);
+}
+
+fn change_of<'a>(
+    deployed: &'a Deployed,
+    manifests: &'a Manifests,
+    new: &'a ConfigObject,
+) -> Option<Change<'a>> {
+    let old = deployed
+        .manifests
+        .config_object(new.kind, &new.meta.name, &new.meta)?;
+    let mut change = Change {
+        reference: &deployed.reference,
+        deployed: old,
+        new,
+        added: BTreeSet::new(),
+        removed: BTreeSet::new(),
+        changed: BTreeSet::new(),
+        readers: Vec::new(),
+    };
+    for (key, entry) in &new.entries {
+        match old.entries.get(key) {
+            None => {
+                change.added.insert(key.as_str());
+            }
+            Some(before) if before.fingerprint != entry.fingerprint => {
+                change.changed.insert(key.as_str());
+            }
+            Some(_) => {}
+        }
+    }
+    for key in old.entries.keys() {
+        if !new.entries.contains_key(key) {
+            change.removed.insert(key.as_str());
+        }
+    }
+    if change.touched().is_empty() && old.is_immutable() == new.is_immutable() {
+        return None;
+    }
+    for (old_workload, reference) in deployed.manifests.readers_of(old) {
+        let Some(new_workload) = manifests.counterpart(old_workload) else {
+            continue;
+        };
+        if let Some(reader) = change
+            .readers
+            .iter_mut()
+            .find(|r| std::ptr::eq(r.new, new_workload))
+        {
+            reader.reads.push(reference);
+            continue;
+        }
+        let new_config = manifests.pod_config_of(new_workload);
+        let old_config = deployed.manifests.pod_config_of(old_workload);
+        change.readers.push(ReaderFacts {
+            new: new_workload,
+            reads: vec![reference],
+            rolls: old_config.template_fingerprint != new_config.template_fingerprint,
+            checksum_annotations: &new_config.checksum_annotations,
+            reloader: restarted_by_reloader(new_workload),
+        });
+    }
+    Some(change)
+}

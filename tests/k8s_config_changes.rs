@@ -1,0 +1,480 @@
+//! ConfigMaps and Secrets changed in place during a rollout, end to end: real git repositories
+//! in temp dirs (v1 tagged, the change in the working tree), the built binary, every format.
+
+use crate::common::{check_only, findings, git, gonogo, project, run, write};
+
+const SECRET_OLD: &str = "s3cr3t-old-value";
+const SECRET_OLD_B64: &str = "czNjcjN0LW9sZC12YWx1ZQ==";
+const SECRET_NEW: &str = "s3cr3t-new-value";
+
+/// Deployed: `api-config` (`log_level`, `timeout`) read by env key and as a volume, `api-secret`
+/// read by env key, and `api-config-v1` read by the worker.
+fn deployed(image: &str) -> String {
+    format!(
+        r#"apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: api-config
+data:
+  log_level: info
+  timeout: 30s
+---
+apiVersion: v1
+kind: Secret
+metadata:
+  name: api-secret
+data:
+  password: {SECRET_OLD_B64}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: worker-config-v1
+data:
+  queue: orders
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: api
+spec:
+  replicas: 3
+  selector:
+    matchLabels: {{app: api}}
+  template:
+    metadata:
+      labels: {{app: api}}
+    spec:
+      containers:
+        - name: api
+          image: {image}
+          env:
+            - name: LOG_LEVEL
+              valueFrom: {{configMapKeyRef: {{name: api-config, key: log_level}}}}
+            - name: DB_PASSWORD
+              valueFrom: {{secretKeyRef: {{name: api-secret, key: password}}}}
+          volumeMounts:
+            - {{name: conf, mountPath: /etc/api}}
+      volumes:
+        - name: conf
+          configMap: {{name: api-config}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: worker
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {{app: worker}}
+  template:
+    metadata:
+      labels: {{app: worker}}
+    spec:
+      containers:
+        - name: worker
+          image: worker:1
+          envFrom:
+            - configMapRef: {{name: worker-config-v1}}
+"#
+    )
+}
+
+/// This deploy: `log_level` renamed to `logLevel` (and the env reference with it), `timeout`
+/// changed, the Secret's value changed through `stringData`, the worker's config renamed to
+/// `-v2` with the reference updated and `-v1` dropped.
+fn changed() -> String {
+    deployed("api:2")
+        .replace(
+            "  log_level: info\n  timeout: 30s",
+            "  logLevel: info\n  timeout: 45s",
+        )
+        .replace("key: log_level", "key: logLevel")
+        .replace(
+            &format!("data:\n  password: {SECRET_OLD_B64}"),
+            &format!("stringData:\n  password: {SECRET_NEW}"),
+        )
+        .replace("worker-config-v1", "worker-config-v2")
+}
+
+/// A repository whose project (with its gonogo.yaml) is `services/api`, v1 tagged.
+fn repo_with_v1(manifests: &str) -> tempfile::TempDir {
+    let dir = project(&[
+        (
+            "services/api/gonogo.yaml",
+            "checks:\n  kubernetes:\n    manifests: [\"deploy/\"]\n",
+        ),
+        ("services/api/deploy/app.yaml", manifests),
+        ("README.md", "monorepo\n"),
+    ]);
+    git(dir.path(), &["init", "-q"]);
+    git(dir.path(), &["add", "-A"]);
+    git(dir.path(), &["commit", "-qm", "v1"]);
+    git(dir.path(), &["tag", "v1"]);
+    dir
+}
+
+fn messages(check: &serde_json::Value, rule: &str) -> Vec<String> {
+    findings(check, rule)
+        .iter()
+        .map(|f| f["message"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn config_changed_in_place_is_judged_against_the_tagged_version() {
+    let repo = repo_with_v1(&deployed("api:1"));
+    let root = repo.path().join("services/api");
+    write(&root, "deploy/app.yaml", &changed());
+    let (out, rollout) = check_only(&root, "rollout", &[]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    assert_eq!(rollout["status"], "fail", "{rollout}");
+
+    let removed = messages(&rollout, "rollout/config-key-removed");
+    assert_eq!(removed.len(), 1, "{rollout}");
+    assert!(
+        removed[0].contains("ConfigMap/api-config loses `log_level` since v1")
+            && removed[0].contains("Deployment/api")
+            && removed[0].contains("container api: env LOG_LEVEL (key log_level)")
+            && removed[0].contains("looks renamed to `logLevel`"),
+        "{}",
+        removed[0]
+    );
+    let location = &findings(&rollout, "rollout/config-key-removed")[0]["location"];
+    assert_eq!(location["path"], "deploy/app.yaml", "{location}");
+
+    let in_place = messages(&rollout, "rollout/config-changed-in-place");
+    assert_eq!(in_place.len(), 2, "{rollout}");
+    let config = in_place
+        .iter()
+        .find(|m| m.starts_with("ConfigMap/api-config "))
+        .unwrap();
+    assert!(
+        config.contains("volume at /etc/api") && config.contains("`timeout`"),
+        "{config}"
+    );
+    let secret = in_place
+        .iter()
+        .find(|m| m.starts_with("Secret/api-secret "))
+        .unwrap();
+    assert!(
+        secret.contains("key `password`") && secret.contains("env DB_PASSWORD"),
+        "{secret}"
+    );
+
+    let dropped = messages(&rollout, "rollout/config-deleted-while-referenced");
+    assert_eq!(dropped.len(), 1, "{rollout}");
+    assert!(
+        dropped[0].contains("ConfigMap/worker-config-v1")
+            && dropped[0].contains("Deployment/worker")
+            && dropped[0].contains("envFrom"),
+        "{}",
+        dropped[0]
+    );
+    // The renamed worker config with its reference updated is the safe pattern: nothing else
+    // about it.
+    assert!(
+        !rollout.to_string().contains("worker-config-v2"),
+        "{rollout}"
+    );
+}
+
+#[test]
+fn secret_values_never_reach_any_format() {
+    let repo = repo_with_v1(&deployed("api:1"));
+    let root = repo.path().join("services/api");
+    write(&root, "deploy/app.yaml", &changed());
+    for format in ["table", "json", "markdown", "github", "junit", "sarif"] {
+        let out = run(gonogo()
+            .arg("check")
+            .arg(&root)
+            .args(["--only", "rollout", "--format", format]));
+        assert_eq!(out.code, 1, "{format}: {}", out.stderr);
+        assert!(
+            out.stdout.contains("api-secret"),
+            "{format} names the Secret: {}",
+            out.stdout
+        );
+        for value in [SECRET_OLD, SECRET_OLD_B64, SECRET_NEW] {
+            assert!(
+                !out.stdout.contains(value) && !out.stderr.contains(value),
+                "{format} prints a Secret value: {}",
+                out.stdout
+            );
+        }
+    }
+}
+
+#[test]
+fn without_a_deployed_version_the_comparison_says_it_did_not_run() {
+    // A repository without tags: no base is known.
+    let dir = project(&[
+        (
+            "gonogo.yaml",
+            "checks:\n  kubernetes:\n    manifests: [\"deploy/\"]\n",
+        ),
+        ("deploy/app.yaml", &deployed("api:1")),
+    ]);
+    git(dir.path(), &["init", "-q"]);
+    git(dir.path(), &["add", "-A"]);
+    git(dir.path(), &["commit", "-qm", "first"]);
+    let (out, rollout) = check_only(dir.path(), "rollout", &[]);
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    let note = messages(&rollout, "rollout/config-not-compared");
+    assert_eq!(note.len(), 1, "{rollout}");
+    assert!(
+        note[0].contains("not compared with the deployed version (3 objects)")
+            && note[0].contains("--base"),
+        "{}",
+        note[0]
+    );
+    assert_eq!(
+        findings(&rollout, "rollout/config-not-compared")[0]["severity"],
+        "info"
+    );
+
+    // Not a git repository at all.
+    let plain = project(&[
+        (
+            "gonogo.yaml",
+            "checks:\n  kubernetes:\n    manifests: [\"deploy/\"]\n",
+        ),
+        ("deploy/app.yaml", &deployed("api:1")),
+    ]);
+    let (_, rollout) = check_only(plain.path(), "rollout", &[]);
+    let note = messages(&rollout, "rollout/config-not-compared");
+    assert!(
+        note.len() == 1 && note[0].contains("is not inside a git repository"),
+        "{rollout}"
+    );
+}
+
+#[test]
+fn a_manifest_that_did_not_parse_at_the_base_is_named_and_the_rest_compared() {
+    let repo = repo_with_v1(&deployed("api:1"));
+    let root = repo.path().join("services/api");
+    // v2 adds a broken file and tags it; the working tree fixes it and changes the config.
+    write(
+        &root,
+        "deploy/extra.yaml",
+        "apiVersion: v1\nkind: ConfigMap\ndata: [\n",
+    );
+    git(repo.path(), &["add", "-A"]);
+    git(repo.path(), &["commit", "-qm", "v2"]);
+    git(repo.path(), &["tag", "v2"]);
+    write(
+        &root,
+        "deploy/extra.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: extra}\ndata: {a: b}\n",
+    );
+    write(&root, "deploy/app.yaml", &changed());
+    let (_, rollout) = check_only(&root, "rollout", &["--base", "v2"]);
+    let notes = messages(&rollout, "rollout/config-not-compared");
+    assert!(
+        notes.len() == 1
+            && notes[0].starts_with("deploy/extra.yaml:3:")
+            && notes[0].contains("(at v2): left out of the comparison"),
+        "{rollout}"
+    );
+    assert_eq!(findings(&rollout, "rollout/config-key-removed").len(), 1);
+}
+
+/// `kustomize build` output committed as the manifests (discovered under `deploy/`, no
+/// config): the generators' hash-suffixed names change with the data and the references
+/// follow, so nothing is changed in place.
+#[test]
+fn kustomize_generator_output_is_quiet() {
+    let rendered = |config_suffix: &str, secret_suffix: &str, timeout: &str, password: &str| {
+        format!(
+            r#"apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: api-config-{config_suffix}
+data:
+  timeout: {timeout}
+---
+apiVersion: v1
+kind: Secret
+metadata:
+  name: api-secret-{secret_suffix}
+data:
+  password: {password}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: api
+spec:
+  replicas: 3
+  selector:
+    matchLabels: {{app: api}}
+  template:
+    metadata:
+      labels: {{app: api}}
+    spec:
+      containers:
+        - name: api
+          image: api:1
+          env:
+            - name: DB_PASSWORD
+              valueFrom: {{secretKeyRef: {{name: api-secret-{secret_suffix}, key: password}}}}
+          volumeMounts:
+            - {{name: conf, mountPath: /etc/api}}
+      volumes:
+        - name: conf
+          configMap: {{name: api-config-{config_suffix}}}
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata:
+  name: api
+spec:
+  maxUnavailable: 1
+  selector:
+    matchLabels: {{app: api}}
+"#
+        )
+    };
+    let dir = project(&[(
+        "deploy/rendered.yaml",
+        &rendered("5g2dhk7b8f", "t2fmb8d6h4", "30s", SECRET_OLD_B64),
+    )]);
+    git(dir.path(), &["init", "-q"]);
+    git(dir.path(), &["add", "-A"]);
+    git(dir.path(), &["commit", "-qm", "v1"]);
+    git(dir.path(), &["tag", "v1"]);
+    write(
+        dir.path(),
+        "deploy/rendered.yaml",
+        &rendered("mk8c2f9b6t", "g7b5k4m2dh", "45s", "bmV3LXZhbHVl"),
+    );
+    let (out, rollout) = check_only(dir.path(), "rollout", &[]);
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    assert_eq!(rollout["status"], "pass", "{rollout}");
+    let dropped = findings(&rollout, "rollout/config-deleted-while-referenced");
+    assert_eq!(dropped.len(), 2, "{rollout}");
+    assert!(dropped.iter().all(|f| f["severity"] == "info"), "{rollout}");
+}
+
+/// A rendered Helm chart: with a `checksum/config` annotation the change rolls the pods (quiet);
+/// without it, the pods are not restarted (warn).
+#[test]
+fn helm_checksum_annotation_decides_whether_the_pods_roll() {
+    let chart = |timeout: &str, checksum: Option<&str>| {
+        let annotations = checksum
+            .map(|c| format!("      annotations:\n        checksum/config: {c}\n"))
+            .unwrap_or_default();
+        format!(
+            r#"---
+# Source: api/templates/configmap.yaml
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: api
+  labels: {{app.kubernetes.io/managed-by: Helm, helm.sh/chart: api-1.0.0}}
+data:
+  config.yaml: |
+    timeout: {timeout}
+---
+# Source: api/templates/deployment.yaml
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: api
+spec:
+  replicas: 3
+  selector:
+    matchLabels: {{app: api}}
+  template:
+    metadata:
+      labels: {{app: api}}
+{annotations}    spec:
+      containers:
+        - name: api
+          image: api:1
+          volumeMounts:
+            - {{name: conf, mountPath: /etc/api}}
+      volumes:
+        - name: conf
+          configMap: {{name: api}}
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata:
+  name: api
+spec:
+  maxUnavailable: 1
+  selector:
+    matchLabels: {{app: api}}
+"#
+        )
+    };
+    let cases = [(Some(("a1b2c3", "d4e5f6")), "pass", 0), (None, "warn", 0)];
+    for (checksums, status, code) in cases {
+        let dir = project(&[
+            (
+                "gonogo.yaml",
+                "checks:\n  kubernetes:\n    manifests: [\"rendered/*.yaml\"]\n",
+            ),
+            ("rendered/api.yaml", &chart("30s", checksums.map(|c| c.0))),
+        ]);
+        git(dir.path(), &["init", "-q"]);
+        git(dir.path(), &["add", "-A"]);
+        git(dir.path(), &["commit", "-qm", "v1"]);
+        git(dir.path(), &["tag", "v1"]);
+        write(
+            dir.path(),
+            "rendered/api.yaml",
+            &chart("45s", checksums.map(|c| c.1)),
+        );
+        let (out, rollout) = check_only(dir.path(), "rollout", &[]);
+        assert_eq!(out.code, code, "{}", out.stdout);
+        assert_eq!(rollout["status"], status, "{rollout}");
+        let not_rolled = findings(&rollout, "rollout/config-change-not-rolled");
+        assert_eq!(
+            not_rolled.len(),
+            usize::from(checksums.is_none()),
+            "{rollout}"
+        );
+        if checksums.is_some() {
+            let info = findings(&rollout, "rollout/config-changed-in-place");
+            assert!(
+                info.len() == 1 && info[0]["severity"] == "info",
+                "{rollout}"
+            );
+        }
+    }
+}
+
+#[test]
+fn immutable_config_changed_in_place_fails_the_deploy() {
+    let manifest = |value: &str| {
+        format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: flags-v3\nimmutable: true\ndata:\n  new_checkout: \"{value}\"\n"
+        )
+    };
+    let dir = project(&[
+        (
+            "gonogo.yaml",
+            "checks:\n  kubernetes:\n    manifests: [\"k8s/flags.yaml\"]\n",
+        ),
+        ("k8s/flags.yaml", &manifest("off")),
+    ]);
+    git(dir.path(), &["init", "-q"]);
+    git(dir.path(), &["add", "-A"]);
+    git(dir.path(), &["commit", "-qm", "v1"]);
+    git(dir.path(), &["tag", "v1"]);
+    write(dir.path(), "k8s/flags.yaml", &manifest("on"));
+    let (out, rollout) = check_only(dir.path(), "rollout", &[]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    let failed = findings(&rollout, "rollout/config-immutable-changed");
+    assert_eq!(failed.len(), 1, "{rollout}");
+    assert_eq!(failed[0]["location"]["line"], 5);
+    assert!(
+        failed[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("the API server rejects the update"),
+        "{rollout}"
+    );
+}
