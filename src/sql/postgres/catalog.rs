@@ -365,7 +365,8 @@ impl Catalog {
                 }
             }
             keyed_differences(
-                &format!("constraint on {name}"),
+                "constraint",
+                &format!(" on {name}"),
                 &table.constraints,
                 &now.constraints,
                 |c| &c.definition,
@@ -377,17 +378,32 @@ impl Catalog {
                 out.push(format!("table {name} is left behind"));
             }
         }
+        // Indexes of a table gone or left behind went or stay with it: said once, above.
+        let on_both = |index: &Index| {
+            self.tables.contains_key(&index.table) && after.tables.contains_key(&index.table)
+        };
+        let kept = |indexes: &BTreeMap<String, Index>| -> BTreeMap<String, Index> {
+            indexes
+                .iter()
+                .filter(|(_, index)| on_both(index))
+                .map(|(name, index)| (name.clone(), index.clone()))
+                .collect()
+        };
         keyed_differences(
             "index",
-            &self.indexes,
-            &after.indexes,
+            "",
+            &kept(&self.indexes),
+            &kept(&after.indexes),
             |i| &i.definition,
             &mut out,
         );
         for (name, values) in &self.enums {
             match after.enums.get(name) {
                 None => out.push(format!("enum type {name} is gone")),
-                Some(now) if now != values => out.push(format!(
+                // Values added and left are not a difference: PostgreSQL has no ALTER TYPE …
+                // DROP VALUE, so no down can take one away, and the previous version never
+                // writes a value it does not know.
+                Some(now) if values.iter().any(|v| !now.contains(v)) => out.push(format!(
                     "enum type {name} has values ({}) instead of ({})",
                     now.join(", "),
                     values.join(", ")
@@ -431,8 +447,10 @@ fn column_differences(table: &str, column: &str, was: &Column, is: &Column, out:
     }
 }
 
+/// `on`: where the objects are (` on orders`), after their name.
 fn keyed_differences<T>(
     what: &str,
+    on: &str,
     before: &BTreeMap<String, T>,
     after: &BTreeMap<String, T>,
     definition: impl Fn(&T) -> &String,
@@ -440,9 +458,9 @@ fn keyed_differences<T>(
 ) {
     for (name, was) in before {
         match after.get(name) {
-            None => out.push(format!("{what} {name} ({}) is gone", definition(was))),
+            None => out.push(format!("{what} {name}{on} ({}) is gone", definition(was))),
             Some(is) if definition(is) != definition(was) => out.push(format!(
-                "{what} {name} is {} instead of {}",
+                "{what} {name}{on} is {} instead of {}",
                 definition(is),
                 definition(was)
             )),
@@ -451,7 +469,10 @@ fn keyed_differences<T>(
     }
     for (name, is) in after {
         if !before.contains_key(name) {
-            out.push(format!("{what} {name} ({}) is left behind", definition(is)));
+            out.push(format!(
+                "{what} {name}{on} ({}) is left behind",
+                definition(is)
+            ));
         }
     }
 }
