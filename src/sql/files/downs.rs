@@ -144,21 +144,9 @@ pub fn down_of(root: &Path, file: &MigrationFile, style: Option<DownStyle>) -> D
                     style,
                 }
             }),
-        DownStyle::DownFile => {
-            let name = file_name(&file.path);
-            let down_name = if name.eq_ignore_ascii_case("up.sql") {
-                Some("down.sql".to_string())
-            } else {
-                name.len()
-                    .checked_sub(".up.sql".len())
-                    .filter(|&cut| name[cut..].eq_ignore_ascii_case(".up.sql"))
-                    .map(|cut| format!("{}.down.sql", &name[..cut]))
-            };
-            down_name.and_then(|down_name| {
-                let path = join(folder(&file.path), &down_name);
-                read_down(root, path, style)
-            })
-        }
+        DownStyle::DownFile => down_file_names(file_name(&file.path))
+            .into_iter()
+            .find_map(|down_name| read_down(root, join(folder(&file.path), &down_name), style)),
         DownStyle::FlywayUndo => flyway_version(file_name(&file.path)).and_then(|version| {
             undo_scripts(root, folder(&file.path))
                 .into_iter()
@@ -174,6 +162,36 @@ pub fn down_of(root: &Path, file: &MigrationFile, style: Option<DownStyle>) -> D
         },
         None => DownOf::Missing { style, empty: None },
     }
+}
+
+/// The names the down of an up file may have, the runner's first choice first. popx picks a
+/// migration's file per dialect: the down of `X.postgres.autocommit.up.sql` is
+/// `X.postgres.autocommit.down.sql`, else `X.postgres.down.sql`, else the generic `X.down.sql`
+/// (a dialect variant for one direction only is common: ory/kratos).
+fn down_file_names(name: &str) -> Vec<String> {
+    if name.eq_ignore_ascii_case("up.sql") {
+        return vec!["down.sql".to_string()];
+    }
+    let Some(base) = name
+        .len()
+        .checked_sub(".up.sql".len())
+        .filter(|&cut| name[cut..].eq_ignore_ascii_case(".up.sql"))
+        .map(|cut| &name[..cut])
+    else {
+        return Vec::new();
+    };
+    let mut names = vec![format!("{base}.down.sql")];
+    let mut rest = base;
+    while let Some((head, tag)) = rest.rsplit_once('.') {
+        let tag = tag.to_ascii_lowercase();
+        let known = tag == "autocommit" || super::DIALECT_TAGS.iter().any(|(t, _)| *t == tag);
+        if !known {
+            break;
+        }
+        names.push(format!("{head}.down.sql"));
+        rest = head;
+    }
+    names
 }
 
 fn read_down(root: &Path, path: String, style: DownStyle) -> Option<Down> {
@@ -310,6 +328,20 @@ mod tests {
             set_style(Path::new("/nonexistent"), &migrate),
             Some(DownStyle::DownFile)
         );
+    }
+
+    #[test]
+    fn dialect_variants_fall_back_to_the_generic_down() {
+        assert_eq!(
+            down_file_names("2_x.postgres.autocommit.up.sql"),
+            vec![
+                "2_x.postgres.autocommit.down.sql",
+                "2_x.postgres.down.sql",
+                "2_x.down.sql"
+            ]
+        );
+        assert_eq!(down_file_names("1_v1.2.up.sql"), vec!["1_v1.2.down.sql"]);
+        assert_eq!(down_file_names("up.sql"), vec!["down.sql"]);
     }
 
     #[test]

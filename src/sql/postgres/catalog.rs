@@ -334,6 +334,12 @@ impl Catalog {
                     self.indexes.retain(|_, index| index.table != name);
                 }
                 ObjectType::ObjectIndex => {
+                    // `DROP INDEX orders.orders_total_idx` names a schema `orders`, not the
+                    // table: PostgreSQL finds no such index there (and with IF EXISTS only
+                    // says so in a NOTICE). MySQL's `table.index` habit, drops nothing here.
+                    if qualifier(object).is_some_and(|q| self.tables.contains_key(&q)) {
+                        continue;
+                    }
                     self.indexes.remove(&name);
                 }
                 ObjectType::ObjectType => {
@@ -474,6 +480,16 @@ fn keyed_differences<T>(
                 definition(is)
             ));
         }
+    }
+}
+
+/// The first part of a qualified name (`a.b` → `a`), lower-cased.
+fn qualifier(object: &protobuf::Node) -> Option<String> {
+    match object.node.as_ref() {
+        Some(NodeEnum::List(list)) if list.items.len() > 1 => {
+            strings(&list.items).next().map(str::to_lowercase)
+        }
+        _ => None,
     }
 }
 
@@ -678,6 +694,17 @@ mod tests {
                 "index t_b_idx (ON t (b)) is gone",
             ]
         );
+    }
+
+    #[test]
+    fn an_index_qualified_by_its_table_name_is_not_dropped() {
+        let mut catalog = followed(
+            "CREATE TABLE codes (id int, flow_id int);\nCREATE INDEX codes_flow_idx ON codes (flow_id);",
+        );
+        catalog.follow(&parse("DROP INDEX IF EXISTS codes.codes_flow_idx;"));
+        assert!(catalog.indexes.contains_key("codes_flow_idx"));
+        catalog.follow(&parse("DROP INDEX IF EXISTS public.codes_flow_idx;"));
+        assert!(catalog.indexes.is_empty());
     }
 
     #[test]

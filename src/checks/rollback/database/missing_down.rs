@@ -11,8 +11,8 @@ declare_rule! {
     /// them: golang-migrate, sqlx or diesel (`0042_x.up.sql` without `0042_x.down.sql`),
     /// dbmate (no `-- migrate:down` section, or an empty one), goose (no `-- +goose Down`
     /// section, or an empty one), Flyway Teams (a `V42__` script without its `U42__` undo
-    /// script when the folder has undo scripts). An empty down is fine for a migration that
-    /// changes no schema (a data backfill). Runners without downs (Flyway's versioned scripts
+    /// script when the folder has undo scripts). A migration that changes no schema (a data
+    /// backfill, a seed, only comments) needs none and is not reported. Runners without downs (Flyway's versioned scripts
     /// alone, plain folders of SQL) are not reported.
     ///
     /// ## Why it matters during a deploy

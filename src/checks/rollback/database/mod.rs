@@ -87,7 +87,7 @@ impl Analysis {
         }
         if problems.is_empty() {
             out.push_str(match self.style {
-                Some(_) => ", each with a down that undoes it",
+                Some(_) => ", every schema change with a down that undoes it",
                 None => ", none destroying data (the runner keeps no down migrations)",
             });
         } else {
@@ -158,8 +158,9 @@ fn postgres(root: &Path, set: &SetInput, style: Option<DownStyle>, out: &mut Ana
         match down_of(root, file, style) {
             DownOf::NotUsed => {}
             DownOf::Missing { style, empty } => {
-                // An empty down is right for an up that changes no schema (a backfill).
-                if empty.is_some() && before == catalog {
+                // An up that changes no schema (a backfill, a seed, only comments) has nothing
+                // for a down to put back; golang-migrate runs a missing down as a no-op.
+                if before == catalog {
                     continue;
                 }
                 out.without_down += 1;
