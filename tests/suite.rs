@@ -48,6 +48,7 @@ mod process_faults;
 mod readiness_live;
 mod readiness_servers;
 mod registry;
+mod rollback_database;
 mod rule_fixtures;
 mod secrets;
 mod trace_isolation;
