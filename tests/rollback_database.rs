@@ -142,7 +142,11 @@ fn per_dialect_ups_use_the_generic_down_and_flyway_undo_scripts_count() {
         "sql/2_x.postgres.up.sql",
         "ALTER TABLE orders ALTER COLUMN note SET NOT NULL;\n",
     );
-    write(root, "sql/2_x.mysql.up.sql", "ALTER TABLE orders MODIFY note text NOT NULL;\n");
+    write(
+        root,
+        "sql/2_x.mysql.up.sql",
+        "ALTER TABLE orders MODIFY note text NOT NULL;\n",
+    );
     write(
         root,
         "sql/2_x.down.sql",
@@ -157,10 +161,9 @@ fn per_dialect_ups_use_the_generic_down_and_flyway_undo_scripts_count() {
     assert_eq!(run.code, 0, "{result}");
     assert_eq!(result["status"], "pass");
     assert!(
-        result["summary"]
-            .as_str()
-            .unwrap()
-            .starts_with("database: 1 migration of this deploy, every schema change with a down that undoes it"),
+        result["summary"].as_str().unwrap().starts_with(
+            "database: 1 migration of this deploy, every schema change with a down that undoes it"
+        ),
         "{result}"
     );
 

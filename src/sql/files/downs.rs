@@ -57,7 +57,10 @@ pub struct Down {
 pub enum DownOf {
     Found(Down),
     /// The runner has downs but this migration has none; `empty`: there is one, with no SQL.
-    Missing { style: DownStyle, empty: Option<Down> },
+    Missing {
+        style: DownStyle,
+        empty: Option<Down>,
+    },
     /// The runner keeps no downs: nothing to look for.
     NotUsed,
 }
@@ -133,10 +136,7 @@ pub fn down_of(root: &Path, file: &MigrationFile, style: Option<DownStyle>) -> D
             .filter(|(_, _, s)| *s == style)
             .map(|(_, after, _)| {
                 let line = file.text[..after].matches('\n').count() as u32 + 1;
-                let blank: String = file.text[..after]
-                    .chars()
-                    .filter(|c| *c == '\n')
-                    .collect();
+                let blank: String = file.text[..after].chars().filter(|c| *c == '\n').collect();
                 Down {
                     path: file.path.clone(),
                     text: format!("{blank}{}", &file.text[after..]),
@@ -231,7 +231,9 @@ fn prefixed_version(name: &str, prefix: char) -> Option<String> {
     let (version, _) = rest.split_once("__")?;
     let ok = !version.is_empty()
         && version.starts_with(|c: char| c.is_ascii_digit())
-        && version.chars().all(|c| c.is_ascii_digit() || c == '.' || c == '_');
+        && version
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == '.' || c == '_');
     ok.then(|| {
         version
             .split(['.', '_'])
@@ -311,7 +313,10 @@ mod tests {
         );
         assert!(matches!(
             down_of(Path::new("/nonexistent"), &goose, None),
-            DownOf::Missing { style: DownStyle::Goose, empty: Some(_) }
+            DownOf::Missing {
+                style: DownStyle::Goose,
+                empty: Some(_)
+            }
         ));
     }
 

@@ -159,14 +159,17 @@ impl Catalog {
             return;
         };
         match (cmd.subtype(), def) {
-            (AlterTableType::AtAddColumn, Some(NodeEnum::ColumnDef(def))) => {
-                if !(cmd.missing_ok && table.columns.contains_key(&def.colname.to_lowercase())) {
-                    add_column(name, table, def);
-                }
+            // `ADD COLUMN IF NOT EXISTS` (missing_ok) of a column already there does nothing.
+            (AlterTableType::AtAddColumn, Some(NodeEnum::ColumnDef(def)))
+                if !(cmd.missing_ok && table.columns.contains_key(&def.colname.to_lowercase())) =>
+            {
+                add_column(name, table, def);
             }
             (AlterTableType::AtDropColumn, _) => {
                 table.columns.remove(&column);
-                table.constraints.retain(|_, c| !c.columns.contains(&column));
+                table
+                    .constraints
+                    .retain(|_, c| !c.columns.contains(&column));
                 self.indexes
                     .retain(|_, index| !(index.table == name && index.columns.contains(&column)));
             }
@@ -249,10 +252,8 @@ impl Catalog {
         if !stmt.access_method.is_empty() && stmt.access_method != "btree" {
             definition.push_str(&format!(" USING {}", stmt.access_method));
         }
-        if let Some(filter) = stmt.where_clause.as_ref() {
-            if let Some(filter) = filter.node.as_ref() {
-                definition.push_str(&format!(" WHERE {}", expression(filter)));
-            }
+        if let Some(filter) = stmt.where_clause.as_ref().and_then(|f| f.node.as_ref()) {
+            definition.push_str(&format!(" WHERE {}", expression(filter)));
         }
         self.indexes.insert(
             name,
@@ -520,7 +521,11 @@ fn add_column(table_name: &str, table: &mut Table, def: &protobuf::ColumnDef) {
             ConstrType::ConstrNotnull => column.not_null = true,
             ConstrType::ConstrNull => column.not_null = false,
             ConstrType::ConstrDefault => {
-                column.default = constraint.raw_expr.as_deref().and_then(|e| e.node.as_ref()).map(expression)
+                column.default = constraint
+                    .raw_expr
+                    .as_deref()
+                    .and_then(|e| e.node.as_ref())
+                    .map(expression)
             }
             ConstrType::ConstrIdentity => {
                 column.not_null = true;
@@ -656,9 +661,8 @@ mod tests {
 
     #[test]
     fn a_down_that_undoes_its_up_leaves_no_difference() {
-        let before = followed(
-            "CREATE TABLE orders (id bigint PRIMARY KEY, total int NOT NULL DEFAULT 0);",
-        );
+        let before =
+            followed("CREATE TABLE orders (id bigint PRIMARY KEY, total int NOT NULL DEFAULT 0);");
         let mut after = before.clone();
         after.follow(&parse(
             "ALTER TABLE orders ADD COLUMN note text DEFAULT 'x';\n\

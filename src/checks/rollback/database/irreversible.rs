@@ -58,9 +58,7 @@ pub fn check_operation(path: &str, statement: &StatementFacts, op: &Operation) -
         Operation::Truncate { table } => (
             format!("TRUNCATE {table}"),
             format!("every row of {table}"),
-            format!(
-                "delete the rows the new version no longer needs in a later deploy, or copy them to an archive table first"
-            ),
+            "delete the rows the new version no longer needs in a later deploy, or copy them to an archive table first".to_string(),
         ),
         Operation::Backfill {
             table,
@@ -70,9 +68,7 @@ pub fn check_operation(path: &str, statement: &StatementFacts, op: &Operation) -
         } => (
             format!("DELETE FROM {table} without WHERE"),
             format!("every row of {table}"),
-            format!(
-                "copy the rows to an archive table in the same migration, or delete them in a later deploy once no running version reads them"
-            ),
+            "copy the rows to an archive table in the same migration, or delete them in a later deploy once no running version reads them".to_string(),
         ),
         Operation::AlterColumnType {
             table,
@@ -92,7 +88,14 @@ pub fn check_operation(path: &str, statement: &StatementFacts, op: &Operation) -
         }
         _ => return None,
     };
-    Some(finding(path, statement.line, statement.column, &what, &lost, fix))
+    Some(finding(
+        path,
+        statement.line,
+        statement.column,
+        &what,
+        &lost,
+        fix,
+    ))
 }
 
 /// The finding for an enum type recreated without values a column held.
