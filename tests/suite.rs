@@ -50,6 +50,7 @@ mod process_faults;
 mod readiness_live;
 mod readiness_servers;
 mod registry;
+mod rollback_database;
 mod rule_fixtures;
 mod secrets;
 mod trace_isolation;

@@ -8,6 +8,8 @@ use crate::context::Context;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
+pub mod downs;
+
 /// Larger files are not analysed (a seed-data dump is not a schema change to judge line by line).
 pub const MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
 
@@ -295,15 +297,22 @@ pub fn expand_braces(pattern: &str) -> Vec<String> {
         .collect()
 }
 
-/// Rollback scripts (`down.sql`, `0042.down.sql`, `0042_down.sql`) never run during a deploy;
-/// reading them as migrations would report their DROPs and forget the tables they drop.
+/// Rollback scripts (`down.sql`, `0042.down.sql`, `0042_down.sql`, Flyway's `U42__x.sql`) never
+/// run during a deploy; reading them as migrations would report their DROPs and forget the
+/// tables they drop.
 fn is_down_migration(path: &Path) -> bool {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().to_ascii_lowercase())
         .unwrap_or_default();
     let stem = name.strip_suffix(".sql").unwrap_or(&name);
-    stem == "down" || stem.ends_with(".down") || stem.ends_with("_down") || stem.ends_with("-down")
+    stem == "down"
+        || stem.ends_with(".down")
+        || stem.ends_with("_down")
+        || stem.ends_with("-down")
+        || path
+            .file_name()
+            .is_some_and(|n| downs::is_flyway_undo(&n.to_string_lossy()))
 }
 
 /// Flyway's per-script settings (`V1__x.sql.conf`) are read beside their script, not as SQL.

@@ -7,11 +7,11 @@ pub mod files;
 pub mod mysql;
 pub mod postgres;
 
-/// The part of a migration file that runs in the deploy: dbmate's `-- migrate:down` section is
-/// the rollback, not part of the deploy.
+/// The part of a migration file that runs in the deploy: dbmate's `-- migrate:down` and goose's
+/// `-- +goose Down` sections are the rollback, not part of the deploy.
 pub fn up_section(text: &str) -> &str {
-    match text.find("\n-- migrate:down") {
-        Some(index) => &text[..=index],
+    match files::downs::down_section(text) {
+        Some((start, _, _)) => &text[..start],
         None => text,
     }
 }
@@ -136,5 +136,7 @@ mod tests {
         let text = "-- migrate:up\nCREATE TABLE t ();\n-- migrate:down\nDROP TABLE t;\n";
         assert_eq!(up_section(text), "-- migrate:up\nCREATE TABLE t ();\n");
         assert_eq!(up_section("DROP TABLE t;"), "DROP TABLE t;");
+        let goose = "-- +goose Up\nCREATE TABLE t ();\n-- +goose Down\nDROP TABLE t;\n";
+        assert_eq!(up_section(goose), "-- +goose Up\nCREATE TABLE t ();\n");
     }
 }

@@ -90,6 +90,9 @@ pub fn findings_of(check: &str, fixture: &Path) -> Result<Vec<Finding>, String> 
             }
             grace::analyze(&m, &settings).findings
         }),
+        "rollback" if fixture.extension().is_some_and(|e| e == "sql") => {
+            Ok(rollback_database(fixture))
+        }
         "rollback" => manifests(fixture).map(|m| {
             let mut settings = rollback::Settings::default();
             for (key, value) in k8s_fixture_header(fixture) {
@@ -239,6 +242,38 @@ fn migrations(path: &Path) -> Vec<Finding> {
         transaction: None,
     });
     analyze_files(&files, &settings, true)
+}
+
+/// A `rollback` SQL fixture: the database side over `schema.sql` (earlier migrations, when
+/// beside it) and the fixture as this deploy's migration; its down is its own dbmate or goose
+/// section. MySQL when its name has a `mysql` word, as for `migrations`.
+fn rollback_database(path: &Path) -> Vec<Finding> {
+    use gonogo::checks::rollback::database::{SetInput, analyze};
+    let text = std::fs::read_to_string(path).unwrap();
+    let settings = migration_settings(path, &text);
+    let mut files = Vec::new();
+    let schema = path.with_file_name("schema.sql");
+    if schema.is_file() {
+        files.push(MigrationFile {
+            path: "schema.sql".to_string(),
+            text: std::fs::read_to_string(schema).unwrap(),
+            in_deploy: false,
+            transaction: None,
+        });
+    }
+    files.push(MigrationFile {
+        path: name_of(path),
+        text,
+        in_deploy: true,
+        transaction: None,
+    });
+    let input = SetInput {
+        files: &files,
+        dialect: settings.dialect,
+        transaction: settings.transaction,
+        deploy_is_known: true,
+    };
+    analyze(path.parent().unwrap(), &input).findings
 }
 
 /// Compare the two versions of a compat fixture folder with the comparer of their format:

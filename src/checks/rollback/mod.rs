@@ -9,6 +9,7 @@
 //! reference and an old ReplicaSet to scale back up.
 
 mod blue_green_scale_down;
+pub mod database;
 mod mutable_image_tag;
 mod no_revision_history;
 mod slow_rollback;
@@ -77,6 +78,15 @@ Rolling back must also be possible: an image by mutable tag (`latest`, or no tag
 floating tag such as `redis:alpine`, `node:lts`, `postgres:16`: warn) re-pulls whatever the tag
 points to now, and `revisionHistoryLimit: 0` leaves no old ReplicaSet.
 
+The database must be able to go back too (the migrations of this deploy, as `migrations`
+finds them): a migration that destroys data the previous version needs (DROP TABLE/COLUMN,
+TRUNCATE, DELETE without WHERE, a rounding type change, an enum recreated without values) is
+a warning; where the runner rolls back with down migrations (golang-migrate/sqlx/diesel
+`.down.sql`, dbmate `-- migrate:down`, goose `-- +goose Down`, Flyway `U__` undo scripts), a
+migration without one is a warning, and a PostgreSQL down that does not give back the schema
+from before its up (followed statically: tables, columns, types, NOT NULL, defaults,
+constraints, indexes, enum values) fails.
+
 Config:
   checks:
     rollback:
@@ -121,10 +131,15 @@ impl Check for Rollback {
         RULES
     }
     fn enabled_by(&self, config: &Config) -> bool {
-        config.checks.kubernetes.is_some() || config.checks.rollback.is_some()
+        config.checks.kubernetes.is_some()
+            || config.checks.rollback.is_some()
+            || config.checks.migrations.is_some()
     }
     fn run(&self, ctx: Arc<Context>) -> CheckFuture {
-        Box::pin(run_static(ctx, "rollback", run))
+        Box::pin(async move {
+            let pods = run_static(ctx.clone(), "rollback", run).await;
+            database::with_database(ctx, pods).await
+        })
     }
 }
 

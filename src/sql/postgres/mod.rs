@@ -19,6 +19,7 @@
 //! its locks, its long work and its transaction, with the [`schema`] built so far.
 
 pub mod ast;
+pub mod catalog;
 mod chunks;
 pub mod follow;
 pub mod operations;
