@@ -14,13 +14,16 @@ mod add_foreign_key;
 mod add_index_not_concurrent;
 mod add_unique_constraint;
 mod alter_column_type;
+mod alter_domain_check;
 mod concurrently_in_transaction;
 mod concurrently_on_partitioned_table;
+mod detach_partition_not_concurrent;
 mod drop_index_not_concurrent;
 mod enum_value_used_in_transaction;
 mod lock_accumulation;
 mod lock_table;
 mod missing_lock_timeout;
+mod partition_default_scan;
 mod refresh_matview_not_concurrent;
 mod reindex_not_concurrent;
 mod set_not_null;
@@ -38,13 +41,16 @@ pub use add_foreign_key::ADD_FOREIGN_KEY;
 pub use add_index_not_concurrent::ADD_INDEX_NOT_CONCURRENT;
 pub use add_unique_constraint::ADD_UNIQUE_CONSTRAINT;
 pub use alter_column_type::ALTER_COLUMN_TYPE;
+pub use alter_domain_check::ALTER_DOMAIN_CHECK;
 pub use concurrently_in_transaction::CONCURRENTLY_IN_TRANSACTION;
 pub use concurrently_on_partitioned_table::CONCURRENTLY_ON_PARTITIONED_TABLE;
+pub use detach_partition_not_concurrent::DETACH_PARTITION_NOT_CONCURRENT;
 pub use drop_index_not_concurrent::DROP_INDEX_NOT_CONCURRENT;
 pub use enum_value_used_in_transaction::ENUM_VALUE_USED_IN_TRANSACTION;
 pub use lock_accumulation::LOCK_ACCUMULATION;
 pub use lock_table::LOCK_TABLE;
 pub use missing_lock_timeout::MISSING_LOCK_TIMEOUT;
+pub use partition_default_scan::PARTITION_DEFAULT_SCAN;
 pub use refresh_matview_not_concurrent::REFRESH_MATVIEW_NOT_CONCURRENT;
 pub use reindex_not_concurrent::REINDEX_NOT_CONCURRENT;
 pub use set_not_null::SET_NOT_NULL;
@@ -88,6 +94,11 @@ const OPERATION_RULES: &[fn(&Facts) -> Option<Draft>] = &[
     drop_index_not_concurrent::check,
     refresh_matview_not_concurrent::check,
     unbatched_backfill::check,
+    enum_value_used_in_transaction::check,
+    concurrently_on_partitioned_table::check,
+    partition_default_scan::check,
+    detach_partition_not_concurrent::check,
+    alter_domain_check::check,
 ];
 
 /// What an operation rule sees: the operation, its statement (text, position, transaction,
@@ -272,7 +283,6 @@ pub fn analyze(files: &[MigrationFile], settings: &Settings, deploy_is_known: bo
         settings,
         findings: Vec::new(),
         at_risk: Vec::new(),
-        partitioned: concurrently_on_partitioned_table::PartitionedTables::default(),
     };
     let mut unread = 0;
     for file in follow(files, options) {
@@ -293,19 +303,15 @@ struct Writer<'a> {
     settings: &'a Settings,
     findings: Vec<Finding>,
     at_risk: Vec<(String, Vec<&'static str>)>,
-    /// Partitioned tables, followed across files (older migrations create them).
-    partitioned: concurrently_on_partitioned_table::PartitionedTables,
 }
 
 impl Writer<'_> {
     fn file(&mut self, file: &FileFacts) {
         let mut lock_timeout = missing_lock_timeout::MissingLockTimeout::default();
         let mut accumulation = lock_accumulation::LockAccumulation::default();
-        let mut enum_values = enum_value_used_in_transaction::EnumValuesAdded::default();
         for step in &file.steps {
             let statement = match step {
                 Step::Commit { held } => {
-                    enum_values.commit();
                     if let Some((index, evidence)) = accumulation.commit(held)
                         && let Some(finding) = self.findings.get_mut(index)
                     {
@@ -357,12 +363,6 @@ impl Writer<'_> {
                 && let Some(index) = self.write(file, statement, draft)
             {
                 accumulation.reported(index);
-            }
-            if let Some(draft) = enum_values.check(statement, self.settings.postgres_version) {
-                self.write(file, statement, draft);
-            }
-            if let Some(draft) = self.partitioned.check(statement) {
-                self.write(file, statement, draft);
             }
         }
     }
@@ -422,7 +422,9 @@ fn short_reason(rule: &str) -> &'static str {
         "pg-set-not-null"
         | "pg-add-check-constraint"
         | "pg-add-foreign-key"
-        | "pg-validate-in-same-transaction" => "scan",
+        | "pg-validate-in-same-transaction"
+        | "pg-partition-default-scan"
+        | "pg-alter-domain-check" => "scan",
         "pg-add-index-not-concurrent"
         | "pg-add-unique-constraint"
         | "pg-reindex-not-concurrent" => "index build",
