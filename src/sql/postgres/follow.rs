@@ -323,6 +323,25 @@ impl<'a> FileWalk<'a> {
                 }
             }
             NodeEnum::AlterDomainStmt(stmt) => self.alter_domain(stmt, &mut effect),
+            NodeEnum::AlterSeqStmt(stmt) => {
+                let restart = stmt.options.iter().any(|o| {
+                    matches!(o.node.as_ref(), Some(NodeEnum::DefElem(d)) if d.defname == "restart")
+                });
+                if restart {
+                    effect
+                        .operations
+                        .push(Operation::SequenceRestarted { table: None });
+                }
+            }
+            NodeEnum::SelectStmt(_) => {
+                let mut setval = false;
+                visit_func_calls(node, &mut |name| setval |= name == "setval");
+                if setval {
+                    effect
+                        .operations
+                        .push(Operation::SequenceRestarted { table: None });
+                }
+            }
             NodeEnum::AlterEnumStmt(stmt) => {
                 // RENAME VALUE (old_val set) adds nothing new to use.
                 if !stmt.new_val.is_empty() && stmt.old_val.is_empty() {

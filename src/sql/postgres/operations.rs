@@ -217,6 +217,17 @@ pub enum Operation {
         /// The existing tables with a column of the domain, in name order.
         tables: Vec<String>,
     },
+    /// `ALTER COLUMN … ADD GENERATED … AS IDENTITY` without `START WITH` on an existing table's
+    /// column: the new identity sequence starts at 1, behind the column's existing values.
+    IdentityStartsAtOne {
+        table: String,
+        column: String,
+    },
+    /// A sequence moved on: `ALTER COLUMN … RESTART`, `ALTER SEQUENCE … RESTART` or a
+    /// `setval(…)` call (`table`: the identity column's table when the statement names it).
+    SequenceRestarted {
+        table: Option<String>,
+    },
     /// `ALTER TYPE … ADD VALUE`.
     EnumValueAdded {
         type_name: String,

@@ -20,6 +20,7 @@ mod concurrently_on_partitioned_table;
 mod detach_partition_not_concurrent;
 mod drop_index_not_concurrent;
 mod enum_value_used_in_transaction;
+mod identity_behind_data;
 mod lock_accumulation;
 mod lock_table;
 mod missing_lock_timeout;
@@ -47,6 +48,7 @@ pub use concurrently_on_partitioned_table::CONCURRENTLY_ON_PARTITIONED_TABLE;
 pub use detach_partition_not_concurrent::DETACH_PARTITION_NOT_CONCURRENT;
 pub use drop_index_not_concurrent::DROP_INDEX_NOT_CONCURRENT;
 pub use enum_value_used_in_transaction::ENUM_VALUE_USED_IN_TRANSACTION;
+pub use identity_behind_data::IDENTITY_BEHIND_DATA;
 pub use lock_accumulation::LOCK_ACCUMULATION;
 pub use lock_table::LOCK_TABLE;
 pub use missing_lock_timeout::MISSING_LOCK_TIMEOUT;
@@ -309,7 +311,8 @@ impl Writer<'_> {
     fn file(&mut self, file: &FileFacts) {
         let mut lock_timeout = missing_lock_timeout::MissingLockTimeout::default();
         let mut accumulation = lock_accumulation::LockAccumulation::default();
-        for step in &file.steps {
+        let mut identities = identity_behind_data::IdentitiesAdded::default();
+        for (index, step) in file.steps.iter().enumerate() {
             let statement = match step {
                 Step::Commit { held } => {
                     if let Some((index, evidence)) = accumulation.commit(held)
@@ -321,6 +324,7 @@ impl Writer<'_> {
                 }
                 Step::Statement(statement) => statement,
             };
+            identities.follow(index, statement);
             let operations = match &statement.operations {
                 Ok(operations) => operations,
                 Err(reason) => {
@@ -363,6 +367,11 @@ impl Writer<'_> {
                 && let Some(index) = self.write(file, statement, draft)
             {
                 accumulation.reported(index);
+            }
+        }
+        for (index, draft) in identities.drafts() {
+            if let Some(Step::Statement(statement)) = file.steps.get(index) {
+                self.write(file, statement, draft);
             }
         }
     }
@@ -433,6 +442,7 @@ fn short_reason(rule: &str) -> &'static str {
         "pg-enum-value-used-in-transaction" | "pg-concurrently-on-partitioned-table" => {
             "cannot succeed"
         }
+        "pg-identity-behind-data" => "inserts fail",
         _ => "breaking change",
     }
 }

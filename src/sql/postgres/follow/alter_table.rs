@@ -178,6 +178,29 @@ impl FileWalk<'_> {
                 | AlterTableType::AtDisableTrigUser,
                 _,
             ) => (LockMode::ShareRowExclusiveLock, None),
+            (AlterTableType::AtAddIdentity, Some(NodeEnum::Constraint(identity))) => {
+                let start_given = identity.options.iter().any(|o| {
+                    matches!(o.node.as_ref(), Some(NodeEnum::DefElem(d)) if d.defname == "start")
+                });
+                if existing && !start_given {
+                    effect.operations.push(Operation::IdentityStartsAtOne {
+                        table: table.to_string(),
+                        column,
+                    });
+                }
+                (LockMode::AccessExclusiveLock, None)
+            }
+            (AlterTableType::AtSetIdentity, Some(NodeEnum::List(options))) => {
+                let restart = options.items.iter().any(|o| {
+                    matches!(o.node.as_ref(), Some(NodeEnum::DefElem(d)) if d.defname == "restart")
+                });
+                if restart {
+                    effect.operations.push(Operation::SequenceRestarted {
+                        table: Some(table.to_string()),
+                    });
+                }
+                (LockMode::AccessExclusiveLock, None)
+            }
             // ALTER INDEX parent_idx ATTACH PARTITION partition_idx: catalog only.
             (AlterTableType::AtAttachPartition, _) if self.altering_index => {
                 (LockMode::ShareUpdateExclusiveLock, None)
