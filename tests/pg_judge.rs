@@ -37,13 +37,11 @@ const WANTED_MAJORS: [u32; 6] = [12, 13, 14, 15, 16, 17];
 /// second session's probe), `rewrite-missed`/`rewrite-overclaimed` (new heap files),
 /// `work-missed`/`work-overclaimed` (scans, index builds, row changes under a strong lock),
 /// `refused`/`not-refused` (PostgreSQL's error vs "fails in a transaction", "cannot succeed").
-const EXPECTED_DISAGREEMENTS: &[(&str, &[&str], &str)] = &[
-    (
-        "pg_judge/cases/pk-using-index-nullable.sql:8",
-        &["work-missed coupons"],
-        "PRIMARY KEY USING INDEX on a nullable column sets NOT NULL, which scans the table under ACCESS EXCLUSIVE; the facts know no column's nullability (claims none)",
-    ),
-];
+const EXPECTED_DISAGREEMENTS: &[(&str, &[&str], &str)] = &[(
+    "pg_judge/cases/pk-using-index-nullable.sql:8",
+    &["work-missed coupons"],
+    "PRIMARY KEY USING INDEX on a nullable column sets NOT NULL, which scans the table under ACCESS EXCLUSIVE; the facts know no column's nullability (claims none)",
+)];
 
 /// `"<statement> <kind> <table>"` of every expected disagreement, with its reason.
 fn expected_keys() -> Vec<(String, &'static str)> {
@@ -456,10 +454,11 @@ async fn judge_migration(
         .map(|mut claim| {
             let named = std::mem::take(&mut claim.locks_after);
             for (name, lock) in named {
-                let index_of = relations.indexes.get(&name).cloned().or_else(|| {
-                    name.strip_prefix("the indexes of ")
-                        .map(str::to_string)
-                });
+                let index_of = relations
+                    .indexes
+                    .get(&name)
+                    .cloned()
+                    .or_else(|| name.strip_prefix("the indexes of ").map(str::to_string));
                 let (locks, table) = match index_of {
                     Some(table) => (&mut claim.index_locks, table),
                     None => (&mut claim.locks_after, name),
@@ -694,7 +693,11 @@ fn postgres_agrees_with_every_lock_claim() {
     let stale: Vec<String> = expected_keys()
         .into_iter()
         .map(|(k, _)| k)
-        .filter(|k| migrations.iter().any(|m| k.starts_with(&format!("{}:", m.name))))
+        .filter(|k| {
+            migrations
+                .iter()
+                .any(|m| k.starts_with(&format!("{}:", m.name)))
+        })
         .filter(|k| !seen.contains(k))
         .collect();
     assert!(

@@ -308,19 +308,20 @@ impl<'a> FileWalk<'a> {
                     self.schema.set_partitioned(&table);
                 }
                 if let Some(bound) = &stmt.partbound
-                    && let Some(parent) = stmt.inh_relations.first().and_then(|r| match r.node.as_ref() {
-                        Some(NodeEnum::RangeVar(range)) => Some(range_name(range)),
-                        _ => None,
-                    })
+                    && let Some(parent) =
+                        stmt.inh_relations
+                            .first()
+                            .and_then(|r| match r.node.as_ref() {
+                                Some(NodeEnum::RangeVar(range)) => Some(range_name(range)),
+                                _ => None,
+                            })
                 {
                     self.create_partition(&parent, &table, bound.is_default, &mut effect);
                 }
             }
-            NodeEnum::CreateDomainStmt(stmt) => {
-                if !stmt.constraints.is_empty() {
-                    self.schema
-                        .add_constrained_domain(&last_name(&stmt.domainname));
-                }
+            NodeEnum::CreateDomainStmt(stmt) if !stmt.constraints.is_empty() => {
+                self.schema
+                    .add_constrained_domain(&last_name(&stmt.domainname));
             }
             NodeEnum::AlterDomainStmt(stmt) => self.alter_domain(stmt, &mut effect),
             NodeEnum::AlterSeqStmt(stmt) => {
@@ -342,22 +343,20 @@ impl<'a> FileWalk<'a> {
                         .push(Operation::SequenceRestarted { table: None });
                 }
             }
-            NodeEnum::AlterEnumStmt(stmt) => {
-                // RENAME VALUE (old_val set) adds nothing new to use.
-                if !stmt.new_val.is_empty() && stmt.old_val.is_empty() {
-                    let type_name = last_name(&stmt.type_name);
-                    if self.explicit_transaction
-                        || self.transaction_mode == TransactionMode::PerFile
-                    {
-                        self.tx
-                            .enum_values
-                            .push((type_name.clone(), stmt.new_val.clone(), self.line));
-                    }
-                    effect.operations.push(Operation::EnumValueAdded {
-                        type_name,
-                        value: stmt.new_val.clone(),
-                    });
+            // RENAME VALUE (old_val set) adds nothing new to use.
+            NodeEnum::AlterEnumStmt(stmt)
+                if !stmt.new_val.is_empty() && stmt.old_val.is_empty() =>
+            {
+                let type_name = last_name(&stmt.type_name);
+                if self.explicit_transaction || self.transaction_mode == TransactionMode::PerFile {
+                    self.tx
+                        .enum_values
+                        .push((type_name.clone(), stmt.new_val.clone(), self.line));
                 }
+                effect.operations.push(Operation::EnumValueAdded {
+                    type_name,
+                    value: stmt.new_val.clone(),
+                });
             }
             NodeEnum::CreateTableAsStmt(stmt) => {
                 if let Some(into) = &stmt.into {
@@ -522,7 +521,8 @@ impl<'a> FileWalk<'a> {
                     // "REINDEX": SHARE on the table and ACCESS EXCLUSIVE on each index rebuilt.
                     // A query on the table opens every index of it while planning
                     // (get_relation_info), so reads of the table wait too, not only writes.
-                    let reindex_table = stmt.kind() == protobuf::ReindexObjectType::ReindexObjectTable;
+                    let reindex_table =
+                        stmt.kind() == protobuf::ReindexObjectType::ReindexObjectTable;
                     let (table, indexes) = if reindex_table {
                         (target.clone(), format!("the indexes of {target}"))
                     } else {
@@ -570,7 +570,13 @@ impl<'a> FileWalk<'a> {
     /// the parent). While the parent has a DEFAULT partition, a new bound also locks the
     /// DEFAULT partition ACCESS EXCLUSIVE and scans it for rows of the new bound
     /// (check_default_partition_contents, "CREATE TABLE": PARTITION OF).
-    fn create_partition(&mut self, parent: &str, partition: &str, is_default: bool, effect: &mut Effect) {
+    fn create_partition(
+        &mut self,
+        parent: &str,
+        partition: &str,
+        is_default: bool,
+        effect: &mut Effect,
+    ) {
         let default_partition = self.schema.default_partition(parent).map(str::to_string);
         self.schema.attach(parent, partition, is_default);
         if !self.existing(parent) {
@@ -790,10 +796,12 @@ fn foreign_key_targets(elements: &[protobuf::Node]) -> Vec<String> {
         match element.node.as_ref() {
             Some(NodeEnum::Constraint(c)) => constraints.push(c),
             Some(NodeEnum::ColumnDef(column)) => {
-                constraints.extend(column.constraints.iter().filter_map(|c| match c.node.as_ref() {
-                    Some(NodeEnum::Constraint(c)) => Some(c.as_ref()),
-                    _ => None,
-                }))
+                constraints.extend(column.constraints.iter().filter_map(
+                    |c| match c.node.as_ref() {
+                        Some(NodeEnum::Constraint(c)) => Some(c.as_ref()),
+                        _ => None,
+                    },
+                ))
             }
             _ => {}
         }

@@ -197,20 +197,19 @@ pub fn column_type_change(
         (Some("timestamp"), "timestamptz") if postgres_version >= 12 => TypeChange::KeepsHeap {
             index_rebuilt,
             only_if: Some("the migration session's TimeZone is UTC"),
-            why: "timestamp to timestamptz keeps the heap only when the session TimeZone is UTC".to_string(),
+            why: "timestamp to timestamptz keeps the heap only when the session TimeZone is UTC"
+                .to_string(),
         },
         // citext's extension script declares varchar/text → citext WITHOUT FUNCTION (binary
         // coercible): the heap stays, an index is rebuilt with citext's operator class.
-        (Some("varchar" | "text"), "citext") | (Some("citext"), "text") => {
-            TypeChange::KeepsHeap {
-                index_rebuilt,
-                only_if: None,
-                why: format!(
-                    "{} to {new} is binary-coercible but changes the index's operator class",
-                    old.map(|o| o.to_string()).unwrap_or_default()
-                ),
-            }
-        }
+        (Some("varchar" | "text"), "citext") | (Some("citext"), "text") => TypeChange::KeepsHeap {
+            index_rebuilt,
+            only_if: None,
+            why: format!(
+                "{} to {new} is binary-coercible but changes the index's operator class",
+                old.map(|o| o.to_string()).unwrap_or_default()
+            ),
+        },
         _ => type_change(old, new),
     }
 }

@@ -103,19 +103,21 @@ pub fn check(facts: &Facts) -> Option<Draft> {
             let unless = only_if
                 .map(|c| format!("; unless {c}, it also rewrites every row"))
                 .unwrap_or_default();
-            Some(
-                Draft::new(
-                    &ALTER_COLUMN_TYPE,
-                    table,
-                    format!(
-                        "ALTER COLUMN {column} TYPE {after} keeps {table}'s rows ({why}) but rebuilds the index on {column} under ACCESS EXCLUSIVE: reads and writes wait for the whole build{unless}"
-                    ),
-                    format!(
-                        "`DROP INDEX CONCURRENTLY` the index on {column} first, change the type{}, then `CREATE INDEX CONCURRENTLY` it again; or {fix}",
-                        if only_if.is_some() { " with `SET LOCAL TimeZone = 'UTC'`" } else { "" }
-                    ),
+            Some(Draft::new(
+                &ALTER_COLUMN_TYPE,
+                table,
+                format!(
+                    "ALTER COLUMN {column} TYPE {after} keeps {table}'s rows ({why}) but rebuilds the index on {column} under ACCESS EXCLUSIVE: reads and writes wait for the whole build{unless}"
                 ),
-            )
+                format!(
+                    "`DROP INDEX CONCURRENTLY` the index on {column} first, change the type{}, then `CREATE INDEX CONCURRENTLY` it again; or {fix}",
+                    if only_if.is_some() {
+                        " with `SET LOCAL TimeZone = 'UTC'`"
+                    } else {
+                        ""
+                    }
+                ),
+            ))
         }
         TypeChange::Unknown => Some(Draft::unsure(
             &ALTER_COLUMN_TYPE,

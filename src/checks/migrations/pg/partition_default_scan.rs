@@ -38,7 +38,12 @@ pub fn check(facts: &Facts) -> Option<Draft> {
             parent,
             partition,
             default_partition,
-        } => ("CREATE TABLE … PARTITION OF", parent, partition, default_partition),
+        } => (
+            "CREATE TABLE … PARTITION OF",
+            parent,
+            partition,
+            default_partition,
+        ),
         Operation::AttachPartition {
             parent,
             partition,

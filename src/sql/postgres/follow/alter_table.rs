@@ -242,7 +242,9 @@ impl FileWalk<'_> {
         if !existing {
             return (parent_lock, None);
         }
-        effect.locks.push((name.clone(), LockMode::AccessExclusiveLock));
+        effect
+            .locks
+            .push((name.clone(), LockMode::AccessExclusiveLock));
         if let Some(default) = &default_partition {
             effect
                 .locks
@@ -295,7 +297,9 @@ impl FileWalk<'_> {
             return (LockMode::ShareUpdateExclusiveLock, None);
         }
         if existing {
-            effect.locks.push((name.clone(), LockMode::AccessExclusiveLock));
+            effect
+                .locks
+                .push((name.clone(), LockMode::AccessExclusiveLock));
             if let Some(default) = &default_partition {
                 effect
                     .locks
