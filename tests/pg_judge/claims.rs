@@ -23,6 +23,9 @@ pub struct Claim {
     /// Strong locks (SHARE and stronger) held on existing tables once the statement ran: the
     /// ones its transaction already held and its own.
     pub locks_after: BTreeMap<String, LockMode>,
+    /// Locks on indexes (named, or "the indexes of t"), by their table: ACCESS EXCLUSIVE on an
+    /// index blocks every read of its table (the planner opens all of a table's indexes).
+    pub index_locks: BTreeMap<String, LockMode>,
     /// The long work it does under those locks ("a table rewrite", "a table scan", …).
     pub work: BTreeSet<&'static str>,
     /// Why PostgreSQL refuses it in a transaction block (CONCURRENTLY), when gonogo says it runs

@@ -51,6 +51,9 @@ struct Transaction {
     /// (table, column) added to an existing table in this transaction: NULL (or its default)
     /// in every row until the transaction fills it.
     added_columns: HashSet<(String, String)>,
+    /// (type, value, line) added by `ALTER TYPE … ADD VALUE` in this transaction: unusable
+    /// until it commits.
+    enum_values: Vec<(String, String, u32)>,
 }
 
 /// What one statement does to existing tables, for the lock bookkeeping.
@@ -68,6 +71,10 @@ struct FileWalk<'a> {
     in_deploy: bool,
     transaction_mode: TransactionMode,
     statement_count: usize,
+    /// The line of the statement being followed.
+    line: u32,
+    /// The ALTER being followed is an `ALTER INDEX`.
+    altering_index: bool,
     lock_timeout: bool,
     explicit_transaction: bool,
     tx: Transaction,
@@ -105,6 +112,8 @@ impl<'a> FileWalk<'a> {
                 .iter()
                 .filter(|s| s.origin == Origin::TopLevel)
                 .count(),
+            line: 0,
+            altering_index: false,
             lock_timeout: false,
             explicit_transaction: false,
             tx: Transaction::default(),
@@ -193,7 +202,13 @@ impl<'a> FileWalk<'a> {
         };
         // Read before the statement changes the schema: they compare with what was there.
         facts.changes = self.schema_changes(statement, node);
-        let effect = self.effect(node);
+        self.line = statement.line;
+        let mut effect = self.effect(node);
+        if !self.tx.enum_values.is_empty() && !matches!(node, NodeEnum::AlterEnumStmt(_)) {
+            effect
+                .operations
+                .extend(self.new_enum_values_used(&statement.text));
+        }
         // Every lock is held until COMMIT; only locks that conflict with reads or writes on an
         // existing table matter to a deploy.
         let strong: Vec<(String, LockMode)> = effect
@@ -290,6 +305,67 @@ impl<'a> FileWalk<'a> {
                         columns.insert(column.colname.to_lowercase(), ty);
                     }
                 }
+                // REFERENCES takes SHARE ROW EXCLUSIVE on the referenced table (it adds
+                // triggers there), even for a new, empty table: brief, but it queues behind
+                // every write in flight on the referenced table.
+                for referenced in foreign_key_targets(&stmt.table_elts) {
+                    effect
+                        .locks
+                        .push((referenced, LockMode::ShareRowExclusiveLock));
+                }
+                if stmt.partspec.is_some() {
+                    self.schema.set_partitioned(&table);
+                }
+                if let Some(bound) = &stmt.partbound
+                    && let Some(parent) =
+                        stmt.inh_relations
+                            .first()
+                            .and_then(|r| match r.node.as_ref() {
+                                Some(NodeEnum::RangeVar(range)) => Some(range_name(range)),
+                                _ => None,
+                            })
+                {
+                    self.create_partition(&parent, &table, bound.is_default, &mut effect);
+                }
+            }
+            NodeEnum::CreateDomainStmt(stmt) if !stmt.constraints.is_empty() => {
+                self.schema
+                    .add_constrained_domain(&last_name(&stmt.domainname));
+            }
+            NodeEnum::AlterDomainStmt(stmt) => self.alter_domain(stmt, &mut effect),
+            NodeEnum::AlterSeqStmt(stmt) => {
+                let restart = stmt.options.iter().any(|o| {
+                    matches!(o.node.as_ref(), Some(NodeEnum::DefElem(d)) if d.defname == "restart")
+                });
+                if restart {
+                    effect
+                        .operations
+                        .push(Operation::SequenceRestarted { table: None });
+                }
+            }
+            NodeEnum::SelectStmt(_) => {
+                let mut setval = false;
+                visit_func_calls(node, &mut |name| setval |= name == "setval");
+                if setval {
+                    effect
+                        .operations
+                        .push(Operation::SequenceRestarted { table: None });
+                }
+            }
+            // RENAME VALUE (old_val set) adds nothing new to use.
+            NodeEnum::AlterEnumStmt(stmt)
+                if !stmt.new_val.is_empty() && stmt.old_val.is_empty() =>
+            {
+                let type_name = last_name(&stmt.type_name);
+                if self.explicit_transaction || self.transaction_mode == TransactionMode::PerFile {
+                    self.tx
+                        .enum_values
+                        .push((type_name.clone(), stmt.new_val.clone(), self.line));
+                }
+                effect.operations.push(Operation::EnumValueAdded {
+                    type_name,
+                    value: stmt.new_val.clone(),
+                });
             }
             NodeEnum::CreateTableAsStmt(stmt) => {
                 if let Some(into) = &stmt.into {
@@ -304,7 +380,39 @@ impl<'a> FileWalk<'a> {
             }
             NodeEnum::IndexStmt(stmt) => {
                 let table = table_of(&stmt.relation);
+                if !stmt.idxname.is_empty() {
+                    let columns = stmt
+                        .index_params
+                        .iter()
+                        .filter_map(|p| match p.node.as_ref() {
+                            Some(NodeEnum::IndexElem(e)) if !e.name.is_empty() => {
+                                Some(e.name.to_lowercase())
+                            }
+                            _ => None,
+                        })
+                        .collect();
+                    self.schema
+                        .add_index(&stmt.idxname.to_lowercase(), &table, columns);
+                }
+                let partitioned = self.schema.is_partitioned(&table);
+                if stmt.concurrent && partitioned {
+                    // PostgreSQL 11-17 (DefineIndex): "cannot create index on partitioned table
+                    // … concurrently", SQLSTATE 0A000, whether the table is new or not.
+                    effect.operations.push(Operation::PartitionRefusal {
+                        table: table.clone(),
+                        what: "CREATE INDEX CONCURRENTLY",
+                        why: "cannot create index on partitioned table concurrently",
+                    });
+                }
                 if !self.existing(&table) {
+                    return effect;
+                }
+                // `ON ONLY` a partitioned table creates the parent's index, invalid and empty,
+                // in the catalog only: nothing is built until each partition's index is
+                // attached ("CREATE INDEX": ONLY). SHARE on the parent is still taken.
+                let only = stmt.relation.as_ref().is_some_and(|r| !r.inh);
+                if partitioned && only && !stmt.concurrent {
+                    effect.locks.push((table, LockMode::ShareLock));
                     return effect;
                 }
                 if stmt.concurrent {
@@ -330,6 +438,7 @@ impl<'a> FileWalk<'a> {
                     stmt.objtype(),
                     ObjectType::ObjectTable | ObjectType::ObjectMatview
                 ) || stmt.objtype() == ObjectType::Undefined;
+                self.altering_index = stmt.objtype() == ObjectType::ObjectIndex;
                 let mut lock = LockMode::NoLock;
                 for command in &stmt.cmds {
                     if let Some(NodeEnum::AlterTableCmd(cmd)) = command.node.as_ref() {
@@ -423,7 +532,23 @@ impl<'a> FileWalk<'a> {
                     effect.operations.push(Operation::Reindex {
                         target: target.clone(),
                     });
-                    effect.locks.push((target, LockMode::ShareLock));
+                    // "REINDEX": SHARE on the table and ACCESS EXCLUSIVE on each index rebuilt.
+                    // A query on the table opens every index of it while planning
+                    // (get_relation_info), so reads of the table wait too, not only writes.
+                    let reindex_table =
+                        stmt.kind() == protobuf::ReindexObjectType::ReindexObjectTable;
+                    let (table, indexes) = if reindex_table {
+                        (target.clone(), format!("the indexes of {target}"))
+                    } else {
+                        let table = self
+                            .schema
+                            .index_table(&target)
+                            .map(str::to_string)
+                            .unwrap_or_else(|| target.clone());
+                        (table, target)
+                    };
+                    effect.locks.push((table, LockMode::ShareLock));
+                    effect.locks.push((indexes, LockMode::AccessExclusiveLock));
                     effect.long_work = Some("an index rebuild");
                 }
             }
@@ -453,6 +578,98 @@ impl<'a> FileWalk<'a> {
             _ => {}
         }
         effect
+    }
+
+    /// `CREATE TABLE partition PARTITION OF parent …` (DefineRelation takes ACCESS EXCLUSIVE on
+    /// the parent). While the parent has a DEFAULT partition, a new bound also locks the
+    /// DEFAULT partition ACCESS EXCLUSIVE and scans it for rows of the new bound
+    /// (check_default_partition_contents, "CREATE TABLE": PARTITION OF).
+    fn create_partition(
+        &mut self,
+        parent: &str,
+        partition: &str,
+        is_default: bool,
+        effect: &mut Effect,
+    ) {
+        let default_partition = self.schema.default_partition(parent).map(str::to_string);
+        self.schema.attach(parent, partition, is_default);
+        if !self.existing(parent) {
+            return;
+        }
+        effect
+            .locks
+            .push((parent.to_string(), LockMode::AccessExclusiveLock));
+        if let Some(default) = default_partition.filter(|d| !is_default && self.existing(d)) {
+            effect
+                .locks
+                .push((default.clone(), LockMode::AccessExclusiveLock));
+            effect.long_work = Some("a table scan");
+            effect.operations.push(Operation::CreatePartition {
+                parent: parent.to_string(),
+                partition: partition.to_string(),
+                default_partition: default,
+            });
+        }
+    }
+
+    /// `ALTER DOMAIN`: adding a constraint (without NOT VALID), VALIDATE CONSTRAINT and SET NOT
+    /// NULL check every stored value of the domain, holding SHARE on each table with a column of
+    /// it (validateDomainConstraint / AlterDomainNotNull in typecmds.c).
+    fn alter_domain(&mut self, stmt: &protobuf::AlterDomainStmt, effect: &mut Effect) {
+        let domain = last_name(&stmt.type_name);
+        let what = match stmt.subtype.as_str() {
+            "C" => {
+                self.schema.add_constrained_domain(&domain);
+                let not_valid = matches!(
+                    stmt.def.as_ref().and_then(|d| d.node.as_ref()),
+                    Some(NodeEnum::Constraint(c)) if c.skip_validation
+                );
+                if not_valid {
+                    return;
+                }
+                "ADD CONSTRAINT"
+            }
+            "V" => "VALIDATE CONSTRAINT",
+            "O" => {
+                self.schema.add_constrained_domain(&domain);
+                "SET NOT NULL"
+            }
+            _ => return,
+        };
+        let tables: Vec<String> = self
+            .schema
+            .tables_using_type(&domain)
+            .into_iter()
+            .filter(|t| self.existing(t))
+            .collect();
+        if tables.is_empty() {
+            return;
+        }
+        for table in &tables {
+            effect.locks.push((table.clone(), LockMode::ShareLock));
+        }
+        effect.long_work = Some("a table scan");
+        effect.operations.push(Operation::DomainCheck {
+            domain,
+            what,
+            tables,
+        });
+    }
+
+    /// The values added by `ALTER TYPE … ADD VALUE` earlier in this transaction that `text`
+    /// uses as a string constant (PostgreSQL's scanner: a value in a comment is no use).
+    fn new_enum_values_used(&self, text: &str) -> Vec<Operation> {
+        let literals = parser::string_literals(text);
+        self.tx
+            .enum_values
+            .iter()
+            .filter(|(_, value, _)| literals.iter().any(|l| l == value))
+            .map(|(type_name, value, line)| Operation::NewEnumValueUsed {
+                type_name: type_name.clone(),
+                value: value.clone(),
+                added_line: *line,
+            })
+            .collect()
     }
 
     fn existing_relations(&self, relations: &[protobuf::Node]) -> Vec<String> {
@@ -533,6 +750,10 @@ impl<'a> FileWalk<'a> {
                 self.schema.created(&new, true);
                 self.schema.rename_table(&table, new);
             }
+            // RENAME CONSTRAINT: ACCESS EXCLUSIVE on the table ("ALTER TABLE"), catalog only.
+            ObjectType::ObjectTabconstraint if self.existing(&table) => {
+                effect.locks.push((table, LockMode::AccessExclusiveLock));
+            }
             ObjectType::ObjectColumn => {
                 self.schema.rename_column(
                     &table,
@@ -562,6 +783,17 @@ impl<'a> FileWalk<'a> {
                     self.schema.drop_table(&name);
                 }
                 ObjectType::ObjectIndex => {
+                    // DROP INDEX takes ACCESS EXCLUSIVE on the index's table (RemoveRelations
+                    // locks the heap before the index); CONCURRENTLY, SHARE UPDATE EXCLUSIVE.
+                    if !stmt.concurrent
+                        && let Some(table) = self.schema.index_table(&name)
+                        && self.existing(table)
+                    {
+                        effect
+                            .locks
+                            .push((table.to_string(), LockMode::AccessExclusiveLock));
+                    }
+                    self.schema.drop_index(&name);
                     effect.operations.push(if stmt.concurrent {
                         Operation::Concurrently {
                             target: name,
@@ -575,6 +807,32 @@ impl<'a> FileWalk<'a> {
             }
         }
     }
+}
+
+/// The existing tables a CREATE TABLE's columns and constraints reference.
+fn foreign_key_targets(elements: &[protobuf::Node]) -> Vec<String> {
+    let mut constraints: Vec<&protobuf::Constraint> = Vec::new();
+    for element in elements {
+        match element.node.as_ref() {
+            Some(NodeEnum::Constraint(c)) => constraints.push(c),
+            Some(NodeEnum::ColumnDef(column)) => {
+                constraints.extend(column.constraints.iter().filter_map(
+                    |c| match c.node.as_ref() {
+                        Some(NodeEnum::Constraint(c)) => Some(c.as_ref()),
+                        _ => None,
+                    },
+                ))
+            }
+            _ => {}
+        }
+    }
+    let mut tables: Vec<String> = constraints
+        .into_iter()
+        .filter(|c| c.contype() == protobuf::ConstrType::ConstrForeign)
+        .map(|c| table_of(&c.pktable))
+        .collect();
+    tables.dedup();
+    tables
 }
 
 /// A statement that copies the whole table under ACCESS EXCLUSIVE.

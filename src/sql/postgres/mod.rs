@@ -869,6 +869,23 @@ pub fn strings(nodes: &[protobuf::Node]) -> impl DoubleEndedIterator<Item = &str
     })
 }
 
+/// The string constants of a statement (quotes removed, `''` undoubled), from PostgreSQL's own
+/// scanner: text in comments is not a constant.
+pub fn string_literals(text: &str) -> Vec<String> {
+    let Ok(tokens) = pg_query::scan_tokens(text) else {
+        return Vec::new();
+    };
+    tokens
+        .iter()
+        .filter(|t| t.token == protobuf::Token::Sconst as i32)
+        .filter_map(|t| text.get(t.start as usize..t.end as usize))
+        .filter_map(|quoted| {
+            let inner = quoted.strip_prefix('\'')?.strip_suffix('\'')?;
+            Some(inner.replace("''", "'"))
+        })
+        .collect()
+}
+
 /// Show the names people write, not the catalog's: `int8` → `bigint`; other names as they are.
 pub fn written_type_name(catalog: &str) -> &str {
     match catalog {

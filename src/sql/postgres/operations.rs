@@ -180,6 +180,71 @@ pub enum Operation {
     RefreshMaterializedView {
         view: String,
     },
+    /// `CREATE TABLE … PARTITION OF parent FOR VALUES …` while `parent` has a DEFAULT partition:
+    /// PostgreSQL holds ACCESS EXCLUSIVE on the parent and the DEFAULT partition and scans the
+    /// DEFAULT partition for rows that would belong to the new one (check_default_partition_contents
+    /// in partbounds.c).
+    CreatePartition {
+        parent: String,
+        partition: String,
+        default_partition: String,
+    },
+    /// `ALTER TABLE parent ATTACH PARTITION partition`: ACCESS EXCLUSIVE on the attached table
+    /// and on the DEFAULT partition, each scanned unless a valid CHECK implies the bound
+    /// ("ALTER TABLE … ATTACH PARTITION"); SHARE UPDATE EXCLUSIVE on the parent (PostgreSQL 12+).
+    AttachPartition {
+        parent: String,
+        partition: String,
+        default_partition: Option<String>,
+    },
+    /// `ALTER TABLE parent DETACH PARTITION partition` without CONCURRENTLY: ACCESS EXCLUSIVE on
+    /// the parent, the partition and the DEFAULT partition.
+    DetachPartition {
+        parent: String,
+        partition: String,
+        default_partition: Option<String>,
+    },
+    /// A partitioning statement PostgreSQL refuses whatever the data: `CREATE INDEX
+    /// CONCURRENTLY` on a partitioned table, `DETACH PARTITION … CONCURRENTLY` while the parent
+    /// has a DEFAULT partition.
+    PartitionRefusal {
+        table: String,
+        what: &'static str,
+        /// PostgreSQL's error message.
+        why: &'static str,
+    },
+    /// `ALTER DOMAIN … ADD CONSTRAINT` (without NOT VALID), `VALIDATE CONSTRAINT` or `SET NOT
+    /// NULL`: PostgreSQL checks every column of the domain, holding SHARE on each table that has
+    /// one (validateDomainConstraint in typecmds.c).
+    DomainCheck {
+        domain: String,
+        what: &'static str,
+        /// The existing tables with a column of the domain, in name order.
+        tables: Vec<String>,
+    },
+    /// `ALTER COLUMN … ADD GENERATED … AS IDENTITY` without `START WITH` on an existing table's
+    /// column: the new identity sequence starts at 1, behind the column's existing values.
+    IdentityStartsAtOne {
+        table: String,
+        column: String,
+    },
+    /// A sequence moved on: `ALTER COLUMN … RESTART`, `ALTER SEQUENCE … RESTART` or a
+    /// `setval(…)` call (`table`: the identity column's table when the statement names it).
+    SequenceRestarted {
+        table: Option<String>,
+    },
+    /// `ALTER TYPE … ADD VALUE`.
+    EnumValueAdded {
+        type_name: String,
+        value: String,
+    },
+    /// A string constant equal to a value `ALTER TYPE … ADD VALUE` added earlier in the same
+    /// transaction (PostgreSQL refuses to use it before that transaction commits).
+    NewEnumValueUsed {
+        type_name: String,
+        value: String,
+        added_line: u32,
+    },
     /// `UPDATE` or `DELETE` of an existing table.
     Backfill {
         table: String,
@@ -218,6 +283,17 @@ pub enum TypeChange {
     Free,
     /// A rewrite, and why.
     Rewrite(String),
+    /// The heap is kept (the cast is binary-coercible, or the values' bits do not change) but
+    /// an index on the column may be rebuilt, and why.
+    KeepsHeap {
+        /// An index on the column (created by an earlier migration) is rebuilt under the
+        /// ALTER's ACCESS EXCLUSIVE: its operator class or its values' order changes.
+        index_rebuilt: bool,
+        /// Whether the heap is kept only under a session setting (timestamp → timestamptz: the
+        /// TimeZone must be UTC), as a sentence; `None`: always kept.
+        only_if: Option<&'static str>,
+        why: String,
+    },
     /// The type before is not known.
     Unknown,
 }
@@ -245,6 +321,11 @@ pub enum AddColumnRewrite {
         what: String,
     },
     GeneratedStored,
+    /// A column of a domain with constraints: PostgreSQL rewrites the table to check every
+    /// row's value against them (ATExecAddColumn in tablecmds.c).
+    Domain {
+        domain: String,
+    },
     /// A default written into every row: a volatile function, or before PostgreSQL 11 any
     /// non-NULL default (`volatile`: None, `postgres_version` given).
     Default {

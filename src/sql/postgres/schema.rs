@@ -21,6 +21,16 @@ pub struct Schema {
     created_in_deploy: HashSet<String>,
     /// table → column → type, from every migration read so far.
     columns: HashMap<String, HashMap<String, ColumnType>>,
+    /// index → (its table, its plain columns), for the indexes created by name.
+    indexes: HashMap<String, (String, Vec<String>)>,
+    /// Tables created `PARTITION BY`.
+    partitioned: HashSet<String>,
+    /// partition → its parent.
+    parents: HashMap<String, String>,
+    /// parent → its DEFAULT partition.
+    default_partitions: HashMap<String, String>,
+    /// Domains created with a constraint (CHECK or NOT NULL).
+    constrained_domains: HashSet<String>,
     /// What the schema changes old code can notice read besides types (see
     /// `follow::changes`): nullability, enum types, index columns.
     pub declared: Declared,
@@ -113,6 +123,76 @@ impl Schema {
         self.table_columns(table).insert(column, ty);
     }
 
+    pub fn add_index(&mut self, index: &str, table: &str, columns: Vec<String>) {
+        self.indexes
+            .insert(index.to_string(), (table.to_string(), columns));
+    }
+
+    /// The table of an index created by an earlier statement.
+    pub fn index_table(&self, index: &str) -> Option<&str> {
+        self.indexes.get(index).map(|(table, _)| table.as_str())
+    }
+
+    /// Whether an index created by an earlier statement covers `column` of `table`.
+    pub fn column_is_indexed(&self, table: &str, column: &str) -> bool {
+        self.indexes
+            .values()
+            .any(|(t, columns)| t == table && columns.iter().any(|c| c == column))
+    }
+
+    pub fn drop_index(&mut self, index: &str) {
+        self.indexes.remove(index);
+    }
+
+    pub fn set_partitioned(&mut self, table: &str) {
+        self.partitioned.insert(table.to_string());
+    }
+
+    pub fn is_partitioned(&self, table: &str) -> bool {
+        self.partitioned.contains(table)
+    }
+
+    /// `partition` is attached to `parent`; `default`: as its DEFAULT partition.
+    pub fn attach(&mut self, parent: &str, partition: &str, default: bool) {
+        self.parents
+            .insert(partition.to_string(), parent.to_string());
+        if default {
+            self.default_partitions
+                .insert(parent.to_string(), partition.to_string());
+        }
+    }
+
+    pub fn detach(&mut self, parent: &str, partition: &str) {
+        self.parents.remove(partition);
+        if self.default_partitions.get(parent).map(String::as_str) == Some(partition) {
+            self.default_partitions.remove(parent);
+        }
+    }
+
+    pub fn default_partition(&self, parent: &str) -> Option<&str> {
+        self.default_partitions.get(parent).map(String::as_str)
+    }
+
+    pub fn add_constrained_domain(&mut self, domain: &str) {
+        self.constrained_domains.insert(domain.to_string());
+    }
+
+    pub fn is_constrained_domain(&self, type_name: &str) -> bool {
+        self.constrained_domains.contains(type_name)
+    }
+
+    /// The tables with a column of type `domain`, in name order.
+    pub fn tables_using_type(&self, domain: &str) -> Vec<String> {
+        let mut tables: Vec<String> = self
+            .columns
+            .iter()
+            .filter(|(_, columns)| columns.values().any(|ty| ty.name == domain))
+            .map(|(table, _)| table.clone())
+            .collect();
+        tables.sort();
+        tables
+    }
+
     pub fn drop_column(&mut self, table: &str, column: &str) {
         if let Some(columns) = self.columns.get_mut(table) {
             columns.remove(column);
@@ -121,6 +201,11 @@ impl Schema {
 
     pub fn drop_table(&mut self, table: &str) {
         self.columns.remove(table);
+        self.indexes.retain(|_, (t, _)| t != table);
+        self.partitioned.remove(table);
+        if let Some(parent) = self.parents.remove(table) {
+            self.detach(&parent, table);
+        }
     }
 
     /// The columns follow a renamed table.
@@ -169,6 +254,42 @@ impl Schema {
         {
             columns.insert(to, ty);
         }
+    }
+}
+
+/// What changing `table.column` from `old` to `new` does on PostgreSQL `postgres_version`:
+/// [`type_change`], plus the changes that keep the heap but not the column's indexes.
+pub fn column_type_change(
+    schema: &Schema,
+    table: &str,
+    column: &str,
+    old: Option<&ColumnType>,
+    new: &ColumnType,
+    postgres_version: u32,
+) -> TypeChange {
+    let index_rebuilt = schema.column_is_indexed(table, column);
+    match (old.map(|o| o.name.as_str()), new.name.as_str()) {
+        // PostgreSQL 12+ (ATColumnChangeRequiresRewrite): timestamp → timestamptz keeps every
+        // value's bits when the session TimeZone is UTC, so the heap stays; an index on the
+        // column is rebuilt all the same (its operator class changes). In any other time zone
+        // every value shifts: a rewrite.
+        (Some("timestamp"), "timestamptz") if postgres_version >= 12 => TypeChange::KeepsHeap {
+            index_rebuilt,
+            only_if: Some("the migration session's TimeZone is UTC"),
+            why: "timestamp to timestamptz keeps the heap only when the session TimeZone is UTC"
+                .to_string(),
+        },
+        // citext's extension script declares varchar/text → citext WITHOUT FUNCTION (binary
+        // coercible): the heap stays, an index is rebuilt with citext's operator class.
+        (Some("varchar" | "text"), "citext") | (Some("citext"), "text") => TypeChange::KeepsHeap {
+            index_rebuilt,
+            only_if: None,
+            why: format!(
+                "{} to {new} is binary-coercible but changes the index's operator class",
+                old.map(|o| o.to_string()).unwrap_or_default()
+            ),
+        },
+        _ => type_change(old, new),
     }
 }
 

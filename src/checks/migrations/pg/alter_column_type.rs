@@ -79,6 +79,47 @@ pub fn check(facts: &Facts) -> Option<Draft> {
             )
             .with_detail(Some(why.clone())))
         }
+        TypeChange::KeepsHeap {
+            index_rebuilt: false,
+            only_if: None,
+            ..
+        } => None,
+        TypeChange::KeepsHeap {
+            index_rebuilt: false,
+            only_if: Some(condition),
+            why,
+        } => Some(Draft::unsure(
+            &ALTER_COLUMN_TYPE,
+            table,
+            format!(
+                "ALTER COLUMN {column} TYPE {after} keeps {table}'s rows only if {condition} ({why}); otherwise it rewrites {table} under ACCESS EXCLUSIVE"
+            ),
+            format!("run it with `SET LOCAL TimeZone = 'UTC';` in the same transaction, or: {fix}"),
+        )),
+        TypeChange::KeepsHeap {
+            index_rebuilt: true,
+            only_if,
+            why,
+        } => {
+            let unless = only_if
+                .map(|c| format!("; unless {c}, it also rewrites every row"))
+                .unwrap_or_default();
+            Some(Draft::new(
+                &ALTER_COLUMN_TYPE,
+                table,
+                format!(
+                    "ALTER COLUMN {column} TYPE {after} keeps {table}'s rows ({why}) but rebuilds the index on {column} under ACCESS EXCLUSIVE: reads and writes wait for the whole build{unless}"
+                ),
+                format!(
+                    "`DROP INDEX CONCURRENTLY` the index on {column} first, change the type{}, then `CREATE INDEX CONCURRENTLY` it again; or {fix}",
+                    if only_if.is_some() {
+                        " with `SET LOCAL TimeZone = 'UTC'`"
+                    } else {
+                        ""
+                    }
+                ),
+            ))
+        }
         TypeChange::Unknown => Some(Draft::unsure(
             &ALTER_COLUMN_TYPE,
             table,

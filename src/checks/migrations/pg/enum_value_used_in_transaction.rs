@@ -1,12 +1,9 @@
-//! The `migrations/pg-enum-value-used-in-transaction` rule (PostgreSQL): judged per transaction,
-//! so it keeps the enum values added in the current one.
+//! The `migrations/pg-enum-value-used-in-transaction` rule (PostgreSQL): the facts follow the
+//! enum values added in each transaction and the statements that use them before it commits.
 
-use super::Draft;
+use super::{Draft, Facts};
 use crate::declare_rule;
-use crate::sql::postgres::Lexing;
-use crate::sql::postgres::operations::StatementFacts;
-use pg_query::NodeEnum;
-use pg_query::protobuf::Token;
+use crate::sql::postgres::operations::Operation;
 
 declare_rule! {
     order: 160;
@@ -34,126 +31,34 @@ declare_rule! {
     pub ENUM_VALUE_USED_IN_TRANSACTION = ("migrations/pg-enum-value-used-in-transaction", Fail, "an enum value added by ALTER TYPE … ADD VALUE is used before its transaction commits: the migration cannot succeed");
 }
 
-/// The enum values added in the current transaction.
-#[derive(Default)]
-pub struct EnumValuesAdded {
-    /// (type, value, line of the ADD VALUE)
-    added: Vec<(String, String, u32)>,
-}
-
-impl EnumValuesAdded {
-    pub fn check(&mut self, statement: &StatementFacts, postgres_version: u32) -> Option<Draft> {
-        if let Some((type_name, value)) = added_enum_value(&statement.text) {
-            if postgres_version < 12
-                && let Some(block) = statement.transaction.block
-            {
-                return Some(Draft::new(
-                    &ENUM_VALUE_USED_IN_TRANSACTION,
-                    &type_name,
-                    format!(
-                        "ALTER TYPE {type_name} ADD VALUE runs in a transaction block ({block}), which PostgreSQL {postgres_version} refuses (allowed from PostgreSQL 12): the migration cannot succeed"
-                    ),
-                    "run ALTER TYPE … ADD VALUE on its own, outside a transaction block (a migration of its own with the runner's transaction turned off)".to_string(),
-                ));
-            }
-            // A statement-per-transaction runner commits it at once.
-            if statement.transaction.multi_statement {
-                self.added.push((type_name, value, statement.line));
-            }
-            return None;
+pub fn check(facts: &Facts) -> Option<Draft> {
+    match facts.op {
+        Operation::EnumValueAdded { type_name, .. } if facts.postgres_version < 12 => {
+            let block = facts.statement.transaction.block?;
+            Some(Draft::new(
+                &ENUM_VALUE_USED_IN_TRANSACTION,
+                type_name,
+                format!(
+                    "ALTER TYPE {type_name} ADD VALUE runs in a transaction block ({block}), which PostgreSQL {} refuses (allowed from PostgreSQL 12): the migration cannot succeed",
+                    facts.postgres_version
+                ),
+                "run ALTER TYPE … ADD VALUE on its own, outside a transaction block (a migration of its own with the runner's transaction turned off)".to_string(),
+            ))
         }
-        // Scanning for literals only matters while this transaction has added a value.
-        if !statement.transaction.multi_statement || self.added.is_empty() {
-            return None;
-        }
-        let literals = string_literals(&statement.text);
-        let (type_name, value, line) = self
-            .added
-            .iter()
-            .find(|(_, value, _)| literals.iter().any(|l| l == value))?;
-        Some(Draft::new(
+        Operation::NewEnumValueUsed {
+            type_name,
+            value,
+            added_line,
+        } => Some(Draft::new(
             &ENUM_VALUE_USED_IN_TRANSACTION,
             type_name,
             format!(
-                "'{value}' was added to {type_name} at line {line} in this same transaction: PostgreSQL refuses to use it before that transaction commits (unsafe use of new value), so the migration cannot succeed"
+                "'{value}' was added to {type_name} at line {added_line} in this same transaction: PostgreSQL refuses to use it before that transaction commits (unsafe use of new value), so the migration cannot succeed"
             ),
             format!(
                 "commit between the two: `ALTER TYPE {type_name} ADD VALUE '{value}'` in a migration of its own, and this statement in a later one"
             ),
-        ))
-    }
-
-    /// The transaction ended: its values are committed and usable.
-    pub fn commit(&mut self) {
-        self.added.clear();
-    }
-}
-
-/// `ALTER TYPE t ADD VALUE 'v'`: (t, v).
-fn added_enum_value(text: &str) -> Option<(String, String)> {
-    // A second parse of every statement doubled the check's cost on real histories: only a
-    // statement that can be an ADD VALUE is parsed again.
-    if !(crate::sql::contains_ignore_case(text, "TYPE")
-        && crate::sql::contains_ignore_case(text, "VALUE"))
-    {
-        return None;
-    }
-    let parsed = pg_query::parse(text, Lexing::default().options()).ok()?;
-    let raw = parsed
-        .protobuf
-        .stmts
-        .first()?
-        .stmt
-        .as_ref()?
-        .node
-        .as_ref()?;
-    let NodeEnum::AlterEnumStmt(stmt) = raw else {
-        return None;
-    };
-    if stmt.new_val.is_empty() || !stmt.old_val.is_empty() {
-        // RENAME VALUE: nothing new to use.
-        return None;
-    }
-    let type_name = crate::sql::postgres::strings(&stmt.type_name)
-        .last()?
-        .to_lowercase();
-    Some((type_name, stmt.new_val.clone()))
-}
-
-/// The string constants of a statement (quotes removed, `''` undoubled), from PostgreSQL's own
-/// scanner: text in comments is not a use.
-fn string_literals(text: &str) -> Vec<String> {
-    let Ok(tokens) = pg_query::scan_tokens(text) else {
-        return Vec::new();
-    };
-    tokens
-        .iter()
-        .filter(|t| t.token == Token::Sconst as i32)
-        .filter_map(|t| text.get(t.start as usize..t.end as usize))
-        .filter_map(|quoted| {
-            let inner = quoted.strip_prefix('\'')?.strip_suffix('\'')?;
-            Some(inner.replace("''", "'"))
-        })
-        .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reads_the_added_value_and_the_literals() {
-        assert_eq!(
-            added_enum_value("ALTER TYPE public.Payment_Status ADD VALUE IF NOT EXISTS 'it''s'"),
-            Some(("payment_status".to_string(), "it's".to_string()))
-        );
-        assert_eq!(
-            added_enum_value("ALTER TYPE payment_status RENAME VALUE 'a' TO 'b'"),
-            None
-        );
-        assert_eq!(
-            string_literals("UPDATE p SET s = 'disputed' /* 'not this' */ WHERE n = 'it''s'"),
-            vec!["disputed".to_string(), "it's".to_string()]
-        );
+        )),
+        _ => None,
     }
 }

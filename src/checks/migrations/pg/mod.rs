@@ -14,13 +14,17 @@ mod add_foreign_key;
 mod add_index_not_concurrent;
 mod add_unique_constraint;
 mod alter_column_type;
+mod alter_domain_check;
 mod concurrently_in_transaction;
 mod concurrently_on_partitioned_table;
+mod detach_partition_not_concurrent;
 mod drop_index_not_concurrent;
 mod enum_value_used_in_transaction;
+mod identity_behind_data;
 mod lock_accumulation;
 mod lock_table;
 mod missing_lock_timeout;
+mod partition_default_scan;
 mod refresh_matview_not_concurrent;
 mod reindex_not_concurrent;
 mod set_not_null;
@@ -66,6 +70,11 @@ const OPERATION_RULES: &[fn(&Facts) -> Option<Draft>] = &[
     drop_index_not_concurrent::check,
     refresh_matview_not_concurrent::check,
     unbatched_backfill::check,
+    enum_value_used_in_transaction::check,
+    concurrently_on_partitioned_table::check,
+    partition_default_scan::check,
+    detach_partition_not_concurrent::check,
+    alter_domain_check::check,
 ];
 
 /// What an operation rule sees: the operation, its statement (text, position, transaction,
@@ -250,7 +259,6 @@ pub fn analyze(files: &[MigrationFile], settings: &Settings, deploy_is_known: bo
         settings,
         findings: Vec::new(),
         at_risk: Vec::new(),
-        partitioned: concurrently_on_partitioned_table::PartitionedTables::default(),
     };
     let mut unread = 0;
     for file in follow(files, options) {
@@ -271,19 +279,16 @@ struct Writer<'a> {
     settings: &'a Settings,
     findings: Vec<Finding>,
     at_risk: Vec<(String, Vec<&'static str>)>,
-    /// Partitioned tables, followed across files (older migrations create them).
-    partitioned: concurrently_on_partitioned_table::PartitionedTables,
 }
 
 impl Writer<'_> {
     fn file(&mut self, file: &FileFacts) {
         let mut lock_timeout = missing_lock_timeout::MissingLockTimeout::default();
         let mut accumulation = lock_accumulation::LockAccumulation::default();
-        let mut enum_values = enum_value_used_in_transaction::EnumValuesAdded::default();
-        for step in &file.steps {
+        let mut identities = identity_behind_data::IdentitiesAdded::default();
+        for (index, step) in file.steps.iter().enumerate() {
             let statement = match step {
                 Step::Commit { held } => {
-                    enum_values.commit();
                     if let Some((index, evidence)) = accumulation.commit(held)
                         && let Some(finding) = self.findings.get_mut(index)
                     {
@@ -293,6 +298,7 @@ impl Writer<'_> {
                 }
                 Step::Statement(statement) => statement,
             };
+            identities.follow(index, statement);
             let operations = match &statement.operations {
                 Ok(operations) => operations,
                 Err(reason) => {
@@ -336,10 +342,9 @@ impl Writer<'_> {
             {
                 accumulation.reported(index);
             }
-            if let Some(draft) = enum_values.check(statement, self.settings.postgres_version) {
-                self.write(file, statement, draft);
-            }
-            if let Some(draft) = self.partitioned.check(statement) {
+        }
+        for (index, draft) in identities.drafts() {
+            if let Some(Step::Statement(statement)) = file.steps.get(index) {
                 self.write(file, statement, draft);
             }
         }
@@ -400,7 +405,9 @@ fn short_reason(rule: &str) -> &'static str {
         "pg-set-not-null"
         | "pg-add-check-constraint"
         | "pg-add-foreign-key"
-        | "pg-validate-in-same-transaction" => "scan",
+        | "pg-validate-in-same-transaction"
+        | "pg-partition-default-scan"
+        | "pg-alter-domain-check" => "scan",
         "pg-add-index-not-concurrent"
         | "pg-add-unique-constraint"
         | "pg-reindex-not-concurrent" => "index build",
@@ -409,6 +416,7 @@ fn short_reason(rule: &str) -> &'static str {
         "pg-enum-value-used-in-transaction" | "pg-concurrently-on-partitioned-table" => {
             "cannot succeed"
         }
+        "pg-identity-behind-data" => "inserts fail",
         _ => "breaking change",
     }
 }

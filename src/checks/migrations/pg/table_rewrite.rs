@@ -22,10 +22,30 @@ declare_rule! {
     /// ## Do this instead
     /// Do not run these in a migration. To reclaim space online use `pg_repack` or
     /// `pg_squeeze`; to move a table, create a new one and copy in batches.
-    pub TABLE_REWRITE = ("migrations/pg-table-rewrite", Fail, "VACUUM FULL, CLUSTER, SET LOGGED/UNLOGGED or SET TABLESPACE rewrites the table");
+    pub TABLE_REWRITE = ("migrations/pg-table-rewrite", Fail, "VACUUM FULL, CLUSTER, SET LOGGED/UNLOGGED, SET TABLESPACE or a constrained domain column rewrites the table");
 }
 
 pub fn check(facts: &Facts) -> Option<Draft> {
+    if let Operation::AddColumn(AddColumn {
+        table,
+        column,
+        rewrite: Some(AddColumnRewrite::Domain { domain }),
+        ..
+    }) = facts.op
+    {
+        // ATExecAddColumn (tablecmds.c): a column of a domain with constraints gets its
+        // value (NULL or the default) checked in every row, by a rewrite.
+        return Some(Draft::new(
+            &TABLE_REWRITE,
+            table,
+            format!(
+                "ADD COLUMN {column} of domain {domain}, which has constraints, rewrites {table} under ACCESS EXCLUSIVE to check every row: reads and writes wait for the whole copy"
+            ),
+            format!(
+                "add {column} with the domain's base type, backfill in batches, add the domain's CHECK as a table constraint NOT VALID and VALIDATE it in a later transaction"
+            ),
+        ));
+    }
     let Operation::Rewrite { table, kind } = facts.op else {
         return None;
     };
