@@ -719,3 +719,12 @@ fn buf_side_by_side() {
     }
     insta::assert_snapshot!("buf_side_by_side", table);
 }
+
+#[test]
+fn zz_debug_case() {
+    if let Ok(case) = std::env::var("DEBUG_CASE") {
+        let c = buf_case(&case, J);
+        eprintln!("{}", render(&c));
+        for e in &c.errors { eprintln!("ERR {e}"); }
+    }
+}

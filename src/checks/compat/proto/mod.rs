@@ -5,6 +5,7 @@
 //! pools, `rules` holds the rules and their documentation.
 
 mod diff;
+mod editions;
 mod load;
 mod rules;
 
@@ -35,6 +36,10 @@ pub static RULES: &[&Rule] = &[
     &MESSAGE_REMOVED,
     &RESERVED_REMOVED,
     &IMPORT_UNRESOLVED,
+    &JSON_FORMAT_CHANGED,
+    &ENUM_CLOSED,
+    &UTF8_VALIDATION_CHANGED,
+    &PRESENCE_CHANGED,
 ];
 
 /// Compare every old file of `pairs` against every new one. All old files are compiled
