@@ -54,16 +54,28 @@ struct Parsed {
     edition: Option<String>,
 }
 
+/// Files parsed in one run, by path and text: the deployed and the new version of a file that
+/// did not change are parsed once (a release typically touches a few files of a tree).
+/// Parsing is most of the cost of a version's compilation, and each version is linked once.
+#[derive(Default)]
+pub struct ParseCache {
+    parsed: HashMap<(String, String), (FileDescriptorProto, Option<String>)>,
+}
+
 /// Compile the configured `files` (project paths) of `version`. Files that cannot be read,
 /// parsed or linked become [`SchemaError`]s; the others are still compiled.
-pub fn load(version: &Version, files: &[String]) -> (Loaded, Vec<SchemaError>) {
+pub fn load(
+    version: &Version,
+    files: &[String],
+    cache: &mut ParseCache,
+) -> (Loaded, Vec<SchemaError>) {
     let mut errors = Vec::new();
     let google = GoogleFileResolver::new();
     let mut parsed: BTreeMap<String, Parsed> = BTreeMap::new(); // project path → parsed
     // Configured files first: together they decide the include roots imports resolve against.
     let mut include_roots: Vec<String> = Vec::new();
     for path in files {
-        if let Some(one) = parse_one(version, path, &mut errors) {
+        if let Some(one) = parse_one(version, path, cache, &mut errors) {
             for root in include_roots_of(path, one.proto.package()) {
                 if !include_roots.contains(&root) {
                     include_roots.push(root);
@@ -80,7 +92,7 @@ pub fn load(version: &Version, files: &[String]) -> (Loaded, Vec<SchemaError>) {
     let mut seen: HashSet<String> = files.iter().cloned().collect();
     while let Some(path) = queue.pop_front() {
         if !parsed.contains_key(&path) {
-            match parse_one(version, &path, &mut errors) {
+            match parse_one(version, &path, cache, &mut errors) {
                 Some(one) => {
                     parsed.insert(path.clone(), one);
                 }
@@ -227,7 +239,12 @@ pub fn load(version: &Version, files: &[String]) -> (Loaded, Vec<SchemaError>) {
     (loaded, errors)
 }
 
-fn parse_one(version: &Version, path: &str, errors: &mut Vec<SchemaError>) -> Option<Parsed> {
+fn parse_one(
+    version: &Version,
+    path: &str,
+    cache: &mut ParseCache,
+    errors: &mut Vec<SchemaError>,
+) -> Option<Parsed> {
     let text = match version.read(path) {
         Ok(Some(text)) => text,
         Ok(None) => {
@@ -242,21 +259,36 @@ fn parse_one(version: &Version, path: &str, errors: &mut Vec<SchemaError>) -> Op
             return None;
         }
     };
-    let (source, edition) = match editions::lower_source(&text) {
-        Ok(None) => (text, None),
+    let key = (path.to_string(), text);
+    if let Some((proto, edition)) = cache.parsed.get(&key) {
+        return Some(Parsed {
+            path: path.to_string(),
+            proto: proto.clone(),
+            edition: edition.clone(),
+        });
+    }
+    let text = &key.1;
+    let (source, edition) = match editions::lower_source(text) {
+        Ok(None) => (text.clone(), None),
         Ok(Some(lowered)) => (lowered.text, Some(lowered.edition)),
         Err((offset, message)) => {
-            let (line, column) = line_column(&text, offset);
+            let (line, column) = line_column(text, offset);
             errors.push(SchemaError::new(Location::new(path, line, column), message));
             return None;
         }
     };
     match File::from_source(path, &source) {
-        Ok(file) => Some(Parsed {
-            path: path.to_string(),
-            proto: file.file_descriptor_proto().clone(),
-            edition,
-        }),
+        Ok(file) => {
+            let proto = file.file_descriptor_proto().clone();
+            cache
+                .parsed
+                .insert(key.clone(), (proto.clone(), edition.clone()));
+            Some(Parsed {
+                path: path.to_string(),
+                proto,
+                edition,
+            })
+        }
         Err(err) => {
             let mut message = err.to_string();
             if edition.is_some() {
