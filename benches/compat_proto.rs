@@ -42,14 +42,19 @@ fn area_file(i: usize, changed: bool) -> String {
     s.push_str("import \"google/protobuf/timestamp.proto\";\n");
     s.push_str("import \"google/protobuf/field_mask.proto\";\n");
     if i > 0 {
-        s.push_str(&format!("import \"acme/area{0}/v1/area{0}.proto\";\n", i - 1));
+        s.push_str(&format!(
+            "import \"acme/area{0}/v1/area{0}.proto\";\n",
+            i - 1
+        ));
     }
     s.push('\n');
     s.push_str(&format!(
         "// The state of a thing of area {i}.\nenum State{i} {{\n  STATE{i}_UNSPECIFIED = 0;\n  STATE{i}_ACTIVE = 1;\n  STATE{i}_SUSPENDED = 2;\n  STATE{i}_DELETED = 3;\n}}\n\n"
     ));
     for m in 0..8 {
-        s.push_str(&format!("// Thing {m} of area {i}.\nmessage Thing{i}x{m} {{\n"));
+        s.push_str(&format!(
+            "// Thing {m} of area {i}.\nmessage Thing{i}x{m} {{\n"
+        ));
         s.push_str("  string id = 1;\n  string display_name = 2;\n");
         s.push_str(&format!("  State{i} state = 3;\n"));
         s.push_str("  acme.common.v1.Audit created = 4;\n");

@@ -728,20 +728,44 @@ fn editions_errors_name_the_editions_rule_and_position() {
     let old = Version::from_files(
         "base",
         [
-            ("shop/v1/a.proto", "edition = \"2023\";\npackage shop.v1;\nmessage A { int32 x = 1; }\n"),
-            ("shop/v1/b.proto", "edition = \"2023\";\npackage shop.v1;\nmessage B { int32 x = 1; }\n"),
-            ("shop/v1/c.proto", "edition = \"2023\";\npackage shop.v1;\nmessage C { int32 x = 1; }\n"),
-            ("shop/v1/d.proto", "edition = \"2023\";\npackage shop.v1;\nmessage D { int32 x = 1; }\n"),
+            (
+                "shop/v1/a.proto",
+                "edition = \"2023\";\npackage shop.v1;\nmessage A { int32 x = 1; }\n",
+            ),
+            (
+                "shop/v1/b.proto",
+                "edition = \"2023\";\npackage shop.v1;\nmessage B { int32 x = 1; }\n",
+            ),
+            (
+                "shop/v1/c.proto",
+                "edition = \"2023\";\npackage shop.v1;\nmessage C { int32 x = 1; }\n",
+            ),
+            (
+                "shop/v1/d.proto",
+                "edition = \"2023\";\npackage shop.v1;\nmessage D { int32 x = 1; }\n",
+            ),
         ],
     );
     let new = Version::from_files(
         "head",
         [
-            ("shop/v1/a.proto", "edition = \"2023\";\npackage shop.v1;\nmessage A {\n  required int32 x = 1;\n}\n"),
-            ("shop/v1/b.proto", "edition = \"2099\";\npackage shop.v1;\nmessage B { int32 x = 1; }\n"),
-            ("shop/v1/c.proto", "edition = \"2023\";\npackage shop.v1;\nmessage C {\n  optional int32 x = 1;\n}\n"),
+            (
+                "shop/v1/a.proto",
+                "edition = \"2023\";\npackage shop.v1;\nmessage A {\n  required int32 x = 1;\n}\n",
+            ),
+            (
+                "shop/v1/b.proto",
+                "edition = \"2099\";\npackage shop.v1;\nmessage B { int32 x = 1; }\n",
+            ),
+            (
+                "shop/v1/c.proto",
+                "edition = \"2023\";\npackage shop.v1;\nmessage C {\n  optional int32 x = 1;\n}\n",
+            ),
             // Still compared: the removed field is reported.
-            ("shop/v1/d.proto", "edition = \"2023\";\npackage shop.v1;\nmessage D { int32 y = 2; }\n"),
+            (
+                "shop/v1/d.proto",
+                "edition = \"2023\";\npackage shop.v1;\nmessage D { int32 y = 2; }\n",
+            ),
         ],
     );
     let pairs: Vec<Pair> = ["a", "b", "c", "d"]

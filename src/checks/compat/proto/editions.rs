@@ -322,9 +322,10 @@ impl Features {
 /// `features.field_presence = IMPLICIT` → (`field_presence`, `IMPLICIT`).
 fn feature_option(option: &UninterpretedOption) -> Option<(&str, &str)> {
     match option.name.as_slice() {
-        [first, second] if first.name_part == "features" && !first.is_extension => {
-            Some((second.name_part.as_str(), option.identifier_value.as_deref()?))
-        }
+        [first, second] if first.name_part == "features" && !first.is_extension => Some((
+            second.name_part.as_str(),
+            option.identifier_value.as_deref()?,
+        )),
         _ => None,
     }
 }
@@ -397,15 +398,21 @@ pub fn lower_descriptor(
     if editions {
         file.syntax = Some("proto2".into());
         if let Some(options) = file.options.as_mut() {
-            options.uninterpreted_option.retain(|o| !is_feature_option(o));
+            options
+                .uninterpreted_option
+                .retain(|o| !is_feature_option(o));
         }
         for service in &mut file.service {
             if let Some(options) = service.options.as_mut() {
-                options.uninterpreted_option.retain(|o| !is_feature_option(o));
+                options
+                    .uninterpreted_option
+                    .retain(|o| !is_feature_option(o));
             }
             for method in &mut service.method {
                 if let Some(options) = method.options.as_mut() {
-                    options.uninterpreted_option.retain(|o| !is_feature_option(o));
+                    options
+                        .uninterpreted_option
+                        .retain(|o| !is_feature_option(o));
                 }
             }
         }
@@ -453,7 +460,10 @@ impl Lowering<'_> {
         let name = join(scope, message.name());
         let features = self.own(
             inherited,
-            message.options.as_mut().map(|o| &mut o.uninterpreted_option),
+            message
+                .options
+                .as_mut()
+                .map(|o| &mut o.uninterpreted_option),
             &path,
         )?;
         self.map.messages.insert(name.clone(), features);
@@ -511,7 +521,9 @@ impl Lowering<'_> {
         if self.editions {
             for value in &mut e.value {
                 if let Some(options) = value.options.as_mut() {
-                    options.uninterpreted_option.retain(|o| !is_feature_option(o));
+                    options
+                        .uninterpreted_option
+                        .retain(|o| !is_feature_option(o));
                 }
             }
         }

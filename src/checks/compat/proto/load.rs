@@ -171,7 +171,11 @@ pub fn load(
             name.clone(),
             match &parsed.edition {
                 Some(edition) => format!("edition {edition}"),
-                None => parsed.proto.syntax.clone().unwrap_or_else(|| "proto2".into()),
+                None => parsed
+                    .proto
+                    .syntax
+                    .clone()
+                    .unwrap_or_else(|| "proto2".into()),
             },
         );
         let mut proto = parsed.proto.clone();
