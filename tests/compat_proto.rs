@@ -719,3 +719,119 @@ fn buf_side_by_side() {
     }
     insta::assert_snapshot!("buf_side_by_side", table);
 }
+
+/// Editions files that protoc refuses are errors at their line and column, in the terms of
+/// editions (the mapping layer reads them as proto3, whose messages would mislead), and the
+/// other files are still compared.
+#[test]
+fn editions_errors_name_the_editions_rule_and_position() {
+    let old = Version::from_files(
+        "base",
+        [
+            (
+                "shop/v1/a.proto",
+                "edition = \"2023\";\npackage shop.v1;\nmessage A { int32 x = 1; }\n",
+            ),
+            (
+                "shop/v1/b.proto",
+                "edition = \"2023\";\npackage shop.v1;\nmessage B { int32 x = 1; }\n",
+            ),
+            (
+                "shop/v1/c.proto",
+                "edition = \"2023\";\npackage shop.v1;\nmessage C { int32 x = 1; }\n",
+            ),
+            (
+                "shop/v1/d.proto",
+                "edition = \"2023\";\npackage shop.v1;\nmessage D { int32 x = 1; }\n",
+            ),
+        ],
+    );
+    let new = Version::from_files(
+        "head",
+        [
+            (
+                "shop/v1/a.proto",
+                "edition = \"2023\";\npackage shop.v1;\nmessage A {\n  required int32 x = 1;\n}\n",
+            ),
+            (
+                "shop/v1/b.proto",
+                "edition = \"2099\";\npackage shop.v1;\nmessage B { int32 x = 1; }\n",
+            ),
+            (
+                "shop/v1/c.proto",
+                "edition = \"2023\";\npackage shop.v1;\nmessage C {\n  optional int32 x = 1;\n}\n",
+            ),
+            // Still compared: the removed field is reported.
+            (
+                "shop/v1/d.proto",
+                "edition = \"2023\";\npackage shop.v1;\nmessage D { int32 y = 2; }\n",
+            ),
+        ],
+    );
+    let pairs: Vec<Pair> = ["a", "b", "c", "d"]
+        .iter()
+        .map(|n| Pair::same(format!("shop/v1/{n}.proto")))
+        .collect();
+    let comparison = proto::compare(&pairs, &old, &new, J);
+    let errors: Vec<String> = comparison.errors.iter().map(|e| e.to_string()).collect();
+    assert_eq!(errors.len(), 3, "{errors:#?}");
+    assert!(
+        errors[0].starts_with("shop/v1/a.proto:4:3: `required` is not allowed in editions"),
+        "{errors:#?}"
+    );
+    assert_eq!(
+        errors[1],
+        "shop/v1/b.proto:1:11: edition \"2099\" is not supported: gonogo reads editions 2023 and 2024"
+    );
+    assert!(
+        errors[2].starts_with("shop/v1/c.proto:4:3: `optional` is not allowed in editions"),
+        "{errors:#?}"
+    );
+    let removed: Vec<String> = comparison
+        .findings
+        .iter()
+        .filter(|f| f.rule == "compat/proto-field-removed")
+        .map(|f| f.location.as_ref().unwrap().to_string())
+        .collect();
+    assert_eq!(removed, ["shop/v1/d.proto:3:1"]);
+}
+
+/// An editions file compares with its proto2 original by behaviour: a migration that keeps
+/// every proto2 behaviour explicitly is quiet, the defaults of edition 2023 are not.
+#[test]
+fn proto2_to_editions_migration_is_compared_by_behaviour() {
+    let proto2 = "syntax = \"proto2\";\npackage shop.v1;\n\nenum Status {\n  STATUS_UNKNOWN = 0;\n  STATUS_PAID = 1;\n}\n\nmessage Order {\n  required string id = 1;\n  optional Status status = 2 [default = STATUS_PAID];\n  repeated int32 quantities = 3;\n  optional group Extra = 4 {\n    optional bytes blob = 1 [default = \"\\001a\"];\n  }\n}\n";
+    let faithful = "edition = \"2023\";\npackage shop.v1;\n\noption features.utf8_validation = NONE;\noption features.enum_type = CLOSED;\noption features.repeated_field_encoding = EXPANDED;\noption features.json_format = LEGACY_BEST_EFFORT;\n\nenum Status {\n  STATUS_UNKNOWN = 0;\n  STATUS_PAID = 1;\n}\n\nmessage Order {\n  string id = 1 [features.field_presence = LEGACY_REQUIRED];\n  Status status = 2 [default = STATUS_PAID];\n  repeated int32 quantities = 3;\n  message Extra {\n    bytes blob = 1 [default = \"\\001a\"];\n  }\n  Extra extra = 4 [features.message_encoding = DELIMITED];\n}\n";
+    let naive = "edition = \"2023\";\npackage shop.v1;\n\nenum Status {\n  STATUS_UNKNOWN = 0;\n  STATUS_PAID = 1;\n}\n\nmessage Order {\n  string id = 1;\n  Status status = 2;\n  repeated int32 quantities = 3;\n  message Extra {\n    bytes blob = 1;\n  }\n  Extra extra = 4;\n}\n";
+    let pair = [Pair::same("shop/v1/orders.proto")];
+    let old = Version::from_files("base", [("shop/v1/orders.proto", proto2)]);
+    let quiet = proto::compare(
+        &pair,
+        &old,
+        &Version::from_files("head", [("shop/v1/orders.proto", faithful)]),
+        J,
+    );
+    assert_clean(&quiet);
+    assert!(quiet.findings.is_empty(), "{}", render(&quiet));
+    let loud = proto::compare(
+        &pair,
+        &old,
+        &Version::from_files("head", [("shop/v1/orders.proto", naive)]),
+        J,
+    );
+    assert_clean(&loud);
+    let mut rules: Vec<&str> = loud.findings.iter().map(|f| f.rule.as_str()).collect();
+    rules.sort();
+    assert_eq!(
+        rules,
+        [
+            "compat/proto-field-default-changed",
+            "compat/proto-field-default-changed",
+            "compat/proto-field-type-changed",
+            "compat/proto-required-field-changed",
+            "compat/proto-utf8-validation-changed",
+        ],
+        "{}",
+        render(&loud)
+    );
+}

@@ -2,6 +2,7 @@
 //! another file is the same message), fields by number, enum values by number, RPCs by name.
 //! The rules and the reasons for each decision are documented in `rules.rs`.
 
+use super::editions::{Features, Presence};
 use super::load::{Loaded, span};
 use super::rules::*;
 use crate::checks::Rule;
@@ -176,6 +177,14 @@ impl Diff<'_> {
     fn message(&mut self, old: &MessageDescriptor, new: &MessageDescriptor) {
         self.message_flow = self.usage.flow(old.full_name());
         let new_at = loc(self.new, &new.parent_file(), new.path());
+        self.json_format(
+            "message",
+            self.old.features.messages.get(old.full_name()),
+            self.new.features.messages.get(new.full_name()),
+            new.full_name(),
+            syntax_note(self, &old.parent_file(), &new.parent_file()),
+            &new_at,
+        );
         for field in old.fields() {
             self.field_of(old, new, &field, &new_at);
         }
@@ -413,7 +422,106 @@ impl Diff<'_> {
                 ),
                 Breaks::Both,
                 Flow::Message,
-                at,
+                at.clone(),
+            );
+        }
+        self.field_features(old_message, old, new, &at);
+    }
+
+    /// `features.json_format` ALLOW → LEGACY_BEST_EFFORT of a message or enum (wire_json).
+    fn json_format(
+        &mut self,
+        kind: &str,
+        old: Option<&Features>,
+        new: Option<&Features>,
+        name: &str,
+        note: String,
+        at: &Location,
+    ) {
+        if let (Some(old), Some(new)) = (old, new)
+            && self.json()
+            && old.json_allowed
+            && !new.json_allowed
+        {
+            // Nothing encodes differently today, so no "who cannot read whom" consequence.
+            self.info(
+                &JSON_FORMAT_CHANGED,
+                format!(
+                    "{kind} `{name}` no longer guarantees a JSON mapping (features.json_format \
+                     ALLOW → LEGACY_BEST_EFFORT{}): protoc stops refusing fields whose JSON \
+                     names collide, so a later change can add one that JSON clients misread",
+                    note
+                ),
+                at.clone(),
+            );
+        }
+    }
+
+    /// The features of one field in both versions: UTF-8 validation of strings, presence of
+    /// singular scalars. Packed/expanded encoding is not compared: parsers accept both for
+    /// every repeated scalar (protobuf.dev/programming-guides/encoding#packed).
+    fn field_features(
+        &mut self,
+        old_message: &MessageDescriptor,
+        old: &FieldDescriptor,
+        new: &FieldDescriptor,
+        at: &Location,
+    ) {
+        let key = |f: &FieldDescriptor| format!("{}.{}", f.parent_message().full_name(), f.name());
+        let (Some(before), Some(after)) = (
+            self.old.features.fields.get(&key(old)).copied(),
+            self.new.features.fields.get(&key(new)).copied(),
+        ) else {
+            return;
+        };
+        let label = format!(
+            "field {} (`{}`) of message `{}`",
+            new.number(),
+            new.name(),
+            old_message.full_name()
+        );
+        let note = syntax_note(self, &old.parent_file(), &new.parent_file());
+        let strings = matches!(old.kind(), Kind::String) && matches!(new.kind(), Kind::String);
+        // Only NONE → VERIFY: data already written without validation can now be refused.
+        // The other way, old readers refuse only invalid UTF-8 the new version writes, and
+        // Java, Go, Python and JavaScript strings cannot hold any.
+        if strings && !before.verify_utf8 && after.verify_utf8 {
+            self.report(
+                &UTF8_VALIDATION_CHANGED,
+                format!(
+                    "{label} now rejects strings that are not valid UTF-8 \
+                     (features.utf8_validation NONE → VERIFY{note}): a message holding one \
+                     fails to parse"
+                ),
+                Breaks::NewReadsOld,
+                Flow::Message,
+                at.clone(),
+            );
+        }
+        let singular_scalar = |f: &FieldDescriptor| {
+            cardinality(f) == Card::Single
+                && !matches!(f.kind(), Kind::Message(_))
+                && f.containing_oneof().is_none()
+        };
+        let flavour = |p: Presence| match p {
+            Presence::Explicit => Some("explicit"),
+            Presence::Implicit => Some("implicit"),
+            Presence::LegacyRequired => None,
+        };
+        if singular_scalar(old)
+            && singular_scalar(new)
+            && let (Some(was), Some(is)) = (flavour(before.presence), flavour(after.presence))
+            && was != is
+        {
+            let consequence = if is == "implicit" {
+                "the new version no longer sends zero values, so old readers see the field as unset"
+            } else {
+                "old writers never send zero values, so the new version sees them as unset"
+            };
+            self.info(
+                &PRESENCE_CHANGED,
+                format!("{label} changed from {was} to {is} presence{note}: {consequence}"),
+                at.clone(),
             );
         }
     }
@@ -421,6 +529,36 @@ impl Diff<'_> {
     fn enumeration(&mut self, old: &EnumDescriptor, new: &EnumDescriptor) {
         self.message_flow = self.usage.flow(old.full_name());
         let new_at = loc(self.new, &new.parent_file(), new.path());
+        let (old_features, new_features) = (
+            self.old.features.enums.get(old.full_name()),
+            self.new.features.enums.get(new.full_name()),
+        );
+        self.json_format(
+            "enum",
+            old_features,
+            new_features,
+            new.full_name(),
+            syntax_note(self, &old.parent_file(), &new.parent_file()),
+            &new_at,
+        );
+        if let (Some(before), Some(after)) = (old_features, new_features)
+            && !before.closed_enum
+            && after.closed_enum
+        {
+            self.report(
+                &ENUM_CLOSED,
+                format!(
+                    "enum `{}` became closed (features.enum_type OPEN → CLOSED{}): a number the \
+                     new version does not know is moved to the unknown fields and the field reads \
+                     as its default",
+                    new.full_name(),
+                    syntax_note(self, &old.parent_file(), &new.parent_file())
+                ),
+                Breaks::NewReadsOld,
+                Flow::Message,
+                new_at.clone(),
+            );
+        }
         let numbers: BTreeSet<i32> = old.values().map(|v| v.number()).collect();
         for number in numbers {
             let old_names: Vec<String> = names_of(old, number);
@@ -597,6 +735,27 @@ impl Diff<'_> {
             }
         }
     }
+}
+
+/// `, by moving from a proto3 file to a proto2 file` when the syntax of the enclosing file
+/// changed, which is how most feature changes happen outside editions.
+fn syntax_note(diff: &Diff, old: &FileDescriptor, new: &FileDescriptor) -> String {
+    let (a, b) = (
+        diff.old.syntax.get(old.name()),
+        diff.new.syntax.get(new.name()),
+    );
+    match (a, b) {
+        (Some(a), Some(b)) if a != b => format!(
+            ", by moving from {} {a} file to {} {b} file",
+            article(a),
+            article(b)
+        ),
+        _ => String::new(),
+    }
+}
+
+fn article(syntax: &str) -> &'static str {
+    if syntax.starts_with('e') { "an" } else { "a" }
 }
 
 fn streaming(yes: bool) -> &'static str {

@@ -15,6 +15,7 @@
 //! change the wire or JSON encoding.
 
 use super::super::model::{SchemaError, Version};
+use super::editions::{self, FeatureMap};
 use crate::report::Location;
 use prost_reflect::DescriptorPool;
 use prost_reflect::prost_types::{DescriptorProto, FileDescriptorProto};
@@ -33,6 +34,10 @@ pub struct Loaded {
     pub roots: HashSet<String>,
     /// Imports found nowhere in the project: (import, where it is imported).
     pub unresolved_imports: Vec<(String, Location)>,
+    /// The editions features every message, enum and field of the project resolves to.
+    pub features: FeatureMap,
+    /// Compiler file name → `proto2`, `proto3` or `edition 2023`, for every project file.
+    pub syntax: HashMap<String, String>,
 }
 
 impl Loaded {
@@ -45,30 +50,38 @@ impl Loaded {
 struct Parsed {
     path: String,
     proto: FileDescriptorProto,
+    /// `2023` for an `edition = "2023";` file, read through [`editions::lower_source`].
+    edition: Option<String>,
+}
+
+/// Files parsed in one run, by path and text: the deployed and the new version of a file that
+/// did not change are parsed once (a release typically touches a few files of a tree).
+/// Parsing is most of the cost of a version's compilation, and each version is linked once.
+#[derive(Default)]
+pub struct ParseCache {
+    parsed: HashMap<(String, String), (FileDescriptorProto, Option<String>)>,
 }
 
 /// Compile the configured `files` (project paths) of `version`. Files that cannot be read,
 /// parsed or linked become [`SchemaError`]s; the others are still compiled.
-pub fn load(version: &Version, files: &[String]) -> (Loaded, Vec<SchemaError>) {
+pub fn load(
+    version: &Version,
+    files: &[String],
+    cache: &mut ParseCache,
+) -> (Loaded, Vec<SchemaError>) {
     let mut errors = Vec::new();
     let google = GoogleFileResolver::new();
     let mut parsed: BTreeMap<String, Parsed> = BTreeMap::new(); // project path → parsed
     // Configured files first: together they decide the include roots imports resolve against.
     let mut include_roots: Vec<String> = Vec::new();
     for path in files {
-        if let Some(proto) = parse_one(version, path, &mut errors) {
-            for root in include_roots_of(path, proto.package()) {
+        if let Some(one) = parse_one(version, path, cache, &mut errors) {
+            for root in include_roots_of(path, one.proto.package()) {
                 if !include_roots.contains(&root) {
                     include_roots.push(root);
                 }
             }
-            parsed.insert(
-                path.clone(),
-                Parsed {
-                    path: path.clone(),
-                    proto,
-                },
-            );
+            parsed.insert(path.clone(), one);
         }
     }
     include_roots.push(String::new()); // the project root comes last
@@ -79,15 +92,9 @@ pub fn load(version: &Version, files: &[String]) -> (Loaded, Vec<SchemaError>) {
     let mut seen: HashSet<String> = files.iter().cloned().collect();
     while let Some(path) = queue.pop_front() {
         if !parsed.contains_key(&path) {
-            match parse_one(version, &path, &mut errors) {
-                Some(proto) => {
-                    parsed.insert(
-                        path.clone(),
-                        Parsed {
-                            path: path.clone(),
-                            proto,
-                        },
-                    );
+            match parse_one(version, &path, cache, &mut errors) {
+                Some(one) => {
+                    parsed.insert(path.clone(), one);
                 }
                 None => continue,
             }
@@ -103,6 +110,27 @@ pub fn load(version: &Version, files: &[String]) -> (Loaded, Vec<SchemaError>) {
             edges.push((path.clone(), import, target, index));
         }
     }
+
+    // Features of every file, and editions files rewritten to the proto2 the comparer reads.
+    let enum_names = enum_short_names(parsed.values().map(|p| &p.proto));
+    let mut features = FeatureMap::default();
+    parsed.retain(|path, one| {
+        match editions::lower_descriptor(
+            &mut one.proto,
+            one.edition.as_deref(),
+            &enum_names,
+            &mut features,
+        ) {
+            Ok(()) => true,
+            Err(err) => {
+                let at = span(&one.proto, &err.path)
+                    .map(|(line, column)| Location::new(path, line, column))
+                    .unwrap_or_else(|| Location::file(path));
+                errors.push(SchemaError::new(at, err.message));
+                false
+            }
+        }
+    });
 
     // Names: a file imported by some other file is known by that import string (so the two
     // agree); otherwise by its path relative to its package root, else to the project root.
@@ -136,8 +164,20 @@ pub fn load(version: &Version, files: &[String]) -> (Loaded, Vec<SchemaError>) {
 
     let mut by_name: HashMap<String, FileDescriptorProto> = HashMap::new();
     let mut paths = HashMap::new();
+    let mut syntax = HashMap::new();
     for parsed in parsed.values() {
         let name = names[&parsed.path].clone();
+        syntax.insert(
+            name.clone(),
+            match &parsed.edition {
+                Some(edition) => format!("edition {edition}"),
+                None => parsed
+                    .proto
+                    .syntax
+                    .clone()
+                    .unwrap_or_else(|| "proto2".into()),
+            },
+        );
         let mut proto = parsed.proto.clone();
         proto.name = Some(name.clone());
         strip_custom_options(&mut proto);
@@ -197,6 +237,8 @@ pub fn load(version: &Version, files: &[String]) -> (Loaded, Vec<SchemaError>) {
         paths,
         roots,
         unresolved_imports,
+        features,
+        syntax,
     };
     (loaded, errors)
 }
@@ -204,8 +246,9 @@ pub fn load(version: &Version, files: &[String]) -> (Loaded, Vec<SchemaError>) {
 fn parse_one(
     version: &Version,
     path: &str,
+    cache: &mut ParseCache,
     errors: &mut Vec<SchemaError>,
-) -> Option<FileDescriptorProto> {
+) -> Option<Parsed> {
     let text = match version.read(path) {
         Ok(Some(text)) => text,
         Ok(None) => {
@@ -220,18 +263,82 @@ fn parse_one(
             return None;
         }
     };
-    match File::from_source(path, &text) {
-        Ok(file) => Some(file.file_descriptor_proto().clone()),
+    let key = (path.to_string(), text);
+    if let Some((proto, edition)) = cache.parsed.get(&key) {
+        return Some(Parsed {
+            path: path.to_string(),
+            proto: proto.clone(),
+            edition: edition.clone(),
+        });
+    }
+    let text = &key.1;
+    let (source, edition) = match editions::lower_source(text) {
+        Ok(None) => (text.clone(), None),
+        Ok(Some(lowered)) => (lowered.text, Some(lowered.edition)),
+        Err((offset, message)) => {
+            let (line, column) = line_column(text, offset);
+            errors.push(SchemaError::new(Location::new(path, line, column), message));
+            return None;
+        }
+    };
+    match File::from_source(path, &source) {
+        Ok(file) => {
+            let proto = file.file_descriptor_proto().clone();
+            cache
+                .parsed
+                .insert(key.clone(), (proto.clone(), edition.clone()));
+            Some(Parsed {
+                path: path.to_string(),
+                proto,
+                edition,
+            })
+        }
         Err(err) => {
-            errors.push(error_at(
-                &format!("{err:?}"),
-                &err.to_string(),
-                path,
-                |_| Some(path.to_string()),
-            ));
+            let mut message = err.to_string();
+            if edition.is_some() {
+                // The file was read as proto3: say what editions allow instead.
+                message = match message.as_str() {
+                    "required fields are not allowed in proto3 syntax" => {
+                        "`required` is not allowed in editions: use \
+                         `[features.field_presence = LEGACY_REQUIRED]`"
+                            .to_string()
+                    }
+                    "groups are not allowed in proto3 syntax" => {
+                        "groups are not allowed in editions: use a message field with \
+                         `[features.message_encoding = DELIMITED]`"
+                            .to_string()
+                    }
+                    _ => message,
+                };
+            }
+            errors.push(error_at(&format!("{err:?}"), &message, path, |_| {
+                Some(path.to_string())
+            }));
             None
         }
     }
+}
+
+/// 1-based line and column of a byte offset.
+fn line_column(text: &str, offset: usize) -> (u32, u32) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+    (line as u32, column as u32)
+}
+
+/// The short names of every enum the files define, nested ones included.
+fn enum_short_names<'f>(files: impl Iterator<Item = &'f FileDescriptorProto>) -> HashSet<String> {
+    fn message(m: &DescriptorProto, out: &mut HashSet<String>) {
+        out.extend(m.enum_type.iter().map(|e| e.name().to_string()));
+        m.nested_type.iter().for_each(|n| message(n, out));
+    }
+    let mut out = HashSet::new();
+    for file in files {
+        out.extend(file.enum_type.iter().map(|e| e.name().to_string()));
+        file.message_type.iter().for_each(|m| message(m, &mut out));
+    }
+    out
 }
 
 /// The include roots a configured file implies: its package root (when the directories end
@@ -349,6 +456,17 @@ fn strip_custom_options(file: &mut FileDescriptorProto) {
         strip!(m.options);
         for f in m.field.iter_mut().chain(m.extension.iter_mut()) {
             strip!(f.options);
+            // How an option field of a features file (google/protobuf/cpp_features.proto)
+            // is declared: never an encoding, and protox 0.10 cannot interpret the
+            // aggregate `edition_defaults = { edition: …, value: … }`.
+            if let Some(options) = f.options.as_mut() {
+                options.uninterpreted_option.retain(|o| {
+                    !matches!(
+                        o.name.first().map(|p| p.name_part.as_str()),
+                        Some("edition_defaults" | "feature_support" | "targets" | "retention")
+                    )
+                });
+            }
         }
         for o in &mut m.oneof_decl {
             strip!(o.options);

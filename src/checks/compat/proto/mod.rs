@@ -5,6 +5,7 @@
 //! pools, `rules` holds the rules and their documentation.
 
 mod diff;
+mod editions;
 mod load;
 mod rules;
 
@@ -22,8 +23,9 @@ pub fn compare(pairs: &[Pair], old: &Version, new: &Version, level: ProtoLevel) 
     old_files.dedup();
     new_files.sort();
     new_files.dedup();
-    let (old_loaded, mut errors) = load::load(old, &old_files);
-    let (new_loaded, new_errors) = load::load(new, &new_files);
+    let mut cache = load::ParseCache::default();
+    let (old_loaded, mut errors) = load::load(old, &old_files, &mut cache);
+    let (new_loaded, new_errors) = load::load(new, &new_files, &mut cache);
     errors.extend(new_errors);
 
     let mut diff = diff::Diff {

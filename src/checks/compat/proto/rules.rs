@@ -460,3 +460,112 @@ declare_rule! {
     /// types should be compared too.
     pub IMPORT_UNRESOLVED = ("compat/proto-import-unresolved", Info, "an import is not in the project; its types are compared by name only");
 }
+
+declare_rule! {
+    order: 432;
+    /// ## What it catches
+    /// A message or enum whose `features.json_format` went from `ALLOW` to
+    /// `LEGACY_BEST_EFFORT` (`wire_json` only), including by moving it from a proto3 or
+    /// editions file into a proto2 file, whose default is `LEGACY_BEST_EFFORT`. buf:
+    /// MESSAGE_SAME_JSON_FORMAT and ENUM_SAME_JSON_FORMAT (buf also reports each map entry of
+    /// the message; gonogo reports the message once).
+    ///
+    /// ## Why it matters during a deploy
+    /// protobuf.dev/editions/features#json_format: under `ALLOW` protoc guarantees a
+    /// well-defined JSON mapping (it refuses field names whose JSON names collide); under
+    /// `LEGACY_BEST_EFFORT` it stops checking, so the next change can add a field that JSON
+    /// clients of this version cannot tell apart from another. The encoding of today's fields
+    /// does not change: warn, not fail.
+    ///
+    /// ## Example
+    /// ```proto
+    /// // old: edition = "2023"; message Order {…}
+    /// // new: option features.json_format = LEGACY_BEST_EFFORT;
+    /// ```
+    ///
+    /// ## Do this instead
+    /// Keep `json_format = ALLOW` for anything JSON clients read (set it explicitly on types
+    /// moved into proto2 files, or leave them where they were).
+    pub JSON_FORMAT_CHANGED = ("compat/proto-json-format-changed", Warn, "a message or enum no longer guarantees a JSON mapping");
+}
+
+declare_rule! {
+    order: 434;
+    /// ## What it catches
+    /// An enum that became closed: `features.enum_type` from `OPEN` to `CLOSED`, or moved
+    /// from a proto3 or editions file into a proto2 file (proto2 enums are closed). buf has
+    /// ENUM_SAME_TYPE in its FILE category only; gonogo warns because the change is about
+    /// what a reader does with data.
+    ///
+    /// ## Why it matters during a deploy
+    /// protobuf.dev/programming-guides/enum: a reader of a closed enum puts a number it does
+    /// not know into the unknown fields, so the field reads as unset (its default), where an
+    /// open enum keeps the number. Once the new version is deployed, any value added later
+    /// (or written by a version that has more values) silently becomes the default for it.
+    ///
+    /// ## Example
+    /// ```proto
+    /// // old: enum Status { STATUS_UNSPECIFIED = 0; … }
+    /// // new: enum Status { option features.enum_type = CLOSED; STATUS_UNSPECIFIED = 0; … }
+    /// ```
+    ///
+    /// ## Do this instead
+    /// Keep enums open (the editions default), and handle unknown values in code.
+    pub ENUM_CLOSED = ("compat/proto-enum-closed", Warn, "an enum became closed: unknown values read as unset");
+}
+
+declare_rule! {
+    order: 436;
+    /// ## What it catches
+    /// A `string` field that starts validating UTF-8 (`features.utf8_validation` from `NONE`
+    /// to `VERIFY`), typically when a proto2
+    /// file (no validation) becomes an editions file (`VERIFY` by default) without
+    /// `features.utf8_validation = NONE`. buf has FIELD_SAME_UTF8_VALIDATION in its FILE
+    /// category only.
+    ///
+    /// ## Why it matters during a deploy
+    /// protobuf.dev/editions/features#utf8_validation: with `VERIFY` the parser rejects a
+    /// message whose string is not valid UTF-8; with `NONE` it reads it like `bytes`. From
+    /// `NONE` to `VERIFY`, the new version refuses messages the old one wrote with invalid
+    /// UTF-8 (C++ and proto2 writers never checked). `VERIFY` to `NONE` is not reported: old
+    /// readers would refuse only invalid UTF-8 the new version writes, which Java, Go, Python
+    /// and JavaScript strings cannot hold.
+    ///
+    /// ## Example
+    /// ```proto
+    /// // old: syntax = "proto2"; optional string note = 1;
+    /// // new: edition = "2023";  string note = 1;
+    /// ```
+    ///
+    /// ## Do this instead
+    /// Keep the old behaviour explicitly when migrating: `option features.utf8_validation =
+    /// NONE;`, and change it in a release of its own once the data is known to be clean.
+    pub UTF8_VALIDATION_CHANGED = ("compat/proto-utf8-validation-changed", Warn, "a string field now rejects invalid UTF-8");
+}
+
+declare_rule! {
+    order: 438;
+    /// ## What it catches
+    /// A singular scalar or enum field whose presence changed between explicit (proto2
+    /// `optional`, proto3 `optional`, editions' default `EXPLICIT`) and implicit (proto3's
+    /// plain fields, `features.field_presence = IMPLICIT`). Info; buf's WIRE and WIRE_JSON
+    /// cardinality rules treat both as the same cardinality too. A change to or from
+    /// `LEGACY_REQUIRED` is `compat/proto-required-field-changed`.
+    ///
+    /// ## Why it matters during a deploy
+    /// protobuf.dev/programming-guides/field_presence: the bytes of a set value are the same,
+    /// but an implicit-presence writer never sends the zero value, so an explicit-presence
+    /// reader sees the field as unset (`has_…` false) where the writer meant 0. Code that
+    /// branches on presence behaves differently; the value read is the same unless a custom
+    /// default differs (reported as `compat/proto-field-default-changed`).
+    ///
+    /// ## Example
+    /// ```proto
+    /// // old: int32 retries = 3;                                   (edition 2023: explicit)
+    /// // new: int32 retries = 3 [features.field_presence = IMPLICIT];
+    /// ```
+    ///
+    /// ## Do this instead
+    /// Nothing to fix when no code on either side asks whether the field is set.
+    pub PRESENCE_CHANGED = ("compat/proto-presence-changed", Info, "a field changed between explicit and implicit presence");
+}
