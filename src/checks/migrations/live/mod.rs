@@ -338,14 +338,6 @@ pub fn statement_table(node: &NodeEnum) -> Option<String> {
     }
 }
 
-/// dbmate's `-- migrate:down` section is not part of the deploy (as in the static analysis).
-fn up_section(text: &str) -> &str {
-    match text.find("\n-- migrate:down") {
-        Some(index) => &text[..index + 1],
-        None => text,
-    }
-}
-
 /// A top-level statement of this deploy, in order, with the statements a `DO` block runs.
 struct DeployStatement {
     path: String,
@@ -359,7 +351,9 @@ fn deploy_statements(files: &[MigrationFile]) -> Vec<DeployStatement> {
     let mut out: Vec<DeployStatement> = Vec::new();
     for file in files.iter().filter(|f| f.in_deploy) {
         let mut in_file = 0;
-        for statement in parser::parse(up_section(&file.text)) {
+        // The down section (dbmate, goose) is not part of the deploy, as in the static analysis:
+        // tracing it would run the rollback's DROPs and report their locks as the deploy's.
+        for statement in parser::parse(crate::sql::up_section(&file.text)) {
             match (&statement.origin, out.last_mut()) {
                 // parse() puts a block's statements right after the block.
                 (Origin::DoBlock | Origin::Function(_), Some(block)) if in_file > 0 => {
@@ -805,5 +799,26 @@ mod tests {
                 (overhead, 0)
             ]
         );
+    }
+
+    #[test]
+    fn down_sections_are_not_traced() {
+        let file = |text: &str| MigrationFile {
+            path: "m.sql".to_string(),
+            text: text.to_string(),
+            in_deploy: true,
+            transaction: None,
+        };
+        for text in [
+            "-- +goose Up\nALTER TABLE t ADD COLUMN c int;\n-- +goose Down\nALTER TABLE t DROP COLUMN c;\n",
+            "-- migrate:up\nALTER TABLE t ADD COLUMN c int;\n-- migrate:down\nALTER TABLE t DROP COLUMN c;\n",
+        ] {
+            let statements = deploy_statements(&[file(text)]);
+            let texts: Vec<&str> = statements
+                .iter()
+                .map(|s| s.statement.text.as_str())
+                .collect();
+            assert_eq!(texts, ["ALTER TABLE t ADD COLUMN c int"], "{text}");
+        }
     }
 }
