@@ -40,11 +40,20 @@ impl PlainBlueGreen<'_> {
 /// Label keys teams switch a blue-green Service on: the key's name (after any `prefix/`)
 /// holds one of these words. Values `blue`/`green` count whatever the key.
 fn switch_key(key: &str, a: &str, b: &str) -> bool {
-    let name = key.rsplit('/').next().unwrap_or(key).to_ascii_lowercase();
+    let name = key.rsplit('/').next().unwrap_or(key);
     ["color", "colour", "slot", "version", "stack", "side"]
         .iter()
-        .any(|word| name.contains(word))
-        || colour_pair(a, b)
+        .any(|word| contains_ignore_case(name, word))
+        // Tested for every Service against every Deployment: no allocation unless a value
+        // names a colour.
+        || ((contains_ignore_case(a, "blue") || contains_ignore_case(a, "green"))
+            && colour_pair(a, b))
+}
+
+fn contains_ignore_case(text: &str, word: &str) -> bool {
+    text.as_bytes()
+        .windows(word.len())
+        .any(|window| window.eq_ignore_ascii_case(word.as_bytes()))
 }
 
 /// `blue`/`green`, or the same value with blue and green in it (`nginx-blue`/`nginx-green`).
@@ -103,31 +112,62 @@ impl Manifests {
                     && !self.is_rollout_template(w)
             })
         };
+        // This workload's pod labels, read once: the services are many (an umbrella chart has
+        // thousands), and copying the labels for each one made a large stream quadratic in
+        // copies. The label tests come before the name tests, which allocate.
+        let own = self.pod_labels_of(workload);
         let switching = self.services.iter().filter(|s| {
             s.meta.same_namespace(&workload.meta)
-                && !self.is_metrics_service(s)
-                && !preview_like(s)
                 && s.selector
                     .as_ref()
                     .is_some_and(|sel| sel.match_expressions.is_empty())
         });
         for service in switching {
             let selector = service.selector.as_ref()?;
-            let selects = |w: &Workload| selector.matches(&self.pod_labels_of(w));
+            let selects_own = selector.matches(&own);
+            let mut candidate = None;
             for (key, value) in selector.match_labels.iter() {
-                let (active, idle) = if selects(workload) {
+                let own_value = own.get(key).map_or("", String::as_str);
+                if selects_own
+                    || (other_side(service, key, &own) && switch_key(key, value, own_value))
+                {
+                    candidate = Some((key, value));
+                    break;
+                }
+            }
+            let Some((key, value)) = candidate else {
+                continue;
+            };
+            if self.is_metrics_service(service) || preview_like(service) {
+                continue;
+            }
+            let selects = |w: &Workload| selector.matches(&self.pod_labels_of(w));
+            for (key, value) in std::iter::once((key, value)).chain(
+                selector
+                    .match_labels
+                    .iter()
+                    .skip_while(move |(k, _)| *k != key)
+                    .skip(1),
+            ) {
+                let (active, idle) = if selects_own {
                     let Some(idle) = deployments().find(|w| {
-                        let labels = self.pod_labels_of(w);
-                        other_side(service, key, &labels)
+                        // Most Deployments carry their own pod labels: read them in place.
+                        let copied;
+                        let labels = if w.workload_ref.is_none() {
+                            &w.pod_labels
+                        } else {
+                            copied = self.pod_labels_of(w);
+                            &copied
+                        };
+                        other_side(service, key, labels)
                             && switch_key(key, value, labels.get(key).map_or("", String::as_str))
                     }) else {
                         continue;
                     };
                     (workload, idle)
                 } else {
-                    let labels = self.pod_labels_of(workload);
-                    if !other_side(service, key, &labels)
-                        || !switch_key(key, value, labels.get(key).map_or("", String::as_str))
+                    if !other_side(service, key, &own)
+                        || !switch_key(key, value, own.get(key).map_or("", String::as_str))
                     {
                         continue;
                     }
