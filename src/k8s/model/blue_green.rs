@@ -40,14 +40,21 @@ impl PlainBlueGreen<'_> {
 /// Label keys teams switch a blue-green Service on: the key's name (after any `prefix/`)
 /// holds one of these words. Values `blue`/`green` count whatever the key.
 fn switch_key(key: &str, a: &str, b: &str) -> bool {
+    // Tested for every Service against every Deployment: no allocation unless a value names a
+    // colour.
+    switch_name(key) || (names_colour(a) && colour_pair(a, b))
+}
+
+/// The key's name (after any `prefix/`) says it switches sides.
+fn switch_name(key: &str) -> bool {
     let name = key.rsplit('/').next().unwrap_or(key);
     ["color", "colour", "slot", "version", "stack", "side"]
         .iter()
         .any(|word| contains_ignore_case(name, word))
-        // Tested for every Service against every Deployment: no allocation unless a value
-        // names a colour.
-        || ((contains_ignore_case(a, "blue") || contains_ignore_case(a, "green"))
-            && colour_pair(a, b))
+}
+
+fn names_colour(value: &str) -> bool {
+    contains_ignore_case(value, "blue") || contains_ignore_case(value, "green")
 }
 
 fn contains_ignore_case(text: &str, word: &str) -> bool {
@@ -116,6 +123,13 @@ impl Manifests {
         // thousands), and copying the labels for each one made a large stream quadratic in
         // copies. The label tests come before the name tests, which allocate.
         let own = self.pod_labels_of(workload);
+        // Either side of a pair carries the switch in its own pod labels: a key that names one
+        // (`switch_key` on the selector's key, which both sides have) or a colour value (a
+        // `colour_pair` needs a colour on both sides). A workload without one pairs with nothing,
+        // so the Services are not searched: this keeps a stream of thousands linear.
+        if !own.iter().any(|(k, v)| switch_name(k) || names_colour(v)) {
+            return None;
+        }
         let switching = self.services.iter().filter(|s| {
             s.meta.same_namespace(&workload.meta)
                 && s.selector
