@@ -3,9 +3,8 @@
 //! rollout.
 
 use super::Settings;
-use super::slow_rollback::{fmt_seconds, recreate_all};
+use super::slow_rollback::{fmt_seconds, recreate_all, slowest_metric};
 use crate::checks::kubernetes::Analysis;
-use crate::config::parse_duration;
 use crate::declare_rule;
 use crate::k8s::{AnalysisRef, Manifests, Workload, WorkloadKind};
 use crate::report::{Location, Severity};
@@ -59,35 +58,7 @@ fn post_detection(
     workload: &Workload,
     analysis: &AnalysisRef,
 ) -> Option<(i64, String, Location)> {
-    let mut slowest: Option<(i64, String, Location)> = None;
-    for reference in &analysis.templates {
-        let Some(template) = manifests.analysis_template(reference, &workload.meta) else {
-            continue;
-        };
-        for metric in template.metrics.iter().filter(|m| !m.dry_run) {
-            let Some(interval) = &metric.interval else {
-                continue;
-            };
-            let Ok(duration) = parse_duration(&interval.value) else {
-                continue;
-            };
-            let limit = metric.failure_limit.as_ref().map_or(0, |f| f.value.max(0));
-            let seconds = duration.as_secs() as i64 * limit;
-            if slowest.as_ref().is_none_or(|(s, ..)| seconds > *s) {
-                slowest = Some((
-                    seconds,
-                    format!(
-                        "{} metric `{}`: interval {} x failureLimit {limit}",
-                        template.meta.display(),
-                        metric.name,
-                        interval.value
-                    ),
-                    template.meta.at(interval.pos),
-                ));
-            }
-        }
-    }
-    slowest
+    slowest_metric(manifests, workload, analysis.templates.iter())
 }
 
 pub(super) fn check(

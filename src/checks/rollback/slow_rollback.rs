@@ -187,8 +187,24 @@ pub(super) fn detection(
         return None;
     }
     // The slowest metric that can fail the analysis: a bad version may trip only that one.
+    slowest_metric(
+        manifests,
+        workload,
+        argo_references(workload)
+            .into_iter()
+            .map(|(reference, _)| reference),
+    )
+}
+
+/// The slowest non-dry-run metric of these analysis templates: seconds to fail (interval x
+/// failureLimit) and how, where.
+pub(super) fn slowest_metric<'a>(
+    manifests: &Manifests,
+    workload: &Workload,
+    references: impl Iterator<Item = &'a crate::k8s::TemplateRef>,
+) -> Option<(i64, String, Location)> {
     let mut slowest: Option<(i64, String, Location)> = None;
-    for (reference, _) in argo_references(workload) {
+    for reference in references {
         let Some(template) = manifests.analysis_template(reference, &workload.meta) else {
             continue;
         };
