@@ -122,8 +122,15 @@ pub fn modify_cost(
     position: Option<&MySQLColumnPosition>,
 ) -> Cost {
     let t = &table.name;
+    // The new column keeps the character set written for it: without it, a latin1 column's
+    // replacement would take the table's default (utf8mb4), another size and collation.
+    let written_charset = props
+        .charset
+        .as_ref()
+        .map(|cs| format!(" CHARACTER SET {cs}"))
+        .unwrap_or_default();
     let expand = format!(
-        "use gh-ost or pt-online-schema-change for {t}, or expand and contract: `ALTER TABLE {} ADD COLUMN {column}_new {new} NULL, ALGORITHM=INSTANT;`, backfill it in batches, switch reads to {column}_new, and drop {column} in a later deploy",
+        "use gh-ost or pt-online-schema-change for {t}, or expand and contract: `ALTER TABLE {} ADD COLUMN {column}_new {new}{written_charset} NULL, ALGORITHM=INSTANT;`, backfill it in batches, switch reads to {column}_new, and drop {column} in a later deploy",
         table.sql
     );
     let Some(old) = old else {
