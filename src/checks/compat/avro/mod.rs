@@ -482,7 +482,7 @@ fn compare_files(old: &File, new: &File) -> Vec<Finding> {
         findings.push(
             NAMESPACE_CHANGED
                 .finding(format!(
-                    "`{old_name}` is now `{new_name}`: Avro's schema resolution still matches them by name, but Java consumers reading specific records (SpecificDatumReader; Confluent's deserializer with specific.avro.reader) load the class named by the writer's full name, so consumers still on the old version cannot find a class for `{new_name}` (and updated ones none for `{old_name}` in stored data): they fail or fall back to generic records"
+                    "`{old_name}` is now `{new_name}`: Avro's schema resolution still matches them by name, but Java consumers reading specific records (SpecificDatumReader; Confluent's deserializer with specific.avro.reader) load the class named by the writer's full name, so consumers still on the old version find no class for `{new_name}` (and updated ones none for `{old_name}` when they read stored records): they fail, or get generic records where their code casts to the generated class"
                 ))
                 .at(at)
                 .with_fix(format!(
