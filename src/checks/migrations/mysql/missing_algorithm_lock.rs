@@ -81,7 +81,10 @@ pub fn check(out: &mut Findings, pos: Pos, j: &Judged) {
                         .filter(|o| o.cost.level() != Level::Instant)
                         .map(|o| o.what.as_str())
                         .collect();
-                    format!(" ({} cannot be INSTANT, and an ALTER is INSTANT only when all its operations are)", slow.join(", "))
+                    format!(
+                        " ({} cannot be INSTANT, and an ALTER is INSTANT only when all its operations are)",
+                        slow.join(", ")
+                    )
                 } else {
                     String::new()
                 };
