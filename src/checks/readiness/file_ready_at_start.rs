@@ -13,7 +13,9 @@ declare_rule! {
     /// `test -f /tmp/ready`, `ls /tmp/ready`) while the container's own command creates that
     /// file before starting the application (`touch /tmp/ready && exec ./server`,
     /// `echo ok > /tmp/ready; ./server`). A file the application writes when it is ready is
-    /// fine and not flagged.
+    /// fine and not flagged, and so is a start script that creates the file only after it has
+    /// waited for the application to answer (`until curl -fs localhost:8080/ready; do sleep 1;
+    /// done; touch /tmp/ready`).
     ///
     /// ## Why it matters during a deploy
     /// The probe goes green as soon as the shell has run `touch`, before the application has
@@ -57,18 +59,44 @@ fn checked_file(command: &[String]) -> Option<String> {
     Some(rest[0].to_string())
 }
 
-/// Whether the container's command and args create `file` themselves.
+/// Commands a start script uses to wait until the application answers before it creates the
+/// readiness file (`./server & until curl -fs localhost:8080/ready; do sleep 1; done; touch
+/// /tmp/ready; wait`): a file created after one of them tracks the application's start.
+const WAITS_FOR_THE_APP: &[&str] = &[
+    "until",
+    "while",
+    "curl",
+    "wget",
+    "nc",
+    "grpc_health_probe",
+    "pg_isready",
+    "wait-for-it",
+    "wait-for-it.sh",
+];
+
+/// Whether the container's command and args create `file` themselves before the application
+/// is up: a `touch` or a redirection into it that no wait for the application precedes.
 fn created_at_start(command: &[String], file: &str) -> bool {
     let script = command.join(" ");
     let words: Vec<&str> = script
         .split(|c: char| c.is_whitespace() || ";&|()".contains(c))
         .filter(|w| !w.is_empty())
+        .map(|w| w.trim_matches(|c| c == '"' || c == '\''))
         .collect();
+    let unquoted = |w: &str| w.trim_start_matches('>') == file;
     let touched = words
         .windows(2)
-        .any(|pair| pair[0].rsplit('/').next() == Some("touch") && pair[1] == file);
-    let redirected = script.contains(&format!("> {file}")) || script.contains(&format!(">{file}"));
-    touched || redirected
+        .position(|pair| pair[0].rsplit('/').next() == Some("touch") && unquoted(pair[1]));
+    let redirected = words.iter().enumerate().position(|(i, w)| {
+        (w.starts_with('>') && unquoted(w))
+            || (w.chars().all(|c| c == '>') && words.get(i + 1).is_some_and(|next| unquoted(next)))
+    });
+    let Some(created) = touched.into_iter().chain(redirected).min() else {
+        return false;
+    };
+    !words[..created]
+        .iter()
+        .any(|w| WAITS_FOR_THE_APP.contains(&w.rsplit('/').next().unwrap_or(w)))
 }
 
 pub fn check(facts: &ContainerProbes<'_>) -> Option<Flag> {
@@ -135,6 +163,23 @@ mod tests {
         ));
         assert!(!created_at_start(
             &strings(&["./server", "--ready-file=/tmp/ready"]),
+            "/tmp/ready"
+        ));
+        assert!(created_at_start(
+            &strings(&["sh", "-c", "touch '/tmp/ready'; exec ./server"]),
+            "/tmp/ready"
+        ));
+        assert!(created_at_start(
+            &strings(&["sh", "-c", "echo ok >>/tmp/ready && ./server"]),
+            "/tmp/ready"
+        ));
+        // Created only once the application answers: the file follows the application.
+        assert!(!created_at_start(
+            &strings(&[
+                "sh",
+                "-c",
+                "./server & until curl -fs localhost:8080/ready; do sleep 1; done; touch /tmp/ready; wait"
+            ]),
             "/tmp/ready"
         ));
     }

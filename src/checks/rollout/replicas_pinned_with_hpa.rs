@@ -16,8 +16,12 @@ declare_rule! {
     /// applied, for example via `kubectl apply -f deployment.yaml`, this will instruct
     /// Kubernetes to scale the current number of Pods to the value of the spec.replicas key".
     /// The deploy itself then scales a fleet the HPA had grown for peak load down to the
-    /// pinned count, in the middle of the rollout; with server-side apply the field is shared
-    /// with the HPA's controller and the two keep overwriting each other.
+    /// pinned count, in the middle of the rollout. Server-side apply does not protect it: the
+    /// HPA writes `spec.replicas` through the scale subresource and so manages that field, an
+    /// apply that sets another value conflicts with it ("Server-Side Apply", Conflicts), and
+    /// the usual answer, `--force-conflicts` (what Argo CD and Flux apply with), overwrites the
+    /// HPA's count and takes the field back. Either the deploy stops on the conflict or it
+    /// scales the fleet down.
     ///
     /// ## Example
     /// ```yaml

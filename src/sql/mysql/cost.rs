@@ -122,8 +122,15 @@ pub fn modify_cost(
     position: Option<&MySQLColumnPosition>,
 ) -> Cost {
     let t = &table.name;
+    // The new column keeps the character set written for it: without it, a latin1 column's
+    // replacement would take the table's default (utf8mb4), another size and collation.
+    let written_charset = props
+        .charset
+        .as_ref()
+        .map(|cs| format!(" CHARACTER SET {cs}"))
+        .unwrap_or_default();
     let expand = format!(
-        "use gh-ost or pt-online-schema-change for {t}, or expand and contract: `ALTER TABLE {} ADD COLUMN {column}_new {new} NULL, ALGORITHM=INSTANT;`, backfill it in batches, switch reads to {column}_new, and drop {column} in a later deploy",
+        "use gh-ost or pt-online-schema-change for {t}, or expand and contract: `ALTER TABLE {} ADD COLUMN {column}_new {new}{written_charset} NULL, ALGORITHM=INSTANT;`, backfill it in batches, switch reads to {column}_new, and drop {column} in a later deploy",
         table.sql
     );
     let Some(old) = old else {
@@ -183,12 +190,28 @@ pub fn modify_cost(
     } else if let (Some((old_set, old_members)), Some((new_set, new_members))) =
         (enum_members(&old.ty), enum_members(new))
     {
-        if old_set == new_set && appends(&old_members, &new_members, old_set) {
+        let kind = if new_set { "SET" } else { "ENUM" };
+        let appended = old_set == new_set && prefix_of(&old_members, &new_members);
+        let (old_bytes, new_bytes) = (
+            member_bytes(old_set, old_members.len()),
+            member_bytes(new_set, new_members.len()),
+        );
+        if appended && old_bytes == new_bytes {
             Cost::Instant {
                 rebuild_if_inplace: false,
             }
+        } else if appended {
+            // The MySQL 8.0 manual ("Online DDL Operations", modifying ENUM or SET): appending
+            // members is INSTANT "as long as the storage size of the data type does not
+            // change"; an ENUM takes 1 byte for up to 255 members and 2 beyond, a SET 1, 2, 3,
+            // 4 or 8 bytes for up to 8, 16, 24, 32 or 64 members.
+            copy(format!(
+                "appending to {column}'s {kind} takes it from {} to {} members, so every stored value grows from {old_bytes} to {new_bytes} byte{}",
+                old_members.len(),
+                new_members.len(),
+                if new_bytes == 1 { "" } else { "s" }
+            ))
         } else {
-            let kind = if new_set { "SET" } else { "ENUM" };
             copy(format!(
                 "it changes {column}'s {kind} values other than by appending at the end"
             ))
@@ -210,22 +233,26 @@ pub fn modify_cost(
     cost
 }
 
-/// Whether `new` only appends members to `old` without growing the storage size.
-fn appends(old: &[String], new: &[String], set: bool) -> bool {
-    if new.len() < old.len() || new[..old.len()] != *old {
-        return false;
-    }
+/// Whether `new` keeps every member of `old` in place (it may append more).
+fn prefix_of(old: &[String], new: &[String]) -> bool {
+    new.len() >= old.len() && new[..old.len()] == *old
+}
+
+/// Bytes a value of an ENUM or SET with `members` members takes (MySQL 8.0 manual, "Data Type
+/// Storage Requirements").
+fn member_bytes(set: bool, members: usize) -> usize {
     if set {
-        let bytes = |n: usize| match n.div_ceil(8) {
+        match members.div_ceil(8) {
             0 | 1 => 1,
             2 => 2,
             3 => 3,
             4 => 4,
             _ => 8,
-        };
-        bytes(old.len()) == bytes(new.len())
+        }
+    } else if members <= 255 {
+        1
     } else {
-        (old.len() <= 255) == (new.len() <= 255)
+        2
     }
 }
 

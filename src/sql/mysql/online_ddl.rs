@@ -137,7 +137,9 @@ pub const CLAUSES: &[ClauseEntry] = &[
         Online::Inplace,
     ),
     entry(&["RENAME"], Some(&["INDEX", "KEY"]), INDEX_METADATA),
-    entry(&["ALTER"], Some(&["INDEX"]), Online::Inplace),
+    // Index visibility (`ALTER INDEX i INVISIBLE`): the index is kept up to date either way, only
+    // the data dictionary flag changes.
+    entry(&["ALTER"], Some(&["INDEX"]), INDEX_METADATA),
     entry(&["DROP"], Some(&["CHECK"]), Online::Inplace),
 ];
 

@@ -60,6 +60,9 @@ struct Resolver<'a> {
     /// The field being resolved (reader's, writer's position): where a problem inside an
     /// unnamed type (a primitive, an array) points.
     context: (Option<Pos>, Option<Pos>),
+    /// Named types matched by their unqualified name whose full names differ (a namespace
+    /// change): (writer's full name, reader's full name, where).
+    namespaces: Vec<(String, String, Location)>,
 }
 
 impl Resolver<'_> {
@@ -235,6 +238,10 @@ impl Resolver<'_> {
                 at,
             );
             return;
+        }
+        if short(&wn.full_name) == short(&rn.full_name) && wn.full_name != rn.full_name {
+            self.namespaces
+                .push((wn.full_name.clone(), rn.full_name.clone(), at.clone()));
         }
         if !names_match(wn, rn) {
             self.problem(
@@ -460,14 +467,30 @@ fn compare_files(old: &File, new: &File) -> Vec<Finding> {
             problems: Vec::new(),
             seen: HashSet::new(),
             context: (None, None),
+            namespaces: Vec::new(),
         };
         let top = top_path(reader);
         r.resolve(&writer.root, &reader.root, &top);
-        r.problems
+        (r.problems, r.namespaces)
     };
-    let new_reads_old = run(old, new, true);
-    let old_reads_new = run(new, old, false);
+    let (new_reads_old, namespaces) = run(old, new, true);
+    let (old_reads_new, _) = run(new, old, false);
     let mut findings = Vec::new();
+    // Schema resolution matches named types by their unqualified name, so the specification
+    // has no objection; code generated from the schema does: see NAMESPACE_CHANGED.
+    for (old_name, new_name, at) in namespaces {
+        findings.push(
+            NAMESPACE_CHANGED
+                .finding(format!(
+                    "`{old_name}` is now `{new_name}`: Avro's schema resolution still matches them by name, but Java consumers reading specific records (SpecificDatumReader; Confluent's deserializer with specific.avro.reader) load the class named by the writer's full name, so consumers still on the old version find no class for `{new_name}` (and updated ones none for `{old_name}` when they read stored records): they fail, or get generic records where their code casts to the generated class"
+                ))
+                .at(at)
+                .with_fix(format!(
+                    "keep the namespace `{}`; a type in another namespace is a new type: publish it under a new name or topic and migrate consumers to it",
+                    old_name.rsplit_once('.').map_or("", |(ns, _)| ns)
+                )),
+        );
+    }
     // Info problems do not break: they say who sees what instead of a consequence.
     let (new_reads_old, notes_new): (Vec<Problem>, Vec<Problem>) = new_reads_old
         .into_iter()

@@ -154,6 +154,34 @@ declare_rule! {
 }
 
 declare_rule! {
+    order: 505;
+    /// ## What it catches
+    /// A record, enum or fixed whose namespace changed while its name stayed (`com.shop.events.
+    /// OrderPlaced` → `com.shop.orders.events.OrderPlaced`), with or without aliases.
+    ///
+    /// ## Why it matters during a deploy
+    /// The Avro specification resolves named types by their unqualified name, so generic
+    /// readers and schema-registry compatibility checks accept it. Java consumers of specific
+    /// records do not: Avro's `SpecificData` finds the generated class by the schema's full
+    /// name (namespace + name), and Confluent's `KafkaAvroDeserializer` with
+    /// `specific.avro.reader=true` looks it up by the writer's full name. Consumers still on the
+    /// old version receive records whose class they do not have: they fail with a
+    /// `ClassCastException` on a generic record, or cannot deserialize at all. Aliases do not
+    /// help the old consumers; they only change how the new reader resolves.
+    ///
+    /// ## Example
+    /// ```json
+    /// old: {"type": "record", "name": "OrderPlaced", "namespace": "com.shop.events", …}
+    /// new: {"type": "record", "name": "OrderPlaced", "namespace": "com.shop.orders.events", …}
+    /// ```
+    ///
+    /// ## Do this instead
+    /// Keep the namespace. A type in another namespace is a new type: publish it under a new
+    /// subject or topic and move consumers over before producers.
+    pub NAMESPACE_CHANGED = ("compat/avro-namespace-changed", Fail, "a named type's namespace changed (its full name, which Java specific records load classes by)");
+}
+
+declare_rule! {
     order: 510;
     /// ## What it catches
     /// A `fixed` whose `size` changed.

@@ -379,7 +379,7 @@ impl Diff<'_> {
             );
         }
         let (old_oneof, new_oneof) = (oneof_name(old), oneof_name(new));
-        if old_oneof != new_oneof {
+        if old_oneof != new_oneof && !alone_into_new_oneof(old_message, old, new) {
             let what = match (&old_oneof, &new_oneof) {
                 (None, Some(n)) => format!("moved into oneof `{n}`"),
                 (Some(o), None) => format!("moved out of oneof `{o}`"),
@@ -821,6 +821,33 @@ fn cardinality(field: &FieldDescriptor) -> Card {
             Cardinality::Repeated => Card::Repeated,
         }
     }
+}
+
+/// Whether `new` is `old` moved, alone, out of no oneof into a oneof the old message did not
+/// have. The protobuf language guide ("Updating A Message Type", oneof compatibility): "you can
+/// safely move a single field into a new oneof", since no old message can set two of its
+/// members; both the wire format (same number and type) and the JSON name are unchanged.
+/// Several existing fields moved into one new oneof, or any field moved into an existing one,
+/// are not safe: a message that set two of them keeps only one.
+fn alone_into_new_oneof(
+    old_message: &MessageDescriptor,
+    old: &FieldDescriptor,
+    new: &FieldDescriptor,
+) -> bool {
+    if oneof_name(old).is_some() {
+        return false;
+    }
+    let Some(oneof) = new.containing_oneof().filter(|o| !o.is_synthetic()) else {
+        return false;
+    };
+    let existed = old_message
+        .oneofs()
+        .any(|o| !o.is_synthetic() && o.name() == oneof.name());
+    let members_that_existed = oneof
+        .fields()
+        .filter(|f| old_message.get_field(f.number()).is_some())
+        .count();
+    !existed && members_that_existed == 1
 }
 
 /// The real oneof a field belongs to; a proto3 `optional` field's synthetic oneof is presence,

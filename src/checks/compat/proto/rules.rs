@@ -206,7 +206,11 @@ declare_rule! {
     order: 320;
     /// ## What it catches
     /// A field moved into a `oneof`, out of one, or from one `oneof` to another. A proto3
-    /// `optional` field's synthetic oneof does not count. buf: FIELD_SAME_ONEOF.
+    /// `optional` field's synthetic oneof does not count. One existing field moved alone into a
+    /// new oneof is not reported: the protobuf language guide says "you can safely move a
+    /// single field into a new oneof" (same number, type and JSON name; no old message can set
+    /// two members). Moving several existing fields into one new oneof, or any field into a
+    /// oneof that already existed, is. buf: FIELD_SAME_ONEOF.
     ///
     /// ## Why it matters during a deploy
     /// Setting one member of a oneof clears the others. A message that sets both the moved field
@@ -220,7 +224,8 @@ declare_rule! {
     /// ```
     ///
     /// ## Do this instead
-    /// Add a new oneof with new field numbers and migrate.
+    /// Move at most one existing field into a new oneof and give its other members new field
+    /// numbers; or add a new oneof with new field numbers and migrate.
     pub FIELD_ONEOF_CHANGED = ("compat/proto-field-oneof-changed", Fail, "a field moved into, out of or between oneofs");
 }
 

@@ -240,6 +240,7 @@ impl<'a> Differ<'a> {
         let disjoint = self.types(place, field, &o, &n, &new_at);
         self.enums(place, field, &o, &n, &new_at);
         self.limits(place, field, &o, &n, &new_at);
+        self.default(place, field, &o, &n);
         if disjoint {
             return;
         }
@@ -387,6 +388,34 @@ impl<'a> Differ<'a> {
                 }
             }
         }
+    }
+
+    /// A request's `default` changed: not a change of what is accepted, so not through
+    /// [`Differ::emit`]. OpenAPI 3 (Schema Object, Parameter Object): the default is "the value
+    /// the server will use if none is provided", so during the rollout a client that omits
+    /// the value gets the old default from old pods and the new one from updated pods.
+    fn default(&mut self, place: &Place, field: &str, o: &View<'a>, n: &View<'a>) {
+        if place.flow != Flow::Request {
+            return;
+        }
+        let (Some((old, _)), Some((new, at))) = (&o.default, &n.default) else {
+            return;
+        };
+        if old == new {
+            return;
+        }
+        let name = field_name(field);
+        self.findings.push(
+            REQUEST_DEFAULT_CHANGED
+                .finding(format!(
+                    "{}: {name}default changed from {old} to {new}: until the rollout completes, a client that omits it gets {old} from old pods and {new} from updated pods, and afterwards {new} where it relied on {old}",
+                    place.context
+                ))
+                .at(at.location())
+                .with_fix(format!(
+                    "keep the default {old} and let clients that want {new} send it; or have every client send the value explicitly before the default changes"
+                )),
+        );
     }
 
     fn limits(

@@ -326,3 +326,29 @@ declare_rule! {
     /// Nothing to do; release clients that use it once every pod runs the new version.
     pub REQUEST_WIDENED = ("compat/request-widened", Info, "a request accepts more than before (compatible)");
 }
+
+declare_rule! {
+    order: 235;
+    /// ## What it catches
+    /// The `default` of a request parameter or request body property changed (`limit`:
+    /// `default: 20` → `default: 50`). Defaults of responses and messages are not judged here.
+    ///
+    /// ## Why it matters during a deploy
+    /// OpenAPI defines a parameter's or property's `default` as the value the server uses when
+    /// the client sends none. Nothing is rejected, so no compatibility check fails, but the
+    /// same request means something else depending on which pod answers it while old and new
+    /// pods serve side by side, and clients that relied on the old default silently get the
+    /// new behaviour once the rollout completes (a page size, a currency, a sort order).
+    ///
+    /// ## Example
+    /// ```yaml
+    /// # old                                   # new
+    /// - {name: limit, in: query,              - {name: limit, in: query,
+    ///    schema: {type: integer, default: 20}}   schema: {type: integer, default: 50}}
+    /// ```
+    ///
+    /// ## Do this instead
+    /// Keep the default; clients that want another value send it. If the default must change,
+    /// first make every client send the value explicitly, then change it.
+    pub REQUEST_DEFAULT_CHANGED = ("compat/request-default-changed", Warn, "the default of a request parameter or property changed: a client that omits it gets different behaviour from old and new pods");
+}

@@ -52,6 +52,8 @@ pub(super) struct View<'a> {
     pub(super) tuple: Vec<Sref<'a>>,
     pub(super) variants: Vec<Sref<'a>>,
     pub(super) variants_at: Option<Here<'a>>,
+    /// `default`, as text (strings quoted), and where its value is.
+    pub(super) default: Option<(String, Here<'a>)>,
 }
 
 /// How a bound narrows what is accepted.
@@ -273,6 +275,13 @@ pub(super) fn absorb<'a>(view: &mut View<'a>, at: Sref<'a>) {
                     .iter()
                     .map(|node| Sref { doc: at.doc, node })
                     .collect()
+            }
+            "default" if view.default.is_none() => {
+                let text = match &value.value {
+                    Value::Str(text) => format!("\"{text}\""),
+                    _ => canonical(value),
+                };
+                view.default = Some((text, mark(value.pos)));
             }
             "oneOf" | "anyOf" if view.variants.is_empty() => {
                 view.variants = value

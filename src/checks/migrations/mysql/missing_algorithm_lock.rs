@@ -13,7 +13,10 @@ declare_rule! {
     /// ## What it catches
     /// An online `ALTER TABLE` or `CREATE INDEX` on an existing table written
     /// without `ALGORITHM=INPLACE, LOCK=NONE` (warn), or with an `ALGORITHM=INSTANT` the change
-    /// does not support, so MySQL rejects it (warn). A change that is INSTANT in MySQL 8
+    /// does not support (fail: MySQL rejects the statement with "ALGORITHM=INSTANT is not
+    /// supported for this operation", so the migration stops there; the MySQL 8.0 manual,
+    /// "Online DDL Operations", lists which operations have "Instant: Yes", and an ALTER runs
+    /// INSTANT only when every one of its operations does). A change that is INSTANT in MySQL 8
     /// (`ADD COLUMN`, `RENAME COLUMN`, `SET DEFAULT`, appending `ENUM` values) written without
     /// `ALGORITHM=INSTANT` is reported as `info`. Dropping or renaming an index, and dropping a
     /// foreign key, only change metadata INPLACE whatever is written (MySQL 8.0 manual, "Online
@@ -69,10 +72,26 @@ pub fn check(out: &mut Findings, pos: Pos, j: &Judged) {
             // (MySQL 8.0 manual, "Online DDL Operations"): nothing to refuse, nothing to say.
             let metadata_only = j.effective.iter().all(|c| matches!(c, Cost::Metadata));
             if j.algorithm == Some(AlterTableAlgorithm::Instant) {
-                out.report(
+                // Not a silent fallback but an error (ER_ALTER_OPERATION_NOT_SUPPORTED_REASON):
+                // the deploy stops with a half-applied migration, so this one is a `fail`.
+                let which = if j.ops.len() > 1 {
+                    let slow: Vec<&str> = j
+                        .ops
+                        .iter()
+                        .filter(|o| o.cost.level() != Level::Instant)
+                        .map(|o| o.what.as_str())
+                        .collect();
+                    format!(
+                        " ({} cannot be INSTANT, and an ALTER is INSTANT only when all its operations are)",
+                        slow.join(", ")
+                    )
+                } else {
+                    String::new()
+                };
+                out.fail(
                     pos,
                     &MYSQL_MISSING_ALGORITHM_LOCK,
-                    format!("ALGORITHM=INSTANT is not supported for {whats} on {t}: MySQL rejects the statement and the migration fails"),
+                    format!("ALGORITHM=INSTANT is not supported for {whats} on {t}{which}: MySQL rejects the statement and the migration fails"),
                     format!("`{}`", with_options(j, "ALGORITHM=INPLACE, LOCK=NONE")),
                 );
             } else if !(metadata_only || written_online(j)) {

@@ -34,6 +34,14 @@ impl<'a> Findings<'a> {
         self.out.push(finding);
     }
 
+    /// A finding of `rule` at `pos`, as `fail` whatever the rule's severity: what the rule
+    /// warns about turned out to make the migration itself fail.
+    pub fn fail(&mut self, pos: Pos, rule: &'static Rule, message: String, fix: String) {
+        let mut finding = self.finding(pos, rule, message, fix);
+        finding.severity = Severity::Fail;
+        self.out.push(finding);
+    }
+
     /// A finding with the statement as evidence (shortened), no fix.
     pub fn push(&mut self, finding: Finding) {
         self.out.push(finding);
