@@ -478,3 +478,183 @@ fn immutable_config_changed_in_place_fails_the_deploy() {
         "{rollout}"
     );
 }
+
+/// One bundle as a project that ships several (`install.yaml`, `ha/install.yaml`) writes it:
+/// `ConfigMap/app-config` and the Deployment that mounts it.
+fn bundle(mode: &str, image: &str) -> String {
+    format!(
+        r#"apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: app-config
+data:
+  mode: {mode}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: app
+spec:
+  replicas: 3
+  selector:
+    matchLabels: {{app: app}}
+  template:
+    metadata:
+      labels: {{app: app}}
+    spec:
+      containers:
+        - name: app
+          image: {image}
+          volumeMounts:
+            - {{name: conf, mountPath: /etc/app}}
+      volumes:
+        - name: conf
+          configMap: {{name: app-config}}
+"#
+    )
+}
+
+/// A repository whose manifests are under `deploy/` (discovered), v1 tagged.
+fn bundles_at_v1(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = project(files);
+    git(dir.path(), &["init", "-q"]);
+    git(dir.path(), &["add", "-A"]);
+    git(dir.path(), &["commit", "-qm", "v1"]);
+    git(dir.path(), &["tag", "v1"]);
+    dir
+}
+
+fn config_findings(rollout: &serde_json::Value) -> Vec<String> {
+    rollout["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"].as_str().unwrap().starts_with("rollout/config-"))
+        .map(|f| format!("{}: {}", f["rule"], f["message"]))
+        .collect()
+}
+
+/// Argo CD's layout (field test, master against v2.7.7): `install-with-hydrator.yaml` is new
+/// and copies the objects of `install.yaml`; its ConfigMap was paired with the same-name one
+/// of another bundle (`ha/install.yaml`, whose value differs) and reported as changed in place.
+#[test]
+fn a_new_bundle_file_is_not_a_change_of_another_bundles_object() {
+    let repo = bundles_at_v1(&[
+        ("deploy/install.yaml", &bundle("standard", "app:1")),
+        ("deploy/ha/install.yaml", &bundle("ha", "app:1")),
+    ]);
+    write(
+        repo.path(),
+        "deploy/install-with-extras.yaml",
+        &bundle("standard", "app:2"),
+    );
+    let (out, rollout) = check_only(repo.path(), "rollout", &[]);
+    assert_eq!(
+        config_findings(&rollout),
+        Vec::<String>::new(),
+        "{}",
+        out.stdout
+    );
+
+    // The same value change inside one bundle is still this bundle's change.
+    write(
+        repo.path(),
+        "deploy/ha/install.yaml",
+        &bundle("ha-v2", "app:2"),
+    );
+    let (_, rollout) = check_only(repo.path(), "rollout", &[]);
+    let found = config_findings(&rollout);
+    assert!(
+        found.len() == 1
+            && found[0].contains("rollout/config-changed-in-place")
+            && found[0].contains("ConfigMap/app-config changes in place since v1 (key `mode`)"),
+        "{found:?}"
+    );
+    assert_eq!(
+        findings(&rollout, "rollout/config-changed-in-place")[0]["location"]["path"],
+        "deploy/ha/install.yaml"
+    );
+}
+
+/// A bundle that drops its copy of an object another bundle still holds drops it for the
+/// pods it deploys: the other bundle's copy is not this one.
+#[test]
+fn an_object_dropped_from_one_bundle_is_dropped_even_if_another_keeps_it() {
+    let repo = bundles_at_v1(&[
+        ("deploy/install.yaml", &bundle("standard", "app:1")),
+        ("deploy/ha/install.yaml", &bundle("ha", "app:1")),
+    ]);
+    let renamed = bundle("standard", "app:2").replace("app-config", "app-config-v2");
+    write(repo.path(), "deploy/install.yaml", &renamed);
+    let (_, rollout) = check_only(repo.path(), "rollout", &[]);
+    let dropped = messages(&rollout, "rollout/config-deleted-while-referenced");
+    assert!(
+        dropped.len() == 1
+            && dropped[0].starts_with(
+                "ConfigMap/app-config (deploy/install.yaml in v1) is not in this version, and the deployed Deployment/app reads it"
+            ),
+        "{rollout}"
+    );
+}
+
+/// An object moved to another file in the same change is the same object: its change is
+/// still reported.
+#[test]
+fn an_object_moved_to_another_file_is_compared_with_where_it_was() {
+    let (config, workload) = bundle("one", "app:1")
+        .split_once("---\n")
+        .map(|(c, w)| (c.to_string(), w.to_string()))
+        .unwrap();
+    let repo = bundles_at_v1(&[
+        ("deploy/a.yaml", &format!("{config}---\n{workload}")),
+        (
+            "deploy/b.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: other}\ndata: {x: y}\n",
+        ),
+    ]);
+    write(
+        repo.path(),
+        "deploy/a.yaml",
+        &workload.replace("app:1", "app:2"),
+    );
+    write(
+        repo.path(),
+        "deploy/b.yaml",
+        &format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: other}}\ndata: {{x: y}}\n---\n{}",
+            config.replace("mode: one", "mode: two")
+        ),
+    );
+    let (_, rollout) = check_only(repo.path(), "rollout", &[]);
+    let changed = messages(&rollout, "rollout/config-changed-in-place");
+    assert!(
+        changed.len() == 1
+            && changed[0].contains("ConfigMap/app-config changes in place since v1 (key `mode`)")
+            && changed[0].contains("Deployment/app"),
+        "{rollout}"
+    );
+    assert!(
+        findings(&rollout, "rollout/config-deleted-while-referenced").is_empty(),
+        "{rollout}"
+    );
+}
+
+/// A file renamed with `git mv` and changed: its objects are the renamed file's.
+#[test]
+fn a_renamed_file_is_compared_with_its_old_name() {
+    let repo = bundles_at_v1(&[("deploy/app.yaml", &bundle("one", "app:1"))]);
+    git(
+        repo.path(),
+        &["mv", "deploy/app.yaml", "deploy/install.yaml"],
+    );
+    write(repo.path(), "deploy/install.yaml", &bundle("two", "app:2"));
+    let (_, rollout) = check_only(repo.path(), "rollout", &[]);
+    let changed = messages(&rollout, "rollout/config-changed-in-place");
+    assert!(
+        changed.len() == 1
+            && changed[0].contains("ConfigMap/app-config changes in place since v1 (key `mode`)")
+            && changed[0].contains("Deployment/app: its running old pods see the new data"),
+        "{rollout}"
+    );
+    assert_eq!(config_findings(&rollout).len(), 1, "{rollout}");
+}

@@ -232,44 +232,88 @@ pub fn is_helm_managed(meta: &Meta) -> bool {
         || meta.labels.get("helm.sh/chart").is_some()
 }
 
+/// Whether `a` (an object of one version, in file `a.meta.file`) and `b` (the same kind,
+/// namespace and name in the other version) are one object across the change.
+///
+/// A repository often holds several bundles of the same objects (`install.yaml`,
+/// `ha/install.yaml`, `install-with-hydrator.yaml`), each deployed on its own, so an object is
+/// the one *in the same file*. Across files they are one object only when it moved: `a`'s file
+/// does not hold it in `b`'s version and `b`'s file does not hold it in `a`'s (a file renamed
+/// with `git mv`, an object moved or split out of a bundle). A new bundle that copies an object
+/// that still exists where it was is a new object, not a change of the old one.
+fn one_object(
+    a: &Meta,
+    b: &Meta,
+    a_version_holds: impl Fn(&str) -> bool,
+    b_version_holds: impl Fn(&str) -> bool,
+) -> bool {
+    a.file == b.file || (!b_version_holds(&a.file) && !a_version_holds(&b.file))
+}
+
 impl Manifests {
-    /// The ConfigMap or Secret of this kind and name in the namespace of `near`, the one in
-    /// `near`'s file first: a repository often holds several bundles of the same objects
-    /// (`install.yaml`, `ha/install.yaml`), each deployed on its own.
-    pub fn config_object(
+    /// This version of `object`, an object of `from` (the other version): see [`one_object`].
+    pub fn config_counterpart(
         &self,
-        kind: ConfigKind,
-        name: &str,
-        near: &Meta,
+        object: &ConfigObject,
+        from: &Manifests,
     ) -> Option<&ConfigObject> {
-        let mut matching = self
-            .config_objects
-            .iter()
-            .filter(|o| o.kind == kind && o.meta.name == name && o.meta.same_namespace(near));
-        let first = matching.next()?;
-        if first.meta.file == near.file {
-            return Some(first);
-        }
-        Some(matching.find(|o| o.meta.file == near.file).unwrap_or(first))
+        let same = |o: &&ConfigObject| {
+            o.kind == object.kind
+                && o.meta.name == object.meta.name
+                && o.meta.same_namespace(&object.meta)
+        };
+        let holds = |version: &Manifests, file: &str| {
+            version
+                .config_objects
+                .iter()
+                .filter(same)
+                .any(|o| o.meta.file == file)
+        };
+        let mut matching = self.config_objects.iter().filter(same);
+        matching
+            .clone()
+            .find(|o| o.meta.file == object.meta.file)
+            .or_else(|| {
+                matching.find(|o| {
+                    one_object(
+                        &object.meta,
+                        &o.meta,
+                        |file| holds(from, file),
+                        |file| holds(self, file),
+                    )
+                })
+            })
     }
 
-    /// This version of a workload read from other manifests (the deployed version): same kind,
-    /// name and namespace, the one in the same file first.
-    pub fn counterpart(&self, other: &Workload) -> Option<&Workload> {
-        let mut matching = self.workloads.iter().filter(|w| {
+    /// This version of a workload of `from` (the other version): same kind, name and
+    /// namespace, paired by file as [`one_object`] says.
+    pub fn counterpart(&self, other: &Workload, from: &Manifests) -> Option<&Workload> {
+        let same = |w: &&Workload| {
             w.meta.kind == other.meta.kind
                 && w.meta.name == other.meta.name
                 && w.meta.same_namespace(&other.meta)
-        });
-        let first = matching.next()?;
-        if first.meta.file == other.meta.file {
-            return Some(first);
-        }
-        Some(
-            matching
-                .find(|w| w.meta.file == other.meta.file)
-                .unwrap_or(first),
-        )
+        };
+        let holds = |version: &Manifests, file: &str| {
+            version
+                .workloads
+                .iter()
+                .filter(same)
+                .any(|w| w.meta.file == file)
+        };
+        let mut matching = self.workloads.iter().filter(same);
+        matching
+            .clone()
+            .find(|w| w.meta.file == other.meta.file)
+            .or_else(|| {
+                matching.find(|w| {
+                    one_object(
+                        &other.meta,
+                        &w.meta,
+                        |file| holds(from, file),
+                        |file| holds(self, file),
+                    )
+                })
+            })
     }
 
     /// What a workload's pods read: its own template's, or for an Argo Rollout with

@@ -199,9 +199,7 @@ fn change_of<'a>(
     manifests: &'a Manifests,
     new: &'a ConfigObject,
 ) -> Option<Change<'a>> {
-    let old = deployed
-        .manifests
-        .config_object(new.kind, &new.meta.name, &new.meta)?;
+    let old = deployed.manifests.config_counterpart(new, manifests)?;
     let mut change = Change {
         reference: &deployed.reference,
         deployed: old,
@@ -231,7 +229,7 @@ fn change_of<'a>(
         return None;
     }
     for (old_workload, reference) in deployed.manifests.readers_of(old) {
-        let Some(new_workload) = manifests.counterpart(old_workload) else {
+        let Some(new_workload) = manifests.counterpart(old_workload, &deployed.manifests) else {
             continue;
         };
         if let Some(reader) = change
