@@ -658,3 +658,71 @@ fn a_renamed_file_is_compared_with_its_old_name() {
     );
     assert_eq!(config_findings(&rollout).len(), 1, "{rollout}");
 }
+
+/// A workload that reads a key through several variables, or is written in two files (a base
+/// and a copy), is named once, its reads grouped per container.
+#[test]
+fn a_workload_is_named_once_with_its_reads_grouped_by_container() {
+    let config = |mode: &str| {
+        format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app-config\ndata:\n  mode: {mode}\n  level: {mode}\n"
+        )
+    };
+    let workload = |image: &str, variable: &str| {
+        format!(
+            r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: app
+spec:
+  selector:
+    matchLabels: {{app: app}}
+  template:
+    metadata:
+      labels: {{app: app}}
+    spec:
+      containers:
+        - name: app
+          image: {image}
+          env:
+            - {{name: MODE, valueFrom: {{configMapKeyRef: {{name: app-config, key: mode}}}}}}
+            - {{name: {variable}, valueFrom: {{configMapKeyRef: {{name: app-config, key: mode}}}}}}
+          volumeMounts:
+            - {{name: conf, mountPath: /etc/app}}
+        - name: sidecar
+          image: {image}
+          env:
+            - {{name: LEVEL, valueFrom: {{configMapKeyRef: {{name: app-config, key: level}}}}}}
+      volumes:
+        - name: conf
+          configMap: {{name: app-config}}
+"#
+        )
+    };
+    let repo = bundles_at_v1(&[
+        ("deploy/config.yaml", &config("a")),
+        ("deploy/app.yaml", &workload("app:1", "APP_MODE")),
+        ("deploy/app-copy.yaml", &workload("app:1", "COPY_MODE")),
+    ]);
+    write(repo.path(), "deploy/config.yaml", &config("b"));
+    write(
+        repo.path(),
+        "deploy/app.yaml",
+        &workload("app:2", "APP_MODE"),
+    );
+    write(
+        repo.path(),
+        "deploy/app-copy.yaml",
+        &workload("app:2", "COPY_MODE"),
+    );
+    let (_, rollout) = check_only(repo.path(), "rollout", &[]);
+    let changed = messages(&rollout, "rollout/config-changed-in-place");
+    assert_eq!(changed.len(), 1, "{rollout}");
+    assert_eq!(
+        changed[0],
+        "ConfigMap/app-config changes in place since v1 (keys `level`, `mode`) while the deployed pods read it. \
+         Deployment/app: its running old pods see the new data within about a minute, before they are replaced \
+         (container app: volume at /etc/app); an old pod that restarts mid-rollout, and a `kubectl rollout undo`, \
+         starts with the new values (container app: env MODE, COPY_MODE, APP_MODE (key mode); container sidecar: env LEVEL (key level))"
+    );
+}

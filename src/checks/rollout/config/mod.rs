@@ -111,20 +111,78 @@ impl Change<'_> {
     }
 }
 
-/// `container api: env LOG_LEVEL (key LOG_LEVEL)` for each read, joined.
+/// How containers read an object, one entry per container: `container api: env LOG_LEVEL,
+/// LEVEL (key log_level), volume at /etc/api; container worker: envFrom`. Several variables
+/// of one container are one entry, so a workload that reads a key twice is named once.
 pub(super) fn describe_reads<'a>(reads: impl IntoIterator<Item = &'a ConfigRef>) -> String {
-    let mut parts: Vec<String> = Vec::new();
+    /// One item of a container's list: its env variables (with their keys) grouped where the
+    /// first one appears, any other read as described.
+    enum Item<'a> {
+        Env(Vec<(&'a str, &'a str)>),
+        Other(String),
+    }
+    let mut containers: Vec<(&str, Vec<Item>)> = Vec::new();
     for reference in reads {
-        let part = format!(
-            "container {}: {}",
-            reference.container,
-            reference.read.describe()
-        );
-        if !parts.contains(&part) {
-            parts.push(part);
+        let index = match containers
+            .iter()
+            .position(|(c, _)| *c == reference.container)
+        {
+            Some(index) => index,
+            None => {
+                containers.push((&reference.container, Vec::new()));
+                containers.len() - 1
+            }
+        };
+        let items = &mut containers[index].1;
+        match &reference.read {
+            ConfigRead::EnvKey { variable, key } => {
+                let pair = (variable.as_str(), key.as_str());
+                match items.iter_mut().find_map(|item| match item {
+                    Item::Env(pairs) => Some(pairs),
+                    Item::Other(_) => None,
+                }) {
+                    Some(pairs) if pairs.contains(&pair) => {}
+                    Some(pairs) => pairs.push(pair),
+                    None => items.push(Item::Env(vec![pair])),
+                }
+            }
+            read => {
+                let described = read.describe();
+                if !items
+                    .iter()
+                    .any(|item| matches!(item, Item::Other(d) if *d == described))
+                {
+                    items.push(Item::Other(described));
+                }
+            }
         }
     }
-    parts.join("; ")
+    containers
+        .iter()
+        .map(|(container, items)| {
+            let items: Vec<String> = items
+                .iter()
+                .map(|item| match item {
+                    Item::Env(pairs) if pairs.iter().all(|(_, k)| *k == pairs[0].1) => format!(
+                        "env {} (key {})",
+                        pairs.iter().map(|(v, _)| *v).collect::<Vec<_>>().join(", "),
+                        pairs[0].1
+                    ),
+                    Item::Env(pairs) => format!(
+                        "env {}",
+                        pairs
+                            .iter()
+                            .map(|(v, k)| format!("{v} (key {k})"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                    Item::Other(described) => described.clone(),
+                })
+                .collect();
+            format!("container {container}: {}", items.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// `a`, `a, b`, `` `a`, `b` `` as code.
