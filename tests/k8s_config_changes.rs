@@ -726,3 +726,73 @@ spec:
          starts with the new values (container app: env MODE, COPY_MODE, APP_MODE (key mode); container sidecar: env LEVEL (key level))"
     );
 }
+
+/// kube-prometheus's Grafana (field test, v0.13.0 → v0.14.0): the pod template carries
+/// `checksum/grafana-config` and `checksum/grafana-datasources`, one per object they hash, and
+/// none for the dashboard ConfigMaps. A changed dashboard is not covered by those: it was
+/// reported as `info` ("the checksum annotation changes with it, the intended pattern").
+#[test]
+fn a_checksum_annotation_that_names_another_object_does_not_cover_this_one() {
+    let manifests = |version: &str| {
+        format!(
+            r#"apiVersion: v1
+kind: Secret
+metadata: {{name: grafana-config}}
+stringData: {{grafana.ini: "v{version}"}}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {{name: grafana-dashboard-nodes}}
+data: {{nodes.json: "v{version}"}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: grafana}}
+spec:
+  selector:
+    matchLabels: {{app: grafana}}
+  template:
+    metadata:
+      labels: {{app: grafana}}
+      annotations:
+        checksum/grafana-config: "hash-{version}"
+    spec:
+      containers:
+        - name: grafana
+          image: grafana:{version}
+          volumeMounts:
+            - {{name: config, mountPath: /etc/grafana}}
+            - {{name: nodes, mountPath: /dashboards/nodes}}
+      volumes:
+        - {{name: config, secret: {{secretName: grafana-config}}}}
+        - {{name: nodes, configMap: {{name: grafana-dashboard-nodes}}}}
+"#
+        )
+    };
+    let repo = bundles_at_v1(&[("deploy/grafana.yaml", &manifests("1"))]);
+    write(repo.path(), "deploy/grafana.yaml", &manifests("2"));
+    let (_, rollout) = check_only(repo.path(), "rollout", &[]);
+    let changed = findings(&rollout, "rollout/config-changed-in-place");
+    assert_eq!(changed.len(), 2, "{rollout}");
+    let of = |object: &str| {
+        changed
+            .iter()
+            .find(|f| f["message"].as_str().unwrap().starts_with(object))
+            .unwrap_or_else(|| panic!("{object}: {rollout}"))
+    };
+    let config = of("Secret/grafana-config");
+    assert_eq!(config["severity"], "info", "{config}");
+    assert!(
+        config["message"]
+            .as_str()
+            .unwrap()
+            .contains("the pod template's `checksum/grafana-config` annotation changes with it"),
+        "{config}"
+    );
+    let dashboard = of("ConfigMap/grafana-dashboard-nodes");
+    assert_eq!(dashboard["severity"], "warn", "{dashboard}");
+    assert!(
+        !dashboard["message"].as_str().unwrap().contains("checksum"),
+        "{dashboard}"
+    );
+}

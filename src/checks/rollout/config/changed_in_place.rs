@@ -92,8 +92,8 @@ pub(super) fn check(change: &Change<'_>, out: &mut Out) {
         if reader.checksum_annotations.is_empty() {
             all_checksummed = false;
         } else {
-            for annotation in reader.checksum_annotations {
-                if !checksums.contains(&annotation.as_str()) {
+            for annotation in &reader.checksum_annotations {
+                if !checksums.contains(annotation) {
                     checksums.push(annotation);
                 }
             }

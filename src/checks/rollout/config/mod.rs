@@ -53,8 +53,9 @@ pub(super) struct ReaderFacts<'a> {
     pub reads: Vec<&'a ConfigRef>,
     /// Whether this deploy changes the pod template, so the controller replaces the pods.
     pub rolls: bool,
-    /// The new pod template's checksum annotations (`checksum/config`).
-    pub checksum_annotations: &'a [String],
+    /// The new pod template's checksum annotations (`checksum/config`) that can stand for this
+    /// object: see [`checksums_of`].
+    pub checksum_annotations: Vec<&'a str>,
     /// Stakater Reloader restarts the pods when the object changes.
     pub reloader: bool,
 }
@@ -203,6 +204,27 @@ fn restarted_by_reloader(workload: &Workload) -> bool {
     })
 }
 
+/// The checksum annotations of a pod template that can stand for the object `name`. A generic
+/// one (Helm's `checksum/config`) stands for every object the pods read. But a template whose
+/// annotations name the objects they hash (kube-prometheus's Grafana: `checksum/grafana-config`,
+/// `checksum/grafana-datasources`, no annotation for its dashboard ConfigMaps) hashes only
+/// those: another object's change does not change them, so they do not roll the pods for it.
+fn checksums_of<'a>(annotations: &'a [String], name: &str, reads: &[ConfigRef]) -> Vec<&'a str> {
+    let subject = |annotation: &str| {
+        let last = annotation.rsplit('/').next().unwrap_or(annotation);
+        let last = last.strip_prefix("checksum-").unwrap_or(last);
+        last.strip_suffix("-checksum").unwrap_or(last).to_string()
+    };
+    let per_object = annotations
+        .iter()
+        .any(|a| reads.iter().any(|r| subject(a) == r.name));
+    annotations
+        .iter()
+        .filter(|a| !per_object || subject(a) == name)
+        .map(String::as_str)
+        .collect()
+}
+
 /// Whether the manifests have anything these rules compare: a ConfigMap or Secret, or a pod
 /// template that reads one. Without, the base is not read at all.
 pub fn has_config(manifests: &Manifests) -> bool {
@@ -304,7 +326,11 @@ fn change_of<'a>(
             new: new_workload,
             reads: vec![reference],
             rolls: old_config.template_fingerprint != new_config.template_fingerprint,
-            checksum_annotations: &new_config.checksum_annotations,
+            checksum_annotations: checksums_of(
+                &new_config.checksum_annotations,
+                &new.meta.name,
+                &new_config.refs,
+            ),
             reloader: restarted_by_reloader(new_workload),
         });
     }
