@@ -796,3 +796,46 @@ spec:
         "{dashboard}"
     );
 }
+
+/// Argo CD's `manifests/base` (field test, v2.7.7 → v2.7.8): the Deployment file names
+/// `image: …:latest` in both versions and `kustomization.yaml` sets the release tag with
+/// `images:`, so the built pod template changes although the file does not. The changed
+/// ConfigMap was reported as `config-change-not-rolled` ("restarts none of its pods").
+#[test]
+fn a_pod_template_that_a_kustomization_rewrites_is_not_called_unrolled() {
+    let (config, workload) = bundle("one", "app:latest")
+        .split_once("---\n")
+        .map(|(c, w)| (c.to_string(), w.to_string()))
+        .unwrap();
+    let kustomization = |tag: &str| {
+        format!(
+            "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [config.yaml, app.yaml]\nimages:\n  - name: app\n    newTag: \"{tag}\"\n"
+        )
+    };
+    let repo = bundles_at_v1(&[
+        ("deploy/base/config.yaml", &config),
+        ("deploy/base/app.yaml", &workload),
+        ("deploy/base/kustomization.yaml", &kustomization("1.0")),
+        ("deploy/plain/config.yaml", &config),
+        ("deploy/plain/app.yaml", &workload),
+    ]);
+    let changed_config = config.replace("mode: one", "mode: two");
+    write(repo.path(), "deploy/base/config.yaml", &changed_config);
+    write(
+        repo.path(),
+        "deploy/base/kustomization.yaml",
+        &kustomization("1.1"),
+    );
+    write(repo.path(), "deploy/plain/config.yaml", &changed_config);
+    let (_, rollout) = check_only(repo.path(), "rollout", &[]);
+    let not_rolled = findings(&rollout, "rollout/config-change-not-rolled");
+    assert!(
+        not_rolled.len() == 1 && not_rolled[0]["location"]["path"] == "deploy/plain/app.yaml",
+        "only the plain copy, which nothing rewrites, is unrolled: {rollout}"
+    );
+    let in_place = findings(&rollout, "rollout/config-changed-in-place");
+    assert!(
+        in_place.len() == 1 && in_place[0]["location"]["path"] == "deploy/base/config.yaml",
+        "{rollout}"
+    );
+}

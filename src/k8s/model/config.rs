@@ -232,6 +232,11 @@ pub fn is_helm_managed(meta: &Meta) -> bool {
         || meta.labels.get("helm.sh/chart").is_some()
 }
 
+/// The folder of a manifest file (`""` at the root).
+fn folder(file: &str) -> &str {
+    file.rsplit_once('/').map_or("", |(dir, _)| dir)
+}
+
 /// Whether `a` (an object of one version, in file `a.meta.file`) and `b` (the same kind,
 /// namespace and name in the other version) are one object across the change.
 ///
@@ -336,7 +341,9 @@ impl Manifests {
     /// [`Manifests::readers_of`] by kind and name; `near` is the object's metadata. A file that
     /// holds the object and workloads that read it is a bundle deployed on its own
     /// (`install.yaml`, `ha/install.yaml`): its object is read by its workloads only, and a
-    /// workload in another file that defines its own copy reads that copy, not this one.
+    /// workload in another file that defines its own copy reads that copy, not this one. The
+    /// same holds one level up for a folder of one-object files (`deploy/staging/`,
+    /// `deploy/prod/`, each with its `configmap.yaml` and `deployment.yaml`).
     pub fn readers_of_name<'a>(
         &'a self,
         kind: ConfigKind,
@@ -344,13 +351,16 @@ impl Manifests {
         near: &Meta,
     ) -> Vec<(&'a Workload, &'a ConfigRef)> {
         let own_copy = |file: &str| {
-            file != near.file
-                && self.config_objects.iter().any(|o| {
+            let copy_in = |holds: &dyn Fn(&str) -> bool| {
+                self.config_objects.iter().any(|o| {
                     o.kind == kind
                         && o.meta.name == name
-                        && o.meta.file == file
                         && o.meta.same_namespace(near)
+                        && holds(&o.meta.file)
                 })
+            };
+            (file != near.file && copy_in(&|f| f == file))
+                || (folder(file) != folder(&near.file) && copy_in(&|f| folder(f) == folder(file)))
         };
         let mut out = Vec::new();
         for workload in &self.workloads {
@@ -368,6 +378,11 @@ impl Manifests {
         }
         if out.iter().any(|(w, _)| w.meta.file == near.file) {
             out.retain(|(w, _)| w.meta.file == near.file);
+        } else if out
+            .iter()
+            .any(|(w, _)| folder(&w.meta.file) == folder(&near.file))
+        {
+            out.retain(|(w, _)| folder(&w.meta.file) == folder(&near.file));
         }
         out
     }

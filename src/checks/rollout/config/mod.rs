@@ -51,7 +51,8 @@ pub(super) struct ReaderFacts<'a> {
     pub new: &'a Workload,
     /// How the deployed version's containers read the object.
     pub reads: Vec<&'a ConfigRef>,
-    /// Whether this deploy changes the pod template, so the controller replaces the pods.
+    /// Whether this deploy changes the pod template, so the controller replaces the pods (or
+    /// may: a kustomization rewrites the template, see [`Deployed::kustomized`]).
     pub rolls: bool,
     /// The new pod template's checksum annotations (`checksum/config`) that can stand for this
     /// object: see [`checksums_of`].
@@ -325,7 +326,11 @@ fn change_of<'a>(
         change.readers.push(ReaderFacts {
             new: new_workload,
             reads: vec![reference],
-            rolls: old_config.template_fingerprint != new_config.template_fingerprint,
+            // A template that a kustomization rewrites at build time (Argo CD's
+            // `manifests/base`: `image: …:latest` in the file, the release tag set by `images:`)
+            // is not what runs: an unchanged file says nothing, so it is not called unrolled.
+            rolls: old_config.template_fingerprint != new_config.template_fingerprint
+                || deployed.kustomized(&old_workload.meta.file),
             checksum_annotations: checksums_of(
                 &new_config.checksum_annotations,
                 &new.meta.name,
