@@ -210,7 +210,20 @@ fn is_yaml(path: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::selects;
+    use super::{rewrites_pod_templates, selects};
+
+    #[test]
+    fn only_a_kustomization_that_rewrites_templates_counts() {
+        assert!(rewrites_pod_templates(
+            "kind: Kustomization\nresources: [app.yaml]\nimages:\n- name: app\n  newTag: v2\n"
+        ));
+        assert!(rewrites_pod_templates("patches:\n- path: replicas.yaml\n"));
+        // A list of resources only (kube-prometheus's root kustomization.yaml) builds the
+        // files as written; a nested `labels:` is not the top-level transformer.
+        assert!(!rewrites_pod_templates(
+            "kind: Kustomization\nresources:\n- ./manifests/app.yaml\nmetadata:\n  labels:\n    a: b\n"
+        ));
+    }
 
     #[test]
     fn patterns_select_files_folders_and_globs_as_the_loader_does() {
