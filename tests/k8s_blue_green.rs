@@ -257,3 +257,66 @@ fn an_other_side_scaled_to_zero_makes_the_rollback_a_scale_up() {
         slow[0].message
     );
 }
+
+/// A blue-green Rollout in `shop` whose activeService `web` is also the name of a Service
+/// behind an IP-mode ALB Ingress, with the Ingress in `namespace` and `annotations` on it.
+fn behind_alb(namespace: &str, annotations: &str) -> String {
+    format!(
+        "apiVersion: argoproj.io/v1alpha1
+kind: Rollout
+metadata: {{name: web, namespace: shop}}
+spec:
+  replicas: 4
+  selector: {{matchLabels: {{app: web}}}}
+  strategy:
+    blueGreen: {{activeService: web, autoPromotionEnabled: false}}
+  template:
+    metadata: {{labels: {{app: web}}}}
+    spec:
+      containers: [{{name: app, image: web:1}}]
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: web
+  namespace: {namespace}
+  annotations:
+    alb.ingress.kubernetes.io/target-type: ip
+{annotations}
+spec:
+  ingressClassName: alb
+  defaultBackend: {{service: {{name: web, port: {{number: 80}}}}}}
+"
+    )
+}
+
+#[test]
+fn blue_green_behind_alb_looks_at_the_rollouts_namespace_and_honours_the_ingress_waiver() {
+    let findings = rollout_findings(&behind_alb("shop", ""));
+    let alb = of(&findings, "rollout/blue-green-behind-alb");
+    assert_eq!(alb.len(), 1, "{}", describe(&findings));
+    assert_eq!(alb[0].severity, Severity::Warn);
+    assert!(
+        alb[0].message.starts_with(
+            "Rollout/web promotes by switching the selector of its activeService `web`, which Ingress/web routes to through the AWS Load Balancer Controller in IP mode (alb.ingress.kubernetes.io/target-type: ip on Ingress/web)"
+        ),
+        "{}",
+        alb[0].message
+    );
+
+    // An Ingress of another namespace routes to another Service named `web`.
+    let findings = rollout_findings(&behind_alb("other", ""));
+    assert!(of(&findings, "rollout/blue-green-behind-alb").is_empty());
+
+    // The Ingress's own waiver (the team that owns the ALB accepted the risk).
+    let findings = rollout_findings(&behind_alb(
+        "shop",
+        "    gonogo.dev/ignore: rollout/blue-green-behind-alb",
+    ));
+    let alb = of(&findings, "rollout/blue-green-behind-alb");
+    assert!(
+        alb.len() == 1 && alb[0].waived.is_some(),
+        "{}",
+        describe(&findings)
+    );
+}

@@ -478,3 +478,364 @@ fn immutable_config_changed_in_place_fails_the_deploy() {
         "{rollout}"
     );
 }
+
+/// One bundle as a project that ships several (`install.yaml`, `ha/install.yaml`) writes it:
+/// `ConfigMap/app-config` and the Deployment that mounts it.
+fn bundle(mode: &str, image: &str) -> String {
+    format!(
+        r#"apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: app-config
+data:
+  mode: {mode}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: app
+spec:
+  replicas: 3
+  selector:
+    matchLabels: {{app: app}}
+  template:
+    metadata:
+      labels: {{app: app}}
+    spec:
+      containers:
+        - name: app
+          image: {image}
+          volumeMounts:
+            - {{name: conf, mountPath: /etc/app}}
+      volumes:
+        - name: conf
+          configMap: {{name: app-config}}
+"#
+    )
+}
+
+/// A repository whose manifests are under `deploy/` (discovered), v1 tagged.
+fn bundles_at_v1(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = project(files);
+    git(dir.path(), &["init", "-q"]);
+    git(dir.path(), &["add", "-A"]);
+    git(dir.path(), &["commit", "-qm", "v1"]);
+    git(dir.path(), &["tag", "v1"]);
+    dir
+}
+
+fn config_findings(rollout: &serde_json::Value) -> Vec<String> {
+    rollout["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"].as_str().unwrap().starts_with("rollout/config-"))
+        .map(|f| format!("{}: {}", f["rule"], f["message"]))
+        .collect()
+}
+
+/// Argo CD's layout (field test, master against v2.7.7): `install-with-hydrator.yaml` is new
+/// and copies the objects of `install.yaml`; its ConfigMap was paired with the same-name one
+/// of another bundle (`ha/install.yaml`, whose value differs) and reported as changed in place.
+#[test]
+fn a_new_bundle_file_is_not_a_change_of_another_bundles_object() {
+    let repo = bundles_at_v1(&[
+        ("deploy/install.yaml", &bundle("standard", "app:1")),
+        ("deploy/ha/install.yaml", &bundle("ha", "app:1")),
+    ]);
+    write(
+        repo.path(),
+        "deploy/install-with-extras.yaml",
+        &bundle("standard", "app:2"),
+    );
+    let (out, rollout) = check_only(repo.path(), "rollout", &[]);
+    assert_eq!(
+        config_findings(&rollout),
+        Vec::<String>::new(),
+        "{}",
+        out.stdout
+    );
+
+    // The same value change inside one bundle is still this bundle's change.
+    write(
+        repo.path(),
+        "deploy/ha/install.yaml",
+        &bundle("ha-v2", "app:2"),
+    );
+    let (_, rollout) = check_only(repo.path(), "rollout", &[]);
+    let found = config_findings(&rollout);
+    assert!(
+        found.len() == 1
+            && found[0].contains("rollout/config-changed-in-place")
+            && found[0].contains("ConfigMap/app-config changes in place since v1 (key `mode`)"),
+        "{found:?}"
+    );
+    assert_eq!(
+        findings(&rollout, "rollout/config-changed-in-place")[0]["location"]["path"],
+        "deploy/ha/install.yaml"
+    );
+}
+
+/// A bundle that drops its copy of an object another bundle still holds drops it for the
+/// pods it deploys: the other bundle's copy is not this one.
+#[test]
+fn an_object_dropped_from_one_bundle_is_dropped_even_if_another_keeps_it() {
+    let repo = bundles_at_v1(&[
+        ("deploy/install.yaml", &bundle("standard", "app:1")),
+        ("deploy/ha/install.yaml", &bundle("ha", "app:1")),
+    ]);
+    let renamed = bundle("standard", "app:2").replace("app-config", "app-config-v2");
+    write(repo.path(), "deploy/install.yaml", &renamed);
+    let (_, rollout) = check_only(repo.path(), "rollout", &[]);
+    let dropped = messages(&rollout, "rollout/config-deleted-while-referenced");
+    assert!(
+        dropped.len() == 1
+            && dropped[0].starts_with(
+                "ConfigMap/app-config (deploy/install.yaml in v1) is not in this version, and the deployed Deployment/app reads it"
+            ),
+        "{rollout}"
+    );
+}
+
+/// An object moved to another file in the same change is the same object: its change is
+/// still reported.
+#[test]
+fn an_object_moved_to_another_file_is_compared_with_where_it_was() {
+    let (config, workload) = bundle("one", "app:1")
+        .split_once("---\n")
+        .map(|(c, w)| (c.to_string(), w.to_string()))
+        .unwrap();
+    let repo = bundles_at_v1(&[
+        ("deploy/a.yaml", &format!("{config}---\n{workload}")),
+        (
+            "deploy/b.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: other}\ndata: {x: y}\n",
+        ),
+    ]);
+    write(
+        repo.path(),
+        "deploy/a.yaml",
+        &workload.replace("app:1", "app:2"),
+    );
+    write(
+        repo.path(),
+        "deploy/b.yaml",
+        &format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: other}}\ndata: {{x: y}}\n---\n{}",
+            config.replace("mode: one", "mode: two")
+        ),
+    );
+    let (_, rollout) = check_only(repo.path(), "rollout", &[]);
+    let changed = messages(&rollout, "rollout/config-changed-in-place");
+    assert!(
+        changed.len() == 1
+            && changed[0].contains("ConfigMap/app-config changes in place since v1 (key `mode`)")
+            && changed[0].contains("Deployment/app"),
+        "{rollout}"
+    );
+    assert!(
+        findings(&rollout, "rollout/config-deleted-while-referenced").is_empty(),
+        "{rollout}"
+    );
+}
+
+/// A file renamed with `git mv` and changed: its objects are the renamed file's.
+#[test]
+fn a_renamed_file_is_compared_with_its_old_name() {
+    let repo = bundles_at_v1(&[("deploy/app.yaml", &bundle("one", "app:1"))]);
+    git(
+        repo.path(),
+        &["mv", "deploy/app.yaml", "deploy/install.yaml"],
+    );
+    write(repo.path(), "deploy/install.yaml", &bundle("two", "app:2"));
+    let (_, rollout) = check_only(repo.path(), "rollout", &[]);
+    let changed = messages(&rollout, "rollout/config-changed-in-place");
+    assert!(
+        changed.len() == 1
+            && changed[0].contains("ConfigMap/app-config changes in place since v1 (key `mode`)")
+            && changed[0].contains("Deployment/app: its running old pods see the new data"),
+        "{rollout}"
+    );
+    assert_eq!(config_findings(&rollout).len(), 1, "{rollout}");
+}
+
+/// A workload that reads a key through several variables, or is written in two files (a base
+/// and a copy), is named once, its reads grouped per container.
+#[test]
+fn a_workload_is_named_once_with_its_reads_grouped_by_container() {
+    let config = |mode: &str| {
+        format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app-config\ndata:\n  mode: {mode}\n  level: {mode}\n"
+        )
+    };
+    let workload = |image: &str, variable: &str| {
+        format!(
+            r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: app
+spec:
+  selector:
+    matchLabels: {{app: app}}
+  template:
+    metadata:
+      labels: {{app: app}}
+    spec:
+      containers:
+        - name: app
+          image: {image}
+          env:
+            - {{name: MODE, valueFrom: {{configMapKeyRef: {{name: app-config, key: mode}}}}}}
+            - {{name: {variable}, valueFrom: {{configMapKeyRef: {{name: app-config, key: mode}}}}}}
+          volumeMounts:
+            - {{name: conf, mountPath: /etc/app}}
+        - name: sidecar
+          image: {image}
+          env:
+            - {{name: LEVEL, valueFrom: {{configMapKeyRef: {{name: app-config, key: level}}}}}}
+      volumes:
+        - name: conf
+          configMap: {{name: app-config}}
+"#
+        )
+    };
+    let repo = bundles_at_v1(&[
+        ("deploy/config.yaml", &config("a")),
+        ("deploy/app.yaml", &workload("app:1", "APP_MODE")),
+        ("deploy/app-copy.yaml", &workload("app:1", "COPY_MODE")),
+    ]);
+    write(repo.path(), "deploy/config.yaml", &config("b"));
+    write(
+        repo.path(),
+        "deploy/app.yaml",
+        &workload("app:2", "APP_MODE"),
+    );
+    write(
+        repo.path(),
+        "deploy/app-copy.yaml",
+        &workload("app:2", "COPY_MODE"),
+    );
+    let (_, rollout) = check_only(repo.path(), "rollout", &[]);
+    let changed = messages(&rollout, "rollout/config-changed-in-place");
+    assert_eq!(changed.len(), 1, "{rollout}");
+    assert_eq!(
+        changed[0],
+        "ConfigMap/app-config changes in place since v1 (keys `level`, `mode`) while the deployed pods read it. \
+         Deployment/app: its running old pods see the new data within about a minute, before they are replaced \
+         (container app: volume at /etc/app); an old pod that restarts mid-rollout, and a `kubectl rollout undo`, \
+         starts with the new values (container app: env MODE, COPY_MODE, APP_MODE (key mode); container sidecar: env LEVEL (key level))"
+    );
+}
+
+/// kube-prometheus's Grafana (field test, v0.13.0 → v0.14.0): the pod template carries
+/// `checksum/grafana-config` and `checksum/grafana-datasources`, one per object they hash, and
+/// none for the dashboard ConfigMaps. A changed dashboard is not covered by those: it was
+/// reported as `info` ("the checksum annotation changes with it, the intended pattern").
+#[test]
+fn a_checksum_annotation_that_names_another_object_does_not_cover_this_one() {
+    let manifests = |version: &str| {
+        format!(
+            r#"apiVersion: v1
+kind: Secret
+metadata: {{name: grafana-config}}
+stringData: {{grafana.ini: "v{version}"}}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {{name: grafana-dashboard-nodes}}
+data: {{nodes.json: "v{version}"}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: grafana}}
+spec:
+  selector:
+    matchLabels: {{app: grafana}}
+  template:
+    metadata:
+      labels: {{app: grafana}}
+      annotations:
+        checksum/grafana-config: "hash-{version}"
+    spec:
+      containers:
+        - name: grafana
+          image: grafana:{version}
+          volumeMounts:
+            - {{name: config, mountPath: /etc/grafana}}
+            - {{name: nodes, mountPath: /dashboards/nodes}}
+      volumes:
+        - {{name: config, secret: {{secretName: grafana-config}}}}
+        - {{name: nodes, configMap: {{name: grafana-dashboard-nodes}}}}
+"#
+        )
+    };
+    let repo = bundles_at_v1(&[("deploy/grafana.yaml", &manifests("1"))]);
+    write(repo.path(), "deploy/grafana.yaml", &manifests("2"));
+    let (_, rollout) = check_only(repo.path(), "rollout", &[]);
+    let changed = findings(&rollout, "rollout/config-changed-in-place");
+    assert_eq!(changed.len(), 2, "{rollout}");
+    let of = |object: &str| {
+        changed
+            .iter()
+            .find(|f| f["message"].as_str().unwrap().starts_with(object))
+            .unwrap_or_else(|| panic!("{object}: {rollout}"))
+    };
+    let config = of("Secret/grafana-config");
+    assert_eq!(config["severity"], "info", "{config}");
+    assert!(
+        config["message"]
+            .as_str()
+            .unwrap()
+            .contains("the pod template's `checksum/grafana-config` annotation changes with it"),
+        "{config}"
+    );
+    let dashboard = of("ConfigMap/grafana-dashboard-nodes");
+    assert_eq!(dashboard["severity"], "warn", "{dashboard}");
+    assert!(
+        !dashboard["message"].as_str().unwrap().contains("checksum"),
+        "{dashboard}"
+    );
+}
+
+/// Argo CD's `manifests/base` (field test, v2.7.7 → v2.7.8): the Deployment file names
+/// `image: …:latest` in both versions and `kustomization.yaml` sets the release tag with
+/// `images:`, so the built pod template changes although the file does not. The changed
+/// ConfigMap was reported as `config-change-not-rolled` ("restarts none of its pods").
+#[test]
+fn a_pod_template_that_a_kustomization_rewrites_is_not_called_unrolled() {
+    let (config, workload) = bundle("one", "app:latest")
+        .split_once("---\n")
+        .map(|(c, w)| (c.to_string(), w.to_string()))
+        .unwrap();
+    let kustomization = |tag: &str| {
+        format!(
+            "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [config.yaml, app.yaml]\nimages:\n  - name: app\n    newTag: \"{tag}\"\n"
+        )
+    };
+    let repo = bundles_at_v1(&[
+        ("deploy/base/config.yaml", &config),
+        ("deploy/base/app.yaml", &workload),
+        ("deploy/base/kustomization.yaml", &kustomization("1.0")),
+        ("deploy/plain/config.yaml", &config),
+        ("deploy/plain/app.yaml", &workload),
+    ]);
+    let changed_config = config.replace("mode: one", "mode: two");
+    write(repo.path(), "deploy/base/config.yaml", &changed_config);
+    write(
+        repo.path(),
+        "deploy/base/kustomization.yaml",
+        &kustomization("1.1"),
+    );
+    write(repo.path(), "deploy/plain/config.yaml", &changed_config);
+    let (_, rollout) = check_only(repo.path(), "rollout", &[]);
+    let not_rolled = findings(&rollout, "rollout/config-change-not-rolled");
+    assert!(
+        not_rolled.len() == 1 && not_rolled[0]["location"]["path"] == "deploy/plain/app.yaml",
+        "only the plain copy, which nothing rewrites, is unrolled: {rollout}"
+    );
+    let in_place = findings(&rollout, "rollout/config-changed-in-place");
+    assert!(
+        in_place.len() == 1 && in_place[0]["location"]["path"] == "deploy/base/config.yaml",
+        "{rollout}"
+    );
+}

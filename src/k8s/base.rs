@@ -19,6 +19,53 @@ pub struct Deployed {
     pub unreadable: Vec<LoadError>,
     /// Whether standard input is one of the inputs: it has no deployed version.
     pub reads_stdin: bool,
+    /// Folders (relative to the root, `""` for the root) whose kustomization at the base
+    /// rewrites the pod templates under them: see [`rewrites_pod_templates`].
+    pub kustomized_dirs: Vec<String>,
+}
+
+impl Deployed {
+    /// Whether a kustomization rewrites the pod templates of `file` (relative to the root)
+    /// when it is built: the file as written is then not what runs, so whether its template
+    /// changed between versions cannot be told from it.
+    pub fn kustomized(&self, file: &str) -> bool {
+        self.kustomized_dirs
+            .iter()
+            .any(|dir| dir.is_empty() || file.starts_with(&format!("{dir}/")))
+    }
+}
+
+/// Fields of a kustomization that change the pod templates it builds (kustomize docs,
+/// "kustomization.yaml" reference): `images` sets the image tag (Argo CD's `manifests/base`
+/// pins `quay.io/argoproj/argocd:latest` in the Deployments and the release tag here), patches
+/// and common labels/annotations rewrite the template, generators rename the ConfigMaps and
+/// Secrets it references.
+const TEMPLATE_REWRITES: &[&str] = &[
+    "images:",
+    "patches:",
+    "patchesStrategicMerge:",
+    "patchesJson6902:",
+    "commonLabels:",
+    "commonAnnotations:",
+    "labels:",
+    "replacements:",
+    "configMapGenerator:",
+    "secretGenerator:",
+];
+
+/// Whether a kustomization's text sets one of [`TEMPLATE_REWRITES`] (a top-level key: at the
+/// start of a line).
+fn rewrites_pod_templates(text: &str) -> bool {
+    text.lines()
+        .any(|line| TEMPLATE_REWRITES.iter().any(|key| line.starts_with(key)))
+}
+
+fn is_kustomization(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    matches!(
+        name,
+        "kustomization.yaml" | "kustomization.yml" | "Kustomization"
+    )
 }
 
 /// Read the manifests the config names as they were at `reference`. `root` is the project
@@ -48,6 +95,11 @@ pub fn load_at(
         None => (DISCOVERY_DIRS.iter().map(|d| d.to_string()).collect(), true),
     };
     let reads_stdin = patterns.iter().any(|p| p == "-");
+    let kustomizations: Vec<String> = files
+        .iter()
+        .filter(|p| is_kustomization(p))
+        .map(|p| format!("{prefix}{p}"))
+        .collect();
     let selected: Vec<String> = files
         .into_iter()
         .filter(|path| patterns.iter().any(|pattern| selects(pattern, path)))
@@ -61,7 +113,20 @@ pub fn load_at(
         manifests: Manifests::default(),
         unreadable: Vec::new(),
         reads_stdin,
+        kustomized_dirs: Vec::new(),
     };
+    if !kustomizations.is_empty() {
+        let texts = repo
+            .files_at(reference, &kustomizations)
+            .map_err(|e| format!("cannot read the kustomizations of {reference}: {e}"))?;
+        for (path, bytes) in texts {
+            let shown = path.strip_prefix(prefix.as_str()).unwrap_or(&path);
+            if rewrites_pod_templates(&String::from_utf8_lossy(&bytes)) {
+                let dir = shown.rsplit_once('/').map_or("", |(dir, _)| dir);
+                deployed.kustomized_dirs.push(dir.to_string());
+            }
+        }
+    }
     for (path, bytes) in blobs {
         let shown = path.strip_prefix(prefix.as_str()).unwrap_or(&path);
         let Ok(text) = String::from_utf8(bytes) else {
@@ -145,7 +210,20 @@ fn is_yaml(path: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::selects;
+    use super::{rewrites_pod_templates, selects};
+
+    #[test]
+    fn only_a_kustomization_that_rewrites_templates_counts() {
+        assert!(rewrites_pod_templates(
+            "kind: Kustomization\nresources: [app.yaml]\nimages:\n- name: app\n  newTag: v2\n"
+        ));
+        assert!(rewrites_pod_templates("patches:\n- path: replicas.yaml\n"));
+        // A list of resources only (kube-prometheus's root kustomization.yaml) builds the
+        // files as written; a nested `labels:` is not the top-level transformer.
+        assert!(!rewrites_pod_templates(
+            "kind: Kustomization\nresources:\n- ./manifests/app.yaml\nmetadata:\n  labels:\n    a: b\n"
+        ));
+    }
 
     #[test]
     fn patterns_select_files_folders_and_globs_as_the_loader_does() {

@@ -168,6 +168,7 @@ fn rollout_against_base(dir: &Path) -> Result<Vec<Finding>, String> {
         manifests,
         unreadable: Vec::new(),
         reads_stdin: false,
+        kustomized_dirs: Vec::new(),
     });
     let base = deployed
         .as_ref()

@@ -7,6 +7,7 @@
 //! DaemonSet update semantics, PodDisruptionBudgets, and Argo Rollouts / Flagger analysis.
 
 mod analysis_template_missing;
+mod blue_green_behind_alb;
 mod blue_green_switch_capacity;
 mod blue_green_without_analysis;
 mod canary_without_analysis;
@@ -34,6 +35,7 @@ use crate::waivers;
 use std::sync::Arc;
 
 pub use analysis_template_missing::ANALYSIS_TEMPLATE_MISSING;
+pub use blue_green_behind_alb::BLUE_GREEN_BEHIND_ALB;
 pub use blue_green_switch_capacity::BLUE_GREEN_SWITCH_CAPACITY;
 pub use blue_green_without_analysis::BLUE_GREEN_WITHOUT_ANALYSIS;
 pub use canary_without_analysis::CANARY_WITHOUT_ANALYSIS;
@@ -77,6 +79,7 @@ static WORKLOAD_RULES: &[WorkloadRule] = &[
     canary_without_analysis::check,
     blue_green_without_analysis::check,
     blue_green_switch_capacity::check,
+    blue_green_behind_alb::check,
 ];
 
 /// The rules over each Flagger Canary, in the order their findings appear.

@@ -232,44 +232,93 @@ pub fn is_helm_managed(meta: &Meta) -> bool {
         || meta.labels.get("helm.sh/chart").is_some()
 }
 
+/// The folder of a manifest file (`""` at the root).
+fn folder(file: &str) -> &str {
+    file.rsplit_once('/').map_or("", |(dir, _)| dir)
+}
+
+/// Whether `a` (an object of one version, in file `a.meta.file`) and `b` (the same kind,
+/// namespace and name in the other version) are one object across the change.
+///
+/// A repository often holds several bundles of the same objects (`install.yaml`,
+/// `ha/install.yaml`, `install-with-hydrator.yaml`), each deployed on its own, so an object is
+/// the one *in the same file*. Across files they are one object only when it moved: `a`'s file
+/// does not hold it in `b`'s version and `b`'s file does not hold it in `a`'s (a file renamed
+/// with `git mv`, an object moved or split out of a bundle). A new bundle that copies an object
+/// that still exists where it was is a new object, not a change of the old one.
+fn one_object(
+    a: &Meta,
+    b: &Meta,
+    a_version_holds: impl Fn(&str) -> bool,
+    b_version_holds: impl Fn(&str) -> bool,
+) -> bool {
+    a.file == b.file || (!b_version_holds(&a.file) && !a_version_holds(&b.file))
+}
+
 impl Manifests {
-    /// The ConfigMap or Secret of this kind and name in the namespace of `near`, the one in
-    /// `near`'s file first: a repository often holds several bundles of the same objects
-    /// (`install.yaml`, `ha/install.yaml`), each deployed on its own.
-    pub fn config_object(
+    /// This version of `object`, an object of `from` (the other version): see [`one_object`].
+    pub fn config_counterpart(
         &self,
-        kind: ConfigKind,
-        name: &str,
-        near: &Meta,
+        object: &ConfigObject,
+        from: &Manifests,
     ) -> Option<&ConfigObject> {
-        let mut matching = self
-            .config_objects
-            .iter()
-            .filter(|o| o.kind == kind && o.meta.name == name && o.meta.same_namespace(near));
-        let first = matching.next()?;
-        if first.meta.file == near.file {
-            return Some(first);
-        }
-        Some(matching.find(|o| o.meta.file == near.file).unwrap_or(first))
+        let same = |o: &&ConfigObject| {
+            o.kind == object.kind
+                && o.meta.name == object.meta.name
+                && o.meta.same_namespace(&object.meta)
+        };
+        let holds = |version: &Manifests, file: &str| {
+            version
+                .config_objects
+                .iter()
+                .filter(same)
+                .any(|o| o.meta.file == file)
+        };
+        let mut matching = self.config_objects.iter().filter(same);
+        matching
+            .clone()
+            .find(|o| o.meta.file == object.meta.file)
+            .or_else(|| {
+                matching.find(|o| {
+                    one_object(
+                        &object.meta,
+                        &o.meta,
+                        |file| holds(from, file),
+                        |file| holds(self, file),
+                    )
+                })
+            })
     }
 
-    /// This version of a workload read from other manifests (the deployed version): same kind,
-    /// name and namespace, the one in the same file first.
-    pub fn counterpart(&self, other: &Workload) -> Option<&Workload> {
-        let mut matching = self.workloads.iter().filter(|w| {
+    /// This version of a workload of `from` (the other version): same kind, name and
+    /// namespace, paired by file as [`one_object`] says.
+    pub fn counterpart(&self, other: &Workload, from: &Manifests) -> Option<&Workload> {
+        let same = |w: &&Workload| {
             w.meta.kind == other.meta.kind
                 && w.meta.name == other.meta.name
                 && w.meta.same_namespace(&other.meta)
-        });
-        let first = matching.next()?;
-        if first.meta.file == other.meta.file {
-            return Some(first);
-        }
-        Some(
-            matching
-                .find(|w| w.meta.file == other.meta.file)
-                .unwrap_or(first),
-        )
+        };
+        let holds = |version: &Manifests, file: &str| {
+            version
+                .workloads
+                .iter()
+                .filter(same)
+                .any(|w| w.meta.file == file)
+        };
+        let mut matching = self.workloads.iter().filter(same);
+        matching
+            .clone()
+            .find(|w| w.meta.file == other.meta.file)
+            .or_else(|| {
+                matching.find(|w| {
+                    one_object(
+                        &other.meta,
+                        &w.meta,
+                        |file| holds(from, file),
+                        |file| holds(self, file),
+                    )
+                })
+            })
     }
 
     /// What a workload's pods read: its own template's, or for an Argo Rollout with
@@ -292,7 +341,9 @@ impl Manifests {
     /// [`Manifests::readers_of`] by kind and name; `near` is the object's metadata. A file that
     /// holds the object and workloads that read it is a bundle deployed on its own
     /// (`install.yaml`, `ha/install.yaml`): its object is read by its workloads only, and a
-    /// workload in another file that defines its own copy reads that copy, not this one.
+    /// workload in another file that defines its own copy reads that copy, not this one. The
+    /// same holds one level up for a folder of one-object files (`deploy/staging/`,
+    /// `deploy/prod/`, each with its `configmap.yaml` and `deployment.yaml`).
     pub fn readers_of_name<'a>(
         &'a self,
         kind: ConfigKind,
@@ -300,13 +351,16 @@ impl Manifests {
         near: &Meta,
     ) -> Vec<(&'a Workload, &'a ConfigRef)> {
         let own_copy = |file: &str| {
-            file != near.file
-                && self.config_objects.iter().any(|o| {
+            let copy_in = |holds: &dyn Fn(&str) -> bool| {
+                self.config_objects.iter().any(|o| {
                     o.kind == kind
                         && o.meta.name == name
-                        && o.meta.file == file
                         && o.meta.same_namespace(near)
+                        && holds(&o.meta.file)
                 })
+            };
+            (file != near.file && copy_in(&|f| f == file))
+                || (folder(file) != folder(&near.file) && copy_in(&|f| folder(f) == folder(file)))
         };
         let mut out = Vec::new();
         for workload in &self.workloads {
@@ -324,6 +378,11 @@ impl Manifests {
         }
         if out.iter().any(|(w, _)| w.meta.file == near.file) {
             out.retain(|(w, _)| w.meta.file == near.file);
+        } else if out
+            .iter()
+            .any(|(w, _)| folder(&w.meta.file) == folder(&near.file))
+        {
+            out.retain(|(w, _)| folder(&w.meta.file) == folder(&near.file));
         }
         out
     }

@@ -264,6 +264,10 @@ impl Manifests {
             "Ingress" => {
                 let ingress = Ingress {
                     backends: ingress_backends(spec),
+                    class_name: spec
+                        .get("ingressClassName")
+                        .and_then(Node::as_str)
+                        .map(str::to_string),
                     meta,
                 };
                 self.ingresses.push(ingress);

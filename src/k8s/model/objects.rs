@@ -55,6 +55,8 @@ pub struct Ingress {
     pub meta: Meta,
     /// Names of the Services it routes to.
     pub backends: Vec<String>,
+    /// `spec.ingressClassName`: the IngressClass, which names the controller that serves it.
+    pub class_name: Option<String>,
 }
 
 /// GKE BackendConfig.

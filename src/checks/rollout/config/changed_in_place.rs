@@ -4,6 +4,7 @@
 use super::super::{Out, Risk};
 use super::{Change, describe_reads, keys};
 use crate::declare_rule;
+use crate::k8s::ConfigRef;
 use crate::report::Severity;
 use crate::waivers;
 use std::collections::BTreeSet;
@@ -48,7 +49,7 @@ declare_rule! {
 pub(super) fn check(change: &Change<'_>, out: &mut Out) {
     let object = change.object();
     let mut seen: BTreeSet<&str> = BTreeSet::new();
-    let mut parts = Vec::new();
+    let mut by_workload: Vec<(String, Vec<&ConfigRef>, Vec<&ConfigRef>)> = Vec::new();
     let mut workloads = Vec::new();
     let mut all_checksummed = true;
     let mut checksums: Vec<&str> = Vec::new();
@@ -75,7 +76,35 @@ pub(super) fn check(change: &Change<'_>, out: &mut Out) {
         if live.is_empty() && at_start.is_empty() {
             continue;
         }
+        // Two workloads of one name (the same Deployment in two files of a bundle) are one
+        // entry of the message.
         let workload = reader.new.meta.display();
+        match by_workload
+            .iter_mut()
+            .find(|(name, _, _)| *name == workload)
+        {
+            Some((_, all_live, all_at_start)) => {
+                all_live.extend(live);
+                all_at_start.extend(at_start);
+            }
+            None => by_workload.push((workload, live, at_start)),
+        }
+        if reader.checksum_annotations.is_empty() {
+            all_checksummed = false;
+        } else {
+            for annotation in &reader.checksum_annotations {
+                if !checksums.contains(annotation) {
+                    checksums.push(annotation);
+                }
+            }
+        }
+        workloads.push(reader.new);
+    }
+    if workloads.is_empty() {
+        return;
+    }
+    let mut parts = Vec::new();
+    for (workload, live, at_start) in &by_workload {
         let mut effects = Vec::new();
         if !live.is_empty() {
             effects.push(format!(
@@ -90,21 +119,11 @@ pub(super) fn check(change: &Change<'_>, out: &mut Out) {
             ));
         }
         parts.push(format!("{workload}: {}", effects.join("; ")));
-        if reader.checksum_annotations.is_empty() {
-            all_checksummed = false;
-        } else {
-            for annotation in reader.checksum_annotations {
-                if !checksums.contains(&annotation.as_str()) {
-                    checksums.push(annotation);
-                }
-            }
-        }
-        workloads.push(reader.new);
     }
-    if workloads.is_empty() {
-        return;
-    }
-    let names: Vec<String> = workloads.iter().map(|w| w.meta.display()).collect();
+    let names: Vec<String> = by_workload
+        .iter()
+        .map(|(name, _, _)| name.clone())
+        .collect();
     let mut finding = CONFIG_CHANGED_IN_PLACE
         .finding(format!(
             "{object} changes in place since {} ({} {}) while the deployed pods read it. {}",

@@ -42,7 +42,7 @@ declare_rule! {
 pub(super) fn check(deployed: &Deployed, manifests: &Manifests, out: &mut Out) {
     for old in &deployed.manifests.config_objects {
         if manifests
-            .config_object(old.kind, &old.meta.name, &old.meta)
+            .config_counterpart(old, &deployed.manifests)
             .is_some()
         {
             continue;
@@ -54,7 +54,8 @@ pub(super) fn check(deployed: &Deployed, manifests: &Manifests, out: &mut Out) {
             if reference.optional {
                 continue;
             }
-            let Some(new_workload) = manifests.counterpart(old_workload) else {
+            let Some(new_workload) = manifests.counterpart(old_workload, &deployed.manifests)
+            else {
                 continue;
             };
             match readers

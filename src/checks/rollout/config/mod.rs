@@ -51,10 +51,12 @@ pub(super) struct ReaderFacts<'a> {
     pub new: &'a Workload,
     /// How the deployed version's containers read the object.
     pub reads: Vec<&'a ConfigRef>,
-    /// Whether this deploy changes the pod template, so the controller replaces the pods.
+    /// Whether this deploy changes the pod template, so the controller replaces the pods (or
+    /// may: a kustomization rewrites the template, see [`Deployed::kustomized`]).
     pub rolls: bool,
-    /// The new pod template's checksum annotations (`checksum/config`).
-    pub checksum_annotations: &'a [String],
+    /// The new pod template's checksum annotations (`checksum/config`) that can stand for this
+    /// object: see [`checksums_of`].
+    pub checksum_annotations: Vec<&'a str>,
     /// Stakater Reloader restarts the pods when the object changes.
     pub reloader: bool,
 }
@@ -111,20 +113,78 @@ impl Change<'_> {
     }
 }
 
-/// `container api: env LOG_LEVEL (key LOG_LEVEL)` for each read, joined.
+/// How containers read an object, one entry per container: `container api: env LOG_LEVEL,
+/// LEVEL (key log_level), volume at /etc/api; container worker: envFrom`. Several variables
+/// of one container are one entry, so a workload that reads a key twice is named once.
 pub(super) fn describe_reads<'a>(reads: impl IntoIterator<Item = &'a ConfigRef>) -> String {
-    let mut parts: Vec<String> = Vec::new();
+    /// One item of a container's list: its env variables (with their keys) grouped where the
+    /// first one appears, any other read as described.
+    enum Item<'a> {
+        Env(Vec<(&'a str, &'a str)>),
+        Other(String),
+    }
+    let mut containers: Vec<(&str, Vec<Item>)> = Vec::new();
     for reference in reads {
-        let part = format!(
-            "container {}: {}",
-            reference.container,
-            reference.read.describe()
-        );
-        if !parts.contains(&part) {
-            parts.push(part);
+        let index = match containers
+            .iter()
+            .position(|(c, _)| *c == reference.container)
+        {
+            Some(index) => index,
+            None => {
+                containers.push((&reference.container, Vec::new()));
+                containers.len() - 1
+            }
+        };
+        let items = &mut containers[index].1;
+        match &reference.read {
+            ConfigRead::EnvKey { variable, key } => {
+                let pair = (variable.as_str(), key.as_str());
+                match items.iter_mut().find_map(|item| match item {
+                    Item::Env(pairs) => Some(pairs),
+                    Item::Other(_) => None,
+                }) {
+                    Some(pairs) if pairs.contains(&pair) => {}
+                    Some(pairs) => pairs.push(pair),
+                    None => items.push(Item::Env(vec![pair])),
+                }
+            }
+            read => {
+                let described = read.describe();
+                if !items
+                    .iter()
+                    .any(|item| matches!(item, Item::Other(d) if *d == described))
+                {
+                    items.push(Item::Other(described));
+                }
+            }
         }
     }
-    parts.join("; ")
+    containers
+        .iter()
+        .map(|(container, items)| {
+            let items: Vec<String> = items
+                .iter()
+                .map(|item| match item {
+                    Item::Env(pairs) if pairs.iter().all(|(_, k)| *k == pairs[0].1) => format!(
+                        "env {} (key {})",
+                        pairs.iter().map(|(v, _)| *v).collect::<Vec<_>>().join(", "),
+                        pairs[0].1
+                    ),
+                    Item::Env(pairs) => format!(
+                        "env {}",
+                        pairs
+                            .iter()
+                            .map(|(v, k)| format!("{v} (key {k})"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                    Item::Other(described) => described.clone(),
+                })
+                .collect();
+            format!("container {container}: {}", items.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// `a`, `a, b`, `` `a`, `b` `` as code.
@@ -143,6 +203,27 @@ fn restarted_by_reloader(workload: &Workload) -> bool {
             || k.starts_with("configmap.reloader.stakater.com/")
             || k.starts_with("secret.reloader.stakater.com/")
     })
+}
+
+/// The checksum annotations of a pod template that can stand for the object `name`. A generic
+/// one (Helm's `checksum/config`) stands for every object the pods read. But a template whose
+/// annotations name the objects they hash (kube-prometheus's Grafana: `checksum/grafana-config`,
+/// `checksum/grafana-datasources`, no annotation for its dashboard ConfigMaps) hashes only
+/// those: another object's change does not change them, so they do not roll the pods for it.
+fn checksums_of<'a>(annotations: &'a [String], name: &str, reads: &[ConfigRef]) -> Vec<&'a str> {
+    let subject = |annotation: &str| {
+        let last = annotation.rsplit('/').next().unwrap_or(annotation);
+        let last = last.strip_prefix("checksum-").unwrap_or(last);
+        last.strip_suffix("-checksum").unwrap_or(last).to_string()
+    };
+    let per_object = annotations
+        .iter()
+        .any(|a| reads.iter().any(|r| subject(a) == r.name));
+    annotations
+        .iter()
+        .filter(|a| !per_object || subject(a) == name)
+        .map(String::as_str)
+        .collect()
 }
 
 /// Whether the manifests have anything these rules compare: a ConfigMap or Secret, or a pod
@@ -199,9 +280,7 @@ fn change_of<'a>(
     manifests: &'a Manifests,
     new: &'a ConfigObject,
 ) -> Option<Change<'a>> {
-    let old = deployed
-        .manifests
-        .config_object(new.kind, &new.meta.name, &new.meta)?;
+    let old = deployed.manifests.config_counterpart(new, manifests)?;
     let mut change = Change {
         reference: &deployed.reference,
         deployed: old,
@@ -231,7 +310,7 @@ fn change_of<'a>(
         return None;
     }
     for (old_workload, reference) in deployed.manifests.readers_of(old) {
-        let Some(new_workload) = manifests.counterpart(old_workload) else {
+        let Some(new_workload) = manifests.counterpart(old_workload, &deployed.manifests) else {
             continue;
         };
         if let Some(reader) = change
@@ -247,8 +326,16 @@ fn change_of<'a>(
         change.readers.push(ReaderFacts {
             new: new_workload,
             reads: vec![reference],
-            rolls: old_config.template_fingerprint != new_config.template_fingerprint,
-            checksum_annotations: &new_config.checksum_annotations,
+            // A template that a kustomization rewrites at build time (Argo CD's
+            // `manifests/base`: `image: …:latest` in the file, the release tag set by `images:`)
+            // is not what runs: an unchanged file says nothing, so it is not called unrolled.
+            rolls: old_config.template_fingerprint != new_config.template_fingerprint
+                || deployed.kustomized(&old_workload.meta.file),
+            checksum_annotations: checksums_of(
+                &new_config.checksum_annotations,
+                &new.meta.name,
+                &new_config.refs,
+            ),
             reloader: restarted_by_reloader(new_workload),
         });
     }
