@@ -39,13 +39,12 @@ pub use syntax_error::SYNTAX_ERROR;
 /// The live part names lock modes the same way.
 pub use crate::sql::postgres::lock_name;
 
-use super::{MigrationFile, Settings, UNPARSED_STATEMENT, compat};
+use super::{Settings, UNPARSED_STATEMENT, compat};
 use crate::checks::Rule;
 use crate::report::{Finding, Location, Severity};
 use crate::sql::postgres::operations::{
     FileFacts, Operation, Origin, StatementFacts, Step, Unread,
 };
-use crate::sql::postgres::{FollowOptions, follow};
 
 /// The rules judged on each operation, in this order: for one `ADD COLUMN` the rewrite rules come
 /// before the NOT NULL rule and the inline constraint rules, and only one of each group fires.
@@ -247,25 +246,20 @@ pub fn unread_note(unread: usize) -> String {
     }
 }
 
-/// `deploy_is_known`: a base ref selected this deploy's files (see
-/// [`crate::sql::postgres::schema::Schema`]).
-pub fn analyze(files: &[MigrationFile], settings: &Settings, deploy_is_known: bool) -> Analysis {
-    let options = FollowOptions {
-        transaction: settings.transaction,
-        postgres_version: settings.postgres_version,
-        deploy_is_known,
-    };
+/// Judge the followed facts of a set's files (`crate::sql::followed`, followed with `settings`'
+/// transaction mode and server version).
+pub fn analyze(facts: &[FileFacts], settings: &Settings) -> Analysis {
     let mut writer = Writer {
         settings,
         findings: Vec::new(),
         at_risk: Vec::new(),
     };
     let mut unread = 0;
-    for file in follow(files, options) {
+    for file in facts {
         if file.in_deploy {
             unread += file.unread;
         }
-        writer.file(&file);
+        writer.file(file);
     }
     Analysis {
         findings: writer.findings,
