@@ -255,3 +255,37 @@ fn a_mysql_down_section_is_not_judged_as_the_deploy() {
         "nothing of the down section (line 4) is judged: {lines:?}"
     );
 }
+
+/// Only `sql/` turns migration files into facts: no check builds a follower of its own (a
+/// PostgreSQL `FollowOptions`, a MySQL `Walker`), so none can follow a file a second time or with
+/// other settings; they read `Context::migration_facts` (or, in their test entry points,
+/// `sql::followed::follow_files`).
+#[test]
+fn no_check_follows_migration_files_itself() {
+    let mut offenders = Vec::new();
+    for path in files_under(&repo_root().join("src")) {
+        let shown = path
+            .strip_prefix(repo_root())
+            .unwrap()
+            .display()
+            .to_string();
+        if shown.starts_with("src/sql/") || path.extension().is_none_or(|e| e != "rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        for (index, line) in text.lines().enumerate() {
+            if line.trim_start().starts_with("//") {
+                continue;
+            }
+            if line.contains("FollowOptions")
+                || line.contains("facts::Walker")
+                || line.contains("Walker::for_deploy")
+                || line.contains("sql::postgres::{follow")
+                || line.contains("sql::postgres::follow(")
+            {
+                offenders.push(format!("{shown}:{}: {}", index + 1, line.trim()));
+            }
+        }
+    }
+    assert!(offenders.is_empty(), "{offenders:#?}");
+}

@@ -1,5 +1,6 @@
-//! PostgreSQL rules of the `migrations` check. The facts come first, computed once from the
-//! files by [`crate::sql::postgres::follow`] (operations, locks, long work, transaction); each
+//! PostgreSQL rules of the `migrations` check. The facts come first, computed once per run from
+//! the files by [`crate::sql::postgres::follow`] (operations, locks, long work, transaction;
+//! cached per set by `Context::migration_facts`, which compat and rollback read too); each
 //! rule is then a file here holding its `declare_rule!` (the docs `gonogo explain` prints) and a
 //! `check` over those facts. This module runs them in order and writes their findings.
 //!
@@ -486,6 +487,7 @@ fn single_line(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::checks::migrations::MigrationFile;
 
     fn findings(sql: &str) -> Vec<Finding> {
         let files = [
@@ -502,7 +504,7 @@ mod tests {
                 transaction: None,
             },
         ];
-        analyze(&files, &Settings::default(), true).findings
+        crate::checks::migrations::analyze_files(&files, &Settings::default(), true)
     }
 
     /// One ALTER of many sub-commands of one kind is one finding naming the first ten and

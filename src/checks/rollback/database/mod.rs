@@ -1,9 +1,9 @@
 //! The database side of `rollback`: can the schema and the data go back with the code?
 //!
 //! Reads the migration sets the context loaded once ([`crate::sql::files`]), their down
-//! migrations ([`crate::sql::files::downs`]), the PostgreSQL operations
-//! ([`crate::sql::postgres::follow`]) and schema catalog ([`crate::sql::postgres::catalog`]),
-//! and the MySQL facts ([`crate::sql::mysql::facts`]). Three questions, one rule each: does a
+//! migrations ([`crate::sql::files::downs`]), the facts the context followed once per set
+//! ([`crate::sql::followed`]: PostgreSQL operations, MySQL statements) and the PostgreSQL schema
+//! catalog ([`crate::sql::postgres::catalog`]). Three questions, one rule each: does a
 //! migration destroy data the previous version needs, does every migration have the down its
 //! runner rolls back with, and does each down give back the schema from before its up.
 //!

@@ -2,7 +2,7 @@
 //!
 //! The changes themselves are facts of the shared SQL model ([`crate::sql::changes`]): the walk
 //! that writes the `migrations` facts writes them too, statement by statement over the same
-//! schema (`sql::postgres::follow`, `sql::mysql::facts`), older files (not in this deploy)
+//! schema (`sql::followed`, once per run and set), older files (not in this deploy)
 //! included, because the schema they build (column types, nullability, enum values, index
 //! columns) decides what a later statement changes. This module only gathers them per file and
 //! counts the statements of this deploy that could not be read.
@@ -279,10 +279,14 @@ mod tests {
             ),
         ];
         for (dialect, text) in cases {
-            let (changes, unread) = changes_and_unread(&[file(text, true)], dialect, true);
+            let followed = |files: &[MigrationFile]| {
+                let facts = follow_files(files, dialect, FollowSettings::of(None, true));
+                changes_and_unread(files, &facts)
+            };
+            let (changes, unread) = followed(&[file(text, true)]);
             assert_eq!(unread, 1, "{text}");
             assert_eq!(changes.last().map(|c| &c.kind), Some(&drop_column("y")));
-            let (_, unread) = changes_and_unread(&[file(text, false)], dialect, true);
+            let (_, unread) = followed(&[file(text, false)]);
             assert_eq!(unread, 0, "older files are not this deploy's: {text}");
         }
     }
