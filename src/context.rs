@@ -1,6 +1,6 @@
 //! What checks share, built once before the run: the project root, the config, base and head,
-//! git access, the clock, and the Kubernetes manifests and migration files (each loaded by the
-//! first check that asks).
+//! git access, the clock, and the Kubernetes manifests, the migration files and each migration
+//! set's followed facts (each computed by the first check that asks; the others wait and share).
 
 use crate::config::Config;
 use crate::config::MigrationsConfig;
