@@ -1,13 +1,15 @@
 //! What checks share, built once before the run: the project root, the config, base and head,
-//! git access, the clock, and the Kubernetes manifests and migration files (each loaded by the
-//! first check that asks).
+//! git access, the clock, and the Kubernetes manifests, the migration files and each migration
+//! set's followed facts (each computed by the first check that asks; the others wait and share).
 
 use crate::config::Config;
+use crate::config::MigrationsConfig;
 use crate::date::Date;
 use crate::git::Repo;
 use crate::k8s::base::Deployed;
 use crate::k8s::{LoadError, Loaded};
 use crate::sql::files::MigrationSet;
+use crate::sql::followed::{FollowSettings, SetFacts, follow_files};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -37,9 +39,18 @@ pub struct Context {
     /// The same manifests at the base ref, read from git on first use; `Err` says why there is
     /// nothing to compare with.
     pub kubernetes_base: OnceLock<Result<Arc<Deployed>, String>>,
-    /// The migration sets the `migrations` check and the database side of `compat` read: found,
-    /// read and compared with the base once per run, on first use.
-    pub migrations: OnceLock<Result<Arc<Vec<Arc<MigrationSet>>>, String>>,
+    /// The migration sets the `migrations` check and the database sides of `compat` and
+    /// `rollback` read: found, read and compared with the base once per run, on first use; and
+    /// each set's followed facts, computed the first time a check asks for them.
+    pub migrations: OnceLock<Result<Arc<LoadedMigrations>, String>>,
+}
+
+/// The migration sets of the run and, beside each, its facts once followed.
+#[derive(Debug)]
+pub struct LoadedMigrations {
+    sets: Arc<Vec<Arc<MigrationSet>>>,
+    /// One per set, in the same order: filled by the first reader of that set.
+    facts: Vec<OnceLock<Arc<SetFacts>>>,
 }
 
 /// The deployed version, in the order DESIGN.md gives: `--base`, `base:` in the config,
@@ -91,21 +102,54 @@ impl Context {
     /// Every migration set (one per database; one without a config), loaded by the first
     /// caller; the others wait for that load.
     pub fn migration_sets(&self) -> Result<Arc<Vec<Arc<MigrationSet>>>, String> {
+        Ok(self.loaded_migrations()?.sets.clone())
+    }
+
+    fn loaded_migrations(&self) -> Result<Arc<LoadedMigrations>, String> {
         self.migrations
             .get_or_init(|| {
-                crate::sql::files::load_sets(self)
-                    .map(|sets| Arc::new(sets.into_iter().map(Arc::new).collect()))
+                let sets: Vec<Arc<MigrationSet>> = crate::sql::files::load_sets(self)?
+                    .into_iter()
+                    .map(Arc::new)
+                    .collect();
+                Ok(Arc::new(LoadedMigrations {
+                    facts: sets.iter().map(|_| OnceLock::new()).collect(),
+                    sets: Arc::new(sets),
+                }))
             })
             .clone()
     }
 
-    /// The first migration set: what a reader of one database uses (the database side of
-    /// `compat`).
-    pub fn migrations(&self) -> Result<Arc<MigrationSet>, String> {
-        let sets = self.migration_sets()?;
-        sets.first()
-            .cloned()
-            .ok_or_else(|| "checks.migrations has no migration set".to_string())
+    /// The facts of one of [`Self::migration_sets`], followed by the first caller with the
+    /// set's settings (its section's `transaction` and `postgres_version`, and whether a base
+    /// chose its files); the others wait and share them. `Err`: the sets could not be loaded,
+    /// or `set` is not one of them.
+    pub fn migration_facts(&self, set: &MigrationSet) -> Result<Arc<SetFacts>, String> {
+        let loaded = self.loaded_migrations()?;
+        let index = loaded
+            .sets
+            .iter()
+            .position(|s| std::ptr::eq(Arc::as_ptr(s), set))
+            .ok_or("the migration set asked for is not one of this run's sets")?;
+        let facts = loaded.facts[index].get_or_init(|| {
+            let settings = FollowSettings::of(self.migrations_section(set), set.deploy_is_known);
+            let facts = Arc::new(follow_files(&set.files, set.dialect, settings));
+            if debug_enabled("facts") {
+                eprintln!(
+                    "gonogo debug facts: followed migration set {} ({} files)",
+                    set.label(),
+                    facts.files()
+                );
+            }
+            facts
+        });
+        Ok(facts.clone())
+    }
+
+    /// The configured section a set was loaded from (`None`: discovered without a config).
+    pub fn migrations_section(&self, set: &MigrationSet) -> Option<&MigrationsConfig> {
+        set.config_index
+            .and_then(|i| self.config.checks.migrations.as_ref()?.sets.get(i))
     }
 
     /// A path under the root as shown in reports: relative, with `/` separators.
@@ -118,4 +162,15 @@ pub fn relative_display(root: &Path, path: &Path) -> String {
     let shown = path.strip_prefix(root).unwrap_or(path);
     let text = shown.to_string_lossy().replace('\\', "/");
     text.strip_prefix("./").map(str::to_string).unwrap_or(text)
+}
+
+/// `GONOGO_DEBUG` names `topic` (a comma-separated list, or `all`): what a run writes to stderr
+/// to show how it works (`facts`: each migration set followed, once per run).
+pub fn debug_enabled(topic: &str) -> bool {
+    std::env::var("GONOGO_DEBUG").is_ok_and(|value| {
+        value
+            .split(',')
+            .map(str::trim)
+            .any(|t| t == topic || t == "all")
+    })
 }

@@ -37,6 +37,7 @@ mod k8s_readiness_rules;
 mod k8s_rollback_rules;
 mod k8s_rollout_rules;
 mod limits;
+mod migration_facts;
 mod migration_sets;
 mod migrations_cli;
 mod migrations_corpus;

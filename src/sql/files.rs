@@ -86,6 +86,16 @@ pub struct MigrationSet {
     pub discovered: bool,
 }
 
+impl MigrationSet {
+    /// How findings and summaries name the set when a run has several: its `name`, else its
+    /// place in the config (`set 2`).
+    pub fn label(&self) -> String {
+        self.name
+            .clone()
+            .unwrap_or_else(|| format!("set {}", self.config_index.unwrap_or(0) + 1))
+    }
+}
+
 /// What git says about the base, computed once for every set.
 #[derive(Default)]
 struct BaseView {

@@ -4,6 +4,7 @@
 
 pub mod changes;
 pub mod files;
+pub mod followed;
 pub mod mysql;
 pub mod postgres;
 

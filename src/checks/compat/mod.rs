@@ -321,7 +321,7 @@ fn run(ctx: &Context) -> Result<CheckOutcome, CheckError> {
     // Renames only matter for the schema files, so git compares only those: rename detection
     // reads every blob it compares, and an unreadable blob elsewhere (a partial clone, a file
     // too large to fetch) has nothing to do with this check. The database side reads the
-    // migrations through `ctx.migrations()` and the deployed code by path, never by rename.
+    // migrations through `ctx.migration_sets()` and the deployed code by path, never by rename.
     let schema_pathspecs: Vec<String> = selected
         .iter()
         .flat_map(|(_, patterns)| patterns.iter())

@@ -17,17 +17,16 @@ use crate::context::Context;
 use crate::declare_rule;
 use crate::report::{Finding, Location, Severity, Status};
 use crate::sql::files::{FileProblem, MigrationSet};
+use crate::sql::followed::{FollowSettings, SetFacts, follow_files};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
 pub use crate::sql::files::MigrationFile;
 pub use compat::{ADD_COLUMN_NOT_NULL, DROP_COLUMN, DROP_TABLE, RENAME_COLUMN, RENAME_TABLE};
 
-/// Files larger than this are not migrations anyone reviews; reading them whole would make memory
-/// use depend on input size.
 /// Past this many unparsable statements in one file, one more finding says how many were left out.
 const MAX_UNPARSED_PER_FILE: usize = 10;
-pub const DEFAULT_POSTGRES_VERSION: u32 = 15;
+pub use crate::config::DEFAULT_POSTGRES_VERSION;
 
 declare_rule! {
     order: 340;
@@ -455,29 +454,14 @@ fn run_set(ctx: &Context, set: &MigrationSet) -> Result<SetOutcome, CheckError> 
     }
 
     let deploy_count = files.iter().filter(|f| f.in_deploy).count();
-    let analysis = match settings.dialect {
-        Dialect::Postgres => pg::analyze(files, &settings, deploy_is_known),
-        Dialect::Mysql => match mysql::analyze(files, &settings) {
-            Some(mut mysql_findings) => pg::Analysis {
-                unread: mysql::unread(&mysql_findings),
-                findings: {
-                    if settings.old_code_judged_by_compat {
-                        mysql_findings.iter_mut().for_each(|f| {
-                            compat::defer_to_compat(f);
-                        });
-                    }
-                    mysql_findings
-                },
-                at_risk: Vec::new(),
-            },
-            None => {
-                return Err(CheckError(
-                    "MySQL migrations are not analysed yet (dialect: mysql); this check cannot decide"
-                        .to_string(),
-                ));
-            }
-        },
-    };
+    // Followed once per run, with this set's settings; compat and rollback read the same facts.
+    let facts = ctx.migration_facts(set).map_err(CheckError)?;
+    let mut analysis = analyze_facts(files, &facts, &settings);
+    if settings.dialect == Dialect::Mysql && settings.old_code_judged_by_compat {
+        for finding in analysis.findings.iter_mut() {
+            compat::defer_to_compat(finding);
+        }
+    }
     findings.extend(analysis.findings);
     cap_unparsed(&mut findings);
     name_placeholders(&mut findings, files);
@@ -553,12 +537,30 @@ pub fn analyze_files(
     settings: &Settings,
     deploy_is_known: bool,
 ) -> Vec<Finding> {
-    let mut findings = match settings.dialect {
-        Dialect::Postgres => pg::analyze(files, settings, deploy_is_known).findings,
-        Dialect::Mysql => mysql::analyze(files, settings).unwrap_or_default(),
+    let follow = FollowSettings {
+        transaction: settings.transaction,
+        postgres_version: settings.postgres_version,
+        deploy_is_known,
     };
+    let facts = follow_files(files, settings.dialect, follow);
+    let mut findings = analyze_facts(files, &facts, settings).findings;
     cap_unparsed(&mut findings);
     findings
+}
+
+/// Every rule of the set's dialect over its followed facts.
+fn analyze_facts(files: &[MigrationFile], facts: &SetFacts, settings: &Settings) -> pg::Analysis {
+    match facts {
+        SetFacts::Postgres(facts) => pg::analyze(facts, settings),
+        SetFacts::Mysql(events) => {
+            let findings = mysql::analyze(files, events);
+            pg::Analysis {
+                unread: mysql::unread(&findings),
+                findings,
+                at_risk: Vec::new(),
+            }
+        }
+    }
 }
 
 fn settings_from(section: Option<&MigrationsConfig>) -> Settings {

@@ -20,9 +20,12 @@ use crate::config::CompatDatabaseConfig;
 use crate::context::Context;
 use crate::git::Repo;
 use crate::report::Finding;
+use crate::sql::files::MigrationSet;
+use changes::Change;
 use judge::{is_strong, matters};
 use search::{Marker, Reference, Strength, Write};
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 /// Files larger than this are generated or vendored, not code whose queries matter; reading them
 /// would make the run's memory depend on them.
@@ -93,6 +96,16 @@ pub struct Targets {
     pub values: BTreeSet<String>,
     /// Columns that now accept NULL: where does the old code read them into non-null fields?
     pub nullable: BTreeSet<Target>,
+}
+
+impl Targets {
+    /// Add another set's targets (one search of the code serves every set).
+    fn add(&mut self, other: Targets) {
+        self.uses.extend(other.uses);
+        self.write_tables.extend(other.write_tables);
+        self.values.extend(other.values);
+        self.nullable.extend(other.nullable);
+    }
 }
 
 /// One entry of `checks.compat.database.code_paths`: a glob (`app/**/*.py`), or a directory or
@@ -305,15 +318,19 @@ pub fn check(
             "checks.compat.database.code_paths only excludes (`!pattern`): list where the deployed code lives too (e.g. [\"src/\", \"!src/generated/\"])".to_string(),
         ));
     }
-    let loaded = ctx.migrations().map_err(CheckError)?;
-    if loaded.paths.is_empty() {
+    let all_sets = ctx.migration_sets().map_err(CheckError)?;
+    // A set whose paths match nothing is the `migrations` check's finding; the others are
+    // judged, each over its own schema (one database each).
+    let sets: Vec<&Arc<MigrationSet>> = all_sets.iter().filter(|s| !s.paths.is_empty()).collect();
+    if sets.is_empty() {
         return Err(CheckError(
             "checks.compat.database compares this deploy's migrations with the deployed code, and no migration file was found: set checks.migrations.paths".to_string(),
         ));
     }
+    let migration_paths: BTreeSet<&String> = sets.iter().flat_map(|s| &s.paths).collect();
     let mut code_files: Vec<String> = Vec::new();
     let (mut tests_left_out, mut excluded) = (0, 0);
-    for path in old_files.iter().filter(|p| !loaded.paths.contains(*p)) {
+    for path in old_files.iter().filter(|p| !migration_paths.contains(p)) {
         match code_paths.select(path) {
             Some(Ok(())) => code_files.push(path.clone()),
             Some(Err(LeftOut::Test)) => tests_left_out += 1,
@@ -335,16 +352,22 @@ pub fn check(
             "checks.compat.database.code_paths ({shown_paths}) match no file at {base}{left_out}: gonogo cannot search the deployed code; fix the paths (relative to the project root), or check that {base} is the deployed version"
         )));
     }
-    let (all_changes, unread) =
-        changes::changes_and_unread(&loaded.files, loaded.dialect, loaded.deploy_is_known);
-    // Never a clean bill over statements that were not read.
-    let unread_note = match unread {
-        0 => String::new(),
-        1 => "; 1 statement gonogo could not read (not judged)".to_string(),
-        n => format!("; {n} statements gonogo could not read (not judged)"),
-    };
-    let deploy_files = loaded.files.iter().filter(|f| f.in_deploy).count();
-    let noticed = all_changes.iter().filter(|c| matters(c)).count();
+    let several = all_sets.len() > 1;
+    let mut judged = Vec::new();
+    for set in &sets {
+        // The facts the context followed once for this set (the `migrations` check reads them
+        // too); the changes do not depend on the set's transaction mode or server version.
+        let facts = ctx.migration_facts(set).map_err(CheckError)?;
+        let (changes, unread) = changes::changes_and_unread(&set.files, &facts);
+        judged.push(SetChanges {
+            label: several.then(|| set.label()),
+            noticed: changes.iter().filter(|c| matters(c)).count(),
+            changes,
+            unread,
+            deploy_files: set.files.iter().filter(|f| f.in_deploy).count(),
+            files: set.files.len(),
+        });
+    }
     let mut left_out = Vec::new();
     if tests_left_out > 0 {
         left_out.push(format!(
@@ -364,16 +387,18 @@ pub fn check(
             format!("; left out {}", left_out.join(" and "))
         }
     );
-    if noticed == 0 {
+    if judged.iter().all(|set| set.noticed == 0) {
         return Ok(DatabaseOutcome {
             findings: Vec::new(),
-            summary: format!(
-                "database: no migration of this deploy ({deploy_files} of {} files) drops, renames or constrains what the deployed code can use{unread_note}",
-                loaded.files.len()
-            ),
+            summary: summary(&judged, &searched),
         });
     }
-    let targets = targets(&all_changes);
+    // One search of the deployed code for what any set changes; each set is judged on its own
+    // changes (a table one database replaces is not another database's replacement).
+    let mut targets = Targets::default();
+    for set in &judged {
+        targets.add(judge::targets(&set.changes));
+    }
     let words = search_words(&targets);
     let markers: Vec<String> = config.markers.iter().map(|m| m.value.clone()).collect();
     let in_repo: Vec<String> = code_files.iter().map(|p| format!("{prefix}{p}")).collect();
@@ -417,8 +442,9 @@ pub fn check(
             .map_err(|e| CheckError(format!("cannot list the working tree: {e}")))?
             .into_iter()
             .filter(|p| {
-                p.strip_prefix(prefix)
-                    .is_some_and(|p| code_paths.searches(p) && !loaded.paths.contains(p))
+                p.strip_prefix(prefix).is_some_and(|p| {
+                    code_paths.searches(p) && !migration_paths.contains(&p.to_string())
+                })
             })
             .collect();
         let now_candidates = repo
@@ -436,15 +462,74 @@ pub fn check(
             collect(&mut evidence, &used, path, &text, &markers, false);
         }
     }
-    let findings = judge(&all_changes, &evidence, base);
+    let mut findings = Vec::new();
+    for set in &judged {
+        let set_findings = judge(&set.changes, &evidence, base);
+        findings.extend(set_findings.into_iter().map(|mut finding| {
+            if let Some(label) = &set.label {
+                finding.message = format!("[{label}] {}", finding.message);
+            }
+            finding
+        }));
+    }
     Ok(DatabaseOutcome {
         findings,
-        summary: format!(
-            "database: {noticed} {} of this deploy checked against the deployed code ({}){unread_note}",
-            if noticed == 1 { "change" } else { "changes" },
-            evidence.searched,
-        ),
+        summary: summary(&judged, &evidence.searched),
     })
+}
+
+/// One migration set's changes, as the summary and the judgement read them.
+struct SetChanges {
+    /// The set's name when the run has several (findings and summary say which database).
+    label: Option<String>,
+    changes: Vec<Change>,
+    /// Changes of this deploy old code can notice.
+    noticed: usize,
+    /// Statements of this deploy that could not be read.
+    unread: usize,
+    deploy_files: usize,
+    files: usize,
+}
+
+/// The database side's part of the summary: one phrase per set, where the code was searched
+/// once at the end (inside the phrase when there is one set).
+fn summary(sets: &[SetChanges], searched: &str) -> String {
+    let single = sets.len() == 1 && sets[0].label.is_none();
+    let phrases: Vec<String> = sets
+        .iter()
+        .map(|set| {
+            // Never a clean bill over statements that were not read.
+            let unread_note = match set.unread {
+                0 => String::new(),
+                1 => "; 1 statement gonogo could not read (not judged)".to_string(),
+                n => format!("; {n} statements gonogo could not read (not judged)"),
+            };
+            let phrase = match set.noticed {
+                0 => format!(
+                    "no migration of this deploy ({} of {} files) drops, renames or constrains what the deployed code can use{unread_note}",
+                    set.deploy_files, set.files
+                ),
+                noticed => format!(
+                    "{noticed} {} of this deploy checked against the deployed code{}{unread_note}",
+                    if noticed == 1 { "change" } else { "changes" },
+                    if single {
+                        format!(" ({searched})")
+                    } else {
+                        String::new()
+                    }
+                ),
+            };
+            match &set.label {
+                Some(label) => format!("{label}: {phrase}"),
+                None => phrase,
+            }
+        })
+        .collect();
+    let mut out = format!("database: {}", phrases.join("; "));
+    if !single && sets.iter().any(|set| set.noticed > 0) {
+        out.push_str(&format!("; {searched}"));
+    }
+    out
 }
 
 /// Add what one file says about the targets to the evidence.

@@ -20,28 +20,27 @@ mod write;
 #[cfg(test)]
 mod tests;
 
-use super::{MigrationFile, Settings};
+use super::MigrationFile;
 use crate::report::Finding;
-use crate::sql::mysql::facts::{Event, Kind, Statement, Walker, with_parser_stack};
+use crate::sql::mysql::facts::{Event, Kind, Statement};
 use write::Findings;
 
-/// Analyse MySQL migration files in order. Always `Some`: every statement is either judged or
-/// reported as unparsed.
-pub fn analyze(files: &[MigrationFile], _settings: &Settings) -> Option<Vec<Finding>> {
-    Some(with_parser_stack(|| {
-        let mut walker = Walker::default();
-        let mut findings = Vec::new();
-        for file in files {
-            let mut out = Findings::new(file, &mut findings);
-            walker.file(&file.text, &mut |event| {
-                // Files outside this deploy only build the schema.
-                if file.in_deploy {
-                    event_rules(&mut out, &event);
-                }
-            });
+/// Judge MySQL migration files from their followed facts (`events`: each file's, in the same
+/// order as `files`; see `crate::sql::followed`). Every statement is either judged or reported
+/// as unparsed.
+pub fn analyze(files: &[MigrationFile], events: &[Vec<Event>]) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for (file, events) in files.iter().zip(events) {
+        // Files outside this deploy only build the schema.
+        if !file.in_deploy {
+            continue;
         }
-        findings
-    }))
+        let mut out = Findings::new(file, &mut findings);
+        for event in events {
+            event_rules(&mut out, event);
+        }
+    }
+    findings
 }
 
 /// How many statements (or unread stretches of a file) these findings say gonogo could not read.

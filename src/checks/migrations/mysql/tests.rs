@@ -1,7 +1,9 @@
 //! The MySQL rules against small migrations, end to end through the facts.
 
 use super::*;
+use crate::config::Dialect;
 use crate::report::{Finding, Severity};
+use crate::sql::followed::{FollowSettings, SetFacts, follow_files};
 
 fn findings(text: &str) -> Vec<Finding> {
     let file = MigrationFile {
@@ -10,7 +12,12 @@ fn findings(text: &str) -> Vec<Finding> {
         in_deploy: true,
         transaction: None,
     };
-    analyze(&[file], &Settings::default()).unwrap()
+    let files = [file];
+    let followed = follow_files(&files, Dialect::Mysql, FollowSettings::of(None, false));
+    let SetFacts::Mysql(events) = followed else {
+        panic!("MySQL files are followed into MySQL facts");
+    };
+    analyze(&files, &events)
 }
 
 fn rules(text: &str) -> Vec<String> {

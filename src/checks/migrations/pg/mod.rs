@@ -1,5 +1,6 @@
-//! PostgreSQL rules of the `migrations` check. The facts come first, computed once from the
-//! files by [`crate::sql::postgres::follow`] (operations, locks, long work, transaction); each
+//! PostgreSQL rules of the `migrations` check. The facts come first, computed once per run from
+//! the files by [`crate::sql::postgres::follow`] (operations, locks, long work, transaction;
+//! cached per set by `Context::migration_facts`, which compat and rollback read too); each
 //! rule is then a file here holding its `declare_rule!` (the docs `gonogo explain` prints) and a
 //! `check` over those facts. This module runs them in order and writes their findings.
 //!
@@ -39,13 +40,12 @@ pub use syntax_error::SYNTAX_ERROR;
 /// The live part names lock modes the same way.
 pub use crate::sql::postgres::lock_name;
 
-use super::{MigrationFile, Settings, UNPARSED_STATEMENT, compat};
+use super::{Settings, UNPARSED_STATEMENT, compat};
 use crate::checks::Rule;
 use crate::report::{Finding, Location, Severity};
 use crate::sql::postgres::operations::{
     FileFacts, Operation, Origin, StatementFacts, Step, Unread,
 };
-use crate::sql::postgres::{FollowOptions, follow};
 
 /// The rules judged on each operation, in this order: for one `ADD COLUMN` the rewrite rules come
 /// before the NOT NULL rule and the inline constraint rules, and only one of each group fires.
@@ -247,25 +247,20 @@ pub fn unread_note(unread: usize) -> String {
     }
 }
 
-/// `deploy_is_known`: a base ref selected this deploy's files (see
-/// [`crate::sql::postgres::schema::Schema`]).
-pub fn analyze(files: &[MigrationFile], settings: &Settings, deploy_is_known: bool) -> Analysis {
-    let options = FollowOptions {
-        transaction: settings.transaction,
-        postgres_version: settings.postgres_version,
-        deploy_is_known,
-    };
+/// Judge the followed facts of a set's files (`crate::sql::followed`, followed with `settings`'
+/// transaction mode and server version).
+pub fn analyze(facts: &[FileFacts], settings: &Settings) -> Analysis {
     let mut writer = Writer {
         settings,
         findings: Vec::new(),
         at_risk: Vec::new(),
     };
     let mut unread = 0;
-    for file in follow(files, options) {
+    for file in facts {
         if file.in_deploy {
             unread += file.unread;
         }
-        writer.file(&file);
+        writer.file(file);
     }
     Analysis {
         findings: writer.findings,
@@ -492,6 +487,7 @@ fn single_line(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::checks::migrations::MigrationFile;
 
     fn findings(sql: &str) -> Vec<Finding> {
         let files = [
@@ -508,7 +504,7 @@ mod tests {
                 transaction: None,
             },
         ];
-        analyze(&files, &Settings::default(), true).findings
+        crate::checks::migrations::analyze_files(&files, &Settings::default(), true)
     }
 
     /// One ALTER of many sub-commands of one kind is one finding naming the first ten and

@@ -1,9 +1,9 @@
 //! The database side of `rollback`: can the schema and the data go back with the code?
 //!
 //! Reads the migration sets the context loaded once ([`crate::sql::files`]), their down
-//! migrations ([`crate::sql::files::downs`]), the PostgreSQL operations
-//! ([`crate::sql::postgres::follow`]) and schema catalog ([`crate::sql::postgres::catalog`]),
-//! and the MySQL facts ([`crate::sql::mysql::facts`]). Three questions, one rule each: does a
+//! migrations ([`crate::sql::files::downs`]), the facts the context followed once per set
+//! ([`crate::sql::followed`]: PostgreSQL operations, MySQL statements) and the PostgreSQL schema
+//! catalog ([`crate::sql::postgres::catalog`]). Three questions, one rule each: does a
 //! migration destroy data the previous version needs, does every migration have the down its
 //! runner rolls back with, and does each down give back the schema from before its up.
 //!
@@ -25,14 +25,18 @@ use crate::context::Context;
 use crate::report::Finding;
 use crate::sql::files::MigrationFile;
 use crate::sql::files::downs::{DownOf, DownStyle, down_of, set_style};
+use crate::sql::followed::{FollowSettings, SetFacts, follow_files};
+use crate::sql::mysql::facts::Event;
 use crate::sql::postgres::catalog::Catalog;
-use crate::sql::postgres::{FollowOptions, follow, parse, unread_count};
+use crate::sql::postgres::operations::FileFacts;
+use crate::sql::postgres::{parse, unread_count};
 use std::path::Path;
 use std::sync::Arc;
 
 /// The operations this side reads (drops, deletes, type changes) do not depend on the server
-/// version; the follower needs one for its lock facts.
-const ANY_POSTGRES_VERSION: u32 = 15;
+/// version (it decides locks and rewrites); the follower needs one for its lock facts. A run
+/// reads the facts the context followed with the set's own version.
+const ANY_POSTGRES_VERSION: u32 = crate::config::DEFAULT_POSTGRES_VERSION;
 
 /// One migration set as this side reads it.
 pub struct SetInput<'a> {
@@ -97,8 +101,26 @@ impl Analysis {
     }
 }
 
-/// Every database rule over one set. `root`: where down files beside the ups are read.
+/// Every database rule over one set, its files followed here (for tests; a run reads the facts
+/// the context followed once). `root`: where down files beside the ups are read.
 pub fn analyze(root: &Path, set: &SetInput) -> Analysis {
+    let settings = FollowSettings {
+        transaction: set.transaction,
+        postgres_version: ANY_POSTGRES_VERSION,
+        deploy_is_known: set.deploy_is_known,
+    };
+    analyze_followed(root, set, &|| {
+        Some(Arc::new(follow_files(set.files, set.dialect, settings)))
+    })
+}
+
+/// Every database rule over one set whose facts `facts` gives (followed on first use: only a
+/// set with files of this deploy needs them).
+fn analyze_followed(
+    root: &Path,
+    set: &SetInput,
+    facts: &dyn Fn() -> Option<Arc<SetFacts>>,
+) -> Analysis {
     let mut out = Analysis {
         deploy_files: set.files.iter().filter(|f| f.in_deploy).count(),
         ..Analysis::default()
@@ -108,24 +130,23 @@ pub fn analyze(root: &Path, set: &SetInput) -> Analysis {
     }
     let style = set_style(root, set.files);
     out.style = style;
-    match set.dialect {
-        Dialect::Postgres => postgres(root, set, style, &mut out),
-        Dialect::Mysql => mysql(root, set, style, &mut out),
+    match facts().as_deref() {
+        Some(SetFacts::Postgres(facts)) => postgres(root, set, facts, style, &mut out),
+        Some(SetFacts::Mysql(events)) => mysql(root, set, events, style, &mut out),
+        None => {}
     }
     out
 }
 
-fn postgres(root: &Path, set: &SetInput, style: Option<DownStyle>, out: &mut Analysis) {
-    let facts = follow(
-        set.files,
-        FollowOptions {
-            transaction: set.transaction,
-            postgres_version: ANY_POSTGRES_VERSION,
-            deploy_is_known: set.deploy_is_known,
-        },
-    );
+fn postgres(
+    root: &Path,
+    set: &SetInput,
+    facts: &[FileFacts],
+    style: Option<DownStyle>,
+    out: &mut Analysis,
+) {
     let mut catalog = Catalog::default();
-    for (file, facts) in set.files.iter().zip(&facts) {
+    for (file, facts) in set.files.iter().zip(facts) {
         let before = file.in_deploy.then(|| catalog.clone());
         let up = parse(crate::sql::up_section(&file.text));
         let lost = catalog.follow(&up);
@@ -187,18 +208,23 @@ fn postgres(root: &Path, set: &SetInput, style: Option<DownStyle>, out: &mut Ana
 
 /// MySQL: the facts carry DROP TABLE and DROP COLUMN; downs are looked for, not followed (the
 /// schema comparison reads PostgreSQL's grammar only).
-fn mysql(root: &Path, set: &SetInput, style: Option<DownStyle>, out: &mut Analysis) {
-    use crate::sql::mysql::facts::{Change, Event, Walker, with_parser_stack};
-    let findings = with_parser_stack(|| {
-        let mut walker = Walker::default();
+fn mysql(
+    root: &Path,
+    set: &SetInput,
+    events: &[Vec<Event>],
+    style: Option<DownStyle>,
+    out: &mut Analysis,
+) {
+    use crate::sql::mysql::facts::Change;
+    let findings = {
         let mut findings = Vec::new();
-        for file in set.files {
-            walker.file(crate::sql::up_section(&file.text), &mut |event| {
+        for (file, events) in set.files.iter().zip(events) {
+            for event in events {
                 let Event::Statement(statement) = event else {
-                    return;
+                    continue;
                 };
                 if !file.in_deploy {
-                    return;
+                    continue;
                 }
                 for change in &statement.changes {
                     let (what, lost) = match change {
@@ -220,10 +246,10 @@ fn mysql(root: &Path, set: &SetInput, style: Option<DownStyle>, out: &mut Analys
                         &lost,
                     ));
                 }
-            });
+            }
         }
         findings
-    });
+    };
     out.irreversible += findings.len();
     out.findings.extend(findings);
     for file in set.files.iter().filter(|f| f.in_deploy) {
@@ -251,7 +277,9 @@ pub fn run(ctx: &Context) -> Option<Analysis> {
             transaction: section.map(|s| s.transaction).unwrap_or_default(),
             deploy_is_known: set.deploy_is_known,
         };
-        total.add(analyze(&ctx.root, &input));
+        // The facts the context follows once per run, with the set's settings.
+        let facts = || ctx.migration_facts(set).ok();
+        total.add(analyze_followed(&ctx.root, &input, &facts));
     }
     (total.deploy_files > 0).then_some(total)
 }

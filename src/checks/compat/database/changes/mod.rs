@@ -2,19 +2,19 @@
 //!
 //! The changes themselves are facts of the shared SQL model ([`crate::sql::changes`]): the walk
 //! that writes the `migrations` facts writes them too, statement by statement over the same
-//! schema (`sql::postgres::follow`, `sql::mysql::facts`), older files (not in this deploy)
+//! schema (`sql::followed`, once per run and set), older files (not in this deploy)
 //! included, because the schema they build (column types, nullability, enum values, index
 //! columns) decides what a later statement changes. This module only gathers them per file and
 //! counts the statements of this deploy that could not be read.
 
-use crate::config::{Dialect, TransactionMode};
+use crate::config::Dialect;
 use crate::report::Location;
 pub use crate::sql::changes::ChangeKind;
 use crate::sql::changes::SchemaChange;
 use crate::sql::files::MigrationFile;
-use crate::sql::mysql::facts::{Event, Walker, with_parser_stack};
+use crate::sql::followed::{FollowSettings, SetFacts, follow_files};
+use crate::sql::mysql::facts::Event;
 use crate::sql::postgres::operations::Step;
-use crate::sql::postgres::{FollowOptions, follow};
 
 #[cfg(test)]
 mod mysql;
@@ -36,10 +36,10 @@ pub struct Change {
 }
 
 impl Change {
-    fn of(change: SchemaChange, file: &MigrationFile) -> Change {
+    fn of(change: &SchemaChange, file: &MigrationFile) -> Change {
         Change {
-            kind: change.kind,
-            table: change.table,
+            kind: change.kind.clone(),
+            table: change.table.clone(),
             location: Location::new(&file.path, change.line, change.column),
             in_deploy: file.in_deploy,
             table_is_new: change.table_is_new,
@@ -48,69 +48,51 @@ impl Change {
 }
 
 /// Every change, from every file in order (older files included, marked in_deploy: false), the
-/// files' `in_deploy` taken as chosen by a base.
+/// files' `in_deploy` taken as chosen by a base: the files followed here, for tests and
+/// benchmarks (a run reads the set's facts the context followed once).
 pub fn changes(files: &[MigrationFile], dialect: Dialect) -> Vec<Change> {
-    changes_and_unread(files, dialect, true).0
+    let facts = follow_files(files, dialect, FollowSettings::of(None, true));
+    changes_and_unread(files, &facts).0
 }
 
-/// [`changes`], and how many statements of this deploy's files could not be read (they are not
-/// judged, and the summary must say so rather than call the deploy clean). `deploy_is_known`: a
-/// base ref selected the files' `in_deploy` (otherwise only a table created in the same file
-/// counts as new: an earlier file's table has long existed in production).
-pub fn changes_and_unread(
-    files: &[MigrationFile],
-    dialect: Dialect,
-    deploy_is_known: bool,
-) -> (Vec<Change>, usize) {
-    match dialect {
-        Dialect::Postgres => postgres_changes(files, deploy_is_known),
-        Dialect::Mysql => mysql_changes(files, deploy_is_known),
-    }
-}
-
-fn postgres_changes(files: &[MigrationFile], deploy_is_known: bool) -> (Vec<Change>, usize) {
-    // The runner's transactions and the server version decide locks, not schema changes.
-    let options = FollowOptions {
-        transaction: TransactionMode::PerFile,
-        postgres_version: 15,
-        deploy_is_known,
-    };
+/// The changes of a set's followed facts ([`crate::sql::followed`]; `files`: the set's files,
+/// in the same order), and how many statements of this deploy's files could not be read (they
+/// are not judged, and the summary must say so rather than call the deploy clean).
+///
+/// They do not depend on the settings the facts were followed with (the runner's transactions
+/// and the server version decide locks, not schema changes); whether a base chose the files
+/// does: without one only a table created in the same file counts as new, since an earlier
+/// file's table has long existed in production.
+pub fn changes_and_unread(files: &[MigrationFile], facts: &SetFacts) -> (Vec<Change>, usize) {
     let (mut out, mut unread) = (Vec::new(), 0);
-    for (file, facts) in files.iter().zip(follow(files, options)) {
-        if file.in_deploy {
-            unread += facts.unread;
+    match facts {
+        SetFacts::Postgres(facts) => {
+            for (file, facts) in files.iter().zip(facts) {
+                if file.in_deploy {
+                    unread += facts.unread;
+                }
+                for step in &facts.steps {
+                    if let Step::Statement(statement) = step {
+                        out.extend(statement.changes.iter().map(|c| Change::of(c, file)));
+                    }
+                }
+            }
         }
-        for step in facts.steps {
-            if let Step::Statement(statement) = step {
-                out.extend(statement.changes.into_iter().map(|c| Change::of(c, file)));
+        SetFacts::Mysql(events) => {
+            for (file, events) in files.iter().zip(events) {
+                for event in events {
+                    let Event::Statement(statement) = event else {
+                        continue;
+                    };
+                    if file.in_deploy && statement.unparsed.is_some() {
+                        unread += 1;
+                    }
+                    out.extend(statement.schema_changes.iter().map(|c| Change::of(c, file)));
+                }
             }
         }
     }
     (out, unread)
-}
-
-fn mysql_changes(files: &[MigrationFile], deploy_is_known: bool) -> (Vec<Change>, usize) {
-    // On a thread with a stack for sqlparser's recursion, as the migrations check reads them:
-    // a parenthesised table reference 25 levels deep overflowed a tokio worker's 2 MiB stack,
-    // which aborts the whole process.
-    with_parser_stack(|| {
-        let mut walker = Walker::for_deploy(deploy_is_known);
-        let (mut out, mut unread) = (Vec::new(), 0);
-        for file in files {
-            let text = crate::sql::up_section(&file.text);
-            walker.deploy_file(text, file.in_deploy, &mut |event| {
-                let Event::Statement(statement) = event else {
-                    return;
-                };
-                if file.in_deploy && statement.unparsed.is_some() {
-                    unread += 1;
-                }
-                let changes = statement.schema_changes;
-                out.extend(changes.into_iter().map(|c| Change::of(c, file)));
-            });
-        }
-        (out, unread)
-    })
 }
 
 /// What the dialects' tests share: running migrations, and the changes written short.
@@ -297,10 +279,14 @@ mod tests {
             ),
         ];
         for (dialect, text) in cases {
-            let (changes, unread) = changes_and_unread(&[file(text, true)], dialect, true);
+            let followed = |files: &[MigrationFile]| {
+                let facts = follow_files(files, dialect, FollowSettings::of(None, true));
+                changes_and_unread(files, &facts)
+            };
+            let (changes, unread) = followed(&[file(text, true)]);
             assert_eq!(unread, 1, "{text}");
             assert_eq!(changes.last().map(|c| &c.kind), Some(&drop_column("y")));
-            let (_, unread) = changes_and_unread(&[file(text, false)], dialect, true);
+            let (_, unread) = followed(&[file(text, false)]);
             assert_eq!(unread, 0, "older files are not this deploy's: {text}");
         }
     }
