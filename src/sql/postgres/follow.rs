@@ -82,6 +82,9 @@ struct FileWalk<'a> {
     pending_not_null_checks: HashMap<(String, String), String>,
     /// (table, column) proven NOT NULL by a CHECK validated in an earlier transaction.
     validated_not_null: HashSet<(String, String)>,
+    /// (table, column) a `PRIMARY KEY USING INDEX` of the statement being followed makes NOT
+    /// NULL, read before the statement updates the schema (see `alter_table`).
+    nullable_key_columns: Vec<(String, String)>,
     steps: Vec<Step>,
 }
 
@@ -119,6 +122,7 @@ impl<'a> FileWalk<'a> {
             tx: Transaction::default(),
             pending_not_null_checks: HashMap::new(),
             validated_not_null: HashSet::new(),
+            nullable_key_columns: Vec::new(),
             steps: Vec::new(),
         };
         // PL/pgSQL functions this file defines: their bodies run when the file calls them.
@@ -201,6 +205,7 @@ impl<'a> FileWalk<'a> {
             }
         };
         // Read before the statement changes the schema: they compare with what was there.
+        self.nullable_key_columns = self.nullable_primary_key_columns(node);
         facts.changes = self.schema_changes(statement, node);
         self.line = statement.line;
         let mut effect = self.effect(node);

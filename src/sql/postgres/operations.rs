@@ -135,6 +135,14 @@ pub enum Operation {
         name: String,
         column: String,
     },
+    /// `ADD CONSTRAINT … PRIMARY KEY USING INDEX` on an existing table whose key columns were
+    /// nullable: PostgreSQL sets them NOT NULL, scanning the table.
+    PrimaryKeySetsNotNull {
+        table: String,
+        name: String,
+        index: String,
+        columns: Vec<String>,
+    },
     /// `VALIDATE CONSTRAINT` of a constraint added NOT VALID in the same transaction.
     ValidateInSameTransaction {
         table: String,

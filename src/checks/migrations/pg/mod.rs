@@ -286,6 +286,7 @@ impl Writer<'_> {
         let mut lock_timeout = missing_lock_timeout::MissingLockTimeout::default();
         let mut accumulation = lock_accumulation::LockAccumulation::default();
         let mut identities = identity_behind_data::IdentitiesAdded::default();
+        let mut do_block_loops = unbatched_backfill::DoBlockLoops::default();
         for (index, step) in file.steps.iter().enumerate() {
             let statement = match step {
                 Step::Commit { held } => {
@@ -299,6 +300,7 @@ impl Writer<'_> {
                 Step::Statement(statement) => statement,
             };
             identities.follow(index, statement);
+            do_block_loops.follow(statement);
             let operations = match &statement.operations {
                 Ok(operations) => operations,
                 Err(reason) => {
@@ -331,6 +333,7 @@ impl Writer<'_> {
                     drafts.extend(pending);
                 }
             }
+            drafts.extend(do_block_loops.check(statement));
             for draft in drafts {
                 self.write(file, statement, draft);
             }

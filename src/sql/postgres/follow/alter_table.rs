@@ -475,6 +475,34 @@ impl FileWalk<'_> {
                     .push((referenced, LockMode::ShareRowExclusiveLock));
                 (LockMode::ShareRowExclusiveLock, work)
             }
+            ConstrType::ConstrPrimary if existing && !constraint.indexname.is_empty() => {
+                // PRIMARY KEY USING INDEX makes each key column NOT NULL (index_check_primary_key
+                // issues SET NOT NULL): a scan of the table under ACCESS EXCLUSIVE for a column
+                // that may hold NULLs, unless (PostgreSQL 12+) a validated CHECK (column IS NOT
+                // NULL) proves it, as for SET NOT NULL.
+                let columns: Vec<String> = self
+                    .nullable_key_columns
+                    .iter()
+                    .filter(|(t, column)| {
+                        t == table
+                            && !(self.options.postgres_version >= 12
+                                && self
+                                    .validated_not_null
+                                    .contains(&(table.to_string(), column.clone())))
+                    })
+                    .map(|(_, column)| column.clone())
+                    .collect();
+                if columns.is_empty() {
+                    return (LockMode::AccessExclusiveLock, None);
+                }
+                effect.operations.push(Operation::PrimaryKeySetsNotNull {
+                    table: table.to_string(),
+                    name,
+                    index: constraint.indexname.to_lowercase(),
+                    columns,
+                });
+                (LockMode::AccessExclusiveLock, Some("a table scan"))
+            }
             ConstrType::ConstrUnique | ConstrType::ConstrPrimary | ConstrType::ConstrExclusion => {
                 let using_index = !constraint.indexname.is_empty();
                 if existing && !using_index {
@@ -506,5 +534,43 @@ impl FileWalk<'_> {
             }
             _ => (LockMode::AccessExclusiveLock, None),
         }
+    }
+
+    /// The columns `ALTER TABLE … ADD PRIMARY KEY USING INDEX` would make NOT NULL that the
+    /// migrations declared nullable (or created without NOT NULL), before the statement runs.
+    /// A column the migrations never showed is not listed: its nullability is not known.
+    pub(super) fn nullable_primary_key_columns(&self, node: &NodeEnum) -> Vec<(String, String)> {
+        let NodeEnum::AlterTableStmt(stmt) = node else {
+            return Vec::new();
+        };
+        let table = table_of(&stmt.relation);
+        let mut out = Vec::new();
+        for command in &stmt.cmds {
+            let Some(NodeEnum::AlterTableCmd(cmd)) = command.node.as_ref() else {
+                continue;
+            };
+            let Some(NodeEnum::Constraint(constraint)) = cmd.def.as_ref().and_then(|d| d.node.as_ref())
+            else {
+                continue;
+            };
+            if constraint.contype() != ConstrType::ConstrPrimary || constraint.indexname.is_empty() {
+                continue;
+            }
+            let declared = &self.schema.declared;
+            let Some(columns) = declared.indexes.get(&constraint.indexname.to_lowercase()) else {
+                continue;
+            };
+            for column in columns {
+                let column = column.to_lowercase();
+                let nullable = match declared.not_null.get(&(table.clone(), column.clone())) {
+                    Some(not_null) => !not_null,
+                    None => self.schema.column_type(&table, &column).is_some(),
+                };
+                if nullable {
+                    out.push((table.clone(), column));
+                }
+            }
+        }
+        out
     }
 }
