@@ -13,6 +13,8 @@ use std::collections::{BTreeMap, BTreeSet};
 const REFUSAL_RULES: &[&str] = &[
     "migrations/pg-enum-value-used-in-transaction",
     "migrations/pg-concurrently-on-partitioned-table",
+    // Syntax newer than the major (a statement gonogo cannot parse is `unparsable` instead).
+    "migrations/pg-syntax-error",
 ];
 
 /// What gonogo says one top-level statement (with what it runs: a DO block, a called function)

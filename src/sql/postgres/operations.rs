@@ -143,6 +143,12 @@ pub enum Operation {
         index: String,
         columns: Vec<String>,
     },
+    /// Syntax the configured PostgreSQL major does not have yet (its grammar rejects it).
+    NotInThisVersion {
+        table: String,
+        what: &'static str,
+        since: u32,
+    },
     /// `VALIDATE CONSTRAINT` of a constraint added NOT VALID in the same transaction.
     ValidateInSameTransaction {
         table: String,

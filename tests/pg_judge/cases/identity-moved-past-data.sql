@@ -1,4 +1,4 @@
--- fixture: transaction=per-file
+-- fixture: transaction=per-statement
 -- setup: CREATE TABLE tickets (id bigint NOT NULL PRIMARY KEY, title text);
 -- setup: INSERT INTO tickets SELECT i, 'ticket ' || i FROM generate_series(1, 500) i;
 SET lock_timeout = '2s';

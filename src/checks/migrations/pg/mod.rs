@@ -50,6 +50,7 @@ use crate::sql::postgres::{FollowOptions, follow};
 /// The rules judged on each operation, in this order: for one `ADD COLUMN` the rewrite rules come
 /// before the NOT NULL rule and the inline constraint rules, and only one of each group fires.
 const OPERATION_RULES: &[fn(&Facts) -> Option<Draft>] = &[
+    syntax_error::check,
     concurrently_in_transaction::check,
     add_index_not_concurrent::check,
     add_column_serial::check,

@@ -96,20 +96,19 @@ impl DoBlockLoops {
             return;
         }
         self.looped.clear();
-        let starts_with_do = statement
-            .text
-            .trim_start()
-            .get(..3)
-            .is_some_and(|head| head.eq_ignore_ascii_case("do ") || head.eq_ignore_ascii_case("do$"));
+        let starts_with_do = statement.text.trim_start().get(..3).is_some_and(|head| {
+            head.eq_ignore_ascii_case("do ") || head.eq_ignore_ascii_case("do$")
+        });
         if !starts_with_do {
             return;
         }
         let Ok(parsed) = pg_query::parse_plpgsql(&statement.text) else {
             return;
         };
-        let commits = contains_key(&parsed, "PLpgSQL_stmt_commit");
-        // COMMIT inside the loop of a DO block run outside a transaction block really batches.
-        if commits && statement.transaction.block.is_none() {
+        // COMMIT inside the loop of a DO block run outside a transaction block really batches;
+        // inside one, PostgreSQL refuses the COMMIT ("invalid transaction termination"), which
+        // is not this rule's claim.
+        if contains_key(&parsed, "PLpgSQL_stmt_commit") {
             return;
         }
         looped_queries(&parsed, false, &mut self.looped);
