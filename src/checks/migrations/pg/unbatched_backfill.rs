@@ -117,7 +117,7 @@ impl DoBlockLoops {
     /// A finding for an UPDATE/DELETE of an existing table run in slices by the block's loop.
     pub fn check(&self, statement: &StatementFacts) -> Option<Draft> {
         if statement.origin != crate::sql::postgres::Origin::DoBlock
-            || !self.looped.iter().any(|q| *q == statement.text)
+            || !self.looped.contains(&statement.text)
         {
             return None;
         }
