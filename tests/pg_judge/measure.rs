@@ -23,6 +23,9 @@ use tokio_postgres::{AsyncMessage, Client, NoTls, SimpleQueryMessage};
 
 /// SQLSTATE 25001 active_sql_transaction: "… cannot run inside a transaction block".
 pub const IN_TRANSACTION_BLOCK: &str = "25001";
+/// SQLSTATE 2D000 invalid_transaction_termination: a COMMIT inside a DO block run in a
+/// transaction block; the runner runs the block alone (autocommit), so does the judge.
+const INVALID_TRANSACTION_TERMINATION: &str = "2D000";
 /// SQLSTATE 55P03 lock_not_available: the probe's lock_timeout expired.
 const LOCK_NOT_AVAILABLE: &str = "55P03";
 /// SQLSTATE 42P01 undefined_table: dropped or renamed by an earlier, committed statement.
@@ -258,7 +261,9 @@ impl<'a> Judge<'a> {
         let outcome = self.migration.run(sql).await;
         let notices = self.migration.take_notices();
         match outcome {
-            Err((code, _)) if code == IN_TRANSACTION_BLOCK => {
+            Err((code, _))
+                if code == IN_TRANSACTION_BLOCK || code == INVALID_TRANSACTION_TERMINATION =>
+            {
                 self.migration.must("ROLLBACK").await;
                 let before = State::read(&self.migration).await;
                 self.migration.take_notices();
@@ -298,7 +303,10 @@ impl<'a> Judge<'a> {
         for (name, (node, size, table)) in &after.files {
             let old = before.files.get(name);
             let changed = old.is_none_or(|(old_node, _, _)| old_node != node);
-            if !changed {
+            // A file that was there under another name is a rename, not a build: ADD
+            // CONSTRAINT … USING INDEX renames the index to the constraint's name.
+            let renamed = old.is_none() && before.files.values().any(|(n, _, _)| n == node);
+            if !changed || renamed {
                 continue;
             }
             if self.before.tables.contains_key(name) {

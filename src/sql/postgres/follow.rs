@@ -82,6 +82,12 @@ struct FileWalk<'a> {
     pending_not_null_checks: HashMap<(String, String), String>,
     /// (table, column) proven NOT NULL by a CHECK validated in an earlier transaction.
     validated_not_null: HashSet<(String, String)>,
+    /// (table, column) a `PRIMARY KEY USING INDEX` of the statement being followed makes NOT
+    /// NULL, read before the statement updates the schema (see `alter_table`).
+    nullable_key_columns: Vec<(String, String)>,
+    /// The text of the statement being followed, for syntax the parse tree does not keep
+    /// (`REINDEX (CONCURRENTLY)` vs `REINDEX … CONCURRENTLY`).
+    statement_text: String,
     steps: Vec<Step>,
 }
 
@@ -119,6 +125,8 @@ impl<'a> FileWalk<'a> {
             tx: Transaction::default(),
             pending_not_null_checks: HashMap::new(),
             validated_not_null: HashSet::new(),
+            nullable_key_columns: Vec::new(),
+            statement_text: String::new(),
             steps: Vec::new(),
         };
         // PL/pgSQL functions this file defines: their bodies run when the file calls them.
@@ -201,8 +209,10 @@ impl<'a> FileWalk<'a> {
             }
         };
         // Read before the statement changes the schema: they compare with what was there.
+        self.nullable_key_columns = self.nullable_primary_key_columns(node);
         facts.changes = self.schema_changes(statement, node);
         self.line = statement.line;
+        self.statement_text.clone_from(&statement.text);
         let mut effect = self.effect(node);
         if !self.tx.enum_values.is_empty() && !matches!(node, NodeEnum::AlterEnumStmt(_)) {
             effect
@@ -523,6 +533,20 @@ impl<'a> FileWalk<'a> {
                 let concurrent = stmt.params.iter().any(|p| {
                     matches!(p.node.as_ref(), Some(NodeEnum::DefElem(d)) if d.defname == "concurrently" && !def_is_false(d))
                 });
+                // `REINDEX (CONCURRENTLY) …`: options in parentheses took CONCURRENTLY from
+                // PostgreSQL 14; 12 and 13 only know `REINDEX INDEX CONCURRENTLY …`.
+                let in_parentheses = self
+                    .statement_text
+                    .trim_start()
+                    .get(7..)
+                    .is_some_and(|rest| rest.trim_start().starts_with('('));
+                if concurrent && in_parentheses && self.options.postgres_version < 14 {
+                    effect.operations.push(Operation::NotInThisVersion {
+                        table: target.clone(),
+                        what: "REINDEX (CONCURRENTLY) …",
+                        since: 14,
+                    });
+                }
                 if concurrent {
                     effect.operations.push(Operation::Concurrently {
                         target,

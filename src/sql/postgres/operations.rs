@@ -135,6 +135,20 @@ pub enum Operation {
         name: String,
         column: String,
     },
+    /// `ADD CONSTRAINT … PRIMARY KEY USING INDEX` on an existing table whose key columns were
+    /// nullable: PostgreSQL sets them NOT NULL, scanning the table.
+    PrimaryKeySetsNotNull {
+        table: String,
+        name: String,
+        index: String,
+        columns: Vec<String>,
+    },
+    /// Syntax the configured PostgreSQL major does not have yet (its grammar rejects it).
+    NotInThisVersion {
+        table: String,
+        what: &'static str,
+        since: u32,
+    },
     /// `VALIDATE CONSTRAINT` of a constraint added NOT VALID in the same transaction.
     ValidateInSameTransaction {
         table: String,

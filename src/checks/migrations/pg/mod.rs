@@ -50,6 +50,7 @@ use crate::sql::postgres::operations::{
 /// The rules judged on each operation, in this order: for one `ADD COLUMN` the rewrite rules come
 /// before the NOT NULL rule and the inline constraint rules, and only one of each group fires.
 const OPERATION_RULES: &[fn(&Facts) -> Option<Draft>] = &[
+    syntax_error::check,
     concurrently_in_transaction::check,
     add_index_not_concurrent::check,
     add_column_serial::check,
@@ -281,6 +282,7 @@ impl Writer<'_> {
         let mut lock_timeout = missing_lock_timeout::MissingLockTimeout::default();
         let mut accumulation = lock_accumulation::LockAccumulation::default();
         let mut identities = identity_behind_data::IdentitiesAdded::default();
+        let mut do_block_loops = unbatched_backfill::DoBlockLoops::default();
         for (index, step) in file.steps.iter().enumerate() {
             let statement = match step {
                 Step::Commit { held } => {
@@ -294,6 +296,7 @@ impl Writer<'_> {
                 Step::Statement(statement) => statement,
             };
             identities.follow(index, statement);
+            do_block_loops.follow(statement);
             let operations = match &statement.operations {
                 Ok(operations) => operations,
                 Err(reason) => {
@@ -326,6 +329,7 @@ impl Writer<'_> {
                     drafts.extend(pending);
                 }
             }
+            drafts.extend(do_block_loops.check(statement));
             for draft in drafts {
                 self.write(file, statement, draft);
             }

@@ -8,7 +8,9 @@ declare_rule! {
     order: 60;
     /// ## What it catches
     /// `ALTER COLUMN … SET NOT NULL` on an existing table without a validated
-    /// `CHECK (column IS NOT NULL)` constraint from an earlier transaction.
+    /// `CHECK (column IS NOT NULL)` constraint from an earlier transaction, and
+    /// `ADD CONSTRAINT … PRIMARY KEY USING INDEX` on columns the migrations left nullable (a
+    /// primary key makes its columns NOT NULL: PostgreSQL runs SET NOT NULL for them).
     ///
     /// ## Why it matters during a deploy
     /// PostgreSQL scans the whole table to prove there is no NULL, holding ACCESS EXCLUSIVE the
@@ -76,6 +78,25 @@ pub fn check(facts: &Facts) -> Option<Draft> {
                 "`ALTER TABLE {table} ADD CONSTRAINT {name} NOT NULL {column} NOT VALID;` then VALIDATE it in a later transaction"
             ),
         )),
+        Operation::PrimaryKeySetsNotNull {
+            table,
+            name,
+            index,
+            columns,
+        } => {
+            let list = columns.join(", ");
+            let first = &columns[0];
+            Some(Draft::new(
+                &SET_NOT_NULL,
+                table,
+                format!(
+                    "PRIMARY KEY {name} USING INDEX {index} makes {table}.{list} NOT NULL (nullable until now): PostgreSQL scans the whole table to prove it under ACCESS EXCLUSIVE, no reads or writes of {table} until the scan ends, although the index is already built"
+                ),
+                format!(
+                    "make {list} NOT NULL first, in separate transactions: `ALTER TABLE {table} ADD CONSTRAINT {table}_{first}_not_null CHECK ({first} IS NOT NULL) NOT VALID;` then `VALIDATE CONSTRAINT` it, then `ALTER COLUMN {first} SET NOT NULL` (PostgreSQL 12+ skips the scan); then ADD PRIMARY KEY USING INDEX takes ACCESS EXCLUSIVE only briefly"
+                ),
+            ))
+        }
         _ => None,
     }
 }

@@ -1,7 +1,10 @@
 //! The `migrations/pg-syntax-error` rule (PostgreSQL): written by the check's writer for every
-//! statement PostgreSQL's grammar rejects (see [`crate::sql::postgres::Unread`]).
+//! statement PostgreSQL's grammar rejects (see [`crate::sql::postgres::Unread`]), and for syntax
+//! the configured PostgreSQL major does not have yet (gonogo parses with the newest grammar).
 
+use super::{Draft, Facts};
 use crate::declare_rule;
+use crate::sql::postgres::operations::Operation;
 
 declare_rule! {
     order: 210;
@@ -20,6 +23,10 @@ declare_rule! {
     /// `${schema}`, a psql variable `:name`) is not reported here: gonogo cannot tell, and says so
     /// with `migrations/unparsed-statement`.
     ///
+    /// Syntax newer than `postgres_version` is reported too: `DETACH PARTITION … CONCURRENTLY`
+    /// and `REINDEX (CONCURRENTLY) …` exist from PostgreSQL 14 (12 and 13 answer "syntax error
+    /// at or near CONCURRENTLY", checked by the judge on both).
+    ///
     /// ## Example
     /// ```sql
     /// ALTER TABLE orders MODIFY COLUMN total_cents bigint;  -- MySQL syntax
@@ -31,4 +38,27 @@ declare_rule! {
     /// ```
     /// and run the migrations against a PostgreSQL of the production version in CI.
     pub SYNTAX_ERROR = ("migrations/pg-syntax-error", Fail, "a statement PostgreSQL's grammar rejects: the migration fails when it runs");
+}
+
+pub fn check(facts: &Facts) -> Option<Draft> {
+    let Operation::NotInThisVersion { table, what, since } = facts.op else {
+        return None;
+    };
+    let version = facts.postgres_version;
+    Some(Draft::new(
+        &SYNTAX_ERROR,
+        table,
+        format!(
+            "{what} exists from PostgreSQL {since}: PostgreSQL {version} (postgres_version) rejects the statement as a syntax error, so the migration fails"
+        ),
+        if what.starts_with("REINDEX") {
+            format!(
+                "write `REINDEX INDEX CONCURRENTLY …` (PostgreSQL 12+), or set postgres_version if production runs {since} or newer"
+            )
+        } else {
+            format!(
+                "detach without CONCURRENTLY under a short lock_timeout (ACCESS EXCLUSIVE on {table}, brief), or set postgres_version if production runs {since} or newer"
+            )
+        },
+    ))
 }

