@@ -10,12 +10,18 @@
 //! It lives in `rollback` rather than in a check of its own because it answers the same
 //! question for the same reader ("if this deploy goes wrong, can I go back?"): one row of the
 //! report says it for the pods and the database together.
+//!
+//! With `checks.migrations.database.scratch_url` (and not `--offline`), [`drill`] also runs the
+//! ups and downs for real on the scratch database, in a transaction it rolls back; where it
+//! compared a down, its finding supersedes the static reading of that down.
 
 mod down_not_undone;
+pub mod drill;
 mod irreversible;
 mod missing_down;
 
 pub use down_not_undone::DOWN_DOES_NOT_UNDO;
+pub use drill::{DOWN_DRILL_FAILED, DOWN_LEAVES_CHANGES, NOT_DRILLABLE};
 pub use irreversible::IRREVERSIBLE_MIGRATION;
 pub use missing_down::MISSING_DOWN_MIGRATION;
 
@@ -54,6 +60,10 @@ pub struct Analysis {
     pub irreversible: usize,
     pub without_down: usize,
     pub downs_not_undoing: usize,
+    /// Downs PostgreSQL refused in the drill.
+    pub downs_failing: usize,
+    /// What each live drill adds to the summary.
+    pub drill_notes: Vec<String>,
 }
 
 impl Analysis {
@@ -64,6 +74,8 @@ impl Analysis {
         self.irreversible += other.irreversible;
         self.without_down += other.without_down;
         self.downs_not_undoing += other.downs_not_undoing;
+        self.downs_failing += other.downs_failing;
+        self.drill_notes.extend(other.drill_notes);
     }
 
     /// One phrase for the check's summary.
@@ -85,6 +97,9 @@ impl Analysis {
                 self.downs_not_undoing
             ));
         }
+        if self.downs_failing > 0 {
+            problems.push(format!("{} whose down fails", self.downs_failing));
+        }
         if problems.is_empty() {
             out.push_str(match self.style {
                 Some(_) => ", every schema change with a down that undoes it",
@@ -92,6 +107,9 @@ impl Analysis {
             });
         } else {
             out.push_str(&format!(": {}", problems.join(", ")));
+        }
+        for note in &self.drill_notes {
+            out.push_str(&format!("; {note}"));
         }
         out
     }
@@ -235,12 +253,19 @@ fn mysql(root: &Path, set: &SetInput, style: Option<DownStyle>, out: &mut Analys
     }
 }
 
-/// The database side over every migration set of the run; `None` when there is nothing of
-/// this deploy to judge (no migrations found, none changed since the base, or sets the
-/// `migrations` check reports as unusable).
-pub fn run(ctx: &Context) -> Option<Analysis> {
+/// One set's live drill, prepared: `Err` is why it does not run (said in the summary).
+pub struct DrillInput {
+    pub label: String,
+    pub run: Result<(drill::Settings, Vec<drill::Migration>), String>,
+}
+
+/// The database side over every migration set of the run, and the live drills to run; `None`
+/// when there is nothing of this deploy to judge (no migrations found, none changed since the
+/// base, or sets the `migrations` check reports as unusable).
+pub fn run(ctx: &Context) -> Option<(Analysis, Vec<DrillInput>)> {
     let sets = ctx.migration_sets().ok()?;
     let mut total = Analysis::default();
+    let mut drills = Vec::new();
     for set in sets.iter() {
         let section = set
             .config_index
@@ -251,9 +276,50 @@ pub fn run(ctx: &Context) -> Option<Analysis> {
             transaction: section.map(|s| s.transaction).unwrap_or_default(),
             deploy_is_known: set.deploy_is_known,
         };
-        total.add(analyze(&ctx.root, &input));
+        let analysis = analyze(&ctx.root, &input);
+        let database = section.and_then(|s| s.database.as_ref());
+        let url = |u: Option<&crate::config::ConfigString>| {
+            u.map(|s| s.value.trim().to_string())
+                .filter(|s| !s.is_empty())
+        };
+        let scratch_url = url(database.and_then(|d| d.scratch_url.as_ref()));
+        if let Some(scratch_url) = scratch_url
+            && analysis.deploy_files > 0
+            && set.dialect == Dialect::Postgres
+        {
+            let label = set
+                .name
+                .as_ref()
+                .map(|n| format!(" ({n})"))
+                .unwrap_or_default();
+            let run = if ctx.offline {
+                Err("--offline".to_string())
+            } else if !set.deploy_is_known {
+                Err("without a base ref (--base) every migration file counts as this deploy's, and gonogo does not replay the whole history on scratch_url".to_string())
+            } else if analysis.style.is_none() {
+                Err("the migration runner keeps no down migrations".to_string())
+            } else {
+                let settings = drill::Settings {
+                    scratch_url,
+                    stats_url: url(database.and_then(|d| d.stats_url.as_ref())),
+                    as_superuser: database.and_then(|d| d.trace_as_superuser).unwrap_or(false),
+                    // Leave the runner a second to report what the drill found.
+                    budget: drill::DRILL_BUDGET.min(
+                        ctx.deadline
+                            .saturating_sub(std::time::Duration::from_secs(1))
+                            .max(std::time::Duration::from_millis(100)),
+                    ),
+                };
+                Ok((
+                    settings,
+                    drill::migrations(&ctx.root, &set.files, analysis.style),
+                ))
+            };
+            drills.push(DrillInput { label, run });
+        }
+        total.add(analysis);
     }
-    (total.deploy_files > 0).then_some(total)
+    (total.deploy_files > 0).then_some((total, drills))
 }
 
 /// The pods' outcome with the database side added: its findings, and its summary after the
@@ -265,9 +331,36 @@ pub async fn with_database(
     let database = tokio::task::spawn_blocking(move || run(&ctx))
         .await
         .map_err(|e| CheckError(format!("the rollback check crashed: {e}")))?;
-    let Some(database) = database else {
+    let Some((mut database, drills)) = database else {
         return pods;
     };
+    let mut drill_error = None;
+    for input in drills {
+        let (settings, migrations) = match input.run {
+            Ok(prepared) => prepared,
+            Err(why) => {
+                database
+                    .drill_notes
+                    .push(format!("drill{} skipped: {why}", input.label));
+                continue;
+            }
+        };
+        let drilled = drill::run(&migrations, &settings).await;
+        if let Some(reason) = drilled.error {
+            drill_error.get_or_insert(format!(
+                "the rollback drill{} could not decide: {reason}",
+                input.label
+            ));
+            continue;
+        }
+        supersede_static(&mut database, &migrations, &drilled.compared);
+        database.downs_not_undoing += drilled.leaving_changes;
+        database.downs_failing += drilled.failed;
+        database.findings.extend(drilled.findings);
+        database
+            .drill_notes
+            .push(format!("{}{}", drilled.note, input.label));
+    }
     let mut outcome = pods?;
     let summary = format!("database: {}", database.summary());
     if outcome.status == Some(crate::report::Status::Skip) {
@@ -276,6 +369,34 @@ pub async fn with_database(
     } else {
         outcome.summary = format!("{}; {summary}", outcome.summary);
     }
+    if let Some(reason) = drill_error {
+        // Not knowing is not a go; the static findings stay in the report.
+        outcome.status = Some(crate::report::Status::Error);
+        outcome.summary = format!("{reason} ({})", outcome.summary);
+    }
     outcome.findings.extend(database.findings);
     Ok(outcome)
+}
+
+/// Where the drill ran and compared a down, the real catalog answers what the static reading
+/// of that down guessed: its `down-does-not-undo` finding goes.
+fn supersede_static(database: &mut Analysis, migrations: &[drill::Migration], compared: &[String]) {
+    let at: Vec<(&str, u32)> = migrations
+        .iter()
+        .filter(|m| compared.contains(&m.path))
+        .filter_map(|m| {
+            m.down
+                .as_ref()
+                .map(|(down, _)| (down.path.as_str(), down.line))
+        })
+        .collect();
+    let before = database.findings.len();
+    database.findings.retain(|f| {
+        f.rule != DOWN_DOES_NOT_UNDO.id
+            || !f
+                .location
+                .as_ref()
+                .is_some_and(|l| at.contains(&(l.path.as_str(), l.line.unwrap_or(0))))
+    });
+    database.downs_not_undoing -= before - database.findings.len();
 }
