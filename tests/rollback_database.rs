@@ -239,15 +239,24 @@ fn drill(dir: &std::path::Path, env: &[(&str, &str)], extra: &[&str]) -> (Run, V
     command
         .arg("check")
         .arg(dir)
-        .args(["--only", "rollback", "--format", "json", "--base", "v1"])
+        .args(["--format", "json", "--base", "v1"])
         .args(extra);
+    if !extra.contains(&"--only") {
+        command.args(["--only", "rollback"]);
+    }
     for (name, value) in env {
         command.env(name, value);
     }
     let out = run(&mut command);
     let report: Value = serde_json::from_str(&out.stdout)
         .unwrap_or_else(|e| panic!("JSON expected ({e}): {} {}", out.stdout, out.stderr));
-    let result = report["checks"][0].clone();
+    let result = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "rollback")
+        .unwrap_or_else(|| panic!("a rollback result in {report}"))
+        .clone();
     (out, result)
 }
 
@@ -429,6 +438,18 @@ fn the_drill_runs_ups_and_downs_and_names_what_each_down_leaves() {
         "{summary}"
     );
     assert!(!run.stdout.contains(common::pg::PASSWORD));
+
+    // With the migrations trace on the same scratch database in the same run, they take turns:
+    // neither waits for the other's locks until lock_timeout.
+    let (run, both) = drill(
+        root,
+        &[("GONOGO_SCRATCH_URL", &url)],
+        &["--only", "migrations,rollback"],
+    );
+    assert_eq!(described(&both), described(&result), "{}", run.stdout);
+    assert!(!run.stdout.contains("pg-trace-failed"), "{}", run.stdout);
+    assert!(run.stdout.contains("statements traced on"), "{}", run.stdout);
+    assert_eq!(state(&cluster, "shop"), before);
 
     // --offline: no drill, and the summary says so.
     let (_, result) = drill(root, &[("GONOGO_SCRATCH_URL", &url)], &["--offline"]);
