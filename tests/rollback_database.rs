@@ -448,7 +448,11 @@ fn the_drill_runs_ups_and_downs_and_names_what_each_down_leaves() {
     );
     assert_eq!(described(&both), described(&result), "{}", run.stdout);
     assert!(!run.stdout.contains("pg-trace-failed"), "{}", run.stdout);
-    assert!(run.stdout.contains("statements traced on"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("statements traced on"),
+        "{}",
+        run.stdout
+    );
     assert_eq!(state(&cluster, "shop"), before);
 
     // --offline: no drill, and the summary says so.
@@ -613,4 +617,69 @@ fn dbmate_and_goose_sections_are_drilled_at_their_own_lines() {
             "{result}"
         );
     }
+}
+
+/// A drop whose contract step is prepared in the deployed code (compat's markers, or no use at
+/// all at the base) is info; a drop the deployed code still uses keeps its severity.
+#[test]
+fn a_drop_prepared_in_the_deployed_code_is_info() {
+    let config = "checks:\n  migrations:\n    paths: [\"db/migrations\"]\n    dialect: postgres\n  compat:\n    database:\n      code_paths: [\"app/\"]\n      markers: [\"gonogo:dropping\"]\n";
+    let init = "CREATE TABLE orders (id bigint PRIMARY KEY, legacy_total integer, note text, unused text);\n";
+    let dir = released(&[
+        ("gonogo.yaml", config),
+        ("db/migrations/1_init.up.sql", init),
+        ("db/migrations/1_init.down.sql", INIT_DOWN),
+        (
+            "app/orders.py",
+            "# gonogo:dropping legacy_total\nTOTALS = \"SELECT id, legacy_total FROM orders\"\nNOTES = \"SELECT id, note FROM orders\"\n",
+        ),
+    ]);
+    let root = dir.path();
+    write(
+        root,
+        "db/migrations/2_drop.up.sql",
+        "ALTER TABLE orders DROP COLUMN legacy_total;\nALTER TABLE orders DROP COLUMN note;\nALTER TABLE orders DROP COLUMN unused;\n",
+    );
+    write(
+        root,
+        "db/migrations/2_drop.down.sql",
+        "ALTER TABLE orders ADD COLUMN unused text;\nALTER TABLE orders ADD COLUMN note text;\nALTER TABLE orders ADD COLUMN legacy_total integer;\n",
+    );
+    let (run, result) = rollback(root);
+    assert_eq!(run.code, 0, "{result}");
+    let irreversible = findings(&result, "rollback/irreversible-migration");
+    let by_line: Vec<(u64, &str, &str)> = irreversible
+        .iter()
+        .map(|f| {
+            (
+                f["location"]["line"].as_u64().unwrap(),
+                f["severity"].as_str().unwrap(),
+                f["message"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(by_line.len(), 3, "{result}");
+    assert_eq!(by_line[0].1, "info", "{result}");
+    assert!(
+        by_line[0].2.ends_with("prepared: the deployed code (v1) marks orders.legacy_total as going away at app/orders.py:1 (`# gonogo:dropping legacy_total`), so a rollback does not need them"),
+        "{}", by_line[0].2
+    );
+    // Still used by the deployed code: a rollback needs it.
+    assert_eq!(by_line[1].1, "warn", "{result}");
+    assert!(
+        by_line[1].2.contains("only a restore from backup"),
+        "{}",
+        by_line[1].2
+    );
+    assert_eq!(by_line[2].1, "info", "{result}");
+    assert!(
+        by_line[2].2.contains("prepared: no file under checks.compat.database.code_paths at v1 (the version a rollback returns to) uses orders.unused"),
+        "{}", by_line[2].2
+    );
+    let summary = result["summary"].as_str().unwrap();
+    assert!(
+        summary
+            .contains("1 destroying data, 2 dropping what the deployed code no longer uses (info)"),
+        "{summary}"
+    );
 }

@@ -64,10 +64,23 @@ pub struct Analysis {
     pub downs_failing: usize,
     /// What each live drill adds to the summary.
     pub drill_notes: Vec<String>,
+    /// The DROP TABLE / DROP COLUMN findings, by index in `findings`: what compat's contract
+    /// step may have prepared.
+    pub drops: Vec<(usize, String, Option<String>)>,
+    /// Irreversible changes the deployed code had already let go of (reported as info).
+    pub prepared: usize,
 }
 
 impl Analysis {
     fn add(&mut self, other: Analysis) {
+        let offset = self.findings.len();
+        self.drops.extend(
+            other
+                .drops
+                .into_iter()
+                .map(|(i, table, column)| (i + offset, table, column)),
+        );
+        self.prepared += other.prepared;
         self.findings.extend(other.findings);
         self.deploy_files += other.deploy_files;
         self.style = self.style.or(other.style);
@@ -87,6 +100,12 @@ impl Analysis {
         let mut problems = Vec::new();
         if self.irreversible > 0 {
             problems.push(format!("{} destroying data", self.irreversible));
+        }
+        if self.prepared > 0 {
+            problems.push(format!(
+                "{} dropping what the deployed code no longer uses (info)",
+                self.prepared
+            ));
         }
         if self.without_down > 0 {
             problems.push(format!("{} without a down", self.without_down));
@@ -156,7 +175,21 @@ fn postgres(root: &Path, set: &SetInput, style: Option<DownStyle>, out: &mut Ana
                 continue;
             };
             for op in statement.operations.iter().flatten() {
-                irreversible.extend(irreversible::check_operation(&file.path, statement, op));
+                let Some(finding) = irreversible::check_operation(&file.path, statement, op) else {
+                    continue;
+                };
+                use crate::sql::postgres::operations::Operation;
+                let index = out.findings.len() + irreversible.len();
+                match op {
+                    Operation::DropTable { table } => {
+                        out.drops.push((index, table.clone(), None));
+                    }
+                    Operation::DropColumn { table, column } => {
+                        out.drops.push((index, table.clone(), Some(column.clone())));
+                    }
+                    _ => {}
+                }
+                irreversible.push(finding);
             }
         }
         for lost in &lost {
@@ -207,6 +240,7 @@ fn postgres(root: &Path, set: &SetInput, style: Option<DownStyle>, out: &mut Ana
 /// schema comparison reads PostgreSQL's grammar only).
 fn mysql(root: &Path, set: &SetInput, style: Option<DownStyle>, out: &mut Analysis) {
     use crate::sql::mysql::facts::{Change, Event, Walker, with_parser_stack};
+    let mut drops = Vec::new();
     let findings = with_parser_stack(|| {
         let mut walker = Walker::default();
         let mut findings = Vec::new();
@@ -219,17 +253,20 @@ fn mysql(root: &Path, set: &SetInput, style: Option<DownStyle>, out: &mut Analys
                     return;
                 }
                 for change in &statement.changes {
-                    let (what, lost) = match change {
+                    let (what, lost, target) = match change {
                         Change::DropTable { table } => (
                             format!("DROP TABLE {}", table.name),
                             format!("the table {} and every row in it", table.name),
+                            (table.name.clone(), None),
                         ),
                         Change::DropColumn { table, column } => (
                             format!("DROP COLUMN {}.{column}", table.name),
                             format!("the values of {}.{column}", table.name),
+                            (table.name.clone(), Some(column.clone())),
                         ),
                         _ => continue,
                     };
+                    drops.push((findings.len(), target.0, target.1));
                     findings.push(irreversible::check_mysql(
                         &file.path,
                         statement.pos.line,
@@ -243,6 +280,12 @@ fn mysql(root: &Path, set: &SetInput, style: Option<DownStyle>, out: &mut Analys
         findings
     });
     out.irreversible += findings.len();
+    let offset = out.findings.len();
+    out.drops.extend(
+        drops
+            .into_iter()
+            .map(|(i, table, column)| (i + offset, table, column)),
+    );
     out.findings.extend(findings);
     for file in set.files.iter().filter(|f| f.in_deploy) {
         if let DownOf::Missing { style, empty } = down_of(root, file, style) {
@@ -319,7 +362,94 @@ pub fn run(ctx: &Context) -> Option<(Analysis, Vec<DrillInput>)> {
         }
         total.add(analysis);
     }
-    (total.deploy_files > 0).then_some((total, drills))
+    if total.deploy_files == 0 {
+        return None;
+    }
+    prepared_contract(ctx, &sets[..], &mut total);
+    Some((total, drills))
+}
+
+/// A DROP TABLE or DROP COLUMN whose contract step compat can see in the deployed code (the
+/// version a rollback returns to) destroys nothing that version needs: Rails `ignored_columns`
+/// or a configured marker (`gonogo:dropping`) names it, or no file under
+/// `checks.compat.database.code_paths` at the base uses it. Such a finding becomes `info`, with
+/// the evidence. Without `checks.compat.database` (or a base ref) nothing changes.
+fn prepared_contract(
+    ctx: &Context,
+    sets: &[Arc<crate::sql::files::MigrationSet>],
+    total: &mut Analysis,
+) {
+    let Some(config) = ctx
+        .config
+        .checks
+        .compat
+        .as_ref()
+        .and_then(|c| c.database.as_ref())
+        .filter(|d| !d.code_paths.is_empty())
+    else {
+        return;
+    };
+    let (Some(repo), Some(base)) = (ctx.repo.as_ref(), ctx.base.as_deref()) else {
+        return;
+    };
+    if total.drops.is_empty() {
+        return;
+    }
+    let targets: Vec<(String, Option<String>)> = total
+        .drops
+        .iter()
+        .map(|(_, table, column)| (table.clone(), column.clone()))
+        .collect();
+    let migrations: std::collections::BTreeSet<String> =
+        sets.iter().flat_map(|s| s.paths.iter().cloned()).collect();
+    let markers: Vec<String> = config.markers.iter().map(|m| m.value.clone()).collect();
+    // A code search that fails leaves the findings as they are: not knowing is no evidence.
+    let Ok(about) = crate::code::deployed_code_about(
+        repo,
+        base,
+        &ctx.root,
+        &config.code_paths,
+        &markers,
+        &migrations,
+        &targets,
+    ) else {
+        return;
+    };
+    for (index, table, column) in &total.drops {
+        let Some(letting) = about.get(&(table.clone(), column.clone())) else {
+            continue;
+        };
+        let name = match column {
+            Some(column) => format!("{table}.{column}"),
+            None => table.clone(),
+        };
+        let why = if let Some(marker) = letting.markers.first() {
+            format!(
+                "the deployed code ({base}) marks {name} as going away at {}:{} (`{}`)",
+                marker.path, marker.line, marker.text
+            )
+        } else if !letting.used {
+            format!(
+                "no file under checks.compat.database.code_paths at {base} (the version a rollback returns to) uses {name}"
+            )
+        } else {
+            continue;
+        };
+        let Some(finding) = total.findings.get_mut(*index) else {
+            continue;
+        };
+        if finding.severity == crate::report::Severity::Info {
+            continue;
+        }
+        finding.severity = crate::report::Severity::Info;
+        let consequence = irreversible::CONSEQUENCE;
+        finding.message = match finding.message.strip_suffix(consequence) {
+            Some(what) => format!("{what}; prepared: {why}, so a rollback does not need them"),
+            None => format!("{}; prepared: {why}", finding.message),
+        };
+        total.irreversible -= 1;
+        total.prepared += 1;
+    }
 }
 
 /// The pods' outcome with the database side added: its findings, and its summary after the
