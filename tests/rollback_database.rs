@@ -575,7 +575,7 @@ fn concurrently_is_not_drilled_and_the_drill_refuses_what_it_must_not_touch() {
 }
 
 #[test]
-fn dbmate_and_goose_sections_are_drilled_at_their_own_lines() {
+fn runner_formats_are_drilled_at_their_own_lines() {
     let cluster = Cluster::start();
     cluster.create_database("shop");
     cluster.execute("shop", RELEASED_SCHEMA);
@@ -617,6 +617,45 @@ fn dbmate_and_goose_sections_are_drilled_at_their_own_lines() {
             "{result}"
         );
     }
+
+    // popx (ory/keto): a generic up whose PostgreSQL down is a dialect variant; the generic down
+    // holds CockroachDB syntax PostgreSQL cannot run. The drill runs the variant, as popx does,
+    // and names the column it recreates wider than it was.
+    let dir = released(&[
+        ("gonogo.yaml", SCRATCH_CONFIG),
+        ("db/migrations/1_init.up.sql", RELEASED_SCHEMA),
+        ("db/migrations/1_init.down.sql", INIT_DOWN),
+    ]);
+    let root = dir.path();
+    write(root, "db/migrations/2_swap.up.sql", "DROP TABLE orders;\n");
+    write(
+        root,
+        "db/migrations/2_swap.down.sql",
+        "CREATE TABLE orders (id INT8 PRIMARY KEY, total INT8 NOT NULL, note STRING, INDEX orders_total_idx (total));\n",
+    );
+    write(
+        root,
+        "db/migrations/2_swap.postgres.down.sql",
+        "CREATE TABLE orders (id bigint PRIMARY KEY, total bigint NOT NULL, note text);\nCREATE INDEX orders_total_idx ON orders (total);\n",
+    );
+    let url = cluster.url("shop");
+    let (_, result) = drill(root, &[("GONOGO_SCRATCH_URL", &url)], &[]);
+    assert!(
+        findings(&result, "rollback/not-drillable").is_empty(),
+        "{result}"
+    );
+    let leaves = findings(&result, "rollback/down-leaves-changes");
+    assert_eq!(leaves.len(), 1, "{result}");
+    assert_eq!(
+        leaves[0]["location"]["path"],
+        "db/migrations/2_swap.postgres.down.sql"
+    );
+    assert!(
+        leaves[0]["message"].as_str().unwrap().ends_with(
+            "column public.orders.total is `bigint NOT NULL`, it was `integer NOT NULL`"
+        ),
+        "{result}"
+    );
 }
 
 /// A drop whose contract step is prepared in the deployed code (compat's markers, or no use at

@@ -18,7 +18,7 @@
 use crate::declare_rule;
 use crate::report::{Finding, Location};
 use crate::sql::files::MigrationFile;
-use crate::sql::files::downs::{Down, DownOf, DownStyle, down_of};
+use crate::sql::files::downs::{Down, DownOf, DownStyle, down_of_in};
 use crate::sql::postgres::live::catalog::{self, Snapshot};
 use crate::sql::postgres::live::connect::{self, Canceller, Target};
 use crate::sql::postgres::live::safety::{self, Candidate, Gate, Limits, Verdict};
@@ -165,7 +165,7 @@ pub fn migrations(
         .map(|file| Migration {
             path: file.path.clone(),
             up: top(parse(crate::sql::up_section(&file.text))),
-            down: match down_of(root, file, style) {
+            down: match down_of_in(root, file, style, crate::config::Dialect::Postgres) {
                 DownOf::Found(down) => {
                     let statements = top(parse(&down.text));
                     Some((down, statements))

@@ -30,7 +30,7 @@ use crate::config::{Dialect, TransactionMode};
 use crate::context::Context;
 use crate::report::Finding;
 use crate::sql::files::MigrationFile;
-use crate::sql::files::downs::{DownOf, DownStyle, down_of, set_style};
+use crate::sql::files::downs::{DownOf, DownStyle, down_of_in, set_style};
 use crate::sql::postgres::catalog::Catalog;
 use crate::sql::postgres::{FollowOptions, follow, parse, unread_count};
 use std::path::Path;
@@ -206,7 +206,7 @@ fn postgres(root: &Path, set: &SetInput, style: Option<DownStyle>, out: &mut Ana
         }
         out.irreversible += irreversible.len();
         out.findings.extend(irreversible);
-        match down_of(root, file, style) {
+        match down_of_in(root, file, style, set.dialect) {
             DownOf::NotUsed => {}
             DownOf::Missing { style, empty } => {
                 // An up that changes no schema (a backfill, a seed, only comments) has nothing
@@ -288,7 +288,7 @@ fn mysql(root: &Path, set: &SetInput, style: Option<DownStyle>, out: &mut Analys
     );
     out.findings.extend(findings);
     for file in set.files.iter().filter(|f| f.in_deploy) {
-        if let DownOf::Missing { style, empty } = down_of(root, file, style) {
+        if let DownOf::Missing { style, empty } = down_of_in(root, file, style, set.dialect) {
             out.without_down += 1;
             out.findings
                 .push(missing_down::finding(&file.path, style, empty.as_ref()));
