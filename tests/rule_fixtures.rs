@@ -50,6 +50,14 @@ const WITHOUT_FIXTURES: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "the live rollback drill on a real PostgreSQL cluster: rollback_database.rs",
+        &[
+            "rollback/down-drill-failed",
+            "rollback/down-leaves-changes",
+            "rollback/not-drillable",
+        ],
+    ),
+    (
         "the deployed code at the base ref against the migrations, in real git repos: \
          compat_database.rs",
         &[

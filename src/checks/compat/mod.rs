@@ -15,6 +15,7 @@ pub mod proto;
 pub mod schema_diff;
 
 use crate::checks::{Check, CheckError, CheckFuture, CheckOutcome, Rule};
+use crate::code::paths::glob_options;
 use crate::config::{CompatConfig, Config, ConfigString};
 use crate::context::Context;
 use crate::declare_rule;
@@ -221,15 +222,6 @@ fn patterns(format: Format, config: &CompatConfig) -> Result<Vec<glob::Pattern>,
             })
         })
         .collect()
-}
-
-fn glob_options() -> glob::MatchOptions {
-    glob::MatchOptions {
-        case_sensitive: true,
-        // `*` stays within a directory, `**` crosses them, as in the working-tree glob.
-        require_literal_separator: true,
-        require_literal_leading_dot: false,
-    }
 }
 
 fn matches_any(patterns: &[glob::Pattern], path: &str) -> bool {

@@ -85,7 +85,15 @@ a warning; where the runner rolls back with down migrations (golang-migrate/sqlx
 `.down.sql`, dbmate `-- migrate:down`, goose `-- +goose Down`, Flyway `U__` undo scripts), a
 migration without one is a warning, and a PostgreSQL down that does not give back the schema
 from before its up (followed statically: tables, columns, types, NOT NULL, defaults,
-constraints, indexes, enum values) fails.
+constraints, indexes, enum values) fails. A DROP TABLE/COLUMN the deployed code already let go
+of (compat's markers, or no use under checks.compat.database.code_paths at the base) is info.
+
+With checks.migrations.database.scratch_url (not --offline), the rollback is drilled for real:
+the ups, then each down from the state its up left, in one transaction that is always rolled
+back (PostgreSQL's DDL is transactional); the real catalog after each down is compared with the
+one before its up, and every difference, every down PostgreSQL refuses, and every statement that
+cannot run in a rolled-back transaction (CREATE INDEX CONCURRENTLY, INSERT, sequences) is
+reported, with the time of both directions in the summary.
 
 Config:
   checks:

@@ -164,6 +164,51 @@ pub fn down_of(root: &Path, file: &MigrationFile, style: Option<DownStyle>) -> D
     }
 }
 
+/// [`down_of`] in a set of `dialect`: popx picks each direction's file per dialect, so the down
+/// of a generic `X.up.sql` is `X.<dialect>.down.sql` when there is one, before the generic
+/// `X.down.sql` (ory/keto keeps CockroachDB syntax in a generic down and PostgreSQL's in its
+/// `.postgres.down.sql`).
+pub fn down_of_in(
+    root: &Path,
+    file: &MigrationFile,
+    style: Option<DownStyle>,
+    dialect: crate::config::Dialect,
+) -> DownOf {
+    if own_style(file).or(style) == Some(DownStyle::DownFile) {
+        let name = file_name(&file.path);
+        let base = name
+            .len()
+            .checked_sub(".up.sql".len())
+            .filter(|&cut| name[cut..].eq_ignore_ascii_case(".up.sql"))
+            .map(|cut| &name[..cut]);
+        let generic = base.is_some_and(|base| {
+            !base.rsplit_once('.').is_some_and(|(_, tag)| {
+                let tag = tag.to_ascii_lowercase();
+                tag == "autocommit" || super::DIALECT_TAGS.iter().any(|(t, _)| *t == tag)
+            })
+        });
+        if let (Some(base), true) = (base, generic) {
+            for (tag, _) in super::DIALECT_TAGS
+                .iter()
+                .filter(|(_, d)| *d == Some(dialect))
+            {
+                let path = join(folder(&file.path), &format!("{base}.{tag}.down.sql"));
+                if let Some(down) = read_down(root, path, DownStyle::DownFile) {
+                    return if has_sql(&down.text) {
+                        DownOf::Found(down)
+                    } else {
+                        DownOf::Missing {
+                            style: DownStyle::DownFile,
+                            empty: Some(down),
+                        }
+                    };
+                }
+            }
+        }
+    }
+    down_of(root, file, style)
+}
+
 /// The names the down of an up file may have, the runner's first choice first. popx picks a
 /// migration's file per dialect: the down of `X.postgres.autocommit.up.sql` is
 /// `X.postgres.autocommit.down.sql`, else `X.postgres.down.sql`, else the generic `X.down.sql`

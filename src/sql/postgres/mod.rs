@@ -22,6 +22,7 @@ pub mod ast;
 pub mod catalog;
 mod chunks;
 pub mod follow;
+pub mod live;
 pub mod operations;
 pub mod schema;
 

@@ -13,13 +13,12 @@
 
 mod apply;
 pub mod calibrate;
-mod connect;
 pub mod estimate;
 mod preflight;
 mod stats;
 mod trace;
 
-pub use connect::{Target as ConnectTarget, connect, describe as describe_error};
+use crate::sql::postgres::live::{connect, safety};
 
 use super::MigrationFile;
 use crate::config::{MigrationsConfig, TransactionMode};
@@ -525,69 +524,6 @@ pub async fn run(
     }
 }
 
-/// What a `DO` block runs, read for the trace's safety rules (other statements: nothing).
-fn inner_sql(statement: &Statement) -> Result<Vec<NodeEnum>, String> {
-    match &statement.node {
-        Ok(NodeEnum::DoStmt(_)) => parser::plpgsql_sql(&statement.text, statement.lexing),
-        _ => Ok(Vec::new()),
-    }
-}
-
-/// Why the function or procedure a statement defines must not be available to later traced
-/// statements: its body acts outside the transaction, or gonogo cannot read it.
-fn routine_risk(statement: &Statement) -> Option<String> {
-    let Ok(node @ NodeEnum::CreateFunctionStmt(function)) = &statement.node else {
-        return None;
-    };
-    let name = parser::strings(&function.funcname)
-        .next_back()
-        .unwrap_or("the routine")
-        .to_string();
-    // A `BEGIN ATOMIC` body is part of the parse tree.
-    if let Some(why) = trace::not_traceable(node) {
-        return Some(format!("{name}() acts outside the transaction: {why}"));
-    }
-    let option = |wanted: &str| {
-        function.options.iter().find_map(|o| match o.node.as_ref() {
-            Some(NodeEnum::DefElem(d)) if d.defname == wanted => d.arg.as_deref(),
-            _ => None,
-        })
-    };
-    let language = match option("language").and_then(|a| a.node.as_ref()) {
-        Some(NodeEnum::String(s)) => s.sval.to_ascii_lowercase(),
-        _ => "sql".to_string(),
-    };
-    let body = match option("as").and_then(|a| a.node.as_ref()) {
-        Some(NodeEnum::List(list)) => parser::strings(&list.items).next().map(str::to_string),
-        _ => None,
-    };
-    match language.as_str() {
-        "sql" => {
-            let body = body?;
-            match pg_query::parse(&body, statement.lexing.options()) {
-                Ok(result) => result
-                    .protobuf
-                    .stmts
-                    .into_iter()
-                    .filter_map(|raw| raw.stmt.and_then(|n| n.node))
-                    .find_map(|n| trace::not_traceable(&n))
-                    .map(|why| format!("{name}() acts outside the transaction: {why}")),
-                Err(_) => Some(format!("{name}()'s SQL body does not parse")),
-            }
-        }
-        "plpgsql" => match parser::plpgsql_sql(&statement.text, statement.lexing) {
-            Ok(nodes) => nodes
-                .iter()
-                .find_map(trace::not_traceable)
-                .map(|why| format!("{name}() acts outside the transaction: {why}")),
-            Err(why) => Some(format!("{name}() runs SQL gonogo cannot read: {why}")),
-        },
-        other => Some(format!(
-            "{name}() is written in {other}, which gonogo cannot read"
-        )),
-    }
-}
-
 async fn run_inner(
     files: &[MigrationFile],
     findings: &mut Vec<Finding>,
@@ -663,28 +599,22 @@ async fn run_inner(
             }
         }
         // Per statement: what a DO block runs, and why a routine it defines is unsafe.
-        type Safety = (Result<Vec<NodeEnum>, String>, Option<String>);
-        let safety: Vec<Safety> = statements
+        let safety: Vec<safety::Safety> = statements
             .iter()
-            .map(|s| (inner_sql(&s.statement), routine_risk(&s.statement)))
+            .map(|s| safety::safety(&s.statement))
             .collect();
-        let inputs: Vec<trace::TraceInput> = statements
+        let inputs: Vec<safety::Candidate> = statements
             .iter()
             .zip(&safety)
-            .map(|(s, (inner, routine))| trace::TraceInput {
-                text: &s.statement.text,
-                node: s.statement.node.as_ref().ok(),
-                line: s.statement.line,
-                lexing: s.statement.lexing,
-                inner: inner.clone(),
-                defines_unsafe_routine: routine.clone(),
-            })
+            .map(|(s, safety)| safety::Candidate::new(&s.statement, safety))
             .collect();
-        let limits = trace::TraceLimits {
+        let limits = safety::Limits {
             statement_timeout: TRACE_STATEMENT_TIMEOUT,
             lock_timeout: TRACE_LOCK_TIMEOUT,
             as_superuser: settings.trace_as_superuser,
         };
+        // The rollback drill may use the same scratch database in this run: one at a time.
+        let _turn = safety::exclusive().await;
         let traced = trace::trace(&client, &inputs, limits)
             .await
             .map_err(|e| format!("tracing on scratch_url ({}) failed: {e}", target.shown))?;

@@ -16,6 +16,10 @@ declare_rule! {
     /// `double precision` to `real` or to an integer), or an enum type recreated without values
     /// its column held (PostgreSQL cannot drop an enum value, so this is how it is done).
     /// Tables created by this same deploy are not reported: the previous version never had them.
+    /// A `DROP TABLE` or `DROP COLUMN` whose contract step is prepared is `info`: with
+    /// `checks.compat.database.code_paths`, the deployed code (the base ref, what a rollback
+    /// returns to) marks it as going away (Rails `ignored_columns`, or a configured marker such
+    /// as `# gonogo:dropping` on or above a use), or no file there uses it.
     ///
     /// ## Why it matters during a deploy
     /// Rolling back is re-deploying the previous version. That version reads the column, the
@@ -38,6 +42,9 @@ declare_rule! {
     /// <reason>` on the line above a statement whose data nobody needs.
     pub IRREVERSIBLE_MIGRATION = ("rollback/irreversible-migration", Warn, "a migration of this deploy destroys data the previous version needs: a rollback needs a restore from backup");
 }
+
+/// What the message says after "<what> destroys <lost>", unless the deployed code has let go.
+pub const CONSEQUENCE: &str = ": the previous version, which a rollback brings back, still expects them, and only a restore from backup returns them";
 
 /// The finding for one operation of a PostgreSQL statement of this deploy, if it destroys data.
 pub fn check_operation(path: &str, statement: &StatementFacts, op: &Operation) -> Option<Finding> {
@@ -136,9 +143,7 @@ pub fn check_mysql(path: &str, line: u32, column: u32, what: &str, lost: &str) -
 
 fn finding(path: &str, line: u32, column: u32, what: &str, lost: &str, fix: String) -> Finding {
     IRREVERSIBLE_MIGRATION
-        .finding(format!(
-            "{what} destroys {lost}: the previous version, which a rollback brings back, still expects them, and only a restore from backup returns them"
-        ))
+        .finding(format!("{what} destroys {lost}{CONSEQUENCE}"))
         .at(Location::new(path, line, column))
         .with_fix(fix)
 }

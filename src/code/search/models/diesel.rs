@@ -6,8 +6,8 @@
 //! `AsChangeset` (a `Queryable` struct only reads).
 
 use super::{Field, Model, ModelKind};
-use crate::checks::compat::database::search::lexer::Source;
-use crate::checks::compat::database::search::names::{ident_len, is_word, word_matches};
+use crate::code::search::lexer::Source;
+use crate::code::search::names::{ident_len, is_word, word_matches};
 
 pub(super) fn models(src: &Source) -> Vec<Model> {
     let mut out = Vec::new();
@@ -162,9 +162,9 @@ fn mapped_struct(src: &Source, li: usize) -> Option<Model> {
 
 #[cfg(test)]
 mod tests {
-    use crate::checks::compat::database::search::Strength::OrmField;
-    use crate::checks::compat::database::search::WriteKind::Model;
-    use crate::checks::compat::database::search::testing::{assert_refs, assert_writes};
+    use crate::code::search::Strength::OrmField;
+    use crate::code::search::WriteKind::Model;
+    use crate::code::search::testing::{assert_refs, assert_writes};
 
     #[test]
     fn diesel_table_macro() {

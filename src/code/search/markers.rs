@@ -83,10 +83,10 @@ fn ignored_columns_lines(src: &Source, column: &str) -> Vec<usize> {
 
 #[cfg(test)]
 mod tests {
-    use crate::checks::compat::database::search::Strength::Identifier;
-    use crate::checks::compat::database::search::WriteKind::Model;
-    use crate::checks::compat::database::search::testing::{assert_refs, assert_writes};
-    use crate::checks::compat::database::search::{Marker, find};
+    use crate::code::search::Strength::Identifier;
+    use crate::code::search::WriteKind::Model;
+    use crate::code::search::testing::{assert_refs, assert_writes};
+    use crate::code::search::{Marker, find};
 
     #[test]
     fn rails_model_ignored_columns_marker() {

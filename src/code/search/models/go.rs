@@ -16,8 +16,8 @@
 //! or many2many tags.
 
 use super::{Field, Model, ModelKind};
-use crate::checks::compat::database::search::lexer::Source;
-use crate::checks::compat::database::search::names::{ident_len, snake_case};
+use crate::code::search::lexer::Source;
+use crate::code::search::names::{ident_len, snake_case};
 use std::collections::HashMap;
 
 /// Which data layer a struct's marks say it belongs to.
@@ -282,10 +282,10 @@ fn ent_schema(src: &Source, li: usize, class: &str) -> Model {
 
 #[cfg(test)]
 mod tests {
-    use crate::checks::compat::database::search::Strength::{Identifier, OrmField, QueryBuilder};
-    use crate::checks::compat::database::search::WriteKind::Model;
-    use crate::checks::compat::database::search::testing::{assert_refs, assert_writes};
-    use crate::checks::compat::database::search::{non_null_fields, writes};
+    use crate::code::search::Strength::{Identifier, OrmField, QueryBuilder};
+    use crate::code::search::WriteKind::Model;
+    use crate::code::search::testing::{assert_refs, assert_writes};
+    use crate::code::search::{non_null_fields, writes};
 
     /// sqlx/pop `db` tags with a TableName() method, or pop's pluralised struct name; pop
     /// models write what they map, sqlx structs only read (issue 18: a dropped `scope` column

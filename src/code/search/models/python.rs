@@ -6,8 +6,8 @@
 //! but are not tables, so a class is a model only by its base or by what its fields call.
 
 use super::{Field, Model, ModelKind, assigned_literal};
-use crate::checks::compat::database::search::lexer::Source;
-use crate::checks::compat::database::search::names::{ident_len, indent_of};
+use crate::code::search::lexer::Source;
+use crate::code::search::names::{ident_len, indent_of};
 
 pub(super) fn models(src: &Source) -> Vec<Model> {
     let mut out = Vec::new();
@@ -138,9 +138,9 @@ fn python_field(src: &Source, li: usize, ind: usize, django_class: bool) -> Opti
 
 #[cfg(test)]
 mod tests {
-    use crate::checks::compat::database::search::Strength::*;
-    use crate::checks::compat::database::search::WriteKind::Model;
-    use crate::checks::compat::database::search::testing::{assert_refs, assert_writes};
+    use crate::code::search::Strength::*;
+    use crate::code::search::WriteKind::Model;
+    use crate::code::search::testing::{assert_refs, assert_writes};
 
     #[test]
     fn django_model_with_meta_db_table() {

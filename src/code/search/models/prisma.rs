@@ -6,8 +6,8 @@
 //! fields are.
 
 use super::{Field, Model, ModelKind};
-use crate::checks::compat::database::search::lexer::Source;
-use crate::checks::compat::database::search::names::ident_len;
+use crate::code::search::lexer::Source;
+use crate::code::search::names::ident_len;
 
 pub(super) fn models(src: &Source) -> Vec<Model> {
     let count = src.lines.len();
@@ -63,8 +63,8 @@ pub(super) fn models(src: &Source) -> Vec<Model> {
 
 #[cfg(test)]
 mod tests {
-    use crate::checks::compat::database::search::WriteKind::Model;
-    use crate::checks::compat::database::search::testing::assert_writes;
+    use crate::code::search::WriteKind::Model;
+    use crate::code::search::testing::assert_writes;
 
     #[test]
     fn prisma_model() {

@@ -220,9 +220,9 @@ fn nearby_names_table(src: &Source, li: usize, ctx: &Context) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use crate::checks::compat::database::search::Strength::*;
-    use crate::checks::compat::database::search::find;
-    use crate::checks::compat::database::search::testing::assert_refs;
+    use crate::code::search::Strength::*;
+    use crate::code::search::find;
+    use crate::code::search::testing::assert_refs;
 
     #[test]
     fn rust_parameter_is_only_an_identifier() {

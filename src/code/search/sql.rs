@@ -329,10 +329,10 @@ fn set_targets(toks: &[Token], text: &str, from: usize) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
-    use crate::checks::compat::database::search::Strength::Identifier;
-    use crate::checks::compat::database::search::WriteKind::{Insert, Update};
-    use crate::checks::compat::database::search::testing::{assert_refs, assert_writes};
-    use crate::checks::compat::database::search::writes;
+    use crate::code::search::Strength::Identifier;
+    use crate::code::search::WriteKind::{Insert, Update};
+    use crate::code::search::testing::{assert_refs, assert_writes};
+    use crate::code::search::writes;
 
     #[test]
     fn english_strings_are_not_sql() {

@@ -8,8 +8,8 @@
 //! annotation lines above them.
 
 use super::{Field, Model, ModelKind, key_literal};
-use crate::checks::compat::database::search::lexer::Source;
-use crate::checks::compat::database::search::names::{ident_len, is_word, snake_case};
+use crate::code::search::lexer::Source;
+use crate::code::search::names::{ident_len, is_word, snake_case};
 
 pub(super) fn models(src: &Source, script: bool) -> Vec<Model> {
     let mut out = Vec::new();
@@ -259,9 +259,9 @@ fn entity_member(
 
 #[cfg(test)]
 mod tests {
-    use crate::checks::compat::database::search::Strength::OrmField;
-    use crate::checks::compat::database::search::WriteKind::Model;
-    use crate::checks::compat::database::search::testing::{assert_refs, assert_writes};
+    use crate::code::search::Strength::OrmField;
+    use crate::code::search::WriteKind::Model;
+    use crate::code::search::testing::{assert_refs, assert_writes};
 
     #[test]
     fn jpa_entity_columns() {

@@ -364,9 +364,9 @@ fn ruby_heredoc(text: &str, at: usize) -> Option<(usize, usize, usize)> {
 
 #[cfg(test)]
 mod tests {
-    use crate::checks::compat::database::search::Strength::*;
-    use crate::checks::compat::database::search::WriteKind::Update;
-    use crate::checks::compat::database::search::testing::{assert_refs, assert_writes};
+    use crate::code::search::Strength::*;
+    use crate::code::search::WriteKind::Update;
+    use crate::code::search::testing::{assert_refs, assert_writes};
 
     #[test]
     fn rust_raw_string_spanning_lines_with_lifetimes() {

@@ -6,8 +6,8 @@
 //! recorded without fields, and its writes have no column list.
 
 use super::{Model, ModelKind, assigned_literal};
-use crate::checks::compat::database::search::lexer::Source;
-use crate::checks::compat::database::search::names::indent_of;
+use crate::code::search::lexer::Source;
+use crate::code::search::names::indent_of;
 
 pub(super) fn models(src: &Source) -> Vec<Model> {
     let mut out: Vec<Model> = Vec::new();
@@ -51,8 +51,8 @@ pub(super) fn models(src: &Source) -> Vec<Model> {
 
 #[cfg(test)]
 mod tests {
-    use crate::checks::compat::database::search::WriteKind::Model;
-    use crate::checks::compat::database::search::testing::assert_writes;
+    use crate::code::search::WriteKind::Model;
+    use crate::code::search::testing::assert_writes;
 
     #[test]
     fn table_name_belongs_to_its_own_class() {
