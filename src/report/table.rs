@@ -4,9 +4,12 @@
 
 use super::text::wrap;
 use super::{CheckResult, Finding, RenderOptions, Report, Severity, Status, Verdict, human_ms};
-use comfy_table::{ContentArrangement, Table, presets};
+use comfy_table::{ColumnConstraint, ContentArrangement, Table, Width, presets};
 use owo_colors::OwoColorize;
 use std::fmt::Write;
+
+/// Width of the time column, padding included: "999 ms" and one space either side.
+const TIME_WIDTH: u16 = 8;
 
 /// `--color`: `auto` colours only a terminal without NO_COLOR.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -137,6 +140,11 @@ fn check_table(report: &Report, color: bool, width: usize) -> Table {
         .set_content_arrangement(ContentArrangement::Dynamic)
         .set_width(u16::try_from(width).unwrap_or(u16::MAX))
         .set_header(vec!["status", "check", "summary", "time"]);
+    // The time column is as wide as the longest duration human_ms writes ("999 ms"), whatever
+    // this run's durations: a slower run must not take width from the summaries and re-wrap them.
+    if let Some(time) = table.column_mut(3) {
+        time.set_constraint(ColumnConstraint::Absolute(Width::Fixed(TIME_WIDTH)));
+    }
     let mut skipped: Vec<(&str, Vec<&str>, u64)> = Vec::new();
     for check in report.checks_worst_first() {
         if check.status == Status::Skip {
