@@ -44,6 +44,10 @@ pub fn follow(files: &[MigrationFile], options: FollowOptions) -> Vec<FileFacts>
 #[derive(Default)]
 struct Transaction {
     held: Vec<HeldLock>,
+    /// table → its position in `held`.
+    held_position: HashMap<String, usize>,
+    /// Every lock taken or strengthened, in order (what [`HeldBefore`] reads).
+    taken: Vec<HeldLock>,
     /// (table, constraint) added NOT VALID in this transaction.
     not_valid: HashSet<(String, String)>,
     /// (table, column) proven NOT NULL by a CHECK validated in this transaction.
@@ -171,6 +175,20 @@ impl<'a> FileWalk<'a> {
     fn commit(&mut self) {
         let tx = std::mem::take(&mut self.tx);
         self.validated_not_null.extend(tx.validated_not_null);
+        // The transaction's statements are the steps since the previous commit; they share
+        // its lock log, each seeing the part taken before it.
+        if !tx.taken.is_empty() {
+            let log = std::sync::Arc::new(LockLog::new(tx.taken));
+            for step in self.steps.iter_mut().rev() {
+                match step {
+                    Step::Statement(statement) => {
+                        let upto = statement.transaction.held_before.upto();
+                        statement.transaction.held_before = HeldBefore::new(log.clone(), upto);
+                    }
+                    Step::Commit { .. } => break,
+                }
+            }
+        }
         self.steps.push(Step::Commit { held: tx.held });
     }
 
@@ -222,13 +240,29 @@ impl<'a> FileWalk<'a> {
         facts.strong_locks = strong.clone();
         self.steps.push(Step::Statement(facts));
         for (table, lock) in strong {
-            match self.tx.held.iter_mut().find(|h| h.table == table) {
-                Some(held) => held.lock = held.lock.max(lock),
-                None => self.tx.held.push(HeldLock {
-                    table,
-                    lock,
-                    line: statement.line,
-                }),
+            let taken = HeldLock {
+                table,
+                lock,
+                line: statement.line,
+            };
+            match self.tx.held_position.get(&taken.table) {
+                Some(&position) => {
+                    let held = &mut self.tx.held[position];
+                    if lock > held.lock {
+                        held.lock = lock;
+                        self.tx.taken.push(HeldLock {
+                            line: held.line,
+                            ..taken
+                        });
+                    }
+                }
+                None => {
+                    self.tx
+                        .held_position
+                        .insert(taken.table.clone(), self.tx.held.len());
+                    self.tx.held.push(taken.clone());
+                    self.tx.taken.push(taken);
+                }
             }
         }
     }
@@ -239,7 +273,8 @@ impl<'a> FileWalk<'a> {
             multi_statement: self.explicit_transaction
                 || self.transaction_mode == TransactionMode::PerFile,
             lock_timeout_set: self.lock_timeout,
-            held_before: self.tx.held.clone(),
+            // The log itself is shared at COMMIT, when it is complete.
+            held_before: HeldBefore::new(Default::default(), self.tx.taken.len()),
         }
     }
 
@@ -381,16 +416,7 @@ impl<'a> FileWalk<'a> {
             NodeEnum::IndexStmt(stmt) => {
                 let table = table_of(&stmt.relation);
                 if !stmt.idxname.is_empty() {
-                    let columns = stmt
-                        .index_params
-                        .iter()
-                        .filter_map(|p| match p.node.as_ref() {
-                            Some(NodeEnum::IndexElem(e)) if !e.name.is_empty() => {
-                                Some(e.name.to_lowercase())
-                            }
-                            _ => None,
-                        })
-                        .collect();
+                    let columns = changes::index_columns(stmt);
                     self.schema
                         .add_index(&stmt.idxname.to_lowercase(), &table, columns);
                 }
@@ -703,9 +729,10 @@ impl<'a> FileWalk<'a> {
         });
         let under_lock = self
             .tx
-            .held
-            .iter()
-            .find(|h| h.table == table && h.lock == LockMode::AccessExclusiveLock)
+            .held_position
+            .get(&table)
+            .map(|&position| &self.tx.held[position])
+            .filter(|h| h.lock == LockMode::AccessExclusiveLock)
             .cloned();
         effect.long_work = Some("a backfill");
         effect.operations.push(Operation::Backfill {
@@ -749,6 +776,11 @@ impl<'a> FileWalk<'a> {
                 // A new table renamed is still new, whichever file renames it.
                 self.schema.created(&new, true);
                 self.schema.rename_table(&table, new);
+            }
+            // ALTER INDEX … RENAME TO: `relation` names the index.
+            ObjectType::ObjectIndex => {
+                self.schema
+                    .rename_index(&table, &stmt.newname.to_lowercase());
             }
             // RENAME CONSTRAINT: ACCESS EXCLUSIVE on the table ("ALTER TABLE"), catalog only.
             ObjectType::ObjectTabconstraint if self.existing(&table) => {
