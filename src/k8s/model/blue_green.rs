@@ -231,9 +231,12 @@ impl Manifests {
         let index = self.pair_index();
         // Another Deployment in the workload's namespace, from a list of positions.
         let deployments = |positions: &'a [usize]| {
-            positions.iter().map(|&i| &self.workloads[i]).filter(move |w| {
-                !std::ptr::eq(*w, workload) && w.meta.same_namespace(&workload.meta)
-            })
+            positions
+                .iter()
+                .map(|&i| &self.workloads[i])
+                .filter(move |w| {
+                    !std::ptr::eq(*w, workload) && w.meta.same_namespace(&workload.meta)
+                })
         };
         let switching = index
             .services(&own)

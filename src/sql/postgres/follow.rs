@@ -102,20 +102,22 @@ fn up_section(text: &str) -> (&str, bool) {
 impl<'a> FileWalk<'a> {
     fn follow(schema: &'a mut Schema, file: &MigrationFile, options: FollowOptions) -> FileFacts {
         let (up, dbmate_no_transaction) = up_section(&file.text);
-        let statements = parser::parse(up);
+        let mut statements = parser::parse(up);
+        let top_level = statements
+            .iter()
+            .filter(|s| s.origin == Origin::TopLevel)
+            .count();
+        let transaction_mode = if dbmate_no_transaction {
+            TransactionMode::None
+        } else {
+            file.transaction.unwrap_or(options.transaction)
+        };
         let mut walk = FileWalk {
             schema,
             options,
             in_deploy: file.in_deploy,
-            transaction_mode: if dbmate_no_transaction {
-                TransactionMode::None
-            } else {
-                file.transaction.unwrap_or(options.transaction)
-            },
-            statement_count: statements
-                .iter()
-                .filter(|s| s.origin == Origin::TopLevel)
-                .count(),
+            transaction_mode,
+            statement_count: top_level,
             line: 0,
             altering_index: false,
             lock_timeout: false,
@@ -123,25 +125,33 @@ impl<'a> FileWalk<'a> {
             tx: Transaction::default(),
             pending_not_null_checks: HashMap::new(),
             validated_not_null: HashSet::new(),
+            // Grown as the statements' trees are freed (below), not sized up front: the peak
+            // memory of a large file is the parse, and the facts must not add to it.
             steps: Vec::new(),
         };
-        // PL/pgSQL functions this file defines: their bodies run when the file calls them.
-        let functions: HashMap<String, &Statement> = statements
+        // PL/pgSQL functions this file defines (by position): their bodies run when the file
+        // calls them.
+        let functions: HashMap<String, usize> = statements
             .iter()
-            .filter_map(|statement| match &statement.node {
+            .enumerate()
+            .filter_map(|(i, statement)| match statement.node.as_deref() {
                 Ok(NodeEnum::CreateFunctionStmt(function)) if is_plpgsql(function) => {
-                    Some((last_name(&function.funcname), statement))
+                    Some((last_name(&function.funcname), i))
                 }
                 _ => None,
             })
             .collect();
-        for statement in &statements {
+        let defines_function: HashSet<usize> = functions.values().copied().collect();
+        for i in 0..statements.len() {
+            let statement = &statements[i];
             walk.statement(statement);
-            if let Ok(node @ (NodeEnum::SelectStmt(_) | NodeEnum::CallStmt(_))) = &statement.node {
+            if let Ok(node @ (NodeEnum::SelectStmt(_) | NodeEnum::CallStmt(_))) =
+                statement.node.as_deref()
+            {
                 let mut called = Vec::new();
                 visit_func_calls(node, &mut |name| called.push(name.to_string()));
                 for name in called {
-                    let Some(function) = functions.get(&name) else {
+                    let Some(function) = functions.get(&name).map(|&f| &statements[f]) else {
                         continue;
                     };
                     let origin =
@@ -156,6 +166,14 @@ impl<'a> FileWalk<'a> {
                     TransactionMode::PerFile => {}
                     TransactionMode::PerStatement | TransactionMode::None => walk.commit(),
                 }
+            }
+            // Followed: its tree and text are no longer needed (its facts keep the text), unless
+            // it defines a function a later call runs. Freed as the walk goes, they do not add
+            // to the facts' memory at the end of a large file.
+            if !defines_function.contains(&i) {
+                let followed = &mut statements[i];
+                followed.node = Err(String::new());
+                followed.text = String::new();
             }
         }
         walk.commit();
@@ -183,7 +201,8 @@ impl<'a> FileWalk<'a> {
                 match step {
                     Step::Statement(statement) => {
                         let upto = statement.transaction.held_before.upto();
-                        statement.transaction.held_before = HeldBefore::new(log.clone(), upto);
+                        statement.transaction.held_before =
+                            HeldBefore::new(Some(log.clone()), upto);
                     }
                     Step::Commit { .. } => break,
                 }
@@ -209,7 +228,7 @@ impl<'a> FileWalk<'a> {
             transaction: self.transaction_facts(),
             changes: Vec::new(),
         };
-        let node = match &statement.node {
+        let node = match statement.node.as_deref() {
             Ok(node) => node,
             Err(reason) => {
                 facts.unread = statement.unread();
@@ -274,7 +293,7 @@ impl<'a> FileWalk<'a> {
                 || self.transaction_mode == TransactionMode::PerFile,
             lock_timeout_set: self.lock_timeout,
             // The log itself is shared at COMMIT, when it is complete.
-            held_before: HeldBefore::new(Default::default(), self.tx.taken.len()),
+            held_before: HeldBefore::new(None, self.tx.taken.len()),
         }
     }
 

@@ -81,7 +81,8 @@ pub struct TransactionFacts {
 /// transaction cost n² in time and memory (issue 24).
 #[derive(Debug, Clone, Default)]
 pub struct HeldBefore {
-    log: std::sync::Arc<LockLog>,
+    /// `None` while the transaction is being followed, and when it took no strong lock.
+    log: Option<std::sync::Arc<LockLog>>,
     upto: usize,
 }
 
@@ -106,8 +107,13 @@ impl LockLog {
 
 impl HeldBefore {
     /// The locks held before the statement that comes after the first `upto` entries of `log`.
-    pub fn new(log: std::sync::Arc<LockLog>, upto: usize) -> HeldBefore {
+    pub fn new(log: Option<std::sync::Arc<LockLog>>, upto: usize) -> HeldBefore {
         HeldBefore { log, upto }
+    }
+
+    /// The entries of the log the statement sees.
+    fn taken(&self) -> &[HeldLock] {
+        self.log.as_ref().map_or(&[], |log| &log.taken[..self.upto])
     }
 
     /// How many log entries the statement sees (the rest are taken by it or after it).
@@ -122,15 +128,16 @@ impl HeldBefore {
     /// Whether a lock on `table` was held before the statement.
     pub fn holds(&self, table: &str) -> bool {
         self.log
-            .first_taken
-            .get(table)
+            .as_ref()
+            .and_then(|log| log.first_taken.get(table))
             .is_some_and(|position| *position < self.upto)
     }
 
     /// The lock taken first in the transaction, in its strongest mode before the statement.
     pub fn first(&self) -> Option<HeldLock> {
-        let first = self.log.taken[..self.upto].first()?;
-        let lock = self.log.taken[..self.upto]
+        let first = self.taken().first()?;
+        let lock = self
+            .taken()
             .iter()
             .filter(|h| h.table == first.table)
             .map(|h| h.lock)
@@ -146,9 +153,8 @@ impl HeldBefore {
     /// strongest mode so far and with the line that first locked it.
     pub fn iter(&self) -> std::vec::IntoIter<HeldLock> {
         let mut held: Vec<HeldLock> = Vec::new();
-        let mut position: std::collections::HashMap<&str, usize> =
-            std::collections::HashMap::new();
-        for taken in &self.log.taken[..self.upto] {
+        let mut position: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+        for taken in self.taken() {
             match position.get(taken.table.as_str()) {
                 Some(&i) => held[i].lock = held[i].lock.max(taken.lock),
                 None => {

@@ -147,7 +147,10 @@ impl Indexes {
                 index.table = to.to_string();
             }
         }
-        self.by_table.entry(to.to_string()).or_default().extend(names);
+        self.by_table
+            .entry(to.to_string())
+            .or_default()
+            .extend(names);
     }
 
     fn drop_table(&mut self, table: &str) {

@@ -391,7 +391,7 @@ fn transaction_groups(statements: &[DeployStatement], mode: TransactionMode) -> 
                 next
             });
         }
-        let kind = match &statement.statement.node {
+        let kind = match statement.statement.node.as_deref() {
             Ok(NodeEnum::TransactionStmt(t)) => Kind::try_from(t.kind).ok(),
             _ => None,
         };
@@ -527,7 +527,7 @@ pub async fn run(
 
 /// What a `DO` block runs, read for the trace's safety rules (other statements: nothing).
 fn inner_sql(statement: &Statement) -> Result<Vec<NodeEnum>, String> {
-    match &statement.node {
+    match statement.node.as_deref() {
         Ok(NodeEnum::DoStmt(_)) => parser::plpgsql_sql(&statement.text, statement.lexing),
         _ => Ok(Vec::new()),
     }
@@ -536,7 +536,7 @@ fn inner_sql(statement: &Statement) -> Result<Vec<NodeEnum>, String> {
 /// Why the function or procedure a statement defines must not be available to later traced
 /// statements: its body acts outside the transaction, or gonogo cannot read it.
 fn routine_risk(statement: &Statement) -> Option<String> {
-    let Ok(node @ NodeEnum::CreateFunctionStmt(function)) = &statement.node else {
+    let Ok(node @ NodeEnum::CreateFunctionStmt(function)) = statement.node.as_deref() else {
         return None;
     };
     let name = parser::strings(&function.funcname)
@@ -673,7 +673,7 @@ async fn run_inner(
             .zip(&safety)
             .map(|(s, (inner, routine))| trace::TraceInput {
                 text: &s.statement.text,
-                node: s.statement.node.as_ref().ok(),
+                node: s.statement.node.as_deref().ok(),
                 line: s.statement.line,
                 lexing: s.statement.lexing,
                 inner: inner.clone(),

@@ -555,6 +555,7 @@ mod tests {
         crate::sql::postgres::parse(sql)
             .remove(0)
             .node
+            .map(std::sync::Arc::unwrap_or_clone)
             .expect("parses")
     }
 
