@@ -169,11 +169,22 @@ impl PairIndex {
     /// The Deployments that may hold the labels of `selector` except a different value of
     /// `key`, in manifest order: those sharing one of its other pairs, or else having `key`.
     fn other_sides(&self, selector: &Labels, key: &str) -> &[usize] {
-        let bucket = match selector.iter().find(|(k, _)| k.as_str() != key) {
-            Some((k, v)) => self.deployments_by_label.get(&(k.clone(), v.clone())),
-            None => self.deployments_by_key.get(key),
-        };
-        bucket.map_or(&[], Vec::as_slice)
+        let mut others = selector
+            .iter()
+            .filter(|(k, _)| k.as_str() != key)
+            .peekable();
+        if others.peek().is_none() {
+            return self.deployments_by_key.get(key).map_or(&[], Vec::as_slice);
+        }
+        // Every other pair must hold: the smallest of their lists is enough.
+        others
+            .map(|(k, v)| {
+                self.deployments_by_label
+                    .get(&(k.clone(), v.clone()))
+                    .map_or(&[][..], Vec::as_slice)
+            })
+            .min_by_key(|positions| positions.len())
+            .unwrap_or(&[])
     }
 
     /// The Deployments that may match all of `selector` (not empty), in manifest order.
@@ -271,6 +282,12 @@ impl Manifests {
                     .skip(1),
             ) {
                 let (active, idle) = if selects_own {
+                    // `switch_key(key, value, _)` holds for no Deployment unless the key names a
+                    // switch or the value a colour: no need to look (a pair of thousands of
+                    // sides shares its other labels with half the stream).
+                    if !switch_name(key) && !names_colour(value) {
+                        continue;
+                    }
                     let candidates = index.other_sides(&selector.match_labels, key);
                     let Some(idle) = deployments(candidates).find(|w| {
                         // Most Deployments carry their own pod labels: read them in place.
