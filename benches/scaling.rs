@@ -3,7 +3,8 @@
 //! resident memory of the gonogo process. A flat time per item is linear growth; a time per item
 //! that doubles with n is the quadratic step issue 24 was about. Needs no corpus.
 //!
-//! Run with `cargo bench --bench scaling` (release build); figures are in README.md (Speed).
+//! Run with `cargo bench --bench scaling` (release build), or `-- <word>` for the curves whose
+//! name holds it; figures are in README.md (Speed).
 //!
 //! Curves:
 //! - one PostgreSQL migration of seed data: a CREATE TABLE and n `INSERT … VALUES` statements
@@ -12,7 +13,10 @@
 //!   CONCURRENTLY, SET NOT NULL via a CHECK): every statement is judged by the lock rules;
 //! - one manifest stream of n Deployments, each with its Service, PodDisruptionBudget and
 //!   HorizontalPodAutoscaler (the shape of an umbrella chart's `helm template` output), through
-//!   the four Kubernetes checks.
+//!   the four Kubernetes checks;
+//! - the same stream where every Deployment is one side of a plain blue-green pair
+//!   (`color: blue` / `color: green`, a Service selecting the green side): every workload is
+//!   searched for its pair.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -53,8 +57,24 @@ fn main() {
             write: manifest_stream,
             only: "readiness,grace,rollout,rollback",
         },
+        Curve {
+            name: "blue-green stream (n Deployments in n/2 colour pairs + Service, PDB, HPA)",
+            item: "Deployment",
+            sizes: [1_000, 2_000, 4_000, 8_000],
+            write: blue_green_stream,
+            only: "readiness,grace,rollout,rollback",
+        },
     ];
+    // `cargo bench --bench scaling -- blue-green` runs the curves whose name holds a word given
+    // (cargo passes `--bench` itself, which is no word).
+    let words: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
     for curve in &curves {
+        if !words.is_empty() && !words.iter().any(|w| curve.name.contains(w.as_str())) {
+            continue;
+        }
         println!("{}", curve.name);
         println!(
             "  {:>8}  {:>9}  {:>14}  {:>9}",
@@ -207,6 +227,28 @@ fn manifest_stream(project: &Path, n: usize) {
         yaml.push_str(&format!(
             "---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\nspec:\n  replicas: 3\n  selector:\n    matchLabels: {{app: {name}}}\n  template:\n    metadata:\n      labels: {{app: {name}}}\n    spec:\n      terminationGracePeriodSeconds: 40\n      containers:\n        - name: app\n          image: registry.example.com/{name}@sha256:{:064x}\n          ports: [{{containerPort: 8080}}]\n          readinessProbe: {{httpGet: {{path: /ready, port: 8080}}, periodSeconds: 5}}\n          livenessProbe: {{httpGet: {{path: /live, port: 8080}}, periodSeconds: 10}}\n          lifecycle: {{preStop: {{sleep: {{seconds: 10}}}}}}\n---\napiVersion: v1\nkind: Service\nmetadata:\n  name: {name}\nspec:\n  selector: {{app: {name}}}\n  ports: [{{port: 80, targetPort: 8080}}]\n---\napiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata:\n  name: {name}\nspec:\n  maxUnavailable: 1\n  selector:\n    matchLabels: {{app: {name}}}\n---\napiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata:\n  name: {name}\nspec:\n  scaleTargetRef: {{apiVersion: apps/v1, kind: Deployment, name: {name}}}\n  minReplicas: 3\n  maxReplicas: 10\n",
             i + 1
+        ));
+    }
+    std::fs::write(project.join("deploy.yaml"), yaml).unwrap();
+}
+
+fn blue_green_stream(project: &Path, n: usize) {
+    std::fs::write(
+        project.join("gonogo.yaml"),
+        "checks:\n  kubernetes:\n    manifests: [deploy.yaml]\n",
+    )
+    .unwrap();
+    let mut yaml = String::new();
+    for i in 0..n / 2 {
+        let app = format!("service-{i:05}");
+        for colour in ["blue", "green"] {
+            yaml.push_str(&format!(
+                "---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {app}-{colour}\nspec:\n  replicas: 3\n  selector:\n    matchLabels: {{app: {app}, color: {colour}}}\n  template:\n    metadata:\n      labels: {{app: {app}, color: {colour}}}\n    spec:\n      terminationGracePeriodSeconds: 40\n      containers:\n        - name: app\n          image: registry.example.com/{app}@sha256:{:064x}\n          ports: [{{containerPort: 8080}}]\n          readinessProbe: {{httpGet: {{path: /ready, port: 8080}}, periodSeconds: 5}}\n          lifecycle: {{preStop: {{sleep: {{seconds: 10}}}}}}\n---\napiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata:\n  name: {app}-{colour}\nspec:\n  maxUnavailable: 1\n  selector:\n    matchLabels: {{app: {app}, color: {colour}}}\n---\napiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata:\n  name: {app}-{colour}\nspec:\n  scaleTargetRef: {{apiVersion: apps/v1, kind: Deployment, name: {app}-{colour}}}\n  minReplicas: 3\n  maxReplicas: 10\n",
+                i + 1
+            ));
+        }
+        yaml.push_str(&format!(
+            "---\napiVersion: v1\nkind: Service\nmetadata:\n  name: {app}\nspec:\n  selector: {{app: {app}, color: green}}\n  ports: [{{port: 80, targetPort: 8080}}]\n"
         ));
     }
     std::fs::write(project.join("deploy.yaml"), yaml).unwrap();

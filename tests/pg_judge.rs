@@ -499,7 +499,7 @@ async fn judge_migration(
     // difference would show again after every later statement.
     let mut reported: BTreeSet<(&'static str, String, String)> = BTreeSet::new();
     for (statement, claim) in statements.iter().zip(&claims) {
-        if let Ok(NodeEnum::TransactionStmt(stmt)) = &statement.node {
+        if let Ok(NodeEnum::TransactionStmt(stmt)) = statement.node.as_deref() {
             use pg_query::protobuf::TransactionStmtKind as Kind;
             let _ = judge.migration.run(&statement.text).await;
             match stmt.kind() {

@@ -174,7 +174,7 @@ pub fn claims(
         .collect();
     for (line, table, column) in identities.iter().filter(|(l, _, _)| raised.contains(l)) {
         for statement in gonogo::sql::postgres::parse(gonogo::sql::up_section(text)) {
-            let Ok(pg_query::NodeEnum::InsertStmt(insert)) = &statement.node else {
+            let Ok(pg_query::NodeEnum::InsertStmt(insert)) = statement.node.as_deref() else {
                 continue;
             };
             let into = insert

@@ -5,6 +5,7 @@
 //! keeps the checks from judging the sides as two unrelated rolling updates.
 
 use super::{Labels, Manifests, Service, Workload, WorkloadKind};
+use std::collections::HashMap;
 
 /// A Deployment that is one side of a plain blue-green pair.
 #[derive(Debug, Clone, Copy)]
@@ -40,8 +41,8 @@ impl PlainBlueGreen<'_> {
 /// Label keys teams switch a blue-green Service on: the key's name (after any `prefix/`)
 /// holds one of these words. Values `blue`/`green` count whatever the key.
 fn switch_key(key: &str, a: &str, b: &str) -> bool {
-    // Tested for every Service against every Deployment: no allocation unless a value names a
-    // colour.
+    // Tested for each candidate Service against each candidate Deployment: no allocation
+    // unless a value names a colour.
     switch_name(key) || (names_colour(a) && colour_pair(a, b))
 }
 
@@ -66,18 +67,134 @@ fn contains_ignore_case(text: &str, word: &str) -> bool {
 /// `blue`/`green`, or the same value with blue and green in it (`nginx-blue`/`nginx-green`).
 fn colour_pair(a: &str, b: &str) -> bool {
     let (a, b) = (a.to_ascii_lowercase(), b.to_ascii_lowercase());
-    let strip = |v: &str| {
-        if v.contains("blue") {
-            Some(v.replacen("blue", "", 1))
-        } else if v.contains("green") {
-            Some(v.replacen("green", "", 1))
-        } else {
-            None
-        }
-    };
     a != b
         && a.contains("blue") != b.contains("blue")
-        && strip(&a).is_some_and(|rest| Some(rest) == strip(&b))
+        && without_colour(&a).is_some_and(|rest| Some(rest) == without_colour(&b))
+}
+
+/// A lower-cased value without its first `blue` (or else `green`): what the two sides of a
+/// [`colour_pair`] have in common.
+fn without_colour(lower: &str) -> Option<String> {
+    if lower.contains("blue") {
+        Some(lower.replacen("blue", "", 1))
+    } else if lower.contains("green") {
+        Some(lower.replacen("green", "", 1))
+    } else {
+        None
+    }
+}
+
+/// Positions of the Services and Deployments a pairing can involve, keyed by what a pair must
+/// share, built once per [`Manifests`]: searching every Service and every Deployment for each
+/// colour-labelled workload made a stream of n such workloads cost n² selector tests.
+#[derive(Debug, Clone, Default)]
+pub struct PairIndex {
+    /// Services with a plain `selector` (not empty), by each of its label pairs. A Service
+    /// selecting a workload, or the other side of it on a selector of two or more labels,
+    /// shares at least one label pair with the workload.
+    services_by_label: HashMap<(String, String), Vec<usize>>,
+    /// Services selecting on one label only, by its key when the key names a switch
+    /// ([`switch_name`]): the other side has another value of the key.
+    single_by_switch_key: HashMap<String, Vec<usize>>,
+    /// Services selecting on one label only whose value names a colour, by (key, the value
+    /// [`without_colour`]): the other side's value is the same without its colour.
+    single_by_colour: HashMap<(String, String), Vec<usize>>,
+    /// Deployments that are not an Argo Rollout's pod template, by each pod label pair and
+    /// by each pod label key.
+    deployments_by_label: HashMap<(String, String), Vec<usize>>,
+    deployments_by_key: HashMap<String, Vec<usize>>,
+}
+
+impl PairIndex {
+    pub(super) fn build(m: &Manifests) -> PairIndex {
+        let mut index = PairIndex::default();
+        for (i, service) in m.services.iter().enumerate() {
+            let Some(selector) = &service.selector else {
+                continue;
+            };
+            if !selector.match_expressions.is_empty() {
+                continue;
+            }
+            for (k, v) in selector.match_labels.iter() {
+                let pair = (k.clone(), v.clone());
+                index.services_by_label.entry(pair).or_default().push(i);
+            }
+            if let [(k, v)] = selector.match_labels.iter().collect::<Vec<_>>().as_slice() {
+                if switch_name(k) {
+                    index
+                        .single_by_switch_key
+                        .entry(k.to_string())
+                        .or_default()
+                        .push(i);
+                } else if let Some(rest) = without_colour(&v.to_ascii_lowercase()) {
+                    let key = (k.to_string(), rest);
+                    index.single_by_colour.entry(key).or_default().push(i);
+                }
+            }
+        }
+        for (i, workload) in m.workloads.iter().enumerate() {
+            if workload.kind != WorkloadKind::Deployment || m.is_rollout_template(workload) {
+                continue;
+            }
+            for (k, v) in m.pod_labels_of(workload).iter() {
+                let pair = (k.clone(), v.clone());
+                index.deployments_by_label.entry(pair).or_default().push(i);
+                index
+                    .deployments_by_key
+                    .entry(k.clone())
+                    .or_default()
+                    .push(i);
+            }
+        }
+        index
+    }
+
+    /// The Services that may pair a workload with these pod labels, in manifest order.
+    fn services(&self, own: &Labels) -> Vec<usize> {
+        let mut found: Vec<usize> = Vec::new();
+        for (k, v) in own.iter() {
+            let by_label = self.services_by_label.get(&(k.clone(), v.clone()));
+            let by_switch = self.single_by_switch_key.get(k.as_str());
+            let by_colour = without_colour(&v.to_ascii_lowercase())
+                .and_then(|rest| self.single_by_colour.get(&(k.clone(), rest)));
+            for bucket in [by_label, by_switch, by_colour].into_iter().flatten() {
+                found.extend(bucket);
+            }
+        }
+        found.sort_unstable();
+        found.dedup();
+        found
+    }
+
+    /// The Deployments that may hold the labels of `selector` except a different value of
+    /// `key`, in manifest order: those sharing one of its other pairs, or else having `key`.
+    fn other_sides(&self, selector: &Labels, key: &str) -> &[usize] {
+        let mut others = selector
+            .iter()
+            .filter(|(k, _)| k.as_str() != key)
+            .peekable();
+        if others.peek().is_none() {
+            return self.deployments_by_key.get(key).map_or(&[], Vec::as_slice);
+        }
+        // Every other pair must hold: the smallest of their lists is enough.
+        others
+            .map(|(k, v)| {
+                self.deployments_by_label
+                    .get(&(k.clone(), v.clone()))
+                    .map_or(&[][..], Vec::as_slice)
+            })
+            .min_by_key(|positions| positions.len())
+            .unwrap_or(&[])
+    }
+
+    /// The Deployments that may match all of `selector` (not empty), in manifest order.
+    fn selected(&self, selector: &Labels) -> &[usize] {
+        selector
+            .iter()
+            .next()
+            .and_then(|(k, v)| self.deployments_by_label.get(&(k.clone(), v.clone())))
+            .map_or(&[], Vec::as_slice)
+    }
 }
 
 /// Whether `labels` match `service`'s selector everywhere except `key`, where they hold another
@@ -111,14 +228,6 @@ impl Manifests {
         if workload.kind != WorkloadKind::Deployment || self.is_rollout_template(workload) {
             return None;
         }
-        let deployments = || {
-            self.workloads.iter().filter(move |w| {
-                w.kind == WorkloadKind::Deployment
-                    && !std::ptr::eq(*w, workload)
-                    && w.meta.same_namespace(&workload.meta)
-                    && !self.is_rollout_template(w)
-            })
-        };
         // This workload's pod labels, read once: the services are many (an umbrella chart has
         // thousands), and copying the labels for each one made a large stream quadratic in
         // copies. The label tests come before the name tests, which allocate.
@@ -130,12 +239,21 @@ impl Manifests {
         if !own.iter().any(|(k, v)| switch_name(k) || names_colour(v)) {
             return None;
         }
-        let switching = self.services.iter().filter(|s| {
-            s.meta.same_namespace(&workload.meta)
-                && s.selector
-                    .as_ref()
-                    .is_some_and(|sel| sel.match_expressions.is_empty())
-        });
+        let index = self.pair_index();
+        // Another Deployment in the workload's namespace, from a list of positions.
+        let deployments = |positions: &'a [usize]| {
+            positions
+                .iter()
+                .map(|&i| &self.workloads[i])
+                .filter(move |w| {
+                    !std::ptr::eq(*w, workload) && w.meta.same_namespace(&workload.meta)
+                })
+        };
+        let switching = index
+            .services(&own)
+            .into_iter()
+            .map(|i| &self.services[i])
+            .filter(|s| s.meta.same_namespace(&workload.meta));
         for service in switching {
             let selector = service.selector.as_ref()?;
             let selects_own = selector.matches(&own);
@@ -164,7 +282,14 @@ impl Manifests {
                     .skip(1),
             ) {
                 let (active, idle) = if selects_own {
-                    let Some(idle) = deployments().find(|w| {
+                    // `switch_key(key, value, _)` holds for no Deployment unless the key names a
+                    // switch or the value a colour: no need to look (a pair of thousands of
+                    // sides shares its other labels with half the stream).
+                    if !switch_name(key) && !names_colour(value) {
+                        continue;
+                    }
+                    let candidates = index.other_sides(&selector.match_labels, key);
+                    let Some(idle) = deployments(candidates).find(|w| {
                         // Most Deployments carry their own pod labels: read them in place.
                         let copied;
                         let labels = if w.workload_ref.is_none() {
@@ -185,7 +310,8 @@ impl Manifests {
                     {
                         continue;
                     }
-                    let Some(active) = deployments().find(|w| selects(w)) else {
+                    let candidates = index.selected(&selector.match_labels);
+                    let Some(active) = deployments(candidates).find(|w| selects(w)) else {
                         continue;
                     };
                     (active, workload)

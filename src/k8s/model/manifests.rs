@@ -45,6 +45,8 @@ struct Index {
     workloads_by_name: HashMap<(String, String), Vec<usize>>,
     /// (kind, name) of Deployments that an Argo Rollout uses as its pod template.
     rollout_templates: HashMap<(String, String), Vec<usize>>,
+    /// For plain blue-green pairing; built after the rest (it reads templates and labels).
+    blue_green: std::sync::OnceLock<super::blue_green::PairIndex>,
 }
 
 fn key(a: &str, b: &str) -> (String, String) {
@@ -116,6 +118,10 @@ impl Index {
 impl Manifests {
     fn index(&self) -> &Index {
         self.index.get_or_init(|| Index::build(self))
+    }
+
+    pub(super) fn pair_index(&self) -> &super::blue_green::PairIndex {
+        (self.index().blue_green).get_or_init(|| super::blue_green::PairIndex::build(self))
     }
 
     /// Add everything read from other inputs.

@@ -4,6 +4,7 @@
 use super::{Lexing, Statement};
 use pg_query::NodeEnum;
 use pg_query::protobuf;
+use std::sync::Arc;
 
 /// Above this many bytes a segment is parsed in pieces of about this size (see [`parse_in_chunks`]).
 pub(super) const CHUNK_BYTES: usize = 64 * 1024;
@@ -43,6 +44,8 @@ pub(super) fn parse_in_chunks(file: &str, start: usize) -> Option<Vec<Statement>
         let base = start + from;
         // Statements that need their tree, back to back: parsed together, in one call.
         let mut run: Option<(usize, usize)> = None;
+        // The tree of the last plain INSERT: the next one into the same table shares it.
+        let mut last_insert: Option<Arc<NodeEnum>> = None;
         for statement in pg_query::split_with_parser(chunk).ok()? {
             let (at, end) = (
                 offset_in(chunk, statement),
@@ -53,7 +56,13 @@ pub(super) fn parse_in_chunks(file: &str, start: usize) -> Option<Vec<Statement>
                     if let Some((a, b)) = run.take() {
                         out.extend(parse_run(file, base, &chunk[a..b], a)?);
                     }
-                    out.push(Statement::new(file, base + at, statement.len(), Ok(insert)));
+                    let tree = match last_insert.take() {
+                        Some(last) if *last == insert => last,
+                        _ => Arc::new(insert),
+                    };
+                    last_insert = Some(tree.clone());
+                    let (offset, len) = (base + at, statement.len());
+                    out.push(Statement::shared(file, offset, len, Ok(tree)));
                 }
                 None => run = Some((run.map_or(at, |(a, _)| a), end)),
             }
@@ -315,7 +324,7 @@ mod tests {
         statements
             .iter()
             .map(|s| {
-                let kind = match &s.node {
+                let kind = match s.node.as_deref() {
                     Ok(node) => format!("{node:?}").chars().take(60).collect(),
                     Err(e) => format!("error: {e}"),
                 };
@@ -381,7 +390,7 @@ mod tests {
         assert_eq!(
             statements
                 .iter()
-                .filter(|s| matches!(s.node, Ok(NodeEnum::CreateFunctionStmt(_))))
+                .filter(|s| matches!(s.node.as_deref(), Ok(NodeEnum::CreateFunctionStmt(_))))
                 .count(),
             1
         );
@@ -398,7 +407,7 @@ mod tests {
         let [
             Ok(NodeEnum::InsertStmt(values)),
             Ok(NodeEnum::InsertStmt(select)),
-        ] = [&statements[0].node, &statements[1].node]
+        ] = [statements[0].node.as_deref(), statements[1].node.as_deref()]
         else {
             panic!("{statements:?}");
         };

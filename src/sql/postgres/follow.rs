@@ -44,6 +44,10 @@ pub fn follow(files: &[MigrationFile], options: FollowOptions) -> Vec<FileFacts>
 #[derive(Default)]
 struct Transaction {
     held: Vec<HeldLock>,
+    /// table → its position in `held`.
+    held_position: HashMap<String, usize>,
+    /// Every lock taken or strengthened, in order (what [`HeldBefore`] reads).
+    taken: Vec<HeldLock>,
     /// (table, constraint) added NOT VALID in this transaction.
     not_valid: HashSet<(String, String)>,
     /// (table, column) proven NOT NULL by a CHECK validated in this transaction.
@@ -104,20 +108,22 @@ fn up_section(text: &str) -> (&str, bool) {
 impl<'a> FileWalk<'a> {
     fn follow(schema: &'a mut Schema, file: &MigrationFile, options: FollowOptions) -> FileFacts {
         let (up, dbmate_no_transaction) = up_section(&file.text);
-        let statements = parser::parse(up);
+        let mut statements = parser::parse(up);
+        let top_level = statements
+            .iter()
+            .filter(|s| s.origin == Origin::TopLevel)
+            .count();
+        let transaction_mode = if dbmate_no_transaction {
+            TransactionMode::None
+        } else {
+            file.transaction.unwrap_or(options.transaction)
+        };
         let mut walk = FileWalk {
             schema,
             options,
             in_deploy: file.in_deploy,
-            transaction_mode: if dbmate_no_transaction {
-                TransactionMode::None
-            } else {
-                file.transaction.unwrap_or(options.transaction)
-            },
-            statement_count: statements
-                .iter()
-                .filter(|s| s.origin == Origin::TopLevel)
-                .count(),
+            transaction_mode,
+            statement_count: top_level,
             line: 0,
             altering_index: false,
             lock_timeout: false,
@@ -127,25 +133,33 @@ impl<'a> FileWalk<'a> {
             validated_not_null: HashSet::new(),
             nullable_key_columns: Vec::new(),
             statement_text: String::new(),
+            // Grown as the statements' trees are freed (below), not sized up front: the peak
+            // memory of a large file is the parse, and the facts must not add to it.
             steps: Vec::new(),
         };
-        // PL/pgSQL functions this file defines: their bodies run when the file calls them.
-        let functions: HashMap<String, &Statement> = statements
+        // PL/pgSQL functions this file defines (by position): their bodies run when the file
+        // calls them.
+        let functions: HashMap<String, usize> = statements
             .iter()
-            .filter_map(|statement| match &statement.node {
+            .enumerate()
+            .filter_map(|(i, statement)| match statement.node.as_deref() {
                 Ok(NodeEnum::CreateFunctionStmt(function)) if is_plpgsql(function) => {
-                    Some((last_name(&function.funcname), statement))
+                    Some((last_name(&function.funcname), i))
                 }
                 _ => None,
             })
             .collect();
-        for statement in &statements {
+        let defines_function: HashSet<usize> = functions.values().copied().collect();
+        for i in 0..statements.len() {
+            let statement = &statements[i];
             walk.statement(statement);
-            if let Ok(node @ (NodeEnum::SelectStmt(_) | NodeEnum::CallStmt(_))) = &statement.node {
+            if let Ok(node @ (NodeEnum::SelectStmt(_) | NodeEnum::CallStmt(_))) =
+                statement.node.as_deref()
+            {
                 let mut called = Vec::new();
                 visit_func_calls(node, &mut |name| called.push(name.to_string()));
                 for name in called {
-                    let Some(function) = functions.get(&name) else {
+                    let Some(function) = functions.get(&name).map(|&f| &statements[f]) else {
                         continue;
                     };
                     let origin =
@@ -160,6 +174,14 @@ impl<'a> FileWalk<'a> {
                     TransactionMode::PerFile => {}
                     TransactionMode::PerStatement | TransactionMode::None => walk.commit(),
                 }
+            }
+            // Followed: its tree and text are no longer needed (its facts keep the text), unless
+            // it defines a function a later call runs. Freed as the walk goes, they do not add
+            // to the facts' memory at the end of a large file.
+            if !defines_function.contains(&i) {
+                let followed = &mut statements[i];
+                followed.node = Err(String::new());
+                followed.text = String::new();
             }
         }
         walk.commit();
@@ -179,6 +201,21 @@ impl<'a> FileWalk<'a> {
     fn commit(&mut self) {
         let tx = std::mem::take(&mut self.tx);
         self.validated_not_null.extend(tx.validated_not_null);
+        // The transaction's statements are the steps since the previous commit; they share
+        // its lock log, each seeing the part taken before it.
+        if !tx.taken.is_empty() {
+            let log = std::sync::Arc::new(LockLog::new(tx.taken));
+            for step in self.steps.iter_mut().rev() {
+                match step {
+                    Step::Statement(statement) => {
+                        let upto = statement.transaction.held_before.upto();
+                        statement.transaction.held_before =
+                            HeldBefore::new(Some(log.clone()), upto);
+                    }
+                    Step::Commit { .. } => break,
+                }
+            }
+        }
         self.steps.push(Step::Commit { held: tx.held });
     }
 
@@ -199,7 +236,7 @@ impl<'a> FileWalk<'a> {
             transaction: self.transaction_facts(),
             changes: Vec::new(),
         };
-        let node = match &statement.node {
+        let node = match statement.node.as_deref() {
             Ok(node) => node,
             Err(reason) => {
                 facts.unread = statement.unread();
@@ -232,13 +269,29 @@ impl<'a> FileWalk<'a> {
         facts.strong_locks = strong.clone();
         self.steps.push(Step::Statement(facts));
         for (table, lock) in strong {
-            match self.tx.held.iter_mut().find(|h| h.table == table) {
-                Some(held) => held.lock = held.lock.max(lock),
-                None => self.tx.held.push(HeldLock {
-                    table,
-                    lock,
-                    line: statement.line,
-                }),
+            let taken = HeldLock {
+                table,
+                lock,
+                line: statement.line,
+            };
+            match self.tx.held_position.get(&taken.table) {
+                Some(&position) => {
+                    let held = &mut self.tx.held[position];
+                    if lock > held.lock {
+                        held.lock = lock;
+                        self.tx.taken.push(HeldLock {
+                            line: held.line,
+                            ..taken
+                        });
+                    }
+                }
+                None => {
+                    self.tx
+                        .held_position
+                        .insert(taken.table.clone(), self.tx.held.len());
+                    self.tx.held.push(taken.clone());
+                    self.tx.taken.push(taken);
+                }
             }
         }
     }
@@ -249,7 +302,8 @@ impl<'a> FileWalk<'a> {
             multi_statement: self.explicit_transaction
                 || self.transaction_mode == TransactionMode::PerFile,
             lock_timeout_set: self.lock_timeout,
-            held_before: self.tx.held.clone(),
+            // The log itself is shared at COMMIT, when it is complete.
+            held_before: HeldBefore::new(None, self.tx.taken.len()),
         }
     }
 
@@ -391,16 +445,7 @@ impl<'a> FileWalk<'a> {
             NodeEnum::IndexStmt(stmt) => {
                 let table = table_of(&stmt.relation);
                 if !stmt.idxname.is_empty() {
-                    let columns = stmt
-                        .index_params
-                        .iter()
-                        .filter_map(|p| match p.node.as_ref() {
-                            Some(NodeEnum::IndexElem(e)) if !e.name.is_empty() => {
-                                Some(e.name.to_lowercase())
-                            }
-                            _ => None,
-                        })
-                        .collect();
+                    let columns = changes::index_columns(stmt);
                     self.schema
                         .add_index(&stmt.idxname.to_lowercase(), &table, columns);
                 }
@@ -727,9 +772,10 @@ impl<'a> FileWalk<'a> {
         });
         let under_lock = self
             .tx
-            .held
-            .iter()
-            .find(|h| h.table == table && h.lock == LockMode::AccessExclusiveLock)
+            .held_position
+            .get(&table)
+            .map(|&position| &self.tx.held[position])
+            .filter(|h| h.lock == LockMode::AccessExclusiveLock)
             .cloned();
         effect.long_work = Some("a backfill");
         effect.operations.push(Operation::Backfill {
@@ -773,6 +819,11 @@ impl<'a> FileWalk<'a> {
                 // A new table renamed is still new, whichever file renames it.
                 self.schema.created(&new, true);
                 self.schema.rename_table(&table, new);
+            }
+            // ALTER INDEX … RENAME TO: `relation` names the index.
+            ObjectType::ObjectIndex => {
+                self.schema
+                    .rename_index(&table, &stmt.newname.to_lowercase());
             }
             // RENAME CONSTRAINT: ACCESS EXCLUSIVE on the table ("ALTER TABLE"), catalog only.
             ObjectType::ObjectTabconstraint if self.existing(&table) => {

@@ -72,7 +72,99 @@ pub struct TransactionFacts {
     /// A non-zero `lock_timeout` is in effect.
     pub lock_timeout_set: bool,
     /// Locks held from earlier statements of the transaction, before this one's.
-    pub held_before: Vec<HeldLock>,
+    pub held_before: HeldBefore,
+}
+
+/// The strong locks held before one statement of a transaction. Every statement of the
+/// transaction shares one log of the transaction's lock acquisitions and sees its first `upto`
+/// entries: a copy of the held locks per statement made a migration of n schema changes in one
+/// transaction cost n² in time and memory (issue 24).
+#[derive(Debug, Clone, Default)]
+pub struct HeldBefore {
+    /// `None` while the transaction is being followed, and when it took no strong lock.
+    log: Option<std::sync::Arc<LockLog>>,
+    upto: usize,
+}
+
+/// Each time a transaction took a strong lock on a table it did not hold, or a stronger one on
+/// a table it held, in order.
+#[derive(Debug, Default)]
+pub struct LockLog {
+    taken: Vec<HeldLock>,
+    /// table → position of its first entry in `taken`.
+    first_taken: std::collections::HashMap<String, usize>,
+}
+
+impl LockLog {
+    pub fn new(taken: Vec<HeldLock>) -> LockLog {
+        let mut first_taken = std::collections::HashMap::new();
+        for (position, held) in taken.iter().enumerate() {
+            first_taken.entry(held.table.clone()).or_insert(position);
+        }
+        LockLog { taken, first_taken }
+    }
+}
+
+impl HeldBefore {
+    /// The locks held before the statement that comes after the first `upto` entries of `log`.
+    pub fn new(log: Option<std::sync::Arc<LockLog>>, upto: usize) -> HeldBefore {
+        HeldBefore { log, upto }
+    }
+
+    /// The entries of the log the statement sees.
+    fn taken(&self) -> &[HeldLock] {
+        self.log.as_ref().map_or(&[], |log| &log.taken[..self.upto])
+    }
+
+    /// How many log entries the statement sees (the rest are taken by it or after it).
+    pub fn upto(&self) -> usize {
+        self.upto
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.upto == 0
+    }
+
+    /// Whether a lock on `table` was held before the statement.
+    pub fn holds(&self, table: &str) -> bool {
+        self.log
+            .as_ref()
+            .and_then(|log| log.first_taken.get(table))
+            .is_some_and(|position| *position < self.upto)
+    }
+
+    /// The lock taken first in the transaction, in its strongest mode before the statement.
+    pub fn first(&self) -> Option<HeldLock> {
+        let first = self.taken().first()?;
+        let lock = self
+            .taken()
+            .iter()
+            .filter(|h| h.table == first.table)
+            .map(|h| h.lock)
+            .max()
+            .unwrap_or(first.lock);
+        Some(HeldLock {
+            lock,
+            ..first.clone()
+        })
+    }
+
+    /// Every table locked before the statement, in the order first locked, each in its
+    /// strongest mode so far and with the line that first locked it.
+    pub fn iter(&self) -> std::vec::IntoIter<HeldLock> {
+        let mut held: Vec<HeldLock> = Vec::new();
+        let mut position: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+        for taken in self.taken() {
+            match position.get(taken.table.as_str()) {
+                Some(&i) => held[i].lock = held[i].lock.max(taken.lock),
+                None => {
+                    position.insert(&taken.table, held.len());
+                    held.push(taken.clone());
+                }
+            }
+        }
+        held.into_iter()
+    }
 }
 
 /// One thing a statement does that a rule may judge. Tables are lower-cased, without schema.

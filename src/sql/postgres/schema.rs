@@ -21,8 +21,9 @@ pub struct Schema {
     created_in_deploy: HashSet<String>,
     /// table → column → type, from every migration read so far.
     columns: HashMap<String, HashMap<String, ColumnType>>,
-    /// index → (its table, its plain columns), for the indexes created by name.
-    indexes: HashMap<String, (String, Vec<String>)>,
+    /// The indexes created by name: what the lock rules (an index's table, whether a column
+    /// is indexed) and the compatibility changes (`UNIQUE USING INDEX`) read.
+    indexes: Indexes,
     /// Tables created `PARTITION BY`.
     partitioned: HashSet<String>,
     /// partition → its parent.
@@ -36,21 +37,40 @@ pub struct Schema {
     pub declared: Declared,
 }
 
-/// Nullability, enum types and index columns as the migrations declare them, lower-cased.
+/// Nullability and enum types as the migrations declare them, lower-cased.
 #[derive(Debug, Default)]
 pub struct Declared {
-    /// (table, column) → NOT NULL, where a migration said either.
-    pub not_null: HashMap<(String, String), bool>,
+    /// table → column → NOT NULL, where a migration said either. Kept per table: a CREATE
+    /// TABLE forgets its table's facts, and a search through every column of every table there
+    /// made a file of n CREATE TABLEs cost n².
+    not_null: HashMap<String, HashMap<String, bool>>,
     /// Enum type → its values, in order.
     pub enums: HashMap<String, Vec<String>>,
-    /// Index name → its columns as written, for `ADD CONSTRAINT … UNIQUE USING INDEX`.
-    pub indexes: HashMap<String, Vec<String>>,
 }
 
 impl Declared {
+    /// Whether a migration declared `table.column` NOT NULL (`Some(true)`) or nullable.
+    pub fn not_null(&self, table: &str, column: &str) -> Option<bool> {
+        self.not_null.get(table)?.get(column).copied()
+    }
+
+    pub fn set_not_null(&mut self, table: &str, column: &str, not_null: bool) {
+        self.not_null
+            .entry(table.to_string())
+            .or_default()
+            .insert(column.to_string(), not_null);
+    }
+
+    /// The column was dropped: nothing is known of it any more.
+    pub fn forget_column(&mut self, table: &str, column: &str) {
+        if let Some(columns) = self.not_null.get_mut(table) {
+            columns.remove(column);
+        }
+    }
+
     /// A table created anew (or dropped): nothing is known of its columns' nullability.
     pub fn forget_table(&mut self, table: &str) {
-        self.not_null.retain(|(t, _), _| t != table);
+        self.not_null.remove(table);
     }
 
     pub fn rename_table(&mut self, table: &str, to: &str) {
@@ -58,23 +78,84 @@ impl Declared {
             return;
         }
         self.forget_table(to);
-        let moved: Vec<((String, String), bool)> = self
-            .not_null
-            .iter()
-            .filter(|((t, _), _)| t == table)
-            .map(|((_, c), n)| ((to.to_string(), c.clone()), *n))
-            .collect();
-        self.forget_table(table);
-        self.not_null.extend(moved);
+        if let Some(columns) = self.not_null.remove(table) {
+            self.not_null.insert(to.to_string(), columns);
+        }
     }
 
     pub fn rename_column(&mut self, table: &str, column: &str, to: &str) {
-        if let Some(not_null) = self
-            .not_null
-            .remove(&(table.to_string(), column.to_string()))
+        if let Some(columns) = self.not_null.get_mut(table)
+            && let Some(not_null) = columns.remove(column)
         {
-            self.not_null
-                .insert((table.to_string(), to.to_string()), not_null);
+            columns.insert(to.to_string(), not_null);
+        }
+    }
+}
+
+/// An index created by name.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Index {
+    /// Its table, lower-cased.
+    pub table: String,
+    /// The columns it is built on, as written, in order: plain columns and the columns its
+    /// expressions read.
+    pub columns: Vec<String>,
+}
+
+/// The indexes created by name (lower-cased), with their tables': an index belongs to its table,
+/// so it follows a table renamed and goes with a table dropped (PostgreSQL drops a table's
+/// indexes with it).
+#[derive(Debug, Default)]
+struct Indexes {
+    by_name: HashMap<String, Index>,
+    /// table → names of its indexes.
+    by_table: HashMap<String, HashSet<String>>,
+}
+
+impl Indexes {
+    fn add(&mut self, name: &str, index: Index) {
+        self.remove(name);
+        self.by_table
+            .entry(index.table.clone())
+            .or_default()
+            .insert(name.to_string());
+        self.by_name.insert(name.to_string(), index);
+    }
+
+    fn remove(&mut self, name: &str) -> Option<Index> {
+        let index = self.by_name.remove(name)?;
+        if let Some(names) = self.by_table.get_mut(&index.table) {
+            names.remove(name);
+        }
+        Some(index)
+    }
+
+    fn of_table(&self, table: &str) -> impl Iterator<Item = &Index> {
+        self.by_table
+            .get(table)
+            .into_iter()
+            .flatten()
+            .filter_map(|name| self.by_name.get(name))
+    }
+
+    fn rename_table(&mut self, table: &str, to: &str) {
+        let Some(names) = self.by_table.remove(table) else {
+            return;
+        };
+        for name in &names {
+            if let Some(index) = self.by_name.get_mut(name) {
+                index.table = to.to_string();
+            }
+        }
+        self.by_table
+            .entry(to.to_string())
+            .or_default()
+            .extend(names);
+    }
+
+    fn drop_table(&mut self, table: &str) {
+        for name in self.by_table.remove(table).unwrap_or_default() {
+            self.by_name.remove(&name);
         }
     }
 }
@@ -123,25 +204,40 @@ impl Schema {
         self.table_columns(table).insert(column, ty);
     }
 
+    /// `CREATE INDEX index ON table (columns)`; `index` and `table` lower-cased.
     pub fn add_index(&mut self, index: &str, table: &str, columns: Vec<String>) {
-        self.indexes
-            .insert(index.to_string(), (table.to_string(), columns));
+        let table = table.to_string();
+        self.indexes.add(index, Index { table, columns });
+    }
+
+    /// An index created by an earlier statement.
+    pub fn index(&self, index: &str) -> Option<&Index> {
+        self.indexes.by_name.get(index)
     }
 
     /// The table of an index created by an earlier statement.
     pub fn index_table(&self, index: &str) -> Option<&str> {
-        self.indexes.get(index).map(|(table, _)| table.as_str())
+        self.index(index).map(|i| i.table.as_str())
     }
 
-    /// Whether an index created by an earlier statement covers `column` of `table`.
+    /// Whether an index created by an earlier statement is built on `column` of `table`
+    /// (lower-cased), as a plain column or inside an expression: ALTER COLUMN TYPE rebuilds
+    /// every index that depends on the column (ATExecAlterColumnType).
     pub fn column_is_indexed(&self, table: &str, column: &str) -> bool {
         self.indexes
-            .values()
-            .any(|(t, columns)| t == table && columns.iter().any(|c| c == column))
+            .of_table(table)
+            .any(|index| index.columns.iter().any(|c| c.to_lowercase() == column))
     }
 
     pub fn drop_index(&mut self, index: &str) {
         self.indexes.remove(index);
+    }
+
+    /// `ALTER INDEX index RENAME TO to`: the same index under another name.
+    pub fn rename_index(&mut self, index: &str, to: &str) {
+        if let Some(found) = self.indexes.remove(index) {
+            self.indexes.add(to, found);
+        }
     }
 
     pub fn set_partitioned(&mut self, table: &str) {
@@ -201,15 +297,16 @@ impl Schema {
 
     pub fn drop_table(&mut self, table: &str) {
         self.columns.remove(table);
-        self.indexes.retain(|_, (t, _)| t != table);
+        self.indexes.drop_table(table);
         self.partitioned.remove(table);
         if let Some(parent) = self.parents.remove(table) {
             self.detach(&parent, table);
         }
     }
 
-    /// The columns follow a renamed table.
+    /// The columns and the indexes follow a renamed table.
     pub fn rename_table(&mut self, table: &str, to: String) {
+        self.indexes.rename_table(table, &to);
         if let Some(columns) = self.columns.remove(table) {
             self.columns.insert(to, columns);
         }

@@ -294,7 +294,7 @@ pub(super) fn lowering_distrusted(
     locks: &[(String, LockMode, bool)],
 ) -> Option<String> {
     if matches!(
-        statement.statement.node,
+        statement.statement.node.as_deref(),
         Ok(NodeEnum::DoStmt(_)) | Ok(NodeEnum::CallStmt(_))
     ) {
         return Some(

@@ -390,7 +390,7 @@ fn transaction_groups(statements: &[DeployStatement], mode: TransactionMode) -> 
                 next
             });
         }
-        let kind = match &statement.statement.node {
+        let kind = match statement.statement.node.as_deref() {
             Ok(NodeEnum::TransactionStmt(t)) => Kind::try_from(t.kind).ok(),
             _ => None,
         };

@@ -62,13 +62,13 @@ impl LockAccumulation {
         let new_table = statement
             .strong_locks
             .iter()
-            .find(|(t, _)| !tx.held_before.iter().any(|h| &h.table == t));
+            .find(|(t, _)| !tx.held_before.holds(t));
         let extends = match (new_table, statement.long_work) {
             (Some((table, lock)), _) => format!("takes {} on {table} too", lock_name(*lock)),
             (None, Some(work)) => format!("runs {work}"),
             (None, None) => return None,
         };
-        let first = &tx.held_before[0];
+        let first = tx.held_before.first()?;
         let table = new_table.map_or(&first.table, |(t, _)| t);
         Some(Draft::new(
             &LOCK_ACCUMULATION,

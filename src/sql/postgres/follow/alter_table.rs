@@ -572,13 +572,12 @@ impl FileWalk<'_> {
             {
                 continue;
             }
-            let declared = &self.schema.declared;
-            let Some(columns) = declared.indexes.get(&constraint.indexname.to_lowercase()) else {
+            let Some(index) = self.schema.index(&constraint.indexname.to_lowercase()) else {
                 continue;
             };
-            for column in columns {
+            for column in &index.columns {
                 let column = column.to_lowercase();
-                let nullable = match declared.not_null.get(&(table.clone(), column.clone())) {
+                let nullable = match self.schema.declared.not_null(&table, &column) {
                     Some(not_null) => !not_null,
                     None => self.schema.column_type(&table, &column).is_some(),
                 };

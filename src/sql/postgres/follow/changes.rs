@@ -77,13 +77,8 @@ impl Recorder<'_> {
     /// and nothing made it NOT NULL), `None` when the column is not known.
     fn not_null(&self, table: &str, column: &str) -> Option<bool> {
         let (table, column) = (key(table), key(column));
-        match self
-            .schema
-            .declared
-            .not_null
-            .get(&(table.clone(), column.clone()))
-        {
-            Some(not_null) => Some(*not_null),
+        match self.schema.declared.not_null(&table, &column) {
+            Some(not_null) => Some(not_null),
             None => self.schema.column_type(&table, &column).map(|_| false),
         }
     }
@@ -91,8 +86,7 @@ impl Recorder<'_> {
     fn set_not_null_fact(&mut self, table: &str, column: &str, not_null: bool) {
         self.schema
             .declared
-            .not_null
-            .insert((key(table), key(column)), not_null);
+            .set_not_null(&key(table), &key(column), not_null);
     }
 
     fn statement(&mut self, at: At, statement: &Statement, node: &NodeEnum) {
@@ -127,9 +121,6 @@ impl Recorder<'_> {
                         }
                         ObjectType::ObjectType => {
                             self.schema.declared.enums.remove(&key(&name));
-                        }
-                        ObjectType::ObjectIndex => {
-                            self.schema.declared.indexes.remove(&key(&name));
                         }
                         _ => {}
                     }
@@ -239,27 +230,8 @@ impl Recorder<'_> {
 
     fn index(&mut self, at: At, stmt: &protobuf::IndexStmt) {
         let table = relation_name(&stmt.relation);
-        let columns: Vec<String> = stmt
-            .index_params
-            .iter()
-            .flat_map(|p| match p.node.as_ref() {
-                Some(NodeEnum::IndexElem(e)) if !e.name.is_empty() => vec![e.name.clone()],
-                Some(NodeEnum::IndexElem(e)) => e
-                    .expr
-                    .as_ref()
-                    .and_then(|x| x.node.as_ref())
-                    .map(|x| columns_in(x, &[&table]))
-                    .unwrap_or_default(),
-                _ => Vec::new(),
-            })
-            .collect();
-        if !stmt.idxname.is_empty() {
-            self.schema
-                .declared
-                .indexes
-                .insert(key(&stmt.idxname), columns.clone());
-        }
         if stmt.unique {
+            let columns = index_columns(stmt);
             let unless_null = stmt
                 .where_clause
                 .as_ref()
@@ -297,12 +269,6 @@ impl Recorder<'_> {
             ObjectType::ObjectType => {
                 let old = stmt.object.as_deref().map(object_name).unwrap_or_default();
                 self.schema.rename_type(&key(&old), &key(&stmt.newname));
-            }
-            ObjectType::ObjectIndex => {
-                let indexes = &mut self.schema.declared.indexes;
-                if let Some(columns) = indexes.remove(&key(&table)) {
-                    indexes.insert(key(&stmt.newname), columns);
-                }
             }
             _ => {}
         }
@@ -371,8 +337,7 @@ impl Recorder<'_> {
                 self.emit(at, table, kind);
                 self.schema
                     .declared
-                    .not_null
-                    .remove(&(key(table), key(&cmd.name)));
+                    .forget_column(&key(table), &key(&cmd.name));
             }
             (AlterTableType::AtSetNotNull, _) => self.set_not_null(at, table, &cmd.name),
             (AlterTableType::AtDropNotNull, _) => {
@@ -411,10 +376,8 @@ impl Recorder<'_> {
                     string_list(&c.keys)
                 } else {
                     self.schema
-                        .declared
-                        .indexes
-                        .get(&key(&c.indexname))
-                        .cloned()
+                        .index(&key(&c.indexname))
+                        .map(|index| index.columns.clone())
                         .unwrap_or_default()
                 };
                 // A PRIMARY KEY is NOT NULL on each of its columns, and unique.
@@ -641,6 +604,25 @@ fn columns_in(node: &NodeEnum, tables: &[&str]) -> Vec<String> {
 
 /// The table's name as PostgreSQL stores it: the parser has already folded unquoted names, and
 /// the schema is dropped (migrations rarely mix schemas).
+/// The columns an index is built on, as written: plain columns, and the columns its expressions
+/// read (`lower(email)` → `email`).
+pub(super) fn index_columns(stmt: &protobuf::IndexStmt) -> Vec<String> {
+    let table = relation_name(&stmt.relation);
+    stmt.index_params
+        .iter()
+        .flat_map(|p| match p.node.as_ref() {
+            Some(NodeEnum::IndexElem(e)) if !e.name.is_empty() => vec![e.name.clone()],
+            Some(NodeEnum::IndexElem(e)) => e
+                .expr
+                .as_ref()
+                .and_then(|x| x.node.as_ref())
+                .map(|x| columns_in(x, &[&table]))
+                .unwrap_or_default(),
+            _ => Vec::new(),
+        })
+        .collect()
+}
+
 fn relation_name(relation: &Option<protobuf::RangeVar>) -> String {
     relation
         .as_ref()

@@ -116,17 +116,65 @@ fn locks_are_held_until_commit_and_named_at_the_commit() {
     assert!(update.transaction.lock_timeout_set);
     assert!(update.transaction.multi_statement);
     assert_eq!(update.long_work, Some("a backfill"));
-    let held: Vec<(&str, LockMode, u32)> = update
+    let held: Vec<(String, LockMode, u32)> = update
         .transaction
         .held_before
         .iter()
-        .map(|h| (h.table.as_str(), h.lock, h.line))
+        .map(|h| (h.table, h.lock, h.line))
         .collect();
-    assert_eq!(held, vec![("orders", LockMode::AccessExclusiveLock, 2)]);
+    assert_eq!(
+        held,
+        vec![("orders".to_string(), LockMode::AccessExclusiveLock, 2)]
+    );
     let Some(Step::Commit { held }) = facts[0].steps.last() else {
         panic!("the file ends with its commit")
     };
     assert_eq!(held.len(), 1);
+}
+
+/// Each statement sees the locks as they were before it: a lock strengthened later in the
+/// transaction, or a table locked later, is not seen by the statements before; a new transaction
+/// starts with nothing held.
+#[test]
+fn held_locks_are_seen_as_they_were_before_each_statement() {
+    let text = "CREATE INDEX i ON a (x);\nALTER TABLE b ADD COLUMN y int;\nALTER TABLE a ADD COLUMN z int;\nSELECT 1;\nCOMMIT;\nSELECT 2;";
+    let facts = follow(
+        &[file("1.sql", text, true)],
+        options(TransactionMode::PerFile),
+    );
+    let found = statements(&facts[0]);
+    let held = |i: usize| -> Vec<(String, LockMode, u32)> {
+        found[i]
+            .transaction
+            .held_before
+            .iter()
+            .map(|h| (h.table, h.lock, h.line))
+            .collect()
+    };
+    let a = |lock| ("a".to_string(), lock, 1);
+    let b = ("b".to_string(), LockMode::AccessExclusiveLock, 2);
+    assert_eq!(held(0), vec![]);
+    assert_eq!(held(1), vec![a(LockMode::ShareLock)]);
+    assert_eq!(held(2), vec![a(LockMode::ShareLock), b.clone()]);
+    assert_eq!(held(3), vec![a(LockMode::AccessExclusiveLock), b]);
+    let before_select = &found[3].transaction.held_before;
+    assert!(before_select.holds("a") && before_select.holds("b") && !before_select.holds("c"));
+    assert_eq!(
+        before_select.first().map(|h| (h.table, h.lock, h.line)),
+        Some(a(LockMode::AccessExclusiveLock))
+    );
+    assert!(!found[1].transaction.held_before.holds("b"));
+    assert!(found[5].transaction.held_before.is_empty());
+    assert!(found[5].transaction.held_before.first().is_none());
+    let commits: Vec<usize> = facts[0]
+        .steps
+        .iter()
+        .filter_map(|step| match step {
+            Step::Commit { held } => Some(held.len()),
+            Step::Statement(_) => None,
+        })
+        .collect();
+    assert_eq!(commits, vec![2, 0]);
 }
 
 #[test]

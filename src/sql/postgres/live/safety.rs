@@ -308,7 +308,7 @@ pub async fn pinned_query(
 
 /// What a `DO` block runs, read for the safety rules (other statements: nothing).
 pub fn inner_sql(statement: &Statement) -> Result<Vec<NodeEnum>, String> {
-    match &statement.node {
+    match statement.node.as_deref() {
         Ok(NodeEnum::DoStmt(_)) => parser::plpgsql_sql(&statement.text, statement.lexing),
         _ => Ok(Vec::new()),
     }
@@ -318,7 +318,7 @@ pub fn inner_sql(statement: &Statement) -> Result<Vec<NodeEnum>, String> {
 /// statements run in the transaction: its body acts outside the transaction, or gonogo cannot
 /// read it.
 pub fn routine_risk(statement: &Statement) -> Option<String> {
-    let Ok(node @ NodeEnum::CreateFunctionStmt(function)) = &statement.node else {
+    let Ok(node @ NodeEnum::CreateFunctionStmt(function)) = statement.node.as_deref() else {
         return None;
     };
     let name = parser::strings(&function.funcname)
@@ -383,7 +383,7 @@ impl<'a> Candidate<'a> {
     pub fn new(statement: &'a Statement, safety: &Safety) -> Candidate<'a> {
         Candidate {
             text: &statement.text,
-            node: statement.node.as_ref().ok(),
+            node: statement.node.as_deref().ok(),
             line: statement.line,
             lexing: statement.lexing,
             inner: safety.0.clone(),
@@ -526,6 +526,7 @@ mod tests {
         crate::sql::postgres::parse(sql)
             .remove(0)
             .node
+            .map(std::sync::Arc::unwrap_or_clone)
             .expect("parses")
     }
 
