@@ -89,9 +89,11 @@ fn without_colour(lower: &str) -> Option<String> {
 /// colour-labelled workload made a stream of n such workloads cost n² selector tests.
 #[derive(Debug, Clone, Default)]
 pub struct PairIndex {
-    /// Services with a plain `selector` (not empty), by each of its label pairs. A Service
-    /// selecting a workload, or the other side of it on a selector of two or more labels,
-    /// shares at least one label pair with the workload.
+    /// Services with a plain `selector` (not empty), by the label pair the fewest Services
+    /// share (and the next one when that pair is switch-like). A Service selecting a workload
+    /// holds only the workload's pairs; one selecting the other side differs from it in one
+    /// switch-like pair. A pair half the stream shares (`color: green`) is then not read for
+    /// every workload when a rarer one (`app: web`) finds the same Service.
     services_by_label: HashMap<(String, String), Vec<usize>>,
     /// Services selecting on one label only, by its key when the key names a switch
     /// ([`switch_name`]): the other side has another value of the key.
@@ -108,14 +110,27 @@ pub struct PairIndex {
 impl PairIndex {
     pub(super) fn build(m: &Manifests) -> PairIndex {
         let mut index = PairIndex::default();
+        fn plain(s: &Service) -> Option<&super::LabelSelector> {
+            s.selector
+                .as_ref()
+                .filter(|selector| selector.match_expressions.is_empty())
+        }
+        let counts = super::manifests::label_pair_counts(
+            m.services.iter().filter_map(plain).map(|s| &s.match_labels),
+        );
         for (i, service) in m.services.iter().enumerate() {
-            let Some(selector) = &service.selector else {
+            let Some(selector) = plain(service) else {
                 continue;
             };
-            if !selector.match_expressions.is_empty() {
-                continue;
-            }
-            for (k, v) in selector.match_labels.iter() {
+            // Its rarest pair finds it for a workload it selects, and for the other side when
+            // the pair that differs is another one; only a switch-like pair can differ between
+            // the sides (`switch_key`), so when the rarest is one, the next finds it too.
+            let rarest = super::manifests::rarest_pairs(&selector.match_labels, &counts, 2);
+            let wanted = match rarest.first() {
+                Some((k, v)) if switch_name(k) || names_colour(v) => 2,
+                _ => 1,
+            };
+            for (k, v) in rarest.into_iter().take(wanted) {
                 let pair = (k.clone(), v.clone());
                 index.services_by_label.entry(pair).or_default().push(i);
             }
@@ -187,13 +202,18 @@ impl PairIndex {
             .unwrap_or(&[])
     }
 
-    /// The Deployments that may match all of `selector` (not empty), in manifest order.
+    /// The Deployments that may match all of `selector` (not empty), in manifest order: every
+    /// pair must hold, so the smallest of their lists is enough.
     fn selected(&self, selector: &Labels) -> &[usize] {
         selector
             .iter()
-            .next()
-            .and_then(|(k, v)| self.deployments_by_label.get(&(k.clone(), v.clone())))
-            .map_or(&[], Vec::as_slice)
+            .map(|(k, v)| {
+                self.deployments_by_label
+                    .get(&(k.clone(), v.clone()))
+                    .map_or(&[][..], Vec::as_slice)
+            })
+            .min_by_key(|positions| positions.len())
+            .unwrap_or(&[])
     }
 }
 
@@ -392,6 +412,23 @@ mod tests {
             + &deployment("web-green", "{app: web, color: green}")
             + &service("web", "{app: web, color: green}")
             + &service("web-preview", "{app: web, color: blue}");
+        let pair = Some(("web-green".into(), "web-blue".into(), "color".into()));
+        assert_eq!(pairs(&text), vec![pair.clone(), pair]);
+    }
+
+    #[test]
+    fn a_pair_is_found_when_the_colour_is_the_services_rarest_label() {
+        // `color: green` is the rarest pair of the switching Service's selector (the app label
+        // is shared by other Services): the blue side, which lacks it, must still find it.
+        let mut text = deployment("web-blue", "{app: web, color: blue}")
+            + &deployment("web-green", "{app: web, color: green}")
+            + &service("web", "{app: web, color: green}");
+        for tier in ["a", "b", "c"] {
+            text += &service(
+                &format!("web-{tier}"),
+                &format!("{{app: web, tier: {tier}}}"),
+            );
+        }
         let pair = Some(("web-green".into(), "web-blue".into(), "color".into()));
         assert_eq!(pairs(&text), vec![pair.clone(), pair]);
     }

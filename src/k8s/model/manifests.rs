@@ -49,6 +49,31 @@ struct Index {
     blue_green: std::sync::OnceLock<super::blue_green::PairIndex>,
 }
 
+/// How many of the given selectors hold each label pair.
+pub(super) fn label_pair_counts<'a>(
+    selectors: impl Iterator<Item = &'a super::Labels>,
+) -> HashMap<(&'a str, &'a str), usize> {
+    let mut counts = HashMap::new();
+    for labels in selectors {
+        for (k, v) in labels.iter() {
+            *counts.entry((k.as_str(), v.as_str())).or_insert(0) += 1;
+        }
+    }
+    counts
+}
+
+/// The `n` pairs of `labels` the fewest selectors share (ties in label order).
+pub(super) fn rarest_pairs<'a>(
+    labels: &'a super::Labels,
+    counts: &HashMap<(&str, &str), usize>,
+    n: usize,
+) -> Vec<(&'a String, &'a String)> {
+    let mut pairs: Vec<(&String, &String)> = labels.iter().collect();
+    pairs.sort_by_key(|(k, v)| counts.get(&(k.as_str(), v.as_str())).copied().unwrap_or(0));
+    pairs.truncate(n);
+    pairs
+}
+
 fn key(a: &str, b: &str) -> (String, String) {
     (a.to_string(), b.to_string())
 }
@@ -66,12 +91,16 @@ impl Index {
                 None => index.pdbs_other.push(i),
             }
         }
+        // A Service selects a workload only if every pair of its selector is among the pod's
+        // labels, so one pair finds it: the rarest, so that a pair most Services share
+        // (`color: green` in a blue-green stream) does not make every lookup read them all.
+        let selectors = || m.services.iter().filter_map(|s| s.selector.as_ref());
+        let counts = label_pair_counts(selectors().map(|s| &s.match_labels));
         for (i, service) in m.services.iter().enumerate() {
-            if let Some((k, v)) = service
-                .selector
-                .as_ref()
-                .and_then(|s| s.match_labels.iter().next())
-            {
+            let Some(selector) = &service.selector else {
+                continue;
+            };
+            if let Some((k, v)) = rarest_pairs(&selector.match_labels, &counts, 1).first() {
                 index
                     .services_by_label
                     .entry(key(k, v))
