@@ -192,21 +192,21 @@ impl PairIndex {
             return self.deployments_by_key.get(key).map_or(&[], Vec::as_slice);
         }
         // Every other pair must hold: the smallest of their lists is enough.
-        others
-            .map(|(k, v)| {
-                self.deployments_by_label
-                    .get(&(k.clone(), v.clone()))
-                    .map_or(&[][..], Vec::as_slice)
-            })
-            .min_by_key(|positions| positions.len())
-            .unwrap_or(&[])
+        self.fewest_holding(others)
     }
 
-    /// The Deployments that may match all of `selector` (not empty), in manifest order: every
-    /// pair must hold, so the smallest of their lists is enough.
+    /// The Deployments that may match all of `selector` (not empty), in manifest order.
     fn selected(&self, selector: &Labels) -> &[usize] {
-        selector
-            .iter()
+        self.fewest_holding(selector.iter())
+    }
+
+    /// Of the Deployments holding each of `pairs`, the shortest list: a Deployment that must hold
+    /// every pair is in all of them.
+    fn fewest_holding<'p>(
+        &self,
+        pairs: impl Iterator<Item = (&'p String, &'p String)>,
+    ) -> &[usize] {
+        pairs
             .map(|(k, v)| {
                 self.deployments_by_label
                     .get(&(k.clone(), v.clone()))
