@@ -221,11 +221,9 @@ fn migration_settings(path: &Path, text: &str) -> Settings {
     settings
 }
 
-/// A `schema.sql` beside the fixture is an earlier migration (not in the deploy): it gives the
-/// tables and column types the fixture's statements change.
-fn migrations(path: &Path) -> Vec<Finding> {
-    let text = std::fs::read_to_string(path).unwrap();
-    let settings = migration_settings(path, &text);
+/// The fixture as this deploy's migration, after `schema.sql` when one is beside it (an earlier
+/// migration, not in the deploy: it gives the tables and column types the fixture changes).
+fn fixture_files(path: &Path, text: String) -> Vec<MigrationFile> {
     let mut files = Vec::new();
     let schema = path.with_file_name("schema.sql");
     if schema.is_file() {
@@ -242,6 +240,15 @@ fn migrations(path: &Path) -> Vec<Finding> {
         in_deploy: true,
         transaction: None,
     });
+    files
+}
+
+/// A `schema.sql` beside the fixture is an earlier migration (not in the deploy): it gives the
+/// tables and column types the fixture's statements change.
+fn migrations(path: &Path) -> Vec<Finding> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let settings = migration_settings(path, &text);
+    let files = fixture_files(path, text);
     analyze_files(&files, &settings, true)
 }
 
@@ -252,22 +259,7 @@ fn rollback_database(path: &Path) -> Vec<Finding> {
     use gonogo::checks::rollback::database::{SetInput, analyze};
     let text = std::fs::read_to_string(path).unwrap();
     let settings = migration_settings(path, &text);
-    let mut files = Vec::new();
-    let schema = path.with_file_name("schema.sql");
-    if schema.is_file() {
-        files.push(MigrationFile {
-            path: "schema.sql".to_string(),
-            text: std::fs::read_to_string(schema).unwrap(),
-            in_deploy: false,
-            transaction: None,
-        });
-    }
-    files.push(MigrationFile {
-        path: name_of(path),
-        text,
-        in_deploy: true,
-        transaction: None,
-    });
+    let files = fixture_files(path, text);
     let input = SetInput {
         files: &files,
         dialect: settings.dialect,
