@@ -512,6 +512,7 @@ fn interpret_json(name: &str, root: &Path, stdout: &str) -> Result<CheckOutcome,
                 evidence: f.evidence.map(|e| bound(&clean(&e, true))),
                 fix: f.fix.map(|e| bound(&clean(&e, true))),
                 waived: None,
+                subject: None,
             }
         })
         .collect();
@@ -649,6 +650,9 @@ pub fn clean(text: &str, multiline: bool) -> String {
             '\n' | '\t' if multiline => out.push(c),
             '\n' | '\t' => out.push(' '),
             '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => {}
+            // Unicode noncharacters are for a program's internal use; gonogo marks the slot a
+            // summary names workloads at risk in with two (`report::at_risk_slot`).
+            '\u{fdd0}'..='\u{fdef}' => {}
             c if c.is_control() => {}
             c => out.push(c),
         }
@@ -804,6 +808,7 @@ mod tests {
         // An unterminated OSC hides only the rest of its own line.
         assert_eq!(clean("x\u{1b}]2;title\nvisible", true), "x\nvisible");
         assert_eq!(clean("plain ünïcode → ok", false), "plain ünïcode → ok");
+        assert_eq!(clean("a\u{fdd0}ok\u{fdd1}b", false), "aokb");
     }
 
     #[test]

@@ -74,6 +74,7 @@ pub async fn run_checks(
         let title = check.title().to_string();
         if ctx.offline && check.needs_network(&ctx) {
             handles.push(Pending::Done(CheckResult {
+                summary_template: None,
                 id,
                 title,
                 status: Status::Skip,
@@ -201,6 +202,7 @@ fn to_result(
     match outcome {
         Ok(outcome) => {
             let mut result = CheckResult {
+                summary_template: None,
                 id,
                 title,
                 status: outcome.status.unwrap_or(Status::Pass),
@@ -212,6 +214,7 @@ fn to_result(
             result
         }
         Err(CheckError(reason)) => CheckResult {
+            summary_template: None,
             id,
             title,
             status: Status::Error,

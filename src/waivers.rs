@@ -6,10 +6,12 @@
 //! - an inline comment `gonogo:ignore RULE[,RULE] reason` on the comment lines directly above the
 //!   finding's line (`-- ` in SQL, `#` in YAML and scripts, `//` in proto and code);
 //! - the Kubernetes annotation `gonogo.dev/ignore: "RULE,RULE"` on the object a finding is about,
-//!   which the manifest model exposes as data ([`IgnoreAnnotation`]) and [`by_annotation`] turns
-//!   into a waiver. The Kubernetes checks ask it while they judge, because a waived finding does
-//!   not put its workload "at risk" in their summary; [`apply`] then leaves those findings as
-//!   they are and applies the inline and config waivers to the rest.
+//!   which the checks record on the finding as data ([`Subject`]: the objects whose annotation
+//!   can waive it).
+//!
+//! [`apply`] decides all three for every finding of the run, in that order of precedence
+//! (annotation, inline, config). A check's summary names the workloads at risk only after this
+//! (`CheckResult::settle`), so a finding waived in any way does not name its workload.
 //!
 //! An expired waiver stops waiving and says so; a config waiver that matched nothing is reported
 //! as `info` so stale ones get cleaned up.
@@ -17,8 +19,10 @@
 use crate::config::WaiverConfig;
 use crate::date::Date;
 use crate::declare_rule;
-use crate::k8s::{IGNORE_ANNOTATION, IgnoreAnnotation};
-use crate::report::{CheckResult, Finding, Location, Status, Waived, WaiverSource};
+use crate::report::{
+    CheckResult, Finding, IGNORE_ANNOTATION, IgnoreAnnotation, Location, Status, Subject, Waived,
+    WaiverSource,
+};
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -164,17 +168,34 @@ fn inline_waivers_above(lines: &FileLines, line: u32) -> Vec<InlineWaiver> {
     found
 }
 
-/// The waiver an object's `gonogo.dev/ignore` annotation grants `rule`, if it names it.
-pub fn by_annotation(annotation: &IgnoreAnnotation, rule: &str) -> Option<Waived> {
-    annotation
-        .rules
+/// The waiver the annotations of a finding's [`Subject`] grant it: the first group whose
+/// annotations all name its rule, with the reason naming that group's first object.
+fn by_annotations(subject: &Subject, rule: &str) -> Option<Waived> {
+    let names_rule = |annotation: &IgnoreAnnotation| {
+        annotation
+            .rules
+            .iter()
+            .any(|pattern| rule_matches(pattern, rule))
+    };
+    let group = subject
+        .waivable_by
         .iter()
-        .any(|pattern| rule_matches(pattern, rule))
-        .then(|| Waived {
-            reason: format!("{IGNORE_ANNOTATION} annotation on {}", annotation.object),
-            expires: None,
-            source: WaiverSource::Inline,
-        })
+        .find(|group| !group.is_empty() && group.iter().all(names_rule))?;
+    Some(Waived {
+        reason: format!("{IGNORE_ANNOTATION} annotation on {}", group[0].object),
+        expires: None,
+        source: WaiverSource::Inline,
+    })
+}
+
+/// Apply only the Kubernetes annotations: for callers of a check's pure analysis (fixture and
+/// corpus tests), which has no run, config or files to read waivers from.
+pub fn apply_annotations(findings: &mut [Finding]) {
+    for finding in findings.iter_mut().filter(|f| f.waived.is_none()) {
+        if let Some(subject) = &finding.subject {
+            finding.waived = by_annotations(subject, &finding.rule);
+        }
+    }
 }
 
 /// Whether a waiver's rule (an id, or a glob such as `rollout/*`) covers `rule`.
@@ -209,6 +230,14 @@ pub fn apply(
     for result in results.iter_mut() {
         for finding in result.findings.iter_mut() {
             if finding.waived.is_some() {
+                continue;
+            }
+            if let Some(waived) = finding
+                .subject
+                .as_ref()
+                .and_then(|subject| by_annotations(subject, &finding.rule))
+            {
+                finding.waived = Some(waived);
                 continue;
             }
             if let Some(waived) =
@@ -311,6 +340,7 @@ pub fn apply(
         duration_ms: 0,
         summary: format!("waivers: {summary}"),
         findings: bookkeeping,
+        summary_template: None,
     };
     result.settle();
     Some(result)
@@ -413,14 +443,101 @@ mod tests {
             ..IgnoreAnnotation::default()
         };
         annotation.add("rollout/missing-pdb, grace/*", crate::yaml::Pos::new(7, 5));
-        let waived = by_annotation(&annotation, "rollout/missing-pdb").unwrap();
+        let about = |rule: &str| {
+            let subject = Subject::object(&annotation, "Deployment/shop-api".into(), "r".into());
+            Finding::new(rule, crate::report::Severity::Fail, "m").about(subject)
+        };
+        let mut findings = vec![
+            about("rollout/missing-pdb"),
+            about("grace/missing-prestop"),
+            about("rollout/capacity-drops"),
+        ];
+        apply_annotations(&mut findings);
+        let waived = findings[0].waived.as_ref().unwrap();
         assert_eq!(
             waived.reason,
             "gonogo.dev/ignore annotation on Deployment/shop-api"
         );
         assert_eq!(waived.source, WaiverSource::Inline);
-        assert!(by_annotation(&annotation, "grace/missing-prestop").is_some());
-        assert!(by_annotation(&annotation, "rollout/capacity-drops").is_none());
+        assert!(findings[1].waived.is_some());
+        assert!(findings[2].waived.is_none());
+    }
+
+    #[test]
+    fn a_group_waives_only_when_every_object_in_it_names_the_rule() {
+        let named = |object: &str, rules: &str| {
+            let mut annotation = IgnoreAnnotation {
+                object: object.to_string(),
+                ..IgnoreAnnotation::default()
+            };
+            annotation.add(rules, crate::yaml::Pos::new(1, 1));
+            annotation
+        };
+        let readers = [
+            named("Deployment/a", "rollout/*"),
+            named("Deployment/b", "rollout/config-key-removed"),
+        ];
+        let subject = Subject::default().waivable_by_all(&readers);
+        assert_eq!(
+            by_annotations(&subject, "rollout/config-key-removed").map(|w| w.reason),
+            Some("gonogo.dev/ignore annotation on Deployment/a".to_string())
+        );
+        assert!(by_annotations(&subject, "rollout/config-changed-in-place").is_none());
+    }
+
+    #[test]
+    fn a_workload_is_at_risk_in_the_summary_until_a_waiver_of_any_kind_waives_its_findings() {
+        let mut annotation = IgnoreAnnotation {
+            object: "Deployment/api".to_string(),
+            ..IgnoreAnnotation::default()
+        };
+        annotation.add("rollout/missing-pdb", crate::yaml::Pos::new(4, 5));
+        let about = |rule: &str, object: &str, reason: &str| {
+            let ignore = if object == "Deployment/api" {
+                annotation.clone()
+            } else {
+                IgnoreAnnotation::default()
+            };
+            let subject = Subject::object(&ignore, object.into(), reason.into());
+            Finding::new(rule, crate::report::Severity::Fail, "m").about(subject)
+        };
+        let mut results = vec![CheckResult {
+            id: "rollout".into(),
+            title: "Rollout".into(),
+            status: Status::Pass,
+            duration_ms: 0,
+            summary: format!(
+                "2 workloads{}",
+                crate::report::at_risk_slot("capacity never drops")
+            ),
+            findings: vec![
+                about("rollout/missing-pdb", "Deployment/api", "no PDB"),
+                about("rollout/capacity-drops", "Deployment/web", "capacity drops"),
+            ],
+            summary_template: None,
+        }];
+        results[0].settle();
+        assert_eq!(
+            results[0].summary,
+            "2 workloads; at risk: Deployment/api (no PDB), Deployment/web (capacity drops)"
+        );
+        let config: Vec<WaiverConfig> = serde_saphyr::from_str(
+            "- {rule: rollout/capacity-drops, reason: one replica on purpose}",
+        )
+        .unwrap();
+        let today = Date::parse("2026-12-08").unwrap();
+        assert!(
+            apply(
+                &mut results,
+                &config,
+                Path::new("/nonexistent"),
+                None,
+                today
+            )
+            .is_none()
+        );
+        assert_eq!(results[0].status, Status::Pass);
+        assert_eq!(results[0].summary, "2 workloads: capacity never drops");
     }
 
     #[test]

@@ -14,12 +14,18 @@ fn manifests(text: &str) -> Manifests {
     manifests
 }
 
+/// The findings as a run reports them: annotation waivers decided by the waiver layer.
+fn waived(mut findings: Vec<Finding>) -> Vec<Finding> {
+    gonogo::waivers::apply_annotations(&mut findings);
+    findings
+}
+
 fn rollback_findings(text: &str, settings: &rollback::Settings) -> Vec<Finding> {
-    rollback::analyze(&manifests(text), settings).findings
+    waived(rollback::analyze(&manifests(text), settings).findings)
 }
 
 fn rollout_findings(text: &str) -> Vec<Finding> {
-    rollout::analyze(&manifests(text)).findings
+    waived(rollout::analyze(&manifests(text)).findings)
 }
 
 fn of<'a>(findings: &'a [Finding], rule: &str) -> Vec<&'a Finding> {

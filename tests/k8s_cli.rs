@@ -362,6 +362,52 @@ fn the_ignore_annotation_waives_through_the_binary() {
 }
 
 #[test]
+fn a_workload_whose_findings_are_waived_in_config_is_not_named_at_risk() {
+    // One waiver layer for annotations, inline comments and gonogo.yaml: the summary names the
+    // workloads at risk after all three were applied.
+    let config = format!(
+        "{STDIN_CONFIG}waivers:\n  - {{rule: rollout/single-replica, reason: \"a cron UI, one pod is enough\"}}\n"
+    );
+    let dir = project(&[("gonogo.yaml", &config)]);
+    let input = format!("{}---\n{}", deployment("cron-ui", 1), deployment("api", 1));
+    let annotated = input.replacen(
+        "  name: api\n",
+        "  name: api\n  annotations:\n    gonogo.dev/ignore: rollout/*\n",
+        1,
+    );
+    let run = check_with_stdin(dir.path(), annotated.into_bytes());
+    let check = rollout(&json(&run));
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert_eq!(check["status"], "pass", "{check}");
+    let summary = check["summary"].as_str().unwrap();
+    assert!(summary.ends_with(": capacity never drops"), "{summary}");
+    let reasons: Vec<&str> = check["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["waived"]["reason"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            "a cron UI, one pod is enough",
+            "gonogo.dev/ignore annotation on Deployment/api"
+        ],
+        "{check}"
+    );
+
+    // Without the waivers both are at risk, named in the summary.
+    let dir = project(&[("gonogo.yaml", STDIN_CONFIG)]);
+    let run = check_with_stdin(dir.path(), input.into_bytes());
+    let summary = rollout(&json(&run))["summary"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(summary.contains("Deployment/cron-ui ("), "{summary}");
+    assert!(summary.contains("Deployment/api ("), "{summary}");
+}
+
+#[test]
 fn explain_prints_a_rollout_rule() {
     let run = run(gonogo().args(["explain", "rollout/capacity-drops"]));
     assert_eq!(run.code, 0);

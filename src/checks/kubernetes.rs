@@ -9,8 +9,12 @@
 //! and rollback), then rules as units: one file per rule holding its `declare_rule!` and a
 //! `check` over those facts, run in the order of one table in the check's `mod.rs`
 //! (`CONTAINER_RULES`, `WORKLOAD_RULES`). A rule returns a [`Flag`] (or pushes into the
-//! accumulator); whether the object's `gonogo.dev/ignore` annotation waives it is decided by
-//! [`crate::waivers::by_annotation`], the same matching as config and inline waivers.
+//! accumulator), which records what the finding is about ([`Subject`]): the object whose
+//! `gonogo.dev/ignore` annotation can waive it and the workload it puts at risk. The waiver
+//! layer (`crate::waivers::apply`) decides annotation waivers with the config and inline ones,
+//! after every check ran; the summary's "at risk" list is filled after that
+//! ([`crate::report::at_risk_slot`]), so a workload whose findings are all waived, in any of the
+//! three ways, is not named.
 //!
 //! The loader's own problems concern all four checks, so they are reported here, once, by the
 //! first check of [`LOADER_REPORTERS`] the run includes ([`loader_findings`]): a typo in
@@ -23,8 +27,7 @@ use crate::checks::{CheckError, CheckOutcome, Rule};
 use crate::context::Context;
 use crate::declare_rule;
 use crate::k8s::{self, Concern, Inputs, Loaded, Manifests, Meta};
-use crate::report::{Finding, Location, Severity, Status};
-use crate::waivers;
+use crate::report::{Finding, Location, Status, Subject, at_risk_slot};
 use std::sync::Arc;
 
 declare_rule! {
@@ -208,60 +211,10 @@ pub fn skipped_note(skipped: &[String]) -> String {
     )
 }
 
-/// "; at risk: Deployment/api (no readiness probe); warnings: StatefulSet/db (tcpSocket readiness)"
-pub fn risk_summary(risks: &[Risk], all_good: &str) -> String {
-    let group = |severity: Severity| {
-        // In order of first appearance; the index keeps this linear for thousands of workloads.
-        let mut objects: Vec<(String, Vec<String>)> = Vec::new();
-        let mut index: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
-        for risk in risks.iter().filter(|r| r.severity == severity) {
-            match index.get(risk.object.as_str()) {
-                Some(&i) => {
-                    let reasons = &mut objects[i].1;
-                    if !reasons.contains(&risk.reason) {
-                        reasons.push(risk.reason.clone());
-                    }
-                }
-                None => {
-                    index.insert(&risk.object, objects.len());
-                    objects.push((risk.object.clone(), vec![risk.reason.clone()]));
-                }
-            }
-        }
-        let total = objects.len();
-        let mut shown: Vec<String> = objects
-            .into_iter()
-            .take(5)
-            .map(|(object, reasons)| format!("{object} ({})", reasons.join(", ")))
-            .collect();
-        if total > 5 {
-            shown.push(format!("…and {} more", total - 5));
-        }
-        shown.join(", ")
-    };
-    let failing = group(Severity::Fail);
-    let warning = group(Severity::Warn);
-    match (failing.is_empty(), warning.is_empty()) {
-        (true, true) => format!(": {all_good}"),
-        (false, true) => format!("; at risk: {failing}"),
-        (true, false) => format!("; warnings: {warning}"),
-        (false, false) => format!("; at risk: {failing}; warnings: {warning}"),
-    }
-}
-
-/// A workload at risk, for the summary.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Risk {
-    pub object: String,
-    pub reason: String,
-    pub severity: Severity,
-}
-
-/// Findings, the workloads at risk, and what was looked at.
+/// Findings (each with the workload it puts at risk) and what was looked at.
 #[derive(Debug, Default)]
 pub struct Analysis {
     pub findings: Vec<Finding>,
-    pub risks: Vec<Risk>,
     /// Serving containers checked.
     pub serving: usize,
     /// Workloads with at least one serving container.
@@ -274,17 +227,11 @@ impl Analysis {
         self.push(flag.finding, meta, flag.risk);
     }
 
-    /// Record a finding, waived when `meta`'s `gonogo.dev/ignore` annotation names its rule.
-    pub fn push(&mut self, mut finding: Finding, meta: &Meta, reason: impl Into<String>) {
-        finding.waived = waivers::by_annotation(&meta.ignore, &finding.rule);
-        if finding.waived.is_none() && finding.severity != Severity::Info {
-            self.risks.push(Risk {
-                object: meta.display(),
-                reason: reason.into(),
-                severity: finding.severity,
-            });
-        }
-        self.findings.push(finding);
+    /// Record a finding about the object `meta` describes: waivable by its `gonogo.dev/ignore`
+    /// annotation, putting it at risk for `reason` while it counts.
+    pub fn push(&mut self, finding: Finding, meta: &Meta, reason: impl Into<String>) {
+        let subject = Subject::object(&meta.ignore, meta.display(), reason.into());
+        self.findings.push(finding.about(subject));
     }
 }
 
@@ -306,33 +253,32 @@ impl Flag {
 }
 
 /// A check's `invalid-field` findings (`rule`): one per field of its `concern` that has the
-/// wrong type, waived by the object's annotation, each unwaived one putting its object at risk
-/// for `reason`.
+/// wrong type, waivable by the object's annotation, each putting its object at risk for
+/// `reason` while it counts.
 pub fn invalid_fields(
     manifests: &Manifests,
     concern: Concern,
     rule: &'static Rule,
     reason: &str,
-) -> (Vec<Finding>, Vec<Risk>) {
-    let mut findings = Vec::new();
-    let mut risks = Vec::new();
-    for problem in manifests.problems.iter().filter(|p| p.concern == concern) {
-        let mut finding = rule.finding(problem.message.clone()).at(Location::new(
-            &problem.file,
-            problem.pos.line,
-            problem.pos.column,
-        ));
-        finding.waived = waivers::by_annotation(&problem.ignore, rule.id);
-        if finding.waived.is_none() {
-            risks.push(Risk {
-                object: problem.object.clone(),
-                reason: reason.to_string(),
-                severity: finding.severity,
-            });
-        }
-        findings.push(finding);
-    }
-    (findings, risks)
+) -> Vec<Finding> {
+    manifests
+        .problems
+        .iter()
+        .filter(|p| p.concern == concern)
+        .map(|problem| {
+            rule.finding(problem.message.clone())
+                .at(Location::new(
+                    &problem.file,
+                    problem.pos.line,
+                    problem.pos.column,
+                ))
+                .about(Subject::object(
+                    &problem.ignore,
+                    problem.object.clone(),
+                    reason.to_string(),
+                ))
+        })
+        .collect()
 }
 
 /// The skip every Kubernetes check reports when there is nothing to read.
@@ -369,7 +315,6 @@ pub struct Judged {
     pub none_in: fn(usize) -> String,
     /// The summary's opening: "3 serving containers in 2 workloads".
     pub head: String,
-    pub risks: Vec<Risk>,
     /// The summary's ending when no workload is at risk: "probes look right".
     pub all_good: &'static str,
     pub findings: Vec<Finding>,
@@ -412,7 +357,8 @@ fn judged_over_readable(
             found_under(&manifests.files)
         ));
     }
-    summary.push_str(&risk_summary(&judged.risks, judged.all_good));
+    // Named once waivers are known (`CheckResult::settle`).
+    summary.push_str(&at_risk_slot(judged.all_good));
     summary.push_str(&skipped_note(&loaded.skipped));
     let mut findings = loader;
     findings.extend(judged.findings);
@@ -442,7 +388,6 @@ pub fn container_outcome(
                 counted(analysis.serving, "serving container"),
                 counted(analysis.workloads, "workload")
             ),
-            risks: analysis.risks,
             all_good,
             findings: analysis.findings,
         }

@@ -70,6 +70,7 @@ mod tests {
     #[test]
     fn one_line_per_finding_worst_first() {
         let mut check = CheckResult {
+            summary_template: None,
             id: "migrations".into(),
             title: "m".into(),
             status: Status::Pass,

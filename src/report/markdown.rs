@@ -238,6 +238,7 @@ mod tests {
 
     fn report(findings: usize) -> Report {
         let mut check = CheckResult {
+            summary_template: None,
             id: "plugin/`x`|y".into(),
             title: "x".into(),
             status: Status::Pass,

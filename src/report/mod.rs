@@ -13,6 +13,7 @@ mod markdown;
 mod rules;
 mod sarif;
 mod slack;
+mod subject;
 mod table;
 pub(crate) mod text;
 
@@ -20,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 pub use rules::{RuleCatalog, RuleInfo};
+pub use subject::{AtRisk, IGNORE_ANNOTATION, IgnoreAnnotation, Subject, at_risk_slot};
 pub use table::ColorChoice;
 
 /// Bumped only when a consumer of the JSON report would have to change.
@@ -165,6 +167,10 @@ pub struct Finding {
     pub fix: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub waived: Option<Waived>,
+    /// The Kubernetes objects it is about ([`Subject`]): what can waive it and which workloads
+    /// it puts at risk. Not printed; boxed because most findings have none.
+    #[serde(skip)]
+    pub subject: Option<Box<Subject>>,
 }
 
 impl Finding {
@@ -177,7 +183,14 @@ impl Finding {
             evidence: None,
             fix: None,
             waived: None,
+            subject: None,
         }
+    }
+
+    /// The objects this finding is about ([`Subject`]).
+    pub fn about(mut self, subject: Subject) -> Self {
+        self.subject = Some(Box::new(subject));
+        self
     }
 
     pub fn at(mut self, location: Location) -> Self {
@@ -222,6 +235,10 @@ pub struct CheckResult {
     pub duration_ms: u64,
     pub summary: String,
     pub findings: Vec<Finding>,
+    /// The summary as the check wrote it, when it left an [`at_risk_slot`] in it: every
+    /// `settle` fills the slot anew from the findings that still count.
+    #[serde(skip)]
+    pub summary_template: Option<String>,
 }
 
 impl CheckResult {
@@ -236,12 +253,21 @@ impl CheckResult {
     }
 
     /// Recompute the status after waivers were applied, keeping `error` and `skip` as decided by
-    /// the check (a waiver cannot turn "could not decide" into a pass).
+    /// the check (a waiver cannot turn "could not decide" into a pass), and name the workloads
+    /// still at risk in the summary. The first call (the runner's, on the findings in the order
+    /// the check returned them) takes the summary's template.
     pub fn settle(&mut self) {
+        if self.summary_template.is_none() && subject::has_slot(&self.summary) {
+            subject::number(&mut self.findings);
+            self.summary_template = Some(std::mem::take(&mut self.summary));
+        }
         self.findings
             .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
         if !matches!(self.status, Status::Error | Status::Skip) {
             self.status = Self::status_from_findings(&self.findings);
+        }
+        if let Some(template) = &self.summary_template {
+            self.summary = subject::fill(template, &self.findings);
         }
     }
 }
@@ -653,6 +679,7 @@ mod tests {
             }
         }
         let mut check = CheckResult {
+            summary_template: None,
             id: "demo".into(),
             title: "Demo".into(),
             status: Status::Pass,
@@ -750,6 +777,7 @@ mod tests {
     #[test]
     fn error_checks_reach_every_ci_format() {
         let check = CheckResult {
+            summary_template: None,
             id: "plugin/x".into(),
             title: "x".into(),
             status: Status::Error,

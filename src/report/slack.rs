@@ -174,6 +174,7 @@ mod tests {
     fn stays_within_slacks_limits_and_escapes_mentions() {
         let checks: Vec<CheckResult> = (0..80)
             .map(|i| CheckResult {
+                summary_template: None,
                 id: format!("plugin/p{i}"),
                 title: "p".into(),
                 status: Status::Fail,

@@ -280,6 +280,7 @@ mod tests {
     fn report() -> Report {
         let long = "ACCESS EXCLUSIVE on orders with no lock_timeout set: if it waits behind a long query, every query on orders queues behind it (it blocks reads and writes)";
         let mut migrations = CheckResult {
+            summary_template: None,
             id: "migrations".into(),
             title: "Migration lock risk".into(),
             status: Status::Pass,
@@ -298,6 +299,7 @@ mod tests {
         };
         migrations.settle();
         let skip = |id: &str, summary: &str| CheckResult {
+            summary_template: None,
             id: id.into(),
             title: id.into(),
             status: Status::Skip,
@@ -306,6 +308,7 @@ mod tests {
             findings: vec![],
         };
         let pass = CheckResult {
+            summary_template: None,
             id: "rollout".into(),
             title: "rollout".into(),
             status: Status::Pass,

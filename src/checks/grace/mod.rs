@@ -219,7 +219,7 @@ pub fn outcome(
 
 /// Every grace rule over the manifests. Pure: the fixture harness and the corpus test call it.
 pub fn analyze(manifests: &Manifests, settings: &Settings) -> Analysis {
-    let (findings, risks) = invalid_fields(
+    let findings = invalid_fields(
         manifests,
         Concern::Termination,
         &INVALID_FIELD,
@@ -227,7 +227,6 @@ pub fn analyze(manifests: &Manifests, settings: &Settings) -> Analysis {
     );
     let mut out = Analysis {
         findings,
-        risks,
         ..Analysis::default()
     };
     for workload in &manifests.workloads {

@@ -189,7 +189,7 @@ pub fn outcome(loaded: &Loaded, loader: Vec<Finding>) -> Result<CheckOutcome, Ch
 
 /// Every readiness rule over the manifests. Pure: the fixture harness and the corpus test call it.
 pub fn analyze(manifests: &Manifests) -> Analysis {
-    let (findings, risks) = invalid_fields(
+    let findings = invalid_fields(
         manifests,
         Concern::Probes,
         &INVALID_FIELD,
@@ -197,7 +197,6 @@ pub fn analyze(manifests: &Manifests) -> Analysis {
     );
     let mut out = Analysis {
         findings,
-        risks,
         ..Analysis::default()
     };
     for workload in &manifests.workloads {

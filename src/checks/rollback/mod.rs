@@ -178,7 +178,6 @@ pub fn outcome(
             found: analysis.workloads,
             none_in: |files| format!("no workloads in {}", counted(files, "manifest file")),
             head,
-            risks: analysis.risks,
             all_good: "rollbacks are fast and possible",
             findings: analysis.findings,
         }
@@ -204,7 +203,7 @@ pub fn analyze(manifests: &Manifests, settings: &Settings) -> Analysis {
 }
 
 fn analyze_with_slowest(manifests: &Manifests, settings: &Settings) -> Report {
-    let (findings, risks) = invalid_fields(
+    let findings = invalid_fields(
         manifests,
         Concern::Rollback,
         &INVALID_FIELD,
@@ -212,7 +211,6 @@ fn analyze_with_slowest(manifests: &Manifests, settings: &Settings) -> Report {
     );
     let mut out = Analysis {
         findings,
-        risks,
         ..Analysis::default()
     };
     let mut slowest: Option<(String, i64)> = None;

@@ -30,8 +30,7 @@ use crate::declare_rule;
 use crate::k8s::base::Deployed;
 use crate::k8s::rollout::Scale;
 use crate::k8s::{Concern, FlaggerCanary, Loaded, Manifests, Meta, Traffic, Workload};
-use crate::report::{Finding, Severity};
-use crate::waivers;
+use crate::report::{Finding, Subject};
 use std::sync::Arc;
 
 pub use analysis_template_missing::ANALYSIS_TEMPLATE_MISSING;
@@ -201,45 +200,34 @@ pub fn outcome(
                 counted(rolled, "workload"),
                 counted(manifests.files.len(), "file")
             ),
-            risks: analysis.risks,
             all_good: "capacity never drops",
             findings: analysis.findings,
         }
     }))
 }
 
-/// A workload at risk, for the summary (shared by the Kubernetes checks).
-pub use crate::checks::kubernetes::Risk;
-
-/// Findings and the workloads at risk.
+/// Findings, each with the workloads it puts at risk.
 #[derive(Debug, Default)]
 pub struct Analysis {
     pub findings: Vec<Finding>,
-    pub risks: Vec<Risk>,
 }
 
 type Out = Analysis;
 
 impl Analysis {
-    /// Record a finding, waived when one of `objects` ignores its rule by annotation.
+    /// Record a finding that puts `object` at risk for `reason` while it counts, waivable by
+    /// the annotation of any one of `objects`.
     fn push(
         &mut self,
-        mut finding: Finding,
+        finding: Finding,
         objects: &[&Meta],
         object: &str,
         reason: impl Into<String>,
     ) {
-        finding.waived = objects
-            .iter()
-            .find_map(|meta| waivers::by_annotation(&meta.ignore, &finding.rule));
-        if finding.waived.is_none() && finding.severity != Severity::Info {
-            self.risks.push(Risk {
-                object: object.to_string(),
-                reason: reason.into(),
-                severity: finding.severity,
-            });
-        }
-        self.findings.push(finding);
+        let subject = Subject::default()
+            .waivable_by_any(objects.iter().map(|meta| &meta.ignore))
+            .at_risk(object.to_string(), reason.into());
+        self.findings.push(finding.about(subject));
     }
 }
 
@@ -254,13 +242,13 @@ pub fn analyze_against(base: Result<&Deployed, &str>, manifests: &Manifests) -> 
 /// Every rollout rule that reads one version of the manifests. Pure: the fixture harness and
 /// the corpus test call it.
 pub fn analyze(manifests: &Manifests) -> Analysis {
-    let (findings, risks) = invalid_fields(
+    let findings = invalid_fields(
         manifests,
         Concern::Rollout,
         &INVALID_FIELD,
         "a field gonogo cannot read",
     );
-    let mut out = Analysis { findings, risks };
+    let mut out = Analysis { findings };
     for workload in &manifests.workloads {
         if manifests.is_rollout_template(workload) {
             continue;

@@ -6,8 +6,7 @@ use crate::report::Location;
 use crate::yaml::Pos;
 use std::collections::BTreeMap;
 
-/// The annotation that waives rules on one object: `gonogo.dev/ignore: "rule-a,rule-b"`.
-pub const IGNORE_ANNOTATION: &str = "gonogo.dev/ignore";
+pub use crate::report::{IGNORE_ANNOTATION, IgnoreAnnotation};
 
 /// What every object has.
 #[derive(Debug, Clone, PartialEq)]
@@ -24,32 +23,6 @@ pub struct Meta {
     pub annotations: BTreeMap<String, Field<String>>,
     /// The object's `gonogo.dev/ignore` annotation (and, for workloads, its pod template's).
     pub ignore: IgnoreAnnotation,
-}
-
-/// An object's `gonogo.dev/ignore` annotation, as data: the rules it names and where it is
-/// written. What it waives is decided in one place with the config and inline waivers
-/// (`crate::waivers::by_annotation`).
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct IgnoreAnnotation {
-    /// `Deployment/shop-api`: the waiver's reason names it.
-    pub object: String,
-    /// Rule ids or globs, from the object and, for workloads, from the pod template (which is
-    /// what many charts let users annotate), without repeats.
-    pub rules: Vec<String>,
-    /// Where the annotation is written: the object's key, then the pod template's.
-    pub positions: Vec<Pos>,
-}
-
-impl IgnoreAnnotation {
-    /// Add the rules of one annotation value (`"rule-a, rule-b"`) written at `pos`.
-    pub fn add(&mut self, value: &str, pos: Pos) {
-        for rule in parse_ignore_list(value) {
-            if !self.rules.contains(&rule) {
-                self.rules.push(rule);
-            }
-        }
-        self.positions.push(pos);
-    }
 }
 
 impl Meta {
@@ -76,15 +49,6 @@ impl Meta {
             _ => true,
         }
     }
-}
-
-fn parse_ignore_list(value: &str) -> Vec<String> {
-    value
-        .split([',', ' ', '\n', '\t'])
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .collect()
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

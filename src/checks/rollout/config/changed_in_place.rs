@@ -1,12 +1,11 @@
 //! `rollout/config-changed-in-place`: a ConfigMap or Secret changes under its old name while
 //! the pods of the deployed version still read it.
 
-use super::super::{Out, Risk};
+use super::super::Out;
 use super::{Change, describe_reads, keys};
 use crate::declare_rule;
 use crate::k8s::ConfigRef;
-use crate::report::Severity;
-use crate::waivers;
+use crate::report::{Severity, Subject};
 use std::collections::BTreeSet;
 
 declare_rule! {
@@ -147,27 +146,13 @@ pub(super) fn check(change: &Change<'_>, out: &mut Out) {
             checksums.join("`, `")
         ));
     }
-    // Waived by the object's annotation, or by every reader's: one reader's waiver must not
+    // Waivable by the object's annotation, or by every reader's: one reader's waiver must not
     // hide the others.
-    finding.waived = waivers::by_annotation(&change.new.meta.ignore, &finding.rule).or_else(|| {
-        let each: Vec<_> = workloads
-            .iter()
-            .map(|w| waivers::by_annotation(&w.meta.ignore, &finding.rule))
-            .collect();
-        if each.iter().all(Option::is_some) {
-            each.into_iter().flatten().next()
-        } else {
-            None
-        }
-    });
-    if finding.waived.is_none() && finding.severity != Severity::Info {
-        for name in names {
-            out.risks.push(Risk {
-                object: name,
-                reason: format!("{object} changed in place"),
-                severity: finding.severity,
-            });
-        }
+    let mut subject = Subject::default()
+        .waivable_by_any([&change.new.meta.ignore])
+        .waivable_by_all(workloads.iter().map(|w| &w.meta.ignore));
+    for name in names {
+        subject = subject.at_risk(name, format!("{object} changed in place"));
     }
-    out.findings.push(finding);
+    out.findings.push(finding.about(subject));
 }
