@@ -436,13 +436,19 @@ mod tests {
         );
     }
 
-    #[test]
-    fn an_ignore_annotation_waives_the_rules_it_names() {
+    /// `object`'s `gonogo.dev/ignore: "{rules}"` annotation.
+    fn annotation(object: &str, rules: &str) -> IgnoreAnnotation {
         let mut annotation = IgnoreAnnotation {
-            object: "Deployment/shop-api".to_string(),
+            object: object.to_string(),
             ..IgnoreAnnotation::default()
         };
-        annotation.add("rollout/missing-pdb, grace/*", crate::yaml::Pos::new(7, 5));
+        annotation.add(rules, crate::yaml::Pos::new(7, 5));
+        annotation
+    }
+
+    #[test]
+    fn an_ignore_annotation_waives_the_rules_it_names() {
+        let annotation = annotation("Deployment/shop-api", "rollout/missing-pdb, grace/*");
         let about = |rule: &str| {
             let subject = Subject::object(&annotation, "Deployment/shop-api".into(), "r".into());
             Finding::new(rule, crate::report::Severity::Fail, "m").about(subject)
@@ -465,17 +471,9 @@ mod tests {
 
     #[test]
     fn a_group_waives_only_when_every_object_in_it_names_the_rule() {
-        let named = |object: &str, rules: &str| {
-            let mut annotation = IgnoreAnnotation {
-                object: object.to_string(),
-                ..IgnoreAnnotation::default()
-            };
-            annotation.add(rules, crate::yaml::Pos::new(1, 1));
-            annotation
-        };
         let readers = [
-            named("Deployment/a", "rollout/*"),
-            named("Deployment/b", "rollout/config-key-removed"),
+            annotation("Deployment/a", "rollout/*"),
+            annotation("Deployment/b", "rollout/config-key-removed"),
         ];
         let subject = Subject::default().waivable_by_all(&readers);
         assert_eq!(
@@ -487,11 +485,7 @@ mod tests {
 
     #[test]
     fn a_workload_is_at_risk_in_the_summary_until_a_waiver_of_any_kind_waives_its_findings() {
-        let mut annotation = IgnoreAnnotation {
-            object: "Deployment/api".to_string(),
-            ..IgnoreAnnotation::default()
-        };
-        annotation.add("rollout/missing-pdb", crate::yaml::Pos::new(4, 5));
+        let annotation = annotation("Deployment/api", "rollout/missing-pdb");
         let about = |rule: &str, object: &str, reason: &str| {
             let ignore = if object == "Deployment/api" {
                 annotation.clone()
