@@ -1,5 +1,5 @@
-//! `readiness/file-ready-at-start`: a readiness file the entrypoint creates before the
-//! application starts.
+//! `readiness/file-ready-at-start`: a readiness file the entrypoint, or a postStart hook,
+//! creates before the application starts.
 
 use super::probes::ContainerProbes;
 use crate::checks::kubernetes::Flag;
@@ -12,7 +12,11 @@ declare_rule! {
     /// An exec readiness probe that only checks a file exists (`cat /tmp/ready`,
     /// `test -f /tmp/ready`, `ls /tmp/ready`) while the container's own command creates that
     /// file before starting the application (`touch /tmp/ready && exec ./server`,
-    /// `echo ok > /tmp/ready; ./server`). A file the application writes when it is ready is
+    /// `echo ok > /tmp/ready; ./server`), or a `lifecycle.postStart` exec hook creates it
+    /// without waiting for the application: Kubernetes runs the hook as the container is
+    /// created, with "no guarantee that the hook will execute before the container
+    /// ENTRYPOINT" ("Container Lifecycle Hooks" in the Kubernetes docs), so it says nothing
+    /// about the application either. A file the application writes when it is ready is
     /// fine and not flagged, and so is a start script that creates the file only after it has
     /// waited for the application to answer (`until curl -fs localhost:8080/ready; do sleep 1;
     /// done; touch /tmp/ready`).
@@ -99,26 +103,37 @@ fn created_at_start(command: &[String], file: &str) -> bool {
         .any(|w| WAITS_FOR_THE_APP.contains(&w.rsplit('/').next().unwrap_or(w)))
 }
 
-pub fn check(facts: &ContainerProbes<'_>) -> Option<Flag> {
-    let readiness = facts.readiness()?;
-    let Some(Action::Exec { command }) = facts.readiness_action() else {
-        return None;
-    };
-    let file = checked_file(command)?;
-    let container = facts.container.container;
+/// Who creates the readiness file before the application is up: the container's own command,
+/// or its postStart hook.
+fn creator(container: &crate::k8s::Container, file: &str) -> Option<&'static str> {
     let entrypoint: Vec<String> = container
         .command
         .iter()
         .chain(&container.args)
         .flat_map(|f| f.value.iter().cloned())
         .collect();
-    if !created_at_start(&entrypoint, &file) {
-        return None;
+    if created_at_start(&entrypoint, file) {
+        return Some("the container's own command creates it before the application starts");
     }
+    match container.post_start.as_ref().map(|hook| &hook.action) {
+        Some(Action::Exec { command }) if created_at_start(command, file) => Some(
+            "its postStart hook creates it as the container starts, without waiting for the application",
+        ),
+        _ => None,
+    }
+}
+
+pub fn check(facts: &ContainerProbes<'_>) -> Option<Flag> {
+    let readiness = facts.readiness()?;
+    let Some(Action::Exec { command }) = facts.readiness_action() else {
+        return None;
+    };
+    let file = checked_file(command)?;
+    let creator = creator(facts.container.container, &file)?;
     Some(Flag::new(
         FILE_READY_AT_START
             .finding(format!(
-                "{}: the readinessProbe only checks that {file} exists, and the container's own command creates it before the application starts: the pod is ready (and gets traffic) before the application can serve, and stays ready when it breaks",
+                "{}: the readinessProbe only checks that {file} exists, and {creator}: the pod is ready (and gets traffic) before the application can serve, and stays ready when it breaks",
                 facts.container.name
             ))
             .at(facts.meta.at(readiness.pos))

@@ -172,21 +172,15 @@ impl Reader<'_> {
                 pos: port.pos,
             });
         }
-        let pre_stop = node
-            .path(&["lifecycle", "preStop"])
-            .zip(
-                node.get("lifecycle")
-                    .and_then(|l| l.entry("preStop"))
-                    .map(|(k, _)| k.pos),
-            )
-            .and_then(|(hook, pos)| {
-                self.handler(
-                    hook,
-                    pos,
-                    &format!("{path}.lifecycle.preStop"),
-                    Concern::Termination,
-                )
-            });
+        let mut hook = |name: &str, concern: Concern| {
+            let pos = node.get("lifecycle")?.entry(name)?.0.pos;
+            let hook = node.path(&["lifecycle", name])?;
+            self.handler(hook, pos, &format!("{path}.lifecycle.{name}"), concern)
+        };
+        let pre_stop = hook("preStop", Concern::Termination);
+        // Read by readiness: a postStart hook runs as the container starts, alongside its
+        // entrypoint, so a readiness file it creates says nothing about the application.
+        let post_start = hook("postStart", Concern::Probes);
         Container {
             pos: node.pos,
             image: self.string(node, &path, "image", Concern::Rollback),
@@ -197,6 +191,7 @@ impl Reader<'_> {
             liveness_probe: self.probe(node, &path, "livenessProbe").map(Box::new),
             startup_probe: self.probe(node, &path, "startupProbe").map(Box::new),
             pre_stop,
+            post_start,
             env_names: node
                 .get("env")
                 .map(Node::items)

@@ -78,6 +78,9 @@ pub struct Container {
     pub liveness_probe: Option<Box<Probe>>,
     pub startup_probe: Option<Box<Probe>>,
     pub pre_stop: Option<Handler>,
+    /// `lifecycle.postStart`: run when the container is created, with no guarantee it runs
+    /// before the entrypoint (Kubernetes docs, "Container Lifecycle Hooks").
+    pub post_start: Option<Handler>,
     /// Names of `env` variables: what the container says it connects to.
     pub env_names: Vec<String>,
 }
