@@ -9,7 +9,8 @@ declare_rule! {
     order: 88;
     /// ## What it catches
     /// An Argo Rollout with `strategy.blueGreen` whose `activeService` is a backend of an
-    /// Ingress served by the AWS Load Balancer Controller (`ingressClassName: alb`, the
+    /// Ingress served by the AWS Load Balancer Controller (an IngressClass whose controller is
+    /// `ingress.k8s.aws/alb`, named or the default class, `ingressClassName: alb`, the
     /// `kubernetes.io/ingress.class: alb` annotation, or `alb.ingress.kubernetes.io/*`
     /// annotations) in IP mode: `alb.ingress.kubernetes.io/target-type: ip` on the Service or
     /// the Ingress (the Service's wins, as the controller's annotation docs say). Instance
@@ -67,16 +68,28 @@ declare_rule! {
 
 const TARGET_TYPE: &str = "alb.ingress.kubernetes.io/target-type";
 
-/// Whether the AWS Load Balancer Controller serves this Ingress: its IngressClass (the
-/// `ingressClassName` the controller's docs use, `alb`), the older class annotation, or any of
-/// the controller's own annotations, which no other controller reads.
-fn served_by_alb(ingress: &Ingress) -> bool {
-    ingress.class_name.as_deref() == Some("alb")
-        || ingress
-            .meta
-            .annotations
-            .get("kubernetes.io/ingress.class")
-            .is_some_and(|class| class.value == "alb")
+/// The controller name of the AWS Load Balancer Controller, in an IngressClass's
+/// `spec.controller`.
+const ALB_CONTROLLER: &str = "ingress.k8s.aws/alb";
+
+/// Whether the AWS Load Balancer Controller serves this Ingress: its IngressClass in the
+/// manifests (named, or the default one) names the controller, or, when the manifests do not
+/// hold the class, it is called `alb` (as in the controller's docs) or the older class
+/// annotation says `alb`; or the Ingress carries one of the controller's own annotations,
+/// which no other controller reads.
+fn served_by_alb(manifests: &Manifests, ingress: &Ingress) -> bool {
+    let named_alb = match manifests.ingress_controller(ingress) {
+        Some(controller) => controller == ALB_CONTROLLER,
+        None => {
+            ingress.class_name.as_deref() == Some("alb")
+                || ingress
+                    .meta
+                    .annotations
+                    .get("kubernetes.io/ingress.class")
+                    .is_some_and(|class| class.value == "alb")
+        }
+    };
+    named_alb
         || ingress
             .meta
             .annotations
@@ -105,7 +118,7 @@ fn alb_ingresses<'a>(manifests: &'a Manifests, service: &str, near: &Meta) -> Ve
         .filter(|i| {
             i.meta.same_namespace(near)
                 && i.backends.iter().any(|b| b == service)
-                && served_by_alb(i)
+                && served_by_alb(manifests, i)
         })
         .collect()
 }

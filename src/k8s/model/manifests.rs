@@ -18,6 +18,7 @@ pub struct Manifests {
     pub services: Vec<Service>,
     pub service_monitors: Vec<ServiceMonitor>,
     pub ingresses: Vec<Ingress>,
+    pub ingress_classes: Vec<IngressClass>,
     pub backend_configs: Vec<BackendConfig>,
     pub analysis_templates: Vec<AnalysisTemplate>,
     pub flagger_canaries: Vec<FlaggerCanary>,
@@ -164,6 +165,7 @@ impl Manifests {
         self.services.extend(other.services);
         self.service_monitors.extend(other.service_monitors);
         self.ingresses.extend(other.ingresses);
+        self.ingress_classes.extend(other.ingress_classes);
         self.backend_configs.extend(other.backend_configs);
         self.analysis_templates.extend(other.analysis_templates);
         self.flagger_canaries.extend(other.flagger_canaries);
@@ -202,6 +204,7 @@ impl Manifests {
                 | ("Service", "v1")
                 | ("ServiceMonitor", "monitoring.coreos.com")
                 | ("Ingress", "networking.k8s.io" | "extensions")
+                | ("IngressClass", "networking.k8s.io")
                 | ("BackendConfig", "cloud.google.com")
                 | ("ConfigMap" | "Secret", "v1")
         );
@@ -307,6 +310,21 @@ impl Manifests {
                 };
                 self.ingresses.push(ingress);
             }
+            "IngressClass" => {
+                let is_default = meta
+                    .annotations
+                    .get("ingressclass.kubernetes.io/is-default-class")
+                    .is_some_and(|a| a.value.trim() == "true");
+                let class = IngressClass {
+                    controller: spec
+                        .get("controller")
+                        .and_then(Node::as_str)
+                        .map(str::to_string),
+                    is_default,
+                    meta,
+                };
+                self.ingress_classes.push(class);
+            }
             "BackendConfig" => {
                 let draining = reader.map(spec, "spec", "connectionDraining", Concern::Termination);
                 let config = BackendConfig {
@@ -324,6 +342,24 @@ impl Manifests {
             }
             _ => {}
         }
+    }
+
+    /// The controller that serves `ingress`, when the manifests say: its `ingressClassName`'s
+    /// IngressClass, or, for an Ingress that names no class (neither the field nor the older
+    /// `kubernetes.io/ingress.class` annotation), the default IngressClass.
+    pub fn ingress_controller(&self, ingress: &Ingress) -> Option<&str> {
+        let class = match &ingress.class_name {
+            Some(name) => self.ingress_classes.iter().find(|c| &c.meta.name == name),
+            None if ingress
+                .meta
+                .annotations
+                .contains_key("kubernetes.io/ingress.class") =>
+            {
+                None
+            }
+            None => self.ingress_classes.iter().find(|c| c.is_default),
+        };
+        class?.controller.as_deref()
     }
 
     /// The HPA scaling this workload, if any.

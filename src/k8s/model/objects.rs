@@ -59,6 +59,18 @@ pub struct Ingress {
     pub class_name: Option<String>,
 }
 
+/// An `IngressClass` (networking.k8s.io/v1): which controller serves the Ingresses of that
+/// class, and whether it is the cluster's default class (the annotation
+/// `ingressclass.kubernetes.io/is-default-class: "true"`), which serves the Ingresses that name
+/// no class (Kubernetes docs, "Ingress", "Default IngressClass").
+#[derive(Debug, Clone, PartialEq)]
+pub struct IngressClass {
+    pub meta: Meta,
+    /// `spec.controller`: `ingress.k8s.aws/alb`, `k8s.io/ingress-nginx`, …
+    pub controller: Option<String>,
+    pub is_default: bool,
+}
+
 /// GKE BackendConfig.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BackendConfig {
