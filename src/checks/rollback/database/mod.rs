@@ -33,9 +33,9 @@ use crate::sql::files::MigrationFile;
 use crate::sql::files::downs::{DownOf, DownStyle, down_of_in, set_style};
 use crate::sql::followed::{FollowSettings, SetFacts, follow_files};
 use crate::sql::mysql::facts::Event;
-use crate::sql::postgres::catalog::Catalog;
-use crate::sql::postgres::operations::FileFacts;
-use crate::sql::postgres::{parse, unread_count};
+use crate::sql::postgres::operations::{FileFacts, Operation, Step};
+use crate::sql::postgres::schema::Schema;
+use crate::sql::postgres::{FollowOptions, follow_file, follow_sql};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -182,24 +182,28 @@ fn postgres(
     style: Option<DownStyle>,
     out: &mut Analysis,
 ) {
-    let mut catalog = Catalog::default();
+    let options = FollowOptions {
+        transaction: set.transaction,
+        postgres_version: ANY_POSTGRES_VERSION,
+        deploy_is_known: set.deploy_is_known,
+    };
+    // rollback's own schema, followed by the one follower: its downs are not part of the set.
+    let mut schema = Schema::new(set.deploy_is_known);
     for (file, facts) in set.files.iter().zip(facts) {
-        let before = file.in_deploy.then(|| catalog.clone());
-        let up = parse(crate::sql::up_section(&file.text));
-        let lost = catalog.follow(&up);
+        let before = file.in_deploy.then(|| schema.shape());
+        follow_file(&mut schema, file, options);
         let Some(before) = before else {
             continue;
         };
         let mut irreversible = Vec::new();
         for step in &facts.steps {
-            let crate::sql::postgres::operations::Step::Statement(statement) = step else {
+            let Step::Statement(statement) = step else {
                 continue;
             };
             for op in statement.operations.iter().flatten() {
                 let Some(finding) = irreversible::check_operation(&file.path, statement, op) else {
                     continue;
                 };
-                use crate::sql::postgres::operations::Operation;
                 let index = out.findings.len() + irreversible.len();
                 match op {
                     Operation::DropTable { table } => {
@@ -213,17 +217,22 @@ fn postgres(
                 irreversible.push(finding);
             }
         }
-        for lost in &lost {
-            // Where: the ALTER COLUMN … TYPE that moved the column to the narrower type.
-            let at = up
+        for lost in irreversible::enum_values_lost(facts) {
+            // Where: the first statement that names the column and ALTER … TYPE.
+            let at = facts
+                .steps
                 .iter()
+                .filter_map(|step| match step {
+                    Step::Statement(s) => Some(s),
+                    Step::Commit { .. } => None,
+                })
                 .find(|s| {
                     crate::sql::contains_ignore_case(&s.text, &lost.column)
                         && crate::sql::contains_ignore_case(&s.text, "type")
                         && crate::sql::contains_ignore_case(&s.text, "alter")
                 })
                 .map_or((1, 1), |s| (s.line, s.column));
-            irreversible.push(irreversible::check_enum(&file.path, at.0, at.1, lost));
+            irreversible.push(irreversible::check_enum(&file.path, at.0, at.1, &lost));
         }
         out.irreversible += irreversible.len();
         out.findings.extend(irreversible);
@@ -232,7 +241,7 @@ fn postgres(
             DownOf::Missing { style, empty } => {
                 // An up that changes no schema (a backfill, a seed, only comments) has nothing
                 // for a down to put back; golang-migrate runs a missing down as a no-op.
-                if before == catalog {
+                if before == schema.shape() {
                     continue;
                 }
                 out.without_down += 1;
@@ -240,13 +249,15 @@ fn postgres(
                     .push(missing_down::finding(&file.path, style, empty.as_ref()));
             }
             DownOf::Found(down) => {
-                let down_statements = parse(&down.text);
-                if unread_count(&up) > 0 || unread_count(&down_statements) > 0 {
+                if facts.unread > 0 {
                     continue;
                 }
-                let mut after = catalog.clone();
-                after.follow(&down_statements);
-                let differences = before.differences(&after);
+                let mut after = schema.clone();
+                let down_facts = follow_sql(&mut after, &down.path, &down.text, options);
+                if down_facts.unread > 0 {
+                    continue;
+                }
+                let differences = before.differences(&after.shape());
                 if !differences.is_empty() {
                     out.downs_not_undoing += 1;
                     out.findings
