@@ -19,8 +19,8 @@
 //! its locks, its long work and its transaction, with the [`schema`] built so far. That schema is
 //! the one PostgreSQL schema model (tables, columns with type, NOT NULL and default,
 //! constraints, indexes, enums, partitions, domains), and the follower is the only code that
-//! changes it; `rollback` follows ups and downs over a schema of its own ([`follow_file`],
-//! [`follow_sql`]) and compares the [`shape`]s it takes.
+//! changes it; `rollback` follows ups and downs over a schema of its own ([`shape::Replay`])
+//! and compares the [`shape`]s it takes.
 
 pub mod ast;
 mod chunks;

@@ -11,7 +11,50 @@
 //! `orders_pkey` and a down that adds `PRIMARY KEY (id)` meet.
 
 use super::schema::Schema;
+use super::{FollowOptions, follow_file, follow_sql};
+use crate::config::TransactionMode;
+use crate::sql::files::MigrationFile;
 use std::collections::BTreeMap;
+
+/// A migration set's ups followed in order over a schema of its own, with downs tried on a
+/// copy: what `rollback` compares. Downs are no part of the set's cached facts
+/// ([`crate::sql::followed`]), so this walk is separate; it is the same follower, and the shape
+/// does not depend on the server version (which only decides locks and rewrites).
+pub struct Replay {
+    schema: Schema,
+    options: FollowOptions,
+}
+
+impl Replay {
+    pub fn new(transaction: TransactionMode, deploy_is_known: bool) -> Replay {
+        Replay {
+            schema: Schema::new(deploy_is_known),
+            options: FollowOptions {
+                transaction,
+                postgres_version: crate::config::DEFAULT_POSTGRES_VERSION,
+                deploy_is_known,
+            },
+        }
+    }
+
+    /// The next file's up section.
+    pub fn up(&mut self, file: &MigrationFile) {
+        follow_file(&mut self.schema, file, self.options);
+    }
+
+    /// What the migrations created, as the ups so far left it.
+    pub fn shape(&self) -> Shape {
+        self.schema.shape()
+    }
+
+    /// The shape after `sql` (a down at `path`) runs on what the ups so far left, which stays
+    /// as it is; `None` when a statement of the down cannot be read (its effect is unknown).
+    pub fn after(&self, path: &str, sql: &str) -> Option<Shape> {
+        let mut schema = self.schema.clone();
+        let facts = follow_sql(&mut schema, path, sql, self.options);
+        (facts.unread == 0).then(|| schema.shape())
+    }
+}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Shape {
@@ -239,3 +282,119 @@ fn keyed_differences<T>(
     }
 }
 
+
+#[cfg(test)]
+mod tests {
+    use crate::config::TransactionMode;
+    use crate::sql::postgres::schema::Schema;
+    use crate::sql::postgres::{FollowOptions, follow_sql};
+
+    fn follow(schema: &mut Schema, sql: &str) {
+        let options = FollowOptions {
+            transaction: TransactionMode::PerFile,
+            postgres_version: 15,
+            deploy_is_known: true,
+        };
+        let facts = follow_sql(schema, "m.sql", sql, options);
+        assert_eq!(facts.unread, 0, "{sql}");
+    }
+
+    fn followed(sql: &str) -> Schema {
+        let mut schema = Schema::new(true);
+        follow(&mut schema, sql);
+        schema
+    }
+
+    #[test]
+    fn a_down_that_undoes_its_up_leaves_no_difference() {
+        let mut schema =
+            followed("CREATE TABLE orders (id bigint PRIMARY KEY, total int NOT NULL DEFAULT 0);");
+        let before = schema.shape();
+        follow(
+            &mut schema,
+            "ALTER TABLE orders ADD COLUMN note text DEFAULT 'x';\n\
+             CREATE UNIQUE INDEX orders_note_idx ON orders (note);\n\
+             ALTER TABLE orders ALTER COLUMN total DROP DEFAULT;",
+        );
+        assert_eq!(before.differences(&schema.shape()).len(), 3);
+        follow(
+            &mut schema,
+            "DROP INDEX orders_note_idx;\nALTER TABLE orders DROP COLUMN note;\n\
+             ALTER TABLE orders ALTER COLUMN total SET DEFAULT 0;",
+        );
+        assert_eq!(before.differences(&schema.shape()), Vec::<String>::new());
+    }
+
+    #[test]
+    fn differences_name_what_changed() {
+        let mut schema = followed(
+            "CREATE TABLE t (id int PRIMARY KEY, a varchar(10) NOT NULL, b text);\n\
+             CREATE INDEX ON t (b);",
+        );
+        let before = schema.shape();
+        follow(
+            &mut schema,
+            "ALTER TABLE t ALTER COLUMN a TYPE text, ALTER COLUMN a DROP NOT NULL;\n\
+             ALTER TABLE t DROP COLUMN b;\nALTER TABLE t ADD COLUMN b text;\n\
+             CREATE TABLE extra (x int);",
+        );
+        assert_eq!(
+            before.differences(&schema.shape()),
+            vec![
+                "column t.a is text instead of varchar(10)",
+                "column t.a is no longer NOT NULL",
+                "table extra is left behind",
+                "index t_b_idx (ON t (b)) is gone",
+            ]
+        );
+    }
+
+    #[test]
+    fn an_index_qualified_by_its_table_name_is_not_dropped() {
+        let mut schema = followed(
+            "CREATE TABLE codes (id int, flow_id int);\nCREATE INDEX codes_flow_idx ON codes (flow_id);",
+        );
+        follow(&mut schema, "DROP INDEX IF EXISTS codes.codes_flow_idx;");
+        assert!(schema.index("codes_flow_idx").is_some());
+        follow(&mut schema, "DROP INDEX IF EXISTS public.codes_flow_idx;");
+        assert!(schema.index("codes_flow_idx").is_none());
+    }
+
+    /// The facts the lock rules read and the ones rollback compares are the same facts: a
+    /// column's type, NOT NULL and default, its constraints and indexes follow a rename and go
+    /// with a dropped column.
+    #[test]
+    fn renames_and_drops_carry_every_fact_of_a_column() {
+        let mut schema = followed(
+            "CREATE TABLE t (id int GENERATED ALWAYS AS IDENTITY, a int CHECK (a > 0) DEFAULT 1);\n\
+             CREATE INDEX t_a ON t (lower(a::text));",
+        );
+        assert_eq!(schema.not_null("t", "id"), Some(true));
+        follow(&mut schema, "ALTER TABLE t RENAME COLUMN a TO b;");
+        let column = schema.column("t", "b").unwrap();
+        assert_eq!(column.ty.as_ref().unwrap().name, "int4");
+        assert_eq!(column.default.as_ref().unwrap().text(), "1");
+        assert!(schema.column_is_indexed("t", "b"));
+        assert_eq!(schema.table("t").unwrap().constraints["t_a_check"].columns, ["b"]);
+        follow(&mut schema, "ALTER TABLE t DROP COLUMN b;");
+        assert!(schema.index("t_a").is_none());
+        assert!(schema.table("t").unwrap().constraints.is_empty());
+    }
+
+    #[test]
+    fn an_up_that_adds_nothing_has_the_same_shape() {
+        let mut schema = followed("CREATE TABLE t (id int);\nCREATE TYPE s AS ENUM ('a');");
+        let before = schema.shape();
+        follow(
+            &mut schema,
+            "UPDATE t SET id = 1;\nCREATE INDEX IF NOT EXISTS t_id ON t (id);",
+        );
+        assert_ne!(before, schema.shape());
+        let before = schema.shape();
+        follow(
+            &mut schema,
+            "CREATE INDEX IF NOT EXISTS t_id ON t (id, id);\nINSERT INTO t VALUES (1);",
+        );
+        assert_eq!(before, schema.shape());
+    }
+}

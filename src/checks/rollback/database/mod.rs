@@ -2,10 +2,13 @@
 //!
 //! Reads the migration sets the context loaded once ([`crate::sql::files`]), their down
 //! migrations ([`crate::sql::files::downs`]), the facts the context followed once per set
-//! ([`crate::sql::followed`]: PostgreSQL operations, MySQL statements) and the PostgreSQL schema
-//! catalog ([`crate::sql::postgres::catalog`]). Three questions, one rule each: does a
-//! migration destroy data the previous version needs, does every migration have the down its
-//! runner rolls back with, and does each down give back the schema from before its up.
+//! ([`crate::sql::followed`]: PostgreSQL operations, MySQL statements). Three questions, one
+//! rule each: does a migration destroy data the previous version needs, does every migration
+//! have the down its runner rolls back with, and does each down give back the schema from
+//! before its up. For the last, the PostgreSQL ups and downs are followed by the one follower
+//! over a schema of rollback's own ([`Replay`]: downs are no part of the set's cached facts),
+//! and the [`crate::sql::postgres::shape::Shape`] before the up is compared with the one after
+//! the down.
 //!
 //! It lives in `rollback` rather than in a check of its own because it answers the same
 //! question for the same reader ("if this deploy goes wrong, can I go back?"): one row of the
@@ -34,8 +37,7 @@ use crate::sql::files::downs::{DownOf, DownStyle, down_of_in, set_style};
 use crate::sql::followed::{FollowSettings, SetFacts, follow_files};
 use crate::sql::mysql::facts::Event;
 use crate::sql::postgres::operations::{FileFacts, Operation, Step};
-use crate::sql::postgres::schema::Schema;
-use crate::sql::postgres::{FollowOptions, follow_file, follow_sql};
+use crate::sql::postgres::shape::Replay;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -182,16 +184,12 @@ fn postgres(
     style: Option<DownStyle>,
     out: &mut Analysis,
 ) {
-    let options = FollowOptions {
-        transaction: set.transaction,
-        postgres_version: ANY_POSTGRES_VERSION,
-        deploy_is_known: set.deploy_is_known,
-    };
-    // rollback's own schema, followed by the one follower: its downs are not part of the set.
-    let mut schema = Schema::new(set.deploy_is_known);
+    // The ups again, by the one follower over a schema of rollback's own: downs are no part of
+    // the set's cached facts.
+    let mut replay = Replay::new(set.transaction, set.deploy_is_known);
     for (file, facts) in set.files.iter().zip(facts) {
-        let before = file.in_deploy.then(|| schema.shape());
-        follow_file(&mut schema, file, options);
+        let before = file.in_deploy.then(|| replay.shape());
+        replay.up(file);
         let Some(before) = before else {
             continue;
         };
@@ -241,7 +239,7 @@ fn postgres(
             DownOf::Missing { style, empty } => {
                 // An up that changes no schema (a backfill, a seed, only comments) has nothing
                 // for a down to put back; golang-migrate runs a missing down as a no-op.
-                if before == schema.shape() {
+                if before == replay.shape() {
                     continue;
                 }
                 out.without_down += 1;
@@ -252,12 +250,10 @@ fn postgres(
                 if facts.unread > 0 {
                     continue;
                 }
-                let mut after = schema.clone();
-                let down_facts = follow_sql(&mut after, &down.path, &down.text, options);
-                if down_facts.unread > 0 {
+                let Some(after) = replay.after(&down.path, &down.text) else {
                     continue;
-                }
-                let differences = before.differences(&after.shape());
+                };
+                let differences = before.differences(&after);
                 if !differences.is_empty() {
                     out.downs_not_undoing += 1;
                     out.findings

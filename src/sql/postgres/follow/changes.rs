@@ -23,8 +23,9 @@ struct At {
     column: u32,
 }
 
-/// The changes of one statement, with the schema they read and keep up to date (nullability,
-/// enum types and index columns; the walk itself keeps tables and column types).
+/// The changes of one statement, with the schema they read and keep up to date: nullability
+/// and enum types, written here command by command (a later clause of the same ALTER reads what
+/// an earlier one declared); the walk writes the rest after the statement (`follow.rs`).
 struct Recorder<'s> {
     schema: &'s mut Schema,
     out: Vec<SchemaChange>,
