@@ -60,12 +60,7 @@ pub fn follow_file(schema: &mut Schema, file: &MigrationFile, options: FollowOpt
 
 /// Every statement of `sql` (a down migration: no up section is cut out) followed over
 /// `schema`, run as this deploy's in the set's transactions.
-pub fn follow_sql(
-    schema: &mut Schema,
-    path: &str,
-    sql: &str,
-    options: FollowOptions,
-) -> FileFacts {
+pub fn follow_sql(schema: &mut Schema, path: &str, sql: &str, options: FollowOptions) -> FileFacts {
     schema.start_file();
     let source = Source {
         path,

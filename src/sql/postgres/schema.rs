@@ -613,7 +613,8 @@ impl Schema {
                 rename_in(&mut constraint.columns, column, &to);
             }
         }
-        self.indexes.column_gone_or_renamed(table, column, Some(&to));
+        self.indexes
+            .column_gone_or_renamed(table, column, Some(&to));
     }
 }
 

@@ -105,7 +105,11 @@ impl Schema {
                     .filter(|(_, column)| column.defined)
                     .map(|(name, column)| {
                         let shown = Column {
-                            ty: column.ty.as_ref().map(|t| t.to_string()).unwrap_or_default(),
+                            ty: column
+                                .ty
+                                .as_ref()
+                                .map(|t| t.to_string())
+                                .unwrap_or_default(),
                             not_null: column.not_null.unwrap_or(false),
                             default: column.default.as_ref().map(|d| d.text().to_string()),
                         };
@@ -282,7 +286,6 @@ fn keyed_differences<T>(
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use crate::config::TransactionMode;
@@ -375,7 +378,10 @@ mod tests {
         assert_eq!(column.ty.as_ref().unwrap().name, "int4");
         assert_eq!(column.default.as_ref().unwrap().text(), "1");
         assert!(schema.column_is_indexed("t", "b"));
-        assert_eq!(schema.table("t").unwrap().constraints["t_a_check"].columns, ["b"]);
+        assert_eq!(
+            schema.table("t").unwrap().constraints["t_a_check"].columns,
+            ["b"]
+        );
         follow(&mut schema, "ALTER TABLE t DROP COLUMN b;");
         assert!(schema.index("t_a").is_none());
         assert!(schema.table("t").unwrap().constraints.is_empty());

@@ -137,14 +137,17 @@ pub fn enum_values_lost(facts: &FileFacts) -> Vec<EnumValuesLost> {
             else {
                 continue;
             };
-            let removed = statement.changes.iter().find_map(|change| match &change.kind {
-                ChangeKind::EnumValuesRemoved {
-                    column: Some(changed),
-                    removed,
-                    ..
-                } if changed.to_lowercase() == *column => Some(removed),
-                _ => None,
-            });
+            let removed = statement
+                .changes
+                .iter()
+                .find_map(|change| match &change.kind {
+                    ChangeKind::EnumValuesRemoved {
+                        column: Some(changed),
+                        removed,
+                        ..
+                    } if changed.to_lowercase() == *column => Some(removed),
+                    _ => None,
+                });
             if let Some(removed) = removed {
                 out.push(EnumValuesLost {
                     table: table.clone(),

@@ -3,9 +3,9 @@
 //! changes in the schema.
 
 use super::{Effect, FileWalk, definitions};
-use crate::sql::postgres::schema::Expression;
 use crate::sql::postgres::ast::*;
 use crate::sql::postgres::operations::*;
+use crate::sql::postgres::schema::Expression;
 use crate::sql::postgres::schema::column_type_change;
 use pg_query::protobuf::{self, AlterTableType, ConstrType};
 use pg_query::{LockMode, NodeEnum};
