@@ -909,7 +909,7 @@ impl<'a> FileWalk<'a> {
                     // `DROP INDEX orders.orders_total_idx` names a schema `orders`, not the
                     // table: PostgreSQL finds no such index there (and with IF EXISTS only
                     // says so in a NOTICE). MySQL's `table.index` habit drops nothing.
-                    if !qualifier(object).is_some_and(|q| self.schema.table(&q).is_some()) {
+                    if qualifier(object).is_none_or(|q| self.schema.table(&q).is_none()) {
                         self.schema.drop_index(&name);
                     }
                     effect.operations.push(if stmt.concurrent {

@@ -105,14 +105,15 @@ impl Constraint {
 /// equal).
 #[derive(Debug, Clone)]
 pub struct Expression {
-    node: Option<NodeEnum>,
+    /// Boxed: a parse node is hundreds of bytes, and most columns have no default.
+    node: Option<Box<NodeEnum>>,
     text: OnceCell<String>,
 }
 
 impl Expression {
     pub fn new(node: &NodeEnum) -> Expression {
         Expression {
-            node: Some(node.clone()),
+            node: Some(Box::new(node.clone())),
             text: OnceCell::new(),
         }
     }
@@ -127,7 +128,7 @@ impl Expression {
 
     pub fn text(&self) -> &str {
         self.text
-            .get_or_init(|| self.node.as_ref().map(deparse).unwrap_or_default())
+            .get_or_init(|| self.node.as_deref().map(deparse).unwrap_or_default())
     }
 }
 
