@@ -8,7 +8,7 @@
 
 use super::ast::*;
 use super::operations::*;
-use super::schema::Schema;
+use super::schema::{Schema, Table};
 use super::{self as parser, Origin, Statement};
 use crate::config::TransactionMode;
 use crate::sql::files::MigrationFile;
@@ -18,6 +18,7 @@ use std::collections::{HashMap, HashSet};
 
 mod alter_table;
 mod changes;
+mod definitions;
 
 /// What the facts depend on besides the files.
 #[derive(Debug, Clone, Copy)]
@@ -34,11 +35,48 @@ pub fn follow(files: &[MigrationFile], options: FollowOptions) -> Vec<FileFacts>
     let mut schema = Schema::new(options.deploy_is_known);
     files
         .iter()
-        .map(|file| {
-            schema.start_file();
-            FileWalk::follow(&mut schema, file, options)
-        })
+        .map(|file| follow_file(&mut schema, file, options))
         .collect()
+}
+
+/// One file's up section followed over `schema`, which it leaves as the file leaves the
+/// database: the walk [`follow`] makes for each file, for a reader that keeps its own schema.
+pub fn follow_file(schema: &mut Schema, file: &MigrationFile, options: FollowOptions) -> FileFacts {
+    schema.start_file();
+    let (up, dbmate_no_transaction) = up_section(&file.text);
+    let transaction_mode = if dbmate_no_transaction {
+        TransactionMode::None
+    } else {
+        file.transaction.unwrap_or(options.transaction)
+    };
+    let source = Source {
+        path: &file.path,
+        sql: up,
+        in_deploy: file.in_deploy,
+        transaction_mode,
+    };
+    FileWalk::follow(schema, source, options)
+}
+
+/// Every statement of `sql` (a down migration: no up section is cut out) followed over
+/// `schema`, run as this deploy's in the set's transactions.
+pub fn follow_sql(schema: &mut Schema, path: &str, sql: &str, options: FollowOptions) -> FileFacts {
+    schema.start_file();
+    let source = Source {
+        path,
+        sql,
+        in_deploy: true,
+        transaction_mode: options.transaction,
+    };
+    FileWalk::follow(schema, source, options)
+}
+
+/// The SQL one walk follows, and how it runs.
+struct Source<'a> {
+    path: &'a str,
+    sql: &'a str,
+    in_deploy: bool,
+    transaction_mode: TransactionMode,
 }
 
 #[derive(Default)]
@@ -106,23 +144,18 @@ fn up_section(text: &str) -> (&str, bool) {
 }
 
 impl<'a> FileWalk<'a> {
-    fn follow(schema: &'a mut Schema, file: &MigrationFile, options: FollowOptions) -> FileFacts {
-        let (up, dbmate_no_transaction) = up_section(&file.text);
+    fn follow(schema: &'a mut Schema, source: Source, options: FollowOptions) -> FileFacts {
+        let up = source.sql;
         let mut statements = parser::parse(up);
         let top_level = statements
             .iter()
             .filter(|s| s.origin == Origin::TopLevel)
             .count();
-        let transaction_mode = if dbmate_no_transaction {
-            TransactionMode::None
-        } else {
-            file.transaction.unwrap_or(options.transaction)
-        };
         let mut walk = FileWalk {
             schema,
             options,
-            in_deploy: file.in_deploy,
-            transaction_mode,
+            in_deploy: source.in_deploy,
+            transaction_mode: source.transaction_mode,
             statement_count: top_level,
             line: 0,
             altering_index: false,
@@ -191,8 +224,8 @@ impl<'a> FileWalk<'a> {
             .filter(|step| matches!(step, Step::Statement(s) if s.unread.is_some()))
             .count();
         FileFacts {
-            path: file.path.clone(),
-            in_deploy: file.in_deploy,
+            path: source.path.to_string(),
+            in_deploy: source.in_deploy,
             steps: walk.steps,
             unread,
         }
@@ -361,14 +394,8 @@ impl<'a> FileWalk<'a> {
                     return effect;
                 }
                 self.schema.created(&table, self.in_deploy);
-                let columns = self.schema.table_columns(&table);
-                for element in &stmt.table_elts {
-                    if let Some(NodeEnum::ColumnDef(column)) = element.node.as_ref()
-                        && let Some(ty) = column.type_name.as_ref().map(column_type)
-                    {
-                        columns.insert(column.colname.to_lowercase(), ty);
-                    }
-                }
+                self.schema
+                    .create_table(&table, definitions::created_table(&table, stmt));
                 // REFERENCES takes SHARE ROW EXCLUSIVE on the referenced table (it adds
                 // triggers there), even for a new, empty table: brief, but it queues behind
                 // every write in flight on the referenced table.
@@ -438,16 +465,20 @@ impl<'a> FileWalk<'a> {
                         return effect;
                     }
                     self.schema.created(&table, self.in_deploy);
-                    // Known from now on, for a later IF NOT EXISTS.
-                    self.schema.table_columns(&table);
+                    // Its columns are the query's: known by name only from later ALTERs.
+                    let created = Table {
+                        created: true,
+                        ..Table::default()
+                    };
+                    self.schema.create_table(&table, created);
                 }
             }
             NodeEnum::IndexStmt(stmt) => {
                 let table = table_of(&stmt.relation);
-                if !stmt.idxname.is_empty() {
-                    let columns = changes::index_columns(stmt);
-                    self.schema
-                        .add_index(&stmt.idxname.to_lowercase(), &table, columns);
+                let (name, index) = definitions::index(&table, stmt);
+                // CREATE INDEX IF NOT EXISTS of an index that exists does nothing (a NOTICE).
+                if !(stmt.if_not_exists && self.schema.index(&name).is_some()) {
+                    self.schema.add_index(&name, index);
                 }
                 let partitioned = self.schema.is_partitioned(&table);
                 if stmt.concurrent && partitioned {
@@ -826,8 +857,15 @@ impl<'a> FileWalk<'a> {
                     .rename_index(&table, &stmt.newname.to_lowercase());
             }
             // RENAME CONSTRAINT: ACCESS EXCLUSIVE on the table ("ALTER TABLE"), catalog only.
-            ObjectType::ObjectTabconstraint if self.existing(&table) => {
-                effect.locks.push((table, LockMode::AccessExclusiveLock));
+            ObjectType::ObjectTabconstraint => {
+                self.schema.rename_constraint(
+                    &table,
+                    &stmt.subname.to_lowercase(),
+                    stmt.newname.to_lowercase(),
+                );
+                if self.existing(&table) {
+                    effect.locks.push((table, LockMode::AccessExclusiveLock));
+                }
             }
             ObjectType::ObjectColumn => {
                 self.schema.rename_column(
@@ -868,7 +906,12 @@ impl<'a> FileWalk<'a> {
                             .locks
                             .push((table.to_string(), LockMode::AccessExclusiveLock));
                     }
-                    self.schema.drop_index(&name);
+                    // `DROP INDEX orders.orders_total_idx` names a schema `orders`, not the
+                    // table: PostgreSQL finds no such index there (and with IF EXISTS only
+                    // says so in a NOTICE). MySQL's `table.index` habit drops nothing.
+                    if qualifier(object).is_none_or(|q| self.schema.table(&q).is_none()) {
+                        self.schema.drop_index(&name);
+                    }
                     effect.operations.push(if stmt.concurrent {
                         Operation::Concurrently {
                             target: name,
@@ -908,6 +951,16 @@ fn foreign_key_targets(elements: &[protobuf::Node]) -> Vec<String> {
         .collect();
     tables.dedup();
     tables
+}
+
+/// The first part of a qualified name (`a.b` → `a`), lower-cased.
+fn qualifier(object: &protobuf::Node) -> Option<String> {
+    match object.node.as_ref() {
+        Some(NodeEnum::List(list)) if list.items.len() > 1 => {
+            parser::strings(&list.items).next().map(str::to_lowercase)
+        }
+        _ => None,
+    }
 }
 
 /// A statement that copies the whole table under ACCESS EXCLUSIVE.

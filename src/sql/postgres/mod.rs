@@ -16,17 +16,21 @@
 //!
 //! On top of the parse: [`follow`] walks a project's migration files in order and writes down the
 //! facts the rules judge ([`operations`]): each statement's operations on existing or new tables,
-//! its locks, its long work and its transaction, with the [`schema`] built so far.
+//! its locks, its long work and its transaction, with the [`schema`] built so far. That schema is
+//! the one PostgreSQL schema model (tables, columns with type, NOT NULL and default,
+//! constraints, indexes, enums, partitions, domains), and the follower is the only code that
+//! changes it; `rollback` follows ups and downs over a schema of its own ([`shape::Replay`])
+//! and compares the [`shape`]s it takes.
 
 pub mod ast;
-pub mod catalog;
 mod chunks;
 pub mod follow;
 pub mod live;
 pub mod operations;
 pub mod schema;
+pub mod shape;
 
-pub use follow::{FollowOptions, follow};
+pub use follow::{FollowOptions, follow, follow_file, follow_sql};
 pub use operations::{blocks, lock_name};
 use std::sync::Arc;
 

@@ -1,15 +1,31 @@
-//! The PostgreSQL schema as the migrations build it, file after file: which tables exist, which
-//! are new (created by this deploy, so empty and safe to lock), and each column's type.
+//! The one PostgreSQL schema model: what the migrations built, file after file, as
+//! [`super::follow`] (the only code that turns statements into schema changes) writes it down.
+//! Every fact is kept once and read by every reader:
+//! - tables: which exist, which are new (created by this deploy, so empty and safe to lock),
+//!   partitions and their DEFAULT partition;
+//! - each column's type, NOT NULL and default; each table's constraints (definition and
+//!   columns); indexes (table, columns, definition); enum types and their values; domains with
+//!   a constraint.
+//!
+//! The lock rules, the schema changes old code can notice ([`crate::sql::changes`]) and the PG
+//! judge read it while the migration set is followed once ([`crate::sql::followed`]);
+//! `rollback` follows ups and downs over a value of its own and compares the [`Shape`]s it
+//! takes before and after ([`super::shape`]).
 //!
 //! Tables and columns are matched by lower-cased name without schema: migrations rarely mix
 //! schemas, and a false "new table" would hide a real finding less often than a schema mismatch
-//! would invent one.
+//! would invent one. Defaults and CHECK expressions keep their parse tree and are deparsed only
+//! when a shape is taken (a walk over thousands of tables never pays for it).
+//!
+//! [`Shape`]: super::shape::Shape
 
 use super::ColumnType;
 use super::operations::TypeChange;
+use pg_query::{NodeEnum, protobuf};
+use std::cell::OnceCell;
 use std::collections::{HashMap, HashSet};
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Schema {
     /// A base ref selected this deploy's files, so a table created by any of them is new at
     /// deploy time. Without a base every file is checked as if new, but a table created by an
@@ -19,10 +35,10 @@ pub struct Schema {
     created_in_file: HashSet<String>,
     /// Tables created by this deploy's migrations.
     created_in_deploy: HashSet<String>,
-    /// table → column → type, from every migration read so far.
-    columns: HashMap<String, HashMap<String, ColumnType>>,
-    /// The indexes created by name: what the lock rules (an index's table, whether a column
-    /// is indexed) and the compatibility changes (`UNIQUE USING INDEX`) read.
+    /// Every table a migration created or altered, by name.
+    tables: HashMap<String, Table>,
+    /// The indexes: what the lock rules (an index's table, whether a column is indexed), the
+    /// compatibility changes (`UNIQUE USING INDEX`) and rollback's comparison read.
     indexes: Indexes,
     /// Tables created `PARTITION BY`.
     partitioned: HashSet<String>,
@@ -32,80 +48,179 @@ pub struct Schema {
     default_partitions: HashMap<String, String>,
     /// Domains created with a constraint (CHECK or NOT NULL).
     constrained_domains: HashSet<String>,
-    /// What the schema changes old code can notice read besides types (see
-    /// `follow::changes`): nullability, enum types, index columns.
-    pub declared: Declared,
-}
-
-/// Nullability and enum types as the migrations declare them, lower-cased.
-#[derive(Debug, Default)]
-pub struct Declared {
-    /// table → column → NOT NULL, where a migration said either. Kept per table: a CREATE
-    /// TABLE forgets its table's facts, and a search through every column of every table there
-    /// made a file of n CREATE TABLEs cost n².
-    not_null: HashMap<String, HashMap<String, bool>>,
     /// Enum type → its values, in order.
     pub enums: HashMap<String, Vec<String>>,
 }
 
-impl Declared {
-    /// Whether a migration declared `table.column` NOT NULL (`Some(true)`) or nullable.
-    pub fn not_null(&self, table: &str, column: &str) -> Option<bool> {
-        self.not_null.get(table)?.get(column).copied()
-    }
+/// A table as the migrations show it.
+#[derive(Debug, Default, Clone)]
+pub struct Table {
+    /// A CREATE TABLE (or CREATE TABLE AS) of the migrations made it, so its whole shape is
+    /// known; otherwise it was made outside them and only what ALTERs said of it is.
+    pub created: bool,
+    /// Column (lower-cased) → what is known of it. Kept per table: a CREATE TABLE forgets its
+    /// table's facts, and a search through every column of every table there made a file of n
+    /// CREATE TABLEs cost n².
+    pub columns: HashMap<String, Column>,
+    /// Constraint name (lower-cased; PostgreSQL's generated name when none is given) → it.
+    pub constraints: HashMap<String, Constraint>,
+}
 
-    pub fn set_not_null(&mut self, table: &str, column: &str, not_null: bool) {
-        self.not_null
-            .entry(table.to_string())
-            .or_default()
-            .insert(column.to_string(), not_null);
-    }
+#[derive(Debug, Default, Clone)]
+pub struct Column {
+    pub ty: Option<ColumnType>,
+    /// Whether a migration declared it NOT NULL (`Some(true)`) or nullable.
+    pub not_null: Option<bool>,
+    pub default: Option<Expression>,
+    /// A CREATE TABLE or ADD COLUMN defined it (so its NOT NULL and default are known), rather
+    /// than an ALTER of a column made outside the migrations.
+    pub defined: bool,
+}
 
-    /// The column was dropped: nothing is known of it any more.
-    pub fn forget_column(&mut self, table: &str, column: &str) {
-        if let Some(columns) = self.not_null.get_mut(table) {
-            columns.remove(column);
-        }
-    }
+/// A constraint of a table.
+#[derive(Debug, Clone)]
+pub struct Constraint {
+    /// `PRIMARY KEY (id)`, `FOREIGN KEY (customer_id) REFERENCES customers`; for a CHECK, the
+    /// word before [`Constraint::check`].
+    pub written: String,
+    /// A CHECK's expression.
+    pub check: Option<Expression>,
+    /// The columns it is on: dropping one of them drops the constraint (PostgreSQL's
+    /// ALTER TABLE … DROP COLUMN drops the indexes and constraints that involve the column).
+    pub columns: Vec<String>,
+}
 
-    /// A table created anew (or dropped): nothing is known of its columns' nullability.
-    pub fn forget_table(&mut self, table: &str) {
-        self.not_null.remove(table);
-    }
-
-    pub fn rename_table(&mut self, table: &str, to: &str) {
-        if table == to {
-            return;
-        }
-        self.forget_table(to);
-        if let Some(columns) = self.not_null.remove(table) {
-            self.not_null.insert(to.to_string(), columns);
-        }
-    }
-
-    pub fn rename_column(&mut self, table: &str, column: &str, to: &str) {
-        if let Some(columns) = self.not_null.get_mut(table)
-            && let Some(not_null) = columns.remove(column)
-        {
-            columns.insert(to.to_string(), not_null);
+impl Constraint {
+    /// `PRIMARY KEY (id)`, `CHECK (total >= 0)`, …
+    pub fn definition(&self) -> String {
+        match &self.check {
+            Some(check) => format!("{} ({})", self.written, check.text()),
+            None => self.written.clone(),
         }
     }
 }
 
-/// An index created by name.
-#[derive(Debug, Clone, PartialEq)]
+/// An expression of a default, a CHECK or an index, deparsed on first use (PostgreSQL's
+/// deparser writes `now()`, `'draft'::text`, so two spellings of the same default compare
+/// equal).
+#[derive(Debug, Clone)]
+pub struct Expression {
+    /// Boxed: a parse node is hundreds of bytes, and most columns have no default.
+    node: Option<Box<NodeEnum>>,
+    text: OnceCell<String>,
+}
+
+impl Expression {
+    pub fn new(node: &NodeEnum) -> Expression {
+        Expression {
+            node: Some(Box::new(node.clone())),
+            text: OnceCell::new(),
+        }
+    }
+
+    /// An expression known by its text (an identity column's default is `identity`).
+    pub fn written(text: &str) -> Expression {
+        Expression {
+            node: None,
+            text: OnceCell::from(text.to_string()),
+        }
+    }
+
+    pub fn text(&self) -> &str {
+        self.text
+            .get_or_init(|| self.node.as_deref().map(deparse).unwrap_or_default())
+    }
+}
+
+/// An expression as PostgreSQL's deparser writes it; the Debug form when it cannot be deparsed.
+pub fn deparse(inner: &NodeEnum) -> String {
+    let select = NodeEnum::SelectStmt(Box::new(protobuf::SelectStmt {
+        target_list: vec![protobuf::Node {
+            node: Some(NodeEnum::ResTarget(Box::new(protobuf::ResTarget {
+                val: Some(Box::new(protobuf::Node {
+                    node: Some(inner.clone()),
+                })),
+                ..Default::default()
+            }))),
+        }],
+        // The protobuf default 0 of these enums is "undefined", which the deparser refuses
+        // with an abort: say what a plain SELECT has.
+        limit_option: protobuf::LimitOption::Default as i32,
+        op: protobuf::SetOperation::SetopNone as i32,
+        ..Default::default()
+    }));
+    match select.deparse(Default::default()) {
+        Ok(text) => text
+            .strip_prefix("SELECT ")
+            .map(str::to_string)
+            .unwrap_or(text),
+        Err(_) => format!("{inner:?}"),
+    }
+}
+
+/// An index.
+#[derive(Debug, Clone)]
 pub struct Index {
     /// Its table, lower-cased.
     pub table: String,
     /// The columns it is built on, as written, in order: plain columns and the columns its
     /// expressions read.
     pub columns: Vec<String>,
+    /// How it was created, for rollback's comparison.
+    pub definition: IndexDefinition,
 }
 
-/// The indexes created by name (lower-cased), with their tables': an index belongs to its table,
-/// so it follows a table renamed and goes with a table dropped (PostgreSQL drops a table's
-/// indexes with it).
-#[derive(Debug, Default)]
+/// `CREATE [UNIQUE] INDEX … ON table [USING method] (elements) [WHERE predicate]`, as created
+/// (a rename of the table or of a column does not rewrite it).
+#[derive(Debug, Clone, Default)]
+pub struct IndexDefinition {
+    pub unique: bool,
+    pub table: String,
+    pub elements: Vec<IndexElement>,
+    /// The access method when not btree.
+    pub method: Option<String>,
+    pub predicate: Option<Expression>,
+}
+
+#[derive(Debug, Clone)]
+pub enum IndexElement {
+    Column(String),
+    Expression(Expression),
+}
+
+impl IndexElement {
+    pub fn text(&self) -> &str {
+        match self {
+            IndexElement::Column(name) => name,
+            IndexElement::Expression(expression) => expression.text(),
+        }
+    }
+}
+
+impl IndexDefinition {
+    /// `UNIQUE ON orders (email)`, `ON orders (customer_id, created_at) WHERE …`.
+    pub fn text(&self) -> String {
+        let elements: Vec<&str> = self.elements.iter().map(IndexElement::text).collect();
+        let mut text = format!(
+            "{}ON {} ({})",
+            if self.unique { "UNIQUE " } else { "" },
+            self.table,
+            elements.join(", ")
+        );
+        if let Some(method) = &self.method {
+            text.push_str(&format!(" USING {method}"));
+        }
+        if let Some(predicate) = &self.predicate {
+            text.push_str(&format!(" WHERE {}", predicate.text()));
+        }
+        text
+    }
+}
+
+/// The indexes by name (lower-cased), with their tables': an index belongs to its table, so it
+/// follows a table renamed and goes with a table dropped (PostgreSQL drops a table's indexes
+/// with it).
+#[derive(Debug, Default, Clone)]
 struct Indexes {
     by_name: HashMap<String, Index>,
     /// table → names of its indexes.
@@ -158,6 +273,41 @@ impl Indexes {
             self.by_name.remove(&name);
         }
     }
+
+    /// The table's indexes on `column` go with it; the others now name it `to`, if given.
+    fn column_gone_or_renamed(&mut self, table: &str, column: &str, to: Option<&str>) {
+        let names: Vec<String> = self
+            .by_table
+            .get(table)
+            .into_iter()
+            .flatten()
+            .cloned()
+            .collect();
+        for name in names {
+            let Some(index) = self.by_name.get_mut(&name) else {
+                continue;
+            };
+            match to {
+                Some(to) => rename_in(&mut index.columns, column, to),
+                None if index.columns.iter().any(|c| c.to_lowercase() == column) => {
+                    self.remove(&name);
+                }
+                None => {}
+            }
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (&String, &Index)> {
+        self.by_name.iter()
+    }
+}
+
+fn rename_in(columns: &mut [String], old: &str, new: &str) {
+    for column in columns {
+        if column.to_lowercase() == old {
+            *column = new.to_string();
+        }
+    }
 }
 
 impl Schema {
@@ -192,27 +342,118 @@ impl Schema {
         self.created_in_deploy.remove(table);
     }
 
-    pub fn table_columns(&mut self, table: &str) -> &mut HashMap<String, ColumnType> {
-        self.columns.entry(table.to_string()).or_default()
+    /// `CREATE TABLE`: the table as defined, replacing whatever was known under its name.
+    pub fn create_table(&mut self, name: &str, table: Table) {
+        self.tables.insert(name.to_string(), table);
+    }
+
+    /// A table the migrations created or altered, by lower-cased name.
+    pub fn table(&self, table: &str) -> Option<&Table> {
+        self.tables.get(table)
+    }
+
+    /// Every table by name, in no order.
+    pub fn tables(&self) -> impl Iterator<Item = (&String, &Table)> {
+        self.tables.iter()
+    }
+
+    fn table_mut(&mut self, table: &str) -> &mut Table {
+        self.tables.entry(table.to_string()).or_default()
+    }
+
+    fn column_mut(&mut self, table: &str, column: &str) -> &mut Column {
+        self.table_mut(table)
+            .columns
+            .entry(column.to_string())
+            .or_default()
+    }
+
+    pub fn column(&self, table: &str, column: &str) -> Option<&Column> {
+        self.tables.get(table)?.columns.get(column)
     }
 
     pub fn column_type(&self, table: &str, column: &str) -> Option<&ColumnType> {
-        self.columns.get(table).and_then(|c| c.get(column))
+        self.column(table, column)?.ty.as_ref()
     }
 
     pub fn set_column_type(&mut self, table: &str, column: String, ty: ColumnType) {
-        self.table_columns(table).insert(column, ty);
+        self.column_mut(table, &column).ty = Some(ty);
+    }
+
+    /// Whether `table.column` is NOT NULL: `Some` when a migration said (or the column's type
+    /// is known and nothing made it NOT NULL), `None` when the column is not known.
+    pub fn not_null(&self, table: &str, column: &str) -> Option<bool> {
+        let column = self.column(table, column)?;
+        column.not_null.or(column.ty.as_ref().map(|_| false))
+    }
+
+    pub fn set_not_null(&mut self, table: &str, column: &str, not_null: bool) {
+        self.column_mut(table, column).not_null = Some(not_null);
+    }
+
+    /// `ADD COLUMN` of `defined` with its inline constraints. `if_not_exists` of a column
+    /// already there does nothing (PostgreSQL: "column … already exists, skipping"). The
+    /// nullability already written for the statement (see `follow::changes`) is kept.
+    pub fn add_column(
+        &mut self,
+        table: &str,
+        (name, defined, constraints): (String, Column, Vec<(String, Constraint)>),
+        if_not_exists: bool,
+    ) {
+        let entry = self.table_mut(table);
+        if if_not_exists && entry.columns.get(&name).is_some_and(|c| c.defined) {
+            return;
+        }
+        let column = entry.columns.entry(name).or_default();
+        column.ty = defined.ty;
+        column.not_null = column.not_null.or(defined.not_null);
+        column.default = defined.default;
+        column.defined = true;
+        entry.constraints.extend(constraints);
+    }
+
+    /// `ALTER COLUMN … SET DEFAULT` (`Some`) or `DROP DEFAULT`, of a column the migrations know.
+    pub fn set_default(&mut self, table: &str, column: &str, default: Option<Expression>) {
+        if let Some(column) = self
+            .tables
+            .get_mut(table)
+            .and_then(|t| t.columns.get_mut(column))
+        {
+            column.default = default;
+        }
+    }
+
+    pub fn add_constraint(&mut self, table: &str, (name, constraint): (String, Constraint)) {
+        self.table_mut(table).constraints.insert(name, constraint);
+    }
+
+    pub fn drop_constraint(&mut self, table: &str, name: &str) {
+        if let Some(t) = self.tables.get_mut(table) {
+            t.constraints.remove(name);
+        }
+    }
+
+    pub fn rename_constraint(&mut self, table: &str, name: &str, to: String) {
+        if let Some(t) = self.tables.get_mut(table)
+            && let Some(constraint) = t.constraints.remove(name)
+        {
+            t.constraints.insert(to, constraint);
+        }
     }
 
     /// `CREATE INDEX index ON table (columns)`; `index` and `table` lower-cased.
-    pub fn add_index(&mut self, index: &str, table: &str, columns: Vec<String>) {
-        let table = table.to_string();
-        self.indexes.add(index, Index { table, columns });
+    pub fn add_index(&mut self, index: &str, found: Index) {
+        self.indexes.add(index, found);
     }
 
     /// An index created by an earlier statement.
     pub fn index(&self, index: &str) -> Option<&Index> {
         self.indexes.by_name.get(index)
+    }
+
+    /// Every index by name, in no order.
+    pub fn indexes(&self) -> impl Iterator<Item = (&String, &Index)> {
+        self.indexes.iter()
     }
 
     /// The table of an index created by an earlier statement.
@@ -280,23 +521,32 @@ impl Schema {
     /// The tables with a column of type `domain`, in name order.
     pub fn tables_using_type(&self, domain: &str) -> Vec<String> {
         let mut tables: Vec<String> = self
-            .columns
+            .tables
             .iter()
-            .filter(|(_, columns)| columns.values().any(|ty| ty.name == domain))
+            .filter(|(_, table)| {
+                table
+                    .columns
+                    .values()
+                    .any(|c| c.ty.as_ref().is_some_and(|ty| ty.name == domain))
+            })
             .map(|(table, _)| table.clone())
             .collect();
         tables.sort();
         tables
     }
 
+    /// `DROP COLUMN`: the column goes, and with it the constraints and indexes on it.
     pub fn drop_column(&mut self, table: &str, column: &str) {
-        if let Some(columns) = self.columns.get_mut(table) {
-            columns.remove(column);
+        if let Some(t) = self.tables.get_mut(table) {
+            t.columns.remove(column);
+            t.constraints
+                .retain(|_, c| !c.columns.iter().any(|c| c == column));
         }
+        self.indexes.column_gone_or_renamed(table, column, None);
     }
 
     pub fn drop_table(&mut self, table: &str) {
-        self.columns.remove(table);
+        self.tables.remove(table);
         self.indexes.drop_table(table);
         self.partitioned.remove(table);
         if let Some(parent) = self.parents.remove(table) {
@@ -304,28 +554,31 @@ impl Schema {
         }
     }
 
-    /// The columns and the indexes follow a renamed table.
+    /// The columns, constraints and indexes follow a renamed table.
     pub fn rename_table(&mut self, table: &str, to: String) {
+        if table == to {
+            return;
+        }
         self.indexes.rename_table(table, &to);
-        if let Some(columns) = self.columns.remove(table) {
-            self.columns.insert(to, columns);
+        if let Some(moved) = self.tables.remove(table) {
+            self.tables.insert(to, moved);
         }
     }
 
-    /// A table a migration created (and did not drop since), new or not.
+    /// A table a migration created or altered (and did not drop since), new or not.
     pub fn knows(&self, table: &str) -> bool {
-        self.columns.contains_key(table) || self.created_in_file.contains(table)
+        self.tables.contains_key(table) || self.created_in_file.contains(table)
     }
 
     /// Every (table, column) of type `name`, sorted.
     pub fn columns_of_type(&self, name: &str) -> Vec<(String, String)> {
         let mut found: Vec<(String, String)> = self
-            .columns
+            .tables
             .iter()
-            .flat_map(|(table, columns)| {
-                columns
+            .flat_map(|(table, t)| {
+                t.columns
                     .iter()
-                    .filter(|(_, ty)| ty.name == name)
+                    .filter(|(_, c)| c.ty.as_ref().is_some_and(|ty| ty.name == name))
                     .map(move |(column, _)| (table.clone(), column.clone()))
             })
             .collect();
@@ -333,24 +586,36 @@ impl Schema {
         found
     }
 
-    /// `ALTER TYPE … RENAME TO`: columns of the type now name the new one.
+    /// `ALTER TYPE … RENAME TO`: columns of the type now name the new one (they keep the type,
+    /// by oid).
     pub fn rename_type(&mut self, name: &str, to: &str) {
-        for ty in self.columns.values_mut().flat_map(|c| c.values_mut()) {
+        for ty in self
+            .tables
+            .values_mut()
+            .flat_map(|t| t.columns.values_mut())
+            .filter_map(|c| c.ty.as_mut())
+        {
             if ty.name == name {
                 ty.name = to.to_string();
             }
         }
-        if let Some(values) = self.declared.enums.remove(name) {
-            self.declared.enums.insert(to.to_string(), values);
+        if let Some(values) = self.enums.remove(name) {
+            self.enums.insert(to.to_string(), values);
         }
     }
 
+    /// The column, its constraints and its indexes now name it `to`.
     pub fn rename_column(&mut self, table: &str, column: &str, to: String) {
-        if let Some(columns) = self.columns.get_mut(table)
-            && let Some(ty) = columns.remove(column)
-        {
-            columns.insert(to, ty);
+        if let Some(t) = self.tables.get_mut(table) {
+            if let Some(found) = t.columns.remove(column) {
+                t.columns.insert(to.clone(), found);
+            }
+            for constraint in t.constraints.values_mut() {
+                rename_in(&mut constraint.columns, column, &to);
+            }
         }
+        self.indexes
+            .column_gone_or_renamed(table, column, Some(&to));
     }
 }
 

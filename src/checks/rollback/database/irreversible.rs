@@ -3,9 +3,9 @@
 
 use crate::declare_rule;
 use crate::report::{Finding, Location};
+use crate::sql::changes::ChangeKind;
 use crate::sql::postgres::ColumnType;
-use crate::sql::postgres::catalog::EnumValuesLost;
-use crate::sql::postgres::operations::{Operation, StatementFacts};
+use crate::sql::postgres::operations::{FileFacts, Operation, StatementFacts, Step};
 
 declare_rule! {
     order: 60;
@@ -104,6 +104,62 @@ pub fn check_operation(path: &str, statement: &StatementFacts, op: &Operation) -
         &lost,
         fix,
     ))
+}
+
+/// A column moved to an enum type that lacks values of its type before: rows holding them
+/// cannot be converted back, and the old version may write them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EnumValuesLost {
+    pub table: String,
+    pub column: String,
+    pub from: String,
+    pub to: String,
+    pub lost: Vec<String>,
+}
+
+/// The enum narrowings of a file's statements: an `ALTER COLUMN … TYPE` of an existing table
+/// whose schema change (written by the same walk, from the enum values the schema knows)
+/// removes values.
+pub fn enum_values_lost(facts: &FileFacts) -> Vec<EnumValuesLost> {
+    let mut out = Vec::new();
+    for step in &facts.steps {
+        let Step::Statement(statement) = step else {
+            continue;
+        };
+        for op in statement.operations.iter().flatten() {
+            let Operation::AlterColumnType {
+                table,
+                column,
+                before: Some(before),
+                after,
+                ..
+            } = op
+            else {
+                continue;
+            };
+            let removed = statement
+                .changes
+                .iter()
+                .find_map(|change| match &change.kind {
+                    ChangeKind::EnumValuesRemoved {
+                        column: Some(changed),
+                        removed,
+                        ..
+                    } if changed.to_lowercase() == *column => Some(removed),
+                    _ => None,
+                });
+            if let Some(removed) = removed {
+                out.push(EnumValuesLost {
+                    table: table.clone(),
+                    column: column.clone(),
+                    from: before.to_string(),
+                    to: after.to_string(),
+                    lost: removed.clone(),
+                });
+            }
+        }
+    }
+    out
 }
 
 /// The finding for an enum type recreated without values a column held.

@@ -2,10 +2,13 @@
 //!
 //! Reads the migration sets the context loaded once ([`crate::sql::files`]), their down
 //! migrations ([`crate::sql::files::downs`]), the facts the context followed once per set
-//! ([`crate::sql::followed`]: PostgreSQL operations, MySQL statements) and the PostgreSQL schema
-//! catalog ([`crate::sql::postgres::catalog`]). Three questions, one rule each: does a
-//! migration destroy data the previous version needs, does every migration have the down its
-//! runner rolls back with, and does each down give back the schema from before its up.
+//! ([`crate::sql::followed`]: PostgreSQL operations, MySQL statements). Three questions, one
+//! rule each: does a migration destroy data the previous version needs, does every migration
+//! have the down its runner rolls back with, and does each down give back the schema from
+//! before its up. For the last, the PostgreSQL ups and downs are followed by the one follower
+//! over a schema of rollback's own ([`Replay`]: downs are no part of the set's cached facts),
+//! and the [`crate::sql::postgres::shape::Shape`] before the up is compared with the one after
+//! the down.
 //!
 //! It lives in `rollback` rather than in a check of its own because it answers the same
 //! question for the same reader ("if this deploy goes wrong, can I go back?"): one row of the
@@ -33,9 +36,8 @@ use crate::sql::files::MigrationFile;
 use crate::sql::files::downs::{DownOf, DownStyle, down_of_in, set_style};
 use crate::sql::followed::{FollowSettings, SetFacts, follow_files};
 use crate::sql::mysql::facts::Event;
-use crate::sql::postgres::catalog::Catalog;
-use crate::sql::postgres::operations::FileFacts;
-use crate::sql::postgres::{parse, unread_count};
+use crate::sql::postgres::operations::{FileFacts, Operation, Step};
+use crate::sql::postgres::shape::Replay;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -182,24 +184,24 @@ fn postgres(
     style: Option<DownStyle>,
     out: &mut Analysis,
 ) {
-    let mut catalog = Catalog::default();
+    // The ups again, by the one follower over a schema of rollback's own: downs are no part of
+    // the set's cached facts.
+    let mut replay = Replay::new(set.transaction, set.deploy_is_known);
     for (file, facts) in set.files.iter().zip(facts) {
-        let before = file.in_deploy.then(|| catalog.clone());
-        let up = parse(crate::sql::up_section(&file.text));
-        let lost = catalog.follow(&up);
+        let before = file.in_deploy.then(|| replay.shape());
+        replay.up(file);
         let Some(before) = before else {
             continue;
         };
         let mut irreversible = Vec::new();
         for step in &facts.steps {
-            let crate::sql::postgres::operations::Step::Statement(statement) = step else {
+            let Step::Statement(statement) = step else {
                 continue;
             };
             for op in statement.operations.iter().flatten() {
                 let Some(finding) = irreversible::check_operation(&file.path, statement, op) else {
                     continue;
                 };
-                use crate::sql::postgres::operations::Operation;
                 let index = out.findings.len() + irreversible.len();
                 match op {
                     Operation::DropTable { table } => {
@@ -213,17 +215,22 @@ fn postgres(
                 irreversible.push(finding);
             }
         }
-        for lost in &lost {
-            // Where: the ALTER COLUMN … TYPE that moved the column to the narrower type.
-            let at = up
+        for lost in irreversible::enum_values_lost(facts) {
+            // Where: the first statement that names the column and ALTER … TYPE.
+            let at = facts
+                .steps
                 .iter()
+                .filter_map(|step| match step {
+                    Step::Statement(s) => Some(s),
+                    Step::Commit { .. } => None,
+                })
                 .find(|s| {
                     crate::sql::contains_ignore_case(&s.text, &lost.column)
                         && crate::sql::contains_ignore_case(&s.text, "type")
                         && crate::sql::contains_ignore_case(&s.text, "alter")
                 })
                 .map_or((1, 1), |s| (s.line, s.column));
-            irreversible.push(irreversible::check_enum(&file.path, at.0, at.1, lost));
+            irreversible.push(irreversible::check_enum(&file.path, at.0, at.1, &lost));
         }
         out.irreversible += irreversible.len();
         out.findings.extend(irreversible);
@@ -232,7 +239,7 @@ fn postgres(
             DownOf::Missing { style, empty } => {
                 // An up that changes no schema (a backfill, a seed, only comments) has nothing
                 // for a down to put back; golang-migrate runs a missing down as a no-op.
-                if before == catalog {
+                if before == replay.shape() {
                     continue;
                 }
                 out.without_down += 1;
@@ -240,12 +247,12 @@ fn postgres(
                     .push(missing_down::finding(&file.path, style, empty.as_ref()));
             }
             DownOf::Found(down) => {
-                let down_statements = parse(&down.text);
-                if unread_count(&up) > 0 || unread_count(&down_statements) > 0 {
+                if facts.unread > 0 {
                     continue;
                 }
-                let mut after = catalog.clone();
-                after.follow(&down_statements);
+                let Some(after) = replay.after(&down.path, &down.text) else {
+                    continue;
+                };
                 let differences = before.differences(&after);
                 if !differences.is_empty() {
                     out.downs_not_undoing += 1;

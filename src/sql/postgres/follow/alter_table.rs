@@ -2,9 +2,10 @@
 //! names the lock of every form), the long work it does on an existing table, and what it
 //! changes in the schema.
 
-use super::{Effect, FileWalk};
+use super::{Effect, FileWalk, definitions};
 use crate::sql::postgres::ast::*;
 use crate::sql::postgres::operations::*;
+use crate::sql::postgres::schema::Expression;
 use crate::sql::postgres::schema::column_type_change;
 use pg_query::protobuf::{self, AlterTableType, ConstrType};
 use pg_query::{LockMode, NodeEnum};
@@ -42,10 +43,8 @@ impl FileWalk<'_> {
                         .added_columns
                         .insert((table.to_string(), column_def.colname.to_lowercase()));
                 }
-                if let Some(ty) = column_def.type_name.as_ref().map(column_type) {
-                    self.schema
-                        .set_column_type(table, column_def.colname.to_lowercase(), ty);
-                }
+                let defined = definitions::column(table, column_def);
+                self.schema.add_column(table, defined, cmd.missing_ok);
                 (LockMode::AccessExclusiveLock, work)
             }
             (AlterTableType::AtAlterColumnType, Some(NodeEnum::ColumnDef(column_def))) => {
@@ -110,7 +109,21 @@ impl FileWalk<'_> {
                 (LockMode::AccessExclusiveLock, None)
             }
             (AlterTableType::AtAddConstraint, Some(NodeEnum::Constraint(constraint))) => {
+                if let Some(named) = definitions::table_constraint(table, constraint) {
+                    self.schema.add_constraint(table, named);
+                }
                 self.add_constraint(table, constraint, existing, effect)
+            }
+            // SET DEFAULT and DROP DEFAULT change the catalog only (a default applies to rows
+            // inserted from then on).
+            (AlterTableType::AtColumnDefault, _) => {
+                self.schema
+                    .set_default(table, &column, def.map(Expression::new));
+                (LockMode::AccessExclusiveLock, None)
+            }
+            (AlterTableType::AtDropConstraint, _) => {
+                self.schema.drop_constraint(table, &column);
+                (LockMode::AccessExclusiveLock, None)
             }
             (AlterTableType::AtValidateConstraint, _) => {
                 let key = (table.to_string(), cmd.name.clone());
@@ -577,11 +590,7 @@ impl FileWalk<'_> {
             };
             for column in &index.columns {
                 let column = column.to_lowercase();
-                let nullable = match self.schema.declared.not_null(&table, &column) {
-                    Some(not_null) => !not_null,
-                    None => self.schema.column_type(&table, &column).is_some(),
-                };
-                if nullable {
+                if self.schema.not_null(&table, &column) == Some(false) {
                     out.push((table.clone(), column));
                 }
             }

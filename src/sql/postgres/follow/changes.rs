@@ -23,8 +23,9 @@ struct At {
     column: u32,
 }
 
-/// The changes of one statement, with the schema they read and keep up to date (nullability,
-/// enum types and index columns; the walk itself keeps tables and column types).
+/// The changes of one statement, with the schema they read and keep up to date: nullability
+/// and enum types, written here command by command (a later clause of the same ALTER reads what
+/// an earlier one declared); the walk writes the rest after the statement (`follow.rs`).
 struct Recorder<'s> {
     schema: &'s mut Schema,
     out: Vec<SchemaChange>,
@@ -76,16 +77,11 @@ impl Recorder<'_> {
     /// Whether the column is NOT NULL: `Some` when the migrations say (or the column is known
     /// and nothing made it NOT NULL), `None` when the column is not known.
     fn not_null(&self, table: &str, column: &str) -> Option<bool> {
-        let (table, column) = (key(table), key(column));
-        match self.schema.declared.not_null(&table, &column) {
-            Some(not_null) => Some(not_null),
-            None => self.schema.column_type(&table, &column).map(|_| false),
-        }
+        self.schema.not_null(&key(table), &key(column))
     }
 
     fn set_not_null_fact(&mut self, table: &str, column: &str, not_null: bool) {
         self.schema
-            .declared
             .set_not_null(&key(table), &key(column), not_null);
     }
 
@@ -99,7 +95,6 @@ impl Recorder<'_> {
                     return;
                 }
                 self.emit(at, &table, ChangeKind::CreateTable);
-                self.schema.declared.forget_table(&key(&table));
                 if let Some(NodeEnum::SelectStmt(select)) =
                     stmt.query.as_ref().and_then(|q| q.node.as_ref())
                 {
@@ -117,10 +112,9 @@ impl Recorder<'_> {
                     match stmt.remove_type() {
                         ObjectType::ObjectTable => {
                             self.emit(at, &name, ChangeKind::DropTable);
-                            self.schema.declared.forget_table(&key(&name));
                         }
                         ObjectType::ObjectType => {
-                            self.schema.declared.enums.remove(&key(&name));
+                            self.schema.enums.remove(&key(&name));
                         }
                         _ => {}
                     }
@@ -159,7 +153,7 @@ impl Recorder<'_> {
             NodeEnum::CreateEnumStmt(stmt) => {
                 let name = last_string(&stmt.type_name);
                 let values = string_list(&stmt.vals);
-                self.schema.declared.enums.insert(key(&name), values);
+                self.schema.enums.insert(key(&name), values);
             }
             NodeEnum::AlterEnumStmt(stmt) => self.alter_enum(at, stmt),
             NodeEnum::UpdateStmt(stmt) => {
@@ -207,25 +201,8 @@ impl Recorder<'_> {
         if stmt.if_not_exists && self.schema.knows(&key(&table)) {
             return;
         }
+        // The walk writes the table's columns down (`definitions::created_table`).
         self.emit(at, &table, ChangeKind::CreateTable);
-        self.schema.declared.forget_table(&key(&table));
-        let mut not_null = Vec::new();
-        let mut primary = Vec::new();
-        for element in &stmt.table_elts {
-            match element.node.as_ref() {
-                Some(NodeEnum::ColumnDef(def)) => {
-                    not_null.push((def.colname.clone(), ColumnFacts::of(def).not_null));
-                }
-                Some(NodeEnum::Constraint(c)) if c.contype() == ConstrType::ConstrPrimary => {
-                    primary.extend(string_list(&c.keys));
-                }
-                _ => {}
-            }
-        }
-        for (column, not_null) in not_null {
-            let not_null = not_null || primary.contains(&column);
-            self.set_not_null_fact(&table, &column, not_null);
-        }
     }
 
     fn index(&mut self, at: At, stmt: &protobuf::IndexStmt) {
@@ -251,8 +228,7 @@ impl Recorder<'_> {
         match stmt.rename_type() {
             ObjectType::ObjectTable => {
                 let to = stmt.newname.clone();
-                self.emit(at, &table, ChangeKind::RenameTable { to: to.clone() });
-                self.schema.declared.rename_table(&key(&table), &key(&to));
+                self.emit(at, &table, ChangeKind::RenameTable { to });
             }
             ObjectType::ObjectColumn => {
                 let kind = ChangeKind::RenameColumn {
@@ -260,11 +236,6 @@ impl Recorder<'_> {
                     to: stmt.newname.clone(),
                 };
                 self.emit(at, &table, kind);
-                self.schema.declared.rename_column(
-                    &key(&table),
-                    &key(&stmt.subname),
-                    &key(&stmt.newname),
-                );
             }
             ObjectType::ObjectType => {
                 let old = stmt.object.as_deref().map(object_name).unwrap_or_default();
@@ -277,7 +248,7 @@ impl Recorder<'_> {
     fn alter_enum(&mut self, at: At, stmt: &protobuf::AlterEnumStmt) {
         let name = key(&last_string(&stmt.type_name));
         if stmt.old_val.is_empty() {
-            let values = self.schema.declared.enums.entry(name).or_default();
+            let values = self.schema.enums.entry(name).or_default();
             if !values.contains(&stmt.new_val) {
                 values.push(stmt.new_val.clone());
             }
@@ -295,7 +266,6 @@ impl Recorder<'_> {
         }
         if let Some(value) = self
             .schema
-            .declared
             .enums
             .get_mut(&name)
             .and_then(|values| values.iter_mut().find(|v| **v == stmt.old_val))
@@ -335,9 +305,6 @@ impl Recorder<'_> {
                     column: cmd.name.clone(),
                 };
                 self.emit(at, table, kind);
-                self.schema
-                    .declared
-                    .forget_column(&key(table), &key(&cmd.name));
             }
             (AlterTableType::AtSetNotNull, _) => self.set_not_null(at, table, &cmd.name),
             (AlterTableType::AtDropNotNull, _) => {
@@ -431,7 +398,7 @@ impl Recorder<'_> {
 
     fn alter_type(&mut self, at: At, table: &str, column: &str, to: Ty) {
         let from = self.column_type(table, column);
-        let enum_values = |ty: &Ty| self.schema.declared.enums.get(&key(&ty.name)).cloned();
+        let enum_values = |ty: &Ty| self.schema.enums.get(&key(&ty.name)).cloned();
         let kind = match (from.as_ref().and_then(enum_values), enum_values(&to)) {
             (Some(old_values), Some(new_values)) => {
                 let removed = missing(&old_values, &new_values);
@@ -514,9 +481,12 @@ impl<'a> ColumnFacts<'a> {
             };
             match c.contype() {
                 ConstrType::ConstrNotnull | ConstrType::ConstrPrimary => facts.not_null = true,
-                ConstrType::ConstrDefault
-                | ConstrType::ConstrIdentity
-                | ConstrType::ConstrGenerated => facts.filled = true,
+                // PostgreSQL makes an identity column NOT NULL.
+                ConstrType::ConstrIdentity => {
+                    facts.not_null = true;
+                    facts.filled = true;
+                }
+                ConstrType::ConstrDefault | ConstrType::ConstrGenerated => facts.filled = true,
                 ConstrType::ConstrUnique => facts.unique = true,
                 ConstrType::ConstrCheck => {
                     if let Some(expr) = c.raw_expr.as_ref().and_then(|e| e.node.as_ref()) {
