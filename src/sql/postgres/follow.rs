@@ -18,6 +18,9 @@ use std::collections::{HashMap, HashSet};
 
 mod alter_table;
 mod changes;
+mod transaction_end;
+
+use alter_table::NotNullChecks;
 
 /// What the facts depend on besides the files.
 #[derive(Debug, Clone, Copy)]
@@ -32,11 +35,12 @@ pub struct FollowOptions {
 /// Every file's facts, in order.
 pub fn follow(files: &[MigrationFile], options: FollowOptions) -> Vec<FileFacts> {
     let mut schema = Schema::new(options.deploy_is_known);
+    let mut not_null_checks = NotNullChecks::default();
     files
         .iter()
         .map(|file| {
             schema.start_file();
-            FileWalk::follow(&mut schema, file, options)
+            FileWalk::follow(&mut schema, &mut not_null_checks, file, options)
         })
         .collect()
 }
@@ -82,13 +86,16 @@ struct FileWalk<'a> {
     lock_timeout: bool,
     explicit_transaction: bool,
     tx: Transaction,
-    /// (table, constraint) → column, for `CHECK (column IS NOT NULL) NOT VALID`.
-    pending_not_null_checks: HashMap<(String, String), String>,
-    /// (table, column) proven NOT NULL by a CHECK validated in an earlier transaction.
-    validated_not_null: HashSet<(String, String)>,
+    /// `CHECK (column IS NOT NULL)` constraints of this file and the earlier ones.
+    not_null_checks: &'a mut NotNullChecks,
     /// (table, column) a `PRIMARY KEY USING INDEX` of the statement being followed makes NOT
     /// NULL, read before the statement updates the schema (see `alter_table`).
     nullable_key_columns: Vec<(String, String)>,
+    /// (table, column) a `SET NOT NULL` of the statement being followed names that were
+    /// already NOT NULL, read before the statement updates the schema (see `alter_table`).
+    already_not_null: Vec<(String, String)>,
+    /// The PL/pgSQL procedures of this file that COMMIT or ROLLBACK, by name.
+    ending_procedures: HashMap<String, transaction_end::TransactionEnd>,
     /// The text of the statement being followed, for syntax the parse tree does not keep
     /// (`REINDEX (CONCURRENTLY)` vs `REINDEX … CONCURRENTLY`).
     statement_text: String,
@@ -106,7 +113,12 @@ fn up_section(text: &str) -> (&str, bool) {
 }
 
 impl<'a> FileWalk<'a> {
-    fn follow(schema: &'a mut Schema, file: &MigrationFile, options: FollowOptions) -> FileFacts {
+    fn follow(
+        schema: &'a mut Schema,
+        not_null_checks: &'a mut NotNullChecks,
+        file: &MigrationFile,
+        options: FollowOptions,
+    ) -> FileFacts {
         let (up, dbmate_no_transaction) = up_section(&file.text);
         let mut statements = parser::parse(up);
         let top_level = statements
@@ -129,9 +141,10 @@ impl<'a> FileWalk<'a> {
             lock_timeout: false,
             explicit_transaction: false,
             tx: Transaction::default(),
-            pending_not_null_checks: HashMap::new(),
-            validated_not_null: HashSet::new(),
+            not_null_checks,
             nullable_key_columns: Vec::new(),
+            already_not_null: Vec::new(),
+            ending_procedures: transaction_end::ending_procedures(&statements),
             statement_text: String::new(),
             // Grown as the statements' trees are freed (below), not sized up front: the peak
             // memory of a large file is the parse, and the facts must not add to it.
@@ -200,7 +213,7 @@ impl<'a> FileWalk<'a> {
 
     fn commit(&mut self) {
         let tx = std::mem::take(&mut self.tx);
-        self.validated_not_null.extend(tx.validated_not_null);
+        self.not_null_checks.validated.extend(tx.validated_not_null);
         // The transaction's statements are the steps since the previous commit; they share
         // its lock log, each seeing the part taken before it.
         if !tx.taken.is_empty() {
@@ -247,6 +260,7 @@ impl<'a> FileWalk<'a> {
         };
         // Read before the statement changes the schema: they compare with what was there.
         self.nullable_key_columns = self.nullable_primary_key_columns(node);
+        self.already_not_null = self.already_not_null_columns(node);
         facts.changes = self.schema_changes(statement, node);
         self.line = statement.line;
         self.statement_text.clone_from(&statement.text);
@@ -326,6 +340,7 @@ impl<'a> FileWalk<'a> {
     /// The statement's operations, locks and long work; the schema and transaction follow it.
     fn effect(&mut self, node: &NodeEnum) -> Effect {
         let mut effect = Effect::default();
+        effect.operations.extend(self.transaction_ends(node));
         match node {
             NodeEnum::TransactionStmt(stmt) => match stmt.kind() {
                 TransactionStmtKind::TransStmtBegin | TransactionStmtKind::TransStmtStart => {
