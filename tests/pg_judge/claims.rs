@@ -2,11 +2,11 @@
 //! `migrations` rule reads) claim each top-level statement of a migration does, and which rules
 //! it raises there.
 
+use super::measure::{IN_TRANSACTION_BLOCK, INVALID_TRANSACTION_TERMINATION};
 use gonogo::checks::migrations::{MigrationFile, Settings, analyze_files};
 use gonogo::config::TransactionMode;
 use gonogo::sql::postgres::operations::{Operation, Step};
 use gonogo::sql::postgres::{FollowOptions, Origin, Unread, follow};
-use super::measure::{IN_TRANSACTION_BLOCK, INVALID_TRANSACTION_TERMINATION};
 use pg_query::LockMode;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -131,10 +131,16 @@ pub fn claims(
                                 claim.refusal_code = IN_TRANSACTION_BLOCK;
                             }
                         }
-                        Operation::TransactionEndInBlock { .. } => {
+                        Operation::TransactionEndInBlock { conditional, .. } => {
                             if let Some(block) = statement.transaction.block {
-                                claim.fails_in_transaction = Some(block);
-                                claim.refusal_code = INVALID_TRANSACTION_TERMINATION;
+                                if *conditional {
+                                    // Under IF or in a loop over a query it is refused only
+                                    // when reached, which the data decides: no claim to judge.
+                                    claim.not_sure = true;
+                                } else {
+                                    claim.fails_in_transaction = Some(block);
+                                    claim.refusal_code = INVALID_TRANSACTION_TERMINATION;
+                                }
                             }
                         }
                         // VALIDATE scans the table (with the locks its transaction holds).

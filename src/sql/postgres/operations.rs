@@ -211,6 +211,8 @@ pub enum Operation {
         inside: String,
         /// Where the COMMIT or ROLLBACK is, in the file.
         line: u32,
+        /// It runs only on some paths (under IF, CASE, WHILE, a loop over a query).
+        conditional: bool,
     },
     /// `ADD CONSTRAINT … CHECK` without NOT VALID.
     AddCheck {

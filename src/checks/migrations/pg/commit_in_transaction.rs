@@ -8,7 +8,8 @@ declare_rule! {
     order: 155;
     /// ## What it catches
     /// `COMMIT` or `ROLLBACK` inside a `DO` block, or inside a PL/pgSQL procedure the migration
-    /// defines and `CALL`s, when the statement runs inside a transaction block: an explicit
+    /// defines and `CALL`s (also under IF or in a loop over a query, where it fails when
+    /// reached), when the statement runs inside a transaction block: an explicit
     /// `BEGIN`, a runner that wraps each file in a transaction (`transaction: per-file`, the
     /// default of Rails, Django, Flyway, sqlx), or several statements sent as one query
     /// (`transaction: none`), which PostgreSQL runs as one implicit transaction.
@@ -42,15 +43,23 @@ declare_rule! {
 }
 
 pub fn check(facts: &Facts) -> Option<Draft> {
-    let Operation::TransactionEndInBlock { what, inside, line } = facts.op else {
+    let Operation::TransactionEndInBlock {
+        what,
+        inside,
+        line,
+        conditional,
+    } = facts.op
+    else {
         return None;
     };
     let why = facts.statement.transaction.block?;
+    // Under IF or a loop over a query it fails only when reached, which the data decides.
+    let when = if *conditional { " when it runs" } else { "" };
     Some(Draft::new(
         &COMMIT_IN_TRANSACTION,
         inside,
         format!(
-            "{what} at line {line} in {inside} ends the transaction, which PostgreSQL allows only outside a transaction block, and here {why}: PostgreSQL raises \"invalid transaction termination\" and the deploy fails"
+            "{what} at line {line} in {inside} ends the transaction, which PostgreSQL allows only outside a transaction block, and here {why}: PostgreSQL raises \"invalid transaction termination\"{when} and the deploy fails"
         ),
         format!(
             "move `{}` into a migration of its own that runs outside a transaction and set checks.migrations.transaction to match your runner, or remove the {what} and let the runner commit",

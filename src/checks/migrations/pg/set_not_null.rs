@@ -47,37 +47,32 @@ pub fn check(facts: &Facts) -> Option<Draft> {
             unvalidated_check,
         } => {
             let owned_table = table.clone();
-            let draft = Draft::about(
-                &SET_NOT_NULL,
-                table,
-                column.clone(),
-                move |columns| {
-                    let table = &owned_table;
-                    let pending = columns.details.first().filter(|name| !name.is_empty());
-                    let fix = if let (1, Some(check)) = (columns.count, pending) {
-                        format!(
-                            "{check} was added NOT VALID and proves nothing until validated: `ALTER TABLE {table} VALIDATE CONSTRAINT {check};` in a transaction of its own (SHARE UPDATE EXCLUSIVE: reads and writes go on), then SET NOT NULL (PostgreSQL 12+ skips the scan), then drop the check"
-                        )
-                    } else if columns.count == 1 {
-                        let column = &columns.list;
-                        format!(
-                            "in separate transactions: `ALTER TABLE {table} ADD CONSTRAINT {table}_{column}_not_null CHECK ({column} IS NOT NULL) NOT VALID;` then `ALTER TABLE {table} VALIDATE CONSTRAINT {table}_{column}_not_null;` then SET NOT NULL (PostgreSQL 12+ skips the scan), then drop the check"
-                        )
-                    } else {
-                        format!(
-                            "in separate transactions, for each of {}: `ADD CONSTRAINT … CHECK (column IS NOT NULL) NOT VALID`, then `VALIDATE CONSTRAINT …`, then SET NOT NULL (PostgreSQL 12+ skips the scan), then drop the checks",
-                            columns.list
-                        )
-                    };
-                    (
-                        format!(
-                            "SET NOT NULL on {table}.{} scans the whole table under ACCESS EXCLUSIVE: no reads or writes of {table} until the scan ends",
-                            columns.list
-                        ),
-                        fix,
+            let draft = Draft::about(&SET_NOT_NULL, table, column.clone(), move |columns| {
+                let table = &owned_table;
+                let pending = columns.details.first().filter(|name| !name.is_empty());
+                let fix = if let (1, Some(check)) = (columns.count, pending) {
+                    format!(
+                        "{check} was added NOT VALID and proves nothing until validated: `ALTER TABLE {table} VALIDATE CONSTRAINT {check};` in a transaction of its own (SHARE UPDATE EXCLUSIVE: reads and writes go on), then SET NOT NULL (PostgreSQL 12+ skips the scan), then drop the check"
                     )
-                },
-            );
+                } else if columns.count == 1 {
+                    let column = &columns.list;
+                    format!(
+                        "in separate transactions: `ALTER TABLE {table} ADD CONSTRAINT {table}_{column}_not_null CHECK ({column} IS NOT NULL) NOT VALID;` then `ALTER TABLE {table} VALIDATE CONSTRAINT {table}_{column}_not_null;` then SET NOT NULL (PostgreSQL 12+ skips the scan), then drop the check"
+                    )
+                } else {
+                    format!(
+                        "in separate transactions, for each of {}: `ADD CONSTRAINT … CHECK (column IS NOT NULL) NOT VALID`, then `VALIDATE CONSTRAINT …`, then SET NOT NULL (PostgreSQL 12+ skips the scan), then drop the checks",
+                        columns.list
+                    )
+                };
+                (
+                    format!(
+                        "SET NOT NULL on {table}.{} scans the whole table under ACCESS EXCLUSIVE: no reads or writes of {table} until the scan ends",
+                        columns.list
+                    ),
+                    fix,
+                )
+            });
             // One detail per column (empty: no pending check), so they line up with the columns.
             Some(draft.with_detail(Some(unvalidated_check.clone().unwrap_or_default())))
         }
