@@ -23,7 +23,7 @@ use claims::{Claim, claims};
 use gonogo::config::TransactionMode;
 use gonogo::sql::postgres::lock_name;
 use gonogo::sql::postgres::{Origin, parse};
-use measure::{IN_TRANSACTION_BLOCK, Judge, Measured, Relations, Session};
+use measure::{Judge, Measured, Relations, Session};
 use pg_query::{LockMode, NodeEnum};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -171,13 +171,13 @@ fn lock_text(lock: LockMode) -> &'static str {
     }
 }
 
-/// Compare one statement's claim with what PostgreSQL did. `batch_refused`: whether PostgreSQL
-/// refused the whole file sent as one query (for the "several statements in one implicit
-/// transaction" claim).
+/// Compare one statement's claim with what PostgreSQL did. `batch_error`: the SQLSTATE with
+/// which PostgreSQL refused the whole file sent as one query, if it did (for the "several
+/// statements in one implicit transaction" claim).
 fn compare(
     claim: &Claim,
     measured: &Measured,
-    batch_refused: Option<bool>,
+    batch_error: Option<&str>,
     relations: &Relations,
 ) -> Vec<Disagreement> {
     let mut out = Vec::new();
@@ -205,9 +205,9 @@ fn compare(
     }
     if let Some(block) = claim.fails_in_transaction {
         let refused = if block.starts_with("the file has several statements") {
-            batch_refused.unwrap_or(false)
+            batch_error == Some(claim.refusal_code)
         } else {
-            error.is_some_and(|(code, _)| code == IN_TRANSACTION_BLOCK)
+            error.is_some_and(|(code, _)| code == claim.refusal_code)
         };
         if !refused {
             say(
@@ -467,7 +467,7 @@ async fn judge_migration(
         .collect();
 
     // The whole file as one query string, as a runner with transaction: none may send it.
-    let batch_refused = if transaction == TransactionMode::None
+    let batch_error = if transaction == TransactionMode::None
         && claims.iter().any(|c| {
             c.fails_in_transaction
                 .is_some_and(|b| b.starts_with("the file has several statements"))
@@ -477,13 +477,10 @@ async fn judge_migration(
             .must(&format!("CREATE DATABASE {batch_db} TEMPLATE {db}"))
             .await;
         let session = Session::connect(&cluster.url(&batch_db)).await;
-        let refused = session
-            .run(up)
-            .await
-            .is_err_and(|(code, _)| code == IN_TRANSACTION_BLOCK);
+        let refused = session.run(up).await.err().map(|(code, _)| code);
         drop(session);
         drop_database(&admin, &batch_db, major).await;
-        Some(refused)
+        refused
     } else {
         None
     };
@@ -523,7 +520,7 @@ async fn judge_migration(
             reported.clear();
             judge.own_transaction(&statement.text, &probe).await
         };
-        for disagreement in compare(claim, &measured, batch_refused, &relations) {
+        for disagreement in compare(claim, &measured, batch_error.as_deref(), &relations) {
             let lasting = matches!(
                 disagreement.kind,
                 "lock-missed" | "lock-overclaimed" | "reads" | "writes"

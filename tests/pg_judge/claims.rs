@@ -2,6 +2,7 @@
 //! `migrations` rule reads) claim each top-level statement of a migration does, and which rules
 //! it raises there.
 
+use super::measure::{IN_TRANSACTION_BLOCK, INVALID_TRANSACTION_TERMINATION};
 use gonogo::checks::migrations::{MigrationFile, Settings, analyze_files};
 use gonogo::config::TransactionMode;
 use gonogo::sql::postgres::operations::{Operation, Step};
@@ -30,9 +31,11 @@ pub struct Claim {
     pub index_locks: BTreeMap<String, LockMode>,
     /// The long work it does under those locks ("a table rewrite", "a table scan", …).
     pub work: BTreeSet<&'static str>,
-    /// Why PostgreSQL refuses it in a transaction block (CONCURRENTLY), when gonogo says it runs
-    /// in one.
+    /// Why PostgreSQL refuses it in a transaction block (CONCURRENTLY, a COMMIT in a DO block),
+    /// when gonogo says it runs in one.
     pub fails_in_transaction: Option<&'static str>,
+    /// The SQLSTATE of that refusal: 25001 for CONCURRENTLY, 2D000 for a COMMIT in a DO block.
+    pub refusal_code: &'static str,
     /// Why it cannot succeed on a table with rows.
     pub cannot_succeed: Option<String>,
     /// gonogo could not parse it (PostgreSQL must refuse it too).
@@ -125,6 +128,19 @@ pub fn claims(
                         Operation::Concurrently { .. } => {
                             if let Some(block) = statement.transaction.block {
                                 claim.fails_in_transaction = Some(block);
+                                claim.refusal_code = IN_TRANSACTION_BLOCK;
+                            }
+                        }
+                        Operation::TransactionEndInBlock { conditional, .. } => {
+                            if let Some(block) = statement.transaction.block {
+                                if *conditional {
+                                    // Under IF or in a loop over a query it is refused only
+                                    // when reached, which the data decides: no claim to judge.
+                                    claim.not_sure = true;
+                                } else {
+                                    claim.fails_in_transaction = Some(block);
+                                    claim.refusal_code = INVALID_TRANSACTION_TERMINATION;
+                                }
                             }
                         }
                         // VALIDATE scans the table (with the locks its transaction holds).

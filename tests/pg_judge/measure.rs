@@ -25,7 +25,7 @@ use tokio_postgres::{AsyncMessage, Client, NoTls, SimpleQueryMessage};
 pub const IN_TRANSACTION_BLOCK: &str = "25001";
 /// SQLSTATE 2D000 invalid_transaction_termination: a COMMIT inside a DO block run in a
 /// transaction block; the runner runs the block alone (autocommit), so does the judge.
-const INVALID_TRANSACTION_TERMINATION: &str = "2D000";
+pub const INVALID_TRANSACTION_TERMINATION: &str = "2D000";
 /// SQLSTATE 55P03 lock_not_available: the probe's lock_timeout expired.
 const LOCK_NOT_AVAILABLE: &str = "55P03";
 /// SQLSTATE 42P01 undefined_table: dropped or renamed by an earlier, committed statement.

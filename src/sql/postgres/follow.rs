@@ -19,6 +19,7 @@ use std::collections::{HashMap, HashSet};
 mod alter_table;
 mod changes;
 mod definitions;
+mod transaction_end;
 
 /// What the facts depend on besides the files.
 #[derive(Debug, Clone, Copy)]
@@ -120,13 +121,14 @@ struct FileWalk<'a> {
     lock_timeout: bool,
     explicit_transaction: bool,
     tx: Transaction,
-    /// (table, constraint) → column, for `CHECK (column IS NOT NULL) NOT VALID`.
-    pending_not_null_checks: HashMap<(String, String), String>,
-    /// (table, column) proven NOT NULL by a CHECK validated in an earlier transaction.
-    validated_not_null: HashSet<(String, String)>,
     /// (table, column) a `PRIMARY KEY USING INDEX` of the statement being followed makes NOT
     /// NULL, read before the statement updates the schema (see `alter_table`).
     nullable_key_columns: Vec<(String, String)>,
+    /// (table, column) a `SET NOT NULL` of the statement being followed names that were
+    /// already NOT NULL, read before the statement updates the schema (see `alter_table`).
+    already_not_null: Vec<(String, String)>,
+    /// The PL/pgSQL procedures of this file that COMMIT or ROLLBACK, by name.
+    ending_procedures: HashMap<String, transaction_end::TransactionEnd>,
     /// The text of the statement being followed, for syntax the parse tree does not keep
     /// (`REINDEX (CONCURRENTLY)` vs `REINDEX … CONCURRENTLY`).
     statement_text: String,
@@ -162,9 +164,9 @@ impl<'a> FileWalk<'a> {
             lock_timeout: false,
             explicit_transaction: false,
             tx: Transaction::default(),
-            pending_not_null_checks: HashMap::new(),
-            validated_not_null: HashSet::new(),
             nullable_key_columns: Vec::new(),
+            already_not_null: Vec::new(),
+            ending_procedures: transaction_end::ending_procedures(&statements),
             statement_text: String::new(),
             // Grown as the statements' trees are freed (below), not sized up front: the peak
             // memory of a large file is the parse, and the facts must not add to it.
@@ -233,7 +235,10 @@ impl<'a> FileWalk<'a> {
 
     fn commit(&mut self) {
         let tx = std::mem::take(&mut self.tx);
-        self.validated_not_null.extend(tx.validated_not_null);
+        self.schema
+            .not_null_checks
+            .validated
+            .extend(tx.validated_not_null);
         // The transaction's statements are the steps since the previous commit; they share
         // its lock log, each seeing the part taken before it.
         if !tx.taken.is_empty() {
@@ -280,6 +285,7 @@ impl<'a> FileWalk<'a> {
         };
         // Read before the statement changes the schema: they compare with what was there.
         self.nullable_key_columns = self.nullable_primary_key_columns(node);
+        self.already_not_null = self.already_not_null_columns(node);
         facts.changes = self.schema_changes(statement, node);
         self.line = statement.line;
         self.statement_text.clone_from(&statement.text);
@@ -359,6 +365,7 @@ impl<'a> FileWalk<'a> {
     /// The statement's operations, locks and long work; the schema and transaction follow it.
     fn effect(&mut self, node: &NodeEnum) -> Effect {
         let mut effect = Effect::default();
+        effect.operations.extend(self.transaction_ends(node));
         match node {
             NodeEnum::TransactionStmt(stmt) => match stmt.kind() {
                 TransactionStmtKind::TransStmtBegin | TransactionStmtKind::TransStmtStart => {

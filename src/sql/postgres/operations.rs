@@ -194,10 +194,25 @@ pub enum Operation {
         after: ColumnType,
         rewrite: TypeChange,
     },
-    /// `SET NOT NULL` that scans (no CHECK already proves it, or PostgreSQL before 12).
+    /// `SET NOT NULL` that scans: the column may hold NULLs (not already NOT NULL) and no
+    /// validated CHECK proves it has none (or PostgreSQL before 12).
     SetNotNull {
         table: String,
         column: String,
+        /// A `CHECK (column IS NOT NULL)` added NOT VALID and not validated yet.
+        unvalidated_check: Option<String>,
+    },
+    /// `COMMIT` or `ROLLBACK` in a PL/pgSQL `DO` block, or in a procedure this file defines and
+    /// the statement CALLs.
+    TransactionEndInBlock {
+        /// `COMMIT`, `ROLLBACK`.
+        what: &'static str,
+        /// "the DO block", "procedure batch_backfill()".
+        inside: String,
+        /// Where the COMMIT or ROLLBACK is, in the file.
+        line: u32,
+        /// It runs only on some paths (under IF, CASE, WHILE, a loop over a query).
+        conditional: bool,
     },
     /// `ADD CONSTRAINT … CHECK` without NOT VALID.
     AddCheck {

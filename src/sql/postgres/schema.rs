@@ -50,6 +50,19 @@ pub struct Schema {
     constrained_domains: HashSet<String>,
     /// Enum type → its values, in order.
     pub enums: HashMap<String, Vec<String>>,
+    /// What the `CHECK (column IS NOT NULL)` constraints prove (see [`NotNullChecks`]).
+    pub(super) not_null_checks: NotNullChecks,
+}
+
+/// The `CHECK (column IS NOT NULL)` constraints of the migrations read so far, kept from file to
+/// file: the recipe that avoids SET NOT NULL's scan (add the check NOT VALID, validate it, then
+/// SET NOT NULL) is usually three migrations, often three deploys.
+#[derive(Debug, Default, Clone)]
+pub struct NotNullChecks {
+    /// (table, constraint) → column.
+    pub(super) by_name: HashMap<(String, String), String>,
+    /// (table, column) proven NOT NULL by a CHECK validated in an earlier transaction.
+    pub(super) validated: HashSet<(String, String)>,
 }
 
 /// A table as the migrations show it.

@@ -16,6 +16,7 @@ mod add_index_not_concurrent;
 mod add_unique_constraint;
 mod alter_column_type;
 mod alter_domain_check;
+mod commit_in_transaction;
 mod concurrently_in_transaction;
 mod concurrently_on_partitioned_table;
 mod detach_partition_not_concurrent;
@@ -52,6 +53,7 @@ use crate::sql::postgres::operations::{
 const OPERATION_RULES: &[fn(&Facts) -> Option<Draft>] = &[
     syntax_error::check,
     concurrently_in_transaction::check,
+    commit_in_transaction::check,
     add_index_not_concurrent::check,
     add_column_serial::check,
     add_column_generated_stored::check,
@@ -411,7 +413,7 @@ fn short_reason(rule: &str) -> &'static str {
         | "pg-add-unique-constraint"
         | "pg-reindex-not-concurrent" => "index build",
         "pg-unbatched-backfill" => "backfill",
-        "pg-concurrently-in-transaction" => "fails in a transaction",
+        "pg-concurrently-in-transaction" | "pg-commit-in-transaction" => "fails in a transaction",
         "pg-enum-value-used-in-transaction" | "pg-concurrently-on-partitioned-table" => {
             "cannot succeed"
         }

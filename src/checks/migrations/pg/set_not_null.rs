@@ -7,15 +7,21 @@ use crate::sql::postgres::operations::*;
 declare_rule! {
     order: 60;
     /// ## What it catches
-    /// `ALTER COLUMN … SET NOT NULL` on an existing table without a validated
-    /// `CHECK (column IS NOT NULL)` constraint from an earlier transaction, and
+    /// `ALTER COLUMN … SET NOT NULL` on an existing table, on a column that may hold NULLs (the
+    /// migrations did not already make it NOT NULL or a PRIMARY KEY column) and that no
+    /// validated `CHECK (column IS NOT NULL)` proves (added by an earlier migration or earlier
+    /// in the same transaction; a check added NOT VALID and not validated proves nothing), and
     /// `ADD CONSTRAINT … PRIMARY KEY USING INDEX` on columns the migrations left nullable (a
     /// primary key makes its columns NOT NULL: PostgreSQL runs SET NOT NULL for them).
     ///
     /// ## Why it matters during a deploy
     /// PostgreSQL scans the whole table to prove there is no NULL, holding ACCESS EXCLUSIVE the
-    /// whole time. Since PostgreSQL 12 it skips the scan when a valid CHECK constraint already
-    /// proves it.
+    /// whole time (DEBUG1 "verifying table"). It skips the scan when the column is already NOT
+    /// NULL (`ATExecSetNotNull` in src/backend/commands/tablecmds.c only takes its lock then)
+    /// and, since PostgreSQL 12, when a valid CHECK constraint proves it
+    /// (`NotNullImpliedByRelConstraints`, DEBUG1 "existing constraints on column … are
+    /// sufficient to prove that it does not contain nulls"; "ALTER TABLE": "SET NOT NULL …
+    /// the table scan is skipped").
     ///
     /// ## Example
     /// ```sql
@@ -35,34 +41,40 @@ declare_rule! {
 
 pub fn check(facts: &Facts) -> Option<Draft> {
     match facts.op {
-        Operation::SetNotNull { table, column } => {
+        Operation::SetNotNull {
+            table,
+            column,
+            unvalidated_check,
+        } => {
             let owned_table = table.clone();
-            Some(Draft::about(
-                &SET_NOT_NULL,
-                table,
-                column.clone(),
-                move |columns| {
-                    let table = &owned_table;
-                    let fix = if columns.count == 1 {
-                        let column = &columns.list;
-                        format!(
-                            "in separate transactions: `ALTER TABLE {table} ADD CONSTRAINT {table}_{column}_not_null CHECK ({column} IS NOT NULL) NOT VALID;` then `ALTER TABLE {table} VALIDATE CONSTRAINT {table}_{column}_not_null;` then SET NOT NULL (PostgreSQL 12+ skips the scan), then drop the check"
-                        )
-                    } else {
-                        format!(
-                            "in separate transactions, for each of {}: `ADD CONSTRAINT … CHECK (column IS NOT NULL) NOT VALID`, then `VALIDATE CONSTRAINT …`, then SET NOT NULL (PostgreSQL 12+ skips the scan), then drop the checks",
-                            columns.list
-                        )
-                    };
-                    (
-                        format!(
-                            "SET NOT NULL on {table}.{} scans the whole table under ACCESS EXCLUSIVE: no reads or writes of {table} until the scan ends",
-                            columns.list
-                        ),
-                        fix,
+            let draft = Draft::about(&SET_NOT_NULL, table, column.clone(), move |columns| {
+                let table = &owned_table;
+                let pending = columns.details.first().filter(|name| !name.is_empty());
+                let fix = if let (1, Some(check)) = (columns.count, pending) {
+                    format!(
+                        "{check} was added NOT VALID and proves nothing until validated: `ALTER TABLE {table} VALIDATE CONSTRAINT {check};` in a transaction of its own (SHARE UPDATE EXCLUSIVE: reads and writes go on), then SET NOT NULL (PostgreSQL 12+ skips the scan), then drop the check"
                     )
-                },
-            ))
+                } else if columns.count == 1 {
+                    let column = &columns.list;
+                    format!(
+                        "in separate transactions: `ALTER TABLE {table} ADD CONSTRAINT {table}_{column}_not_null CHECK ({column} IS NOT NULL) NOT VALID;` then `ALTER TABLE {table} VALIDATE CONSTRAINT {table}_{column}_not_null;` then SET NOT NULL (PostgreSQL 12+ skips the scan), then drop the check"
+                    )
+                } else {
+                    format!(
+                        "in separate transactions, for each of {}: `ADD CONSTRAINT … CHECK (column IS NOT NULL) NOT VALID`, then `VALIDATE CONSTRAINT …`, then SET NOT NULL (PostgreSQL 12+ skips the scan), then drop the checks",
+                        columns.list
+                    )
+                };
+                (
+                    format!(
+                        "SET NOT NULL on {table}.{} scans the whole table under ACCESS EXCLUSIVE: no reads or writes of {table} until the scan ends",
+                        columns.list
+                    ),
+                    fix,
+                )
+            });
+            // One detail per column (empty: no pending check), so they line up with the columns.
+            Some(draft.with_detail(Some(unvalidated_check.clone().unwrap_or_default())))
         }
         Operation::AddNotNullConstraint {
             table,

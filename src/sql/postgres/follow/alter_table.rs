@@ -91,17 +91,33 @@ impl FileWalk<'_> {
                 (LockMode::AccessExclusiveLock, work)
             }
             (AlterTableType::AtSetNotNull, _) => {
+                let key = (table.to_string(), column.clone());
                 if existing {
-                    // PostgreSQL 12+ skips the scan when a valid CHECK (column IS NOT NULL)
-                    // already proves it.
+                    // ATExecSetNotNull (tablecmds.c) does nothing but take its lock when the
+                    // column is already attnotnull (declared NOT NULL, or a PRIMARY KEY column);
+                    // PostgreSQL 12+ also skips the scan when a valid CHECK (column IS NOT NULL)
+                    // proves it (NotNullImpliedByRelConstraints, DEBUG1 "existing constraints
+                    // on column … are sufficient to prove that it does not contain nulls"),
+                    // validated in an earlier transaction or earlier in this one.
+                    let already = self.already_not_null.contains(&key);
                     let proven = self.options.postgres_version >= 12
-                        && self
-                            .validated_not_null
-                            .contains(&(table.to_string(), column.clone()));
-                    if !proven {
+                        && (self.schema.not_null_checks.validated.contains(&key)
+                            || self.tx.validated_not_null.contains(&key));
+                    if !already && !proven {
+                        // A CHECK (column IS NOT NULL) added NOT VALID and not validated yet:
+                        // the fix is to validate it, not to add another.
+                        let unvalidated_check = self
+                            .schema
+                            .not_null_checks
+                            .by_name
+                            .iter()
+                            .filter(|((t, _), c)| t == table && **c == column)
+                            .map(|((_, name), _)| name.clone())
+                            .min();
                         effect.operations.push(Operation::SetNotNull {
                             table: table.to_string(),
                             column,
+                            unvalidated_check,
                         });
                         return (LockMode::AccessExclusiveLock, Some("a table scan"));
                     }
@@ -123,6 +139,13 @@ impl FileWalk<'_> {
             }
             (AlterTableType::AtDropConstraint, _) => {
                 self.schema.drop_constraint(table, &column);
+                // A dropped CHECK (column IS NOT NULL) proves nothing any more.
+                let key = (table.to_string(), cmd.name.clone());
+                if let Some(column) = self.schema.not_null_checks.by_name.remove(&key) {
+                    let proof = (table.to_string(), column);
+                    self.schema.not_null_checks.validated.remove(&proof);
+                    self.tx.validated_not_null.retain(|p| *p != proof);
+                }
                 (LockMode::AccessExclusiveLock, None)
             }
             (AlterTableType::AtValidateConstraint, _) => {
@@ -135,7 +158,7 @@ impl FileWalk<'_> {
                             name: cmd.name.clone(),
                         });
                 }
-                if let Some(column) = self.pending_not_null_checks.get(&key).cloned() {
+                if let Some(column) = self.schema.not_null_checks.by_name.get(&key).cloned() {
                     self.tx.validated_not_null.push((table.to_string(), column));
                 }
                 (LockMode::ShareUpdateExclusiveLock, None)
@@ -462,11 +485,14 @@ impl FileWalk<'_> {
                     .as_ref()
                     .and_then(|e| e.node.as_ref())
                     .and_then(is_not_null_test);
+                if let Some(column) = &not_null_column {
+                    self.schema
+                        .not_null_checks
+                        .by_name
+                        .insert(key.clone(), column.clone());
+                }
                 if constraint.skip_validation {
-                    self.tx.not_valid.insert(key.clone());
-                    if let Some(column) = not_null_column {
-                        self.pending_not_null_checks.insert(key, column);
-                    }
+                    self.tx.not_valid.insert(key);
                     return (LockMode::AccessExclusiveLock, None);
                 }
                 if let Some(column) = not_null_column {
@@ -514,7 +540,9 @@ impl FileWalk<'_> {
                         t == table
                             && !(self.options.postgres_version >= 12
                                 && self
-                                    .validated_not_null
+                                    .schema
+                                    .not_null_checks
+                                    .validated
                                     .contains(&(table.to_string(), column.clone())))
                     })
                     .map(|(_, column)| column.clone())
@@ -596,5 +624,27 @@ impl FileWalk<'_> {
             }
         }
         out
+    }
+
+    /// The columns `ALTER TABLE … ALTER COLUMN … SET NOT NULL` names that the migrations already
+    /// made NOT NULL (declared so, or a PRIMARY KEY column), before the statement runs.
+    pub(super) fn already_not_null_columns(&self, node: &NodeEnum) -> Vec<(String, String)> {
+        let NodeEnum::AlterTableStmt(stmt) = node else {
+            return Vec::new();
+        };
+        let table = table_of(&stmt.relation);
+        stmt.cmds
+            .iter()
+            .filter_map(|command| match command.node.as_ref() {
+                Some(NodeEnum::AlterTableCmd(cmd))
+                    if cmd.subtype() == AlterTableType::AtSetNotNull =>
+                {
+                    Some(cmd.name.to_lowercase())
+                }
+                _ => None,
+            })
+            .filter(|column| self.schema.not_null(&table, column) == Some(true))
+            .map(|column| (table.clone(), column))
+            .collect()
     }
 }
