@@ -38,6 +38,13 @@ const REPORTED_SKIP_DIRS: &[(&[&str], &str)] = &[
             "e2e",
             "__tests__",
             "integration-tests",
+            "integrationtest",
+            "integrationtests",
+            // Go projects' test inputs (ory: `identity/stub/*.schema.json`).
+            "stub",
+            "stubs",
+            "mock",
+            "mocks",
         ],
         "tests and test data",
     ),

@@ -57,6 +57,9 @@ const REPEATABLE_FOLDER: &str = "SQL applied again on every run (a repeatable/re
 /// Why a folder of unversioned, re-runnable scripts is left out.
 const RERUNNABLE_SCRIPTS: &str = "scripts without a version made only of statements that can run again (CREATE OR REPLACE, DROP … IF EXISTS, IF NOT EXISTS): applied again as a whole, not an applied-once migration";
 
+/// Why a folder of SQL without versions is left out when other folders have them.
+const UNVERSIONED_BESIDE_VERSIONED: &str = "no version in its name, beside versioned migrations: a setup or helper script, not a migration the runner applies (list it if it is one)";
+
 /// The folder a path is in (`""` at the root).
 fn folder_of(path: &str) -> &str {
     path.rsplit_once('/').map_or("", |(dir, _)| dir)
@@ -65,11 +68,11 @@ fn folder_of(path: &str) -> &str {
 /// The SQL folders as migration sets: one per dialect (a folder of MySQL migrations and one of
 /// PostgreSQL ones are two databases, each with its own schema); dumps, test data and SQL the
 /// runner applies again left out.
-pub(super) fn discover_migrations(root: &Path, sql_files: &[&str], found: &mut Found) {
+pub(super) fn discover_migrations<'a>(root: &Path, sql_files: &[&'a str], found: &mut Found) {
     use crate::config::Dialect;
     use crate::sql::files::rerun;
-    let mut folders: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-    for path in sql_files {
+    let mut folders: BTreeMap<&str, Vec<&'a str>> = BTreeMap::new();
+    for path in sql_files.iter().copied() {
         if let Some(reason) = not_a_migration(path) {
             found.migration_skipped.push((path.to_string(), reason));
         } else if rerun::repeatable_folder(folder_of(path)).is_some() {
@@ -80,13 +83,30 @@ pub(super) fn discover_migrations(root: &Path, sql_files: &[&str], found: &mut F
             folders.entry(folder_of(path)).or_default().push(path);
         }
     }
-    let mut by_dialect: BTreeMap<bool, BTreeSet<&str>> = BTreeMap::new();
-    for (folder, paths) in &folders {
-        let ups: Vec<&str> = paths
+    let ups_of = |paths: &[&'a str]| -> Vec<&'a str> {
+        paths
             .iter()
             .copied()
             .filter(|p| !crate::sql::files::is_down_migration(Path::new(p)))
-            .collect();
+            .collect()
+    };
+    let any_versioned = folders
+        .values()
+        .any(|paths| ups_of(paths).iter().any(|p| rerun::has_version(p)));
+    let mut by_dialect: BTreeMap<bool, BTreeSet<&str>> = BTreeMap::new();
+    for (folder, paths) in &folders {
+        let ups = ups_of(paths);
+        // Runners key migrations by a version in the name; beside versioned folders, SQL with
+        // none is a setup or helper script (supabase/auth's `hack/init_postgres.sql` creates
+        // the roles), not a migration of the set.
+        if any_versioned && !ups.is_empty() && !ups.iter().any(|p| rerun::has_version(p)) {
+            for path in paths {
+                found
+                    .migration_skipped
+                    .push((path.to_string(), UNVERSIONED_BESIDE_VERSIONED));
+            }
+            continue;
+        }
         let rerunnable = !ups.is_empty()
             && ups.iter().all(|p| {
                 let text = std::fs::read_to_string(root.join(p)).unwrap_or_default();
@@ -130,8 +150,9 @@ pub(super) fn discover_migrations(root: &Path, sql_files: &[&str], found: &mut F
 }
 
 /// The patterns for a set's folders, as few as say exactly the same files: sibling folders of one
-/// migration each (diesel's `migrations/<version>_<name>/up.sql`, with `down.sql` beside it)
-/// become one `migrations/*/up.sql`, when that pattern reaches no SQL file outside the set.
+/// migration each, named alike (diesel's `migrations/<version>_<name>/up.sql`, with `down.sql`
+/// beside it) become one `migrations/*/up.sql`, when that pattern reaches no SQL file outside
+/// the set.
 /// Lemmy's 340 diesel folders were 340 patterns nobody could read or check.
 fn folder_globs(
     chosen: &BTreeSet<&str>,
@@ -158,11 +179,13 @@ fn folder_globs(
                     .collect()
             })
             .collect();
+        // Only folders of one migration each, named alike: two folders of many files each
+        // (kratos's `legacy/` and `sql/`) read better listed than as `*/*.sql`.
         let file = match names.iter().next() {
             Some(only) if names.len() == 1 && only.len() == 1 => {
-                only.iter().next().copied().unwrap_or("*.sql")
+                only.iter().next().copied().unwrap_or_default()
             }
-            _ => "*.sql",
+            _ => continue,
         };
         let glob = format!("{parent}/*/{file}");
         let Ok(pattern) = glob::Pattern::new(&glob) else {

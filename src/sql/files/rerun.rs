@@ -48,7 +48,7 @@ pub fn repeatable_folder(path: &str) -> Option<&str> {
 
 /// A runner's version in the file name: digits first (`0001_x.sql`, `20240101_x/up.sql` by
 /// its folder) or Flyway's `V1__`.
-fn has_version(path: &str) -> bool {
+pub fn has_version(path: &str) -> bool {
     let mut parts = path.rsplit('/');
     let name = parts.next().unwrap_or(path);
     let starts_with_version = |s: &str| {
