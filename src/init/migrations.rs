@@ -96,17 +96,6 @@ pub(super) fn discover_migrations<'a>(root: &Path, sql_files: &[&'a str], found:
     let mut by_dialect: BTreeMap<bool, BTreeSet<&str>> = BTreeMap::new();
     for (folder, paths) in &folders {
         let ups = ups_of(paths);
-        // Runners key migrations by a version in the name; beside versioned folders, SQL with
-        // none is a setup or helper script (supabase/auth's `hack/init_postgres.sql` creates
-        // the roles), not a migration of the set.
-        if any_versioned && !ups.is_empty() && !ups.iter().any(|p| rerun::has_version(p)) {
-            for path in paths {
-                found
-                    .migration_skipped
-                    .push((path.to_string(), UNVERSIONED_BESIDE_VERSIONED));
-            }
-            continue;
-        }
         let rerunnable = !ups.is_empty()
             && ups.iter().all(|p| {
                 let text = std::fs::read_to_string(root.join(p)).unwrap_or_default();
@@ -117,6 +106,17 @@ pub(super) fn discover_migrations<'a>(root: &Path, sql_files: &[&'a str], found:
                 found
                     .migration_skipped
                     .push((path.to_string(), RERUNNABLE_SCRIPTS));
+            }
+            continue;
+        }
+        // Runners key migrations by a version in the name; beside versioned folders, SQL with
+        // none is a setup or helper script (supabase/auth's `hack/init_postgres.sql` creates
+        // the roles), not a migration of the set.
+        if any_versioned && !ups.is_empty() && !ups.iter().any(|p| rerun::has_version(p)) {
+            for path in paths {
+                found
+                    .migration_skipped
+                    .push((path.to_string(), UNVERSIONED_BESIDE_VERSIONED));
             }
             continue;
         }
