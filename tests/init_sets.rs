@@ -164,3 +164,35 @@ fn flyway_repeatable_files_stay_in_the_set_and_versioned_folders_are_listed_when
     );
     assert!(!out.stdout.contains("not a migration"), "{}", out.stdout);
 }
+
+/// supabase/auth writes `{{ index .Options "Namespace" }}` (two spacings) where its runner puts
+/// the schema: unfilled, every such statement was an `unparsed-statement` failure. init proposes
+/// each spelling as a placeholder, and the proposed config reads the SQL.
+#[test]
+fn template_placeholders_are_proposed_and_the_proposed_config_reads_the_sql() {
+    let dir = project(&[
+        (
+            "migrations/20240101000000_users.up.sql",
+            "create table if not exists {{ index .Options \"Namespace\" }}.users (id uuid primary key);\n",
+        ),
+        (
+            "migrations/20240201000000_email.up.sql",
+            "alter table {{index .Options \"Namespace\" }}.users add column email text;\n",
+        ),
+    ]);
+    let init = run(gonogo().arg("init").arg(dir.path()));
+    assert_eq!(init.code, 0, "{}", init.stderr);
+    let config = std::fs::read_to_string(dir.path().join("gonogo.yaml")).unwrap();
+    assert!(
+        config.contains(
+            "    placeholders:                 # template text your runner fills in: put its real value\n      \"{{ index .Options \\\"Namespace\\\" }}\": namespace\n      \"{{index .Options \\\"Namespace\\\" }}\": namespace\n"
+        ),
+        "{config}"
+    );
+    let (out, result) = check_only(dir.path(), "migrations", &[]);
+    assert_ne!(out.code, 2, "{}", out.stderr);
+    assert!(
+        findings(&result, "migrations/unparsed-statement").is_empty(),
+        "{result:#}"
+    );
+}

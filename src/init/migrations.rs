@@ -11,6 +11,9 @@ use std::path::Path;
 pub struct ProposedSet {
     pub dialect: crate::config::Dialect,
     pub globs: BTreeSet<String>,
+    /// Template text found in the set's files (`{{ index .Options "Namespace" }}`, `${schema}`),
+    /// each with a value that reads as SQL.
+    pub placeholders: BTreeMap<String, String>,
 }
 
 /// Folders (any component) that hold tests, their data, stubs and examples, not the migrations
@@ -135,6 +138,14 @@ pub(super) fn discover_migrations<'a>(root: &Path, sql_files: &[&'a str], found:
     for (mysql, chosen) in by_dialect {
         let globs = folder_globs(&chosen, &folders, sql_files);
         found.migration_globs.extend(globs.iter().cloned());
+        let mut placeholders = BTreeMap::new();
+        for path in chosen.iter().flat_map(|folder| &folders[folder]) {
+            let text = std::fs::read_to_string(root.join(path)).unwrap_or_default();
+            for placeholder in template_placeholders(&text) {
+                let value = placeholder_value(&placeholder);
+                placeholders.entry(placeholder).or_insert(value);
+            }
+        }
         found.migration_sets.push(ProposedSet {
             dialect: if mysql {
                 Dialect::Mysql
@@ -142,11 +153,66 @@ pub(super) fn discover_migrations<'a>(root: &Path, sql_files: &[&'a str], found:
                 Dialect::Postgres
             },
             globs,
+            placeholders,
         });
     }
     found
         .migration_sets
         .sort_by_key(|s| s.dialect != Dialect::Postgres);
+}
+
+/// At most this many distinct placeholders are proposed; past it the files are templates of
+/// another kind, better described by hand.
+const MAX_PLACEHOLDERS: usize = 8;
+
+/// The template placeholders in a migration, as written: Go templates (pop, supabase/auth's
+/// `{{ index .Options "Namespace" }}`) and Flyway/Liquibase `${name}`. The runner fills them in
+/// before PostgreSQL reads the file; unfilled, every statement with one is unreadable to gonogo
+/// (18 `unparsed-statement` failures on one supabase/auth release).
+fn template_placeholders(text: &str) -> BTreeSet<String> {
+    let mut found = BTreeSet::new();
+    for line in text.lines() {
+        for (open, close) in [("{{", "}}"), ("${", "}")] {
+            let mut rest = line;
+            while let Some(start) = rest.find(open) {
+                let Some(length) = rest[start..].find(close) else {
+                    break;
+                };
+                let end = start + length + close.len();
+                if end - start <= 80 {
+                    found.insert(rest[start..end].to_string());
+                }
+                rest = &rest[end..];
+            }
+        }
+    }
+    found
+}
+
+/// A value for a placeholder that reads as SQL: its last word as an identifier
+/// (`{{ index .Options "Namespace" }}` → `namespace`, `${schema}` → `schema`). Tables are
+/// matched by name without schema, so any identifier lets gonogo read the statements; the
+/// comment asks for the real value.
+fn placeholder_value(placeholder: &str) -> String {
+    let word = placeholder
+        .split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+        .rfind(|w| w.starts_with(|c: char| c.is_ascii_alphabetic()))
+        .unwrap_or("app");
+    word.to_ascii_lowercase()
+}
+
+/// The `placeholders:` lines of a set, indented under it.
+fn placeholders_block(placeholders: &BTreeMap<String, String>, indent: &str) -> String {
+    if placeholders.is_empty() || placeholders.len() > MAX_PLACEHOLDERS {
+        return String::new();
+    }
+    let mut out = format!(
+        "{indent}placeholders:                 # template text your runner fills in: put its real value\n"
+    );
+    for (placeholder, value) in placeholders {
+        out.push_str(&format!("{indent}  {placeholder:?}: {value}\n"));
+    }
+    out
 }
 
 /// The patterns for a set's folders, as few as say exactly the same files: sibling folders of one
@@ -228,6 +294,7 @@ pub(super) fn render_migrations(found: &Found, out: &mut String) {
         [set] => {
             out.push_str(&format!("  migrations:\n    paths: {}\n", yaml_list(&set.globs)));
             out.push_str(&settings(set.dialect, "    "));
+            out.push_str(&placeholders_block(&set.placeholders, "    "));
             out.push_str("    # database:\n    #   stats_url: env:GONOGO_STATS_URL     # read-only: table sizes for lock-time estimates\n    #   scratch_url: env:GONOGO_SCRATCH_URL # disposable copy of the schema: trace real locks\n");
         }
         sets => {
@@ -242,6 +309,7 @@ pub(super) fn render_migrations(found: &Found, out: &mut String) {
                     yaml_list(&set.globs)
                 ));
                 out.push_str(&settings(set.dialect, "      "));
+                out.push_str(&placeholders_block(&set.placeholders, "      "));
             }
         }
     }
