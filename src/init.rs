@@ -6,8 +6,8 @@
 mod migrations;
 
 use crate::commands::UsageError;
-use migrations::{discover_migrations, render_migrations};
 pub use migrations::ProposedSet;
+use migrations::{discover_migrations, render_migrations};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 

@@ -332,4 +332,3 @@ pub(super) fn render_migrations(found: &Found, out: &mut String) {
         ));
     }
 }
-

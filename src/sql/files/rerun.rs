@@ -164,7 +164,10 @@ mod tests {
         assert!(only_rerunnable_statements(script));
         assert!(rerunnable_script("db/functions/users.sql", script));
         // A versioned migration made of the same statements still runs once.
-        assert!(!rerunnable_script("db/migrations/0004_functions.sql", script));
+        assert!(!rerunnable_script(
+            "db/migrations/0004_functions.sql",
+            script
+        ));
         assert!(!rerunnable_script("migrations/2024-01-01_x/up.sql", script));
         // A CREATE of something the file did not drop fails the second time.
         assert!(!only_rerunnable_statements(
@@ -174,6 +177,8 @@ mod tests {
             "CREATE TABLE IF NOT EXISTS a (id int);\nALTER TABLE a ADD COLUMN b int;\n"
         ));
         assert!(!only_rerunnable_statements("-- nothing\n"));
-        assert!(!only_rerunnable_statements("CREATE OR REPLACE VIEW v AS SELEC 1;"));
+        assert!(!only_rerunnable_statements(
+            "CREATE OR REPLACE VIEW v AS SELEC 1;"
+        ));
     }
 }
