@@ -196,3 +196,29 @@ fn template_placeholders_are_proposed_and_the_proposed_config_reads_the_sql() {
         "{result:#}"
     );
 }
+
+/// `migrations/*/up.sql` would also reach a test folder the listing left out
+/// (`migrations/test/up.sql`): then the folders are listed one by one instead.
+#[test]
+fn the_one_pattern_never_reaches_a_folder_init_left_out() {
+    let dir = project(&[
+        ("migrations/2024-01-01_users/up.sql", CREATE_USERS),
+        (
+            "migrations/2024-02-01_posts/up.sql",
+            "CREATE TABLE posts (id bigint);\n",
+        ),
+        (
+            "migrations/test/up.sql",
+            "INSERT INTO users VALUES (1, 'a');\n",
+        ),
+    ]);
+    let out = run(gonogo().arg("init").arg("--stdout").arg(dir.path()));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout.contains(
+            "paths: [\"migrations/2024-01-01_users/*.sql\", \"migrations/2024-02-01_posts/*.sql\"]"
+        ),
+        "{}",
+        out.stdout
+    );
+}

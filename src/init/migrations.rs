@@ -136,7 +136,7 @@ pub(super) fn discover_migrations<'a>(root: &Path, sql_files: &[&'a str], found:
         by_dialect.entry(mysql).or_default().insert(folder);
     }
     for (mysql, chosen) in by_dialect {
-        let globs = folder_globs(&chosen, &folders, sql_files);
+        let globs = folder_globs(root, &chosen, &folders, sql_files);
         found.migration_globs.extend(globs.iter().cloned());
         let mut placeholders = BTreeMap::new();
         for path in chosen.iter().flat_map(|folder| &folders[folder]) {
@@ -221,6 +221,7 @@ fn placeholders_block(placeholders: &BTreeMap<String, String>, indent: &str) -> 
 /// the set.
 /// Lemmy's 340 diesel folders were 340 patterns nobody could read or check.
 fn folder_globs(
+    root: &Path,
     chosen: &BTreeSet<&str>,
     folders: &BTreeMap<&str, Vec<&str>>,
     sql_files: &[&str],
@@ -261,9 +262,20 @@ fn folder_globs(
             require_literal_separator: true,
             ..glob::MatchOptions::new()
         };
-        let reaches_outside = sql_files.iter().any(|path| {
-            pattern.matches_with(path, options) && !siblings.contains(&folder_of(path))
-        });
+        // Folders the listing left out (`migrations/test/`) are not in `sql_files`: ask the
+        // file system too, as the check's glob will.
+        let left_out_sibling = std::fs::read_dir(root.join(parent))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .any(|entry| {
+                let folder = format!("{parent}/{}", entry.file_name().to_string_lossy());
+                !siblings.contains(&folder.as_str()) && root.join(&folder).join(file).is_file()
+            });
+        let reaches_outside = left_out_sibling
+            || sql_files.iter().any(|path| {
+                pattern.matches_with(path, options) && !siblings.contains(&folder_of(path))
+            });
         if !reaches_outside {
             globs.insert(glob);
             collapsed.extend(siblings);
