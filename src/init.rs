@@ -3,7 +3,11 @@
 //! Discovery is by content, not only by name: a YAML file is a Kubernetes manifest when it has
 //! `apiVersion:` and `kind:`, an API spec when it starts with `openapi:`/`swagger:`.
 
+mod migrations;
+
 use crate::commands::UsageError;
+pub use migrations::ProposedSet;
+use migrations::{discover_migrations, render_migrations};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
@@ -34,6 +38,13 @@ const REPORTED_SKIP_DIRS: &[(&[&str], &str)] = &[
             "e2e",
             "__tests__",
             "integration-tests",
+            "integrationtest",
+            "integrationtests",
+            // Go projects' test inputs (ory: `identity/stub/*.schema.json`).
+            "stub",
+            "stubs",
+            "mock",
+            "mocks",
         ],
         "tests and test data",
     ),
@@ -107,6 +118,15 @@ const NOT_APP_CODE: &[&str] = &[
     "deploy",
     "k8s",
 ];
+
+/// A top-level folder named for tests (`api_tests/`, `integration-tests/`, `e2e_tests/`): the
+/// deployed version's queries are not there, and a hit in it is no reason to hold a drop.
+fn names_tests(folder: &str) -> bool {
+    folder
+        .to_ascii_lowercase()
+        .split(['_', '-', '.'])
+        .any(|word| matches!(word, "test" | "tests" | "e2e" | "spec" | "specs"))
+}
 
 pub fn run(dir: &Path, force: bool, to_stdout: bool) -> Result<i32, UsageError> {
     let root = dir
@@ -215,7 +235,7 @@ fn kustomize_overlay(root: &Path, path: &str) -> Option<String> {
         .map(|_| dir.to_string())
 }
 
-fn head_of(root: &Path, path: &str) -> String {
+pub(crate) fn head_of(root: &Path, path: &str) -> String {
     use std::io::Read;
     let mut buffer = vec![0u8; 4096];
     let read = std::fs::File::open(root.join(path))
@@ -224,7 +244,7 @@ fn head_of(root: &Path, path: &str) -> String {
     String::from_utf8_lossy(&buffer[..read]).to_string()
 }
 
-fn parent_glob(path: &str, pattern: &str) -> String {
+pub(crate) fn parent_glob(path: &str, pattern: &str) -> String {
     match path.rsplit_once('/') {
         Some((parent, _)) => format!("{parent}/{pattern}"),
         None => pattern.to_string(),
@@ -321,6 +341,7 @@ pub fn discover(root: &Path, files: &[String]) -> Found {
         if CODE_EXTENSIONS.iter().any(|e| lower.ends_with(e))
             && let Some((top, _)) = path.split_once('/')
             && !NOT_APP_CODE.contains(&top.to_ascii_lowercase().as_str())
+            && !names_tests(top)
         {
             found.code_dirs.insert(format!("{top}/"));
         }
@@ -379,153 +400,7 @@ fn skipped_comment(found: &Found) -> String {
     out
 }
 
-/// One proposed migration set: a database's folders and its dialect.
-#[derive(Debug, PartialEq, Eq)]
-pub struct ProposedSet {
-    pub dialect: crate::config::Dialect,
-    pub globs: BTreeSet<String>,
-}
-
-/// Folders (any component) that hold tests, their data, stubs and examples, not the migrations
-/// a deploy runs.
-const SQL_TEST_DIRS: &[&str] = &[
-    "test",
-    "tests",
-    "test_data",
-    "fixtures",
-    "spec",
-    "__tests__",
-    "e2e",
-    "seeds",
-    "stub",
-    "stubs",
-    "mock",
-    "mocks",
-    "example",
-    "examples",
-];
-
-/// Why an SQL file is not a migration, if it is not one.
-fn not_a_migration(path: &str) -> Option<&'static str> {
-    let lower = path.to_ascii_lowercase();
-    let name = lower.rsplit('/').next().unwrap_or(&lower);
-    if name == "schema.sql" || name == "structure.sql" || name.contains("dump") {
-        return Some(
-            "a full schema dump recreates the whole schema; it is not a migration a deploy runs",
-        );
-    }
-    if lower
-        .split('/')
-        .any(|c| SQL_TEST_DIRS.contains(&c) || c.contains("testdata"))
-        || name.contains("seed")
-    {
-        return Some("tests, test data, stubs or seeds, not a migration a deploy runs");
-    }
-    None
-}
-
-/// The SQL folders as migration sets: one per dialect (a folder of MySQL migrations and one of
-/// PostgreSQL ones are two databases, each with its own schema), dumps and test data left out.
-fn discover_migrations(root: &Path, sql_files: &[&str], found: &mut Found) {
-    use crate::config::Dialect;
-    let mut folders: std::collections::BTreeMap<String, (usize, usize)> = Default::default();
-    for path in sql_files {
-        if let Some(reason) = not_a_migration(path) {
-            found.migration_skipped.push((path.to_string(), reason));
-            continue;
-        }
-        let glob = parent_glob(path, "*.sql");
-        let votes = folders.entry(glob).or_default();
-        let lower = path.to_ascii_lowercase();
-        let mysql = lower
-            .split('/')
-            .any(|c| c.contains("mysql") || c.contains("mariadb"))
-            || crate::sql::files::looks_like_mysql(&head_of(root, path));
-        if mysql {
-            votes.1 += 1;
-        } else {
-            votes.0 += 1;
-        }
-    }
-    for (glob, (postgres, mysql)) in folders {
-        let dialect = if mysql > postgres {
-            Dialect::Mysql
-        } else {
-            Dialect::Postgres
-        };
-        found.migration_globs.insert(glob.clone());
-        match found
-            .migration_sets
-            .iter_mut()
-            .find(|s| s.dialect == dialect)
-        {
-            Some(set) => {
-                set.globs.insert(glob);
-            }
-            None => found.migration_sets.push(ProposedSet {
-                dialect,
-                globs: BTreeSet::from([glob]),
-            }),
-        }
-    }
-    found
-        .migration_sets
-        .sort_by_key(|s| s.dialect != Dialect::Postgres);
-}
-
-/// The `migrations:` block: one set as a mapping, several as a list of named sets, and a
-/// comment naming the SQL files left out and why.
-fn render_migrations(found: &Found, out: &mut String) {
-    use crate::config::Dialect;
-    let settings = |dialect: Dialect, indent: &str| match dialect {
-        Dialect::Postgres => format!(
-            "{indent}dialect: postgres             # postgres | mysql\n{indent}postgres_version: 15\n{indent}transaction: per-file         # per-file | per-statement | none: how your runner wraps files\n{indent}max_lock_seconds: 2\n"
-        ),
-        Dialect::Mysql => format!("{indent}dialect: mysql                # postgres | mysql\n"),
-    };
-    match found.migration_sets.as_slice() {
-        [] => out.push_str("  # migrations:                 # no .sql migrations found\n  #   paths: [\"db/migrations/*.sql\"]\n"),
-        [set] => {
-            out.push_str(&format!("  migrations:\n    paths: {}\n", yaml_list(&set.globs)));
-            out.push_str(&settings(set.dialect, "    "));
-            out.push_str("    # database:\n    #   stats_url: env:GONOGO_STATS_URL     # read-only: table sizes for lock-time estimates\n    #   scratch_url: env:GONOGO_SCRATCH_URL # disposable copy of the schema: trace real locks\n");
-        }
-        sets => {
-            out.push_str("  migrations:                   # one set per database: each has its own schema\n");
-            for set in sets {
-                let name = match set.dialect {
-                    Dialect::Postgres => "postgres",
-                    Dialect::Mysql => "mysql",
-                };
-                out.push_str(&format!(
-                    "    - name: {name}\n      paths: {}\n",
-                    yaml_list(&set.globs)
-                ));
-                out.push_str(&settings(set.dialect, "      "));
-            }
-        }
-    }
-    // One line per folder and reason: a repository with hundreds of test files gets a few lines.
-    let mut skipped: std::collections::BTreeMap<(&str, String), Vec<&str>> = Default::default();
-    for (path, reason) in &found.migration_skipped {
-        let folder = path.rsplit_once('/').map_or(".", |(dir, _)| dir);
-        skipped
-            .entry((reason, folder.to_string()))
-            .or_default()
-            .push(path);
-    }
-    for ((reason, folder), paths) in skipped {
-        let shown = match paths.as_slice() {
-            [one] => one.to_string(),
-            many => format!("{folder}/ ({} files)", many.len()),
-        };
-        out.push_str(&format!(
-            "  # not a migration, left out: {shown}: {reason}\n"
-        ));
-    }
-}
-
-fn yaml_list(items: &BTreeSet<String>) -> String {
+pub(crate) fn yaml_list(items: &BTreeSet<String>) -> String {
     let quoted: Vec<String> = items.iter().map(|i| format!("{i:?}")).collect();
     format!("[{}]", quoted.join(", "))
 }

@@ -527,3 +527,64 @@ fn new_migration_keys_are_validated_with_positions() {
         "{unknown}"
     );
 }
+
+/// Flyway applies a repeatable migration (`R__x.sql`) again whenever its checksum changes
+/// (Flyway docs, "Repeatable migrations"), and lemmy runs its `replaceable_schema/` again after
+/// each change: an edit there is how the file is meant to change, so it is this deploy's SQL,
+/// judged as such, and never `applied-migration-edited`. A versioned file beside them still is.
+#[test]
+fn an_edited_repeatable_migration_is_this_deploys_sql_not_an_applied_edit() {
+    let view = "CREATE OR REPLACE VIEW user_ids AS SELECT id FROM users;\n";
+    let dir = released(&[
+        (
+            "gonogo.yaml",
+            "checks:\n  migrations:\n    paths: [\"db/migration/*.sql\", \"db/replaceable_schema/*.sql\"]\n",
+        ),
+        (
+            "db/migration/V1__users.sql",
+            "CREATE TABLE users (id bigint PRIMARY KEY, email text);\n",
+        ),
+        ("db/migration/R__user_view.sql", view),
+        ("db/replaceable_schema/views.sql", view),
+    ]);
+    write(
+        dir.path(),
+        "db/migration/R__user_view.sql",
+        "CREATE OR REPLACE VIEW user_ids AS SELECT id, email FROM users;\n",
+    );
+    // The re-run file's new text is what the database runs: its index build is judged.
+    write(
+        dir.path(),
+        "db/replaceable_schema/views.sql",
+        &format!("{view}CREATE INDEX users_email_idx ON users (email);\n"),
+    );
+    write(
+        dir.path(),
+        "db/migration/V1__users.sql",
+        "CREATE TABLE public.users (id bigint PRIMARY KEY, email text);\n",
+    );
+    let (_, result) = check(dir.path(), &["--base", "v1"]);
+    let found: Vec<(String, String)> = described(&result)
+        .into_iter()
+        .map(|(rule, path, _, _)| (rule, path))
+        .filter(|(rule, _)| rule != "migrations/pg-missing-lock-timeout")
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (EDITED.to_string(), "db/migration/V1__users.sql".to_string()),
+            (
+                INDEX.to_string(),
+                "db/replaceable_schema/views.sql".to_string()
+            ),
+        ],
+        "{result:#}"
+    );
+    assert!(
+        result["summary"]
+            .as_str()
+            .unwrap()
+            .starts_with("2 of 3 migration files changed since v1"),
+        "{result}"
+    );
+}

@@ -27,6 +27,7 @@ mod formats;
 mod fuzz;
 mod grace_drill;
 mod grace_servers;
+mod init_sets;
 mod k8s_blue_green;
 mod k8s_cli;
 mod k8s_config_changes;

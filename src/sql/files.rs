@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
 pub mod downs;
+pub mod rerun;
 
 /// Larger files are not analysed (a seed-data dump is not a schema change to judge line by line).
 pub const MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
@@ -310,7 +311,7 @@ pub fn expand_braces(pattern: &str) -> Vec<String> {
 /// Rollback scripts (`down.sql`, `0042.down.sql`, `0042_down.sql`, Flyway's `U42__x.sql`) never
 /// run during a deploy; reading them as migrations would report their DROPs and forget the
 /// tables they drop.
-fn is_down_migration(path: &Path) -> bool {
+pub fn is_down_migration(path: &Path) -> bool {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().to_ascii_lowercase())
@@ -467,6 +468,11 @@ fn applied_at_base(
     let (Some(repo), Some(base_ref)) = (&ctx.repo, &ctx.base) else {
         return Ok(());
     };
+    // A file the runner applies again when it changes (Flyway `R__`, a repeatable folder): the
+    // edit reaches the database on this deploy, so its new text is this deploy's to judge.
+    if rerun::rerun_by_name(&file.path).is_some() {
+        return Ok(());
+    }
     let (old_path, renamed) = if base.at_base.contains(&file.path) {
         (file.path.clone(), false)
     } else {

@@ -96,7 +96,11 @@ declare_rule! {
     /// follows the file as the base had it (that is what the database ran) and judges none of its
     /// statements again; a table it creates stays an existing table for later migrations. A file
     /// renamed with its version unchanged is still applied (`info`); renamed to a new version, it
-    /// is new to the runner, which runs it again (`warn`, and its statements are judged).
+    /// is new to the runner, which runs it again (`warn`, and its statements are judged). Files the
+    /// runner applies again when they change are not applied migrations: a Flyway repeatable
+    /// migration (`R__x.sql`, re-applied when its checksum changes) or a file in a folder named
+    /// `repeatable`/`replaceable` (Lemmy's `replaceable_schema/`); their edits are this deploy's
+    /// SQL and are judged as such.
     ///
     /// ## Example
     /// ```sql
