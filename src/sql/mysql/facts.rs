@@ -7,7 +7,7 @@
 //! produced like any other and the caller decides what to report.
 
 use super::alter::{AlterWalk, Before, classify};
-use super::cost::{Cost, Judged, Level, Op, Shape, drop_primary_key};
+use super::cost::{Cost, Judged, Level, Op, Relations, Shape, drop_primary_key};
 use super::parse::{
     Clause, MAX_NESTING, PARSER_STACK_BYTES, algorithm_lock, name_list, nesting_depth, read,
     text_clause, word,
@@ -443,6 +443,18 @@ impl FileWalk<'_> {
         st.unparsed(tokens, &message);
     }
 
+    /// The foreign keys around the table `key` now.
+    fn relations(&self, key: &str) -> Relations {
+        Relations {
+            cascading: self.schema.cascading_foreign_key(key).cloned(),
+            child: self
+                .schema
+                .table(key)
+                .is_some_and(|t| !t.foreign_keys.is_empty()),
+            children: self.schema.children_of(key),
+        }
+    }
+
     /// The first DDL on an existing table in a file with no lock_wait_timeout in the session.
     fn ddl(&mut self, st: &mut Statement, table: &TableRef, verb: &'static str) {
         if self.session.lock_wait_timeout || self.session.ddl_seen {
@@ -518,6 +530,7 @@ impl FileWalk<'_> {
                 .schema
                 .table(&index.table.key)
                 .is_some_and(|t| !t.fulltext);
+        let relations = self.relations(&index.table.key);
         st.judged = Some(
             Judged {
                 table: index.table,
@@ -529,8 +542,10 @@ impl FileWalk<'_> {
                 shape: index.shape,
                 effective: Vec::new(),
                 level: Level::Instant,
+                relations: Relations::default(),
             }
-            .settled(),
+            .settled()
+            .related(relations),
         );
     }
 
@@ -653,6 +668,8 @@ impl FileWalk<'_> {
             charset: t.charset.clone(),
             fulltext: t.fulltext,
         });
+        // The foreign keys as they were: MySQL judges the statement against the table it alters.
+        let relations = self.relations(&table.key);
         let adds_primary_key = clauses.iter().any(|c| {
             matches!(c, Clause::Op(op) if matches!(op.as_ref(), AlterTableOperation::AddConstraint { constraint: TableConstraint::PrimaryKey(_), .. }))
         });
@@ -719,8 +736,10 @@ impl FileWalk<'_> {
                 shape: Shape::Alter,
                 effective: Vec::new(),
                 level: Level::Instant,
+                relations: Relations::default(),
             }
-            .settled(),
+            .settled()
+            .related(relations),
         );
     }
 }

@@ -9,6 +9,7 @@
 //! [`statement`], and its fixtures; build.rs lists it in the registry.
 
 mod breaking;
+mod cascading_foreign_key;
 mod copy_algorithm;
 mod fulltext_index;
 mod missing_algorithm_lock;
@@ -80,6 +81,7 @@ fn statement(out: &mut Findings, st: &Statement) {
         copy_algorithm::check(out, st.pos, judged);
         table_rebuild::check(out, st.pos, judged);
         fulltext_index::check(out, st.pos, judged);
+        cascading_foreign_key::check(out, st.pos, judged);
         copy_algorithm::check_lock(out, st.pos, judged);
         missing_algorithm_lock::check(out, st.pos, judged);
     }

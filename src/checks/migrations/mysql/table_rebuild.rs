@@ -34,7 +34,9 @@ declare_rule! {
 
 /// The statement rebuilds the table: one finding, whatever the reasons.
 pub fn check(out: &mut Findings, pos: Pos, j: &Judged) {
-    if j.explicit_copy() || j.level != Level::Rebuild {
+    // On a table with cascading foreign keys the rebuild also blocks writes:
+    // mysql-cascading-foreign-key-lock reports it, with the rebuild's reasons.
+    if j.explicit_copy() || j.level != Level::Rebuild || j.lock_none_refused().is_some() {
         return;
     }
     let t = &j.table.name;
@@ -84,7 +86,7 @@ pub fn check(out: &mut Findings, pos: Pos, j: &Judged) {
     } else {
         format!(
             "run `{}` off-peak (writes continue; expect I/O and replica lag), or {}",
-            with_options(j, "ALGORITHM=INPLACE, LOCK=NONE"),
+            with_options(j, j.online_options()),
             gh_ost(j)
         )
     };
