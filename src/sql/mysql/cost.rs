@@ -442,7 +442,7 @@ impl Relations {
             )
         } else if self.child {
             format!(
-                "pt-online-schema-change (it recreates {t}'s foreign keys on its copy; gh-ost does not support foreign keys)"
+                "pt-online-schema-change (it recreates the foreign keys of {t} on its copy; gh-ost does not support foreign keys)"
             )
         } else {
             OSC_TOOLS.to_string()

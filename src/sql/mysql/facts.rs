@@ -62,6 +62,10 @@ pub struct Statement {
     pub optimized: Vec<TableRef>,
     /// How MySQL runs the ALTER TABLE / CREATE INDEX / DROP INDEX on an existing table.
     pub judged: Option<Judged>,
+    /// The same on a table created in this file, only when `LOCK=NONE` is written and the table
+    /// has a cascading foreign key: no lock blocks anyone on a new table, but MySQL refuses
+    /// LOCK=NONE there all the same (see [`Judged::lock_none_refused`]).
+    pub lock_none_on_new_table: Option<Judged>,
     /// The schema changes code of the previous release can notice, on every table (new ones
     /// marked), each at its ALTER clause: what the database side of `compat` judges.
     pub schema_changes: Vec<SchemaChange>,
@@ -233,6 +237,7 @@ impl Statement {
             unparsed: None,
             optimized: Vec::new(),
             judged: None,
+            lock_none_on_new_table: None,
             schema_changes: Vec::new(),
         }
     }
@@ -443,6 +448,11 @@ impl FileWalk<'_> {
         st.unparsed(tokens, &message);
     }
 
+    /// `LOCK=NONE` written on a table with a cascading foreign key (before the statement).
+    fn lock_none_refused_on_new(&self, key: &str, lock: Option<AlterTableLock>) -> bool {
+        lock == Some(AlterTableLock::None) && self.schema.cascading_foreign_key(key).is_some()
+    }
+
     /// The foreign keys around the table `key` now.
     fn relations(&self, key: &str) -> Relations {
         Relations {
@@ -521,17 +531,25 @@ impl FileWalk<'_> {
 
     /// CREATE INDEX / DROP INDEX: a single-operation ALTER in another syntax.
     fn index_statement(&mut self, st: &mut Statement, index: IndexStatement) {
-        if !self.schema.existing(&index.table.key) {
+        let existing = self.schema.existing(&index.table.key);
+        if !existing && !self.lock_none_refused_on_new(&index.table.key, index.options.lock) {
             return;
         }
-        self.ddl(st, &index.table, index.verb);
+        if existing {
+            self.ddl(st, &index.table, index.verb);
+        }
         let first_fulltext = index.op.fulltext
             && self
                 .schema
                 .table(&index.table.key)
                 .is_some_and(|t| !t.fulltext);
         let relations = self.relations(&index.table.key);
-        st.judged = Some(
+        let judged = if existing {
+            &mut st.judged
+        } else {
+            &mut st.lock_none_on_new_table
+        };
+        *judged = Some(
             Judged {
                 table: index.table,
                 ops: vec![index.op],
@@ -714,18 +732,27 @@ impl FileWalk<'_> {
             }
             self.schema.move_table(&table, &new);
         }
-        if !existing {
+        let lock_none_refused =
+            options.lock == Some(AlterTableLock::None) && relations.cascading.is_some();
+        if !existing && !lock_none_refused {
             return;
         }
-        self.ddl(st, &table, "ALTER TABLE");
-        if let Some(message) = unknown.first() {
-            st.unparsed(tokens, message);
+        if existing {
+            self.ddl(st, &table, "ALTER TABLE");
+            if let Some(message) = unknown.first() {
+                st.unparsed(tokens, message);
+            }
         }
         if ops.is_empty() {
             return;
         }
         let first_fulltext = before.as_ref().is_some_and(|t| !t.fulltext);
-        st.judged = Some(
+        let judged = if existing {
+            &mut st.judged
+        } else {
+            &mut st.lock_none_on_new_table
+        };
+        *judged = Some(
             Judged {
                 table,
                 ops,

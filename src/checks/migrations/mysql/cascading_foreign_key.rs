@@ -88,6 +88,16 @@ pub fn check(out: &mut Findings, pos: Pos, j: &Judged) {
     if j.metadata_only() {
         return;
     }
+    if j.lock == Some(AlterTableLock::Shared) {
+        // Written on purpose: only another way, or a waiver for a small table, remains.
+        out.report(
+            pos,
+            &MYSQL_CASCADING_FOREIGN_KEY_LOCK,
+            format!("LOCK=SHARED on {t} ({whats}): {because}, so writes to {t} are blocked until it finishes"),
+            format!("use {tools} for {t}, or run it in a maintenance window; if {t} is small enough for writes to wait, waive this finding with the reason (`-- gonogo:ignore {} <reason>`)", MYSQL_CASCADING_FOREIGN_KEY_LOCK.id),
+        );
+        return;
+    }
     let work = if j.level == Level::Rebuild {
         let whys: Vec<&str> = j
             .effective

@@ -85,4 +85,7 @@ fn statement(out: &mut Findings, st: &Statement) {
         copy_algorithm::check_lock(out, st.pos, judged);
         missing_algorithm_lock::check(out, st.pos, judged);
     }
+    if let Some(judged) = &st.lock_none_on_new_table {
+        cascading_foreign_key::check(out, st.pos, judged);
+    }
 }

@@ -293,7 +293,7 @@ fn an_index_build_on_a_cascading_child_blocks_writes() {
     assert!(found[0].message.contains("rebuilds sessions ("), "{}", found[0].message);
     assert_eq!(
         found[0].fix.as_deref(),
-        Some("split it: `ALTER TABLE sessions ADD COLUMN device VARCHAR(64) NULL, ALGORITHM=INSTANT;` (no table lock), then `ALTER TABLE sessions ADD INDEX sessions_expires_idx (expires_at), ALGORITHM=INPLACE, LOCK=SHARED;` if writes to sessions can wait for it, or use pt-online-schema-change (it recreates sessions's foreign keys on its copy; gh-ost does not support foreign keys) for sessions")
+        Some("split it: `ALTER TABLE sessions ADD COLUMN device VARCHAR(64) NULL, ALGORITHM=INSTANT;` (no table lock), then `ALTER TABLE sessions ADD INDEX sessions_expires_idx (expires_at), ALGORITHM=INPLACE, LOCK=SHARED;` if writes to sessions can wait for it, or use pt-online-schema-change (it recreates the foreign keys of sessions on its copy; gh-ost does not support foreign keys) for sessions")
     );
 }
 
@@ -375,4 +375,19 @@ fn foreign_keys_are_followed_through_alter_table() {
         "{fix}"
     );
     assert!(!fix.contains("gh-ost or"), "{fix}");
+}
+
+#[test]
+fn lock_none_fails_on_a_new_cascading_child_too() {
+    // A table created in this file is empty, so no lock blocks anyone; MySQL still refuses
+    // LOCK=NONE on it, and the migration stops there.
+    let found = findings_after(
+        "CREATE TABLE p (id INT PRIMARY KEY);\n",
+        "CREATE TABLE c (id INT PRIMARY KEY, p_id INT NULL, n INT NULL, FOREIGN KEY (p_id) REFERENCES p (id) ON DELETE CASCADE);\n\
+         ALTER TABLE c ADD INDEX c_n_idx (n);\n\
+         CREATE INDEX c_n2_idx ON c (n) ALGORITHM=INPLACE LOCK=NONE;\n",
+    );
+    assert_eq!(rule_ids(&found), vec!["mysql-cascading-foreign-key-lock"]);
+    assert_eq!(found[0].location.as_ref().and_then(|l| l.line), Some(4));
+    assert_eq!(found[0].severity, Severity::Fail);
 }
