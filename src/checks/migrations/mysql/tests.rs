@@ -290,10 +290,16 @@ fn an_index_build_on_a_cascading_child_blocks_writes() {
         "ALTER TABLE sessions ADD COLUMN device VARCHAR(64) NULL, ADD INDEX sessions_expires_idx (expires_at);\n",
     );
     assert_eq!(rule_ids(&found), vec!["mysql-cascading-foreign-key-lock"]);
-    assert!(found[0].message.contains("rebuilds sessions ("), "{}", found[0].message);
+    assert!(
+        found[0].message.contains("rebuilds sessions ("),
+        "{}",
+        found[0].message
+    );
     assert_eq!(
         found[0].fix.as_deref(),
-        Some("split it: `ALTER TABLE sessions ADD COLUMN device VARCHAR(64) NULL, ALGORITHM=INSTANT;` (no table lock), then `ALTER TABLE sessions ADD INDEX sessions_expires_idx (expires_at), ALGORITHM=INPLACE, LOCK=SHARED;` if writes to sessions can wait for it, or use pt-online-schema-change (it recreates the foreign keys of sessions on its copy; gh-ost does not support foreign keys) for sessions")
+        Some(
+            "split it: `ALTER TABLE sessions ADD COLUMN device VARCHAR(64) NULL, ALGORITHM=INSTANT;` (no table lock), then `ALTER TABLE sessions ADD INDEX sessions_expires_idx (expires_at), ALGORITHM=INPLACE, LOCK=SHARED;` if writes to sessions can wait for it, or use pt-online-schema-change (it recreates the foreign keys of sessions on its copy; gh-ost does not support foreign keys) for sessions"
+        )
     );
 }
 
