@@ -465,10 +465,19 @@ impl Judged {
     pub fn related(mut self, relations: Relations) -> Judged {
         if relations.any() {
             let tools = relations.tools(&self.table.name);
+            let t = &self.table.name;
             let costs = self.ops.iter_mut().map(|op| &mut op.cost);
             for cost in costs.chain(self.effective.iter_mut()) {
                 if let Cost::Copy { fix: Some(fix), .. } = cost {
-                    *fix = fix.replace(OSC_TOOLS, &tools);
+                    let mut fixed = fix.replace(OSC_TOOLS, &tools);
+                    if relations.cascading.is_some() {
+                        // The primary key fix asks for LOCK=NONE, which MySQL refuses here.
+                        fixed = fixed.replace(
+                            &format!("LOCK=NONE;` rebuilds {t} but lets writes continue"),
+                            &format!("LOCK=SHARED;` rebuilds {t} and blocks writes meanwhile, as its cascading foreign key rules out LOCK=NONE"),
+                        );
+                    }
+                    *fix = fixed;
                 }
             }
         }

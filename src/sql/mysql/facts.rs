@@ -58,8 +58,8 @@ pub struct Statement {
     pub unguarded_ddl: Option<Ddl>,
     /// gonogo could not read (part of) the statement.
     pub unparsed: Option<Unparsed>,
-    /// Existing tables an `OPTIMIZE TABLE` rebuilds.
-    pub optimized: Vec<TableRef>,
+    /// Existing tables an `OPTIMIZE TABLE` rebuilds, with the foreign keys around each.
+    pub optimized: Vec<(TableRef, Relations)>,
     /// How MySQL runs the ALTER TABLE / CREATE INDEX / DROP INDEX on an existing table.
     pub judged: Option<Judged>,
     /// The same on a table created in this file, only when `LOCK=NONE` is written and the table
@@ -586,7 +586,8 @@ impl FileWalk<'_> {
             return;
         }
         self.ddl(st, &table, "OPTIMIZE TABLE");
-        st.optimized.push(table);
+        let relations = self.relations(&table.key);
+        st.optimized.push((table, relations));
     }
 
     fn set(&mut self, set: &Set) {

@@ -74,8 +74,8 @@ fn statement(out: &mut Findings, st: &Statement) {
         breaking::check(out, st);
     }
     unparsed::statement(out, st);
-    for table in &st.optimized {
-        table_rebuild::check_optimize(out, st.pos, table);
+    for (table, relations) in &st.optimized {
+        table_rebuild::check_optimize(out, st.pos, table, relations);
     }
     if let Some(judged) = &st.judged {
         copy_algorithm::check(out, st.pos, judged);

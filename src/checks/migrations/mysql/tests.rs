@@ -397,3 +397,31 @@ fn lock_none_fails_on_a_new_cascading_child_too() {
     assert_eq!(found[0].location.as_ref().and_then(|l| l.line), Some(4));
     assert_eq!(found[0].severity, Severity::Fail);
 }
+
+#[test]
+fn rebuild_fixes_on_a_cascading_child_never_ask_for_lock_none() {
+    let found = findings_after(
+        FK_SCHEMA,
+        "OPTIMIZE TABLE sessions;\nALTER TABLE sessions DROP PRIMARY KEY;\n",
+    );
+    assert_eq!(
+        rule_ids(&found),
+        vec!["mysql-table-rebuild", "mysql-copy-algorithm"]
+    );
+    assert!(
+        found[0]
+            .message
+            .contains("writes to sessions are blocked while MySQL rewrites every row"),
+        "{}",
+        found[0].message
+    );
+    for finding in &found {
+        let fix = finding.fix.as_deref().unwrap_or_default();
+        assert!(
+            fix.contains("LOCK=SHARED")
+                && !fix.contains("LOCK=NONE;")
+                && !fix.contains("gh-ost or"),
+            "{fix}"
+        );
+    }
+}
