@@ -3,7 +3,7 @@
 //! schema model.
 
 use super::Props;
-use super::cost::{Cost, Op, drop_primary_key, modify_cost};
+use super::cost::{Cost, OSC_TOOLS, Op, drop_primary_key, modify_cost};
 use super::facts::Change;
 use super::online_ddl;
 use super::schema::{Schema, TableRef};
@@ -75,7 +75,7 @@ pub fn classify(
                 Cost::Copy {
                     why: online_ddl::ADD_STORED_GENERATED_COLUMN.to_string(),
                     fix: Some(format!(
-                        "add {} as a VIRTUAL generated column (INSTANT) and index it if needed, or use gh-ost or pt-online-schema-change for {t}",
+                        "add {} as a VIRTUAL generated column (INSTANT) and index it if needed, or use {OSC_TOOLS} for {t}",
                         column.value
                     )),
                 }
@@ -272,16 +272,23 @@ pub fn classify(
             format!("DROP INDEX {}", name.value),
             Cost::from(online_ddl::INDEX_METADATA),
         )),
-        AlterTableOperation::DropForeignKey { name, .. } => ops.push(Op::new(
-            sql,
-            format!("DROP FOREIGN KEY {}", name.value),
-            Cost::from(online_ddl::INDEX_METADATA),
-        )),
-        AlterTableOperation::DropConstraint { name, .. } => ops.push(Op::new(
-            sql,
-            format!("DROP CONSTRAINT {}", name.value),
-            Cost::from(online_ddl::SECONDARY_INDEX),
-        )),
+        AlterTableOperation::DropForeignKey { name, .. } => {
+            ctx.schema.drop_foreign_key(&ctx.table.key, &name.value);
+            ops.push(Op::new(
+                sql,
+                format!("DROP FOREIGN KEY {}", name.value),
+                Cost::from(online_ddl::INDEX_METADATA),
+            ))
+        }
+        AlterTableOperation::DropConstraint { name, .. } => {
+            // MySQL 8.0.19+ drops the constraint of that name, whatever its kind.
+            ctx.schema.drop_foreign_key(&ctx.table.key, &name.value);
+            ops.push(Op::new(
+                sql,
+                format!("DROP CONSTRAINT {}", name.value),
+                Cost::from(online_ddl::SECONDARY_INDEX),
+            ))
+        }
         AlterTableOperation::RenameTable { table_name } => {
             let (RenameTableNameKind::To(new) | RenameTableNameKind::As(new)) = table_name;
             *rename_to = Some(new.clone());
@@ -347,6 +354,7 @@ fn add_constraint(
             op
         }
         TableConstraint::ForeignKey(fk) => {
+            ctx.schema.add_foreign_key(ctx.table, fk);
             let what = named(
                 "ADD FOREIGN KEY",
                 fk.name.as_ref().or(fk.index_name.as_ref()),
@@ -371,7 +379,7 @@ fn add_constraint(
                 let cost = Cost::Copy {
                     why: online_ddl::ENFORCED_CHECK.to_string(),
                     fix: Some(format!(
-                        "use gh-ost or pt-online-schema-change for {t}, or enforce the rule in the application"
+                        "use {OSC_TOOLS} for {t}, or enforce the rule in the application"
                     )),
                 };
                 Op::new(sql, what, cost)

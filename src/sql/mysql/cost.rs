@@ -5,11 +5,15 @@
 
 use super::Props;
 use super::online_ddl::{self, Online};
-use super::schema::{Column, TableRef};
+use super::schema::{Column, ForeignKey, TableRef};
 use sqlparser::ast::{
     AlterTableAlgorithm, AlterTableLock, CharacterLength, DataType, EnumMember, ExactNumberInfo,
     MySQLColumnPosition,
 };
+
+/// The online schema change tools gonogo suggests for a table without foreign keys; a fix names
+/// them with this text, so [`Judged::related`] can say instead what works on a table with them.
+pub const OSC_TOOLS: &str = "gh-ost or pt-online-schema-change";
 
 /// The character set gonogo assumes when the migrations do not name one: MySQL 8's default.
 pub const DEFAULT_CHARSET: &str = "utf8mb4";
@@ -104,7 +108,7 @@ pub fn drop_primary_key(table: &TableRef, adds_primary_key: bool) -> Cost {
     Cost::Copy {
         why: online_ddl::DROP_PRIMARY_KEY_ALONE.to_string(),
         fix: Some(format!(
-            "drop and add the primary key in one statement (`ALTER TABLE {} DROP PRIMARY KEY, ADD PRIMARY KEY (…), ALGORITHM=INPLACE, LOCK=NONE;` rebuilds {t} but lets writes continue), or use gh-ost or pt-online-schema-change for {t}",
+            "drop and add the primary key in one statement (`ALTER TABLE {} DROP PRIMARY KEY, ADD PRIMARY KEY (…), ALGORITHM=INPLACE, LOCK=NONE;` rebuilds {t} but lets writes continue), or use {OSC_TOOLS} for {t}",
             table.sql,
             t = table.name
         )),
@@ -130,7 +134,7 @@ pub fn modify_cost(
         .map(|cs| format!(" CHARACTER SET {cs}"))
         .unwrap_or_default();
     let expand = format!(
-        "use gh-ost or pt-online-schema-change for {t}, or expand and contract: `ALTER TABLE {} ADD COLUMN {column}_new {new}{written_charset} NULL, ALGORITHM=INSTANT;`, backfill it in batches, switch reads to {column}_new, and drop {column} in a later deploy",
+        "use {OSC_TOOLS} for {t}, or expand and contract: `ALTER TABLE {} ADD COLUMN {column}_new {new}{written_charset} NULL, ALGORITHM=INSTANT;`, backfill it in batches, switch reads to {column}_new, and drop {column} in a later deploy",
         table.sql
     );
     let Some(old) = old else {
@@ -401,6 +405,49 @@ pub struct Judged {
     pub effective: Vec<Cost>,
     /// The most expensive effective cost.
     pub level: Level,
+    /// The foreign keys around the table before the statement.
+    pub relations: Relations,
+}
+
+/// The foreign keys around an altered table, as they were before the statement.
+#[derive(Debug, Clone, Default)]
+pub struct Relations {
+    /// A foreign key of the table with an ON … CASCADE / ON … SET NULL action. MySQL 8.0/8.4
+    /// manual, "Online DDL Limitations": "The ALTER TABLE clause LOCK=NONE is not permitted if
+    /// there are ON...CASCADE or ON...SET NULL constraints on the table". The constraint belongs
+    /// to the child table; its parent is not limited.
+    pub cascading: Option<ForeignKey>,
+    /// The table has foreign keys of its own.
+    pub child: bool,
+    /// Tables with foreign keys that reference this one, sorted.
+    pub children: Vec<String>,
+}
+
+impl Relations {
+    /// The table takes part in a foreign key, on either side.
+    pub fn any(&self) -> bool {
+        self.child || !self.children.is_empty()
+    }
+
+    /// The online schema change tools that work on the table `t`: gh-ost supports no foreign
+    /// key on either side (its "Requirements and limitations": "Foreign keys not supported");
+    /// pt-online-schema-change recreates a child's foreign keys on its copy, and needs
+    /// `--alter-foreign-keys-method` to repoint the foreign keys of a parent's children at the
+    /// new table.
+    pub fn tools(&self, t: &str) -> String {
+        if !self.children.is_empty() {
+            format!(
+                "pt-online-schema-change --alter-foreign-keys-method=auto (it repoints the foreign keys of {} at the new {t}; gh-ost does not support foreign keys)",
+                self.children.join(", ")
+            )
+        } else if self.child {
+            format!(
+                "pt-online-schema-change (it recreates the foreign keys of {t} on its copy; gh-ost does not support foreign keys)"
+            )
+        } else {
+            OSC_TOOLS.to_string()
+        }
+    }
 }
 
 /// Why MySQL refuses a statement as written.
@@ -413,6 +460,61 @@ pub enum Refusal {
 }
 
 impl Judged {
+    /// The statement on a table with these foreign keys: fixes that suggest an online schema
+    /// change tool name the ones that work on it.
+    pub fn related(mut self, relations: Relations) -> Judged {
+        if relations.any() {
+            let tools = relations.tools(&self.table.name);
+            let t = &self.table.name;
+            let costs = self.ops.iter_mut().map(|op| &mut op.cost);
+            for cost in costs.chain(self.effective.iter_mut()) {
+                if let Cost::Copy { fix: Some(fix), .. } = cost {
+                    let mut fixed = fix.replace(OSC_TOOLS, &tools);
+                    if relations.cascading.is_some() {
+                        // The primary key fix asks for LOCK=NONE, which MySQL refuses here.
+                        fixed = fixed.replace(
+                            &format!("LOCK=NONE;` rebuilds {t} but lets writes continue"),
+                            &format!("LOCK=SHARED;` rebuilds {t} and blocks writes meanwhile, as its cascading foreign key rules out LOCK=NONE"),
+                        );
+                    }
+                    *fix = fixed;
+                }
+            }
+        }
+        self.relations = relations;
+        self
+    }
+
+    /// MySQL refuses LOCK=NONE for this statement: it runs INPLACE (not INSTANT, not a COPY,
+    /// which refuses LOCK=NONE anyway) on a table with a cascading foreign key; the foreign key.
+    pub fn lock_none_refused(&self) -> Option<&ForeignKey> {
+        // An ALGORITHM=INSTANT the change does not support is refused before any lock is
+        // considered (missing_algorithm_lock reports it).
+        let inplace = !matches!(
+            self.algorithm,
+            Some(AlterTableAlgorithm::Copy | AlterTableAlgorithm::Instant)
+        ) && (matches!(self.level, Level::Inplace | Level::Rebuild)
+            || self.algorithm == Some(AlterTableAlgorithm::Inplace));
+        self.relations.cascading.as_ref().filter(|_| inplace)
+    }
+
+    /// Every operation only changes metadata INPLACE (dropping or renaming an index, dropping a
+    /// foreign key): no rows are read or written, so a lock lasts a moment.
+    pub fn metadata_only(&self) -> bool {
+        self.effective.iter().all(|c| matches!(c, Cost::Metadata))
+    }
+
+    /// The ALGORITHM and LOCK that make MySQL refuse, rather than silently copy, a change it can
+    /// do INPLACE: `LOCK=NONE`, except on a table with a cascading foreign key, where MySQL
+    /// refuses LOCK=NONE and LOCK=SHARED is the least it can take.
+    pub fn online_options(&self) -> &'static str {
+        if self.relations.cascading.is_some() {
+            "ALGORITHM=INPLACE, LOCK=SHARED"
+        } else {
+            "ALGORITHM=INPLACE, LOCK=NONE"
+        }
+    }
+
     /// Work out the effective costs and level of the statement as written.
     pub fn settled(mut self) -> Judged {
         let instant = self.all_instant() && self.algorithm != Some(AlterTableAlgorithm::Inplace);
@@ -486,8 +588,11 @@ impl Judged {
     }
 
     /// `LOCK=SHARED` or `LOCK=EXCLUSIVE` written on a statement that is not a copy anyway.
+    /// `LOCK=SHARED` on a table with a cascading foreign key is the least MySQL can take INPLACE,
+    /// not a lock chosen over a weaker one.
     pub fn blocking_lock(&self) -> Option<AlterTableLock> {
         match self.lock {
+            Some(AlterTableLock::Shared) if self.lock_none_refused().is_some() => None,
             Some(l @ (AlterTableLock::Shared | AlterTableLock::Exclusive))
                 if self.level != Level::Copy =>
             {
@@ -498,12 +603,14 @@ impl Judged {
     }
 
     /// The statement blocks writes (or rebuilds the table) in some way: a copy, a rebuild, a
-    /// FULLTEXT/SPATIAL build, a blocking LOCK.
+    /// FULLTEXT/SPATIAL build, a blocking LOCK, an INPLACE build under the shared lock a
+    /// cascading foreign key forces.
     pub fn blocks_writes(&self) -> bool {
         self.explicit_copy()
             || self.level >= Level::Rebuild
             || self.ops.iter().any(|o| o.fulltext)
             || self.blocking_lock().is_some()
+            || (self.lock_none_refused().is_some() && !self.metadata_only())
     }
 }
 

@@ -7,7 +7,7 @@
 //! produced like any other and the caller decides what to report.
 
 use super::alter::{AlterWalk, Before, classify};
-use super::cost::{Cost, Judged, Level, Op, Shape, drop_primary_key};
+use super::cost::{Cost, Judged, Level, Op, Relations, Shape, drop_primary_key};
 use super::parse::{
     Clause, MAX_NESTING, PARSER_STACK_BYTES, algorithm_lock, name_list, nesting_depth, read,
     text_clause, word,
@@ -58,10 +58,14 @@ pub struct Statement {
     pub unguarded_ddl: Option<Ddl>,
     /// gonogo could not read (part of) the statement.
     pub unparsed: Option<Unparsed>,
-    /// Existing tables an `OPTIMIZE TABLE` rebuilds.
-    pub optimized: Vec<TableRef>,
+    /// Existing tables an `OPTIMIZE TABLE` rebuilds, with the foreign keys around each.
+    pub optimized: Vec<(TableRef, Relations)>,
     /// How MySQL runs the ALTER TABLE / CREATE INDEX / DROP INDEX on an existing table.
     pub judged: Option<Judged>,
+    /// The same on a table created in this file, only when `LOCK=NONE` is written and the table
+    /// has a cascading foreign key: no lock blocks anyone on a new table, but MySQL refuses
+    /// LOCK=NONE there all the same (see [`Judged::lock_none_refused`]).
+    pub lock_none_on_new_table: Option<Judged>,
     /// The schema changes code of the previous release can notice, on every table (new ones
     /// marked), each at its ALTER clause: what the database side of `compat` judges.
     pub schema_changes: Vec<SchemaChange>,
@@ -233,6 +237,7 @@ impl Statement {
             unparsed: None,
             optimized: Vec::new(),
             judged: None,
+            lock_none_on_new_table: None,
             schema_changes: Vec::new(),
         }
     }
@@ -443,6 +448,23 @@ impl FileWalk<'_> {
         st.unparsed(tokens, &message);
     }
 
+    /// `LOCK=NONE` written on a table with a cascading foreign key (before the statement).
+    fn lock_none_refused_on_new(&self, key: &str, lock: Option<AlterTableLock>) -> bool {
+        lock == Some(AlterTableLock::None) && self.schema.cascading_foreign_key(key).is_some()
+    }
+
+    /// The foreign keys around the table `key` now.
+    fn relations(&self, key: &str) -> Relations {
+        Relations {
+            cascading: self.schema.cascading_foreign_key(key).cloned(),
+            child: self
+                .schema
+                .table(key)
+                .is_some_and(|t| !t.foreign_keys.is_empty()),
+            children: self.schema.children_of(key),
+        }
+    }
+
     /// The first DDL on an existing table in a file with no lock_wait_timeout in the session.
     fn ddl(&mut self, st: &mut Statement, table: &TableRef, verb: &'static str) {
         if self.session.lock_wait_timeout || self.session.ddl_seen {
@@ -509,16 +531,25 @@ impl FileWalk<'_> {
 
     /// CREATE INDEX / DROP INDEX: a single-operation ALTER in another syntax.
     fn index_statement(&mut self, st: &mut Statement, index: IndexStatement) {
-        if !self.schema.existing(&index.table.key) {
+        let existing = self.schema.existing(&index.table.key);
+        if !existing && !self.lock_none_refused_on_new(&index.table.key, index.options.lock) {
             return;
         }
-        self.ddl(st, &index.table, index.verb);
+        if existing {
+            self.ddl(st, &index.table, index.verb);
+        }
         let first_fulltext = index.op.fulltext
             && self
                 .schema
                 .table(&index.table.key)
                 .is_some_and(|t| !t.fulltext);
-        st.judged = Some(
+        let relations = self.relations(&index.table.key);
+        let judged = if existing {
+            &mut st.judged
+        } else {
+            &mut st.lock_none_on_new_table
+        };
+        *judged = Some(
             Judged {
                 table: index.table,
                 ops: vec![index.op],
@@ -529,8 +560,10 @@ impl FileWalk<'_> {
                 shape: index.shape,
                 effective: Vec::new(),
                 level: Level::Instant,
+                relations: Relations::default(),
             }
-            .settled(),
+            .settled()
+            .related(relations),
         );
     }
 
@@ -553,7 +586,8 @@ impl FileWalk<'_> {
             return;
         }
         self.ddl(st, &table, "OPTIMIZE TABLE");
-        st.optimized.push(table);
+        let relations = self.relations(&table.key);
+        st.optimized.push((table, relations));
     }
 
     fn set(&mut self, set: &Set) {
@@ -653,6 +687,8 @@ impl FileWalk<'_> {
             charset: t.charset.clone(),
             fulltext: t.fulltext,
         });
+        // The foreign keys as they were: MySQL judges the statement against the table it alters.
+        let relations = self.relations(&table.key);
         let adds_primary_key = clauses.iter().any(|c| {
             matches!(c, Clause::Op(op) if matches!(op.as_ref(), AlterTableOperation::AddConstraint { constraint: TableConstraint::PrimaryKey(_), .. }))
         });
@@ -697,18 +733,27 @@ impl FileWalk<'_> {
             }
             self.schema.move_table(&table, &new);
         }
-        if !existing {
+        let lock_none_refused =
+            options.lock == Some(AlterTableLock::None) && relations.cascading.is_some();
+        if !existing && !lock_none_refused {
             return;
         }
-        self.ddl(st, &table, "ALTER TABLE");
-        if let Some(message) = unknown.first() {
-            st.unparsed(tokens, message);
+        if existing {
+            self.ddl(st, &table, "ALTER TABLE");
+            if let Some(message) = unknown.first() {
+                st.unparsed(tokens, message);
+            }
         }
         if ops.is_empty() {
             return;
         }
         let first_fulltext = before.as_ref().is_some_and(|t| !t.fulltext);
-        st.judged = Some(
+        let judged = if existing {
+            &mut st.judged
+        } else {
+            &mut st.lock_none_on_new_table
+        };
+        *judged = Some(
             Judged {
                 table,
                 ops,
@@ -719,8 +764,10 @@ impl FileWalk<'_> {
                 shape: Shape::Alter,
                 effective: Vec::new(),
                 level: Level::Instant,
+                relations: Relations::default(),
             }
-            .settled(),
+            .settled()
+            .related(relations),
         );
     }
 }

@@ -1,12 +1,12 @@
 //! The MySQL schema as the migrations build it, file after file: each table's columns (type,
-//! nullability, character set), its default character set, whether it has a FULLTEXT index, and
-//! which tables were created earlier in the file being read (new and empty, so changing them
-//! blocks nobody).
+//! nullability, character set), its default character set, whether it has a FULLTEXT index, its
+//! foreign keys and their referential actions, and which tables were created earlier in the file
+//! being read (new and empty, so changing them blocks nobody).
 
 use super::{Props, normalize_charset};
 use sqlparser::ast::{
-    CreateTable, CreateTableLikeKind, CreateTableOptions, DataType, IndexColumn, ObjectName,
-    ObjectNamePart, SqlOption, TableConstraint,
+    CreateTable, CreateTableLikeKind, CreateTableOptions, DataType, ForeignKeyConstraint,
+    IndexColumn, ObjectName, ObjectNamePart, ReferentialAction, SqlOption, TableConstraint,
 };
 use std::collections::{HashMap, HashSet};
 
@@ -18,6 +18,58 @@ pub struct Table {
     pub charset: Option<String>,
     /// Whether the table has a FULLTEXT index (no INSTANT ADD/DROP COLUMN then).
     pub fulltext: bool,
+    /// Its FOREIGN KEY constraints (this table is their child), in the order they were added.
+    pub foreign_keys: Vec<ForeignKey>,
+    /// How many constraint names InnoDB has generated for it (`<table>_ibfk_<n>`).
+    generated_fk_names: u32,
+}
+
+/// A FOREIGN KEY constraint of a table, as the migrations declared it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForeignKey {
+    /// The constraint name as MySQL knows it, lowercase: the `CONSTRAINT` symbol, else the
+    /// `<table>_ibfk_<n>` InnoDB generates (MySQL 8.0 manual, "FOREIGN KEY Constraints",
+    /// identifiers: since 8.0.16 the `FOREIGN KEY index_name` is not used as the name).
+    pub name: String,
+    /// The constraint name as written (or generated), for messages.
+    pub display: String,
+    /// The referenced (parent) table's key into [`Schema`].
+    pub parent: String,
+    /// The first cascading referential action, `ON DELETE CASCADE`, `ON UPDATE SET NULL`, …;
+    /// `None` when it only restricts (RESTRICT / NO ACTION, the default).
+    pub cascade: Option<&'static str>,
+}
+
+impl ForeignKey {
+    /// `fk` added to the table `table` (its key), named as MySQL names it.
+    fn of(table: &mut Table, table_name: &str, fk: &ForeignKeyConstraint) -> ForeignKey {
+        let display = match &fk.name {
+            Some(name) => name.value.clone(),
+            None => {
+                table.generated_fk_names += 1;
+                format!("{table_name}_ibfk_{}", table.generated_fk_names)
+            }
+        };
+        let action = |when: &'static str, action: Option<ReferentialAction>| match action {
+            Some(ReferentialAction::Cascade) => Some(if when == "DELETE" {
+                "ON DELETE CASCADE"
+            } else {
+                "ON UPDATE CASCADE"
+            }),
+            Some(ReferentialAction::SetNull) => Some(if when == "DELETE" {
+                "ON DELETE SET NULL"
+            } else {
+                "ON UPDATE SET NULL"
+            }),
+            _ => None,
+        };
+        ForeignKey {
+            name: display.to_lowercase(),
+            display,
+            parent: TableRef::new(&fk.foreign_table).key,
+            cascade: action("DELETE", fk.on_delete).or(action("UPDATE", fk.on_update)),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -166,6 +218,10 @@ impl Schema {
             }
             None => Table::default(),
         };
+        // CREATE TABLE … LIKE copies columns and indexes but not foreign keys (MySQL 8.0 manual,
+        // "CREATE TABLE … LIKE Statement").
+        info.foreign_keys.clear();
+        info.generated_fk_names = 0;
         if let Some(charset) = table_charset(&create.table_options) {
             info.charset = Some(charset);
         }
@@ -184,10 +240,56 @@ impl Schema {
             match constraint {
                 TableConstraint::PrimaryKey(pk) => info.primary_key(&pk.columns),
                 TableConstraint::FulltextOrSpatial(index) if index.fulltext => info.fulltext = true,
+                TableConstraint::ForeignKey(fk) => {
+                    let fk = ForeignKey::of(&mut info, &table.name, fk);
+                    info.foreign_keys.push(fk);
+                }
                 _ => {}
             }
         }
+        // A column's inline `REFERENCES` is parsed and ignored by MySQL 8.0/8.4 (manual, "CREATE
+        // TABLE Statement": "MySQL parses but ignores inline REFERENCES specifications"), so
+        // only the table-level FOREIGN KEY clauses above make constraints.
         self.tables.insert(table.key, info);
+    }
+
+    /// `ALTER TABLE … ADD [CONSTRAINT name] FOREIGN KEY …` on `table`.
+    pub fn add_foreign_key(&mut self, table: &TableRef, fk: &ForeignKeyConstraint) {
+        let info = self.table_mut(&table.key);
+        let fk = ForeignKey::of(info, &table.name, fk);
+        info.foreign_keys.push(fk);
+    }
+
+    /// `ALTER TABLE … DROP FOREIGN KEY name` (or `DROP CONSTRAINT name`, which drops a foreign
+    /// key of that name too); a name gonogo does not know changes nothing.
+    pub fn drop_foreign_key(&mut self, key: &str, name: &str) {
+        let name = name.trim_matches('`').to_lowercase();
+        if let Some(info) = self.tables.get_mut(key) {
+            info.foreign_keys.retain(|fk| fk.name != name);
+        }
+    }
+
+    /// The first foreign key of the table with a cascading action (ON … CASCADE / SET NULL).
+    pub fn cascading_foreign_key(&self, key: &str) -> Option<&ForeignKey> {
+        self.tables
+            .get(key)?
+            .foreign_keys
+            .iter()
+            .find(|fk| fk.cascade.is_some())
+    }
+
+    /// The tables with a foreign key that references `key` (other than itself), sorted.
+    pub fn children_of(&self, key: &str) -> Vec<String> {
+        let mut children: Vec<String> = self
+            .tables
+            .iter()
+            .filter(|(child, info)| {
+                child.as_str() != key && info.foreign_keys.iter().any(|fk| fk.parent == key)
+            })
+            .map(|(child, _)| child.clone())
+            .collect();
+        children.sort();
+        children
     }
 
     pub fn drop_table(&mut self, key: &str) {
@@ -204,6 +306,14 @@ impl Schema {
             self.tables.insert(new.key.clone(), info);
         } else {
             self.tables.remove(&new.key);
+        }
+        // InnoDB points the foreign keys that reference a renamed table at its new name.
+        for info in self.tables.values_mut() {
+            for fk in &mut info.foreign_keys {
+                if fk.parent == old.key {
+                    fk.parent = new.key.clone();
+                }
+            }
         }
         if self.created_in_file.remove(&old.key) {
             self.created_in_file.insert(new.key.clone());

@@ -43,13 +43,13 @@ pub fn check(out: &mut Findings, pos: Pos, j: &Judged) {
             pos,
             &MYSQL_COPY_ALGORITHM,
             format!("ALGORITHM=COPY on {t} ({}): writes to {t} are blocked while MySQL copies the table", j.whats()),
-            format!("`{}` if MySQL can do it online (it refuses otherwise), or {}", with_options(j, "ALGORITHM=INPLACE, LOCK=NONE"), gh_ost(j)),
+            format!("`{}` if MySQL can do it online (it refuses otherwise), or {}", with_options(j, j.online_options()), gh_ost(j)),
         );
         return;
     }
     for (op, cost) in j.ops.iter().zip(&j.effective) {
         if let Cost::Copy { why, fix } = cost {
-            let fix = fix.clone().unwrap_or_else(|| copy_fix(&j.table.name));
+            let fix = fix.clone().unwrap_or_else(|| copy_fix(j));
             out.report(
                 pos,
                 &MYSQL_COPY_ALGORITHM,
@@ -88,15 +88,17 @@ pub fn check_lock(out: &mut Findings, pos: Pos, j: &Judged) {
                 if j.level == Level::Instant {
                     "ALGORITHM=INSTANT"
                 } else {
-                    "ALGORITHM=INPLACE, LOCK=NONE"
+                    j.online_options()
                 }
             )
         ),
     );
 }
 
-fn copy_fix(t: &str) -> String {
+fn copy_fix(j: &Judged) -> String {
+    let t = &j.table.name;
     format!(
-        "use gh-ost or pt-online-schema-change for {t} (it applies the change to a copy of {t} while writes continue, then swaps the tables), or schedule it for a maintenance window"
+        "use {} for {t} (it applies the change to a copy of {t} while writes continue, then swaps the tables), or schedule it for a maintenance window",
+        j.relations.tools(t)
     )
 }

@@ -39,7 +39,7 @@ pub fn check(out: &mut Findings, pos: Pos, j: &Judged) {
             pos,
             &MYSQL_FULLTEXT_INDEX,
             format!("{} on {t}: InnoDB builds FULLTEXT and SPATIAL indexes with LOCK=SHARED, so writes to {t} are blocked for the whole build{first}{}", op.what, rejected(j, Level::Inplace, true)),
-            format!("build it with gh-ost or pt-online-schema-change for {t}, or in a maintenance window"),
+            format!("build it with {} for {t}, or in a maintenance window", j.relations.tools(t)),
         );
     }
 }

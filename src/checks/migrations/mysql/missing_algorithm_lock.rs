@@ -92,7 +92,7 @@ pub fn check(out: &mut Findings, pos: Pos, j: &Judged) {
                     pos,
                     &MYSQL_MISSING_ALGORITHM_LOCK,
                     format!("ALGORITHM=INSTANT is not supported for {whats} on {t}{which}: MySQL rejects the statement and the migration fails"),
-                    format!("`{}`", with_options(j, "ALGORITHM=INPLACE, LOCK=NONE")),
+                    format!("`{}`", with_options(j, j.online_options())),
                 );
             } else if !(metadata_only || written_online(j)) {
                 let message = match note {

@@ -9,6 +9,7 @@
 //! [`statement`], and its fixtures; build.rs lists it in the registry.
 
 mod breaking;
+mod cascading_foreign_key;
 mod copy_algorithm;
 mod fulltext_index;
 mod missing_algorithm_lock;
@@ -73,14 +74,18 @@ fn statement(out: &mut Findings, st: &Statement) {
         breaking::check(out, st);
     }
     unparsed::statement(out, st);
-    for table in &st.optimized {
-        table_rebuild::check_optimize(out, st.pos, table);
+    for (table, relations) in &st.optimized {
+        table_rebuild::check_optimize(out, st.pos, table, relations);
     }
     if let Some(judged) = &st.judged {
         copy_algorithm::check(out, st.pos, judged);
         table_rebuild::check(out, st.pos, judged);
         fulltext_index::check(out, st.pos, judged);
+        cascading_foreign_key::check(out, st.pos, judged);
         copy_algorithm::check_lock(out, st.pos, judged);
         missing_algorithm_lock::check(out, st.pos, judged);
+    }
+    if let Some(judged) = &st.lock_none_on_new_table {
+        cascading_foreign_key::check(out, st.pos, judged);
     }
 }

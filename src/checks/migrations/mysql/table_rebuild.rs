@@ -4,7 +4,7 @@
 use super::write::{Findings, gh_ost, join_sql, rejected, with_options};
 use crate::declare_rule;
 use crate::sql::mysql::Pos;
-use crate::sql::mysql::cost::{Cost, Judged, Level, Op, Shape};
+use crate::sql::mysql::cost::{Cost, Judged, Level, Op, Relations, Shape};
 use crate::sql::mysql::schema::TableRef;
 
 declare_rule! {
@@ -34,7 +34,9 @@ declare_rule! {
 
 /// The statement rebuilds the table: one finding, whatever the reasons.
 pub fn check(out: &mut Findings, pos: Pos, j: &Judged) {
-    if j.explicit_copy() || j.level != Level::Rebuild {
+    // On a table with cascading foreign keys the rebuild also blocks writes:
+    // mysql-cascading-foreign-key-lock reports it, with the rebuild's reasons.
+    if j.explicit_copy() || j.level != Level::Rebuild || j.lock_none_refused().is_some() {
         return;
     }
     let t = &j.table.name;
@@ -84,7 +86,7 @@ pub fn check(out: &mut Findings, pos: Pos, j: &Judged) {
     } else {
         format!(
             "run `{}` off-peak (writes continue; expect I/O and replica lag), or {}",
-            with_options(j, "ALGORITHM=INPLACE, LOCK=NONE"),
+            with_options(j, j.online_options()),
             gh_ost(j)
         )
     };
@@ -100,13 +102,35 @@ pub fn check(out: &mut Findings, pos: Pos, j: &Judged) {
     );
 }
 
-/// OPTIMIZE TABLE on an existing table rebuilds it.
-pub fn check_optimize(out: &mut Findings, pos: Pos, table: &TableRef) {
+/// OPTIMIZE TABLE on an existing table rebuilds it (ALTER TABLE … FORCE, which cannot run with
+/// LOCK=NONE on a table with a cascading foreign key).
+pub fn check_optimize(out: &mut Findings, pos: Pos, table: &TableRef, relations: &Relations) {
     let t = &table.name;
+    let tools = relations.tools(t);
+    let (message, lock) = match &relations.cascading {
+        Some(fk) => (
+            format!(
+                "OPTIMIZE TABLE {t} rebuilds {t} (ALGORITHM=INPLACE), and not with LOCK=NONE: {t} has the foreign key {} {} (to {}), and MySQL does not permit LOCK=NONE on a table with ON … CASCADE or ON … SET NULL foreign keys, so writes to {t} are blocked while MySQL rewrites every row",
+                fk.display,
+                fk.cascade.unwrap_or("ON … CASCADE"),
+                fk.parent
+            ),
+            "LOCK=SHARED",
+        ),
+        None => (
+            format!(
+                "OPTIMIZE TABLE {t} rebuilds {t} (ALGORITHM=INPLACE): reads and writes continue, but MySQL rewrites every row of {t} (I/O, replica lag) and takes an exclusive metadata lock at the start and end"
+            ),
+            "LOCK=NONE",
+        ),
+    };
     out.report(
         pos,
         &MYSQL_TABLE_REBUILD,
-        format!("OPTIMIZE TABLE {t} rebuilds {t} (ALGORITHM=INPLACE): reads and writes continue, but MySQL rewrites every row of {t} (I/O, replica lag) and takes an exclusive metadata lock at the start and end"),
-        format!("do not optimize in a migration: rebuild {t} off-peak with `ALTER TABLE {} FORCE, ALGORITHM=INPLACE, LOCK=NONE;`, or with gh-ost or pt-online-schema-change", table.sql),
+        message,
+        format!(
+            "do not optimize in a migration: rebuild {t} off-peak with `ALTER TABLE {} FORCE, ALGORITHM=INPLACE, {lock};`, or with {tools}",
+            table.sql
+        ),
     );
 }

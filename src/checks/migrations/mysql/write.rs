@@ -97,12 +97,11 @@ pub fn rejected(judged: &Judged, needs: Level, fulltext: bool) -> String {
     }
 }
 
-/// The advice for a table too large to change in place.
+/// The advice for a table too large to change in place: the online schema change tools that
+/// work with its foreign keys.
 pub fn gh_ost(judged: &Judged) -> String {
-    format!(
-        "use gh-ost or pt-online-schema-change for {}",
-        judged.table.name
-    )
+    let t = &judged.table.name;
+    format!("use {} for {t}", judged.relations.tools(t))
 }
 
 /// Long statements as evidence: the first 159 characters and an ellipsis.
