@@ -361,6 +361,21 @@ fn check(args: CheckArgs) -> Result<i32, UsageError> {
     Ok(report.verdict.exit_code())
 }
 
+/// Write a command's text to standard output. A reader that stopped reading (`gonogo list |
+/// head`) is not an error: the command ends quietly, as Unix tools do. Any other failure to
+/// write is the command's error, not a panic.
+pub fn print_text(text: &str) -> Result<(), UsageError> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(UsageError(format!(
+            "could not write to standard output: {}",
+            io_reason(&e)
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// An I/O error as a sentence, naming the usual causes.
 fn io_reason(error: &std::io::Error) -> String {
     match error.kind() {
@@ -525,7 +540,7 @@ fn explain(id: &str, dir: &Path) -> Result<i32, UsageError> {
         )));
     };
     // A plugin's docs show its command, whose arguments may hold a resolved `env:` secret.
-    println!("{}", crate::secrets::redact(text.trim_end()));
+    print_text(&format!("{}\n", crate::secrets::redact(text.trim_end())))?;
     Ok(0)
 }
 
@@ -590,11 +605,11 @@ fn calibrate(
         .block_on(cal::calibrate(&scratch_url, stats_url.as_deref(), rows))
         .map_err(|e| UsageError(crate::secrets::redact(&e)))?;
     let model = cal::constants(&measured).map_err(UsageError)?;
-    print!(
+    print_text(&format!(
         "{}# paste under `checks.migrations:` in {shown_path}\n{}",
         cal::describe_measured(&measured, &shown),
         cal::yaml_block(&model, 0, 2)
-    );
+    ))?;
     if !write {
         return Ok(0);
     }
@@ -749,7 +764,7 @@ fn list(dir: &Path, config_path: Option<&Path>, format: &str) -> Result<i32, Usa
         }
         text
     };
-    println!("{}", crate::secrets::redact(&text));
+    print_text(&format!("{}\n", crate::secrets::redact(&text)))?;
     Ok(0)
 }
 

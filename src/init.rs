@@ -148,7 +148,7 @@ pub fn run(dir: &Path, force: bool, to_stdout: bool) -> Result<i32, UsageError> 
     crate::config::parse(&text, "gonogo.yaml")
         .map_err(|e| UsageError(format!("internal error: generated config is invalid: {e}")))?;
     if to_stdout {
-        print!("{text}");
+        crate::commands::print_text(&text)?;
     } else {
         std::fs::write(&target, &text)
             .map_err(|e| UsageError(format!("cannot write {}: {e}", target.display())))?;

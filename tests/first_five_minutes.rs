@@ -172,6 +172,39 @@ fn a_lost_report_is_exit_2_with_the_reason() {
 }
 
 #[test]
+fn list_explain_and_init_end_quietly_when_the_reader_stops_reading() {
+    // `gonogo list | head`: the reader went away; nothing was lost that the user asked for.
+    for args in [
+        vec!["list".to_string()],
+        vec!["explain".into(), "rollout/capacity-drops".into()],
+        vec![
+            "init".into(),
+            "--stdout".into(),
+            shop().display().to_string(),
+        ],
+    ] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let output = gonogo().args(&args).stdout(writer).output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(0), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panic"), "{args:?}: {stderr}");
+    }
+    // Any other failure to write is an error that says so, exit 2.
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let output = gonogo().arg("list").stdout(full).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("could not write to standard output: no space left"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn monorepo_paths_are_from_the_repository_root() {
     let repo = project(&[
         (
