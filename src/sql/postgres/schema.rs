@@ -584,6 +584,33 @@ impl Schema {
     }
 
     /// Every (table, column) of type `name`, sorted.
+    /// `ALTER TYPE … RENAME VALUE old TO new`: a column default that is the old value now reads
+    /// as the new one, because PostgreSQL stores an enum constant by the value's identity (its
+    /// `pg_enum` row), not its label: `pg_get_expr` shows the new label after the rename
+    /// (checked on PostgreSQL 15: `'RequireApplication'::mode` after renaming the default's value).
+    pub fn rename_enum_value_in_defaults(&mut self, type_name: &str, old: &str, new: &str) {
+        let quoted = |label: &str| format!("'{}'", label.replace('\'', "''"));
+        let (old, new) = (quoted(old), quoted(new));
+        for (table, column) in self.columns_of_type(type_name) {
+            let Some(column) = self
+                .tables
+                .get_mut(&table)
+                .and_then(|t| t.columns.get_mut(&column))
+            else {
+                continue;
+            };
+            let renamed = column.default.as_ref().and_then(|default| {
+                let text = default.text();
+                let rest = text.strip_prefix(&old)?;
+                // The literal alone, or cast to its type: `'old'`, `'old'::status`.
+                (rest.is_empty() || rest.starts_with("::")).then(|| format!("{new}{rest}"))
+            });
+            if let Some(text) = renamed {
+                column.default = Some(Expression::written(&text));
+            }
+        }
+    }
+
     pub fn columns_of_type(&self, name: &str) -> Vec<(String, String)> {
         let mut found: Vec<(String, String)> = self
             .tables

@@ -329,6 +329,42 @@ mod tests {
     }
 
     #[test]
+    fn a_renamed_enum_value_renames_the_defaults_that_hold_it() {
+        // PostgreSQL keeps an enum default by the value's identity: after RENAME VALUE,
+        // pg_get_expr shows the new label, and a down that sets the new label back matches.
+        let mut schema = followed(
+            "CREATE TYPE mode AS ENUM ('require_application', 'open');\n\
+             CREATE TABLE site (id int PRIMARY KEY, mode mode NOT NULL DEFAULT 'require_application',\n\
+               other mode DEFAULT 'open'::mode);\n\
+             ALTER TYPE mode RENAME VALUE 'require_application' TO 'RequireApplication';",
+        );
+        let before = schema.shape();
+        follow(
+            &mut schema,
+            "ALTER TABLE site ALTER COLUMN mode SET DEFAULT 'open';",
+        );
+        follow(
+            &mut schema,
+            "ALTER TABLE site ALTER COLUMN mode SET DEFAULT 'RequireApplication';",
+        );
+        assert_eq!(before.differences(&schema.shape()), Vec::<String>::new());
+        follow(
+            &mut schema,
+            "ALTER TYPE mode RENAME VALUE 'open' TO 'Open';\n\
+             ALTER TABLE site ALTER COLUMN other SET DEFAULT 'Open'::mode;",
+        );
+        // Against the shape before that rename, both show the new label, as pg_get_expr and
+        // pg_enum would.
+        assert_eq!(
+            before.differences(&schema.shape()),
+            vec![
+                "column site.other has default 'Open'::mode instead of 'open'::mode",
+                "enum type mode has values (RequireApplication, Open) instead of (RequireApplication, open)",
+            ]
+        );
+    }
+
+    #[test]
     fn differences_name_what_changed() {
         let mut schema = followed(
             "CREATE TABLE t (id int PRIMARY KEY, a varchar(10) NOT NULL, b text);\n\

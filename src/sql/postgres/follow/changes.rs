@@ -272,6 +272,8 @@ impl Recorder<'_> {
         {
             *value = stmt.new_val.clone();
         }
+        self.schema
+            .rename_enum_value_in_defaults(&name, &stmt.old_val, &stmt.new_val);
     }
 
     fn alter_cmd(&mut self, at: At, table: &str, cmd: &protobuf::AlterTableCmd, clause: &str) {
